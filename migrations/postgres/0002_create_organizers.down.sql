@@ -1,0 +1,3 @@
+-- Tokens reference organizers, so they go first.
+drop table api_tokens;
+drop table organizers;

@@ -1,0 +1,220 @@
+//! The running application: [`App::build`] connects storage, checks the schema and binds the
+//! listener (port 0 works); [`App::run_until_stopped`] serves until a shutdown signal, then
+//! drains: readiness turns 503, live streams are told to end, in-flight requests finish.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use anyhow::Context;
+use axum::Router;
+use axum::serve::ListenerExt;
+use metrics_exporter_prometheus::PrometheusHandle;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::config::{Config, Environment, derived_base_url};
+use crate::storage::{self, SchemaVerdict, Store, migrations::BackupPolicy};
+
+/// Shared by every request handler.
+#[derive(Clone)]
+pub struct AppState {
+    /// The configuration the app was built with.
+    pub config: Arc<Config>,
+    /// The database.
+    pub store: Arc<dyn Store>,
+    /// Draining flag and the live-stream cancellation token.
+    pub lifecycle: Arc<Lifecycle>,
+    /// Renders `/metrics`.
+    pub metrics: PrometheusHandle,
+    /// The URL phones and QR codes use.
+    pub public_base_url: Url,
+}
+
+/// Where the process is in its life: serving, or draining towards exit.
+#[derive(Debug, Default)]
+pub struct Lifecycle {
+    draining: AtomicBool,
+    streams: CancellationToken,
+    started: std::sync::OnceLock<Instant>,
+}
+
+impl Lifecycle {
+    /// True once shutdown has begun; readiness then answers 503.
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
+
+    /// Cancelled when shutdown begins. Every live stream selects on it and ends with a
+    /// reconnect hint, because graceful shutdown would otherwise wait for them forever.
+    pub fn streams_token(&self) -> CancellationToken {
+        self.streams.clone()
+    }
+
+    /// Seconds since the app was built.
+    pub fn uptime_seconds(&self) -> f64 {
+        self.started
+            .get()
+            .map_or(0.0, |started| started.elapsed().as_secs_f64())
+    }
+
+    /// Marks the app not-ready and tells live streams to end.
+    pub fn begin_draining(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+        self.streams.cancel();
+    }
+}
+
+/// A built application, bound to its port, not yet serving.
+pub struct App {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl App {
+    /// Connects to the database, checks (or, for the embedded default, applies) migrations,
+    /// and binds the listener.
+    pub async fn build(config: Config) -> anyhow::Result<App> {
+        Self::build_with_routes(config, Router::new()).await
+    }
+
+    /// Like [`App::build`], with extra routes merged in front of the fallback. Tests use it
+    /// to mount probes (a slow handler, a JSON echo) on the real middleware stack.
+    pub async fn build_with_routes(config: Config, extra: Router<AppState>) -> anyhow::Result<App> {
+        let store = storage::connect(&config.database)
+            .await
+            .with_context(|| format!("cannot open the database {}", config.database.url))?;
+        prepare_schema(store.as_ref(), &config).await?;
+
+        let listener = TcpListener::bind(config.listen_addr)
+            .await
+            .with_context(|| format!("cannot listen on {} (LISTEN_ADDR)", config.listen_addr))?;
+        let local = listener.local_addr()?;
+        let public_base_url = config
+            .public_base_url
+            .clone()
+            .unwrap_or_else(|| derived_base_url(local));
+        let lifecycle = Arc::new(Lifecycle::default());
+        let _ = lifecycle.started.set(Instant::now());
+        let state = AppState {
+            config: Arc::new(config),
+            store,
+            lifecycle,
+            metrics: crate::telemetry::metrics_handle(),
+            public_base_url,
+        };
+        let router = crate::http::router(state.clone(), extra);
+        Ok(App {
+            listener,
+            router,
+            state,
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.local_addr().port()
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// The state shared with handlers (tests read the store and lifecycle through it).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `signal` completes, then shuts down in order: readiness 503 and live
+    /// streams cancelled at once, the listener closed after the drain delay, in-flight
+    /// requests given until the shutdown timeout, the database pool closed last.
+    pub async fn run_until_stopped(
+        self,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let App {
+            listener,
+            router,
+            state,
+        } = self;
+        let lifecycle = state.lifecycle.clone();
+        let drain = state.config.shutdown_drain;
+        let timeout = state.config.shutdown_timeout;
+        let stop_accepting = CancellationToken::new();
+        let deadline = CancellationToken::new();
+        {
+            let stop_accepting = stop_accepting.clone();
+            let deadline = deadline.clone();
+            tokio::spawn(async move {
+                signal.await;
+                tracing::info!(
+                    drain_seconds = drain.as_secs_f64(),
+                    "shutdown requested: readiness now 503, live streams told to reconnect"
+                );
+                lifecycle.begin_draining();
+                tokio::time::sleep(drain).await;
+                stop_accepting.cancel();
+                tokio::time::sleep(timeout.saturating_sub(drain)).await;
+                deadline.cancel();
+            });
+        }
+        let listener = listener.tap_io(|tcp| {
+            // Small SSE frames and API answers must not wait for Nagle's algorithm.
+            let _ = tcp.set_nodelay(true);
+        });
+        let server = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(stop_accepting.cancelled_owned());
+        tokio::select! {
+            result = server => result.context("the HTTP server failed")?,
+            () = deadline.cancelled() => {
+                tracing::warn!("shutdown timeout reached with requests still running; exiting anyway");
+            }
+        }
+        state.store.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Makes sure the schema is one this release can serve. The embedded default database is
+/// migrated here; any other database must be migrated with `conflicto migrate up` first.
+async fn prepare_schema(store: &dyn Store, config: &Config) -> anyhow::Result<()> {
+    if config.embedded_database {
+        let backup = if config.environment == Environment::Development {
+            BackupPolicy::Skip
+        } else {
+            BackupPolicy::Required(config.backup_dir.clone())
+        };
+        let report = storage::migrations::upgrade(store, &backup).await?;
+        for step in &report.applied {
+            tracing::info!(migration = step.version, "applied migration {step}");
+        }
+        if !report.integrity.is_ok() {
+            anyhow::bail!("{}", report.integrity);
+        }
+        return Ok(());
+    }
+    let status = store
+        .schema_status()
+        .await
+        .context("cannot read the schema status")?;
+    let verdict = status.verdict();
+    match &verdict {
+        SchemaVerdict::Current => Ok(()),
+        SchemaVerdict::NewerCompatible(_) => {
+            tracing::warn!("{}", verdict.explain());
+            Ok(())
+        }
+        _ => anyhow::bail!("refusing to start: {}", verdict.explain()),
+    }
+}

@@ -1,0 +1,328 @@
+//! The `conflicto` command line: [`Cli`] and its subcommands, each documenting every flag
+//! and the environment variable behind it. Secrets show only whether they are set.
+//! Each subcommand's work lives in its own file; this one parses and dispatches.
+
+mod health_check;
+mod migrate;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+
+use crate::config::Environment;
+use crate::telemetry::LogFormat;
+
+/// Live audience engagement: polls, Q&A, word clouds, quizzes, planning poker.
+#[derive(Debug, Parser)]
+#[command(name = "conflicto", version, propagate_version = true)]
+pub struct Cli {
+    /// Read environment variables from this file first (KEY=value lines); variables already
+    /// set in the environment win. See .env.dev.example and .env.prod.example.
+    #[arg(long, global = true, env = "ENV_FILE", value_name = "PATH")]
+    pub env_file: Option<PathBuf>,
+
+    /// Log format: `json` (one object per line), `pretty`, or `auto` (pretty on a terminal,
+    /// JSON otherwise).
+    #[arg(
+        long,
+        global = true,
+        env = "LOG_FORMAT",
+        value_name = "LOG_FORMAT",
+        default_value = "auto"
+    )]
+    pub log_format: LogFormat,
+
+    /// Log filter, e.g. `info` or `conflicto=debug,sqlx=warn`.
+    #[arg(
+        long,
+        global = true,
+        env = "LOG_LEVEL",
+        value_name = "LOG_LEVEL",
+        default_value = "info"
+    )]
+    pub log_level: String,
+
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the HTTP server (the default command).
+    Serve(ServeArgs),
+    /// Apply, revert or list database migrations.
+    Migrate(MigrateArgs),
+    /// Ask a running server whether it is healthy; exit 0 if so, 1 if not.
+    HealthCheck(HealthCheckArgs),
+}
+
+/// Which database to use; shared by `serve` and `migrate`.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// Database URL: `sqlite://FILE` or `postgres://USER:PASSWORD@HOST:PORT/DB`.
+    /// Unset means the embedded file sqlite://conflicto.db, created and migrated on start.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        value_name = "DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+
+    /// Most database connections in the pool.
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", value_name = "DATABASE_MAX_CONNECTIONS", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub database_max_connections: u32,
+
+    /// Deployment environment. Outside `development`, migrations are preceded by a backup.
+    #[arg(
+        long,
+        env = "ENVIRONMENT",
+        value_name = "ENVIRONMENT",
+        default_value = "development"
+    )]
+    pub environment: Environment,
+
+    /// Folder for the backups taken before migrating.
+    #[arg(
+        long,
+        env = "BACKUP_DIR",
+        value_name = "BACKUP_DIR",
+        default_value = "backups"
+    )]
+    pub backup_dir: PathBuf,
+}
+
+/// Options of `conflicto serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// Address and port to listen on; port 0 picks a free one.
+    #[arg(
+        long,
+        env = "LISTEN_ADDR",
+        value_name = "LISTEN_ADDR",
+        default_value = "127.0.0.1:8080"
+    )]
+    pub listen_addr: std::net::SocketAddr,
+
+    /// Public URL of this server, used in QR codes and links (e.g. https://conflicto.app).
+    /// Derived from LISTEN_ADDR when unset.
+    #[arg(long, env = "PUBLIC_BASE_URL", value_name = "PUBLIC_BASE_URL",
+          value_parser = crate::config::parse_public_base_url)]
+    pub public_base_url: Option<url::Url>,
+
+    /// Release identifier reported by the health endpoints (e.g. the image tag).
+    #[arg(long, env = "APP_VERSION", value_name = "APP_VERSION", default_value = env!("CARGO_PKG_VERSION"))]
+    pub app_version: String,
+
+    /// Comma-separated origins allowed to call the API from a browser
+    /// (e.g. https://conflicto.app,https://admin.conflicto.app). Empty: same origin only.
+    #[arg(long, env = "ALLOWED_ORIGINS", value_name = "ALLOWED_ORIGINS", value_delimiter = ',',
+          value_parser = crate::config::parse_origin)]
+    pub allowed_origins: Vec<axum::http::HeaderValue>,
+
+    /// Seconds before an unanswered request gets 408 (live streams are not affected).
+    #[arg(long, env = "REQUEST_TIMEOUT_SECONDS", value_name = "REQUEST_TIMEOUT_SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub request_timeout_seconds: u64,
+
+    /// Largest request body accepted, in bytes; larger ones get 413.
+    #[arg(long, env = "MAX_BODY_BYTES", value_name = "MAX_BODY_BYTES", default_value_t = 262_144,
+          value_parser = clap::value_parser!(u64).range(1024..=16_777_216))]
+    pub max_body_bytes: u64,
+
+    /// Seconds to keep serving, with readiness at 503, after SIGTERM before the listener
+    /// closes, so a load balancer can stop routing here. Use about 5 behind a load balancer.
+    #[arg(long, env = "SHUTDOWN_DRAIN_SECONDS", value_name = "SHUTDOWN_DRAIN_SECONDS", default_value_t = 0,
+          value_parser = clap::value_parser!(u64).range(0..=60))]
+    pub shutdown_drain_seconds: u64,
+
+    /// Seconds from SIGTERM until the process exits even if requests are still running.
+    #[arg(long, env = "SHUTDOWN_TIMEOUT_SECONDS", value_name = "SHUTDOWN_TIMEOUT_SECONDS", default_value_t = 9,
+          value_parser = clap::value_parser!(u64).range(1..=120))]
+    pub shutdown_timeout_seconds: u64,
+
+    /// When set, /metrics requires `Authorization: Bearer <METRICS_TOKEN>`.
+    #[arg(
+        long,
+        env = "METRICS_TOKEN",
+        value_name = "METRICS_TOKEN",
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
+}
+
+/// Options of `conflicto migrate`.
+#[derive(Debug, Clone, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// Migrate without taking a backup first, even outside `development`. Only after taking
+    /// a snapshot some other way.
+    #[arg(long, global = true)]
+    pub skip_backup: bool,
+
+    /// The migration action.
+    #[command(subcommand)]
+    pub action: MigrateAction,
+}
+
+/// What `migrate` does.
+#[derive(Debug, Clone, Subcommand)]
+pub enum MigrateAction {
+    /// Apply every pending migration, then run the integrity check.
+    Up,
+    /// Revert the last N applied migrations (default 1), then run the integrity check.
+    Down {
+        /// How many migrations to revert.
+        #[arg(default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        steps: u32,
+    },
+    /// List every migration and whether it is applied; say whether `serve` may start.
+    Status,
+}
+
+/// Options of `conflicto health-check`.
+#[derive(Debug, Clone, Args)]
+pub struct HealthCheckArgs {
+    /// Server to check. A bare origin checks /api/v1/health/; a URL with a path checks that
+    /// path (for example .../api/v1/health/ready).
+    #[arg(
+        long,
+        env = "HEALTH_CHECK_URL",
+        value_name = "URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub url: url::Url,
+
+    /// Seconds to wait for an answer.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..=120))]
+    pub timeout_seconds: u64,
+}
+
+/// Environment variables holding secrets: `--help` says whether each is set, never its value.
+const SECRETS: &[(&str, &str)] = &[
+    ("database_url", "DATABASE_URL"),
+    ("metrics_token", "METRICS_TOKEN"),
+];
+
+/// The clap command, with each secret's help line saying whether it is currently set.
+pub fn command() -> clap::Command {
+    let mark = |arg: clap::Arg| {
+        let Some(&(_, variable)) = SECRETS.iter().find(|(id, _)| arg.get_id() == *id) else {
+            return arg;
+        };
+        let state = if std::env::var_os(variable).is_some_and(|v| !v.is_empty()) {
+            "set"
+        } else {
+            "unset"
+        };
+        let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+        arg.help(format!("{help} [secret; currently {state}]"))
+    };
+    Cli::command().mut_subcommands(|sub| sub.mut_args(mark))
+}
+
+/// Reads `--env-file PATH` / `--env-file=PATH` (or `ENV_FILE`) before clap runs, so the
+/// file's variables can feed clap's `env` defaults.
+pub fn env_file_from_args(args: &[std::ffi::OsString]) -> Option<PathBuf> {
+    let mut iter = args.iter().skip(1);
+    while let Some(arg) = iter.next() {
+        let arg = arg.to_string_lossy();
+        if arg == "--" {
+            break;
+        }
+        if arg == "--env-file" {
+            return iter.next().map(PathBuf::from);
+        }
+        if let Some(path) = arg.strip_prefix("--env-file=") {
+            return Some(PathBuf::from(path));
+        }
+    }
+    std::env::var_os("ENV_FILE").map(PathBuf::from)
+}
+
+/// Parses the process arguments, loads the env file, runs the chosen command.
+pub fn main() -> ExitCode {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(path) = env_file_from_args(&args)
+        && let Err(error) = dotenvy::from_path(&path)
+    {
+        eprintln!("error: cannot read --env-file {}: {error}", path.display());
+        return ExitCode::from(2);
+    }
+    let matches = command().get_matches_from(&args);
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(error) => error.exit(),
+    };
+    if let Err(error) = crate::telemetry::init_tracing(cli.log_format, &cli.log_level) {
+        eprintln!("error: invalid LOG_LEVEL: {error}");
+        return ExitCode::from(2);
+    }
+    let command = match cli.command {
+        Some(command) => command,
+        None => {
+            // No subcommand: serve, with every option from the environment.
+            let matches = command().get_matches_from(["conflicto", "serve"]);
+            match Cli::from_arg_matches(&matches).map(|c| c.command) {
+                Ok(Some(command)) => command,
+                Ok(None) => unreachable!("`serve` was given"),
+                Err(error) => error.exit(),
+            }
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        match command {
+            Command::Serve(args) => serve::run(args).await,
+            Command::Migrate(args) => migrate::run(args).await,
+            Command::HealthCheck(args) => health_check::run(args).await,
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_valid() {
+        command().debug_assert();
+    }
+
+    #[test]
+    fn the_env_file_is_found_in_either_flag_form() {
+        let args = |v: &[&str]| {
+            v.iter()
+                .map(Into::into)
+                .collect::<Vec<std::ffi::OsString>>()
+        };
+        assert_eq!(
+            env_file_from_args(&args(&["conflicto", "--env-file", ".env.dev", "serve"])),
+            Some(PathBuf::from(".env.dev"))
+        );
+        assert_eq!(
+            env_file_from_args(&args(&["conflicto", "serve", "--env-file=x.env"])),
+            Some(PathBuf::from("x.env"))
+        );
+    }
+}

@@ -1,0 +1,114 @@
+//! `conflicto serve`: turns flags into a [`Config`], builds the app, prints where to open
+//! it, and runs until SIGTERM or SIGINT.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use crate::app::App;
+use crate::config::{Config, InvalidConfig, Secret, parse_database_url};
+use crate::storage::ConnectOptions;
+
+use super::ServeArgs;
+
+/// Builds the configuration from parsed flags; errors name the variable at fault.
+pub fn config_from_args(args: ServeArgs) -> Result<Config, InvalidConfig> {
+    let (url, embedded) = parse_database_url(args.database.database_url.as_deref())?;
+    let max_body_bytes = usize::try_from(args.max_body_bytes)
+        .map_err(|_| InvalidConfig::new("MAX_BODY_BYTES", "too large for this platform"))?;
+    let metrics_token = args
+        .metrics_token
+        .filter(|t| !t.is_empty())
+        .map(|token| {
+            if token.len() < 16 {
+                Err(InvalidConfig::new(
+                    "METRICS_TOKEN",
+                    "must be at least 16 characters",
+                ))
+            } else {
+                Ok(Secret::new(token))
+            }
+        })
+        .transpose()?;
+    if args.shutdown_drain_seconds >= args.shutdown_timeout_seconds {
+        return Err(InvalidConfig::new(
+            "SHUTDOWN_DRAIN_SECONDS",
+            "must be less than SHUTDOWN_TIMEOUT_SECONDS",
+        ));
+    }
+    Ok(Config {
+        database: ConnectOptions {
+            url,
+            max_connections: args.database.database_max_connections,
+            acquire_timeout: Duration::from_secs(3),
+        },
+        embedded_database: embedded,
+        listen_addr: args.listen_addr,
+        public_base_url: args.public_base_url,
+        environment: args.database.environment,
+        app_version: args.app_version,
+        allowed_origins: args.allowed_origins,
+        request_timeout: Duration::from_secs(args.request_timeout_seconds),
+        max_body_bytes,
+        shutdown_drain: Duration::from_secs(args.shutdown_drain_seconds),
+        shutdown_timeout: Duration::from_secs(args.shutdown_timeout_seconds),
+        metrics_token,
+        backup_dir: args.database.backup_dir,
+    })
+}
+
+/// Runs the server; the exit code is 0 after a clean shutdown.
+pub async fn run(args: ServeArgs) -> ExitCode {
+    let config = match config_from_args(args) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing::info!(
+        database = %config.database.url,
+        environment = config.environment.as_str(),
+        app_version = %config.app_version,
+        "starting"
+    );
+    let app = match App::build(config).await {
+        Ok(app) => app,
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "cannot start");
+            eprintln!("error: {error:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let url = app.state().public_base_url.clone();
+    tracing::info!(listen = %app.local_addr(), url = %url, "listening");
+    eprintln!("Conflicto is running: open {url}");
+    match app.run_until_stopped(shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "server failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Completes on the first SIGTERM or SIGINT (Ctrl-C).
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("SIGINT received"),
+        () = terminate => tracing::info!("SIGTERM received"),
+    }
+}

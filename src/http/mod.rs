@@ -1,0 +1,109 @@
+//! HTTP: [`router`] assembles the API, metrics and pages behind one middleware stack.
+//! Handlers translate HTTP into use cases; they never write SQL or publish events.
+//! Layer order, outermost first: observe (request id, log line, metrics) → security headers
+//! → error envelope → panic catcher → CORS → timeout → body limit → route.
+
+pub mod api;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod middleware;
+mod pages;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::routing::get;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::app::AppState;
+
+/// Content-Security-Policy for every response: same-origin scripts, styles and connections
+/// only (no CDN), no framing, no plugins.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
+     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// The whole application router, with `extra` routes (tests' probes) merged in.
+pub fn router(state: AppState, extra: Router<AppState>) -> Router {
+    let config = state.config.clone();
+    let routes = Router::new()
+        .nest("/api/v1", api::router())
+        .route("/metrics", get(metrics::render_metrics))
+        .merge(pages::router())
+        .merge(extra)
+        .fallback(middleware::not_found);
+
+    // No ALLOWED_ORIGINS: no CORS headers at all, so browsers allow same-origin only.
+    let cors = (!config.allowed_origins.is_empty()).then(|| {
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(config.allowed_origins.clone()))
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                HeaderName::from_static("last-event-id"),
+                HeaderName::from_static("x-csrf-token"),
+            ])
+            .expose_headers([middleware::REQUEST_ID.clone()])
+            .allow_credentials(true)
+    });
+
+    let hsts = config
+        .public_base_url
+        .as_ref()
+        .is_some_and(|url| url.scheme() == "https");
+    let security_headers = ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("permissions-policy"),
+            HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            hsts.then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains")),
+        ));
+
+    routes
+        .layer(
+            ServiceBuilder::new()
+                .layer(axum::middleware::from_fn(middleware::observe))
+                .layer(security_headers)
+                .layer(axum::middleware::from_fn(middleware::envelope_errors))
+                .layer(CatchPanicLayer::custom(middleware::panic_response))
+                .option_layer(cors)
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    config.request_timeout,
+                ))
+                .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+                .layer(DefaultBodyLimit::max(config.max_body_bytes)),
+        )
+        .with_state(state)
+}

@@ -1,0 +1,264 @@
+//! The PostgreSQL [`Store`]: production, shared by several app instances.
+//! `migrate` runs are serialised by a session advisory lock held on a dedicated connection;
+//! backups shell out to `pg_dump`, with the password passed in the environment, never argv.
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use percent_encoding::percent_decode_str;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{AssertSqlSafe, Connection, PgConnection, PgPool};
+
+use super::migrations::{self, IntegrityReport, MigrationError, MigrationLock, MigrationStep};
+use super::{Backend, ConnectOptions, PoolStats, SchemaStatus, Store, StoreError};
+
+static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Advisory lock key for `conflicto migrate` ("conflict" as eight ASCII bytes). It differs
+/// from the key sqlx's own migrator derives, so the two never block each other.
+const MIGRATE_LOCK_KEY: i64 = i64::from_be_bytes(*b"conflict");
+
+/// The PostgreSQL implementation of [`Store`].
+pub struct PostgresStore {
+    pool: PgPool,
+    url: url::Url,
+    connect: PgConnectOptions,
+}
+
+impl PostgresStore {
+    /// Connects a pool to the database at `url`; fails when the server does not answer.
+    pub async fn connect(url: &url::Url, options: &ConnectOptions) -> Result<Self, StoreError> {
+        let connect: PgConnectOptions = url.as_str().parse()?;
+        let connect = connect.application_name("conflicto");
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(connect.clone())
+            .await?;
+        Ok(Self {
+            pool,
+            url: url.clone(),
+            connect,
+        })
+    }
+
+    /// The underlying pool, for the storage contract tests.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn migrations_table_exists(&self) -> Result<bool, sqlx::Error> {
+        sqlx::query_scalar("select to_regclass('_sqlx_migrations') is not null")
+            .fetch_one(&self.pool)
+            .await
+    }
+
+    async fn oldest_compatible_version(&self) -> Option<i64> {
+        let exists: bool =
+            sqlx::query_scalar("select to_regclass('schema_compatibility') is not null")
+                .fetch_one(&self.pool)
+                .await
+                .ok()?;
+        if !exists {
+            return None;
+        }
+        sqlx::query_scalar(
+            "select oldest_compatible_version from schema_compatibility where id = 1",
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .ok()
+        .flatten()
+    }
+
+    /// The environment `pg_dump` needs to reach this database, password included.
+    fn libpq_environment(&self) -> Vec<(&'static str, String)> {
+        let mut env = vec![
+            (
+                "PGHOST",
+                self.url.host_str().unwrap_or("localhost").to_owned(),
+            ),
+            ("PGPORT", self.url.port().unwrap_or(5432).to_string()),
+            (
+                "PGDATABASE",
+                self.url.path().trim_start_matches('/').to_owned(),
+            ),
+        ];
+        let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
+        if !self.url.username().is_empty() {
+            env.push(("PGUSER", decode(self.url.username())));
+        }
+        if let Some(password) = self.url.password() {
+            env.push(("PGPASSWORD", decode(password)));
+        }
+        for (key, value) in self.url.query_pairs() {
+            if key == "sslmode" {
+                env.push(("PGSSLMODE", value.into_owned()));
+            }
+        }
+        env
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("select 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    fn pool_stats(&self) -> PoolStats {
+        PoolStats {
+            open: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: self.pool.options().get_max_connections(),
+        }
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn schema_status(&self) -> Result<SchemaStatus, MigrationError> {
+        let exists = self.migrations_table_exists().await?;
+        let oldest = self.oldest_compatible_version().await;
+        let mut conn = self.pool.acquire().await?;
+        migrations::status::<sqlx::Postgres>(&mut conn, &MIGRATOR, exists, oldest).await
+    }
+
+    async fn lock_migrations(&self) -> Result<MigrationLock, MigrationError> {
+        // A connection of its own, outside the pool: when it is dropped the session ends and
+        // PostgreSQL releases the lock, even if this process dies mid-migration.
+        let mut conn = PgConnection::connect_with(&self.connect).await?;
+        sqlx::query("select pg_advisory_lock($1)")
+            .bind(MIGRATE_LOCK_KEY)
+            .execute(&mut conn)
+            .await?;
+        Ok(MigrationLock::new(std::sync::Mutex::new(conn)))
+    }
+
+    async fn apply_migrations(&self) -> Result<Vec<MigrationStep>, MigrationError> {
+        let before = self.schema_status().await?;
+        MIGRATOR.run(&self.pool).await?;
+        let after = self.schema_status().await?;
+        Ok(migrations::steps_between(&MIGRATOR, &before, &after))
+    }
+
+    async fn revert_migrations(&self, target: i64) -> Result<Vec<MigrationStep>, MigrationError> {
+        let before = self.schema_status().await?;
+        MIGRATOR.undo(&self.pool, target).await?;
+        let after = self.schema_status().await?;
+        Ok(migrations::steps_between(&MIGRATOR, &before, &after))
+    }
+
+    async fn backup(&self, dir: &Path) -> Result<PathBuf, MigrationError> {
+        let Some(pg_dump) = find_on_path("pg_dump") else {
+            return Err(MigrationError::Refused(
+                "pg_dump is not on PATH, so no backup can be taken: install the PostgreSQL \
+                 client tools, take a snapshot yourself (see docs/runbooks/database.md) and \
+                 rerun with --skip-backup"
+                    .into(),
+            ));
+        };
+        std::fs::create_dir_all(dir).map_err(|e| {
+            MigrationError::Io(format!(
+                "cannot create backup folder {}: {e}",
+                dir.display()
+            ))
+        })?;
+        let database = self.url.path().trim_start_matches('/');
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+        let target = dir.join(format!("{database}-{stamp}.dump"));
+        let output = tokio::process::Command::new(pg_dump)
+            .arg("--format=custom")
+            .arg("--no-owner")
+            .arg("--file")
+            .arg(&target)
+            .env_clear()
+            .envs(self.libpq_environment())
+            .output()
+            .await
+            .map_err(|e| MigrationError::Io(format!("cannot run pg_dump: {e}")))?;
+        if !output.status.success() {
+            return Err(MigrationError::Refused(format!(
+                "pg_dump failed ({}): {}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr).trim()
+            )));
+        }
+        Ok(target)
+    }
+
+    async fn integrity_check(&self) -> Result<IntegrityReport, MigrationError> {
+        let status = self.schema_status().await?;
+        let (schema, mut problems) = migrations::schema_problems(&status);
+        // Identifiers are quoted by PostgreSQL's own format('%I'), so the checks built from
+        // them below are safe to run as dynamic SQL.
+        let constraints: Vec<(String, String, String, Vec<String>, Vec<String>, bool)> =
+            sqlx::query_as(
+                "select c.conname::text, \
+                   format('%I.%I', cn.nspname, cl.relname), \
+                   format('%I.%I', pn.nspname, pl.relname), \
+                   array(select format('%I', a.attname) from unnest(c.conkey) with ordinality k(n, o) \
+                         join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.n order by k.o), \
+                   array(select format('%I', a.attname) from unnest(c.confkey) with ordinality k(n, o) \
+                         join pg_attribute a on a.attrelid = c.confrelid and a.attnum = k.n order by k.o), \
+                   c.convalidated \
+                 from pg_constraint c \
+                 join pg_class cl on cl.oid = c.conrelid \
+                 join pg_namespace cn on cn.oid = cl.relnamespace \
+                 join pg_class pl on pl.oid = c.confrelid \
+                 join pg_namespace pn on pn.oid = pl.relnamespace \
+                 where c.contype = 'f' and cn.nspname = current_schema() \
+                 order by 1",
+            )
+            .fetch_all(&self.pool)
+            .await?;
+        for (name, child, parent, child_columns, parent_columns, validated) in &constraints {
+            if !validated {
+                problems.push(format!("foreign key {name} on {child} is NOT VALID"));
+            }
+            let present = child_columns
+                .iter()
+                .map(|c| format!("c.{c} is not null"))
+                .collect::<Vec<_>>()
+                .join(" and ");
+            let joined = child_columns
+                .iter()
+                .zip(parent_columns)
+                .map(|(c, p)| format!("p.{p} = c.{c}"))
+                .collect::<Vec<_>>()
+                .join(" and ");
+            let sql = format!(
+                "select count(*) from {child} c where {present} \
+                 and not exists (select 1 from {parent} p where {joined})"
+            );
+            let orphans: i64 = sqlx::query_scalar(AssertSqlSafe(sql))
+                .fetch_one(&self.pool)
+                .await?;
+            if orphans > 0 {
+                problems.push(format!(
+                    "foreign key violation: {orphans} row(s) of {child} break {name} (missing {parent} rows)"
+                ));
+            }
+        }
+        Ok(IntegrityReport {
+            schema,
+            foreign_keys_checked: constraints.len(),
+            problems,
+        })
+    }
+}
+
+/// The first executable called `name` in a PATH folder.
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+}
