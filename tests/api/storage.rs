@@ -1,0 +1,179 @@
+//! The storage contract on both engines: migration status, up→down→up round trips,
+//! serialised concurrent runs, backups, integrity checks, and the schema verdicts that
+//! decide whether `serve` may start.
+
+use conflicto::app::App;
+use conflicto::config::Config;
+use conflicto::storage::migrations::{self, BackupPolicy};
+use conflicto::storage::{Backend, SchemaVerdict};
+use sqlx::{ConnectOptions, Connection};
+
+use crate::both_backends;
+use crate::common::TestDb;
+
+/// Runs one SQL statement on whichever engine `db` is, for arranging odd states.
+async fn execute(db: &TestDb, sql: &'static str) {
+    match db.backend() {
+        Backend::Sqlite => {
+            // Foreign keys off, as in a tool that forgets to turn them on.
+            let options: sqlx::sqlite::SqliteConnectOptions = db.raw_url.parse().unwrap();
+            let mut conn = options.foreign_keys(false).connect().await.unwrap();
+            sqlx::query(sql).execute(&mut conn).await.unwrap();
+            conn.close().await.unwrap();
+        }
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(&db.raw_url).await.unwrap();
+            sqlx::query(sql).execute(&pool).await.unwrap();
+            pool.close().await;
+        }
+    }
+}
+
+both_backends! {
+    async fn a_fresh_database_reports_every_migration_pending_without_changing_it(db) {
+        let store = db.store().await;
+        let status = store.schema_status().await.unwrap();
+        assert!(status.known.len() >= 2);
+        assert!(status.known.iter().all(|m| !m.applied));
+        assert!(matches!(status.verdict(), SchemaVerdict::Pending(v) if v.len() == status.known.len()));
+        let again = store.schema_status().await.unwrap();
+        assert_eq!(status, again, "reading status changes nothing");
+    }
+
+    async fn migrations_round_trip_up_down_up(db) {
+        let store = db.store().await;
+        let known = store.schema_status().await.unwrap().known.len();
+
+        let up = migrations::upgrade(store.as_ref(), &BackupPolicy::Skip).await.unwrap();
+        assert_eq!(up.applied.len(), known);
+        assert!(up.integrity.is_ok(), "{}", up.integrity);
+        assert_eq!(store.schema_status().await.unwrap().verdict(), SchemaVerdict::Current);
+
+        let down_one = migrations::downgrade(store.as_ref(), 1, &BackupPolicy::Skip).await.unwrap();
+        assert_eq!(down_one.applied.len(), 1);
+        assert_eq!(down_one.applied[0].version, i64::try_from(known).unwrap());
+        assert!(down_one.integrity.problems.iter().any(|p| p.contains("pending")), "{}", down_one.integrity);
+
+        let down_all = migrations::downgrade(store.as_ref(), 100, &BackupPolicy::Skip).await.unwrap();
+        assert_eq!(down_all.applied.len(), known - 1);
+        assert!(down_all.applied.windows(2).all(|w| w[0].version > w[1].version), "newest first");
+        let status = store.schema_status().await.unwrap();
+        assert!(status.known.iter().all(|m| !m.applied));
+
+        let again = migrations::upgrade(store.as_ref(), &BackupPolicy::Skip).await.unwrap();
+        assert_eq!(again.applied.len(), known);
+        assert!(again.integrity.is_ok(), "{}", again.integrity);
+
+        let nothing = migrations::upgrade(store.as_ref(), &BackupPolicy::Skip).await.unwrap();
+        assert!(nothing.applied.is_empty());
+    }
+
+    async fn concurrent_migrate_runs_apply_each_migration_once(db) {
+        let mut runs = Vec::new();
+        for _ in 0..4 {
+            let store = db.store().await;
+            runs.push(tokio::spawn(async move {
+                migrations::upgrade(store.as_ref(), &BackupPolicy::Skip).await
+            }));
+        }
+        let mut applied = 0;
+        for run in runs {
+            let report = run.await.unwrap().expect("every concurrent run succeeds");
+            assert!(report.integrity.is_ok(), "{}", report.integrity);
+            applied += report.applied.len();
+        }
+        let status = db.store().await.schema_status().await.unwrap();
+        assert_eq!(applied, status.known.len(), "each migration applied by exactly one run");
+        assert_eq!(status.verdict(), SchemaVerdict::Current);
+    }
+
+    async fn a_backup_is_taken_before_migrating_outside_development(db) {
+        let store = db.store().await;
+        let dir = db.scratch().join("backups");
+        let report = migrations::upgrade(store.as_ref(), &BackupPolicy::Required(dir.clone()))
+            .await
+            .unwrap();
+        let backup = report.backup.expect("a backup was taken");
+        assert!(backup.starts_with(&dir));
+        assert!(std::fs::metadata(&backup).unwrap().len() > 0);
+        // Nothing pending, nothing to back up.
+        let again = migrations::upgrade(store.as_ref(), &BackupPolicy::Required(dir)).await.unwrap();
+        assert!(again.backup.is_none());
+        if db.backend() == Backend::Sqlite {
+            // The copy is a database of its own, with the schema as it was before migrating.
+            let copy = sqlx::SqlitePool::connect(&format!("sqlite://{}", backup.display())).await.unwrap();
+            let tables: i64 = sqlx::query_scalar("select count(*) from sqlite_master where type = 'table'")
+                .fetch_one(&copy)
+                .await
+                .unwrap();
+            assert_eq!(tables, 0, "backed up before the first migration");
+        } else {
+            let listing = std::process::Command::new("pg_restore").arg("--list").arg(&backup).output().unwrap();
+            assert!(listing.status.success(), "pg_restore can read the dump");
+        }
+    }
+
+    async fn the_integrity_check_finds_broken_foreign_keys(db) {
+        let store = db.migrated_store().await;
+        assert!(store.integrity_check().await.unwrap().is_ok());
+        match db.backend() {
+            Backend::Sqlite => {
+                execute(&db, "insert into api_tokens (id, organizer_id, name, token_hash, created_at) \
+                              values (x'01', x'02', 't', x'03', '2026-01-01T00:00:00Z')").await;
+            }
+            Backend::Postgres => {
+                execute(&db, "alter table api_tokens disable trigger all").await;
+                execute(&db, "insert into api_tokens (id, organizer_id, name, token_hash, created_at) \
+                              values (gen_random_uuid(), gen_random_uuid(), 't', '\\x03', now())").await;
+                execute(&db, "alter table api_tokens enable trigger all").await;
+            }
+        }
+        let report = store.integrity_check().await.unwrap();
+        assert!(!report.is_ok());
+        assert!(report.foreign_keys_checked >= 1);
+        assert!(report.problems.iter().any(|p| p.contains("api_tokens")), "{report}");
+        let after_up = migrations::upgrade(store.as_ref(), &BackupPolicy::Skip).await.unwrap();
+        assert!(!after_up.integrity.is_ok(), "migrate reports it too");
+    }
+
+    async fn serve_refuses_a_database_with_pending_migrations(db) {
+        let mut config = Config::with_database(db.url.clone());
+        config.listen_addr = "127.0.0.1:0".parse().unwrap();
+        let error = App::build(config).await.err().expect("refused").to_string();
+        assert!(error.contains("conflicto migrate up"), "{error}");
+    }
+
+    async fn serve_migrates_the_embedded_default_itself(db) {
+        let mut config = Config::with_database(db.url.clone());
+        config.listen_addr = "127.0.0.1:0".parse().unwrap();
+        config.embedded_database = true;
+        let app = App::build(config).await.expect("the embedded default migrates on start");
+        let status = app.state().store.schema_status().await.unwrap();
+        assert_eq!(status.verdict(), SchemaVerdict::Current);
+    }
+
+    async fn serve_runs_on_a_newer_schema_only_when_it_is_declared_compatible(db) {
+        let store = db.migrated_store().await;
+        // A newer release applied 9001, an expand migration that keeps old releases working.
+        execute(&db, match db.backend() {
+            Backend::Sqlite => "insert into _sqlx_migrations (version, description, success, checksum, execution_time) \
+                                values (9001, 'add column from a newer release', true, x'00', 1)",
+            Backend::Postgres => "insert into _sqlx_migrations (version, description, success, checksum, execution_time) \
+                                  values (9001, 'add column from a newer release', true, '\\x00', 1)",
+        }).await;
+        let newer = store.schema_status().await.unwrap();
+        assert_eq!(newer.unknown_applied, vec![9001]);
+        assert_eq!(newer.verdict(), SchemaVerdict::NewerCompatible(vec![9001]));
+        let mut config = Config::with_database(db.url.clone());
+        config.listen_addr = "127.0.0.1:0".parse().unwrap();
+        App::build(config.clone()).await.expect("starts on a compatible newer schema");
+
+        // Then a contract migration declares releases before 9001 unable to run on it.
+        execute(&db, "update schema_compatibility set oldest_compatible_version = 9001").await;
+        let error = App::build(config).await.err().expect("refused").to_string();
+        assert!(error.contains("cannot run on"), "{error}");
+        // Nor may this release revert migrations it does not know.
+        let refused = migrations::downgrade(store.as_ref(), 1, &BackupPolicy::Skip).await;
+        assert!(refused.is_err());
+    }
+}
