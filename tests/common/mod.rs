@@ -153,9 +153,7 @@ impl PrivateCluster {
     /// Starts a new cluster with scripts/pg-cluster.sh, or None when PostgreSQL is optional
     /// and its binaries are missing.
     pub fn start() -> Option<PrivateCluster> {
-        if postgres_admin_url().is_none() {
-            return None;
-        }
+        postgres_admin_url()?;
         let dir = PathBuf::from(format!(
             "/tmp/conflicto-private-{}",
             uuid::Uuid::new_v4().simple()
