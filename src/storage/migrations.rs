@@ -290,6 +290,12 @@ pub async fn upgrade(
         report.applied = store.apply_migrations().await?;
     }
     report.integrity = store.integrity_check().await?;
+    let left = store.schema_status().await?.pending();
+    if !left.is_empty() {
+        report.integrity.problems.push(format!(
+            "migrations still pending after migrating: {left:?}"
+        ));
+    }
     Ok(report)
 }
 
@@ -423,8 +429,11 @@ pub(crate) fn schema_problems(status: &SchemaStatus) -> (String, Vec<String>) {
         status.known.len(),
         status.latest_applied()
     );
+    // Pending migrations are normal after `migrate down`; `upgrade` checks for leftovers.
     let problems = match verdict {
-        SchemaVerdict::Current | SchemaVerdict::NewerCompatible(_) => Vec::new(),
+        SchemaVerdict::Current | SchemaVerdict::NewerCompatible(_) | SchemaVerdict::Pending(_) => {
+            Vec::new()
+        }
         other => vec![other.explain()],
     };
     (summary, problems)

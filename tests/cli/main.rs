@@ -1,0 +1,444 @@
+//! Tests of the `conflicto` executable itself: help text, configuration errors, env files,
+//! the default start on the embedded database, signals, and the `migrate` and
+//! `health-check` subcommands, on SQLite and PostgreSQL.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod process;
+
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use common::{TestDb, free_port};
+use process::Server;
+
+/// Variables this crate reads; removed so the developer's environment cannot leak in.
+const OUR_VARIABLES: &[&str] = &[
+    "DATABASE_URL",
+    "DATABASE_MAX_CONNECTIONS",
+    "ENVIRONMENT",
+    "BACKUP_DIR",
+    "LISTEN_ADDR",
+    "PUBLIC_BASE_URL",
+    "APP_VERSION",
+    "ALLOWED_ORIGINS",
+    "REQUEST_TIMEOUT_SECONDS",
+    "MAX_BODY_BYTES",
+    "SHUTDOWN_DRAIN_SECONDS",
+    "SHUTDOWN_TIMEOUT_SECONDS",
+    "METRICS_TOKEN",
+    "ENV_FILE",
+    "LOG_FORMAT",
+    "LOG_LEVEL",
+    "HEALTH_CHECK_URL",
+];
+
+/// The binary, with a clean slate of our variables and JSON logs.
+pub fn conflicto() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_conflicto"));
+    for variable in OUR_VARIABLES {
+        command.env_remove(variable);
+    }
+    command.env("LOG_FORMAT", "json");
+    command
+}
+
+/// Help text with line wrapping undone, so phrases can be searched.
+fn unwrapped(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn run(command: &mut Command) -> (Output, String, String) {
+    let output = command.output().expect("run conflicto");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output, stdout, stderr)
+}
+
+#[test]
+fn help_lists_the_three_commands() {
+    let (output, stdout, _) = run(conflicto().arg("--help"));
+    assert!(output.status.success());
+    for command in ["serve", "migrate", "health-check"] {
+        assert!(
+            stdout.contains(command),
+            "{command} missing from:\n{stdout}"
+        );
+    }
+}
+
+#[test]
+fn each_subcommand_help_documents_its_options_and_variables() {
+    let expectations: &[(&[&str], &[&str])] = &[
+        (
+            &["serve", "--help"],
+            &[
+                "DATABASE_URL",
+                "DATABASE_MAX_CONNECTIONS",
+                "ENVIRONMENT",
+                "BACKUP_DIR",
+                "LISTEN_ADDR",
+                "PUBLIC_BASE_URL",
+                "APP_VERSION",
+                "ALLOWED_ORIGINS",
+                "REQUEST_TIMEOUT_SECONDS",
+                "MAX_BODY_BYTES",
+                "SHUTDOWN_DRAIN_SECONDS",
+                "SHUTDOWN_TIMEOUT_SECONDS",
+                "METRICS_TOKEN",
+                "ENV_FILE",
+                "LOG_FORMAT",
+                "LOG_LEVEL",
+                "--env-file",
+                "--listen-addr",
+            ],
+        ),
+        (
+            &["migrate", "--help"],
+            &[
+                "DATABASE_URL",
+                "ENVIRONMENT",
+                "BACKUP_DIR",
+                "--skip-backup",
+                "up",
+                "down",
+                "status",
+            ],
+        ),
+        (&["migrate", "down", "--help"], &["STEPS", "--skip-backup"]),
+        (&["migrate", "up", "--help"], &["--skip-backup"]),
+        (&["migrate", "status", "--help"], &["Usage"]),
+        (
+            &["health-check", "--help"],
+            &["--url", "HEALTH_CHECK_URL", "--timeout-seconds"],
+        ),
+    ];
+    for (args, needles) in expectations {
+        let (output, stdout, stderr) = run(conflicto().args(*args));
+        assert!(output.status.success(), "{args:?}: {stderr}");
+        for needle in *needles {
+            assert!(
+                stdout.contains(needle),
+                "{args:?} help lacks {needle}:\n{stdout}"
+            );
+        }
+    }
+}
+
+#[test]
+fn secrets_show_as_set_or_unset_never_their_value() {
+    let (_, unset, _) = run(conflicto().args(["serve", "--help"]));
+    let unset = unwrapped(&unset);
+    assert_eq!(unset.matches("currently unset").count(), 2, "{unset}");
+
+    let (_, set, _) = run(conflicto()
+        .args(["serve", "--help"])
+        .env("DATABASE_URL", "postgres://app:topsecretpw@db/conflicto")
+        .env("METRICS_TOKEN", "metrics-secret-value-123"));
+    let set = unwrapped(&set);
+    assert_eq!(set.matches("currently set").count(), 2, "{set}");
+    assert!(
+        !set.contains("topsecretpw") && !set.contains("metrics-secret-value-123"),
+        "{set}"
+    );
+    let (_, migrate, _) = run(conflicto()
+        .args(["migrate", "--help"])
+        .env("DATABASE_URL", "postgres://app:topsecretpw@db/conflicto"));
+    let migrate = unwrapped(&migrate);
+    assert!(
+        migrate.contains("currently set") && !migrate.contains("topsecretpw"),
+        "{migrate}"
+    );
+}
+
+#[test]
+fn invalid_values_stop_start_up_naming_the_variable() {
+    let cases = [
+        ("ENVIRONMENT", "staging"),
+        ("LISTEN_ADDR", "not-an-address"),
+        ("DATABASE_URL", "mysql://root:hunter2@db/x"),
+        ("PUBLIC_BASE_URL", "ftp://files.example"),
+        ("ALLOWED_ORIGINS", "*"),
+        (
+            "ALLOWED_ORIGINS",
+            "https://ok.example,https://bad.example/path",
+        ),
+        ("REQUEST_TIMEOUT_SECONDS", "0"),
+        ("MAX_BODY_BYTES", "lots"),
+        ("DATABASE_MAX_CONNECTIONS", "0"),
+        ("LOG_LEVEL", "[[["),
+        ("LOG_FORMAT", "xml"),
+        ("METRICS_TOKEN", "short"),
+        ("SHUTDOWN_DRAIN_SECONDS", "30"),
+    ];
+    for (variable, value) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let (output, _, stderr) = run(conflicto()
+            .arg("serve")
+            .current_dir(dir.path())
+            .env("LISTEN_ADDR", "127.0.0.1:0")
+            .env(variable, value));
+        assert!(!output.status.success(), "{variable}={value} was accepted");
+        assert!(stderr.contains(variable), "{variable}={value}: {stderr}");
+        assert!(
+            !stderr.contains("hunter2"),
+            "a password was echoed: {stderr}"
+        );
+        assert!(
+            !dir.path().join("conflicto.db").exists(),
+            "{variable}: nothing started"
+        );
+    }
+}
+
+#[test]
+fn an_env_file_feeds_the_configuration_and_the_real_environment_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let file = dir.path().join(".env.test");
+    std::fs::write(
+        &file,
+        format!("LISTEN_ADDR=127.0.0.1:{port}\nAPP_VERSION=from-file\nENVIRONMENT=development\n"),
+    )
+    .unwrap();
+    let mut command = conflicto();
+    command
+        .args(["serve", "--env-file"])
+        .arg(&file)
+        .current_dir(dir.path())
+        .env("APP_VERSION", "from-environment");
+    let mut server = Server::start(command);
+    assert_eq!(server.url, format!("http://127.0.0.1:{port}/"));
+    let health: serde_json::Value = server.get_json("/api/v1/health/");
+    assert_eq!(health["app_version"], "from-environment");
+    server.terminate();
+
+    let bad = dir.path().join(".env.bad");
+    std::fs::write(&bad, "ENVIRONMENT=staging\n").unwrap();
+    let (output, _, stderr) = run(conflicto()
+        .arg("--env-file")
+        .arg(&bad)
+        .current_dir(dir.path()));
+    assert!(!output.status.success());
+    assert!(stderr.contains("ENVIRONMENT"), "{stderr}");
+    let (output, _, stderr) = run(conflicto().args(["--env-file", "/no/such/file"]));
+    assert!(!output.status.success());
+    assert!(stderr.contains("/no/such/file"), "{stderr}");
+}
+
+#[test]
+fn with_no_arguments_it_serves_the_embedded_database_logs_each_request_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut command = conflicto();
+    command
+        .current_dir(dir.path())
+        .env("LISTEN_ADDR", format!("127.0.0.1:{port}"));
+    let mut server = Server::start(command);
+    assert_eq!(server.url, format!("http://127.0.0.1:{port}/"));
+    assert!(
+        dir.path().join("conflicto.db").exists(),
+        "the embedded database is created"
+    );
+
+    let response = server.get("/api/v1/health/ready?token=must-not-be-logged");
+    assert_eq!(response.status, 200);
+    let request_id = response.request_id.clone();
+    let health: serde_json::Value = server.get_json("/api/v1/health/");
+    assert_eq!(health["status"], "healthy");
+    assert_eq!(health["database"]["backend"], "sqlite");
+
+    let (status, elapsed) = server.terminate();
+    assert!(status.success(), "exit status {status:?}");
+    assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
+
+    let logs = server.logs();
+    let line = logs
+        .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|l| l["request_id"] == request_id.as_str())
+        .unwrap_or_else(|| panic!("no log line for request {request_id} in {logs:#?}"));
+    assert_eq!(line["method"], "GET");
+    assert_eq!(line["route"], "/api/v1/health/ready");
+    assert_eq!(line["status"], 200);
+    assert!(line["latency_ms"].as_f64().is_some());
+    assert!(
+        !logs.iter().any(|l| l.contains("must-not-be-logged")),
+        "query strings are never logged"
+    );
+}
+
+#[test]
+fn sigint_stops_the_server_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = conflicto();
+    command
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("LISTEN_ADDR", format!("127.0.0.1:{}", free_port()));
+    let mut server = Server::start(command);
+    let (status, elapsed) = server.signal("INT");
+    assert!(status.success(), "{status:?}");
+    assert!(elapsed < Duration::from_secs(10));
+}
+
+#[test]
+fn health_check_exits_0_when_healthy_and_1_with_one_line_when_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = conflicto();
+    command
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("LISTEN_ADDR", format!("127.0.0.1:{}", free_port()))
+        .env("APP_VERSION", "abc123");
+    let mut server = Server::start(command);
+    let origin = server.url.trim_end_matches('/').to_owned();
+    for url in [
+        origin.clone(),
+        format!("{origin}/api/v1/health/ready"),
+        format!("{origin}/api/v1/health/live"),
+    ] {
+        let (output, stdout, _) = run(conflicto().args(["health-check", "--url", &url]));
+        assert!(output.status.success(), "{url}: {stdout}");
+        assert_eq!(stdout.lines().count(), 1, "{stdout}");
+        assert!(
+            stdout.starts_with("healthy:") && stdout.contains("abc123"),
+            "{stdout}"
+        );
+    }
+    let (output, stdout, _) =
+        run(conflicto().args(["health-check", "--url", &format!("{origin}/no/such")]));
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.starts_with("unhealthy:"), "{stdout}");
+    server.terminate();
+
+    let closed = format!("http://127.0.0.1:{}", free_port());
+    let started = Instant::now();
+    let (output, stdout, _) =
+        run(conflicto().args(["health-check", "--timeout-seconds", "2", "--url", &closed]));
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(
+        stdout.starts_with("unhealthy:") && stdout.contains("could not be reached"),
+        "{stdout}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+/// `conflicto migrate ARGS` on `db`, with extra environment.
+fn migrate(db: &TestDb, args: &[&str], env: &[(&str, &str)]) -> (Output, String, String) {
+    let mut command = conflicto();
+    command
+        .arg("migrate")
+        .args(args)
+        .env("DATABASE_URL", &db.raw_url)
+        .current_dir(db.scratch());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    run(&mut command)
+}
+
+both_backends! {
+    async fn migrate_cli_round_trips_and_reports_integrity(db) {
+        let (output, stdout, _) = migrate(&db, &["status"], &[]);
+        assert!(output.status.success(), "{stdout}");
+        assert!(stdout.contains("pending") && stdout.contains("conflicto migrate up"), "{stdout}");
+
+        let (output, stdout, stderr) = migrate(&db, &["up"], &[]);
+        assert!(output.status.success(), "{stdout}{stderr}");
+        assert!(stdout.contains("applied 0001 create schema compatibility"), "{stdout}");
+        assert!(stdout.contains("applied 0002 create organizers"), "{stdout}");
+        assert!(stdout.contains("integrity check ok"), "{stdout}");
+        assert!(!stdout.contains("backup written"), "no backup in development");
+
+        let (_, stdout, _) = migrate(&db, &["status"], &[]);
+        assert!(stdout.contains("schema is current"), "{stdout}");
+
+        let (output, stdout, _) = migrate(&db, &["down"], &[]);
+        assert!(output.status.success(), "{stdout}");
+        assert!(stdout.contains("reverted 0002 create organizers"), "{stdout}");
+        let (output, stdout, _) = migrate(&db, &["down", "5"], &[]);
+        assert!(output.status.success(), "{stdout}");
+        assert!(stdout.contains("reverted 0001"), "{stdout}");
+        let (output, stdout, _) = migrate(&db, &["up"], &[]);
+        assert!(output.status.success() && stdout.contains("applied 0002"), "{stdout}");
+    }
+
+    async fn migrate_cli_backs_up_first_outside_development(db) {
+        let backups = db.scratch().join("before-migrate");
+        let backups = backups.to_str().unwrap();
+        let (output, stdout, stderr) =
+            migrate(&db, &["up"], &[("ENVIRONMENT", "prod"), ("BACKUP_DIR", backups)]);
+        assert!(output.status.success(), "{stdout}{stderr}");
+        let line = stdout.lines().find(|l| l.starts_with("backup written to ")).expect(&stdout);
+        let path = line.trim_start_matches("backup written to ");
+        assert!(std::fs::metadata(path).unwrap().len() > 0);
+        assert!(stdout.find("backup written").unwrap() < stdout.find("applied 0001").unwrap(), "backup first");
+    }
+
+    async fn concurrent_migrate_processes_are_serialised(db) {
+        let children: Vec<_> = (0..3)
+            .map(|_| {
+                conflicto()
+                    .args(["migrate", "up"])
+                    .env("DATABASE_URL", &db.raw_url)
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let mut applied = 0;
+        for child in children {
+            let output = child.wait_with_output().unwrap();
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+            assert!(stdout.contains("integrity check ok"), "{stdout}");
+            applied += stdout.lines().filter(|l| l.starts_with("applied ")).count();
+        }
+        assert_eq!(applied, 2, "each migration applied by exactly one process");
+    }
+
+    async fn serve_refuses_pending_migrations_and_names_the_command(db) {
+        let (output, _, stderr) = run(
+            conflicto()
+                .arg("serve")
+                .env("DATABASE_URL", &db.raw_url)
+                .env("LISTEN_ADDR", "127.0.0.1:0")
+                .current_dir(db.scratch()),
+        );
+        assert_eq!(output.status.code(), Some(1));
+        assert!(stderr.contains("conflicto migrate up"), "{stderr}");
+    }
+}
+
+#[tokio::test]
+async fn without_pg_dump_a_production_migration_stops_unless_backup_is_skipped() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let empty_path = db.scratch().join("empty-path");
+    std::fs::create_dir_all(&empty_path).unwrap();
+    let path = empty_path.to_str().unwrap();
+    let (output, stdout, stderr) =
+        migrate(&db, &["up"], &[("ENVIRONMENT", "prod"), ("PATH", path)]);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stderr.contains("pg_dump") && stderr.contains("--skip-backup"),
+        "{stderr}"
+    );
+    assert!(
+        !stdout.contains("applied"),
+        "nothing was migrated: {stdout}"
+    );
+
+    let (output, stdout, stderr) = migrate(
+        &db,
+        &["up", "--skip-backup"],
+        &[("ENVIRONMENT", "prod"), ("PATH", path)],
+    );
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("applied 0001"), "{stdout}");
+}
