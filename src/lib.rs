@@ -11,9 +11,15 @@
 //!
 //! See `docs/architecture.md` for the picture and the path of a request.
 
+pub mod activities;
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod ids;
+pub mod organizers;
+pub mod participants;
+pub mod sessions;
 pub mod storage;
 pub mod telemetry;

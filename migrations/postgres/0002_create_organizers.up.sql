@@ -13,6 +13,8 @@ create unique index organizers_email_key on organizers (email);
 create table api_tokens (
     id uuid primary key,
     organizer_id uuid not null references organizers (id) on delete cascade,
+    -- 'login': made by signing in, short-lived, also sent as a cookie; 'api': for scripts.
+    kind text not null check (kind in ('login', 'api')),
     name text not null,
     token_hash bytea not null,
     created_at timestamptz not null,

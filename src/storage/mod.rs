@@ -3,6 +3,8 @@
 //! Nothing above this module writes SQL, and nothing in it knows about HTTP.
 
 pub mod migrations;
+#[macro_use]
+mod portable;
 mod postgres;
 mod sqlite;
 
@@ -52,6 +54,12 @@ pub enum StoreError {
     /// Any other database failure.
     #[error("database error")]
     Backend(#[source] sqlx::Error),
+    /// Stored data could not be read back (a bug or a hand-edited row).
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+    /// A failure outside the database (a worker thread that died).
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -166,9 +174,9 @@ impl std::fmt::Debug for DatabaseUrl {
     }
 }
 
-/// The database behind every use case. One implementation per engine, same behaviour.
+/// The engine-specific half of [`Store`]: health, pool, and schema administration.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Engine: Send + Sync + 'static {
     /// Which engine this store runs on.
     fn backend(&self) -> Backend;
 
@@ -199,6 +207,179 @@ pub trait Store: Send + Sync + 'static {
     /// Checks that the schema matches this binary's migrations and that foreign keys hold.
     async fn integrity_check(&self) -> Result<IntegrityReport, MigrationError>;
 }
+
+pub use portable::{JoinOutcome, ResponseWrite, StoredResponse, WriteOutcome};
+
+/// The database behind every use case. One implementation per engine, same behaviour; the
+/// SQL is written once (`portable.rs`) and the engine half comes from [`Engine`].
+#[async_trait]
+pub trait Store: Engine {
+    // Organizers and tokens.
+    /// Adds an organizer; `Conflict` when the email is taken.
+    async fn insert_organizer(
+        &self,
+        organizer: &Organizer,
+        password_hash: &str,
+    ) -> Result<(), StoreError>;
+    /// The organizer with this (lowercased) email, and its password hash.
+    async fn organizer_by_email(
+        &self,
+        email: &str,
+    ) -> Result<Option<(Organizer, String)>, StoreError>;
+    /// Stores a token record.
+    async fn insert_token(&self, token: &TokenRecord) -> Result<(), StoreError>;
+    /// The organizer owning an unexpired token with this hash.
+    async fn organizer_by_token_hash(
+        &self,
+        hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Option<(Organizer, TokenRecord)>, StoreError>;
+    /// Deletes one of the organizer's tokens; false when there was none.
+    async fn delete_token(
+        &self,
+        organizer: OrganizerId,
+        token: TokenId,
+    ) -> Result<bool, StoreError>;
+    /// The organizer's API tokens.
+    async fn api_tokens_of(&self, organizer: OrganizerId) -> Result<Vec<TokenRecord>, StoreError>;
+    /// The shared signing secret: `candidate` is stored if there is none yet.
+    async fn signing_key(
+        &self,
+        candidate: &[u8; 32],
+        now: DateTime<Utc>,
+    ) -> Result<[u8; 32], StoreError>;
+
+    // Sessions.
+    /// Adds a session; `Conflict` when its join code is in use by an open session.
+    async fn insert_session(&self, session: &Session) -> Result<(), StoreError>;
+    /// One session.
+    async fn session(&self, id: SessionId) -> Result<Option<Session>, StoreError>;
+    /// The open (not completed) session with this join code.
+    async fn open_session_by_code(&self, code: &str) -> Result<Option<Session>, StoreError>;
+    /// A page of sessions, newest first, and the total without paging.
+    async fn list_sessions(
+        &self,
+        owner: Option<OrganizerId>,
+        status: Option<SessionStatus>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<Session>, i64), StoreError>;
+    /// Saves title, description, capacity and settings.
+    async fn update_session_details(&self, session: &Session) -> Result<bool, StoreError>;
+    /// Moves a session from `from` to `to`; false when it was not in `from` any more.
+    async fn transition_session(
+        &self,
+        id: SessionId,
+        from: SessionStatus,
+        to: SessionStatus,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Deletes a session and everything in it.
+    async fn delete_session(&self, id: SessionId) -> Result<bool, StoreError>;
+
+    // Participants.
+    /// Adds a participant if the session is active and has room, atomically.
+    async fn join_session(&self, participant: &Participant) -> Result<JoinOutcome, StoreError>;
+    /// One participant.
+    async fn participant(&self, id: ParticipantId) -> Result<Option<Participant>, StoreError>;
+    /// The participant (active or banned) holding a nickname key in a session.
+    async fn participant_by_nickname(
+        &self,
+        session: SessionId,
+        key: &str,
+    ) -> Result<Option<Participant>, StoreError>;
+    /// Nickname keys in use that start with `prefix`.
+    async fn nickname_keys_with_prefix(
+        &self,
+        session: SessionId,
+        prefix: &str,
+    ) -> Result<Vec<String>, StoreError>;
+    /// A page of a session's participants in join order, and the total.
+    async fn list_participants(
+        &self,
+        session: SessionId,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<Participant>, i64), StoreError>;
+    /// Sets a participant's status, keeping the session's count of active ones right.
+    /// Returns the previous status, or None when there is no such participant.
+    async fn set_participant_status(
+        &self,
+        session: SessionId,
+        participant: ParticipantId,
+        status: ParticipantStatus,
+    ) -> Result<Option<ParticipantStatus>, StoreError>;
+    /// Records when participants were last in touch.
+    async fn record_presence(
+        &self,
+        seen: &[(ParticipantId, DateTime<Utc>)],
+    ) -> Result<(), StoreError>;
+
+    // Activities.
+    /// Adds an activity at the end of its session; returns it with its position.
+    async fn insert_activity(&self, activity: &Activity) -> Result<Activity, StoreError>;
+    /// One activity.
+    async fn activity(&self, id: ActivityId) -> Result<Option<Activity>, StoreError>;
+    /// A session's activities in order.
+    async fn activities_of(&self, session: SessionId) -> Result<Vec<Activity>, StoreError>;
+    /// Every active activity (to rebuild tallies at start).
+    async fn active_activities(&self) -> Result<Vec<Activity>, StoreError>;
+    /// Saves title, config, state of the kind, visibility, reveal and time limit.
+    async fn update_activity(&self, activity: &Activity) -> Result<bool, StoreError>;
+    /// Saves a state change if the activity is still in `from`; `Conflict` when another
+    /// activity of the session is active.
+    async fn set_activity_state(
+        &self,
+        activity: &Activity,
+        from: ActivityState,
+    ) -> Result<bool, StoreError>;
+    /// Deletes an activity.
+    async fn delete_activity(&self, id: ActivityId) -> Result<bool, StoreError>;
+    /// Sets positions 1..n in the given order.
+    async fn reorder_activities(
+        &self,
+        session: SessionId,
+        order: &[ActivityId],
+    ) -> Result<(), StoreError>;
+
+    // Responses.
+    /// Stores a batch of submissions in one transaction (group commit). Each gets an
+    /// outcome, in order; nothing is stored for refused or replayed ones.
+    async fn write_responses(
+        &self,
+        batch: &[ResponseWrite],
+    ) -> Result<Vec<WriteOutcome>, StoreError>;
+    /// The responses of one round of an activity.
+    async fn responses_of_round(
+        &self,
+        activity: ActivityId,
+        round: i32,
+    ) -> Result<Vec<StoredResponse>, StoreError>;
+    /// One participant's responses in a session.
+    async fn responses_of_participant(
+        &self,
+        participant: ParticipantId,
+    ) -> Result<Vec<StoredResponse>, StoreError>;
+    /// Every response of a session, for reports and export.
+    async fn responses_of_session(
+        &self,
+        session: SessionId,
+    ) -> Result<Vec<StoredResponse>, StoreError>;
+    /// What an earlier request with this client_request_id was about.
+    async fn replayed_request(
+        &self,
+        participant: ParticipantId,
+        client_request_id: &str,
+    ) -> Result<Option<(ActivityId, i32, String)>, StoreError>;
+}
+
+use chrono::{DateTime, Utc};
+
+use crate::activities::activity::{Activity, ActivityState};
+use crate::ids::{ActivityId, OrganizerId, ParticipantId, SessionId, TokenId};
+use crate::organizers::{Organizer, TokenRecord};
+use crate::participants::participant::{Participant, ParticipantStatus};
+use crate::sessions::session::{Session, SessionStatus};
 
 /// Opens the database named by `options` (creating a SQLite file if missing).
 pub async fn connect(options: &ConnectOptions) -> Result<Arc<dyn Store>, StoreError> {

@@ -11,7 +11,18 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Connection, PgConnection, PgPool};
 
 use super::migrations::{self, IntegrityReport, MigrationError, MigrationLock, MigrationStep};
-use super::{Backend, ConnectOptions, PoolStats, SchemaStatus, Store, StoreError};
+use super::{Backend, ConnectOptions, Engine, PoolStats, SchemaStatus, StoreError};
+
+#[allow(clippy::wildcard_imports)]
+use super::portable::prelude::*;
+
+impl_store!(
+    PostgresStore,
+    sqlx::Postgres,
+    for_share = " for share",
+    for_update = " for update",
+    begin_write = "BEGIN"
+);
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
 
@@ -102,7 +113,7 @@ impl PostgresStore {
 }
 
 #[async_trait]
-impl Store for PostgresStore {
+impl Engine for PostgresStore {
     fn backend(&self) -> Backend {
         Backend::Postgres
     }

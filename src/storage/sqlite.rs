@@ -13,7 +13,18 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{AssertSqlSafe, SqlitePool};
 
 use super::migrations::{self, IntegrityReport, MigrationError, MigrationLock, MigrationStep};
-use super::{Backend, ConnectOptions, PoolStats, SchemaStatus, Store, StoreError};
+use super::{Backend, ConnectOptions, Engine, PoolStats, SchemaStatus, StoreError};
+
+#[allow(clippy::wildcard_imports)]
+use super::portable::prelude::*;
+
+impl_store!(
+    SqliteStore,
+    sqlx::Sqlite,
+    for_share = "",
+    for_update = "",
+    begin_write = "BEGIN IMMEDIATE"
+);
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 
@@ -74,7 +85,7 @@ impl SqliteStore {
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl Engine for SqliteStore {
     fn backend(&self) -> Backend {
         Backend::Sqlite
     }

@@ -119,13 +119,13 @@ both_backends! {
         assert!(store.integrity_check().await.unwrap().is_ok());
         match db.backend() {
             Backend::Sqlite => {
-                execute(&db, "insert into api_tokens (id, organizer_id, name, token_hash, created_at) \
-                              values (x'01', x'02', 't', x'03', '2026-01-01T00:00:00Z')").await;
+                execute(&db, "insert into api_tokens (id, organizer_id, kind, name, token_hash, created_at) \
+                              values (x'01', x'02', 'api', 't', x'03', '2026-01-01T00:00:00Z')").await;
             }
             Backend::Postgres => {
                 execute(&db, "alter table api_tokens disable trigger all").await;
-                execute(&db, "insert into api_tokens (id, organizer_id, name, token_hash, created_at) \
-                              values (gen_random_uuid(), gen_random_uuid(), 't', '\\x03', now())").await;
+                execute(&db, "insert into api_tokens (id, organizer_id, kind, name, token_hash, created_at) \
+                              values (gen_random_uuid(), gen_random_uuid(), 'api', 't', '\\x03', now())").await;
                 execute(&db, "alter table api_tokens enable trigger all").await;
             }
         }

@@ -210,3 +210,18 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// How many migrations the binary ships (counted from the SQLite folder).
+pub fn migration_count() -> usize {
+    std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+        .unwrap()
+        .filter(|entry| {
+            entry
+                .as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".up.sql")
+        })
+        .count()
+}

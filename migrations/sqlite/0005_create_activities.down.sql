@@ -1,0 +1,2 @@
+-- Nothing but responses (dropped before this) references activities.
+drop table activities;

@@ -1,0 +1,4 @@
+//! Activities: the framework every kind plugs into.
+pub mod activity;
+pub mod kind;
+pub mod poll;

@@ -1,0 +1,2 @@
+//! Participants: join, rejoin, presence and removal.
+pub mod participant;

@@ -1,0 +1,186 @@
+//! The session type, its status machine (draft → active → completed, nothing else) and the
+//! rules for its editable fields.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::join_code::JoinCode;
+use crate::ids::{OrganizerId, SessionId};
+
+/// Longest title, in characters.
+pub const TITLE_MAX: usize = 200;
+/// Longest description, in characters.
+pub const DESCRIPTION_MAX: usize = 2000;
+/// Participants allowed when the organizer says nothing.
+pub const DEFAULT_MAX_PARTICIPANTS: u32 = 1000;
+
+/// Where a session is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStatus {
+    /// Being prepared; nobody can join.
+    Draft,
+    /// Open: participants join and take part.
+    Active,
+    /// Over: read-only except deletion and export.
+    Completed,
+}
+
+impl SessionStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStatus::Draft => "draft",
+            SessionStatus::Active => "active",
+            SessionStatus::Completed => "completed",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "draft" => Some(SessionStatus::Draft),
+            "active" => Some(SessionStatus::Active),
+            "completed" => Some(SessionStatus::Completed),
+            _ => None,
+        }
+    }
+
+    /// The statuses this one may move to.
+    pub fn allowed_next(self) -> &'static [SessionStatus] {
+        match self {
+            SessionStatus::Draft => &[SessionStatus::Active],
+            SessionStatus::Active => &[SessionStatus::Completed],
+            SessionStatus::Completed => &[],
+        }
+    }
+}
+
+/// Per-session switches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionSettings {
+    /// Participants may join after the first activity started.
+    pub allow_late_join: bool,
+    /// A nickname must be typed; otherwise one is made up ("Guest 4821").
+    pub require_nickname: bool,
+    /// Nicknames and free text pass the profanity filter.
+    pub profanity_filter: bool,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            allow_late_join: true,
+            require_nickname: true,
+            profanity_filter: false,
+        }
+    }
+}
+
+/// A live event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// Its id.
+    pub id: SessionId,
+    /// Its owner.
+    pub organizer_id: OrganizerId,
+    /// 1–200 characters.
+    pub title: String,
+    /// Up to 2000 characters.
+    pub description: String,
+    /// Draft, active or completed.
+    pub status: SessionStatus,
+    /// The code people type to join.
+    pub join_code: JoinCode,
+    /// The most active participants at once.
+    pub max_participants: u32,
+    /// Active participants now.
+    pub participant_count: u32,
+    /// Switches.
+    pub settings: SessionSettings,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Opened.
+    pub started_at: Option<DateTime<Utc>>,
+    /// Ended.
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// Trims and checks a title.
+pub fn parse_title(raw: &str) -> Result<String, String> {
+    let title = raw.trim();
+    let length = title.chars().count();
+    if length == 0 {
+        return Err("the title must not be empty".into());
+    }
+    if length > TITLE_MAX {
+        return Err(format!(
+            "the title must have at most {TITLE_MAX} characters"
+        ));
+    }
+    Ok(title.to_owned())
+}
+
+/// Trims and checks a description.
+pub fn parse_description(raw: &str) -> Result<String, String> {
+    let description = raw.trim();
+    if description.chars().count() > DESCRIPTION_MAX {
+        return Err(format!(
+            "the description must have at most {DESCRIPTION_MAX} characters"
+        ));
+    }
+    Ok(description.to_owned())
+}
+
+/// Checks a capacity against the server's limit.
+pub fn parse_max_participants(value: u32, server_limit: u32) -> Result<u32, String> {
+    if value == 0 || value > server_limit {
+        return Err(format!(
+            "max_participants must be between 1 and {server_limit}"
+        ));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_draft_to_active_to_completed_is_allowed() {
+        use SessionStatus::*;
+        for (from, to, allowed) in [
+            (Draft, Active, true),
+            (Active, Completed, true),
+            (Draft, Completed, false),
+            (Active, Draft, false),
+            (Completed, Active, false),
+            (Completed, Draft, false),
+        ] {
+            assert_eq!(
+                from.allowed_next().contains(&to),
+                allowed,
+                "{from:?} -> {to:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn titles_are_trimmed_and_bounded() {
+        assert_eq!(parse_title("  Town hall ").unwrap(), "Town hall");
+        assert!(parse_title("   ").is_err());
+        assert!(parse_title(&"é".repeat(200)).is_ok());
+        assert!(parse_title(&"é".repeat(201)).is_err());
+    }
+
+    #[test]
+    fn capacity_must_be_within_the_server_limit() {
+        assert!(parse_max_participants(0, 100).is_err());
+        assert!(parse_max_participants(101, 100).is_err());
+        assert_eq!(parse_max_participants(100, 100), Ok(100));
+    }
+}

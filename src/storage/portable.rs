@@ -1,0 +1,973 @@
+//! The SQL both engines share, written once. `impl_store!` expands to the `Store`
+//! implementation for one engine; engine-specific fragments (row locks, how a write
+//! transaction begins) come in as arguments. Rows are read into private `FromRow` structs and
+//! mapped to domain types here, so nothing above storage sees a row.
+//!
+//! Portability rules: `$n` placeholders, `returning`, `on conflict`, no `now()` (timestamps
+//! come from Rust), JSON stored as text, booleans bound as `bool`.
+
+use chrono::{DateTime, Utc};
+use sqlx::FromRow;
+
+use super::StoreError;
+use crate::activities::activity::{Activity, ActivityState, ResultsVisibility};
+use crate::ids::{ActivityId, OrganizerId, ParticipantId, ResponseId, SessionId, TokenId};
+use crate::organizers::{Organizer, TokenKind, TokenRecord};
+use crate::participants::participant::{Nickname, Participant, ParticipantStatus};
+use crate::sessions::join_code::JoinCode;
+use crate::sessions::session::{Session, SessionSettings, SessionStatus};
+
+/// What [`super::Store::join_session`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinOutcome {
+    /// The participant was added.
+    Joined,
+    /// The session is not active.
+    SessionNotOpen,
+    /// The session is at capacity.
+    SessionFull,
+    /// Someone in the session has the nickname (or it is banned there).
+    NicknameTaken,
+}
+
+/// One submission in a group-commit batch.
+#[derive(Debug, Clone)]
+pub struct ResponseWrite {
+    /// The new row's id (kept by an existing row when the slot is replaced).
+    pub id: ResponseId,
+    /// The activity answered.
+    pub activity_id: ActivityId,
+    /// Its session.
+    pub session_id: SessionId,
+    /// Who answered.
+    pub participant_id: ParticipantId,
+    /// The round the answer is for; refused if the activity moved on.
+    pub round: i32,
+    /// The slot it fills.
+    pub slot: String,
+    /// Normalised answer JSON.
+    pub answer: String,
+    /// The client's idempotency key, if it sent one.
+    pub client_request_id: Option<String>,
+    /// When it was received.
+    pub at: DateTime<Utc>,
+}
+
+/// What happened to one submission of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOutcome {
+    /// Stored and committed.
+    Stored,
+    /// Its client_request_id was used before: nothing changed.
+    Replay,
+    /// The activity is not active in that round any more.
+    ActivityNotActive,
+    /// The participant was removed.
+    ParticipantInactive,
+}
+
+/// A response as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    /// Its id.
+    pub id: ResponseId,
+    /// The activity.
+    pub activity_id: ActivityId,
+    /// Who answered.
+    pub participant_id: ParticipantId,
+    /// The round.
+    pub round: i32,
+    /// The slot.
+    pub slot: String,
+    /// Normalised answer JSON.
+    pub answer: String,
+    /// First stored.
+    pub created_at: DateTime<Utc>,
+    /// Last replaced.
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(FromRow)]
+pub(crate) struct OrganizerRow {
+    id: OrganizerId,
+    email: String,
+    password_hash: String,
+    is_admin: bool,
+    created_at: DateTime<Utc>,
+}
+
+impl OrganizerRow {
+    pub(crate) fn into_parts(self) -> (Organizer, String) {
+        (
+            Organizer {
+                id: self.id,
+                email: self.email,
+                is_admin: self.is_admin,
+                created_at: self.created_at,
+            },
+            self.password_hash,
+        )
+    }
+}
+
+#[derive(FromRow)]
+pub(crate) struct TokenRow {
+    id: TokenId,
+    organizer_id: OrganizerId,
+    kind: String,
+    name: String,
+    token_hash: Vec<u8>,
+    created_at: DateTime<Utc>,
+    expires_at: Option<DateTime<Utc>>,
+}
+
+impl TokenRow {
+    pub(crate) fn into_record(self) -> Result<TokenRecord, StoreError> {
+        Ok(TokenRecord {
+            id: self.id,
+            organizer_id: self.organizer_id,
+            kind: TokenKind::parse(&self.kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("token kind {}", self.kind)))?,
+            name: self.name,
+            token_hash: self.token_hash,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+        })
+    }
+}
+
+#[derive(FromRow)]
+pub(crate) struct TokenOwnerRow {
+    #[sqlx(flatten)]
+    token: TokenRow,
+    email: String,
+    password_hash: String,
+    is_admin: bool,
+    organizer_created_at: DateTime<Utc>,
+}
+
+impl TokenOwnerRow {
+    pub(crate) fn into_parts(self) -> Result<(Organizer, TokenRecord), StoreError> {
+        let organizer = OrganizerRow {
+            id: self.token.organizer_id,
+            email: self.email,
+            password_hash: self.password_hash,
+            is_admin: self.is_admin,
+            created_at: self.organizer_created_at,
+        }
+        .into_parts()
+        .0;
+        Ok((organizer, self.token.into_record()?))
+    }
+}
+
+pub(crate) const SESSION_COLUMNS: &str = "id, organizer_id, title, description, status, join_code, \
+     max_participants, participant_count, settings, created_at, updated_at, started_at, completed_at";
+
+#[derive(FromRow)]
+pub(crate) struct SessionRow {
+    id: SessionId,
+    organizer_id: OrganizerId,
+    title: String,
+    description: String,
+    status: String,
+    join_code: String,
+    max_participants: i32,
+    participant_count: i32,
+    settings: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    started_at: Option<DateTime<Utc>>,
+    completed_at: Option<DateTime<Utc>>,
+}
+
+impl SessionRow {
+    pub(crate) fn into_session(self) -> Result<Session, StoreError> {
+        let corrupt = |what: &str| StoreError::Corrupt(format!("session {}: {what}", self.id));
+        Ok(Session {
+            id: self.id,
+            organizer_id: self.organizer_id,
+            status: SessionStatus::parse(&self.status).ok_or_else(|| corrupt("status"))?,
+            join_code: JoinCode::from_stored(self.join_code.clone()),
+            max_participants: u32::try_from(self.max_participants)
+                .map_err(|_| corrupt("max_participants"))?,
+            participant_count: u32::try_from(self.participant_count)
+                .map_err(|_| corrupt("participant_count"))?,
+            settings: serde_json::from_str::<SessionSettings>(&self.settings)
+                .map_err(|_| corrupt("settings"))?,
+            title: self.title,
+            description: self.description,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            started_at: self.started_at,
+            completed_at: self.completed_at,
+        })
+    }
+}
+
+pub(crate) const PARTICIPANT_COLUMNS: &str =
+    "id, session_id, nickname, status, joined_at, last_seen_at";
+
+#[derive(FromRow)]
+pub(crate) struct ParticipantRow {
+    id: ParticipantId,
+    session_id: SessionId,
+    nickname: String,
+    status: String,
+    joined_at: DateTime<Utc>,
+    last_seen_at: DateTime<Utc>,
+}
+
+impl ParticipantRow {
+    pub(crate) fn into_participant(self) -> Result<Participant, StoreError> {
+        Ok(Participant {
+            id: self.id,
+            session_id: self.session_id,
+            status: ParticipantStatus::parse(&self.status)
+                .ok_or_else(|| StoreError::Corrupt(format!("participant {} status", self.id)))?,
+            nickname: Nickname::from_stored(self.nickname),
+            joined_at: self.joined_at,
+            last_seen_at: self.last_seen_at,
+        })
+    }
+}
+
+pub(crate) const ACTIVITY_COLUMNS: &str = "id, session_id, kind, title, position, config, kind_state, state, \
+     round, results_visibility, results_revealed, time_limit_seconds, activated_at, deadline_at, closed_at, \
+     created_at, updated_at";
+
+#[derive(FromRow)]
+pub(crate) struct ActivityRow {
+    id: ActivityId,
+    session_id: SessionId,
+    kind: String,
+    title: String,
+    position: i32,
+    config: String,
+    kind_state: String,
+    state: String,
+    round: i32,
+    results_visibility: String,
+    results_revealed: bool,
+    time_limit_seconds: Option<i32>,
+    activated_at: Option<DateTime<Utc>>,
+    deadline_at: Option<DateTime<Utc>>,
+    closed_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl ActivityRow {
+    pub(crate) fn into_activity(self) -> Result<Activity, StoreError> {
+        let corrupt = |what: &str| StoreError::Corrupt(format!("activity {}: {what}", self.id));
+        Ok(Activity {
+            id: self.id,
+            session_id: self.session_id,
+            position: self.position,
+            config: serde_json::from_str(&self.config).map_err(|_| corrupt("config"))?,
+            kind_state: serde_json::from_str(&self.kind_state)
+                .map_err(|_| corrupt("kind_state"))?,
+            state: ActivityState::parse(&self.state).ok_or_else(|| corrupt("state"))?,
+            round: self.round,
+            results_visibility: ResultsVisibility::parse(&self.results_visibility)
+                .ok_or_else(|| corrupt("visibility"))?,
+            results_revealed: self.results_revealed,
+            time_limit_seconds: self
+                .time_limit_seconds
+                .map(u32::try_from)
+                .transpose()
+                .map_err(|_| corrupt("time limit"))?,
+            activated_at: self.activated_at,
+            deadline_at: self.deadline_at,
+            closed_at: self.closed_at,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            kind: self.kind,
+            title: self.title,
+        })
+    }
+}
+
+pub(crate) const RESPONSE_COLUMNS: &str =
+    "id, activity_id, participant_id, round, slot, answer, created_at, updated_at";
+
+#[derive(FromRow)]
+pub(crate) struct ResponseRow {
+    id: ResponseId,
+    activity_id: ActivityId,
+    participant_id: ParticipantId,
+    round: i32,
+    slot: String,
+    answer: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<ResponseRow> for StoredResponse {
+    fn from(row: ResponseRow) -> Self {
+        StoredResponse {
+            id: row.id,
+            activity_id: row.activity_id,
+            participant_id: row.participant_id,
+            round: row.round,
+            slot: row.slot,
+            answer: row.answer,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// Everything the body of `impl_store!` names, for the engine files to import.
+pub(crate) mod prelude {
+    pub(crate) use super::{
+        ACTIVITY_COLUMNS, ActivityRow, JoinOutcome, OrganizerRow, PARTICIPANT_COLUMNS,
+        ParticipantRow, RESPONSE_COLUMNS, ResponseRow, ResponseWrite, SESSION_COLUMNS, SessionRow,
+        StoredResponse, TokenOwnerRow, TokenRow, WriteOutcome, as_i32,
+    };
+    pub(crate) use crate::activities::activity::{Activity, ActivityState};
+    pub(crate) use crate::ids::{ActivityId, OrganizerId, ParticipantId, SessionId, TokenId};
+    pub(crate) use crate::organizers::{Organizer, TokenRecord};
+    pub(crate) use crate::participants::participant::{Participant, ParticipantStatus};
+    pub(crate) use crate::sessions::session::{Session, SessionStatus};
+    pub(crate) use chrono::{DateTime, Utc};
+}
+
+/// Converts a count or capacity for binding; they always fit.
+pub(crate) fn as_i32(value: u32) -> i32 {
+    i32::try_from(value).unwrap_or(i32::MAX)
+}
+
+/// Expands to `impl Store for $store` over the engine `$db`.
+/// - `$for_share`: appended to reads that must hold rows still until commit (`" for share"` on
+///   PostgreSQL; empty on SQLite, whose write transactions already exclude each other).
+/// - `$for_update`: the same for rows about to be changed (`" for update"` on PostgreSQL).
+/// - `$begin_write`: the statement that opens a write transaction (`BEGIN IMMEDIATE` on SQLite,
+///   so two writers never deadlock on lock upgrade).
+macro_rules! impl_store {
+    ($store:ty, $db:ty, for_share = $for_share:literal, for_update = $for_update:literal, begin_write = $begin_write:literal) => {
+        #[async_trait::async_trait]
+        impl $crate::storage::Store for $store {
+            async fn insert_organizer(&self, o: &Organizer, password_hash: &str) -> Result<(), StoreError> {
+                sqlx::query::<$db>(
+                    "insert into organizers (id, email, password_hash, is_admin, created_at) values ($1, $2, $3, $4, $5)",
+                )
+                .bind(o.id)
+                .bind(&o.email)
+                .bind(password_hash)
+                .bind(o.is_admin)
+                .bind(o.created_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn organizer_by_email(&self, email: &str) -> Result<Option<(Organizer, String)>, StoreError> {
+                let row: Option<OrganizerRow> = sqlx::query_as::<$db, OrganizerRow>(
+                    "select id, email, password_hash, is_admin, created_at from organizers where email = $1",
+                )
+                .bind(email)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(OrganizerRow::into_parts))
+            }
+
+            async fn insert_token(&self, t: &TokenRecord) -> Result<(), StoreError> {
+                sqlx::query::<$db>(
+                    "insert into api_tokens (id, organizer_id, kind, name, token_hash, created_at, expires_at) \
+                     values ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(t.id)
+                .bind(t.organizer_id)
+                .bind(t.kind.as_str())
+                .bind(&t.name)
+                .bind(&t.token_hash)
+                .bind(t.created_at)
+                .bind(t.expires_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn organizer_by_token_hash(&self, hash: &[u8], now: DateTime<Utc>) -> Result<Option<(Organizer, TokenRecord)>, StoreError> {
+                let row: Option<TokenOwnerRow> = sqlx::query_as::<$db, TokenOwnerRow>(
+                    "select t.id, t.organizer_id, t.kind, t.name, t.token_hash, t.created_at, t.expires_at, \
+                            o.email, o.password_hash, o.is_admin, o.created_at as organizer_created_at \
+                     from api_tokens t join organizers o on o.id = t.organizer_id \
+                     where t.token_hash = $1 and (t.expires_at is null or t.expires_at > $2)",
+                )
+                .bind(hash)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(TokenOwnerRow::into_parts).transpose()
+            }
+
+            async fn delete_token(&self, organizer: OrganizerId, token: TokenId) -> Result<bool, StoreError> {
+                let done = sqlx::query::<$db>("delete from api_tokens where id = $1 and organizer_id = $2")
+                    .bind(token)
+                    .bind(organizer)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn api_tokens_of(&self, organizer: OrganizerId) -> Result<Vec<TokenRecord>, StoreError> {
+                let rows: Vec<TokenRow> = sqlx::query_as::<$db, TokenRow>(
+                    "select id, organizer_id, kind, name, token_hash, created_at, expires_at from api_tokens \
+                     where organizer_id = $1 and kind = 'api' order by created_at",
+                )
+                .bind(organizer)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TokenRow::into_record).collect()
+            }
+
+            async fn signing_key(&self, candidate: &[u8; 32], now: DateTime<Utc>) -> Result<[u8; 32], StoreError> {
+                sqlx::query::<$db>("insert into signing_keys (id, secret, created_at) values (1, $1, $2) on conflict (id) do nothing")
+                    .bind(candidate.as_slice())
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                let secret: Vec<u8> = sqlx::query_scalar::<$db, Vec<u8>>("select secret from signing_keys where id = 1")
+                    .fetch_one(&self.pool)
+                    .await?;
+                secret
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("signing key is not 32 bytes".into()))
+            }
+
+            async fn insert_session(&self, s: &Session) -> Result<(), StoreError> {
+                let settings = serde_json::to_string(&s.settings).map_err(|e| StoreError::Internal(e.to_string()))?;
+                sqlx::query::<$db>(
+                    "insert into sessions (id, organizer_id, title, description, status, join_code, max_participants, \
+                     participant_count, settings, created_at, updated_at, started_at, completed_at) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                )
+                .bind(s.id)
+                .bind(s.organizer_id)
+                .bind(&s.title)
+                .bind(&s.description)
+                .bind(s.status.as_str())
+                .bind(s.join_code.as_str())
+                .bind(as_i32(s.max_participants))
+                .bind(as_i32(s.participant_count))
+                .bind(settings)
+                .bind(s.created_at)
+                .bind(s.updated_at)
+                .bind(s.started_at)
+                .bind(s.completed_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn session(&self, id: SessionId) -> Result<Option<Session>, StoreError> {
+                let sql = sqlx::AssertSqlSafe(format!("select {SESSION_COLUMNS} from sessions where id = $1"));
+                let row: Option<SessionRow> = sqlx::query_as::<$db, SessionRow>(sql).bind(id).fetch_optional(&self.pool).await?;
+                row.map(SessionRow::into_session).transpose()
+            }
+
+            async fn open_session_by_code(&self, code: &str) -> Result<Option<Session>, StoreError> {
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "select {SESSION_COLUMNS} from sessions where join_code = $1 and status <> 'completed'"
+                ));
+                let row: Option<SessionRow> = sqlx::query_as::<$db, SessionRow>(sql).bind(code).fetch_optional(&self.pool).await?;
+                row.map(SessionRow::into_session).transpose()
+            }
+
+            async fn list_sessions(&self, owner: Option<OrganizerId>, status: Option<SessionStatus>, limit: i64, offset: i64) -> Result<(Vec<Session>, i64), StoreError> {
+                // One statement for both filters: a null parameter disables its filter.
+                let filter = "($1 is null or organizer_id = $1) and ($2 is null or status = $2)";
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "select {SESSION_COLUMNS} from sessions where {filter} order by created_at desc, id desc limit $3 offset $4"
+                ));
+                let rows: Vec<SessionRow> = sqlx::query_as::<$db, SessionRow>(sql)
+                    .bind(owner)
+                    .bind(status.map(SessionStatus::as_str))
+                    .bind(limit)
+                    .bind(offset)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let total: i64 = sqlx::query_scalar::<$db, i64>(sqlx::AssertSqlSafe(format!("select count(*) from sessions where {filter}")))
+                    .bind(owner)
+                    .bind(status.map(SessionStatus::as_str))
+                    .fetch_one(&self.pool)
+                    .await?;
+                let sessions = rows.into_iter().map(SessionRow::into_session).collect::<Result<Vec<_>, _>>()?;
+                Ok((sessions, total))
+            }
+
+            async fn update_session_details(&self, s: &Session) -> Result<bool, StoreError> {
+                let settings = serde_json::to_string(&s.settings).map_err(|e| StoreError::Internal(e.to_string()))?;
+                let done = sqlx::query::<$db>(
+                    "update sessions set title = $2, description = $3, max_participants = $4, settings = $5, updated_at = $6 \
+                     where id = $1",
+                )
+                .bind(s.id)
+                .bind(&s.title)
+                .bind(&s.description)
+                .bind(as_i32(s.max_participants))
+                .bind(settings)
+                .bind(s.updated_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn transition_session(&self, id: SessionId, from: SessionStatus, to: SessionStatus, now: DateTime<Utc>) -> Result<bool, StoreError> {
+                let done = sqlx::query::<$db>(
+                    "update sessions set status = $3, updated_at = $4, \
+                       started_at = case when $3 = 'active' then $4 else started_at end, \
+                       completed_at = case when $3 = 'completed' then $4 else completed_at end \
+                     where id = $1 and status = $2",
+                )
+                .bind(id)
+                .bind(from.as_str())
+                .bind(to.as_str())
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn delete_session(&self, id: SessionId) -> Result<bool, StoreError> {
+                let done = sqlx::query::<$db>("delete from sessions where id = $1").bind(id).execute(&self.pool).await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn join_session(&self, p: &Participant) -> Result<JoinOutcome, StoreError> {
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                // The conditional increment is the capacity check: atomic on both engines.
+                let room = sqlx::query::<$db>(
+                    "update sessions set participant_count = participant_count + 1 \
+                     where id = $1 and status = 'active' and participant_count < max_participants",
+                )
+                .bind(p.session_id)
+                .execute(&mut *tx)
+                .await?;
+                if room.rows_affected() == 0 {
+                    let status: Option<String> = sqlx::query_scalar::<$db, String>("select status from sessions where id = $1")
+                        .bind(p.session_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    tx.rollback().await?;
+                    return Ok(match status.as_deref() {
+                        Some("active") => JoinOutcome::SessionFull,
+                        _ => JoinOutcome::SessionNotOpen,
+                    });
+                }
+                let inserted = sqlx::query::<$db>(
+                    "insert into participants (id, session_id, nickname, nickname_key, status, joined_at, last_seen_at) \
+                     values ($1, $2, $3, $4, $5, $6, $7) \
+                     on conflict (session_id, nickname_key) where status <> 'removed' do nothing",
+                )
+                .bind(p.id)
+                .bind(p.session_id)
+                .bind(p.nickname.as_str())
+                .bind(p.nickname.key())
+                .bind(p.status.as_str())
+                .bind(p.joined_at)
+                .bind(p.last_seen_at)
+                .execute(&mut *tx)
+                .await?;
+                if inserted.rows_affected() == 0 {
+                    tx.rollback().await?;
+                    return Ok(JoinOutcome::NicknameTaken);
+                }
+                tx.commit().await?;
+                Ok(JoinOutcome::Joined)
+            }
+
+            async fn participant(&self, id: ParticipantId) -> Result<Option<Participant>, StoreError> {
+                let sql = sqlx::AssertSqlSafe(format!("select {PARTICIPANT_COLUMNS} from participants where id = $1"));
+                let row: Option<ParticipantRow> = sqlx::query_as::<$db, ParticipantRow>(sql).bind(id).fetch_optional(&self.pool).await?;
+                row.map(ParticipantRow::into_participant).transpose()
+            }
+
+            async fn participant_by_nickname(&self, session: SessionId, key: &str) -> Result<Option<Participant>, StoreError> {
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "select {PARTICIPANT_COLUMNS} from participants \
+                     where session_id = $1 and nickname_key = $2 and status <> 'removed'"
+                ));
+                let row: Option<ParticipantRow> = sqlx::query_as::<$db, ParticipantRow>(sql)
+                    .bind(session)
+                    .bind(key)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(ParticipantRow::into_participant).transpose()
+            }
+
+            async fn nickname_keys_with_prefix(&self, session: SessionId, prefix: &str) -> Result<Vec<String>, StoreError> {
+                // Compared with substr, not LIKE, so % and _ in nicknames are plain characters.
+                let keys: Vec<String> = sqlx::query_scalar::<$db, String>(
+                    "select nickname_key from participants where session_id = $1 and status <> 'removed' \
+                     and substr(nickname_key, 1, $3) = $2",
+                )
+                .bind(session)
+                .bind(prefix)
+                .bind(i32::try_from(prefix.chars().count()).unwrap_or(i32::MAX))
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(keys)
+            }
+
+            async fn list_participants(&self, session: SessionId, limit: i64, offset: i64) -> Result<(Vec<Participant>, i64), StoreError> {
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "select {PARTICIPANT_COLUMNS} from participants where session_id = $1 \
+                     order by joined_at, id limit $2 offset $3"
+                ));
+                let rows: Vec<ParticipantRow> = sqlx::query_as::<$db, ParticipantRow>(sql)
+                    .bind(session)
+                    .bind(limit)
+                    .bind(offset)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let total: i64 = sqlx::query_scalar::<$db, i64>("select count(*) from participants where session_id = $1")
+                    .bind(session)
+                    .fetch_one(&self.pool)
+                    .await?;
+                let participants = rows.into_iter().map(ParticipantRow::into_participant).collect::<Result<Vec<_>, _>>()?;
+                Ok((participants, total))
+            }
+
+            async fn set_participant_status(&self, session: SessionId, participant: ParticipantId, status: ParticipantStatus) -> Result<Option<ParticipantStatus>, StoreError> {
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                let mut query = sqlx::QueryBuilder::<$db>::new("select status from participants where id = ");
+                query.push_bind(participant).push(" and session_id = ").push_bind(session).push($for_update);
+                let previous: Option<String> = query.build_query_scalar::<String>().fetch_optional(&mut *tx).await?;
+                let Some(previous) = previous else {
+                    tx.rollback().await?;
+                    return Ok(None);
+                };
+                sqlx::query::<$db>("update participants set status = $2 where id = $1")
+                    .bind(participant)
+                    .bind(status.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                let previous = ParticipantStatus::parse(&previous)
+                    .ok_or_else(|| StoreError::Corrupt(format!("participant {participant} status")))?;
+                let delta: i32 = match (previous == ParticipantStatus::Active, status == ParticipantStatus::Active) {
+                    (true, false) => -1,
+                    (false, true) => 1,
+                    _ => 0,
+                };
+                if delta != 0 {
+                    sqlx::query::<$db>("update sessions set participant_count = participant_count + $2 where id = $1")
+                        .bind(session)
+                        .bind(delta)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(Some(previous))
+            }
+
+            async fn record_presence(&self, seen: &[(ParticipantId, DateTime<Utc>)]) -> Result<(), StoreError> {
+                if seen.is_empty() {
+                    return Ok(());
+                }
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                for chunk in seen.chunks(500) {
+                    for (id, at) in chunk {
+                        sqlx::query::<$db>("update participants set last_seen_at = $2 where id = $1 and last_seen_at < $2")
+                            .bind(id)
+                            .bind(at)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn insert_activity(&self, a: &Activity) -> Result<Activity, StoreError> {
+                let config = a.config.to_string();
+                let kind_state = a.kind_state.to_string();
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                let position: i32 = sqlx::query_scalar::<$db, i32>(
+                    "select coalesce(max(position), 0) + 1 from activities where session_id = $1",
+                )
+                .bind(a.session_id)
+                .fetch_one(&mut *tx)
+                .await?;
+                sqlx::query::<$db>(
+                    "insert into activities (id, session_id, kind, title, position, config, kind_state, state, round, \
+                     results_visibility, results_revealed, time_limit_seconds, activated_at, deadline_at, closed_at, \
+                     created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+                )
+                .bind(a.id)
+                .bind(a.session_id)
+                .bind(&a.kind)
+                .bind(&a.title)
+                .bind(position)
+                .bind(config)
+                .bind(kind_state)
+                .bind(a.state.as_str())
+                .bind(a.round)
+                .bind(a.results_visibility.as_str())
+                .bind(a.results_revealed)
+                .bind(a.time_limit_seconds.map(as_i32))
+                .bind(a.activated_at)
+                .bind(a.deadline_at)
+                .bind(a.closed_at)
+                .bind(a.created_at)
+                .bind(a.updated_at)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                let mut stored = a.clone();
+                stored.position = position;
+                Ok(stored)
+            }
+
+            async fn activity(&self, id: ActivityId) -> Result<Option<Activity>, StoreError> {
+                let sql = sqlx::AssertSqlSafe(format!("select {ACTIVITY_COLUMNS} from activities where id = $1"));
+                let row: Option<ActivityRow> = sqlx::query_as::<$db, ActivityRow>(sql).bind(id).fetch_optional(&self.pool).await?;
+                row.map(ActivityRow::into_activity).transpose()
+            }
+
+            async fn activities_of(&self, session: SessionId) -> Result<Vec<Activity>, StoreError> {
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "select {ACTIVITY_COLUMNS} from activities where session_id = $1 order by position, created_at"
+                ));
+                let rows: Vec<ActivityRow> = sqlx::query_as::<$db, ActivityRow>(sql).bind(session).fetch_all(&self.pool).await?;
+                rows.into_iter().map(ActivityRow::into_activity).collect()
+            }
+
+            async fn active_activities(&self) -> Result<Vec<Activity>, StoreError> {
+                let sql = sqlx::AssertSqlSafe(format!("select {ACTIVITY_COLUMNS} from activities where state = 'active'"));
+                let rows: Vec<ActivityRow> = sqlx::query_as::<$db, ActivityRow>(sql).fetch_all(&self.pool).await?;
+                rows.into_iter().map(ActivityRow::into_activity).collect()
+            }
+
+            async fn update_activity(&self, a: &Activity) -> Result<bool, StoreError> {
+                let done = sqlx::query::<$db>(
+                    "update activities set title = $2, config = $3, kind_state = $4, results_visibility = $5, \
+                     results_revealed = $6, time_limit_seconds = $7, updated_at = $8 where id = $1",
+                )
+                .bind(a.id)
+                .bind(&a.title)
+                .bind(a.config.to_string())
+                .bind(a.kind_state.to_string())
+                .bind(a.results_visibility.as_str())
+                .bind(a.results_revealed)
+                .bind(a.time_limit_seconds.map(as_i32))
+                .bind(a.updated_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn set_activity_state(&self, a: &Activity, from: ActivityState) -> Result<bool, StoreError> {
+                let done = sqlx::query::<$db>(
+                    "update activities set state = $2, round = $3, results_revealed = $4, kind_state = $5, \
+                     activated_at = $6, deadline_at = $7, closed_at = $8, updated_at = $9 \
+                     where id = $1 and state = $10",
+                )
+                .bind(a.id)
+                .bind(a.state.as_str())
+                .bind(a.round)
+                .bind(a.results_revealed)
+                .bind(a.kind_state.to_string())
+                .bind(a.activated_at)
+                .bind(a.deadline_at)
+                .bind(a.closed_at)
+                .bind(a.updated_at)
+                .bind(from.as_str())
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn delete_activity(&self, id: ActivityId) -> Result<bool, StoreError> {
+                let done = sqlx::query::<$db>("delete from activities where id = $1").bind(id).execute(&self.pool).await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn reorder_activities(&self, session: SessionId, order: &[ActivityId]) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                for (index, id) in order.iter().enumerate() {
+                    sqlx::query::<$db>("update activities set position = $3 where id = $1 and session_id = $2")
+                        .bind(id)
+                        .bind(session)
+                        .bind(i32::try_from(index + 1).unwrap_or(i32::MAX))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn write_responses(&self, batch: &[ResponseWrite]) -> Result<Vec<WriteOutcome>, StoreError> {
+                use std::collections::{HashMap, HashSet};
+                if batch.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut outcomes = vec![WriteOutcome::Stored; batch.len()];
+                let mut tx = self.pool.begin_with($begin_write).await?;
+
+                // 1. Which activities still take answers in the submitted round. The rows stay
+                //    locked until commit, so a concurrent close waits for this batch.
+                let activity_ids: HashSet<ActivityId> = batch.iter().map(|w| w.activity_id).collect();
+                let mut query = sqlx::QueryBuilder::<$db>::new("select id, round from activities where state = 'active' and id in (");
+                let mut list = query.separated(", ");
+                for id in &activity_ids {
+                    list.push_bind(*id);
+                }
+                query.push(")");
+                query.push($for_share);
+                let open: HashMap<ActivityId, i32> = query
+                    .build_query_as::<(ActivityId, i32)>()
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .into_iter()
+                    .collect();
+
+                // 2. Which participants may still answer.
+                let participant_ids: HashSet<ParticipantId> = batch.iter().map(|w| w.participant_id).collect();
+                let mut query = sqlx::QueryBuilder::<$db>::new("select id from participants where status = 'active' and id in (");
+                let mut list = query.separated(", ");
+                for id in &participant_ids {
+                    list.push_bind(*id);
+                }
+                query.push(")");
+                query.push($for_share);
+                let active: HashSet<ParticipantId> = query
+                    .build_query_scalar::<ParticipantId>()
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .into_iter()
+                    .collect();
+
+                for (write, outcome) in batch.iter().zip(outcomes.iter_mut()) {
+                    if open.get(&write.activity_id) != Some(&write.round) {
+                        *outcome = WriteOutcome::ActivityNotActive;
+                    } else if !active.contains(&write.participant_id) {
+                        *outcome = WriteOutcome::ParticipantInactive;
+                    }
+                }
+
+                // 3. Idempotency: the first use of a client_request_id wins, within the batch
+                //    and across all earlier ones.
+                let mut seen_in_batch: HashSet<(ParticipantId, &str)> = HashSet::new();
+                let mut keyed: Vec<usize> = Vec::new();
+                for (index, write) in batch.iter().enumerate() {
+                    if outcomes[index] != WriteOutcome::Stored {
+                        continue;
+                    }
+                    if let Some(key) = write.client_request_id.as_deref() {
+                        if seen_in_batch.insert((write.participant_id, key)) {
+                            keyed.push(index);
+                        } else {
+                            outcomes[index] = WriteOutcome::Replay;
+                        }
+                    }
+                }
+                if !keyed.is_empty() {
+                    let mut query = sqlx::QueryBuilder::<$db>::new(
+                        "insert into response_requests (participant_id, client_request_id, activity_id, round, slot, created_at) ",
+                    );
+                    query.push_values(keyed.iter().map(|&i| &batch[i]), |mut row, w| {
+                        row.push_bind(w.participant_id)
+                            .push_bind(w.client_request_id.clone())
+                            .push_bind(w.activity_id)
+                            .push_bind(w.round)
+                            .push_bind(w.slot.clone())
+                            .push_bind(w.at);
+                    });
+                    query.push(" on conflict (participant_id, client_request_id) do nothing returning participant_id, client_request_id");
+                    let fresh: HashSet<(ParticipantId, String)> = query
+                        .build_query_as::<(ParticipantId, String)>()
+                        .fetch_all(&mut *tx)
+                        .await?
+                        .into_iter()
+                        .collect();
+                    for &index in &keyed {
+                        let w = &batch[index];
+                        let key = (w.participant_id, w.client_request_id.clone().unwrap_or_default());
+                        if !fresh.contains(&key) {
+                            outcomes[index] = WriteOutcome::Replay;
+                        }
+                    }
+                }
+
+                // 4. Upsert the answers. Within a batch the last answer for a slot wins; a
+                //    statement may not touch the same row twice.
+                let mut last_for_slot: HashMap<(ActivityId, i32, ParticipantId, &str), usize> = HashMap::new();
+                for (index, write) in batch.iter().enumerate() {
+                    if outcomes[index] == WriteOutcome::Stored {
+                        last_for_slot.insert((write.activity_id, write.round, write.participant_id, write.slot.as_str()), index);
+                    }
+                }
+                let mut rows: Vec<usize> = last_for_slot.into_values().collect();
+                rows.sort_unstable();
+                if !rows.is_empty() {
+                    let mut query = sqlx::QueryBuilder::<$db>::new(
+                        "insert into responses (id, activity_id, session_id, participant_id, round, slot, answer, \
+                         client_request_id, created_at, updated_at) ",
+                    );
+                    query.push_values(rows.iter().map(|&i| &batch[i]), |mut row, w| {
+                        row.push_bind(w.id)
+                            .push_bind(w.activity_id)
+                            .push_bind(w.session_id)
+                            .push_bind(w.participant_id)
+                            .push_bind(w.round)
+                            .push_bind(w.slot.clone())
+                            .push_bind(w.answer.clone())
+                            .push_bind(w.client_request_id.clone())
+                            .push_bind(w.at)
+                            .push_bind(w.at);
+                    });
+                    query.push(
+                        " on conflict (activity_id, round, participant_id, slot) do update set \
+                         answer = excluded.answer, client_request_id = excluded.client_request_id, \
+                         updated_at = excluded.updated_at",
+                    );
+                    query.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(outcomes)
+            }
+
+            async fn responses_of_round(&self, activity: ActivityId, round: i32) -> Result<Vec<StoredResponse>, StoreError> {
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "select {RESPONSE_COLUMNS} from responses where activity_id = $1 and round = $2 order by created_at, id"
+                ));
+                let rows: Vec<ResponseRow> = sqlx::query_as::<$db, ResponseRow>(sql)
+                    .bind(activity)
+                    .bind(round)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(rows.into_iter().map(StoredResponse::from).collect())
+            }
+
+            async fn responses_of_participant(&self, participant: ParticipantId) -> Result<Vec<StoredResponse>, StoreError> {
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "select {RESPONSE_COLUMNS} from responses where participant_id = $1 order by created_at, id"
+                ));
+                let rows: Vec<ResponseRow> = sqlx::query_as::<$db, ResponseRow>(sql).bind(participant).fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().map(StoredResponse::from).collect())
+            }
+
+            async fn responses_of_session(&self, session: SessionId) -> Result<Vec<StoredResponse>, StoreError> {
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "select {RESPONSE_COLUMNS} from responses where session_id = $1 order by activity_id, round, created_at, id"
+                ));
+                let rows: Vec<ResponseRow> = sqlx::query_as::<$db, ResponseRow>(sql).bind(session).fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().map(StoredResponse::from).collect())
+            }
+
+            async fn replayed_request(&self, participant: ParticipantId, client_request_id: &str) -> Result<Option<(ActivityId, i32, String)>, StoreError> {
+                let row: Option<(ActivityId, i32, String)> = sqlx::query_as::<$db, (ActivityId, i32, String)>(
+                    "select activity_id, round, slot from response_requests where participant_id = $1 and client_request_id = $2",
+                )
+                .bind(participant)
+                .bind(client_request_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row)
+            }
+        }
+    };
+}
