@@ -16,7 +16,14 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
+use crate::activities::kind::ActivityRegistry;
+use crate::auth::SigningKey;
 use crate::config::{Config, Environment, derived_base_url};
+use crate::http::limits::RateLimits;
+use crate::participants::presence::PresenceBook;
+use crate::participants::roster::Roster;
+use crate::responses::tally::Tallies;
+use crate::responses::writer::Writer;
 use crate::storage::{self, SchemaVerdict, Store, migrations::BackupPolicy};
 
 /// Shared by every request handler.
@@ -32,6 +39,20 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// The URL phones and QR codes use.
     pub public_base_url: Url,
+    /// Signs participant and CSRF tokens; shared by all instances through the database.
+    pub key: SigningKey,
+    /// Every activity kind.
+    pub registry: Arc<ActivityRegistry>,
+    /// Live results per activity round.
+    pub tallies: Arc<Tallies>,
+    /// The group-commit response writer.
+    pub writer: Writer,
+    /// Last contact per participant.
+    pub presence: Arc<PresenceBook>,
+    /// Cached participant statuses.
+    pub roster: Arc<Roster>,
+    /// Rate limiters.
+    pub limits: Arc<RateLimits>,
 }
 
 /// Where the process is in its life: serving, or draining towards exit.
@@ -39,6 +60,7 @@ pub struct AppState {
 pub struct Lifecycle {
     draining: AtomicBool,
     streams: CancellationToken,
+    background: CancellationToken,
     started: std::sync::OnceLock<Instant>,
 }
 
@@ -52,6 +74,12 @@ impl Lifecycle {
     /// reconnect hint, because graceful shutdown would otherwise wait for them forever.
     pub fn streams_token(&self) -> CancellationToken {
         self.streams.clone()
+    }
+
+    /// Cancelled when the server has stopped: background tasks (presence flush, limiter
+    /// pruning) do their last work and end.
+    pub fn background_token(&self) -> CancellationToken {
+        self.background.clone()
     }
 
     /// Seconds since the app was built.
@@ -100,12 +128,45 @@ impl App {
             .unwrap_or_else(|| derived_base_url(local));
         let lifecycle = Arc::new(Lifecycle::default());
         let _ = lifecycle.started.set(Instant::now());
+        let key = SigningKey::from_bytes(
+            store
+                .signing_key(SigningKey::generate().as_bytes(), chrono::Utc::now())
+                .await
+                .context("cannot read the signing key")?,
+        );
+        let tallies = Arc::new(Tallies::default());
+        let writer = Writer::start(store.clone(), tallies.clone());
+        let registry = Arc::new(ActivityRegistry::with_builtin_kinds());
+        // Rebuild the tallies of every running activity, so results survive a restart.
+        for activity in store
+            .active_activities()
+            .await
+            .context("cannot list active activities")?
+        {
+            let prepared = crate::activities::prepare(&registry, &activity)
+                .map_err(|e| anyhow::anyhow!("activity {}: {e}", activity.id))?;
+            writer
+                .load(activity, prepared)
+                .await
+                .context("cannot load a running activity")?;
+        }
+        let presence = Arc::new(PresenceBook::default());
+        presence.start_flushing(store.clone(), lifecycle.background_token());
+        let limits = RateLimits::new(&config);
+        limits.start_pruning(lifecycle.background_token());
         let state = AppState {
             config: Arc::new(config),
             store,
             lifecycle,
             metrics: crate::telemetry::metrics_handle(),
             public_base_url,
+            key,
+            registry,
+            tallies,
+            writer,
+            presence,
+            roster: Arc::new(Roster::default()),
+            limits,
         };
         let router = crate::http::router(state.clone(), extra);
         Ok(App {
@@ -180,6 +241,8 @@ impl App {
                 tracing::warn!("shutdown timeout reached with requests still running; exiting anyway");
             }
         }
+        state.lifecycle.background.cancel();
+        state.presence.flush(state.store.as_ref()).await;
         state.store.close().await;
         tracing::info!("stopped");
         Ok(())

@@ -92,6 +92,15 @@ pub struct Config {
     pub metrics_token: Option<Secret>,
     /// Folder for backups taken before migrating a non-development database (`BACKUP_DIR`).
     pub backup_dir: PathBuf,
+    /// Take the client address from the last `X-Forwarded-For` entry, as set by a load
+    /// balancer in front (`TRUST_FORWARDED_FOR`). Off when clients connect directly.
+    pub trust_forwarded_for: bool,
+    /// Joins per minute from one address (`RATE_LIMIT_JOIN_PER_MINUTE`); 0 = no limit.
+    pub rate_limit_join_per_minute: u32,
+    /// Answers per second from one address (`RATE_LIMIT_SUBMIT_PER_SECOND`); 0 = no limit.
+    pub rate_limit_submit_per_second: u32,
+    /// Largest `max_participants` a session may ask for (`SESSION_PARTICIPANT_LIMIT`).
+    pub session_participant_limit: u32,
 }
 
 impl Config {
@@ -115,6 +124,10 @@ impl Config {
             shutdown_timeout: Duration::from_secs(9),
             metrics_token: None,
             backup_dir: PathBuf::from("backups"),
+            trust_forwarded_for: false,
+            rate_limit_join_per_minute: 600,
+            rate_limit_submit_per_second: 200,
+            session_participant_limit: 50_000,
         }
     }
 }

@@ -20,6 +20,8 @@ pub mod http;
 pub mod ids;
 pub mod organizers;
 pub mod participants;
+pub mod reports;
+pub mod responses;
 pub mod sessions;
 pub mod storage;
 pub mod telemetry;

@@ -1,4 +1,401 @@
-//! Activities: the framework every kind plugs into.
+//! Activities: the steps of a session. Create, edit, reorder and delete them; move them
+//! through draft → published → active → closed (reopen = a new round); run host commands
+//! (reveal, hide, and each kind's own); read results. Kinds plug in through
+//! [`kind::ActivityKind`]; nothing here matches on a kind's name.
+
 pub mod activity;
 pub mod kind;
 pub mod poll;
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use serde_json::Value;
+
+use self::activity::{Activity, ActivityState, ResultsVisibility};
+use self::kind::{ActivityRegistry, Prepared};
+use crate::ids::{ActivityId, SessionId};
+use crate::responses::tally::Tallies;
+use crate::responses::writer::Writer;
+use crate::sessions::session::{Session, SessionStatus};
+use crate::storage::{Store, StoreError};
+
+/// Why an activity use case failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ActivityError {
+    /// No such activity in a session the caller may see.
+    #[error("no such activity")]
+    NotFound,
+    /// The kind is not registered.
+    #[error("unknown kind `{kind}`")]
+    UnknownKind {
+        /// What was asked for.
+        kind: String,
+        /// What exists.
+        known: Vec<String>,
+    },
+    /// A field is invalid.
+    #[error("{field}: {message}")]
+    Invalid {
+        /// The field.
+        field: &'static str,
+        /// Why.
+        message: String,
+    },
+    /// The state cannot move that way.
+    #[error("a {from:?} activity cannot become {to:?}")]
+    InvalidTransition {
+        /// Current state.
+        from: ActivityState,
+        /// Requested state.
+        to: ActivityState,
+        /// What is allowed from here.
+        allowed: Vec<ActivityState>,
+    },
+    /// Another activity of the session is active.
+    #[error("another activity is active in this session; close it first")]
+    AnotherActive {
+        /// The active one.
+        active: Option<ActivityId>,
+    },
+    /// The session must be active for this.
+    #[error("the session is {0:?}; open it first")]
+    SessionNotActive(SessionStatus),
+    /// Completed sessions are read-only.
+    #[error("the session is completed and can no longer change")]
+    SessionCompleted,
+    /// Only draft or published activities can be edited or deleted.
+    #[error("a {0:?} activity cannot be edited or deleted; close it first or edit a draft")]
+    NotEditable(ActivityState),
+    /// A host command was refused.
+    #[error("{0}")]
+    Command(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn invalid(field: &'static str) -> impl FnOnce(String) -> ActivityError {
+    move |message| ActivityError::Invalid { field, message }
+}
+
+/// What an organizer gives to create an activity.
+#[derive(Debug, Clone)]
+pub struct NewActivity {
+    /// The kind's name.
+    pub kind: String,
+    /// Title.
+    pub title: String,
+    /// Kind-specific configuration.
+    pub config: Value,
+    /// Optional time limit in seconds.
+    pub time_limit_seconds: Option<u32>,
+    /// Live or hidden results (default live).
+    pub results_visibility: Option<ResultsVisibility>,
+}
+
+fn unknown_kind(registry: &ActivityRegistry, kind: &str) -> ActivityError {
+    ActivityError::UnknownKind {
+        kind: kind.to_owned(),
+        known: registry.iter().map(|k| k.kind().to_owned()).collect(),
+    }
+}
+
+/// Adds a draft activity at the end of the session.
+pub async fn create(
+    store: &dyn Store,
+    registry: &ActivityRegistry,
+    session: &Session,
+    new: NewActivity,
+) -> Result<Activity, ActivityError> {
+    if session.status == SessionStatus::Completed {
+        return Err(ActivityError::SessionCompleted);
+    }
+    let kind = registry
+        .get(&new.kind)
+        .ok_or_else(|| unknown_kind(registry, &new.kind))?;
+    let config = kind.check_config(&new.config).map_err(invalid("config"))?;
+    let time_limit_seconds = new
+        .time_limit_seconds
+        .map(activity::parse_time_limit)
+        .transpose()
+        .map_err(invalid("time_limit_seconds"))?;
+    let now = Utc::now();
+    let activity = Activity {
+        id: ActivityId::new(),
+        session_id: session.id,
+        kind: new.kind,
+        title: activity::parse_title(&new.title).map_err(invalid("title"))?,
+        position: 0,
+        config,
+        kind_state: Value::Object(serde_json::Map::new()),
+        state: ActivityState::Draft,
+        round: 1,
+        results_visibility: new.results_visibility.unwrap_or_default(),
+        results_revealed: false,
+        time_limit_seconds,
+        activated_at: None,
+        deadline_at: None,
+        closed_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    Ok(store.insert_activity(&activity).await?)
+}
+
+/// The activity, if it belongs to `session`.
+pub async fn in_session(
+    store: &dyn Store,
+    session: SessionId,
+    id: ActivityId,
+) -> Result<Activity, ActivityError> {
+    store
+        .activity(id)
+        .await?
+        .filter(|a| a.session_id == session)
+        .ok_or(ActivityError::NotFound)
+}
+
+/// Changes to an activity; None leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ActivityChanges {
+    /// New title.
+    pub title: Option<String>,
+    /// New configuration (draft or published only).
+    pub config: Option<Value>,
+    /// New time limit; `Some(None)` removes it.
+    pub time_limit_seconds: Option<Option<u32>>,
+    /// New visibility.
+    pub results_visibility: Option<ResultsVisibility>,
+}
+
+/// Edits an activity. Configuration and time limit change only before it runs, so answers
+/// always match the configuration they were given for.
+pub async fn update(
+    store: &dyn Store,
+    registry: &ActivityRegistry,
+    session: &Session,
+    mut activity: Activity,
+    changes: ActivityChanges,
+) -> Result<Activity, ActivityError> {
+    if session.status == SessionStatus::Completed {
+        return Err(ActivityError::SessionCompleted);
+    }
+    let structural = changes.config.is_some() || changes.time_limit_seconds.is_some();
+    if structural
+        && !matches!(
+            activity.state,
+            ActivityState::Draft | ActivityState::Published
+        )
+    {
+        return Err(ActivityError::NotEditable(activity.state));
+    }
+    if let Some(title) = &changes.title {
+        activity.title = activity::parse_title(title).map_err(invalid("title"))?;
+    }
+    if let Some(config) = &changes.config {
+        let kind = registry
+            .get(&activity.kind)
+            .ok_or_else(|| unknown_kind(registry, &activity.kind))?;
+        activity.config = kind.check_config(config).map_err(invalid("config"))?;
+    }
+    if let Some(limit) = changes.time_limit_seconds {
+        activity.time_limit_seconds = limit
+            .map(activity::parse_time_limit)
+            .transpose()
+            .map_err(invalid("time_limit_seconds"))?;
+    }
+    if let Some(visibility) = changes.results_visibility {
+        activity.results_visibility = visibility;
+    }
+    activity.updated_at = Utc::now();
+    store.update_activity(&activity).await?;
+    Ok(activity)
+}
+
+/// Deletes an activity that is not running.
+pub async fn delete(
+    store: &dyn Store,
+    tallies: &Tallies,
+    session: &Session,
+    activity: &Activity,
+) -> Result<(), ActivityError> {
+    if session.status == SessionStatus::Completed {
+        return Err(ActivityError::SessionCompleted);
+    }
+    if activity.state == ActivityState::Active {
+        return Err(ActivityError::NotEditable(activity.state));
+    }
+    store.delete_activity(activity.id).await?;
+    tallies.forget(activity.id);
+    Ok(())
+}
+
+/// Puts the session's activities in the given order, which must list each exactly once.
+pub async fn reorder(
+    store: &dyn Store,
+    session: &Session,
+    order: &[ActivityId],
+) -> Result<Vec<Activity>, ActivityError> {
+    if session.status == SessionStatus::Completed {
+        return Err(ActivityError::SessionCompleted);
+    }
+    let current = store.activities_of(session.id).await?;
+    let mut given = order.to_vec();
+    given.sort_unstable();
+    let mut existing: Vec<ActivityId> = current.iter().map(|a| a.id).collect();
+    existing.sort_unstable();
+    if given != existing {
+        return Err(ActivityError::Invalid {
+            field: "activity_ids",
+            message: format!(
+                "must list each of the session's {} activities exactly once",
+                existing.len()
+            ),
+        });
+    }
+    store.reorder_activities(session.id, order).await?;
+    Ok(store.activities_of(session.id).await?)
+}
+
+/// The kind bound to the activity's configuration and current state.
+pub fn prepare(
+    registry: &ActivityRegistry,
+    activity: &Activity,
+) -> Result<Arc<dyn Prepared>, ActivityError> {
+    let kind = registry
+        .get(&activity.kind)
+        .ok_or_else(|| unknown_kind(registry, &activity.kind))?;
+    kind.prepare(&activity.config, &activity.kind_state)
+        .map_err(|message| {
+            StoreError::Corrupt(format!("activity {}: {message}", activity.id)).into()
+        })
+}
+
+/// Moves an activity to another state. Activating needs an active session and no other
+/// active activity; reopening a closed one starts a new round.
+pub async fn transition(
+    store: &dyn Store,
+    registry: &ActivityRegistry,
+    writer: &Writer,
+    session: &Session,
+    mut activity: Activity,
+    to: ActivityState,
+) -> Result<Activity, ActivityError> {
+    if session.status == SessionStatus::Completed {
+        return Err(ActivityError::SessionCompleted);
+    }
+    let from = activity.state;
+    if from == to {
+        return Ok(activity);
+    }
+    if !from.allowed_next().contains(&to) {
+        return Err(ActivityError::InvalidTransition {
+            from,
+            to,
+            allowed: from.allowed_next().to_vec(),
+        });
+    }
+    if to == ActivityState::Active && session.status != SessionStatus::Active {
+        return Err(ActivityError::SessionNotActive(session.status));
+    }
+    let now = Utc::now();
+    activity.state = to;
+    activity.updated_at = now;
+    match to {
+        ActivityState::Active => {
+            if from == ActivityState::Closed {
+                activity.round += 1;
+                activity.results_revealed = false;
+                activity.kind_state = Value::Object(serde_json::Map::new());
+            }
+            activity.activated_at = Some(now);
+            activity.closed_at = None;
+            activity.deadline_at = activity
+                .time_limit_seconds
+                .map(|s| now + chrono::Duration::seconds(i64::from(s)));
+        }
+        ActivityState::Closed => {
+            activity.closed_at = Some(now);
+            activity.deadline_at = None;
+        }
+        ActivityState::Draft | ActivityState::Published => {}
+    }
+    match store.set_activity_state(&activity, from).await {
+        Ok(true) => {}
+        Ok(false) => {
+            let current = in_session(store, session.id, activity.id).await?;
+            return Err(ActivityError::InvalidTransition {
+                from: current.state,
+                to,
+                allowed: current.state.allowed_next().to_vec(),
+            });
+        }
+        Err(StoreError::Conflict(_)) => {
+            let active = store
+                .activities_of(session.id)
+                .await?
+                .into_iter()
+                .find(|a| a.state == ActivityState::Active)
+                .map(|a| a.id);
+            return Err(ActivityError::AnotherActive { active });
+        }
+        Err(other) => return Err(other.into()),
+    }
+    if to == ActivityState::Active {
+        writer
+            .load(activity.clone(), prepare(registry, &activity)?)
+            .await?;
+    }
+    Ok(activity)
+}
+
+/// Runs a host command: `reveal` and `hide` for every kind, anything else goes to the kind.
+pub async fn command(
+    store: &dyn Store,
+    registry: &ActivityRegistry,
+    tallies: &Tallies,
+    session: &Session,
+    mut activity: Activity,
+    command: &str,
+    args: &Value,
+) -> Result<Activity, ActivityError> {
+    if session.status == SessionStatus::Completed {
+        return Err(ActivityError::SessionCompleted);
+    }
+    match command {
+        "reveal" => activity.results_revealed = true,
+        "hide" => activity.results_revealed = false,
+        other => {
+            let kind = registry
+                .get(&activity.kind)
+                .ok_or_else(|| unknown_kind(registry, &activity.kind))?;
+            activity.kind_state = kind
+                .host_command(&activity.config, &activity.kind_state, other, args)
+                .map_err(ActivityError::Command)?;
+        }
+    }
+    activity.updated_at = Utc::now();
+    store.update_activity(&activity).await?;
+    tallies.rebind(activity.id, activity.round, prepare(registry, &activity)?);
+    Ok(activity)
+}
+
+/// Current results of the activity's current round, folded on the server.
+pub async fn results(
+    registry: &ActivityRegistry,
+    writer: &Writer,
+    tallies: &Tallies,
+    activity: &Activity,
+) -> Result<Arc<Value>, ActivityError> {
+    if let Some((_, results)) = tallies.results(activity.id, activity.round) {
+        return Ok(results);
+    }
+    writer
+        .load(activity.clone(), prepare(registry, activity)?)
+        .await?;
+    tallies
+        .results(activity.id, activity.round)
+        .map(|(_, results)| results)
+        .ok_or_else(|| StoreError::Internal("a loaded round vanished".into()).into())
+}

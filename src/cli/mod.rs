@@ -4,6 +4,7 @@
 
 mod health_check;
 mod migrate;
+mod organizer;
 mod serve;
 
 use std::path::PathBuf;
@@ -58,6 +59,37 @@ pub enum Command {
     Migrate(MigrateArgs),
     /// Ask a running server whether it is healthy; exit 0 if so, 1 if not.
     HealthCheck(HealthCheckArgs),
+    /// Manage organizer accounts (create the first admin).
+    Organizer(OrganizerArgs),
+}
+
+/// Options of `conflicto organizer`.
+#[derive(Debug, Clone, Args)]
+pub struct OrganizerArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub action: OrganizerAction,
+}
+
+/// What `organizer` does.
+#[derive(Debug, Clone, Subcommand)]
+pub enum OrganizerAction {
+    /// Create an organizer account. The password is asked for twice on a terminal, or read
+    /// from the first line of standard input with --password-stdin.
+    Create {
+        /// The organizer's email (their login).
+        #[arg(long, value_name = "EMAIL")]
+        email: String,
+        /// Make it an admin, who sees and changes every session.
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from standard input instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 /// Which database to use; shared by `serve` and `migrate`.
@@ -148,6 +180,35 @@ pub struct ServeArgs {
     #[arg(long, env = "SHUTDOWN_TIMEOUT_SECONDS", value_name = "SHUTDOWN_TIMEOUT_SECONDS", default_value_t = 9,
           value_parser = clap::value_parser!(u64).range(1..=120))]
     pub shutdown_timeout_seconds: u64,
+
+    /// Trust the last X-Forwarded-For entry as the client address (behind a load balancer).
+    #[arg(long, env = "TRUST_FORWARDED_FOR", value_name = "TRUST_FORWARDED_FOR", default_value_t = false,
+          action = clap::ArgAction::Set)]
+    pub trust_forwarded_for: bool,
+
+    /// Joins per minute allowed from one client address; 0 turns the limit off.
+    #[arg(
+        long,
+        env = "RATE_LIMIT_JOIN_PER_MINUTE",
+        value_name = "RATE_LIMIT_JOIN_PER_MINUTE",
+        default_value_t = 600
+    )]
+    pub rate_limit_join_per_minute: u32,
+
+    /// Answers per second allowed from one client address; 0 turns the limit off. Each
+    /// participant is also held to 10 per second.
+    #[arg(
+        long,
+        env = "RATE_LIMIT_SUBMIT_PER_SECOND",
+        value_name = "RATE_LIMIT_SUBMIT_PER_SECOND",
+        default_value_t = 200
+    )]
+    pub rate_limit_submit_per_second: u32,
+
+    /// Largest max_participants a session may ask for.
+    #[arg(long, env = "SESSION_PARTICIPANT_LIMIT", value_name = "SESSION_PARTICIPANT_LIMIT", default_value_t = 50_000,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub session_participant_limit: u32,
 
     /// When set, /metrics requires `Authorization: Bearer <METRICS_TOKEN>`.
     #[arg(
@@ -296,6 +357,7 @@ pub fn main() -> ExitCode {
             Command::Serve(args) => serve::run(args).await,
             Command::Migrate(args) => migrate::run(args).await,
             Command::HealthCheck(args) => health_check::run(args).await,
+            Command::Organizer(args) => organizer::run(args).await,
         }
     })
 }

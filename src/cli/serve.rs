@@ -53,6 +53,10 @@ pub fn config_from_args(args: ServeArgs) -> Result<Config, InvalidConfig> {
         shutdown_timeout: Duration::from_secs(args.shutdown_timeout_seconds),
         metrics_token,
         backup_dir: args.database.backup_dir,
+        trust_forwarded_for: args.trust_forwarded_for,
+        rate_limit_join_per_minute: args.rate_limit_join_per_minute,
+        rate_limit_submit_per_second: args.rate_limit_submit_per_second,
+        session_participant_limit: args.session_participant_limit,
     })
 }
 

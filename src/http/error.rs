@@ -19,21 +19,23 @@ pub struct ApiError {
 }
 
 /// The JSON body of every error response.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorEnvelope {
     /// The error itself.
     pub error: ErrorBody,
 }
 
 /// The inside of [`ErrorEnvelope`].
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// Stable snake_case code for programs.
+    #[schema(value_type = String)]
     pub code: Cow<'static, str>,
     /// Human-readable explanation.
     pub message: String,
     /// Structured extras, such as the allowed transitions or the field at fault.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub details: Option<serde_json::Value>,
 }
 
@@ -71,6 +73,27 @@ impl ApiError {
     /// 404: nothing here.
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// 403: authenticated, but not allowed.
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, code, message)
+    }
+
+    /// 409: the request conflicts with the current state.
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, message)
+    }
+
+    /// 429: too many requests; says how long to wait.
+    pub fn rate_limited(what: &str, wait: std::time::Duration) -> Self {
+        let seconds = wait.as_secs().max(1);
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many {what}; try again in {seconds} s"),
+        )
+        .with_details(serde_json::json!({ "retry_after_seconds": seconds }))
     }
 
     /// 422: well-formed but invalid content.
@@ -119,7 +142,34 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.envelope())).into_response()
+        let retry = self
+            .details
+            .as_ref()
+            .and_then(|d| d.get("retry_after_seconds"))
+            .and_then(serde_json::Value::as_u64);
+        let mut response = (self.status, Json(self.envelope())).into_response();
+        if let Some(seconds) = retry
+            && let Ok(value) = axum::http::HeaderValue::from_str(&seconds.to_string())
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, value);
+        }
+        response
+    }
+}
+
+impl From<crate::storage::StoreError> for ApiError {
+    fn from(error: crate::storage::StoreError) -> Self {
+        match error {
+            crate::storage::StoreError::Unavailable(_) => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_unavailable",
+                "the database is not answering; try again shortly",
+            ),
+            crate::storage::StoreError::NotFound => Self::not_found("no such resource"),
+            other => Self::internal(&other),
+        }
     }
 }
 
@@ -142,5 +192,169 @@ pub fn code_for_status(status: StatusCode) -> &'static str {
         StatusCode::SERVICE_UNAVAILABLE => "unavailable",
         s if s.is_server_error() => "internal_error",
         _ => "error",
+    }
+}
+
+impl From<crate::sessions::SessionError> for ApiError {
+    fn from(error: crate::sessions::SessionError) -> Self {
+        use crate::sessions::SessionError as E;
+        match error {
+            E::NotFound => Self::new(
+                StatusCode::NOT_FOUND,
+                "session_not_found",
+                "no such session",
+            ),
+            E::Invalid { field, message } => Self::invalid("invalid_field", message)
+                .with_details(serde_json::json!({ "field": field })),
+            E::InvalidTransition { from, to, allowed } => Self::conflict(
+                "invalid_transition",
+                format!(
+                    "a {} session cannot become {}; allowed: {}",
+                    from.as_str(),
+                    to.as_str(),
+                    if allowed.is_empty() {
+                        "nothing".to_owned()
+                    } else {
+                        allowed
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    }
+                ),
+            )
+            .with_details(serde_json::json!({ "from": from, "to": to, "allowed": allowed })),
+            E::Completed => Self::conflict(
+                "session_completed",
+                "the session is completed and can no longer change",
+            ),
+            E::Store(store) => store.into(),
+        }
+    }
+}
+
+impl From<crate::activities::ActivityError> for ApiError {
+    fn from(error: crate::activities::ActivityError) -> Self {
+        use crate::activities::ActivityError as E;
+        match error {
+            E::NotFound => Self::new(
+                StatusCode::NOT_FOUND,
+                "activity_not_found",
+                "no such activity",
+            ),
+            E::UnknownKind { kind, known } => Self::invalid(
+                "unknown_kind",
+                format!("there is no activity kind `{kind}`"),
+            )
+            .with_details(serde_json::json!({ "field": "kind", "known": known })),
+            E::Invalid { field, message } => Self::invalid("invalid_field", message)
+                .with_details(serde_json::json!({ "field": field })),
+            E::InvalidTransition { from, to, allowed } => Self::conflict(
+                "invalid_transition",
+                format!(
+                    "a {} activity cannot become {}; allowed: {}",
+                    from.as_str(),
+                    to.as_str(),
+                    allowed
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+            .with_details(serde_json::json!({ "from": from, "to": to, "allowed": allowed })),
+            E::AnotherActive { active } => Self::conflict(
+                "another_activity_active",
+                "another activity of this session is active; close it first",
+            )
+            .with_details(serde_json::json!({ "active_activity_id": active })),
+            E::SessionNotActive(status) => Self::conflict(
+                "session_not_active",
+                format!(
+                    "the session is {}; open it before starting activities",
+                    status.as_str()
+                ),
+            ),
+            E::SessionCompleted => Self::conflict(
+                "session_completed",
+                "the session is completed and can no longer change",
+            ),
+            E::NotEditable(state) => Self::conflict(
+                "activity_not_editable",
+                format!(
+                    "a {} activity cannot be changed that way; only draft or published ones can",
+                    state.as_str()
+                ),
+            ),
+            E::Command(message) => Self::invalid("invalid_command", message),
+            E::Store(store) => store.into(),
+        }
+    }
+}
+
+impl From<crate::participants::JoinError> for ApiError {
+    fn from(error: crate::participants::JoinError) -> Self {
+        use crate::participants::JoinError as E;
+        match error {
+            E::SessionNotOpen(status) => Self::conflict(
+                "session_not_open",
+                match status {
+                    crate::sessions::session::SessionStatus::Completed => {
+                        "the session has ended".to_owned()
+                    }
+                    _ => "the session has not started yet".to_owned(),
+                },
+            )
+            .with_details(serde_json::json!({ "status": status })),
+            E::LateJoinClosed => Self::conflict(
+                "late_join_closed",
+                "the session has started and does not take late joiners",
+            ),
+            E::SessionFull => Self::conflict("session_full", "the session is full"),
+            E::InvalidNickname(problem) => Self::invalid("invalid_nickname", problem.to_string())
+                .with_details(serde_json::json!({ "field": "nickname" })),
+            E::NicknameTaken { suggestion } => Self::conflict(
+                "nickname_taken",
+                format!("that nickname is taken; how about \"{suggestion}\"?"),
+            )
+            .with_details(serde_json::json!({ "field": "nickname", "suggestion": suggestion })),
+            E::Banned => Self::forbidden("banned", "you cannot join this session"),
+            E::Store(store) => store.into(),
+        }
+    }
+}
+
+impl From<crate::responses::SubmitError> for ApiError {
+    fn from(error: crate::responses::SubmitError) -> Self {
+        use crate::responses::SubmitError as E;
+        match error {
+            E::NotActive(state) => Self::conflict(
+                "activity_not_active",
+                format!("the activity is {}, not taking answers", state.as_str()),
+            )
+            .with_details(serde_json::json!({ "state": state })),
+            E::InvalidAnswer(message) => Self::invalid("invalid_answer", message)
+                .with_details(serde_json::json!({ "field": "answer" })),
+            E::InvalidRequestId => Self::invalid("invalid_client_request_id", error.to_string())
+                .with_details(serde_json::json!({ "field": "client_request_id" })),
+            E::ParticipantRemoved => {
+                Self::forbidden("participant_removed", "you were removed from this session")
+            }
+            E::Activity(activity) => activity.into(),
+            E::Store(store) => store.into(),
+        }
+    }
+}
+
+impl From<crate::organizers::LoginError> for ApiError {
+    fn from(error: crate::organizers::LoginError) -> Self {
+        match error {
+            crate::organizers::LoginError::InvalidCredentials => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "the email or password is wrong",
+            ),
+            crate::organizers::LoginError::Store(store) => store.into(),
+        }
     }
 }

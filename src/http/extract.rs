@@ -1,13 +1,19 @@
-//! Extractors that turn axum's rejections into the one error envelope: [`AppJson`] for
-//! bodies (malformed, wrong content type, too large, wrong shape) and [`AppPath`] for ids.
+//! Extractors: [`AppJson`], [`AppPath`] and [`AppQuery`] turn axum's rejections into the one
+//! error envelope; [`HostAuth`] and [`ParticipantAuth`] say who is asking; [`ClientIp`] says
+//! from where, for rate limits.
+
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
+use crate::app::AppState;
+use crate::ids::{ParticipantId, SessionId};
+use crate::participants::participant::ParticipantStatus;
 
 /// A JSON body whose rejection is an [`ApiError`].
 #[derive(Debug, Clone, Copy, Default)]
@@ -72,4 +78,249 @@ where
 
 fn path_rejection(rejection: &PathRejection) -> ApiError {
     ApiError::bad_request("invalid_path", rejection.body_text())
+}
+
+/// The cookie that carries an organizer's login token for the web pages.
+pub const SESSION_COOKIE: &str = "conflicto_session";
+/// The header pages send the CSRF token in.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+/// The value of the login cookie, if sent.
+pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix(SESSION_COOKIE)?.strip_prefix('='))
+}
+
+/// An authenticated organizer. A bearer token works for anything; the cookie works too, but
+/// requests that change state must then carry the CSRF token.
+#[derive(Debug, Clone)]
+pub struct HostAuth(pub crate::organizers::Authenticated);
+
+impl FromRequestParts<AppState> for HostAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let (token, via_cookie) = match bearer(parts) {
+            Some(token) => (token.to_owned(), false),
+            None => match session_cookie(&parts.headers) {
+                Some(token) => (token.to_owned(), true),
+                None => {
+                    return Err(ApiError::unauthorized(
+                        "sign in, or send `Authorization: Bearer <token>`",
+                    ));
+                }
+            },
+        };
+        if token.starts_with(crate::auth::PARTICIPANT_TOKEN_PREFIX) {
+            return Err(ApiError::forbidden(
+                "organizer_only",
+                "only the session's organizer may do this",
+            ));
+        }
+        let Some(authenticated) =
+            crate::organizers::authenticate(state.store.as_ref(), &token).await?
+        else {
+            return Err(ApiError::unauthorized(
+                "the token is unknown or expired; sign in again",
+            ));
+        };
+        let changes_state = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if via_cookie && changes_state {
+            let given = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            if !state
+                .key
+                .verify_csrf_token(&authenticated.token.token_hash, given)
+            {
+                return Err(ApiError::forbidden(
+                    "csrf_failed",
+                    "send the X-CSRF-Token header from GET /api/v1/auth/me with requests made with the cookie",
+                ));
+            }
+        }
+        Ok(HostAuth(authenticated))
+    }
+}
+
+/// An authenticated, active participant.
+#[derive(Debug, Clone, Copy)]
+pub struct ParticipantAuth {
+    /// Their session.
+    pub session_id: SessionId,
+    /// Who.
+    pub participant_id: ParticipantId,
+}
+
+impl FromRequestParts<AppState> for ParticipantAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(token) = bearer(parts) else {
+            return Err(ApiError::unauthorized(
+                "send the participant token as `Authorization: Bearer <token>`",
+            ));
+        };
+        let Some((session_id, participant_id)) = state.key.verify_participant_token(token) else {
+            return Err(ApiError::unauthorized(
+                "the participant token is not valid; join the session again",
+            ));
+        };
+        match state
+            .roster
+            .status(state.store.as_ref(), session_id, participant_id)
+            .await?
+        {
+            Some(ParticipantStatus::Active) => {
+                state.presence.touch(participant_id);
+                Ok(ParticipantAuth {
+                    session_id,
+                    participant_id,
+                })
+            }
+            Some(_) => Err(ApiError::forbidden(
+                "participant_removed",
+                "you were removed from this session",
+            )),
+            None => Err(ApiError::unauthorized(
+                "the participant token is not valid; join the session again",
+            )),
+        }
+    }
+}
+
+/// The client's address: the socket peer, or the last `X-Forwarded-For` entry when the
+/// server is configured to trust a load balancer in front of it.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if state.config.trust_forwarded_for
+            && let Some(ip) = parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+                .next_back()
+        {
+            return Ok(ClientIp(ip));
+        }
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::from([127, 0, 0, 1]), |info| info.0.ip());
+        Ok(ClientIp(peer))
+    }
+}
+
+/// Paging parameters: `page` from 1, `per_page` 1–100 (default 20).
+#[derive(Debug, Clone, Copy, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Paging {
+    /// Page number, from 1.
+    #[serde(default = "first_page")]
+    pub page: u32,
+    /// Items per page, 1–100.
+    #[serde(default = "default_per_page")]
+    pub per_page: u32,
+}
+
+fn first_page() -> u32 {
+    1
+}
+
+fn default_per_page() -> u32 {
+    20
+}
+
+impl Paging {
+    /// Checks the bounds.
+    pub fn checked(self) -> Result<Paging, ApiError> {
+        if self.page == 0 || self.per_page == 0 || self.per_page > 100 {
+            return Err(ApiError::bad_request(
+                "invalid_paging",
+                "page must be 1 or more and per_page 1 to 100",
+            ));
+        }
+        Ok(self)
+    }
+}
+
+/// Query parameters whose rejection is an [`ApiError`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for AppQuery<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(AppQuery(value)),
+            Err(rejection) => Err(ApiError::bad_request(
+                "invalid_query",
+                rejection.body_text(),
+            )),
+        }
+    }
+}
+
+/// Either kind of caller, for endpoints both may read (status, results).
+#[derive(Debug, Clone)]
+pub enum AnyAuth {
+    /// An organizer.
+    Organizer(crate::organizers::Authenticated),
+    /// A participant.
+    Participant(ParticipantAuth),
+}
+
+impl FromRequestParts<AppState> for AnyAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if bearer(parts).is_some_and(|t| t.starts_with(crate::auth::PARTICIPANT_TOKEN_PREFIX)) {
+            return ParticipantAuth::from_request_parts(parts, state)
+                .await
+                .map(AnyAuth::Participant);
+        }
+        HostAuth::from_request_parts(parts, state)
+            .await
+            .map(|HostAuth(a)| AnyAuth::Organizer(a))
+    }
 }

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod error;
 pub mod extract;
+pub mod limits;
 pub mod metrics;
 pub mod middleware;
 mod pages;
@@ -29,11 +30,26 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
      style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
      object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+/// The API reference page's policy: Swagger UI sets inline styles, nothing else differs.
+const DOCS_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
+     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
 /// The whole application router, with `extra` routes (tests' probes) merged in.
 pub fn router(state: AppState, extra: Router<AppState>) -> Router {
     let config = state.config.clone();
+    let (api, document) = api::router();
+    // The API reference page: Swagger UI, vendored into the binary, reading our document.
+    let docs: Router<AppState> = Router::from(
+        utoipa_swagger_ui::SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", document),
+    )
+    .layer(SetResponseHeaderLayer::overriding(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(DOCS_CONTENT_SECURITY_POLICY),
+    ));
     let routes = Router::new()
-        .nest("/api/v1", api::router())
+        .merge(api)
+        .merge(docs)
         .route("/metrics", get(metrics::render_metrics))
         .merge(pages::router())
         .merge(extra)

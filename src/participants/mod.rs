@@ -1,2 +1,262 @@
-//! Participants: join, rejoin, presence and removal.
+//! Participants: join (by session id or code), rejoin with the token, nickname checks,
+//! heartbeat, the organizer's list with presence, and remove or remove-and-ban.
+
 pub mod participant;
+pub mod presence;
+pub mod roster;
+
+use chrono::Utc;
+
+use self::participant::{InvalidNickname, Nickname, Participant, ParticipantStatus, Presence};
+use self::presence::PresenceBook;
+use self::roster::Roster;
+use crate::auth::SigningKey;
+use crate::ids::ParticipantId;
+use crate::sessions::session::{Session, SessionStatus};
+use crate::storage::{JoinOutcome, Store, StoreError};
+
+/// Why joining failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JoinError {
+    /// The session is a draft or completed.
+    #[error("the session is {0:?}, not open for joining")]
+    SessionNotOpen(SessionStatus),
+    /// Late joining is off and an activity has started.
+    #[error("the session has started and does not take late joiners")]
+    LateJoinClosed,
+    /// At capacity.
+    #[error("the session is full")]
+    SessionFull,
+    /// The nickname breaks the rules.
+    #[error(transparent)]
+    InvalidNickname(#[from] InvalidNickname),
+    /// Someone has it; try the suggestion.
+    #[error("the nickname is taken")]
+    NicknameTaken {
+        /// A free alternative.
+        suggestion: String,
+    },
+    /// The nickname or the token is banned from this session.
+    #[error("you cannot join this session")]
+    Banned,
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A successful join.
+#[derive(Debug, Clone)]
+pub struct Joined {
+    /// Who.
+    pub participant: Participant,
+    /// Their bearer token.
+    pub token: String,
+    /// True when an existing participant came back with their token.
+    pub rejoined: bool,
+}
+
+/// Joins `session`, or restores the participant an existing token names.
+pub async fn join(
+    store: &dyn Store,
+    key: &SigningKey,
+    roster: &Roster,
+    presence: &PresenceBook,
+    session: &Session,
+    nickname: Option<&str>,
+    existing_token: Option<&str>,
+) -> Result<Joined, JoinError> {
+    if let Some((session_id, participant_id)) =
+        existing_token.and_then(|t| key.verify_participant_token(t))
+        && session_id == session.id
+        && let Some(participant) = store.participant(participant_id).await?
+    {
+        match participant.status {
+            ParticipantStatus::Active => {
+                presence.touch(participant.id);
+                return Ok(Joined {
+                    token: key.participant_token(session.id, participant.id),
+                    participant,
+                    rejoined: true,
+                });
+            }
+            ParticipantStatus::Banned => return Err(JoinError::Banned),
+            ParticipantStatus::Removed => {}
+        }
+    }
+    if session.status != SessionStatus::Active {
+        return Err(JoinError::SessionNotOpen(session.status));
+    }
+    if !session.settings.allow_late_join
+        && store
+            .activities_of(session.id)
+            .await?
+            .iter()
+            .any(|a| a.activated_at.is_some())
+    {
+        return Err(JoinError::LateJoinClosed);
+    }
+    let nickname = match nickname.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(raw) => Nickname::parse(raw)?,
+        None if session.settings.require_nickname => return Err(InvalidNickname::Empty.into()),
+        None => Nickname::guest(),
+    };
+    let now = Utc::now();
+    let participant = Participant {
+        id: ParticipantId::new(),
+        session_id: session.id,
+        nickname,
+        status: ParticipantStatus::Active,
+        joined_at: now,
+        last_seen_at: now,
+    };
+    match store.join_session(&participant).await? {
+        JoinOutcome::Joined => {}
+        JoinOutcome::SessionNotOpen => return Err(JoinError::SessionNotOpen(session.status)),
+        JoinOutcome::SessionFull => return Err(JoinError::SessionFull),
+        JoinOutcome::NicknameTaken => {
+            return Err(
+                match store
+                    .participant_by_nickname(session.id, participant.nickname.key())
+                    .await?
+                {
+                    Some(holder) if holder.status == ParticipantStatus::Banned => JoinError::Banned,
+                    _ => JoinError::NicknameTaken {
+                        suggestion: suggestion(store, session, &participant.nickname).await?,
+                    },
+                },
+            );
+        }
+    }
+    roster.set(participant.id, ParticipantStatus::Active);
+    presence.touch(participant.id);
+    Ok(Joined {
+        token: key.participant_token(session.id, participant.id),
+        participant,
+        rejoined: false,
+    })
+}
+
+async fn suggestion(
+    store: &dyn Store,
+    session: &Session,
+    nickname: &Nickname,
+) -> Result<String, StoreError> {
+    let taken = store
+        .nickname_keys_with_prefix(session.id, nickname.key())
+        .await?;
+    Ok(nickname
+        .suggestion(&|key| taken.iter().any(|t| t == key))
+        .as_str()
+        .to_owned())
+}
+
+/// What the nickname check says.
+#[derive(Debug, Clone)]
+pub struct NicknameCheck {
+    /// The nickname as it would be stored, when valid.
+    pub normalized: Option<String>,
+    /// Why it is invalid, taken or banned.
+    pub problem: Option<String>,
+    /// A free alternative when taken.
+    pub suggestion: Option<String>,
+}
+
+/// Checks a nickname without joining.
+pub async fn check_nickname(
+    store: &dyn Store,
+    session: &Session,
+    raw: &str,
+) -> Result<NicknameCheck, StoreError> {
+    let nickname = match Nickname::parse(raw) {
+        Ok(nickname) => nickname,
+        Err(problem) => {
+            return Ok(NicknameCheck {
+                normalized: None,
+                problem: Some(problem.to_string()),
+                suggestion: None,
+            });
+        }
+    };
+    let holder = store
+        .participant_by_nickname(session.id, nickname.key())
+        .await?;
+    let (problem, suggestion) = match holder {
+        None => (None, None),
+        Some(h) if h.status == ParticipantStatus::Banned => {
+            (Some("this nickname cannot be used here".to_owned()), None)
+        }
+        Some(_) => (
+            Some("the nickname is taken".to_owned()),
+            Some(suggestion(store, session, &nickname).await?),
+        ),
+    };
+    Ok(NicknameCheck {
+        normalized: Some(nickname.as_str().to_owned()),
+        problem,
+        suggestion,
+    })
+}
+
+/// A participant with their presence, for the organizer's list.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    /// The participant.
+    pub participant: Participant,
+    /// Online, idle or disconnected.
+    pub presence: Presence,
+    /// Last contact, the newer of memory and storage.
+    pub last_seen_at: chrono::DateTime<Utc>,
+}
+
+/// A page of the session's participants with presence, and the total.
+pub async fn list(
+    store: &dyn Store,
+    presence: &PresenceBook,
+    session: &Session,
+    page: u32,
+    per_page: u32,
+) -> Result<(Vec<Listed>, i64), StoreError> {
+    let offset = i64::from(page.saturating_sub(1)) * i64::from(per_page);
+    let (participants, total) = store
+        .list_participants(session.id, i64::from(per_page), offset)
+        .await?;
+    let now = Utc::now();
+    let listed = participants
+        .into_iter()
+        .map(|participant| {
+            let last_seen_at = presence
+                .last_seen(participant.id)
+                .map_or(participant.last_seen_at, |memory| {
+                    memory.max(participant.last_seen_at)
+                });
+            Listed {
+                presence: Presence::at(last_seen_at, now),
+                last_seen_at,
+                participant,
+            }
+        })
+        .collect();
+    Ok((listed, total))
+}
+
+/// Removes a participant (optionally banning token and nickname); false when unknown.
+pub async fn remove(
+    store: &dyn Store,
+    roster: &Roster,
+    session: &Session,
+    participant: ParticipantId,
+    ban: bool,
+) -> Result<bool, StoreError> {
+    let status = if ban {
+        ParticipantStatus::Banned
+    } else {
+        ParticipantStatus::Removed
+    };
+    let previous = store
+        .set_participant_status(session.id, participant, status)
+        .await?;
+    if previous.is_some() {
+        roster.set(participant, status);
+    }
+    Ok(previous.is_some())
+}

@@ -1,3 +1,239 @@
-//! Sessions: create, list, read, edit, open, close and delete a live event.
+//! Sessions: create, list, read, edit, open, close and delete a live event. Only the owner
+//! (or an admin) sees or changes a session; to anyone else it does not exist.
+
 pub mod join_code;
 pub mod session;
+
+use chrono::Utc;
+
+use self::join_code::JoinCode;
+use self::session::{Session, SessionSettings, SessionStatus};
+use crate::ids::SessionId;
+use crate::organizers::Organizer;
+use crate::storage::{Store, StoreError};
+
+/// Why a session use case failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// No such session, or not the caller's.
+    #[error("no such session")]
+    NotFound,
+    /// A field is invalid.
+    #[error("{field}: {message}")]
+    Invalid {
+        /// The field.
+        field: &'static str,
+        /// Why.
+        message: String,
+    },
+    /// The status cannot move that way.
+    #[error("a {} session cannot become {}", from.as_str(), to.as_str())]
+    InvalidTransition {
+        /// Current status.
+        from: SessionStatus,
+        /// Requested status.
+        to: SessionStatus,
+        /// What is allowed from here.
+        allowed: Vec<SessionStatus>,
+    },
+    /// Completed sessions are read-only.
+    #[error("the session is completed and can no longer change")]
+    Completed,
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn invalid(field: &'static str) -> impl FnOnce(String) -> SessionError {
+    move |message| SessionError::Invalid { field, message }
+}
+
+/// What an organizer gives to create a session.
+#[derive(Debug, Clone, Default)]
+pub struct NewSession {
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Capacity; the default when None.
+    pub max_participants: Option<u32>,
+    /// Settings; the defaults when None.
+    pub settings: Option<SessionSettings>,
+}
+
+/// Creates a draft session with a fresh join code.
+pub async fn create(
+    store: &dyn Store,
+    owner: &Organizer,
+    new: NewSession,
+    participant_limit: u32,
+) -> Result<Session, SessionError> {
+    let title = session::parse_title(&new.title).map_err(invalid("title"))?;
+    let description = session::parse_description(new.description.as_deref().unwrap_or_default())
+        .map_err(invalid("description"))?;
+    let max_participants = session::parse_max_participants(
+        new.max_participants
+            .unwrap_or(session::DEFAULT_MAX_PARTICIPANTS.min(participant_limit)),
+        participant_limit,
+    )
+    .map_err(invalid("max_participants"))?;
+    let now = Utc::now();
+    let mut session = Session {
+        id: SessionId::new(),
+        organizer_id: owner.id,
+        title,
+        description,
+        status: SessionStatus::Draft,
+        join_code: JoinCode::generate(),
+        max_participants,
+        participant_count: 0,
+        settings: new.settings.unwrap_or_default(),
+        created_at: now,
+        updated_at: now,
+        started_at: None,
+        completed_at: None,
+    };
+    // 31^6 ≈ 887 million codes: a clash with an open session is rare; draw again if so.
+    for _ in 0..8 {
+        match store.insert_session(&session).await {
+            Ok(()) => return Ok(session),
+            Err(StoreError::Conflict(_)) => session.join_code = JoinCode::generate(),
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Err(StoreError::Internal("no free join code after 8 tries".into()).into())
+}
+
+/// The session, if the organizer may see it.
+pub async fn owned(
+    store: &dyn Store,
+    organizer: &Organizer,
+    id: SessionId,
+) -> Result<Session, SessionError> {
+    match store.session(id).await? {
+        Some(session) if organizer.is_admin || session.organizer_id == organizer.id => Ok(session),
+        _ => Err(SessionError::NotFound),
+    }
+}
+
+/// A page of the organizer's sessions (every session for an admin) and the total.
+pub async fn list(
+    store: &dyn Store,
+    organizer: &Organizer,
+    status: Option<SessionStatus>,
+    page: u32,
+    per_page: u32,
+) -> Result<(Vec<Session>, i64), SessionError> {
+    let owner = (!organizer.is_admin).then_some(organizer.id);
+    let offset = i64::from(page.saturating_sub(1)) * i64::from(per_page);
+    Ok(store
+        .list_sessions(owner, status, i64::from(per_page), offset)
+        .await?)
+}
+
+/// Changes to a session; None leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct SessionChanges {
+    /// New title.
+    pub title: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// New capacity.
+    pub max_participants: Option<u32>,
+    /// New settings.
+    pub settings: Option<SessionSettings>,
+    /// New status (a transition).
+    pub status: Option<SessionStatus>,
+}
+
+/// Applies changes; a status change is a transition and must be allowed.
+pub async fn update(
+    store: &dyn Store,
+    mut session: Session,
+    changes: SessionChanges,
+    participant_limit: u32,
+) -> Result<Session, SessionError> {
+    let edits = changes.title.is_some()
+        || changes.description.is_some()
+        || changes.max_participants.is_some()
+        || changes.settings.is_some();
+    if session.status == SessionStatus::Completed
+        && (edits
+            || changes
+                .status
+                .is_some_and(|s| s != SessionStatus::Completed))
+    {
+        return Err(SessionError::Completed);
+    }
+    if let Some(to) = changes.status
+        && to != session.status
+        && !session.status.allowed_next().contains(&to)
+    {
+        return Err(SessionError::InvalidTransition {
+            from: session.status,
+            to,
+            allowed: session.status.allowed_next().to_vec(),
+        });
+    }
+    if edits {
+        if let Some(title) = &changes.title {
+            session.title = session::parse_title(title).map_err(invalid("title"))?;
+        }
+        if let Some(description) = &changes.description {
+            session.description =
+                session::parse_description(description).map_err(invalid("description"))?;
+        }
+        if let Some(max) = changes.max_participants {
+            session.max_participants = session::parse_max_participants(max, participant_limit)
+                .map_err(invalid("max_participants"))?;
+        }
+        if let Some(settings) = changes.settings {
+            session.settings = settings;
+        }
+        session.updated_at = Utc::now();
+        store.update_session_details(&session).await?;
+    }
+    if let Some(to) = changes.status
+        && to != session.status
+    {
+        let now = Utc::now();
+        if !store
+            .transition_session(session.id, session.status, to, now)
+            .await?
+        {
+            // Someone else moved it first; report against what it is now.
+            let current = store
+                .session(session.id)
+                .await?
+                .ok_or(SessionError::NotFound)?;
+            return Err(SessionError::InvalidTransition {
+                from: current.status,
+                to,
+                allowed: current.status.allowed_next().to_vec(),
+            });
+        }
+        session.status = to;
+        session.updated_at = now;
+        match to {
+            SessionStatus::Active => session.started_at = Some(now),
+            SessionStatus::Completed => session.completed_at = Some(now),
+            SessionStatus::Draft => {}
+        }
+    }
+    Ok(session)
+}
+
+/// The open session a join code belongs to.
+pub async fn by_code(store: &dyn Store, raw: &str) -> Result<Session, SessionError> {
+    let code = JoinCode::parse(raw).ok_or(SessionError::NotFound)?;
+    store
+        .open_session_by_code(code.as_str())
+        .await?
+        .ok_or(SessionError::NotFound)
+}
+
+/// Deletes a session and everything in it.
+pub async fn delete(store: &dyn Store, session: &Session) -> Result<(), SessionError> {
+    store.delete_session(session.id).await?;
+    Ok(())
+}

@@ -5,12 +5,13 @@
 use std::time::{Duration, Instant};
 
 use axum::Json;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::app::AppState;
 use crate::http::error::{ApiError, ErrorBody};
@@ -18,17 +19,16 @@ use crate::http::error::{ApiError, ErrorBody};
 /// How long the database gets to answer a health ping.
 const PING_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// The health routes, with and without the trailing slash.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/health/", get(health))
-        .route("/health", get(health))
-        .route("/health/ready", get(ready))
-        .route("/health/live", get(live))
+/// The health routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(ready))
+        .routes(routes!(live))
 }
 
 /// Body of `/api/v1/health/`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct HealthResponse {
     /// `healthy` or `unhealthy`.
     pub status: &'static str,
@@ -48,7 +48,7 @@ pub struct HealthResponse {
 }
 
 /// The database part of a health answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct DatabaseHealth {
     /// `up` or `down`.
     pub status: &'static str,
@@ -82,6 +82,9 @@ fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// Whether the service and its database answer.
+#[utoipa::path(get, path = "/health/", tag = "health",
+    responses((status = 200, body = HealthResponse), (status = 503, description = "The database does not answer", body = HealthResponse)))]
 async fn health(State(state): State<AppState>) -> Response {
     let (result, database) = ping(&state).await;
     let error = result.as_ref().err().map(|message| {
@@ -115,7 +118,7 @@ async fn health(State(state): State<AppState>) -> Response {
 }
 
 /// Body of `/api/v1/health/ready`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ReadyResponse {
     /// `ready` or `not_ready`.
     pub status: &'static str,
@@ -135,7 +138,7 @@ pub struct ReadyResponse {
 }
 
 /// The conditions `/ready` checks.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ReadyChecks {
     /// `up` or `down`.
     pub database: &'static str,
@@ -145,6 +148,9 @@ pub struct ReadyChecks {
     pub draining: bool,
 }
 
+/// Whether this instance should get traffic: database up, schema current, not draining.
+#[utoipa::path(get, path = "/health/ready", tag = "health",
+    responses((status = 200, body = ReadyResponse), (status = 503, body = ReadyResponse)))]
 async fn ready(State(state): State<AppState>) -> Response {
     let draining = state.lifecycle.is_draining();
     let (db, database) = ping(&state).await;
@@ -198,7 +204,7 @@ async fn ready(State(state): State<AppState>) -> Response {
 }
 
 /// Body of `/api/v1/health/live`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct LiveResponse {
     /// Always `alive`.
     pub status: &'static str,
@@ -212,6 +218,8 @@ pub struct LiveResponse {
     pub uptime_seconds: f64,
 }
 
+/// Whether the process serves at all.
+#[utoipa::path(get, path = "/health/live", tag = "health", responses((status = 200, body = LiveResponse)))]
 async fn live(State(state): State<AppState>) -> Json<LiveResponse> {
     Json(LiveResponse {
         status: "alive",

@@ -1,12 +1,69 @@
-//! The JSON API under `/api/v1`: one sub-router per resource.
+//! The JSON API under `/api/v1`: one sub-router per resource, each documented with
+//! `#[utoipa::path]`, so the OpenAPI document is generated from the same code that routes.
 
+pub mod activities;
+pub mod auth;
 pub mod health;
+pub mod participants;
+pub mod reports;
+pub mod responses;
+pub mod sessions;
+pub mod views;
 
 use axum::Router;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::app::AppState;
 
-/// Every `/api/v1` route.
-pub fn router() -> Router<AppState> {
-    Router::new().merge(health::router())
+/// The document's fixed parts; paths and schemas come from the handlers.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Conflicto API",
+        description = "Live audience engagement: sessions, activities, participants, responses and results. \
+                       Organizers authenticate with `Authorization: Bearer <token>` from POST /api/v1/auth/login \
+                       (or the session cookie plus `X-CSRF-Token`); participants with the token from joining. \
+                       Every error is `{\"error\": {\"code\", \"message\", \"details\"?}}`.",
+        license(name = "AGPL-3.0-or-later")
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "health", description = "Health checks for load balancers and pipelines"),
+        (name = "auth", description = "Organizer sign-in and API tokens"),
+        (name = "sessions", description = "Live events"),
+        (name = "participants", description = "Joining and presence"),
+        (name = "activities", description = "Polls and the other kinds, their states and results"),
+        (name = "responses", description = "Participants' answers"),
+        (name = "reports", description = "Summary and export"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Every `/api/v1` route, and the OpenAPI document describing them.
+pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let api = OpenApiRouter::new()
+        .merge(health::router())
+        .merge(auth::router())
+        .merge(sessions::router())
+        .merge(participants::router())
+        .merge(activities::router())
+        .merge(responses::router())
+        .merge(reports::router());
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/api/v1", api)
+        .split_for_parts()
 }

@@ -1,0 +1,409 @@
+//! Activity endpoints: kinds and their schemas, CRUD and reorder under a session, state
+//! transitions, host commands and results. Only the session's organizer drives an
+//! activity; participants read results only when they are visible to them.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::views::ActivityResponse;
+use crate::activities::activity::{Activity, ActivityState, ResultsVisibility};
+use crate::activities::{self, ActivityChanges, NewActivity};
+use crate::app::AppState;
+use crate::http::error::{ApiError, ErrorEnvelope};
+use crate::http::extract::{AnyAuth, AppJson, AppPath, HostAuth};
+use crate::ids::{ActivityId, SessionId};
+use crate::organizers::Organizer;
+use crate::sessions::session::Session;
+use crate::sessions::{self, SessionError};
+
+/// The activity routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_kinds))
+        .routes(routes!(kind_schema))
+        .routes(routes!(create_activity, list_activities))
+        .routes(routes!(reorder_activities))
+        .routes(routes!(get_activity, update_activity, delete_activity))
+        .routes(routes!(transition_activity))
+        .routes(routes!(run_command))
+        .routes(routes!(activity_results))
+}
+
+/// The activity and its session, if the organizer owns the session.
+pub async fn owned_activity(
+    state: &AppState,
+    organizer: &Organizer,
+    id: ActivityId,
+) -> Result<(Session, Activity), ApiError> {
+    let not_found = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "activity_not_found",
+            "no such activity",
+        )
+    };
+    let activity = state.store.activity(id).await?.ok_or_else(not_found)?;
+    let session = sessions::owned(state.store.as_ref(), organizer, activity.session_id)
+        .await
+        .map_err(|error| match error {
+            SessionError::NotFound => not_found(),
+            other => other.into(),
+        })?;
+    Ok((session, activity))
+}
+
+/// One kind in the list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KindSummary {
+    /// The name used in `kind`.
+    pub kind: &'static str,
+    /// A short human name.
+    pub name: &'static str,
+    /// What it is for.
+    pub description: &'static str,
+}
+
+/// Every kind.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KindList {
+    /// By name.
+    pub items: Vec<KindSummary>,
+}
+
+/// Lists the activity kinds this server supports.
+#[utoipa::path(get, path = "/activities/types", tag = "activities", responses((status = 200, body = KindList)))]
+async fn list_kinds(State(state): State<AppState>) -> Json<KindList> {
+    Json(KindList {
+        items: state
+            .registry
+            .iter()
+            .map(|k| KindSummary {
+                kind: k.kind(),
+                name: k.name(),
+                description: k.description(),
+            })
+            .collect(),
+    })
+}
+
+/// A kind's JSON schemas.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KindSchema {
+    /// The kind.
+    pub kind: &'static str,
+    /// Schema of `config`.
+    #[schema(value_type = Object)]
+    pub config_schema: Value,
+    /// Schema of one `answer`.
+    #[schema(value_type = Object)]
+    pub answer_schema: Value,
+}
+
+/// The JSON schemas of a kind's configuration and answers.
+#[utoipa::path(get, path = "/activities/types/{kind}/schema", tag = "activities", params(("kind" = String, Path)),
+    responses((status = 200, body = KindSchema), (status = 404, body = ErrorEnvelope)))]
+async fn kind_schema(
+    State(state): State<AppState>,
+    AppPath(kind): AppPath<String>,
+) -> Result<Json<KindSchema>, ApiError> {
+    let found = state.registry.get(&kind).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "kind_not_found",
+            format!("there is no activity kind `{kind}`"),
+        )
+    })?;
+    Ok(Json(KindSchema {
+        kind: found.kind(),
+        config_schema: found.config_schema(),
+        answer_schema: found.answer_schema(),
+    }))
+}
+
+/// A new activity.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateActivityRequest {
+    /// A kind from `GET /activities/types`.
+    pub kind: String,
+    /// 1–200 characters.
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: String,
+    /// Valid for the kind's config schema.
+    #[schema(value_type = Object)]
+    pub config: Value,
+    /// Closes by itself after this many seconds (1–3600).
+    pub time_limit_seconds: Option<u32>,
+    /// `live` (default) or `hidden` until revealed.
+    pub results_visibility: Option<ResultsVisibility>,
+}
+
+/// Adds a draft activity at the end of a session.
+#[utoipa::path(post, path = "/sessions/{id}/activities", tag = "activities", params(("id" = SessionId, Path)), request_body = CreateActivityRequest,
+    responses((status = 201, body = ActivityResponse), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+async fn create_activity(
+    State(state): State<AppState>,
+    HostAuth(auth): HostAuth,
+    AppPath(id): AppPath<SessionId>,
+    AppJson(request): AppJson<CreateActivityRequest>,
+) -> Result<(StatusCode, Json<ActivityResponse>), ApiError> {
+    let session = sessions::owned(state.store.as_ref(), &auth.organizer, id).await?;
+    let new = NewActivity {
+        kind: request.kind,
+        title: request.title,
+        config: request.config,
+        time_limit_seconds: request.time_limit_seconds,
+        results_visibility: request.results_visibility,
+    };
+    let activity = activities::create(state.store.as_ref(), &state.registry, &session, new).await?;
+    Ok((StatusCode::CREATED, Json(activity.into())))
+}
+
+/// A session's activities.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActivityList {
+    /// In order.
+    pub items: Vec<ActivityResponse>,
+}
+
+/// A session's activities in order.
+#[utoipa::path(get, path = "/sessions/{id}/activities", tag = "activities", params(("id" = SessionId, Path)),
+    responses((status = 200, body = ActivityList), (status = 404, body = ErrorEnvelope)))]
+async fn list_activities(
+    State(state): State<AppState>,
+    HostAuth(auth): HostAuth,
+    AppPath(id): AppPath<SessionId>,
+) -> Result<Json<ActivityList>, ApiError> {
+    let session = sessions::owned(state.store.as_ref(), &auth.organizer, id).await?;
+    let items = state.store.activities_of(session.id).await?;
+    Ok(Json(ActivityList {
+        items: items.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// A new order.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReorderRequest {
+    /// Every activity of the session, each once, in the new order.
+    pub activity_ids: Vec<ActivityId>,
+}
+
+/// Puts a session's activities in a new order.
+#[utoipa::path(post, path = "/sessions/{id}/activities/reorder", tag = "activities", params(("id" = SessionId, Path)), request_body = ReorderRequest,
+    responses((status = 200, body = ActivityList), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+async fn reorder_activities(
+    State(state): State<AppState>,
+    HostAuth(auth): HostAuth,
+    AppPath(id): AppPath<SessionId>,
+    AppJson(request): AppJson<ReorderRequest>,
+) -> Result<Json<ActivityList>, ApiError> {
+    if request.activity_ids.len() > 1000 {
+        return Err(ApiError::invalid("invalid_field", "too many activity ids"));
+    }
+    let session = sessions::owned(state.store.as_ref(), &auth.organizer, id).await?;
+    let items = activities::reorder(state.store.as_ref(), &session, &request.activity_ids).await?;
+    Ok(Json(ActivityList {
+        items: items.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// One activity.
+#[utoipa::path(get, path = "/activities/{id}", tag = "activities", params(("id" = ActivityId, Path)),
+    responses((status = 200, body = ActivityResponse), (status = 404, body = ErrorEnvelope)))]
+async fn get_activity(
+    State(state): State<AppState>,
+    HostAuth(auth): HostAuth,
+    AppPath(id): AppPath<ActivityId>,
+) -> Result<Json<ActivityResponse>, ApiError> {
+    let (_, activity) = owned_activity(&state, &auth.organizer, id).await?;
+    Ok(Json(activity.into()))
+}
+
+/// Changes to an activity; absent fields stay.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateActivityRequest {
+    /// New title.
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: Option<String>,
+    /// New configuration (draft or published only).
+    #[schema(value_type = Option<Object>)]
+    pub config: Option<Value>,
+    /// New time limit in seconds; 0 removes it (draft or published only).
+    pub time_limit_seconds: Option<u32>,
+    /// Live or hidden.
+    pub results_visibility: Option<ResultsVisibility>,
+}
+
+/// Edits an activity.
+#[utoipa::path(patch, path = "/activities/{id}", tag = "activities", params(("id" = ActivityId, Path)), request_body = UpdateActivityRequest,
+    responses((status = 200, body = ActivityResponse), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+async fn update_activity(
+    State(state): State<AppState>,
+    HostAuth(auth): HostAuth,
+    AppPath(id): AppPath<ActivityId>,
+    AppJson(request): AppJson<UpdateActivityRequest>,
+) -> Result<Json<ActivityResponse>, ApiError> {
+    let (session, activity) = owned_activity(&state, &auth.organizer, id).await?;
+    let changes = ActivityChanges {
+        title: request.title,
+        config: request.config,
+        time_limit_seconds: request.time_limit_seconds.map(|s| (s > 0).then_some(s)),
+        results_visibility: request.results_visibility,
+    };
+    let activity = activities::update(
+        state.store.as_ref(),
+        &state.registry,
+        &session,
+        activity,
+        changes,
+    )
+    .await?;
+    Ok(Json(activity.into()))
+}
+
+/// Deletes an activity that is not running.
+#[utoipa::path(delete, path = "/activities/{id}", tag = "activities", params(("id" = ActivityId, Path)),
+    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+async fn delete_activity(
+    State(state): State<AppState>,
+    HostAuth(auth): HostAuth,
+    AppPath(id): AppPath<ActivityId>,
+) -> Result<StatusCode, ApiError> {
+    let (session, activity) = owned_activity(&state, &auth.organizer, id).await?;
+    activities::delete(state.store.as_ref(), &state.tallies, &session, &activity).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A requested state.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionRequest {
+    /// `published`, `active`, `closed` (or `draft` from published). Closed → active
+    /// reopens it as a new round.
+    pub to: ActivityState,
+}
+
+/// Moves an activity through its states.
+#[utoipa::path(post, path = "/activities/{id}/transition", tag = "activities", params(("id" = ActivityId, Path)), request_body = TransitionRequest,
+    responses(
+        (status = 200, body = ActivityResponse),
+        (status = 404, body = ErrorEnvelope),
+        (status = 409, description = "Not allowed from the current state, another activity is active, or the session is not active", body = ErrorEnvelope),
+    ))]
+async fn transition_activity(
+    State(state): State<AppState>,
+    HostAuth(auth): HostAuth,
+    AppPath(id): AppPath<ActivityId>,
+    AppJson(request): AppJson<TransitionRequest>,
+) -> Result<Json<ActivityResponse>, ApiError> {
+    let (session, activity) = owned_activity(&state, &auth.organizer, id).await?;
+    let activity = activities::transition(
+        state.store.as_ref(),
+        &state.registry,
+        &state.writer,
+        &session,
+        activity,
+        request.to,
+    )
+    .await?;
+    Ok(Json(activity.into()))
+}
+
+/// Runs a host command: `reveal` or `hide` results, or a kind's own (a poll's `lock` and
+/// `unlock`). The optional JSON body holds the command's arguments.
+#[utoipa::path(post, path = "/activities/{id}/commands/{command}", tag = "activities",
+    params(("id" = ActivityId, Path), ("command" = String, Path, description = "reveal, hide, or a kind's command")),
+    request_body(content = Object, description = "Arguments, if the command takes any"),
+    responses((status = 200, body = ActivityResponse), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+async fn run_command(
+    State(state): State<AppState>,
+    HostAuth(auth): HostAuth,
+    AppPath((id, command)): AppPath<(ActivityId, String)>,
+    body: axum::body::Bytes,
+) -> Result<Json<ActivityResponse>, ApiError> {
+    let args: Value = if body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
+        })?
+    };
+    if command.len() > 64 {
+        return Err(ApiError::invalid("invalid_command", "unknown command"));
+    }
+    let (session, activity) = owned_activity(&state, &auth.organizer, id).await?;
+    let activity = activities::command(
+        state.store.as_ref(),
+        &state.registry,
+        &state.tallies,
+        &session,
+        activity,
+        &command,
+        &args,
+    )
+    .await?;
+    Ok(Json(activity.into()))
+}
+
+/// Current results of an activity's current round, as the kind folds them (for a poll:
+/// `total_voters` and `options` with `label`, `count`, `percent`), plus `activity_id`,
+/// `kind`, `round` and `state`.
+#[utoipa::path(get, path = "/activities/{id}/results", tag = "activities", params(("id" = ActivityId, Path)),
+    responses(
+        (status = 200, body = Object),
+        (status = 403, description = "Results are hidden from participants until revealed", body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope),
+    ))]
+async fn activity_results(
+    State(state): State<AppState>,
+    auth: AnyAuth,
+    AppPath(id): AppPath<ActivityId>,
+) -> Result<Json<Value>, ApiError> {
+    let activity = match &auth {
+        AnyAuth::Organizer(organizer) => owned_activity(&state, &organizer.organizer, id).await?.1,
+        AnyAuth::Participant(participant) => {
+            let activity = state
+                .store
+                .activity(id)
+                .await?
+                .filter(|a| {
+                    a.session_id == participant.session_id && a.state != ActivityState::Draft
+                })
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::NOT_FOUND,
+                        "activity_not_found",
+                        "no such activity",
+                    )
+                })?;
+            if !activity.results_visible_to_participants() {
+                return Err(ApiError::forbidden(
+                    "results_hidden",
+                    "the results are hidden until the organizer reveals them",
+                ));
+            }
+            activity
+        }
+    };
+    let results =
+        activities::results(&state.registry, &state.writer, &state.tallies, &activity).await?;
+    let mut body = (*results).clone();
+    if let Value::Object(map) = &mut body {
+        map.insert("activity_id".into(), Value::String(activity.id.to_string()));
+        map.insert("kind".into(), Value::String(activity.kind.clone()));
+        map.insert("round".into(), Value::from(activity.round));
+        map.insert(
+            "state".into(),
+            Value::String(activity.state.as_str().into()),
+        );
+    }
+    Ok(Json(body))
+}

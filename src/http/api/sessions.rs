@@ -1,0 +1,380 @@
+//! Session endpoints: CRUD for organizers, the public lookup by join code, and the status
+//! endpoint phones poll when they cannot hold a live stream.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::views::{ActivityResponse, CurrentActivity, SessionResponse};
+use crate::activities::activity::ActivityState;
+use crate::activities::{self, ActivityError};
+use crate::app::AppState;
+use crate::http::error::{ApiError, ErrorEnvelope};
+use crate::http::extract::{AnyAuth, AppJson, AppPath, AppQuery, HostAuth, Paging};
+use crate::ids::SessionId;
+use crate::sessions::session::{Session, SessionSettings, SessionStatus};
+use crate::sessions::{self, NewSession, SessionChanges, SessionError};
+
+/// The session routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_session, list_sessions))
+        .routes(routes!(get_session, update_session, delete_session))
+        .routes(routes!(session_by_code))
+        .routes(routes!(session_status))
+}
+
+/// A new session.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSessionRequest {
+    /// 1–200 characters.
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: String,
+    /// Up to 2000 characters.
+    #[schema(max_length = 2000)]
+    pub description: Option<String>,
+    /// Capacity (default 1000, at most the server's limit).
+    pub max_participants: Option<u32>,
+    /// Switches (defaults: late join on, nickname required, profanity filter off).
+    pub settings: Option<SessionSettings>,
+}
+
+/// Creates a draft session with a fresh join code.
+#[utoipa::path(post, path = "/sessions/", tag = "sessions", request_body = CreateSessionRequest,
+    responses((status = 201, body = SessionResponse), (status = 401, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+async fn create_session(
+    State(state): State<AppState>,
+    HostAuth(auth): HostAuth,
+    AppJson(request): AppJson<CreateSessionRequest>,
+) -> Result<(StatusCode, Json<SessionResponse>), ApiError> {
+    let new = NewSession {
+        title: request.title,
+        description: request.description,
+        max_participants: request.max_participants,
+        settings: request.settings,
+    };
+    let session = sessions::create(
+        state.store.as_ref(),
+        &auth.organizer,
+        new,
+        state.config.session_participant_limit,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(SessionResponse::new(session, &state.public_base_url)),
+    ))
+}
+
+/// Filters for the session list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SessionFilter {
+    /// Only sessions with this status.
+    pub status: Option<SessionStatus>,
+}
+
+/// A page of sessions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionList {
+    /// The sessions on this page, newest first.
+    pub items: Vec<SessionResponse>,
+    /// All matching sessions, across pages.
+    pub total: i64,
+    /// This page.
+    pub page: u32,
+    /// Page size.
+    pub per_page: u32,
+}
+
+/// Lists the organizer's sessions (every session for an admin), newest first.
+#[utoipa::path(get, path = "/sessions/", tag = "sessions", params(Paging, SessionFilter),
+    responses((status = 200, body = SessionList), (status = 401, body = ErrorEnvelope)))]
+async fn list_sessions(
+    State(state): State<AppState>,
+    HostAuth(auth): HostAuth,
+    AppQuery(paging): AppQuery<Paging>,
+    AppQuery(filter): AppQuery<SessionFilter>,
+) -> Result<Json<SessionList>, ApiError> {
+    let paging = paging.checked()?;
+    let (items, total) = sessions::list(
+        state.store.as_ref(),
+        &auth.organizer,
+        filter.status,
+        paging.page,
+        paging.per_page,
+    )
+    .await?;
+    Ok(Json(SessionList {
+        items: items
+            .into_iter()
+            .map(|s| SessionResponse::new(s, &state.public_base_url))
+            .collect(),
+        total,
+        page: paging.page,
+        per_page: paging.per_page,
+    }))
+}
+
+/// A session with its activities.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionDetail {
+    /// The session.
+    #[serde(flatten)]
+    pub session: SessionResponse,
+    /// Its activities in order.
+    pub activities: Vec<ActivityResponse>,
+}
+
+/// One session with its activities.
+#[utoipa::path(get, path = "/sessions/{id}", tag = "sessions", params(("id" = SessionId, Path)),
+    responses((status = 200, body = SessionDetail), (status = 404, body = ErrorEnvelope)))]
+async fn get_session(
+    State(state): State<AppState>,
+    HostAuth(auth): HostAuth,
+    AppPath(id): AppPath<SessionId>,
+) -> Result<Json<SessionDetail>, ApiError> {
+    let session = sessions::owned(state.store.as_ref(), &auth.organizer, id).await?;
+    let activities = state.store.activities_of(session.id).await?;
+    Ok(Json(SessionDetail {
+        session: SessionResponse::new(session, &state.public_base_url),
+        activities: activities.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// Changes to a session; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateSessionRequest {
+    /// New title.
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: Option<String>,
+    /// New description.
+    #[schema(max_length = 2000)]
+    pub description: Option<String>,
+    /// New capacity.
+    pub max_participants: Option<u32>,
+    /// New switches.
+    pub settings: Option<SessionSettings>,
+    /// `active` opens the session, `completed` ends it.
+    pub status: Option<SessionStatus>,
+}
+
+/// Edits a session, or moves it draft → active → completed.
+#[utoipa::path(patch, path = "/sessions/{id}", tag = "sessions", params(("id" = SessionId, Path)), request_body = UpdateSessionRequest,
+    responses(
+        (status = 200, body = SessionResponse),
+        (status = 404, body = ErrorEnvelope),
+        (status = 409, description = "Not an allowed transition, or the session is completed", body = ErrorEnvelope),
+        (status = 422, body = ErrorEnvelope),
+    ))]
+async fn update_session(
+    State(state): State<AppState>,
+    HostAuth(auth): HostAuth,
+    AppPath(id): AppPath<SessionId>,
+    AppJson(request): AppJson<UpdateSessionRequest>,
+) -> Result<Json<SessionResponse>, ApiError> {
+    let session = sessions::owned(state.store.as_ref(), &auth.organizer, id).await?;
+    let completing =
+        request.status == Some(SessionStatus::Completed) && session.status == SessionStatus::Active;
+    let changes = SessionChanges {
+        title: request.title,
+        description: request.description,
+        max_participants: request.max_participants,
+        settings: request.settings,
+        status: request.status,
+    };
+    let session = sessions::update(
+        state.store.as_ref(),
+        session,
+        changes,
+        state.config.session_participant_limit,
+    )
+    .await?;
+    if completing {
+        close_running_activity(&state, &session).await?;
+    }
+    Ok(Json(SessionResponse::new(session, &state.public_base_url)))
+}
+
+/// Ending a session closes its running activity, so no answer lands after the end.
+async fn close_running_activity(state: &AppState, session: &Session) -> Result<(), ApiError> {
+    // The session is completed now, which the activity use cases refuse to touch; close
+    // through the state change directly, as of just before completion.
+    let mut open = session.clone();
+    open.status = SessionStatus::Active;
+    for activity in state.store.activities_of(session.id).await? {
+        if activity.state == ActivityState::Active {
+            match activities::transition(
+                state.store.as_ref(),
+                &state.registry,
+                &state.writer,
+                &open,
+                activity,
+                ActivityState::Closed,
+            )
+            .await
+            {
+                Ok(_) | Err(ActivityError::InvalidTransition { .. }) => {}
+                Err(other) => return Err(other.into()),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Deletes a session with everything in it.
+#[utoipa::path(delete, path = "/sessions/{id}", tag = "sessions", params(("id" = SessionId, Path)),
+    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorEnvelope)))]
+async fn delete_session(
+    State(state): State<AppState>,
+    HostAuth(auth): HostAuth,
+    AppPath(id): AppPath<SessionId>,
+) -> Result<StatusCode, ApiError> {
+    let session = sessions::owned(state.store.as_ref(), &auth.organizer, id).await?;
+    for activity in state.store.activities_of(session.id).await? {
+        state.tallies.forget(activity.id);
+    }
+    sessions::delete(state.store.as_ref(), &session).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// What a joining phone learns from a code: nothing secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicSession {
+    /// The session id, to join with.
+    pub id: SessionId,
+    /// Title.
+    pub title: String,
+    /// Draft or active (completed sessions are not found by code).
+    pub status: SessionStatus,
+    /// The code, normalised.
+    pub join_code: String,
+    /// Whether joining would work now.
+    pub joinable: bool,
+    /// Why not, when it would not.
+    pub reason: Option<String>,
+    /// Whether a nickname must be typed.
+    pub require_nickname: bool,
+}
+
+impl PublicSession {
+    /// The public view of a session.
+    pub fn new(session: &Session) -> Self {
+        let reason = match session.status {
+            SessionStatus::Draft => Some("the session has not started yet"),
+            SessionStatus::Completed => Some("the session has ended"),
+            SessionStatus::Active if session.participant_count >= session.max_participants => {
+                Some("the session is full")
+            }
+            SessionStatus::Active => None,
+        };
+        Self {
+            id: session.id,
+            title: session.title.clone(),
+            status: session.status,
+            join_code: session.join_code.as_str().to_owned(),
+            joinable: reason.is_none(),
+            reason: reason.map(str::to_owned),
+            require_nickname: session.settings.require_nickname,
+        }
+    }
+}
+
+/// Finds an open session by its join code (case-insensitive; spaces and dashes ignored).
+#[utoipa::path(get, path = "/sessions/code/{code}", tag = "sessions", params(("code" = String, Path, description = "Join code")),
+    responses((status = 200, body = PublicSession), (status = 404, body = ErrorEnvelope)))]
+async fn session_by_code(
+    State(state): State<AppState>,
+    AppPath(code): AppPath<String>,
+) -> Result<Json<PublicSession>, ApiError> {
+    let session = sessions::by_code(state.store.as_ref(), &code)
+        .await
+        .map_err(|error| match error {
+            SessionError::NotFound => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "session_not_found",
+                "no open session has this code",
+            ),
+            other => other.into(),
+        })?;
+    Ok(Json(PublicSession::new(&session)))
+}
+
+/// The polling fallback: everything a phone or screen needs to show the session now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionStatusResponse {
+    /// The session.
+    pub session_id: SessionId,
+    /// Title.
+    pub title: String,
+    /// Draft, active or completed.
+    pub status: SessionStatus,
+    /// Active participants.
+    pub participant_count: u32,
+    /// The running activity, or else the one closed last; null before the first.
+    pub current_activity: Option<CurrentActivity>,
+    /// The server's clock, to show deadlines right on any phone.
+    pub server_time: DateTime<Utc>,
+}
+
+/// The session's state, for clients that poll instead of holding a live stream.
+#[utoipa::path(get, path = "/sessions/{id}/status", tag = "sessions", params(("id" = SessionId, Path)),
+    responses((status = 200, body = SessionStatusResponse), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+async fn session_status(
+    State(state): State<AppState>,
+    auth: AnyAuth,
+    AppPath(id): AppPath<SessionId>,
+) -> Result<Json<SessionStatusResponse>, ApiError> {
+    let session = match &auth {
+        AnyAuth::Organizer(organizer) => {
+            sessions::owned(state.store.as_ref(), &organizer.organizer, id).await?
+        }
+        AnyAuth::Participant(participant) if participant.session_id == id => state
+            .store
+            .session(id)
+            .await?
+            .ok_or(SessionError::NotFound)?,
+        AnyAuth::Participant(_) => return Err(SessionError::NotFound.into()),
+    };
+    let is_organizer = matches!(auth, AnyAuth::Organizer(_));
+    let mut activities = state.store.activities_of(session.id).await?;
+    activities.retain(|a| matches!(a.state, ActivityState::Active | ActivityState::Closed));
+    let current = activities
+        .iter()
+        .find(|a| a.state == ActivityState::Active)
+        .or_else(|| {
+            activities
+                .iter()
+                .filter(|a| a.closed_at.is_some())
+                .max_by_key(|a| a.closed_at)
+        });
+    let current_activity = match current {
+        Some(activity) => Some(CurrentActivity {
+            id: activity.id,
+            kind: activity.kind.clone(),
+            title: activity.title.clone(),
+            state: activity.state,
+            round: activity.round,
+            config: activities::prepare(&state.registry, activity)?.participant_config(),
+            kind_state: activity.kind_state.clone(),
+            results_visible: is_organizer || activity.results_visible_to_participants(),
+            deadline_at: activity.deadline_at,
+        }),
+        None => None,
+    };
+    Ok(Json(SessionStatusResponse {
+        session_id: session.id,
+        title: session.title,
+        status: session.status,
+        participant_count: session.participant_count,
+        current_activity,
+        server_time: Utc::now(),
+    }))
+}

@@ -1,0 +1,161 @@
+//! The JSON shapes of sessions, activities and participants, shared by the handlers.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::activities::activity::{Activity, ActivityState, ResultsVisibility};
+use crate::ids::{ActivityId, OrganizerId, SessionId};
+use crate::sessions::session::{Session, SessionSettings, SessionStatus};
+
+/// A session as its organizer sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionResponse {
+    /// Its id.
+    pub id: SessionId,
+    /// The owner.
+    pub organizer_id: OrganizerId,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Draft, active or completed.
+    pub status: SessionStatus,
+    /// The six-character code people type to join.
+    pub join_code: String,
+    /// The link phones open (and the QR code encodes).
+    pub join_url: String,
+    /// Capacity.
+    pub max_participants: u32,
+    /// Active participants now.
+    pub participant_count: u32,
+    /// Switches.
+    pub settings: SessionSettings,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Opened.
+    pub started_at: Option<DateTime<Utc>>,
+    /// Ended.
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// The URL a phone opens to join a session.
+pub fn join_url(base: &url::Url, code: &str) -> String {
+    base.join(&format!("join/{code}"))
+        .map_or_else(|_| format!("{base}join/{code}"), |u| u.to_string())
+}
+
+impl SessionResponse {
+    /// Builds the view; `base` is the public base URL.
+    pub fn new(session: Session, base: &url::Url) -> Self {
+        Self {
+            join_url: join_url(base, session.join_code.as_str()),
+            id: session.id,
+            organizer_id: session.organizer_id,
+            title: session.title,
+            description: session.description,
+            status: session.status,
+            join_code: session.join_code.as_str().to_owned(),
+            max_participants: session.max_participants,
+            participant_count: session.participant_count,
+            settings: session.settings,
+            created_at: session.created_at,
+            updated_at: session.updated_at,
+            started_at: session.started_at,
+            completed_at: session.completed_at,
+        }
+    }
+}
+
+/// An activity as its organizer sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActivityResponse {
+    /// Its id.
+    pub id: ActivityId,
+    /// Its session.
+    pub session_id: SessionId,
+    /// The kind (`poll`, ...).
+    pub kind: String,
+    /// Title.
+    pub title: String,
+    /// Order in the session.
+    pub position: i32,
+    /// Kind-specific configuration.
+    #[schema(value_type = Object)]
+    pub config: Value,
+    /// Kind-specific run-time state (for example `{"locked": true}`).
+    #[schema(value_type = Object)]
+    pub kind_state: Value,
+    /// Draft, published, active or closed.
+    pub state: ActivityState,
+    /// Current round (1 + reopenings).
+    pub round: i32,
+    /// Live or hidden results.
+    pub results_visibility: ResultsVisibility,
+    /// Whether hidden results were revealed this round.
+    pub results_revealed: bool,
+    /// Seconds it runs before the server closes it.
+    pub time_limit_seconds: Option<u32>,
+    /// When it last became active.
+    pub activated_at: Option<DateTime<Utc>>,
+    /// When the server will close it.
+    pub deadline_at: Option<DateTime<Utc>>,
+    /// When it last closed.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Activity> for ActivityResponse {
+    fn from(a: Activity) -> Self {
+        Self {
+            id: a.id,
+            session_id: a.session_id,
+            kind: a.kind,
+            title: a.title,
+            position: a.position,
+            config: a.config,
+            kind_state: a.kind_state,
+            state: a.state,
+            round: a.round,
+            results_visibility: a.results_visibility,
+            results_revealed: a.results_revealed,
+            time_limit_seconds: a.time_limit_seconds,
+            activated_at: a.activated_at,
+            deadline_at: a.deadline_at,
+            closed_at: a.closed_at,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+/// What a participant's phone needs of the current activity.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CurrentActivity {
+    /// Its id.
+    pub id: ActivityId,
+    /// The kind.
+    pub kind: String,
+    /// Title.
+    pub title: String,
+    /// Active or closed.
+    pub state: ActivityState,
+    /// Current round.
+    pub round: i32,
+    /// The configuration as participants may see it.
+    #[schema(value_type = Object)]
+    pub config: Value,
+    /// Kind-specific run-time state.
+    #[schema(value_type = Object)]
+    pub kind_state: Value,
+    /// Whether this caller may read results now.
+    pub results_visible: bool,
+    /// When the server closes it.
+    pub deadline_at: Option<DateTime<Utc>>,
+}

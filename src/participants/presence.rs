@@ -1,0 +1,70 @@
+//! Presence: when each participant was last in touch, kept in memory (a heartbeat or a
+//! request is a map insert, not a database write) and flushed to storage every few seconds
+//! so that lists and other instances see it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use parking_lot::Mutex;
+
+use crate::ids::ParticipantId;
+use crate::storage::Store;
+
+/// How often last-contact times are written to storage.
+pub const FLUSH_EVERY: Duration = Duration::from_secs(10);
+
+/// Last contact per participant, not yet (or already) flushed.
+#[derive(Default)]
+pub struct PresenceBook {
+    seen: Mutex<HashMap<ParticipantId, DateTime<Utc>>>,
+    unflushed: Mutex<HashMap<ParticipantId, DateTime<Utc>>>,
+}
+
+impl PresenceBook {
+    /// Notes contact now.
+    pub fn touch(&self, participant: ParticipantId) {
+        let now = Utc::now();
+        self.seen.lock().insert(participant, now);
+        self.unflushed.lock().insert(participant, now);
+    }
+
+    /// The last contact this instance saw, if any.
+    pub fn last_seen(&self, participant: ParticipantId) -> Option<DateTime<Utc>> {
+        self.seen.lock().get(&participant).copied()
+    }
+
+    /// Writes pending contact times to storage.
+    pub async fn flush(&self, store: &dyn Store) {
+        let pending: Vec<(ParticipantId, DateTime<Utc>)> = self.unflushed.lock().drain().collect();
+        if let Err(error) = store.record_presence(&pending).await {
+            tracing::warn!(error = %error, "could not record presence; will retry");
+            let mut unflushed = self.unflushed.lock();
+            for (id, at) in pending {
+                unflushed.entry(id).or_insert(at);
+            }
+        }
+    }
+
+    /// Flushes every [`FLUSH_EVERY`] until `stop` is cancelled, then once more.
+    pub fn start_flushing(
+        self: &Arc<Self>,
+        store: Arc<dyn Store>,
+        stop: tokio_util::sync::CancellationToken,
+    ) {
+        let book = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(FLUSH_EVERY);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => book.flush(store.as_ref()).await,
+                    () = stop.cancelled() => {
+                        book.flush(store.as_ref()).await;
+                        return;
+                    }
+                }
+            }
+        });
+    }
+}

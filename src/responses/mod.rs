@@ -1,0 +1,123 @@
+//! Responses: a participant submits an answer to the active activity. The kind validates it,
+//! the writer commits it in a batch, and only then is it acknowledged. A retried request
+//! with the same `client_request_id` is answered as a replay and never counted twice.
+
+pub mod tally;
+pub mod writer;
+
+use chrono::Utc;
+use serde_json::Value;
+
+use self::tally::Tallies;
+use self::writer::Writer;
+use crate::activities::activity::{Activity, ActivityState};
+use crate::activities::kind::ActivityRegistry;
+use crate::activities::{self, ActivityError};
+use crate::ids::{ParticipantId, ResponseId};
+use crate::storage::{ResponseWrite, Store, StoreError, StoredResponse, WriteOutcome};
+
+/// Longest accepted `client_request_id`.
+pub const REQUEST_ID_MAX: usize = 64;
+
+/// Why a submission was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    /// The activity is not taking answers.
+    #[error("the activity is {0:?}, not taking answers")]
+    NotActive(ActivityState),
+    /// The kind refused the answer.
+    #[error("{0}")]
+    InvalidAnswer(String),
+    /// The client_request_id is unusable.
+    #[error("client_request_id must be 1 to {REQUEST_ID_MAX} visible ASCII characters")]
+    InvalidRequestId,
+    /// The participant was removed meanwhile.
+    #[error("you were removed from this session")]
+    ParticipantRemoved,
+    /// The activity could not be prepared.
+    #[error(transparent)]
+    Activity(#[from] ActivityError),
+    /// Storage failed; nothing was stored.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// An acknowledged submission.
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    /// False when this replayed an earlier request; nothing changed then.
+    pub stored: bool,
+    /// The round it counts in.
+    pub round: i32,
+    /// The slot it fills.
+    pub slot: String,
+    /// The normalised answer (None on a replay).
+    pub answer: Option<Value>,
+}
+
+/// Validates and stores one answer; returns once it is committed.
+pub async fn submit(
+    registry: &ActivityRegistry,
+    writer: &Writer,
+    tallies: &Tallies,
+    activity: &Activity,
+    participant: ParticipantId,
+    answer: Value,
+    client_request_id: Option<String>,
+) -> Result<Submitted, SubmitError> {
+    if let Some(id) = &client_request_id
+        && (id.is_empty() || id.len() > REQUEST_ID_MAX || !id.bytes().all(|b| b.is_ascii_graphic()))
+    {
+        return Err(SubmitError::InvalidRequestId);
+    }
+    if activity.state != ActivityState::Active {
+        return Err(SubmitError::NotActive(activity.state));
+    }
+    let prepared = match tallies.prepared(activity.id, activity.round) {
+        Some(prepared) => prepared,
+        None => {
+            let prepared = activities::prepare(registry, activity)?;
+            writer.load(activity.clone(), prepared.clone()).await?;
+            prepared
+        }
+    };
+    let checked = prepared
+        .check_answer(answer)
+        .map_err(SubmitError::InvalidAnswer)?;
+    let normalized: Value = serde_json::from_str(&checked.json).unwrap_or(Value::Null);
+    let write = ResponseWrite {
+        id: ResponseId::new(),
+        activity_id: activity.id,
+        session_id: activity.session_id,
+        participant_id: participant,
+        round: activity.round,
+        slot: checked.slot.clone(),
+        answer: checked.json,
+        client_request_id,
+        at: Utc::now(),
+    };
+    match writer.write(write, checked.value).await? {
+        WriteOutcome::Stored => Ok(Submitted {
+            stored: true,
+            round: activity.round,
+            slot: checked.slot,
+            answer: Some(normalized),
+        }),
+        WriteOutcome::Replay => Ok(Submitted {
+            stored: false,
+            round: activity.round,
+            slot: checked.slot,
+            answer: None,
+        }),
+        WriteOutcome::ActivityNotActive => Err(SubmitError::NotActive(ActivityState::Closed)),
+        WriteOutcome::ParticipantInactive => Err(SubmitError::ParticipantRemoved),
+    }
+}
+
+/// The participant's own responses in the session, to restore a phone after a reload.
+pub async fn mine(
+    store: &dyn Store,
+    participant: ParticipantId,
+) -> Result<Vec<StoredResponse>, StoreError> {
+    store.responses_of_participant(participant).await
+}

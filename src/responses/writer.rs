@@ -1,0 +1,187 @@
+//! Group commit: every submission goes through one writer task per process, which commits
+//! whatever has queued up while the previous commit ran in one transaction and only then
+//! acknowledges each. Under load, batches grow by themselves; when idle, a submission is
+//! committed at once. The writer also loads rounds into the tallies, between batches, so a
+//! load never races a commit.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::tally::Tallies;
+use crate::activities::activity::Activity;
+use crate::activities::kind::{AnyAnswer, Prepared};
+use crate::storage::{ResponseWrite, Store, StoreError, WriteOutcome};
+
+/// Most submissions committed in one transaction.
+pub const MAX_BATCH: usize = 512;
+/// Submissions that may wait for the writer before senders wait too.
+const QUEUE: usize = 16_384;
+
+enum Job {
+    Write {
+        write: ResponseWrite,
+        answer: AnyAnswer,
+        done: oneshot::Sender<Result<WriteOutcome, StoreError>>,
+    },
+    Load {
+        activity: Activity,
+        prepared: Arc<dyn Prepared>,
+        done: oneshot::Sender<Result<(), StoreError>>,
+    },
+}
+
+/// The handle request handlers use; cheap to clone.
+#[derive(Clone)]
+pub struct Writer {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    /// Starts the writer task.
+    pub fn start(store: Arc<dyn Store>, tallies: Arc<Tallies>) -> Writer {
+        let (jobs, queue) = mpsc::channel(QUEUE);
+        tokio::spawn(run(store, tallies, queue));
+        Writer { jobs }
+    }
+
+    /// Queues one submission and waits until its batch has committed.
+    pub async fn write(
+        &self,
+        write: ResponseWrite,
+        answer: AnyAnswer,
+    ) -> Result<WriteOutcome, StoreError> {
+        let (done, outcome) = oneshot::channel();
+        self.jobs
+            .send(Job::Write {
+                write,
+                answer,
+                done,
+            })
+            .await
+            .map_err(|_| StoreError::Internal("the response writer has stopped".into()))?;
+        outcome
+            .await
+            .map_err(|_| StoreError::Internal("the response writer dropped a submission".into()))?
+    }
+
+    /// Loads a round into the tallies if it is not there yet.
+    pub async fn load(
+        &self,
+        activity: Activity,
+        prepared: Arc<dyn Prepared>,
+    ) -> Result<(), StoreError> {
+        let (done, outcome) = oneshot::channel();
+        self.jobs
+            .send(Job::Load {
+                activity,
+                prepared,
+                done,
+            })
+            .await
+            .map_err(|_| StoreError::Internal("the response writer has stopped".into()))?;
+        outcome
+            .await
+            .map_err(|_| StoreError::Internal("the response writer dropped a load".into()))?
+    }
+}
+
+async fn run(store: Arc<dyn Store>, tallies: Arc<Tallies>, mut queue: mpsc::Receiver<Job>) {
+    let mut jobs = Vec::with_capacity(MAX_BATCH);
+    loop {
+        if queue.recv_many(&mut jobs, MAX_BATCH).await == 0 {
+            return; // every handle is gone: the app has stopped
+        }
+        let mut writes = Vec::new();
+        for job in jobs.drain(..) {
+            match job {
+                Job::Write {
+                    write,
+                    answer,
+                    done,
+                } => writes.push((write, answer, done)),
+                Job::Load {
+                    activity,
+                    prepared,
+                    done,
+                } => {
+                    // Commit what came before the load, so the load reads it.
+                    commit(store.as_ref(), &tallies, std::mem::take(&mut writes)).await;
+                    let _ = done.send(load(store.as_ref(), &tallies, &activity, prepared).await);
+                }
+            }
+        }
+        commit(store.as_ref(), &tallies, writes).await;
+    }
+}
+
+type Pending = (
+    ResponseWrite,
+    AnyAnswer,
+    oneshot::Sender<Result<WriteOutcome, StoreError>>,
+);
+
+async fn commit(store: &dyn Store, tallies: &Tallies, pending: Vec<Pending>) {
+    if pending.is_empty() {
+        return;
+    }
+    let batch: Vec<ResponseWrite> = pending.iter().map(|(w, _, _)| w.clone()).collect();
+    let started = std::time::Instant::now();
+    let result = store.write_responses(&batch).await;
+    metrics::histogram!("response_batch_commit_duration_seconds")
+        .record(started.elapsed().as_secs_f64());
+    #[expect(clippy::cast_precision_loss, reason = "batch sizes are small")]
+    metrics::histogram!("response_batch_size").record(batch.len() as f64);
+    match result {
+        Ok(outcomes) => {
+            let mut stored = 0u64;
+            for ((write, answer, done), outcome) in pending.into_iter().zip(outcomes) {
+                if outcome == WriteOutcome::Stored {
+                    // In submission order, so the last answer for a slot wins, as in storage.
+                    tallies.apply(
+                        write.activity_id,
+                        write.round,
+                        write.participant_id,
+                        write.slot,
+                        answer,
+                    );
+                    stored += 1;
+                }
+                let _ = done.send(Ok(outcome));
+            }
+            metrics::counter!("responses_stored_total").increment(stored);
+        }
+        Err(error) => {
+            tracing::error!(error = %error, batch = batch.len(), "a response batch failed; nothing in it was stored");
+            for (_, _, done) in pending {
+                let _ = done.send(Err(StoreError::Internal(format!(
+                    "the batch failed: {error}"
+                ))));
+            }
+        }
+    }
+}
+
+async fn load(
+    store: &dyn Store,
+    tallies: &Tallies,
+    activity: &Activity,
+    prepared: Arc<dyn Prepared>,
+) -> Result<(), StoreError> {
+    if tallies.is_loaded(activity.id, activity.round) {
+        return Ok(());
+    }
+    let rows = store
+        .responses_of_round(activity.id, activity.round)
+        .await?;
+    let mut answers = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let answer = prepared.decode_stored(&row.answer).ok_or_else(|| {
+            StoreError::Corrupt(format!("response {} does not fit its kind", row.id))
+        })?;
+        answers.insert((row.participant_id, row.slot), answer);
+    }
+    tallies.insert(activity, prepared, answers);
+    Ok(())
+}
