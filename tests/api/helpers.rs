@@ -39,6 +39,11 @@ impl TestApp {
         let mut config = Config::with_database(db.url.clone());
         config.listen_addr = "127.0.0.1:0".parse().unwrap();
         configure(&mut config);
+        Self::start(db, config, extra).await
+    }
+
+    /// Serves the app on an already migrated database.
+    async fn start(db: TestDb, config: Config, extra: Router<AppState>) -> TestApp {
         let app = App::build_with_routes(config, extra)
             .await
             .expect("build the app");
@@ -106,4 +111,220 @@ pub fn assert_envelope(body: &serde_json::Value, code: &str) -> String {
     let message = error["message"].as_str().unwrap_or_default().to_owned();
     assert!(!message.is_empty(), "empty message in {body}");
     message
+}
+
+/// A signed-in organizer.
+#[derive(Debug, Clone)]
+pub struct Host {
+    /// Bearer token.
+    pub token: String,
+}
+
+/// A joined participant.
+#[derive(Debug, Clone)]
+pub struct Guest {
+    /// Bearer token.
+    pub token: String,
+    /// Participant id.
+    pub id: String,
+    /// Nickname as stored.
+    pub nickname: String,
+}
+
+/// The password every test organizer gets.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+impl TestApp {
+    /// Sends `method path` with an optional bearer token and JSON body.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: impl AsRef<str>,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> reqwest::Response {
+        let mut request = self.client.request(method, self.url(path.as_ref()));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("request")
+    }
+
+    /// Creates an organizer directly and signs in over HTTP.
+    pub async fn host(&self, email: &str, admin: bool) -> Host {
+        conflicto::organizers::create(self.state.store.as_ref(), email, PASSWORD, admin)
+            .await
+            .expect("create organizer");
+        let response = self
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(serde_json::json!({"email": email, "password": PASSWORD})),
+            )
+            .await;
+        assert_eq!(response.status(), reqwest::StatusCode::OK);
+        let body = json(response).await;
+        Host {
+            token: body["token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// Creates a session and returns its JSON.
+    pub async fn session(&self, host: &Host, body: serde_json::Value) -> serde_json::Value {
+        let response = self
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/sessions/",
+                Some(&host.token),
+                Some(body),
+            )
+            .await;
+        assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+        json(response).await
+    }
+
+    /// Creates and opens a session; returns (id, join code).
+    pub async fn open_session(
+        &self,
+        host: &Host,
+        max_participants: Option<u32>,
+    ) -> (String, String) {
+        let mut body = serde_json::json!({"title": "Test event"});
+        if let Some(max) = max_participants {
+            body["max_participants"] = max.into();
+        }
+        let session = self.session(host, body).await;
+        let id = session["id"].as_str().unwrap().to_owned();
+        let response = self
+            .call(
+                reqwest::Method::PATCH,
+                &format!("/api/v1/sessions/{id}"),
+                Some(&host.token),
+                Some(serde_json::json!({"status": "active"})),
+            )
+            .await;
+        assert_eq!(response.status(), reqwest::StatusCode::OK);
+        (id, session["join_code"].as_str().unwrap().to_owned())
+    }
+
+    /// Adds a poll (published, not active) and returns its id.
+    pub async fn poll(
+        &self,
+        host: &Host,
+        session: &str,
+        config: serde_json::Value,
+        extra: serde_json::Value,
+    ) -> String {
+        let mut body = serde_json::json!({"kind": "poll", "title": "A poll", "config": config});
+        if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+            body.extend(extra.clone());
+        }
+        let response = self
+            .call(
+                reqwest::Method::POST,
+                &format!("/api/v1/sessions/{session}/activities"),
+                Some(&host.token),
+                Some(body),
+            )
+            .await;
+        assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+        let id = json(response).await["id"].as_str().unwrap().to_owned();
+        self.transition(host, &id, "published").await;
+        id
+    }
+
+    /// Moves an activity, asserting success.
+    pub async fn transition(&self, host: &Host, activity: &str, to: &str) -> serde_json::Value {
+        let response = self
+            .call(
+                reqwest::Method::POST,
+                &format!("/api/v1/activities/{activity}/transition"),
+                Some(&host.token),
+                Some(serde_json::json!({"to": to})),
+            )
+            .await;
+        let status = response.status();
+        let body = json(response).await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+        body
+    }
+
+    /// Joins a session (by id or code) under a nickname.
+    pub async fn join(&self, session: &str, nickname: impl AsRef<str>) -> Guest {
+        let response = self
+            .call(
+                reqwest::Method::POST,
+                format!("/api/v1/sessions/{session}/join"),
+                None,
+                Some(serde_json::json!({"nickname": nickname.as_ref()})),
+            )
+            .await;
+        let status = response.status();
+        let body = json(response).await;
+        assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
+        Guest {
+            token: body["token"].as_str().unwrap().to_owned(),
+            id: body["participant_id"].as_str().unwrap().to_owned(),
+            nickname: body["nickname"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// Submits an answer; returns the response.
+    pub async fn vote(
+        &self,
+        guest: &Guest,
+        activity: &str,
+        answer: serde_json::Value,
+        request_id: Option<&str>,
+    ) -> reqwest::Response {
+        let mut body = serde_json::json!({"answer": answer});
+        if let Some(id) = request_id {
+            body["client_request_id"] = id.into();
+        }
+        self.call(
+            reqwest::Method::POST,
+            &format!("/api/v1/activities/{activity}/responses"),
+            Some(&guest.token),
+            Some(body),
+        )
+        .await
+    }
+
+    /// Reads results with a token.
+    pub async fn results(&self, token: &str, activity: &str) -> serde_json::Value {
+        let response = self
+            .call(
+                reqwest::Method::GET,
+                &format!("/api/v1/activities/{activity}/results"),
+                Some(token),
+                None,
+            )
+            .await;
+        let status = response.status();
+        let body = json(response).await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+        body
+    }
+
+    /// Stops this app and starts a fresh one on the same database and configuration.
+    pub async fn restart(mut self) -> TestApp {
+        self.stop().await.expect("stop");
+        let config = (*self.state.config).clone();
+        let db = std::mem::replace(&mut self.db, crate::common::TestDb::sqlite().await);
+        Self::start(db, config, Router::new()).await
+    }
+}
+
+/// Poll counts in results, in option order.
+pub fn counts(results: &serde_json::Value) -> Vec<u64> {
+    results["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["count"].as_u64().unwrap())
+        .collect()
 }

@@ -4,10 +4,18 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod access;
+mod activities;
+mod auth;
 mod errors;
 mod health;
 mod helpers;
 mod metrics;
+mod openapi;
+mod participants;
+mod reports;
+mod responses;
 mod security;
+mod sessions;
 mod shutdown;
 mod storage;

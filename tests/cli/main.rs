@@ -444,3 +444,86 @@ async fn without_pg_dump_a_production_migration_stops_unless_backup_is_skipped()
     assert!(output.status.success(), "{stdout}{stderr}");
     assert!(stdout.contains("applied 0001"), "{stdout}");
 }
+
+fn create_organizer(
+    dir: &std::path::Path,
+    email: &str,
+    password: &str,
+    extra: &[&str],
+) -> (Output, String, String) {
+    use std::io::Write;
+    let mut child = conflicto()
+        .args(["organizer", "create", "--email", email, "--password-stdin"])
+        .args(extra)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output, stdout, stderr)
+}
+
+#[test]
+fn organizer_create_makes_an_account_that_can_sign_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let (output, stdout, stderr) = create_organizer(
+        dir.path(),
+        "Admin@Example.org",
+        "a long admin password",
+        &["--admin"],
+    );
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.starts_with("created admin admin@example.org"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("a long admin password") && !stderr.contains("a long admin password"));
+
+    let (output, _, stderr) = create_organizer(
+        dir.path(),
+        "admin@example.org",
+        "another long password",
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr.contains("exists already"), "{stderr}");
+    let (output, _, stderr) = create_organizer(dir.path(), "weak@example.org", "short", &[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr.contains("at least"), "{stderr}");
+    let (output, _, stderr) =
+        create_organizer(dir.path(), "not-an-email", "a long enough password", &[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr.contains("email"), "{stderr}");
+
+    let mut command = conflicto();
+    command
+        .current_dir(dir.path())
+        .env("LISTEN_ADDR", format!("127.0.0.1:{}", free_port()));
+    let mut server = Server::start(command);
+    let url = format!("{}api/v1/auth/login", server.url);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let status = runtime.block_on(async {
+        reqwest::Client::new()
+            .post(&url)
+            .json(&serde_json::json!({"email": "admin@example.org", "password": "a long admin password"}))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status, reqwest::StatusCode::OK);
+    server.terminate();
+}

@@ -1,0 +1,116 @@
+//! The OpenAPI document matches the implementation: every documented operation is routed
+//! (never the 404 fallback or a 405), every routed API operation is documented, and the
+//! reference page is served from the binary.
+
+use std::collections::BTreeSet;
+
+use reqwest::{Method, StatusCode};
+
+use crate::both_backends;
+use crate::helpers::{TestApp, json};
+
+/// Every API operation the router serves, as `METHOD path`. Kept by hand on purpose: adding
+/// a route without documenting it (or the reverse) fails this test.
+const ROUTED: &[&str] = &[
+    "GET /api/v1/health/",
+    "GET /api/v1/health/ready",
+    "GET /api/v1/health/live",
+    "POST /api/v1/auth/login",
+    "POST /api/v1/auth/logout",
+    "GET /api/v1/auth/me",
+    "POST /api/v1/auth/tokens",
+    "GET /api/v1/auth/tokens",
+    "DELETE /api/v1/auth/tokens/{id}",
+    "POST /api/v1/sessions/",
+    "GET /api/v1/sessions/",
+    "GET /api/v1/sessions/{id}",
+    "PATCH /api/v1/sessions/{id}",
+    "DELETE /api/v1/sessions/{id}",
+    "GET /api/v1/sessions/code/{code}",
+    "GET /api/v1/sessions/{id}/status",
+    "POST /api/v1/sessions/{id}/join",
+    "GET /api/v1/sessions/{id}/nicknames/validate",
+    "POST /api/v1/participants/{id}/heartbeat",
+    "GET /api/v1/participants/me",
+    "GET /api/v1/sessions/{id}/participants",
+    "DELETE /api/v1/sessions/{id}/participants/{participant_id}",
+    "GET /api/v1/activities/types",
+    "GET /api/v1/activities/types/{kind}/schema",
+    "POST /api/v1/sessions/{id}/activities",
+    "GET /api/v1/sessions/{id}/activities",
+    "POST /api/v1/sessions/{id}/activities/reorder",
+    "GET /api/v1/activities/{id}",
+    "PATCH /api/v1/activities/{id}",
+    "DELETE /api/v1/activities/{id}",
+    "POST /api/v1/activities/{id}/transition",
+    "POST /api/v1/activities/{id}/commands/{command}",
+    "GET /api/v1/activities/{id}/results",
+    "POST /api/v1/activities/{id}/responses",
+    "GET /api/v1/activities/{id}/responses/me",
+    "GET /api/v1/sessions/{id}/summary",
+    "GET /api/v1/sessions/{id}/export.csv",
+    "GET /api/v1/sessions/{id}/export.json",
+];
+
+async fn documented(app: &TestApp) -> BTreeSet<String> {
+    let document = json(app.get("/api/v1/openapi.json").await).await;
+    assert_eq!(
+        document["openapi"].as_str().map(|v| v.starts_with("3.")),
+        Some(true)
+    );
+    let mut operations = BTreeSet::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            if ["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                operations.insert(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    operations
+}
+
+both_backends! {
+    async fn every_routed_operation_is_documented_and_nothing_else(db) {
+        let app = TestApp::spawn(db).await;
+        let documented = documented(&app).await;
+        let routed: BTreeSet<String> = ROUTED.iter().map(|s| (*s).to_owned()).collect();
+        assert_eq!(documented, routed, "document and router differ");
+    }
+
+    async fn every_documented_operation_reaches_a_handler(db) {
+        let app = TestApp::spawn(db).await;
+        let uuid = "00000000-0000-7000-8000-000000000000";
+        for operation in documented(&app).await {
+            let (method, template) = operation.split_once(' ').unwrap();
+            let path = template
+                .replace("{id}", uuid)
+                .replace("{participant_id}", uuid)
+                .replace("{code}", "ABCDEF")
+                .replace("{kind}", "poll")
+                .replace("{command}", "reveal");
+            let response = app.call(method.parse::<Method>().unwrap(), &path, None, None).await;
+            let status = response.status();
+            assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{operation}");
+            if status == StatusCode::NOT_FOUND {
+                let body = json(response).await;
+                assert_ne!(body["error"]["message"], "no such resource", "{operation} fell through to the fallback");
+            }
+            assert!(status.as_u16() < 500 || status == StatusCode::SERVICE_UNAVAILABLE, "{operation}: {status}");
+        }
+    }
+
+    async fn the_reference_page_is_served_without_any_cdn(db) {
+        let app = TestApp::spawn(db).await;
+        let page = app.get("/api/v1/docs/").await;
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.unwrap();
+        assert!(html.contains("swagger"), "{html}");
+        for cdn in ["cdn.", "unpkg", "jsdelivr", "googleapis"] {
+            assert!(!html.contains(cdn), "the page loads from {cdn}");
+        }
+        let script = app.get("/api/v1/docs/swagger-ui-bundle.js").await;
+        assert_eq!(script.status(), StatusCode::OK, "the UI is vendored in the binary");
+        let initializer = app.get("/api/v1/docs/swagger-initializer.js").await.text().await.unwrap();
+        assert!(initializer.contains("/api/v1/openapi.json"), "{initializer}");
+    }
+}
