@@ -333,6 +333,7 @@ impl From<crate::responses::SubmitError> for ApiError {
                 format!("the activity is {}, not taking answers", state.as_str()),
             )
             .with_details(serde_json::json!({ "state": state })),
+            E::TimeUp => Self::conflict("activity_not_active", "time is up for this activity"),
             E::InvalidAnswer(message) => Self::invalid("invalid_answer", message)
                 .with_details(serde_json::json!({ "field": "answer" })),
             E::InvalidRequestId => Self::invalid("invalid_client_request_id", error.to_string())

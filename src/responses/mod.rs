@@ -25,6 +25,9 @@ pub enum SubmitError {
     /// The activity is not taking answers.
     #[error("the activity is {0:?}, not taking answers")]
     NotActive(ActivityState),
+    /// The activity's time limit has passed.
+    #[error("time is up for this activity")]
+    TimeUp,
     /// The kind refused the answer.
     #[error("{0}")]
     InvalidAnswer(String),
@@ -73,6 +76,13 @@ pub async fn submit(
     if activity.state != ActivityState::Active {
         return Err(SubmitError::NotActive(activity.state));
     }
+    let received = Utc::now();
+    if activity
+        .deadline_at
+        .is_some_and(|deadline| received >= deadline)
+    {
+        return Err(SubmitError::TimeUp);
+    }
     let prepared = match tallies.prepared(activity.id, activity.round) {
         Some(prepared) => prepared,
         None => {
@@ -94,7 +104,7 @@ pub async fn submit(
         slot: checked.slot.clone(),
         answer: checked.json,
         client_request_id,
-        at: Utc::now(),
+        at: received,
     };
     match writer.write(write, checked.value).await? {
         WriteOutcome::Stored => Ok(Submitted {
@@ -110,6 +120,7 @@ pub async fn submit(
             answer: None,
         }),
         WriteOutcome::ActivityNotActive => Err(SubmitError::NotActive(ActivityState::Closed)),
+        WriteOutcome::TimeUp => Err(SubmitError::TimeUp),
         WriteOutcome::ParticipantInactive => Err(SubmitError::ParticipantRemoved),
     }
 }

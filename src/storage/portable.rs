@@ -62,6 +62,8 @@ pub enum WriteOutcome {
     Replay,
     /// The activity is not active in that round any more.
     ActivityNotActive,
+    /// The answer arrived after the activity's deadline.
+    TimeUp,
     /// The participant was removed.
     ParticipantInactive,
 }
@@ -810,18 +812,19 @@ macro_rules! impl_store {
                 // 1. Which activities still take answers in the submitted round. The rows stay
                 //    locked until commit, so a concurrent close waits for this batch.
                 let activity_ids: HashSet<ActivityId> = batch.iter().map(|w| w.activity_id).collect();
-                let mut query = sqlx::QueryBuilder::<$db>::new("select id, round from activities where state = 'active' and id in (");
+                let mut query = sqlx::QueryBuilder::<$db>::new("select id, round, deadline_at from activities where state = 'active' and id in (");
                 let mut list = query.separated(", ");
                 for id in &activity_ids {
                     list.push_bind(*id);
                 }
                 query.push(")");
                 query.push($for_share);
-                let open: HashMap<ActivityId, i32> = query
-                    .build_query_as::<(ActivityId, i32)>()
+                let open: HashMap<ActivityId, (i32, Option<DateTime<Utc>>)> = query
+                    .build_query_as::<(ActivityId, i32, Option<DateTime<Utc>>)>()
                     .fetch_all(&mut *tx)
                     .await?
                     .into_iter()
+                    .map(|(id, round, deadline)| (id, (round, deadline)))
                     .collect();
 
                 // 2. Which participants may still answer.
@@ -841,9 +844,17 @@ macro_rules! impl_store {
                     .collect();
 
                 for (write, outcome) in batch.iter().zip(outcomes.iter_mut()) {
-                    if open.get(&write.activity_id) != Some(&write.round) {
-                        *outcome = WriteOutcome::ActivityNotActive;
-                    } else if !active.contains(&write.participant_id) {
+                    match open.get(&write.activity_id) {
+                        Some((round, _)) if *round != write.round => *outcome = WriteOutcome::ActivityNotActive,
+                        None => *outcome = WriteOutcome::ActivityNotActive,
+                        // Judged by when the answer arrived, not when its batch commits.
+                        Some((_, Some(deadline))) if write.at >= *deadline => *outcome = WriteOutcome::TimeUp,
+                        Some(_) => {}
+                    }
+                    if *outcome != WriteOutcome::Stored {
+                        continue;
+                    }
+                    if !active.contains(&write.participant_id) {
                         *outcome = WriteOutcome::ParticipantInactive;
                     }
                 }

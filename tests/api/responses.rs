@@ -146,3 +146,21 @@ both_backends! {
         assert_eq!(counts(&rounds[1]["results"]), [0, 1]);
     }
 }
+
+both_backends! {
+    async fn answers_after_the_deadline_are_refused(db) {
+        let app = TestApp::spawn(db).await;
+        let host = app.host("ada@example.org", false).await;
+        let (session, _) = app.open_session(&host, None).await;
+        let poll = app.poll(&host, &session, json!({"question": "q", "options": ["a", "b"]}), json!({"time_limit_seconds": 1})).await;
+        let active = app.transition(&host, &poll, "active").await;
+        assert!(active["deadline_at"].is_string());
+        let guest = app.join(&session, "Slow").await;
+        assert_eq!(app.vote(&guest, &poll, json!({"options": [0]}), None).await.status(), StatusCode::CREATED);
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        let late = app.vote(&guest, &poll, json!({"options": [1]}), None).await;
+        assert_eq!(late.status(), StatusCode::CONFLICT);
+        assert!(assert_envelope(&json(late).await, "activity_not_active").contains("time"));
+        assert_eq!(counts(&app.results(&host.token, &poll).await), [1, 0], "the late change did not count");
+    }
+}
