@@ -22,6 +22,7 @@ use crate::config::{Config, Environment, derived_base_url};
 use crate::http::limits::RateLimits;
 use crate::participants::presence::PresenceBook;
 use crate::participants::roster::Roster;
+use crate::realtime::Hub;
 use crate::responses::tally::Tallies;
 use crate::responses::writer::Writer;
 use crate::storage::{self, SchemaVerdict, Store, migrations::BackupPolicy};
@@ -53,6 +54,8 @@ pub struct AppState {
     pub roster: Arc<Roster>,
     /// Rate limiters.
     pub limits: Arc<RateLimits>,
+    /// Live event fan-out.
+    pub hub: Arc<Hub>,
 }
 
 /// Where the process is in its life: serving, or draining towards exit.
@@ -135,8 +138,23 @@ impl App {
                 .context("cannot read the signing key")?,
         );
         let tallies = Arc::new(Tallies::default());
-        let writer = Writer::start(store.clone(), tallies.clone());
         let registry = Arc::new(ActivityRegistry::with_builtin_kinds());
+        let hub = Hub::new(
+            store.clone(),
+            tallies.clone(),
+            registry.clone(),
+            public_base_url.clone(),
+        );
+        let writer = Writer::start(store.clone(), tallies.clone(), hub.clone());
+        hub.set_writer(writer.clone());
+        hub.start(lifecycle.background_token());
+        crate::activities::timers::start(
+            store.clone(),
+            registry.clone(),
+            writer.clone(),
+            hub.clone(),
+            lifecycle.background_token(),
+        );
         // Rebuild the tallies of every running activity, so results survive a restart.
         for activity in store
             .active_activities()
@@ -167,6 +185,7 @@ impl App {
             presence,
             roster: Arc::new(Roster::default()),
             limits,
+            hub,
         };
         let router = crate::http::router(state.clone(), extra);
         Ok(App {

@@ -20,6 +20,7 @@ pub mod http;
 pub mod ids;
 pub mod organizers;
 pub mod participants;
+pub mod realtime;
 pub mod reports;
 pub mod responses;
 pub mod sessions;

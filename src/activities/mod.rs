@@ -6,6 +6,7 @@
 pub mod activity;
 pub mod kind;
 pub mod poll;
+pub mod timers;
 
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use serde_json::Value;
 use self::activity::{Activity, ActivityState, ResultsVisibility};
 use self::kind::{ActivityRegistry, Prepared};
 use crate::ids::{ActivityId, SessionId};
+use crate::realtime::{Change, Hub};
 use crate::responses::tally::Tallies;
 use crate::responses::writer::Writer;
 use crate::sessions::session::{Session, SessionStatus};
@@ -104,6 +106,7 @@ fn unknown_kind(registry: &ActivityRegistry, kind: &str) -> ActivityError {
 /// Adds a draft activity at the end of the session.
 pub async fn create(
     store: &dyn Store,
+    hub: &Hub,
     registry: &ActivityRegistry,
     session: &Session,
     new: NewActivity,
@@ -140,7 +143,9 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    Ok(store.insert_activity(&activity).await?)
+    let activity = store.insert_activity(&activity).await?;
+    hub.changed(session.id, Change::Activity);
+    Ok(activity)
 }
 
 /// The activity, if it belongs to `session`.
@@ -173,6 +178,7 @@ pub struct ActivityChanges {
 /// always match the configuration they were given for.
 pub async fn update(
     store: &dyn Store,
+    hub: &Hub,
     registry: &ActivityRegistry,
     session: &Session,
     mut activity: Activity,
@@ -210,12 +216,14 @@ pub async fn update(
     }
     activity.updated_at = Utc::now();
     store.update_activity(&activity).await?;
+    hub.changed(session.id, Change::Activity);
     Ok(activity)
 }
 
 /// Deletes an activity that is not running.
 pub async fn delete(
     store: &dyn Store,
+    hub: &Hub,
     tallies: &Tallies,
     session: &Session,
     activity: &Activity,
@@ -228,12 +236,14 @@ pub async fn delete(
     }
     store.delete_activity(activity.id).await?;
     tallies.forget(activity.id);
+    hub.changed(session.id, Change::Activity);
     Ok(())
 }
 
 /// Puts the session's activities in the given order, which must list each exactly once.
 pub async fn reorder(
     store: &dyn Store,
+    hub: &Hub,
     session: &Session,
     order: &[ActivityId],
 ) -> Result<Vec<Activity>, ActivityError> {
@@ -255,6 +265,7 @@ pub async fn reorder(
         });
     }
     store.reorder_activities(session.id, order).await?;
+    hub.changed(session.id, Change::Activity);
     Ok(store.activities_of(session.id).await?)
 }
 
@@ -276,6 +287,7 @@ pub fn prepare(
 /// active activity; reopening a closed one starts a new round.
 pub async fn transition(
     store: &dyn Store,
+    hub: &Hub,
     registry: &ActivityRegistry,
     writer: &Writer,
     session: &Session,
@@ -347,23 +359,33 @@ pub async fn transition(
             .load(activity.clone(), prepare(registry, &activity)?)
             .await?;
     }
+    hub.changed(session.id, Change::Activity);
     Ok(activity)
+}
+
+/// A host command and its arguments.
+#[derive(Debug, Clone, Copy)]
+pub struct HostCommand<'a> {
+    /// `reveal`, `hide`, or a kind's own command.
+    pub name: &'a str,
+    /// The command's arguments (null when none).
+    pub args: &'a Value,
 }
 
 /// Runs a host command: `reveal` and `hide` for every kind, anything else goes to the kind.
 pub async fn command(
     store: &dyn Store,
+    hub: &Hub,
     registry: &ActivityRegistry,
     tallies: &Tallies,
     session: &Session,
     mut activity: Activity,
-    command: &str,
-    args: &Value,
+    command: HostCommand<'_>,
 ) -> Result<Activity, ActivityError> {
     if session.status == SessionStatus::Completed {
         return Err(ActivityError::SessionCompleted);
     }
-    match command {
+    match command.name {
         "reveal" => activity.results_revealed = true,
         "hide" => activity.results_revealed = false,
         other => {
@@ -371,13 +393,16 @@ pub async fn command(
                 .get(&activity.kind)
                 .ok_or_else(|| unknown_kind(registry, &activity.kind))?;
             activity.kind_state = kind
-                .host_command(&activity.config, &activity.kind_state, other, args)
+                .host_command(&activity.config, &activity.kind_state, other, command.args)
                 .map_err(ActivityError::Command)?;
         }
     }
     activity.updated_at = Utc::now();
     store.update_activity(&activity).await?;
     tallies.rebind(activity.id, activity.round, prepare(registry, &activity)?);
+    hub.changed(session.id, Change::Activity);
+    // A reveal makes results visible: send them to everyone now.
+    hub.changed(session.id, Change::Results(activity.id));
     Ok(activity)
 }
 
@@ -398,4 +423,33 @@ pub async fn results(
         .results(activity.id, activity.round)
         .map(|(_, results)| results)
         .ok_or_else(|| StoreError::Internal("a loaded round vanished".into()).into())
+}
+
+/// The activity a session is on: the active one, or else the one closed most recently.
+pub fn current(activities: &[Activity]) -> Option<&Activity> {
+    activities
+        .iter()
+        .find(|a| a.state == ActivityState::Active)
+        .or_else(|| {
+            activities
+                .iter()
+                .filter(|a| a.state == ActivityState::Closed && a.closed_at.is_some())
+                .max_by_key(|a| a.closed_at)
+        })
+}
+
+/// The results document of `GET /activities/{id}/results` and of `results` events: the
+/// kind's results plus `activity_id`, `kind`, `round` and `state`.
+pub fn results_document(activity: &Activity, results: &Value) -> Value {
+    let mut body = results.clone();
+    if let Value::Object(map) = &mut body {
+        map.insert("activity_id".into(), Value::String(activity.id.to_string()));
+        map.insert("kind".into(), Value::String(activity.kind.clone()));
+        map.insert("round".into(), Value::from(activity.round));
+        map.insert(
+            "state".into(),
+            Value::String(activity.state.as_str().into()),
+        );
+    }
+    body
 }

@@ -17,6 +17,8 @@ type HmacSha256 = Hmac<Sha256>;
 pub const ORGANIZER_TOKEN_PREFIX: &str = "cfo_";
 /// Prefix of participant tokens.
 pub const PARTICIPANT_TOKEN_PREFIX: &str = "cfp_";
+/// Prefix of viewer (big screen) tokens.
+pub const VIEWER_TOKEN_PREFIX: &str = "cfv_";
 
 /// The server's signing secret (from the `signing_keys` table), shared by all instances.
 #[derive(Clone)]
@@ -84,6 +86,32 @@ impl SigningKey {
         Some((SessionId(session), ParticipantId(participant)))
     }
 
+    /// The secret part of a session's viewer link: lets a big screen follow the session
+    /// with what the room may see, and nothing else.
+    pub fn viewer_token(&self, session: SessionId) -> String {
+        let signature = self.mac(b"viewer:", session.0.as_bytes());
+        let mut token = [0u8; 48];
+        token[..16].copy_from_slice(session.0.as_bytes());
+        token[16..].copy_from_slice(&signature);
+        format!("{VIEWER_TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(token))
+    }
+
+    /// Checks a viewer token and returns its session.
+    pub fn verify_viewer_token(&self, token: &str) -> Option<SessionId> {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(token.strip_prefix(VIEWER_TOKEN_PREFIX)?)
+            .ok()?;
+        if bytes.len() != 48 {
+            return None;
+        }
+        let (session, signature) = bytes.split_at(16);
+        let mut mac = <HmacSha256 as KeyInit>::new_from_slice(&self.0).ok()?;
+        mac.update(b"viewer:");
+        mac.update(session);
+        mac.verify_slice(signature).ok()?;
+        Some(SessionId(uuid::Uuid::from_slice(session).ok()?))
+    }
+
     /// The CSRF token bound to one organizer login token (by its hash): a page must echo it
     /// in `X-CSRF-Token` on every state-changing request made with the cookie.
     pub fn csrf_token(&self, token_hash: &[u8]) -> String {
@@ -146,6 +174,21 @@ mod tests {
         for junk in ["", "cfp_", "cfp_!!!", "cfo_abc", &"cfp_".repeat(40)] {
             assert_eq!(key.verify_participant_token(junk), None, "{junk}");
         }
+    }
+
+    #[test]
+    fn a_viewer_token_names_its_session_only() {
+        let key = SigningKey::generate();
+        let session = SessionId::new();
+        let token = key.viewer_token(session);
+        assert!(token.starts_with("cfv_"));
+        assert_eq!(key.verify_viewer_token(&token), Some(session));
+        assert_eq!(SigningKey::generate().verify_viewer_token(&token), None);
+        assert_eq!(
+            key.verify_viewer_token(&token.replace("cfv_", "cfp_")),
+            None
+        );
+        assert_eq!(key.verify_viewer_token("cfv_AAAA"), None);
     }
 
     #[test]

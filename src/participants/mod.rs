@@ -12,6 +12,7 @@ use self::presence::PresenceBook;
 use self::roster::Roster;
 use crate::auth::SigningKey;
 use crate::ids::ParticipantId;
+use crate::realtime::{Change, Hub};
 use crate::sessions::session::{Session, SessionStatus};
 use crate::storage::{JoinOutcome, Store, StoreError};
 
@@ -56,8 +57,13 @@ pub struct Joined {
 }
 
 /// Joins `session`, or restores the participant an existing token names.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a use case taking exactly what it needs"
+)]
 pub async fn join(
     store: &dyn Store,
+    hub: &Hub,
     key: &SigningKey,
     roster: &Roster,
     presence: &PresenceBook,
@@ -129,6 +135,7 @@ pub async fn join(
     }
     roster.set(participant.id, ParticipantStatus::Active);
     presence.touch(participant.id);
+    hub.changed(session.id, Change::Participants);
     Ok(Joined {
         token: key.participant_token(session.id, participant.id),
         participant,
@@ -242,6 +249,7 @@ pub async fn list(
 /// Removes a participant (optionally banning token and nickname); false when unknown.
 pub async fn remove(
     store: &dyn Store,
+    hub: &Hub,
     roster: &Roster,
     session: &Session,
     participant: ParticipantId,
@@ -257,6 +265,7 @@ pub async fn remove(
         .await?;
     if previous.is_some() {
         roster.set(participant, status);
+        hub.changed(session.id, Change::Participants);
     }
     Ok(previous.is_some())
 }

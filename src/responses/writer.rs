@@ -12,6 +12,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::tally::Tallies;
 use crate::activities::activity::Activity;
 use crate::activities::kind::{AnyAnswer, Prepared};
+use crate::realtime::{Change, Hub};
 use crate::storage::{ResponseWrite, Store, StoreError, WriteOutcome};
 
 /// Most submissions committed in one transaction.
@@ -39,10 +40,10 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer task.
-    pub fn start(store: Arc<dyn Store>, tallies: Arc<Tallies>) -> Writer {
+    /// Starts the writer task; `hub` hears of every activity a batch changed.
+    pub fn start(store: Arc<dyn Store>, tallies: Arc<Tallies>, hub: Arc<Hub>) -> Writer {
         let (jobs, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(run(store, tallies, queue));
+        tokio::spawn(run(store, tallies, hub, queue));
         Writer { jobs }
     }
 
@@ -87,7 +88,12 @@ impl Writer {
     }
 }
 
-async fn run(store: Arc<dyn Store>, tallies: Arc<Tallies>, mut queue: mpsc::Receiver<Job>) {
+async fn run(
+    store: Arc<dyn Store>,
+    tallies: Arc<Tallies>,
+    hub: Arc<Hub>,
+    mut queue: mpsc::Receiver<Job>,
+) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     loop {
         if queue.recv_many(&mut jobs, MAX_BATCH).await == 0 {
@@ -107,12 +113,12 @@ async fn run(store: Arc<dyn Store>, tallies: Arc<Tallies>, mut queue: mpsc::Rece
                     done,
                 } => {
                     // Commit what came before the load, so the load reads it.
-                    commit(store.as_ref(), &tallies, std::mem::take(&mut writes)).await;
+                    commit(store.as_ref(), &tallies, &hub, std::mem::take(&mut writes)).await;
                     let _ = done.send(load(store.as_ref(), &tallies, &activity, prepared).await);
                 }
             }
         }
-        commit(store.as_ref(), &tallies, writes).await;
+        commit(store.as_ref(), &tallies, &hub, writes).await;
     }
 }
 
@@ -122,7 +128,7 @@ type Pending = (
     oneshot::Sender<Result<WriteOutcome, StoreError>>,
 );
 
-async fn commit(store: &dyn Store, tallies: &Tallies, pending: Vec<Pending>) {
+async fn commit(store: &dyn Store, tallies: &Tallies, hub: &Hub, pending: Vec<Pending>) {
     if pending.is_empty() {
         return;
     }
@@ -138,6 +144,7 @@ async fn commit(store: &dyn Store, tallies: &Tallies, pending: Vec<Pending>) {
             let mut stored = 0u64;
             for ((write, answer, done), outcome) in pending.into_iter().zip(outcomes) {
                 if outcome == WriteOutcome::Stored {
+                    hub.changed(write.session_id, Change::Results(write.activity_id));
                     // In submission order, so the last answer for a slot wins, as in storage.
                     tallies.apply(
                         write.activity_id,

@@ -10,6 +10,7 @@ use self::join_code::JoinCode;
 use self::session::{Session, SessionSettings, SessionStatus};
 use crate::ids::SessionId;
 use crate::organizers::Organizer;
+use crate::realtime::{Change, Hub};
 use crate::storage::{Store, StoreError};
 
 /// Why a session use case failed.
@@ -149,6 +150,7 @@ pub struct SessionChanges {
 /// Applies changes; a status change is a transition and must be allowed.
 pub async fn update(
     store: &dyn Store,
+    hub: &Hub,
     mut session: Session,
     changes: SessionChanges,
     participant_limit: u32,
@@ -192,6 +194,7 @@ pub async fn update(
         }
         session.updated_at = Utc::now();
         store.update_session_details(&session).await?;
+        hub.changed(session.id, Change::Session);
     }
     if let Some(to) = changes.status
         && to != session.status
@@ -219,6 +222,7 @@ pub async fn update(
             SessionStatus::Completed => session.completed_at = Some(now),
             SessionStatus::Draft => {}
         }
+        hub.changed(session.id, Change::Session);
     }
     Ok(session)
 }

@@ -328,3 +328,133 @@ pub fn counts(results: &serde_json::Value) -> Vec<u64> {
         .map(|o| o["count"].as_u64().unwrap())
         .collect()
 }
+
+/// One server-sent event.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// `id:` line.
+    pub id: Option<String>,
+    /// `event:` line.
+    pub event: String,
+    /// `data:` parsed as JSON.
+    pub data: serde_json::Value,
+}
+
+/// A live stream being read.
+pub struct Stream {
+    response: reqwest::Response,
+    buffer: String,
+    /// Every event read so far.
+    pub seen: Vec<Event>,
+    /// True once the server ended the stream.
+    pub ended: bool,
+}
+
+impl Stream {
+    /// Reads the next event, waiting at most `limit`.
+    pub async fn next(&mut self, limit: std::time::Duration) -> Option<Event> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let mut id = None;
+                let mut event = None;
+                let mut data = String::new();
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("id: ") {
+                        id = Some(v.to_owned());
+                    } else if let Some(v) = line.strip_prefix("event: ") {
+                        event = Some(v.to_owned());
+                    } else if let Some(v) = line.strip_prefix("data: ") {
+                        data.push_str(v);
+                    }
+                }
+                let Some(event) = event else { continue };
+                let parsed = Event {
+                    id,
+                    event,
+                    data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
+                };
+                self.seen.push(parsed.clone());
+                return Some(parsed);
+            }
+            if self.ended {
+                return None;
+            }
+            match tokio::time::timeout_at(deadline, self.response.chunk()).await {
+                Ok(Ok(Some(chunk))) => self.buffer.push_str(&String::from_utf8_lossy(&chunk)),
+                Ok(Ok(None) | Err(_)) => self.ended = true,
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// Reads until an event named `name` whose data satisfies `wanted`, at most `limit`.
+    pub async fn wait_for(
+        &mut self,
+        name: &str,
+        limit: std::time::Duration,
+        wanted: impl Fn(&serde_json::Value) -> bool,
+    ) -> Event {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next(left).await {
+                Some(event) if event.event == name && wanted(&event.data) => return event,
+                Some(_) => {}
+                None => panic!(
+                    "no `{name}` event as wanted within {limit:?}; saw {:?}",
+                    self.seen.iter().map(|e| &e.event).collect::<Vec<_>>()
+                ),
+            }
+        }
+    }
+}
+
+impl TestApp {
+    /// Opens the live stream of a session with a token in the header.
+    pub async fn stream(&self, session: &str, token: &str) -> Stream {
+        self.stream_with(session, token, None).await
+    }
+
+    /// Opens the live stream, resuming after `last_event_id` if given.
+    pub async fn stream_with(
+        &self,
+        session: &str,
+        token: &str,
+        last_event_id: Option<&str>,
+    ) -> Stream {
+        let mut request = self
+            .client
+            .get(self.url(&format!("/api/v1/sessions/{session}/events")))
+            .bearer_auth(token);
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id);
+        }
+        let response = request.send().await.expect("open stream");
+        assert_eq!(response.status(), reqwest::StatusCode::OK);
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        Stream {
+            response,
+            buffer: String::new(),
+            seen: Vec::new(),
+            ended: false,
+        }
+    }
+
+    /// A viewer token for the big screen.
+    pub async fn viewer_token(&self, host: &Host, session: &str) -> String {
+        let link = json(
+            self.call(
+                reqwest::Method::POST,
+                format!("/api/v1/sessions/{session}/viewer-link"),
+                Some(&host.token),
+                None,
+            )
+            .await,
+        )
+        .await;
+        assert!(link["url"].as_str().unwrap().contains("/present/"));
+        link["token"].as_str().unwrap().to_owned()
+    }
+}

@@ -10,6 +10,7 @@ mod auth;
 mod errors;
 mod health;
 mod helpers;
+mod live;
 mod metrics;
 mod openapi;
 mod participants;

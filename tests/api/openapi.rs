@@ -50,6 +50,8 @@ const ROUTED: &[&str] = &[
     "GET /api/v1/sessions/{id}/summary",
     "GET /api/v1/sessions/{id}/export.csv",
     "GET /api/v1/sessions/{id}/export.json",
+    "GET /api/v1/sessions/{id}/events",
+    "POST /api/v1/sessions/{id}/viewer-link",
 ];
 
 async fn documented(app: &TestApp) -> BTreeSet<String> {

@@ -161,7 +161,14 @@ async fn create_activity(
         time_limit_seconds: request.time_limit_seconds,
         results_visibility: request.results_visibility,
     };
-    let activity = activities::create(state.store.as_ref(), &state.registry, &session, new).await?;
+    let activity = activities::create(
+        state.store.as_ref(),
+        &state.hub,
+        &state.registry,
+        &session,
+        new,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(activity.into())))
 }
 
@@ -208,7 +215,13 @@ async fn reorder_activities(
         return Err(ApiError::invalid("invalid_field", "too many activity ids"));
     }
     let session = sessions::owned(state.store.as_ref(), &auth.organizer, id).await?;
-    let items = activities::reorder(state.store.as_ref(), &session, &request.activity_ids).await?;
+    let items = activities::reorder(
+        state.store.as_ref(),
+        &state.hub,
+        &session,
+        &request.activity_ids,
+    )
+    .await?;
     Ok(Json(ActivityList {
         items: items.into_iter().map(Into::into).collect(),
     }))
@@ -260,6 +273,7 @@ async fn update_activity(
     };
     let activity = activities::update(
         state.store.as_ref(),
+        &state.hub,
         &state.registry,
         &session,
         activity,
@@ -278,7 +292,14 @@ async fn delete_activity(
     AppPath(id): AppPath<ActivityId>,
 ) -> Result<StatusCode, ApiError> {
     let (session, activity) = owned_activity(&state, &auth.organizer, id).await?;
-    activities::delete(state.store.as_ref(), &state.tallies, &session, &activity).await?;
+    activities::delete(
+        state.store.as_ref(),
+        &state.hub,
+        &state.tallies,
+        &session,
+        &activity,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -307,6 +328,7 @@ async fn transition_activity(
     let (session, activity) = owned_activity(&state, &auth.organizer, id).await?;
     let activity = activities::transition(
         state.store.as_ref(),
+        &state.hub,
         &state.registry,
         &state.writer,
         &session,
@@ -342,12 +364,15 @@ async fn run_command(
     let (session, activity) = owned_activity(&state, &auth.organizer, id).await?;
     let activity = activities::command(
         state.store.as_ref(),
+        &state.hub,
         &state.registry,
         &state.tallies,
         &session,
         activity,
-        &command,
-        &args,
+        activities::HostCommand {
+            name: &command,
+            args: &args,
+        },
     )
     .await?;
     Ok(Json(activity.into()))

@@ -4,6 +4,7 @@
 pub mod activities;
 pub mod auth;
 pub mod health;
+pub mod live;
 pub mod participants;
 pub mod reports;
 pub mod responses;
@@ -37,6 +38,7 @@ use crate::app::AppState;
         (name = "activities", description = "Polls and the other kinds, their states and results"),
         (name = "responses", description = "Participants' answers"),
         (name = "reports", description = "Summary and export"),
+        (name = "live", description = "The live event stream and viewer links"),
     )
 )]
 struct ApiDoc;
@@ -62,7 +64,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(participants::router())
         .merge(activities::router())
         .merge(responses::router())
-        .merge(reports::router());
+        .merge(reports::router())
+        .merge(live::router());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)
         .split_for_parts()

@@ -118,6 +118,7 @@ async fn join_session(
     let existing = request.token.as_deref().or(header_token);
     let joined = participants::join(
         state.store.as_ref(),
+        &state.hub,
         &state.key,
         &state.roster,
         &state.presence,
@@ -381,6 +382,7 @@ async fn remove_participant(
     let session = sessions::owned(state.store.as_ref(), &auth.organizer, id).await?;
     if participants::remove(
         state.store.as_ref(),
+        &state.hub,
         &state.roster,
         &session,
         participant_id,

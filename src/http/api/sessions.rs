@@ -192,6 +192,7 @@ async fn update_session(
     };
     let session = sessions::update(
         state.store.as_ref(),
+        &state.hub,
         session,
         changes,
         state.config.session_participant_limit,
@@ -213,6 +214,7 @@ async fn close_running_activity(state: &AppState, session: &Session) -> Result<(
         if activity.state == ActivityState::Active {
             match activities::transition(
                 state.store.as_ref(),
+                &state.hub,
                 &state.registry,
                 &state.writer,
                 &open,

@@ -1,0 +1,362 @@
+//! `GET /sessions/{id}/events`: the live Server-Sent Events stream. The token (header or
+//! `token` query parameter, since `EventSource` cannot send headers) decides the audience.
+//! The stream subscribes first, then sends a `snapshot` (or, with a known `Last-Event-ID`,
+//! the missed events), then every event for its audience, with keep-alives every 15 s.
+//! On shutdown it ends with a `shutdown` event and a reconnect hint; a subscriber that falls
+//! too far behind is dropped and reconnects into a fresh snapshot.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Response;
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast::error::RecvError;
+use tokio_util::sync::CancellationToken;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::AppState;
+use crate::auth::{ORGANIZER_TOKEN_PREFIX, PARTICIPANT_TOKEN_PREFIX, VIEWER_TOKEN_PREFIX};
+use crate::http::error::{ApiError, ErrorEnvelope};
+use crate::http::extract::{AppPath, AppQuery, HostAuth};
+use crate::ids::{ParticipantId, SessionId};
+use crate::participants::participant::ParticipantStatus;
+use crate::participants::presence::PresenceBook;
+use crate::realtime::events::{self, Audience, Me};
+use crate::realtime::{Subscription, keep_alive};
+use crate::sessions::{self, SessionError};
+
+/// Longest silence before a keep-alive comment; proxies and the ALB keep the stream open.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// The live routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(session_events))
+        .routes(routes!(viewer_link))
+}
+
+/// The token, for clients that cannot send headers.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StreamQuery {
+    /// An organizer, viewer or participant token. Never logged.
+    pub token: Option<String>,
+}
+
+async fn audience_of(
+    state: &AppState,
+    session: SessionId,
+    token: &str,
+) -> Result<(Audience, Option<Me>), ApiError> {
+    if token.starts_with(ORGANIZER_TOKEN_PREFIX) {
+        let Some(auth) = crate::organizers::authenticate(state.store.as_ref(), token).await? else {
+            return Err(ApiError::unauthorized(
+                "the token is unknown or expired; sign in again",
+            ));
+        };
+        sessions::owned(state.store.as_ref(), &auth.organizer, session).await?;
+        return Ok((Audience::Organizer, None));
+    }
+    if token.starts_with(VIEWER_TOKEN_PREFIX) {
+        return match state.key.verify_viewer_token(token) {
+            Some(id) if id == session => Ok((Audience::Viewer, None)),
+            Some(_) => Err(SessionError::NotFound.into()),
+            None => Err(ApiError::unauthorized("the viewer link is not valid")),
+        };
+    }
+    if token.starts_with(PARTICIPANT_TOKEN_PREFIX) {
+        let Some((id, participant)) = state.key.verify_participant_token(token) else {
+            return Err(ApiError::unauthorized(
+                "the participant token is not valid; join the session again",
+            ));
+        };
+        if id != session {
+            return Err(SessionError::NotFound.into());
+        }
+        let found = state
+            .store
+            .participant(participant)
+            .await?
+            .filter(|p| p.session_id == session);
+        return match found {
+            Some(p) if p.status == ParticipantStatus::Active => Ok((
+                Audience::Participant,
+                Some(Me {
+                    participant_id: p.id,
+                    nickname: p.nickname.as_str().to_owned(),
+                }),
+            )),
+            Some(_) => Err(ApiError::forbidden(
+                "participant_removed",
+                "you were removed from this session",
+            )),
+            None => Err(ApiError::unauthorized(
+                "the participant token is not valid; join the session again",
+            )),
+        };
+    }
+    Err(ApiError::unauthorized(
+        "send an organizer, viewer or participant token",
+    ))
+}
+
+/// The live event stream of a session (Server-Sent Events). The first event is `snapshot`;
+/// then `session`, `activity`, `results`, `participants` and `timer` events follow, as
+/// described in docs/realtime.md. Reconnect with `Last-Event-ID` to resume.
+#[utoipa::path(get, path = "/sessions/{id}/events", tag = "live",
+    params(("id" = SessionId, Path), StreamQuery, ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event")),
+    responses(
+        (status = 200, description = "An event stream", content_type = "text/event-stream", body = String),
+        (status = 401, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope),
+    ))]
+async fn session_events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    AppPath(id): AppPath<SessionId>,
+    AppQuery(query): AppQuery<StreamQuery>,
+) -> Result<Response, ApiError> {
+    let header_token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    let token = header_token.or(query.token).ok_or_else(|| {
+        ApiError::unauthorized("send a token in the Authorization header or the token parameter")
+    })?;
+    if token.len() > 200 {
+        return Err(ApiError::unauthorized("the token is not valid"));
+    }
+    let (audience, me) = audience_of(&state, id, &token).await?;
+    let session = state
+        .store
+        .session(id)
+        .await?
+        .ok_or(SessionError::NotFound)?;
+
+    // Subscribe before reading the snapshot, so nothing published in between is missed.
+    let subscription = state.hub.subscribe(id, audience);
+    let resume = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| state.hub.parse_id(v))
+        .and_then(|seq| state.hub.replay_after(id, audience, seq));
+    let mut initial: VecDeque<Bytes> = VecDeque::new();
+    initial.push_back(Bytes::from_static(b"retry: 2000\n\n"));
+    match resume {
+        Some(missed) => initial.extend(missed),
+        None => {
+            let snapshot = events::snapshot(&state.hub, &session, audience, me.clone()).await?;
+            let (_, event_id) = state.hub.next_id();
+            initial.push_back(events::frame(&event_id, "snapshot", &snapshot));
+        }
+    }
+    let participant = me.map(|m| m.participant_id);
+    if let Some(participant) = participant {
+        state.presence.touch(participant);
+        state.hub.changed(id, crate::realtime::Change::Participants);
+    }
+    let stream = LiveStream {
+        initial,
+        subscription,
+        shutdown: state.lifecycle.streams_token(),
+        keep_alive: tokio::time::interval_at(tokio::time::Instant::now() + KEEP_ALIVE, KEEP_ALIVE),
+        presence: participant.map(|p| (p, state.presence.clone())),
+        done: false,
+    };
+    let body = Body::from_stream(futures_util::stream::unfold(stream, LiveStream::next));
+    let mut response = Response::new(body);
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, no-transform"),
+    );
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(response)
+}
+
+struct LiveStream {
+    initial: VecDeque<Bytes>,
+    subscription: Subscription,
+    shutdown: CancellationToken,
+    keep_alive: tokio::time::Interval,
+    presence: Option<(ParticipantId, std::sync::Arc<PresenceBook>)>,
+    done: bool,
+}
+
+impl LiveStream {
+    async fn next(mut self) -> Option<(Result<Bytes, Infallible>, Self)> {
+        if self.done {
+            return None;
+        }
+        if let Some(frame) = self.initial.pop_front() {
+            return Some((Ok(frame), self));
+        }
+        tokio::select! {
+            biased;
+            () = self.shutdown.cancelled() => {
+                self.done = true;
+                Some((Ok(Bytes::from_static(b"retry: 1000\nevent: shutdown\ndata: {\"reason\":\"server restarting\",\"retry_ms\":1000}\n\n")), self))
+            }
+            received = self.subscription.receiver.recv() => match received {
+                Ok(frame) => {
+                    self.keep_alive.reset();
+                    Some((Ok(frame), self))
+                }
+                Err(RecvError::Lagged(missed)) => {
+                    // Too slow: drop it rather than buffer without bound. EventSource
+                    // reconnects, and the missed events are answered with a snapshot.
+                    metrics::counter!("live_streams_dropped_total").increment(1);
+                    tracing::debug!(missed, "dropping a live stream that fell behind");
+                    self.done = true;
+                    Some((Ok(Bytes::from_static(b"retry: 1000\nevent: dropped\ndata: {\"reason\":\"too slow\"}\n\n")), self))
+                }
+                Err(RecvError::Closed) => None,
+            },
+            _ = self.keep_alive.tick() => {
+                // An open stream counts as contact for presence.
+                if let Some((participant, presence)) = &self.presence {
+                    presence.touch(*participant);
+                }
+                Some((Ok(keep_alive()), self))
+            }
+        }
+    }
+}
+
+/// A viewer link for the big screen.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ViewerLink {
+    /// The secret token (`cfv_…`): it shows what the room may see, nothing else.
+    pub token: String,
+    /// The big-screen page to open, with the token in it.
+    pub url: String,
+}
+
+/// The secret link a big screen opens to follow the session.
+#[utoipa::path(post, path = "/sessions/{id}/viewer-link", tag = "live", params(("id" = SessionId, Path)),
+    responses((status = 200, body = ViewerLink), (status = 404, body = ErrorEnvelope)))]
+async fn viewer_link(
+    State(state): State<AppState>,
+    HostAuth(auth): HostAuth,
+    AppPath(id): AppPath<SessionId>,
+) -> Result<axum::Json<ViewerLink>, ApiError> {
+    let session = sessions::owned(state.store.as_ref(), &auth.organizer, id).await?;
+    let token = state.key.viewer_token(session.id);
+    let url = state
+        .public_base_url
+        .join(&format!("present/{}?key={token}", session.id))
+        .map_err(|e| ApiError::internal(&e))?;
+    Ok(axum::Json(ViewerLink {
+        token,
+        url: url.to_string(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activities::kind::ActivityRegistry;
+    use crate::realtime::{Hub, SUBSCRIBER_BUFFER};
+    use crate::responses::tally::Tallies;
+    use crate::storage::{ConnectOptions, DatabaseUrl};
+
+    async fn hub() -> (std::sync::Arc<Hub>, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let url =
+            DatabaseUrl::parse(&format!("sqlite://{}", dir.path().join("t.db").display())).unwrap();
+        let store = crate::storage::connect(&ConnectOptions {
+            url,
+            max_connections: 1,
+            acquire_timeout: Duration::from_secs(1),
+        })
+        .await
+        .unwrap();
+        let hub = Hub::new(
+            store,
+            std::sync::Arc::new(Tallies::default()),
+            std::sync::Arc::new(ActivityRegistry::with_builtin_kinds()),
+            "http://x/".parse().unwrap(),
+        );
+        (hub, dir)
+    }
+
+    fn stream(subscription: Subscription) -> LiveStream {
+        LiveStream {
+            initial: VecDeque::new(),
+            subscription,
+            shutdown: CancellationToken::new(),
+            keep_alive: tokio::time::interval_at(
+                tokio::time::Instant::now() + KEEP_ALIVE,
+                KEEP_ALIVE,
+            ),
+            presence: None,
+            done: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_subscriber_that_falls_too_far_behind_is_dropped_not_buffered() {
+        let (hub, _dir) = hub().await;
+        let session = SessionId::new();
+        let slow = stream(hub.subscribe(session, Audience::Viewer));
+        let room = hub.room(session);
+        for n in 0..(SUBSCRIBER_BUFFER as u64 + 50) {
+            let (seq, id) = hub.next_id();
+            hub.send(
+                &room,
+                Audience::Viewer,
+                seq,
+                events::frame(&id, "results", &n),
+            );
+        }
+        let (frame, slow) = slow.next().await.expect("one last frame");
+        let text = String::from_utf8(frame.unwrap().to_vec()).unwrap();
+        assert!(
+            text.contains("event: dropped") && text.contains("retry:"),
+            "{text}"
+        );
+        assert!(slow.next().await.is_none(), "then the stream ends");
+        assert_eq!(
+            room.subscribers(Audience::Viewer),
+            0,
+            "the subscription is released"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_subscriber_that_keeps_up_gets_every_frame_in_order() {
+        let (hub, _dir) = hub().await;
+        let session = SessionId::new();
+        let mut live = stream(hub.subscribe(session, Audience::Participant));
+        let room = hub.room(session);
+        for n in 0..10u32 {
+            let (seq, id) = hub.next_id();
+            hub.send(
+                &room,
+                Audience::Participant,
+                seq,
+                events::frame(&id, "results", &n),
+            );
+            let (frame, next) = live.next().await.unwrap();
+            live = next;
+            assert!(
+                String::from_utf8(frame.unwrap().to_vec())
+                    .unwrap()
+                    .contains(&format!("data: {n}\n"))
+            );
+        }
+    }
+}

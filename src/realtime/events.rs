@@ -1,0 +1,373 @@
+//! The events a live stream carries and how each is built: `snapshot` first, then
+//! `session`, `activity`, `results`, `participants`, `timer` and `shutdown`. Each is
+//! serialised once per audience; what an audience may see decides its copy (hidden results
+//! never reach viewers or participants; participants get the participant view of a config).
+//! The shapes are documented in docs/realtime.md.
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::Hub;
+use crate::activities::activity::{Activity, ActivityState, ResultsVisibility};
+use crate::activities::{self, ActivityError};
+use crate::ids::{ActivityId, ParticipantId, SessionId};
+use crate::sessions::session::{Session, SessionStatus};
+use crate::storage::StoreError;
+
+/// A pre-framed SSE message (`id`, `event`, `data` lines), shared by every subscriber.
+pub type Frame = Bytes;
+
+/// Who a stream is for; decides what it carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Audience {
+    /// The session's organizer: everything, results at 10 Hz.
+    Organizer,
+    /// The big screen: what the room may see, results at 10 Hz.
+    Viewer,
+    /// A phone: state changes, and results once a second when visible.
+    Participant,
+}
+
+impl Audience {
+    /// All three.
+    pub const ALL: [Audience; 3] = [Audience::Organizer, Audience::Viewer, Audience::Participant];
+
+    pub(crate) fn index(self) -> usize {
+        match self {
+            Audience::Organizer => 0,
+            Audience::Viewer => 1,
+            Audience::Participant => 2,
+        }
+    }
+
+    /// The name used in metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Audience::Organizer => "organizer",
+            Audience::Viewer => "viewer",
+            Audience::Participant => "participant",
+        }
+    }
+
+    fn sees_results_of(self, activity: &Activity) -> bool {
+        self == Audience::Organizer || activity.results_visible_to_participants()
+    }
+}
+
+/// Frames one event.
+pub fn frame(id: &str, event: &str, data: &impl Serialize) -> Frame {
+    let json = serde_json::to_string(data).unwrap_or_else(|_| "null".into());
+    Bytes::from(format!("id: {id}\nevent: {event}\ndata: {json}\n\n"))
+}
+
+/// The session as every audience sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionView {
+    /// Its id.
+    pub id: SessionId,
+    /// Title.
+    pub title: String,
+    /// Draft, active or completed.
+    pub status: SessionStatus,
+    /// The join code.
+    pub join_code: String,
+    /// The link phones open; the QR code encodes it.
+    pub join_url: String,
+    /// Active participants.
+    pub participant_count: u32,
+    /// Capacity.
+    pub max_participants: u32,
+}
+
+impl SessionView {
+    fn new(session: &Session, base: &url::Url) -> Self {
+        Self {
+            id: session.id,
+            title: session.title.clone(),
+            status: session.status,
+            join_code: session.join_code.as_str().to_owned(),
+            join_url: crate::http::api::views::join_url(base, session.join_code.as_str()),
+            participant_count: session.participant_count,
+            max_participants: session.max_participants,
+        }
+    }
+}
+
+/// The current activity for one audience.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActivityView {
+    /// Its id.
+    pub id: ActivityId,
+    /// The kind.
+    pub kind: String,
+    /// Title.
+    pub title: String,
+    /// Active or closed.
+    pub state: ActivityState,
+    /// Current round.
+    pub round: i32,
+    /// Position in the agenda.
+    pub position: i32,
+    /// The configuration this audience may see.
+    pub config: Value,
+    /// Kind-specific run-time state (a poll's lock).
+    pub kind_state: Value,
+    /// Live or hidden.
+    pub results_visibility: ResultsVisibility,
+    /// Revealed this round.
+    pub results_revealed: bool,
+    /// Whether this audience gets results now.
+    pub results_visible: bool,
+    /// Time limit.
+    pub time_limit_seconds: Option<u32>,
+    /// When it became active.
+    pub activated_at: Option<DateTime<Utc>>,
+    /// When the server closes it.
+    pub deadline_at: Option<DateTime<Utc>>,
+}
+
+/// One entry of the organizer's agenda.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgendaItem {
+    /// Its id.
+    pub id: ActivityId,
+    /// The kind.
+    pub kind: String,
+    /// Title.
+    pub title: String,
+    /// State.
+    pub state: ActivityState,
+    /// Position.
+    pub position: i32,
+    /// Round.
+    pub round: i32,
+}
+
+/// The body of `activity` events and the activity part of `snapshot`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActivityEvent {
+    /// The running activity, or else the one closed last; null before the first.
+    pub activity: Option<ActivityView>,
+    /// Its results, when this audience may see them.
+    pub results: Option<Value>,
+    /// Every activity in order (organizer only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agenda: Option<Vec<AgendaItem>>,
+    /// The server's clock, to count down deadlines right.
+    pub server_time: DateTime<Utc>,
+}
+
+/// Who a participant's stream belongs to.
+#[derive(Debug, Clone, Serialize)]
+pub struct Me {
+    /// The participant.
+    pub participant_id: ParticipantId,
+    /// Their nickname.
+    pub nickname: String,
+}
+
+/// The first event of every stream.
+#[derive(Debug, Clone, Serialize)]
+pub struct Snapshot {
+    /// This stream's audience.
+    pub audience: Audience,
+    /// The session.
+    pub session: SessionView,
+    /// The current activity, its results and (organizer) the agenda.
+    #[serde(flatten)]
+    pub activity: ActivityEvent,
+    /// The participant this stream belongs to (participant streams only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub me: Option<Me>,
+    /// Open live streams of participants on this instance.
+    pub participants_online: u64,
+}
+
+async fn activity_event(
+    hub: &Hub,
+    activities: &[Activity],
+    audience: Audience,
+) -> Result<ActivityEvent, ActivityError> {
+    let current = activities::current(activities);
+    let mut results = None;
+    let view = match current {
+        Some(activity) => {
+            let prepared = activities::prepare(&hub.registry, activity)?;
+            let visible = audience.sees_results_of(activity);
+            if visible && activity.activated_at.is_some() {
+                results = hub
+                    .tallies
+                    .results(activity.id, activity.round)
+                    .map(|(_, r)| activities::results_document(activity, &r));
+            }
+            Some(ActivityView {
+                id: activity.id,
+                kind: activity.kind.clone(),
+                title: activity.title.clone(),
+                state: activity.state,
+                round: activity.round,
+                position: activity.position,
+                config: if audience == Audience::Organizer {
+                    activity.config.clone()
+                } else {
+                    prepared.participant_config()
+                },
+                kind_state: activity.kind_state.clone(),
+                results_visibility: activity.results_visibility,
+                results_revealed: activity.results_revealed,
+                results_visible: visible,
+                time_limit_seconds: activity.time_limit_seconds,
+                activated_at: activity.activated_at,
+                deadline_at: activity.deadline_at,
+            })
+        }
+        None => None,
+    };
+    let agenda = (audience == Audience::Organizer).then(|| {
+        activities
+            .iter()
+            .map(|a| AgendaItem {
+                id: a.id,
+                kind: a.kind.clone(),
+                title: a.title.clone(),
+                state: a.state,
+                position: a.position,
+                round: a.round,
+            })
+            .collect()
+    });
+    Ok(ActivityEvent {
+        activity: view,
+        results,
+        agenda,
+        server_time: Utc::now(),
+    })
+}
+
+/// Builds the snapshot a new stream starts with.
+pub async fn snapshot(
+    hub: &Hub,
+    session: &Session,
+    audience: Audience,
+    me: Option<Me>,
+) -> Result<Snapshot, ActivityError> {
+    let activities = hub.store.activities_of(session.id).await?;
+    hub.ensure_loaded(&activities).await?;
+    Ok(Snapshot {
+        audience,
+        session: SessionView::new(session, &hub.public_base_url),
+        activity: activity_event(hub, &activities, audience).await?,
+        me,
+        participants_online: hub.room(session.id).subscribers(Audience::Participant),
+    })
+}
+
+/// Publishes `session` and `activity` events after any change to either.
+pub async fn publish_state(hub: &Hub, session_id: SessionId) -> Result<(), ActivityError> {
+    let Some(room) = hub.existing_room(session_id) else {
+        return Ok(());
+    };
+    let Some(session) = hub.store.session(session_id).await? else {
+        return Ok(());
+    };
+    let activities = hub.store.activities_of(session_id).await?;
+    hub.ensure_loaded(&activities).await?;
+    let session_body = serde_json::json!({
+        "session": SessionView::new(&session, &hub.public_base_url),
+        "server_time": Utc::now(),
+    });
+    let (seq, id) = hub.next_id();
+    for audience in Audience::ALL {
+        hub.send(&room, audience, seq, frame(&id, "session", &session_body));
+    }
+    let (seq, id) = hub.next_id();
+    for audience in Audience::ALL {
+        let body = activity_event(hub, &activities, audience).await?;
+        hub.send(&room, audience, seq, frame(&id, "activity", &body));
+    }
+    Ok(())
+}
+
+/// Publishes the participant count.
+pub async fn publish_participants(hub: &Hub, session_id: SessionId) -> Result<(), StoreError> {
+    let Some(room) = hub.existing_room(session_id) else {
+        return Ok(());
+    };
+    let Some(session) = hub.store.session(session_id).await? else {
+        return Ok(());
+    };
+    let body = serde_json::json!({
+        "participant_count": session.participant_count,
+        "max_participants": session.max_participants,
+        "participants_online": room.subscribers(Audience::Participant),
+    });
+    let (seq, id) = hub.next_id();
+    let shared = frame(&id, "participants", &body);
+    for audience in Audience::ALL {
+        hub.send(&room, audience, seq, shared.clone());
+    }
+    Ok(())
+}
+
+/// Publishes an activity's current results: to organizer and viewer when `fast`, to
+/// participants when `slow`, each only if that audience may see them.
+pub async fn publish_results(
+    hub: &Hub,
+    session_id: SessionId,
+    activity_id: ActivityId,
+    fast: bool,
+    slow: bool,
+) -> Result<(), StoreError> {
+    let Some(room) = hub.existing_room(session_id) else {
+        return Ok(());
+    };
+    let Some(activity) = hub.store.activity(activity_id).await? else {
+        return Ok(());
+    };
+    let Some((_, results)) = hub.tallies.results(activity.id, activity.round) else {
+        return Ok(());
+    };
+    let body = serde_json::json!({
+        "activity_id": activity.id,
+        "results": activities::results_document(&activity, &results),
+    });
+    let (seq, id) = hub.next_id();
+    let shared = frame(&id, "results", &body);
+    let mut audiences = Vec::with_capacity(3);
+    if fast {
+        audiences.extend([Audience::Organizer, Audience::Viewer]);
+    }
+    if slow {
+        audiences.push(Audience::Participant);
+    }
+    for audience in audiences {
+        if audience.sees_results_of(&activity) {
+            hub.send(&room, audience, seq, shared.clone());
+        }
+    }
+    metrics::counter!("live_results_published_total").increment(1);
+    Ok(())
+}
+
+/// Publishes a running activity's countdown to every audience.
+pub fn publish_timer(hub: &Hub, activity: &Activity, now: DateTime<Utc>) {
+    let (Some(room), Some(deadline)) =
+        (hub.existing_room(activity.session_id), activity.deadline_at)
+    else {
+        return;
+    };
+    let body = serde_json::json!({
+        "activity_id": activity.id,
+        "deadline_at": deadline,
+        "remaining_ms": (deadline - now).num_milliseconds().max(0),
+        "server_time": now,
+    });
+    let (seq, id) = hub.next_id();
+    let shared = frame(&id, "timer", &body);
+    for audience in Audience::ALL {
+        hub.send(&room, audience, seq, shared.clone());
+    }
+}

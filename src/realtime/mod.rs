@@ -1,0 +1,335 @@
+//! Real-time fan-out: one [`Hub`] per process holds a room per session with three
+//! audiences (organizer, viewer, participant). Every event is serialised once per audience
+//! into a pre-framed SSE frame and shared by all subscribers through a bounded broadcast
+//! channel; a subscriber that falls behind is dropped and reconnects into a fresh snapshot.
+//!
+//! Use cases call [`Hub::changed`] after they commit; the hub re-reads the state and
+//! publishes. Results are coalesced: the writer marks an activity dirty after each commit and
+//! a ticker publishes its results at most every 100 ms to organizer and viewer, and every
+//! second to participants (only when results are visible to them).
+
+pub mod events;
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+use tokio::sync::broadcast;
+
+use self::events::{Audience, Frame};
+use crate::activities::kind::ActivityRegistry;
+use crate::ids::{ActivityId, SessionId};
+use crate::responses::tally::Tallies;
+use crate::responses::writer::Writer;
+use crate::storage::Store;
+
+/// Frames a subscriber may be behind before it is dropped.
+pub const SUBSCRIBER_BUFFER: usize = 256;
+/// Frames kept per room so a reconnecting client can resume with `Last-Event-ID`.
+pub const HISTORY: usize = 512;
+/// How often organizer and viewer get fresh results while votes come in.
+pub const FAST_RESULTS: Duration = Duration::from_millis(100);
+/// How often participants get fresh results (when visible to them).
+pub const SLOW_RESULTS: Duration = Duration::from_secs(1);
+/// How often the participant count is refreshed while people join.
+pub const COUNT_EVERY: Duration = Duration::from_millis(250);
+
+/// What changed in a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Change {
+    /// Status, title or settings.
+    Session,
+    /// The current activity (state, reveal, lock, config) or the agenda.
+    Activity,
+    /// Someone joined or was removed.
+    Participants,
+    /// New answers were committed for this activity.
+    Results(ActivityId),
+}
+
+/// One session's subscribers and recent frames.
+pub struct Room {
+    channels: [broadcast::Sender<Frame>; 3],
+    history: Mutex<VecDeque<(u64, Audience, Frame)>>,
+    subscribers: [AtomicU64; 3],
+}
+
+impl Room {
+    fn new() -> Self {
+        Self {
+            channels: std::array::from_fn(|_| broadcast::channel(SUBSCRIBER_BUFFER).0),
+            history: Mutex::new(VecDeque::with_capacity(HISTORY)),
+            subscribers: std::array::from_fn(|_| AtomicU64::new(0)),
+        }
+    }
+
+    /// Open streams of one audience.
+    pub fn subscribers(&self, audience: Audience) -> u64 {
+        self.subscribers[audience.index()].load(Ordering::Relaxed)
+    }
+}
+
+#[derive(Default)]
+struct Pending {
+    sessions: HashSet<SessionId>,
+    activities: HashSet<SessionId>,
+    participants: HashSet<SessionId>,
+    results: HashMap<ActivityId, SessionId>,
+}
+
+/// The process-wide fan-out.
+pub struct Hub {
+    rooms: Mutex<HashMap<SessionId, Arc<Room>>>,
+    /// Identifies this process in event ids, so an id from another instance (or an earlier
+    /// run) is recognised as unknown and answered with a snapshot.
+    epoch: String,
+    sequence: AtomicU64,
+    pending: Mutex<Pending>,
+    pending_signal: tokio::sync::Notify,
+    slow_results: Mutex<HashMap<ActivityId, Instant>>,
+    owed_to_participants: Mutex<HashMap<ActivityId, SessionId>>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) tallies: Arc<Tallies>,
+    pub(crate) registry: Arc<ActivityRegistry>,
+    pub(crate) public_base_url: url::Url,
+    writer: std::sync::OnceLock<Writer>,
+}
+
+impl Hub {
+    /// A hub over the app's state; call [`Hub::start`] to run its publisher.
+    pub fn new(
+        store: Arc<dyn Store>,
+        tallies: Arc<Tallies>,
+        registry: Arc<ActivityRegistry>,
+        public_base_url: url::Url,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            rooms: Mutex::new(HashMap::new()),
+            epoch: uuid::Uuid::new_v4().simple().to_string()[..8].to_owned(),
+            sequence: AtomicU64::new(0),
+            pending: Mutex::new(Pending::default()),
+            pending_signal: tokio::sync::Notify::new(),
+            slow_results: Mutex::new(HashMap::new()),
+            owed_to_participants: Mutex::new(HashMap::new()),
+            store,
+            tallies,
+            registry,
+            public_base_url,
+            writer: std::sync::OnceLock::new(),
+        })
+    }
+
+    /// Gives the hub the writer, through which it loads rounds into the tallies. (The
+    /// writer is made after the hub, since it reports commits to it.)
+    pub fn set_writer(&self, writer: Writer) {
+        let _ = self.writer.set(writer);
+    }
+
+    /// Makes sure the current activity's round is in the tallies, so events carry results.
+    pub(crate) async fn ensure_loaded(
+        &self,
+        activities: &[crate::activities::activity::Activity],
+    ) -> Result<(), crate::activities::ActivityError> {
+        if let (Some(current), Some(writer)) =
+            (crate::activities::current(activities), self.writer.get())
+            && current.activated_at.is_some()
+            && !self.tallies.is_loaded(current.id, current.round)
+        {
+            crate::activities::results(&self.registry, writer, &self.tallies, current).await?;
+        }
+        Ok(())
+    }
+
+    /// The room of a session, created on first use.
+    pub fn room(&self, session: SessionId) -> Arc<Room> {
+        self.rooms
+            .lock()
+            .entry(session)
+            .or_insert_with(|| Arc::new(Room::new()))
+            .clone()
+    }
+
+    pub(crate) fn existing_room(&self, session: SessionId) -> Option<Arc<Room>> {
+        self.rooms.lock().get(&session).cloned()
+    }
+
+    /// Records a change; the publisher sends the events shortly after (coalesced).
+    pub fn changed(&self, session: SessionId, change: Change) {
+        {
+            let mut pending = self.pending.lock();
+            match change {
+                Change::Session => pending.sessions.insert(session),
+                Change::Activity => pending.activities.insert(session),
+                Change::Participants => pending.participants.insert(session),
+                Change::Results(activity) => pending.results.insert(activity, session).is_none(),
+            };
+        }
+        self.pending_signal.notify_one();
+    }
+
+    /// A new event id.
+    pub(crate) fn next_id(&self) -> (u64, String) {
+        let seq = self.sequence.fetch_add(1, Ordering::Relaxed) + 1;
+        (seq, format!("{}-{seq}", self.epoch))
+    }
+
+    /// Parses an event id of this process.
+    pub fn parse_id(&self, id: &str) -> Option<u64> {
+        let (epoch, seq) = id.split_once('-')?;
+        (epoch == self.epoch).then(|| seq.parse().ok()).flatten()
+    }
+
+    /// Sends a frame to one audience of a room and keeps it for resuming clients.
+    pub(crate) fn send(&self, room: &Room, audience: Audience, seq: u64, frame: Frame) {
+        {
+            let mut history = room.history.lock();
+            if history.len() == HISTORY {
+                history.pop_front();
+            }
+            history.push_back((seq, audience, frame.clone()));
+        }
+        // No receivers is fine: nobody is watching this audience right now.
+        let _ = room.channels[audience.index()].send(frame);
+    }
+
+    /// Subscribes to one audience of a session.
+    pub fn subscribe(&self, session: SessionId, audience: Audience) -> Subscription {
+        let room = self.room(session);
+        room.subscribers[audience.index()].fetch_add(1, Ordering::Relaxed);
+        metrics::gauge!("live_streams_open", "audience" => audience.as_str()).increment(1.0);
+        Subscription {
+            receiver: room.channels[audience.index()].subscribe(),
+            room,
+            audience,
+        }
+    }
+
+    /// Frames for `audience` after event `seq`, if the history still has all of them.
+    pub fn replay_after(
+        &self,
+        session: SessionId,
+        audience: Audience,
+        seq: u64,
+    ) -> Option<Vec<Frame>> {
+        let room = self.existing_room(session)?;
+        let history = room.history.lock();
+        let oldest = history.front().map(|(s, _, _)| *s)?;
+        if seq + 1 < oldest {
+            return None;
+        }
+        Some(
+            history
+                .iter()
+                .filter(|(s, a, _)| *s > seq && *a == audience)
+                .map(|(_, _, f)| f.clone())
+                .collect(),
+        )
+    }
+
+    /// Runs the publisher until `stop` is cancelled.
+    pub fn start(self: &Arc<Self>, stop: tokio_util::sync::CancellationToken) {
+        let hub = self.clone();
+        tokio::spawn(async move {
+            loop {
+                // Wake for new changes, or in time to pay participants the results owed.
+                let owed = !hub.owed_to_participants.lock().is_empty();
+                let wait = if owed {
+                    SLOW_RESULTS
+                } else {
+                    Duration::from_secs(3600)
+                };
+                tokio::select! {
+                    () = hub.pending_signal.notified() => {}
+                    () = tokio::time::sleep(wait) => {}
+                    () = stop.cancelled() => return,
+                }
+                hub.publish_pending().await;
+                // Coalesce: whatever changes during the pause goes out in the next round.
+                tokio::select! {
+                    () = tokio::time::sleep(FAST_RESULTS) => {}
+                    () = stop.cancelled() => return,
+                }
+            }
+        });
+    }
+
+    /// True when participants may get results of `activity` now (at most once a second).
+    fn participants_due(&self, activity: ActivityId, now: Instant) -> bool {
+        let mut slow = self.slow_results.lock();
+        let due = slow
+            .get(&activity)
+            .is_none_or(|last| now.duration_since(*last) >= SLOW_RESULTS);
+        if due {
+            slow.insert(activity, now);
+        }
+        due
+    }
+
+    async fn publish_pending(&self) {
+        let pending = std::mem::take(&mut *self.pending.lock());
+        for session in pending.sessions.union(&pending.activities) {
+            if let Err(error) = events::publish_state(self, *session).await {
+                tracing::warn!(session.id = %session, error = %error, "could not publish a session change");
+            }
+        }
+        for session in &pending.participants {
+            if let Err(error) = events::publish_participants(self, *session).await {
+                tracing::warn!(session.id = %session, error = %error, "could not publish the participant count");
+            }
+        }
+        let now = Instant::now();
+        let mut owed = std::mem::take(&mut *self.owed_to_participants.lock());
+        for (activity, session) in pending.results {
+            if self.existing_room(session).is_none() {
+                continue; // nobody has ever subscribed: nothing to send
+            }
+            let participants = self.participants_due(activity, now);
+            if participants {
+                owed.remove(&activity);
+            } else {
+                owed.insert(activity, session);
+            }
+            if let Err(error) =
+                events::publish_results(self, session, activity, true, participants).await
+            {
+                tracing::warn!(activity.id = %activity, error = %error, "could not publish results");
+            }
+        }
+        let mut still_owed = HashMap::new();
+        for (activity, session) in owed {
+            if self.participants_due(activity, now) {
+                if let Err(error) =
+                    events::publish_results(self, session, activity, false, true).await
+                {
+                    tracing::warn!(activity.id = %activity, error = %error, "could not publish results");
+                }
+            } else {
+                still_owed.insert(activity, session);
+            }
+        }
+        self.owed_to_participants.lock().extend(still_owed);
+    }
+}
+
+/// One open stream's place in a room.
+pub struct Subscription {
+    /// Frames as they are published.
+    pub receiver: broadcast::Receiver<Frame>,
+    room: Arc<Room>,
+    audience: Audience,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.room.subscribers[self.audience.index()].fetch_sub(1, Ordering::Relaxed);
+        metrics::gauge!("live_streams_open", "audience" => self.audience.as_str()).decrement(1.0);
+    }
+}
+
+/// A keep-alive comment, sent when nothing else was.
+pub fn keep_alive() -> Bytes {
+    Bytes::from_static(b": keep-alive\n\n")
+}

@@ -1,0 +1,201 @@
+//! The live stream: snapshot then events, role filtering, resume with Last-Event-ID,
+//! coalesced results, server-side timers, participant counts and the shutdown hint.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::both_backends;
+use crate::helpers::{TestApp, assert_envelope, counts, json};
+
+const SOON: Duration = Duration::from_secs(3);
+
+both_backends! {
+    async fn a_stream_starts_with_a_snapshot_then_follows_the_session(db) {
+        let app = TestApp::spawn(db).await;
+        let host = app.host("ada@example.org", false).await;
+        let (session, code) = app.open_session(&host, None).await;
+        let poll = app.poll(&host, &session, json!({"question": "Lunch?", "options": ["Pizza", "Sushi"]}), json!({})).await;
+        let viewer_token = app.viewer_token(&host, &session).await;
+        let guest = app.join(&session, "Phone").await;
+
+        let mut organizer = app.stream(&session, &host.token).await;
+        let mut viewer = app.stream(&session, &viewer_token).await;
+        let mut phone = app.stream(&session, &guest.token).await;
+        for (stream, audience) in [(&mut organizer, "organizer"), (&mut viewer, "viewer"), (&mut phone, "participant")] {
+            let first = stream.next(SOON).await.expect("a first event");
+            assert_eq!(first.event, "snapshot");
+            assert!(first.id.is_some());
+            assert_eq!(first.data["audience"], audience);
+            assert_eq!(first.data["session"]["join_code"], code.as_str());
+            assert!(first.data["activity"].is_null());
+        }
+        assert_eq!(organizer.seen[0].data["agenda"][0]["id"], poll.as_str(), "the organizer gets the agenda");
+        assert!(phone.seen[0].data.get("agenda").is_none());
+        assert_eq!(phone.seen[0].data["me"]["nickname"], "Phone");
+
+        app.transition(&host, &poll, "active").await;
+        for stream in [&mut organizer, &mut viewer, &mut phone] {
+            let event = stream.wait_for("activity", SOON, |d| d["activity"]["state"] == "active").await;
+            assert_eq!(event.data["activity"]["config"]["options"], json!(["Pizza", "Sushi"]));
+        }
+        app.vote(&guest, &poll, json!({"options": [1]}), None).await;
+        for stream in [&mut organizer, &mut viewer, &mut phone] {
+            let event = stream.wait_for("results", SOON, |d| d["results"]["total_voters"] == 1).await;
+            assert_eq!(event.data["activity_id"], poll.as_str());
+            assert_eq!(counts(&event.data["results"]), [0, 1]);
+            assert_eq!(event.data["results"]["kind"], "poll", "the same document as GET /results");
+        }
+        app.join(&code, "Second").await;
+        organizer.wait_for("participants", SOON, |d| d["participant_count"] == 2).await;
+        viewer.wait_for("participants", SOON, |d| d["participant_count"] == 2).await;
+    }
+
+    async fn hidden_results_never_reach_viewers_or_participants(db) {
+        let app = TestApp::spawn(db).await;
+        let host = app.host("ada@example.org", false).await;
+        let (session, _) = app.open_session(&host, None).await;
+        let poll = app.poll(&host, &session, json!({"question": "q", "options": ["a", "b"]}), json!({"results_visibility": "hidden"})).await;
+        app.transition(&host, &poll, "active").await;
+        let viewer_token = app.viewer_token(&host, &session).await;
+        let guest = app.join(&session, "Voter").await;
+        let mut organizer = app.stream(&session, &host.token).await;
+        let mut viewer = app.stream(&session, &viewer_token).await;
+        let mut phone = app.stream(&session, &guest.token).await;
+        app.vote(&guest, &poll, json!({"options": [0]}), None).await;
+
+        organizer.wait_for("results", SOON, |d| d["results"]["total_voters"] == 1).await;
+        // Give the others time to receive anything they were (wrongly) sent.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        for stream in [&mut viewer, &mut phone] {
+            while stream.next(Duration::from_millis(200)).await.is_some() {}
+            let snapshot = &stream.seen[0];
+            assert_eq!(snapshot.event, "snapshot");
+            assert!(snapshot.data["results"].is_null(), "{:?}", snapshot.data);
+            assert_eq!(snapshot.data["activity"]["results_visible"], false);
+            assert!(!stream.seen.iter().any(|e| e.event == "results"), "hidden results leaked: {:?}", stream.seen);
+        }
+
+        app.call(Method::POST, format!("/api/v1/activities/{poll}/commands/reveal"), Some(&host.token), None).await;
+        viewer.wait_for("results", SOON, |d| d["results"]["total_voters"] == 1).await;
+        phone.wait_for("results", SOON, |d| d["results"]["total_voters"] == 1).await;
+    }
+
+    async fn a_reconnecting_stream_resumes_or_gets_a_fresh_snapshot(db) {
+        let app = TestApp::spawn(db).await;
+        let host = app.host("ada@example.org", false).await;
+        let (session, code) = app.open_session(&host, None).await;
+        let mut first = app.stream(&session, &host.token).await;
+        let snapshot = first.next(SOON).await.unwrap();
+        let last_id = snapshot.id.clone().unwrap();
+        drop(first);
+
+        app.join(&code, "While away").await;
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let mut resumed = app.stream_with(&session, &host.token, Some(&last_id)).await;
+        let missed = resumed.next(SOON).await.unwrap();
+        assert_eq!(missed.event, "participants", "missed events come first, no snapshot");
+        assert_eq!(missed.data["participant_count"], 1);
+
+        for unknown in ["ffffffff-1", "garbage", "0"] {
+            let mut fresh = app.stream_with(&session, &host.token, Some(unknown)).await;
+            assert_eq!(fresh.next(SOON).await.unwrap().event, "snapshot", "{unknown}");
+        }
+    }
+
+    async fn results_are_coalesced_not_sent_per_vote(db) {
+        let app = TestApp::spawn(db).await;
+        let host = app.host("ada@example.org", false).await;
+        let (session, _) = app.open_session(&host, None).await;
+        let poll = app.poll(&host, &session, json!({"question": "q", "options": ["a", "b"]}), json!({})).await;
+        app.transition(&host, &poll, "active").await;
+        let guests = futures_util::future::join_all((0..40).map(|n| app.join(&session, format!("g{n}")))).await;
+        let mut organizer = app.stream(&session, &host.token).await;
+        let mut phone = app.stream(&session, &guests[0].token).await;
+        let votes = guests.iter().enumerate().map(|(n, g)| app.vote(g, &poll, json!({"options": [n % 2]}), None));
+        for response in futures_util::future::join_all(votes).await {
+            assert_eq!(response.status(), StatusCode::CREATED);
+        }
+        organizer.wait_for("results", SOON, |d| d["results"]["total_voters"] == 40).await;
+        phone.wait_for("results", SOON, |d| d["results"]["total_voters"] == 40).await;
+        let organizer_results = organizer.seen.iter().filter(|e| e.event == "results").count();
+        let phone_results = phone.seen.iter().filter(|e| e.event == "results").count();
+        assert!(organizer_results < 40, "{organizer_results} results events for 40 votes");
+        assert!(phone_results <= organizer_results, "participants get results no more often");
+    }
+
+    async fn a_time_limit_closes_the_activity_on_the_server(db) {
+        let app = TestApp::spawn(db).await;
+        let host = app.host("ada@example.org", false).await;
+        let (session, _) = app.open_session(&host, None).await;
+        let poll = app.poll(&host, &session, json!({"question": "q", "options": ["a", "b"]}), json!({"time_limit_seconds": 2})).await;
+        let mut organizer = app.stream(&session, &host.token).await;
+        app.transition(&host, &poll, "active").await;
+        let tick = organizer.wait_for("timer", SOON, |d| d["activity_id"] == poll.as_str()).await;
+        let remaining = tick.data["remaining_ms"].as_i64().unwrap();
+        assert!((0..=2000).contains(&remaining), "{remaining}");
+        assert!(tick.data["server_time"].is_string() && tick.data["deadline_at"].is_string());
+        organizer.wait_for("activity", Duration::from_secs(5), |d| d["activity"]["state"] == "closed").await;
+        let activity = json(app.call(Method::GET, format!("/api/v1/activities/{poll}"), Some(&host.token), None).await).await;
+        assert_eq!(activity["state"], "closed");
+    }
+
+    async fn a_deadline_survives_a_restart_with_nobody_connected(db) {
+        let app = TestApp::spawn(db).await;
+        let host = app.host("ada@example.org", false).await;
+        let (session, _) = app.open_session(&host, None).await;
+        let poll = app.poll(&host, &session, json!({"question": "q", "options": ["a", "b"]}), json!({"time_limit_seconds": 1})).await;
+        app.transition(&host, &poll, "active").await;
+        let app = app.restart().await;
+        tokio::time::sleep(Duration::from_millis(1600)).await;
+        let activity = json(app.call(Method::GET, format!("/api/v1/activities/{poll}"), Some(&host.token), None).await).await;
+        assert_eq!(activity["state"], "closed", "closed by the new process from the stored deadline");
+    }
+
+    async fn streams_check_their_token_against_the_session(db) {
+        let app = TestApp::spawn(db).await;
+        let host = app.host("ada@example.org", false).await;
+        let other = app.host("other@example.org", false).await;
+        let (session, _) = app.open_session(&host, None).await;
+        let (elsewhere, _) = app.open_session(&host, None).await;
+        let guest = app.join(&session, "G").await;
+        let viewer_token = app.viewer_token(&host, &session).await;
+        let path = format!("/api/v1/sessions/{session}/events");
+        let elsewhere_path = format!("/api/v1/sessions/{elsewhere}/events");
+        let cases: [(&str, Option<&str>, StatusCode); 6] = [
+            (&path, None, StatusCode::UNAUTHORIZED),
+            (&path, Some("cfp_forged"), StatusCode::UNAUTHORIZED),
+            (&path, Some(&other.token), StatusCode::NOT_FOUND),
+            (&elsewhere_path, Some(&guest.token), StatusCode::NOT_FOUND),
+            (&elsewhere_path, Some(&viewer_token), StatusCode::NOT_FOUND),
+            (&path, Some("nonsense"), StatusCode::UNAUTHORIZED),
+        ];
+        for (path, token, status) in cases {
+            let response = app.call(Method::GET, path, token, None).await;
+            assert_eq!(response.status(), status, "{path} with {token:?}");
+            assert!(json(response).await.get("error").is_some());
+        }
+        // EventSource cannot send headers: the token also works as a query parameter.
+        let by_query = app.client.get(app.url(&format!("{path}?token={}", guest.token))).send().await.unwrap();
+        assert_eq!(by_query.status(), StatusCode::OK);
+        app.call(Method::DELETE, format!("/api/v1/sessions/{session}/participants/{}", guest.id), Some(&host.token), None).await;
+        let removed = app.call(Method::GET, &path, Some(&guest.token), None).await;
+        assert_eq!(removed.status(), StatusCode::FORBIDDEN);
+        assert_envelope(&json(removed).await, "participant_removed");
+    }
+
+    async fn shutdown_ends_streams_with_a_reconnect_hint(db) {
+        let mut app = TestApp::spawn(db).await;
+        let host = app.host("ada@example.org", false).await;
+        let (session, _) = app.open_session(&host, None).await;
+        let mut stream = app.stream(&session, &host.token).await;
+        assert_eq!(stream.next(SOON).await.unwrap().event, "snapshot");
+        let started = std::time::Instant::now();
+        app.stop().await.unwrap();
+        assert!(started.elapsed() < Duration::from_secs(5), "an open stream does not hold shutdown up");
+        let last = stream.wait_for("shutdown", SOON, |_| true).await;
+        assert_eq!(last.data["retry_ms"], 1000);
+        assert!(stream.next(SOON).await.is_none(), "then the stream ends");
+    }
+}
