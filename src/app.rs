@@ -168,6 +168,17 @@ impl App {
                 .await
                 .context("cannot load a running activity")?;
         }
+        let roster = Arc::new(Roster::default());
+        crate::realtime::relay::Relay {
+            hub: hub.clone(),
+            store: store.clone(),
+            registry: registry.clone(),
+            writer: writer.clone(),
+            roster: roster.clone(),
+        }
+        .start(lifecycle.background_token())
+        .await
+        .context("cannot listen for other instances' changes")?;
         let presence = Arc::new(PresenceBook::default());
         presence.start_flushing(store.clone(), lifecycle.background_token());
         let limits = RateLimits::new(&config);
@@ -183,7 +194,7 @@ impl App {
             tallies,
             writer,
             presence,
-            roster: Arc::new(Roster::default()),
+            roster,
             limits,
             hub,
         };

@@ -22,6 +22,12 @@ impl Roster {
         self.statuses.lock().insert(participant, status);
     }
 
+    /// Forgets every cached status (another instance removed someone); they are read again
+    /// on next use.
+    pub fn clear(&self) {
+        self.statuses.lock().clear();
+    }
+
     /// The participant's status, reading storage once if it is not cached. None when the
     /// participant does not exist in that session.
     pub async fn status(

@@ -275,6 +275,20 @@ pub async fn publish_state(hub: &Hub, session_id: SessionId) -> Result<(), Activ
     };
     let activities = hub.store.activities_of(session_id).await?;
     hub.ensure_loaded(&activities).await?;
+    // A host command here or elsewhere may have changed a kind's state (a lock): rebind
+    // the loaded rounds so answers are checked against it.
+    for activity in activities
+        .iter()
+        .filter(|a| a.state == ActivityState::Active)
+    {
+        if hub.tallies.is_loaded(activity.id, activity.round) {
+            hub.tallies.rebind(
+                activity.id,
+                activity.round,
+                activities::prepare(&hub.registry, activity)?,
+            );
+        }
+    }
     let session_body = serde_json::json!({
         "session": SessionView::new(&session, &hub.public_base_url),
         "server_time": Utc::now(),

@@ -9,6 +9,7 @@
 //! second to participants (only when results are visible to them).
 
 pub mod events;
+pub mod relay;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -96,6 +97,9 @@ pub struct Hub {
     pub(crate) registry: Arc<ActivityRegistry>,
     pub(crate) public_base_url: url::Url,
     writer: std::sync::OnceLock<Writer>,
+    relay_enabled: std::sync::atomic::AtomicBool,
+    outbox: Mutex<HashSet<(SessionId, Change)>>,
+    pub(crate) outbox_signal: tokio::sync::Notify,
 }
 
 impl Hub {
@@ -119,6 +123,9 @@ impl Hub {
             registry,
             public_base_url,
             writer: std::sync::OnceLock::new(),
+            relay_enabled: std::sync::atomic::AtomicBool::new(false),
+            outbox: Mutex::new(HashSet::new()),
+            outbox_signal: tokio::sync::Notify::new(),
         })
     }
 
@@ -156,8 +163,41 @@ impl Hub {
         self.rooms.lock().get(&session).cloned()
     }
 
-    /// Records a change; the publisher sends the events shortly after (coalesced).
+    /// Records a change made here: published locally and told to other instances.
     pub fn changed(&self, session: SessionId, change: Change) {
+        if self.relay_enabled.load(Ordering::Relaxed) {
+            self.outbox.lock().insert((session, change));
+            self.outbox_signal.notify_one();
+        }
+        self.apply_remote(session, change);
+    }
+
+    /// Sends notices of local changes to other instances from now on.
+    pub(crate) fn enable_relay(&self) {
+        self.relay_enabled.store(true, Ordering::Relaxed);
+    }
+
+    /// The notices waiting to be sent.
+    pub(crate) fn take_outbox(&self) -> Vec<relay::Notice> {
+        std::mem::take(&mut *self.outbox.lock())
+            .into_iter()
+            .map(|(session, change)| relay::Notice::new(&self.epoch, session, change))
+            .collect()
+    }
+
+    /// This process's epoch.
+    pub fn epoch(&self) -> &str {
+        &self.epoch
+    }
+
+    /// Sessions that have (or had) subscribers here.
+    pub fn watched_sessions(&self) -> Vec<SessionId> {
+        self.rooms.lock().keys().copied().collect()
+    }
+
+    /// Records a change (made here or reported by another instance) to publish shortly,
+    /// coalesced with others.
+    pub fn apply_remote(&self, session: SessionId, change: Change) {
         {
             let mut pending = self.pending.lock();
             match change {

@@ -106,6 +106,11 @@ impl Tallies {
         Some((version, results))
     }
 
+    /// Every round in memory.
+    pub fn loaded(&self) -> Vec<(ActivityId, i32)> {
+        self.rounds.lock().keys().copied().collect()
+    }
+
     /// Drops every round of an activity (deleted, or its session completed).
     pub fn forget(&self, activity: ActivityId) {
         self.rounds.lock().retain(|(id, _), _| *id != activity);

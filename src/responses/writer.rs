@@ -29,6 +29,7 @@ enum Job {
     Load {
         activity: Activity,
         prepared: Arc<dyn Prepared>,
+        replace: bool,
         done: oneshot::Sender<Result<(), StoreError>>,
     },
 }
@@ -73,11 +74,31 @@ impl Writer {
         activity: Activity,
         prepared: Arc<dyn Prepared>,
     ) -> Result<(), StoreError> {
+        self.load_job(activity, prepared, false).await
+    }
+
+    /// Reads a round from storage again, replacing what memory holds: after another
+    /// instance committed answers to it, or after missed notices.
+    pub async fn reload(
+        &self,
+        activity: Activity,
+        prepared: Arc<dyn Prepared>,
+    ) -> Result<(), StoreError> {
+        self.load_job(activity, prepared, true).await
+    }
+
+    async fn load_job(
+        &self,
+        activity: Activity,
+        prepared: Arc<dyn Prepared>,
+        replace: bool,
+    ) -> Result<(), StoreError> {
         let (done, outcome) = oneshot::channel();
         self.jobs
             .send(Job::Load {
                 activity,
                 prepared,
+                replace,
                 done,
             })
             .await
@@ -110,11 +131,13 @@ async fn run(
                 Job::Load {
                     activity,
                     prepared,
+                    replace,
                     done,
                 } => {
                     // Commit what came before the load, so the load reads it.
                     commit(store.as_ref(), &tallies, &hub, std::mem::take(&mut writes)).await;
-                    let _ = done.send(load(store.as_ref(), &tallies, &activity, prepared).await);
+                    let loaded = load(store.as_ref(), &tallies, &activity, prepared, replace).await;
+                    let _ = done.send(loaded);
                 }
             }
         }
@@ -175,8 +198,9 @@ async fn load(
     tallies: &Tallies,
     activity: &Activity,
     prepared: Arc<dyn Prepared>,
+    replace: bool,
 ) -> Result<(), StoreError> {
-    if tallies.is_loaded(activity.id, activity.round) {
+    if !replace && tallies.is_loaded(activity.id, activity.round) {
         return Ok(());
     }
     let rows = store

@@ -206,6 +206,25 @@ pub trait Engine: Send + Sync + 'static {
 
     /// Checks that the schema matches this binary's migrations and that foreign keys hold.
     async fn integrity_check(&self) -> Result<IntegrityReport, MigrationError>;
+
+    /// Tells other instances on this database about a change (PostgreSQL `NOTIFY`). An
+    /// embedded SQLite database has one instance, so there is nobody to tell.
+    async fn notify_change(&self, payload: &str) -> Result<(), StoreError>;
+
+    /// Listens for other instances' change notices; None when the engine has no other
+    /// instances (SQLite).
+    async fn change_listener(&self) -> Result<Option<Box<dyn ChangeListener>>, StoreError>;
+}
+
+/// The channel instances tell each other about changes on.
+pub const CHANGE_CHANNEL: &str = "conflicto_changes";
+
+/// Notices from other instances.
+#[async_trait]
+pub trait ChangeListener: Send {
+    /// The next notice's payload. `Ok(None)` means the connection was lost and has been
+    /// re-established: notices may have been missed, so the caller must resync.
+    async fn next(&mut self) -> Result<Option<String>, StoreError>;
 }
 
 pub use portable::{JoinOutcome, ResponseWrite, StoredResponse, WriteOutcome};

@@ -11,7 +11,10 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Connection, PgConnection, PgPool};
 
 use super::migrations::{self, IntegrityReport, MigrationError, MigrationLock, MigrationStep};
-use super::{Backend, ConnectOptions, Engine, PoolStats, SchemaStatus, StoreError};
+use super::{
+    Backend, CHANGE_CHANNEL, ChangeListener, ConnectOptions, Engine, PoolStats, SchemaStatus,
+    StoreError,
+};
 
 #[allow(clippy::wildcard_imports)]
 use super::portable::prelude::*;
@@ -263,6 +266,30 @@ impl Engine for PostgresStore {
             foreign_keys_checked: constraints.len(),
             problems,
         })
+    }
+
+    async fn notify_change(&self, payload: &str) -> Result<(), StoreError> {
+        sqlx::query("select pg_notify($1, $2)")
+            .bind(CHANGE_CHANNEL)
+            .bind(payload)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn change_listener(&self) -> Result<Option<Box<dyn ChangeListener>>, StoreError> {
+        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool).await?;
+        listener.listen(CHANGE_CHANNEL).await?;
+        Ok(Some(Box::new(PgChangeListener(listener))))
+    }
+}
+
+struct PgChangeListener(sqlx::postgres::PgListener);
+
+#[async_trait]
+impl ChangeListener for PgChangeListener {
+    async fn next(&mut self) -> Result<Option<String>, StoreError> {
+        Ok(self.0.try_recv().await?.map(|n| n.payload().to_owned()))
     }
 }
 

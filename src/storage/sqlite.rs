@@ -13,7 +13,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{AssertSqlSafe, SqlitePool};
 
 use super::migrations::{self, IntegrityReport, MigrationError, MigrationLock, MigrationStep};
-use super::{Backend, ConnectOptions, Engine, PoolStats, SchemaStatus, StoreError};
+use super::{Backend, ChangeListener, ConnectOptions, Engine, PoolStats, SchemaStatus, StoreError};
 
 #[allow(clippy::wildcard_imports)]
 use super::portable::prelude::*;
@@ -196,5 +196,13 @@ impl Engine for SqliteStore {
             foreign_keys_checked: usize::try_from(foreign_keys).unwrap_or_default(),
             problems,
         })
+    }
+
+    async fn notify_change(&self, _payload: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    async fn change_listener(&self) -> Result<Option<Box<dyn ChangeListener>>, StoreError> {
+        Ok(None)
     }
 }

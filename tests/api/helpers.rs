@@ -310,6 +310,12 @@ impl TestApp {
         body
     }
 
+    /// Starts a second instance on the same database (the first keeps running).
+    pub async fn peer(&self) -> TestApp {
+        let config = (*self.state.config).clone();
+        Self::start(crate::common::TestDb::sqlite().await, config, Router::new()).await
+    }
+
     /// Stops this app and starts a fresh one on the same database and configuration.
     pub async fn restart(mut self) -> TestApp {
         self.stop().await.expect("stop");

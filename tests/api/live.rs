@@ -199,3 +199,142 @@ both_backends! {
         assert!(stream.next(SOON).await.is_none(), "then the stream ends");
     }
 }
+
+/// Two instances on one PostgreSQL database: changes made on one reach streams on the other.
+mod instances {
+    use super::*;
+    use crate::common::TestDb;
+
+    async fn two_instances() -> Option<(TestApp, TestApp)> {
+        let db = TestDb::postgres().await?;
+        let a = TestApp::spawn(db).await;
+        let b = a.peer().await;
+        Some((a, b))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_vote_on_one_instance_reaches_a_stream_on_another_within_a_second() {
+        let Some((a, b)) = two_instances().await else {
+            return;
+        };
+        let host = a.host("ada@example.org", false).await;
+        let (session, _) = a.open_session(&host, None).await;
+        let poll = a
+            .poll(
+                &host,
+                &session,
+                json!({"question": "q", "options": ["a", "b", "c"]}),
+                json!({}),
+            )
+            .await;
+        let viewer_token = a.viewer_token(&host, &session).await;
+        let mut screen_on_b = b.stream(&session, &viewer_token).await;
+        assert_eq!(screen_on_b.next(SOON).await.unwrap().event, "snapshot");
+
+        a.transition(&host, &poll, "active").await;
+        screen_on_b
+            .wait_for("activity", SOON, |d| d["activity"]["state"] == "active")
+            .await;
+
+        let guests =
+            futures_util::future::join_all((0..12).map(|n| a.join(&session, format!("g{n}"))))
+                .await;
+        screen_on_b
+            .wait_for("participants", SOON, |d| d["participant_count"] == 12)
+            .await;
+        let voted_at = std::time::Instant::now();
+        for (n, guest) in guests.iter().enumerate() {
+            // Votes land on both instances, as behind a load balancer.
+            let instance = if n % 2 == 0 { &a } else { &b };
+            assert_eq!(
+                instance
+                    .vote(guest, &poll, json!({"options": [n % 3]}), None)
+                    .await
+                    .status(),
+                StatusCode::CREATED
+            );
+        }
+        let event = screen_on_b
+            .wait_for("results", SOON, |d| d["results"]["total_voters"] == 12)
+            .await;
+        assert!(
+            voted_at.elapsed() < Duration::from_secs(1),
+            "reached instance B in {:?}",
+            voted_at.elapsed()
+        );
+        assert_eq!(counts(&event.data["results"]), [4, 4, 4], "{}", event.data);
+        // Both instances converge on the same, exact counts within a second.
+        let deadline = std::time::Instant::now() + Duration::from_secs(1);
+        for instance in [&a, &b] {
+            loop {
+                let seen = counts(&instance.results(&host.token, &poll).await);
+                if seen == [4, 4, 4] {
+                    break;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "an instance still shows {seen:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn after_losing_its_database_connections_an_instance_resyncs() {
+        let Some((a, b)) = two_instances().await else {
+            return;
+        };
+        let host = a.host("ada@example.org", false).await;
+        let (session, _) = a.open_session(&host, None).await;
+        let poll = a
+            .poll(
+                &host,
+                &session,
+                json!({"question": "q", "options": ["a", "b"]}),
+                json!({}),
+            )
+            .await;
+        a.transition(&host, &poll, "active").await;
+        let guest = a.join(&session, "G").await;
+        let mut organizer_on_b = b.stream(&session, &host.token).await;
+        assert_eq!(organizer_on_b.next(SOON).await.unwrap().event, "snapshot");
+
+        // Cut every connection of both instances, listeners included.
+        let admin = sqlx::PgPool::connect(&a.db.raw_url).await.unwrap();
+        let cut: Vec<i32> = sqlx::query_scalar(
+            "select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() \
+             and application_name = 'conflicto'",
+        )
+        .fetch_all(&admin)
+        .await
+        .unwrap();
+        assert!(cut.len() >= 2, "both listeners were connected: {cut:?}");
+        sqlx::query("select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() \
+                     and pid <> pg_backend_pid() and application_name = 'conflicto'")
+            .execute(&admin)
+            .await
+            .unwrap();
+
+        // A vote on A still reaches B: the pools and listeners reconnect, then resync.
+        let mut stored = false;
+        for _ in 0..20 {
+            if a.vote(&guest, &poll, json!({"options": [1]}), None)
+                .await
+                .status()
+                == StatusCode::CREATED
+            {
+                stored = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(stored, "A recovers its database connections");
+        organizer_on_b
+            .wait_for("results", Duration::from_secs(5), |d| {
+                d["results"]["total_voters"] == 1
+            })
+            .await;
+        assert_eq!(counts(&b.results(&host.token, &poll).await), [0, 1]);
+    }
+}

@@ -1,0 +1,246 @@
+//! Across instances: every local change is also sent as a notice through the database
+//! (PostgreSQL `NOTIFY`, coalesced to one per change per 100 ms), and notices from other
+//! instances are replayed into the local hub. A `results` notice makes this instance read
+//! the round again, so its tallies and the counts it publishes equal what is stored. A lost
+//! listener connection is re-established and followed by a full resync. On SQLite (one
+//! instance) none of this runs.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+use super::{Change, Hub};
+use crate::activities::activity::ActivityState;
+use crate::activities::kind::ActivityRegistry;
+use crate::activities::prepare;
+use crate::ids::{ActivityId, SessionId};
+use crate::participants::roster::Roster;
+use crate::responses::writer::Writer;
+use crate::storage::{Store, StoreError};
+
+/// How long notices are gathered before they are sent.
+pub const COALESCE: Duration = Duration::from_millis(100);
+
+/// A change notice as sent between instances.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    /// The sending instance's epoch, so it ignores its own notices.
+    pub origin: String,
+    /// The session.
+    pub session: SessionId,
+    /// `session`, `activity`, `participants` or `results`.
+    pub change: String,
+    /// The activity, for `results`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity: Option<ActivityId>,
+}
+
+impl Notice {
+    /// The notice for a local change.
+    pub fn new(origin: &str, session: SessionId, change: Change) -> Self {
+        let (name, activity) = match change {
+            Change::Session => ("session", None),
+            Change::Activity => ("activity", None),
+            Change::Participants => ("participants", None),
+            Change::Results(activity) => ("results", Some(activity)),
+        };
+        Self {
+            origin: origin.to_owned(),
+            session,
+            change: name.to_owned(),
+            activity,
+        }
+    }
+
+    /// The change this notice reports.
+    pub fn change(&self) -> Option<Change> {
+        match (self.change.as_str(), self.activity) {
+            ("session", _) => Some(Change::Session),
+            ("activity", _) => Some(Change::Activity),
+            ("participants", _) => Some(Change::Participants),
+            ("results", Some(activity)) => Some(Change::Results(activity)),
+            _ => None,
+        }
+    }
+}
+
+/// What the listener needs to apply notices.
+pub struct Relay {
+    /// The hub.
+    pub hub: Arc<Hub>,
+    /// The database.
+    pub store: Arc<dyn Store>,
+    /// Kinds, to rebuild rounds.
+    pub registry: Arc<ActivityRegistry>,
+    /// Reloads rounds.
+    pub writer: Writer,
+    /// Forgotten when another instance removes someone.
+    pub roster: Arc<Roster>,
+}
+
+impl Relay {
+    /// Starts the sender and the listener, if the database connects several instances.
+    pub async fn start(self, stop: CancellationToken) -> Result<(), StoreError> {
+        let Some(listener) = self.store.change_listener().await? else {
+            return Ok(()); // SQLite: one instance, nobody to tell
+        };
+        self.hub.enable_relay();
+        let relay = Arc::new(self);
+        tokio::spawn(send_notices(relay.clone(), stop.clone()));
+        tokio::spawn(listen(relay, listener, stop));
+        Ok(())
+    }
+
+    async fn apply(&self, notice: Notice) -> Result<(), StoreError> {
+        let Some(change) = notice.change() else {
+            return Ok(());
+        };
+        match change {
+            Change::Participants => self.roster.clear(),
+            Change::Results(activity) => self.reload(activity).await?,
+            Change::Session | Change::Activity => {}
+        }
+        self.hub.apply_remote(notice.session, change);
+        Ok(())
+    }
+
+    /// Reads a loaded round again (answers were committed elsewhere).
+    async fn reload(&self, activity: ActivityId) -> Result<(), StoreError> {
+        let Some(activity) = self.store.activity(activity).await? else {
+            return Ok(());
+        };
+        if !self.hub.tallies.is_loaded(activity.id, activity.round) {
+            return Ok(()); // loaded from storage when first needed
+        }
+        let prepared =
+            prepare(&self.registry, &activity).map_err(|e| StoreError::Internal(e.to_string()))?;
+        self.writer.reload(activity, prepared).await
+    }
+
+    /// After notices may have been missed: read every loaded round again and republish
+    /// every watched session.
+    async fn resync(&self) -> Result<(), StoreError> {
+        metrics::counter!("live_relay_resyncs_total").increment(1);
+        self.roster.clear();
+        for (id, round) in self.hub.tallies.loaded() {
+            if let Some(activity) = self.store.activity(id).await?
+                && activity.round == round
+                && activity.state == ActivityState::Active
+            {
+                self.reload(id).await?;
+                self.hub
+                    .apply_remote(activity.session_id, Change::Results(id));
+            }
+        }
+        for session in self.hub.watched_sessions() {
+            for change in [Change::Session, Change::Activity, Change::Participants] {
+                self.hub.apply_remote(session, change);
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn send_notices(relay: Arc<Relay>, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = relay.hub.outbox_signal.notified() => {}
+            () = stop.cancelled() => return,
+        }
+        for notice in relay.hub.take_outbox() {
+            let Ok(payload) = serde_json::to_string(&notice) else {
+                continue;
+            };
+            if let Err(error) = relay.store.notify_change(&payload).await {
+                tracing::warn!(error = %error, "could not tell other instances about a change");
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(COALESCE) => {}
+            () = stop.cancelled() => return,
+        }
+    }
+}
+
+async fn listen(
+    relay: Arc<Relay>,
+    mut listener: Box<dyn crate::storage::ChangeListener>,
+    stop: CancellationToken,
+) {
+    loop {
+        let received = tokio::select! {
+            received = listener.next() => received,
+            () = stop.cancelled() => return,
+        };
+        match received {
+            Ok(Some(payload)) => {
+                let Ok(notice) = serde_json::from_str::<Notice>(&payload) else {
+                    tracing::warn!("ignoring a malformed change notice");
+                    continue;
+                };
+                if notice.origin == relay.hub.epoch() {
+                    continue;
+                }
+                metrics::counter!("live_relay_notices_total").increment(1);
+                if let Err(error) = relay.apply(notice).await {
+                    tracing::warn!(error = %error, "could not apply a change notice");
+                }
+            }
+            Ok(None) => {
+                tracing::warn!("the change listener reconnected; resyncing");
+                if let Err(error) = relay.resync().await {
+                    tracing::warn!(error = %error, "resync failed");
+                }
+            }
+            // The pool is closed for good (shutdown): release the connection and stop.
+            Err(StoreError::Unavailable(sqlx::Error::PoolClosed)) => return,
+            Err(_) if stop.is_cancelled() => return,
+            Err(error) => {
+                tracing::warn!(error = %error, "the change listener failed; reconnecting");
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_millis(500)) => {}
+                    () = stop.cancelled() => return,
+                }
+                match relay.store.change_listener().await {
+                    Ok(Some(fresh)) => {
+                        listener = fresh;
+                        if let Err(error) = relay.resync().await {
+                            tracing::warn!(error = %error, "resync failed");
+                        }
+                    }
+                    Ok(None) => return,
+                    Err(error) => {
+                        tracing::warn!(error = %error, "could not reconnect the change listener")
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notices_round_trip_every_change() {
+        let activity = ActivityId::new();
+        for change in [
+            Change::Session,
+            Change::Activity,
+            Change::Participants,
+            Change::Results(activity),
+        ] {
+            let notice = Notice::new("abc", SessionId::new(), change);
+            let back: Notice =
+                serde_json::from_str(&serde_json::to_string(&notice).unwrap()).unwrap();
+            assert_eq!(back.change(), Some(change));
+            assert!(
+                serde_json::to_string(&notice).unwrap().len() < 200,
+                "far below NOTIFY's 8000 bytes"
+            );
+        }
+    }
+}
