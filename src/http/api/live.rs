@@ -337,6 +337,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_quiet_stream_sends_a_keep_alive_every_fifteen_seconds() {
+        let (hub, _dir) = hub().await;
+        // Paused time advances by itself when every task waits: no real 45 s wait.
+        tokio::time::pause();
+        let mut live = stream(hub.subscribe(SessionId::new(), Audience::Viewer));
+        let started = tokio::time::Instant::now();
+        for n in 1..=3u32 {
+            let (frame, next) = live.next().await.unwrap();
+            live = next;
+            assert_eq!(frame.unwrap(), keep_alive());
+            let elapsed = started.elapsed();
+            let expected = KEEP_ALIVE * n;
+            assert!(
+                elapsed >= expected && elapsed < expected + Duration::from_millis(50),
+                "{elapsed:?}, expected {expected:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
     async fn a_subscriber_that_keeps_up_gets_every_frame_in_order() {
         let (hub, _dir) = hub().await;
         let session = SessionId::new();
