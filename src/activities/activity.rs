@@ -7,8 +7,6 @@ use utoipa::ToSchema;
 
 use crate::ids::{ActivityId, SessionId};
 
-/// Longest activity title, in characters.
-pub const TITLE_MAX: usize = 200;
 /// Longest time limit, in seconds (one hour).
 pub const TIME_LIMIT_MAX: u32 = 3600;
 
@@ -135,19 +133,9 @@ impl Activity {
     }
 }
 
-/// Trims and checks an activity title.
+/// Trims and checks an activity title: the same rule as a session's.
 pub fn parse_title(raw: &str) -> Result<String, String> {
-    let title = raw.trim();
-    let length = title.chars().count();
-    if length == 0 {
-        return Err("the title must not be empty".into());
-    }
-    if length > TITLE_MAX {
-        return Err(format!(
-            "the title must have at most {TITLE_MAX} characters"
-        ));
-    }
-    Ok(title.to_owned())
+    crate::sessions::session::parse_title(raw)
 }
 
 /// Checks a time limit (1 s to one hour).

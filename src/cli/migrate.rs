@@ -3,34 +3,22 @@
 //! always follows. Output is plain text meant to be read in a deploy log.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use crate::config::{Environment, parse_database_url};
+use crate::storage::SchemaStatus;
 use crate::storage::migrations::{self, BackupPolicy, MigrationReport};
-use crate::storage::{self, ConnectOptions, SchemaStatus};
 
 use super::{MigrateAction, MigrateArgs};
 
 /// Runs one migrate action; exit 1 on any failure, including a failed integrity check.
 pub async fn run(args: MigrateArgs) -> ExitCode {
-    let (url, _) = match parse_database_url(args.database.database_url.as_deref()) {
-        Ok(parsed) => parsed,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(2);
-        }
+    let (store, _) = match args.database.open().await {
+        Ok(opened) => opened,
+        Err(code) => return code,
     };
-    let options = ConnectOptions {
-        url: url.clone(),
-        max_connections: 2,
-        acquire_timeout: Duration::from_secs(10),
-    };
-    let store = match storage::connect(&options).await {
-        Ok(store) => store,
-        Err(error) => {
-            eprintln!("error: cannot open the database {url}: {error}");
-            return ExitCode::FAILURE;
-        }
+    let url = match parse_database_url(args.database.database_url.as_deref()) {
+        Ok((url, _)) => url,
+        Err(_) => return ExitCode::from(2),
     };
     let backup = if args.skip_backup || args.database.environment == Environment::Development {
         BackupPolicy::Skip

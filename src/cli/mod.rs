@@ -129,6 +129,33 @@ pub struct DatabaseArgs {
     pub backup_dir: PathBuf,
 }
 
+impl DatabaseArgs {
+    /// Opens the database for a one-off command (migrate, organizer). Errors are printed;
+    /// the exit code to return is given back instead. The bool says whether this is the
+    /// embedded default.
+    pub async fn open(
+        &self,
+    ) -> Result<(std::sync::Arc<dyn crate::storage::Store>, bool), ExitCode> {
+        let (url, embedded) = crate::config::parse_database_url(self.database_url.as_deref())
+            .map_err(|error| {
+                eprintln!("error: {error}");
+                ExitCode::from(2)
+            })?;
+        let options = crate::storage::ConnectOptions {
+            url: url.clone(),
+            max_connections: 2,
+            acquire_timeout: std::time::Duration::from_secs(10),
+        };
+        match crate::storage::connect(&options).await {
+            Ok(store) => Ok((store, embedded)),
+            Err(error) => {
+                eprintln!("error: cannot open the database {url}: {error}");
+                Err(ExitCode::FAILURE)
+            }
+        }
+    }
+}
+
 /// Options of `conflicto serve`.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {

@@ -3,12 +3,9 @@
 
 use std::io::BufRead;
 use std::process::ExitCode;
-use std::time::Duration;
 
-use crate::config::parse_database_url;
 use crate::organizers::{self, CreateOrganizerError};
 use crate::storage::migrations::{self, BackupPolicy};
-use crate::storage::{self, ConnectOptions};
 
 use super::{OrganizerAction, OrganizerArgs};
 
@@ -38,13 +35,6 @@ pub async fn run(args: OrganizerArgs) -> ExitCode {
         admin,
         password_stdin,
     } = args.action;
-    let (url, embedded) = match parse_database_url(args.database.database_url.as_deref()) {
-        Ok(parsed) => parsed,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(2);
-        }
-    };
     let password = match read_password(password_stdin) {
         Ok(password) => password,
         Err(error) => {
@@ -52,17 +42,9 @@ pub async fn run(args: OrganizerArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let options = ConnectOptions {
-        url: url.clone(),
-        max_connections: 2,
-        acquire_timeout: Duration::from_secs(10),
-    };
-    let store = match storage::connect(&options).await {
-        Ok(store) => store,
-        Err(error) => {
-            eprintln!("error: cannot open the database {url}: {error}");
-            return ExitCode::FAILURE;
-        }
+    let (store, embedded) = match args.database.open().await {
+        Ok(opened) => opened,
+        Err(code) => return code,
     };
     // The embedded default is migrated here as `serve` would; any other database must be
     // migrated by `conflicto migrate up` first.

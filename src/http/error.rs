@@ -195,6 +195,25 @@ pub fn code_for_status(status: StatusCode) -> &'static str {
     }
 }
 
+/// 409 for a state change the state machine does not allow, naming what is allowed.
+fn invalid_transition(what: &str, from: &str, to: &str, allowed: Vec<&str>) -> ApiError {
+    let listed = if allowed.is_empty() {
+        "nothing".to_owned()
+    } else {
+        allowed.join(", ")
+    };
+    ApiError::conflict(
+        "invalid_transition",
+        format!("a {from} {what} cannot become {to}; allowed: {listed}"),
+    )
+    .with_details(serde_json::json!({ "from": from, "to": to, "allowed": allowed }))
+}
+
+/// 422 naming the field at fault.
+fn invalid_field(field: &str, message: String) -> ApiError {
+    ApiError::invalid("invalid_field", message).with_details(serde_json::json!({ "field": field }))
+}
+
 impl From<crate::sessions::SessionError> for ApiError {
     fn from(error: crate::sessions::SessionError) -> Self {
         use crate::sessions::SessionError as E;
@@ -204,26 +223,13 @@ impl From<crate::sessions::SessionError> for ApiError {
                 "session_not_found",
                 "no such session",
             ),
-            E::Invalid { field, message } => Self::invalid("invalid_field", message)
-                .with_details(serde_json::json!({ "field": field })),
-            E::InvalidTransition { from, to, allowed } => Self::conflict(
-                "invalid_transition",
-                format!(
-                    "a {} session cannot become {}; allowed: {}",
-                    from.as_str(),
-                    to.as_str(),
-                    if allowed.is_empty() {
-                        "nothing".to_owned()
-                    } else {
-                        allowed
-                            .iter()
-                            .map(|s| s.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    }
-                ),
-            )
-            .with_details(serde_json::json!({ "from": from, "to": to, "allowed": allowed })),
+            E::Invalid { field, message } => invalid_field(field, message),
+            E::InvalidTransition { from, to, allowed } => invalid_transition(
+                "session",
+                from.as_str(),
+                to.as_str(),
+                allowed.iter().map(|s| s.as_str()).collect(),
+            ),
             E::Completed => Self::conflict(
                 "session_completed",
                 "the session is completed and can no longer change",
@@ -247,22 +253,13 @@ impl From<crate::activities::ActivityError> for ApiError {
                 format!("there is no activity kind `{kind}`"),
             )
             .with_details(serde_json::json!({ "field": "kind", "known": known })),
-            E::Invalid { field, message } => Self::invalid("invalid_field", message)
-                .with_details(serde_json::json!({ "field": field })),
-            E::InvalidTransition { from, to, allowed } => Self::conflict(
-                "invalid_transition",
-                format!(
-                    "a {} activity cannot become {}; allowed: {}",
-                    from.as_str(),
-                    to.as_str(),
-                    allowed
-                        .iter()
-                        .map(|s| s.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )
-            .with_details(serde_json::json!({ "from": from, "to": to, "allowed": allowed })),
+            E::Invalid { field, message } => invalid_field(field, message),
+            E::InvalidTransition { from, to, allowed } => invalid_transition(
+                "activity",
+                from.as_str(),
+                to.as_str(),
+                allowed.iter().map(|s| s.as_str()).collect(),
+            ),
             E::AnotherActive { active } => Self::conflict(
                 "another_activity_active",
                 "another activity of this session is active; close it first",

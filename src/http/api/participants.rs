@@ -242,6 +242,18 @@ pub struct OwnResponse {
     pub updated_at: DateTime<Utc>,
 }
 
+impl From<crate::storage::StoredResponse> for OwnResponse {
+    fn from(r: crate::storage::StoredResponse) -> Self {
+        Self {
+            activity_id: r.activity_id,
+            round: r.round,
+            slot: r.slot,
+            answer: serde_json::from_str(&r.answer).unwrap_or(Value::Null),
+            updated_at: r.updated_at,
+        }
+    }
+}
+
 /// Who the token belongs to, with their answers: what a phone needs after a reload.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WhoAmI {
@@ -276,13 +288,7 @@ async fn whoami(
     let responses = responses::mine(store, auth.participant_id)
         .await?
         .into_iter()
-        .map(|r| OwnResponse {
-            activity_id: r.activity_id,
-            round: r.round,
-            slot: r.slot,
-            answer: serde_json::from_str(&r.answer).unwrap_or(Value::Null),
-            updated_at: r.updated_at,
-        })
+        .map(OwnResponse::from)
         .collect();
     Ok(Json(WhoAmI {
         participant_id: participant.id,

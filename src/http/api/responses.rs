@@ -24,6 +24,27 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(my_responses))
 }
 
+/// The activity, if it belongs to the participant's session (404 otherwise, so other
+/// sessions' activities do not even seem to exist).
+async fn activity_of_session(
+    state: &AppState,
+    id: ActivityId,
+    session: crate::ids::SessionId,
+) -> Result<crate::activities::activity::Activity, ApiError> {
+    state
+        .store
+        .activity(id)
+        .await?
+        .filter(|a| a.session_id == session)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "activity_not_found",
+                "no such activity in your session",
+            )
+        })
+}
+
 /// An answer.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -75,18 +96,7 @@ async fn submit_response(
     AppJson(request): AppJson<SubmitRequest>,
 ) -> Result<(StatusCode, Json<SubmitResponse>), ApiError> {
     state.limits.submit(ip, auth.participant_id)?;
-    let activity = state
-        .store
-        .activity(id)
-        .await?
-        .filter(|a| a.session_id == auth.session_id)
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "activity_not_found",
-                "no such activity in your session",
-            )
-        })?;
+    let activity = activity_of_session(&state, id, auth.session_id).await?;
     let submitted = responses::submit(
         &state.registry,
         &state.writer,
@@ -130,29 +140,12 @@ async fn my_responses(
     auth: ParticipantAuth,
     AppPath(id): AppPath<ActivityId>,
 ) -> Result<Json<MyResponses>, ApiError> {
-    let activity = state
-        .store
-        .activity(id)
-        .await?
-        .filter(|a| a.session_id == auth.session_id)
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "activity_not_found",
-                "no such activity in your session",
-            )
-        })?;
+    let activity = activity_of_session(&state, id, auth.session_id).await?;
     let items = responses::mine(state.store.as_ref(), auth.participant_id)
         .await?
         .into_iter()
         .filter(|r| r.activity_id == activity.id && r.round == activity.round)
-        .map(|r| super::participants::OwnResponse {
-            activity_id: r.activity_id,
-            round: r.round,
-            slot: r.slot,
-            answer: serde_json::from_str(&r.answer).unwrap_or(Value::Null),
-            updated_at: r.updated_at,
-        })
+        .map(super::participants::OwnResponse::from)
         .collect();
     Ok(Json(MyResponses { items }))
 }
