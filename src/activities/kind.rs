@@ -230,6 +230,8 @@ impl ActivityRegistry {
     pub fn with_builtin_kinds() -> Self {
         let mut registry = Self::default();
         registry.register::<super::poll::Poll>();
+        registry.register::<super::rating::Rating>();
+        registry.register::<super::word_cloud::WordCloud>();
         registry
     }
 

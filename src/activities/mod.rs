@@ -6,7 +6,9 @@
 pub mod activity;
 pub mod kind;
 pub mod poll;
+pub mod rating;
 pub mod timers;
+pub mod word_cloud;
 
 use std::sync::Arc;
 

@@ -10,6 +10,7 @@ mod auth;
 mod errors;
 mod health;
 mod helpers;
+mod kinds;
 mod live;
 mod metrics;
 mod openapi;

@@ -1,0 +1,404 @@
+//! `word_cloud`: each person gives up to N words. Words are normalised (trimmed, case-folded,
+//! punctuation stripped, inner spaces collapsed), stopwords of the chosen languages are
+//! dropped, and phrases are split into words unless allowed. One unusable word drops that
+//! word, not the whole submission. Results give the top words with counts and a relative
+//! size (0–1) for the screen's layout.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::kind::ActivityKind;
+
+/// Most words one person may give.
+pub const WORDS_MAX: usize = 10;
+/// Longest raw entry accepted before normalising.
+pub const RAW_MAX: usize = 200;
+
+/// The word cloud kind.
+pub struct WordCloud;
+
+/// Which stopword lists apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Stopwords {
+    /// English.
+    En,
+    /// German.
+    De,
+    /// English and German.
+    #[default]
+    EnDe,
+    /// Keep every word.
+    None,
+}
+
+impl Stopwords {
+    fn contains(self, word: &str) -> bool {
+        let lists: &[&str] = match self {
+            Stopwords::En => &["en"],
+            Stopwords::De => &["de"],
+            Stopwords::EnDe => &["en", "de"],
+            Stopwords::None => &[],
+        };
+        lists
+            .iter()
+            .filter_map(|code| stop_words::lookup(code))
+            .any(|list| list.contains(&word))
+    }
+}
+
+/// A word cloud's configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WordCloudConfig {
+    /// The question shown to participants.
+    pub prompt: String,
+    /// Words per person, 1–10 (default 3).
+    #[serde(default = "default_max_words")]
+    pub max_words: usize,
+    /// Longest word (or phrase) after normalising, 2–50 (default 25).
+    #[serde(default = "default_max_length")]
+    pub max_word_length: usize,
+    /// Keep multi-word entries as one phrase instead of splitting them.
+    #[serde(default)]
+    pub phrases: bool,
+    /// Stopword lists to drop (default English and German).
+    #[serde(default)]
+    pub stopwords: Stopwords,
+    /// How many top words the results list, 1–200 (default 50).
+    #[serde(default = "default_top")]
+    pub top: usize,
+}
+
+fn default_max_words() -> usize {
+    3
+}
+
+fn default_max_length() -> usize {
+    25
+}
+
+fn default_top() -> usize {
+    50
+}
+
+/// Nothing to control while it runs.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WordCloudState {}
+
+/// One person's words, as typed or (once stored) normalised.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WordCloudAnswer {
+    /// The words.
+    pub words: Vec<String>,
+}
+
+/// The cloud.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WordCloudResults {
+    /// People who gave words.
+    pub total_people: usize,
+    /// Words given, after normalising.
+    pub total_words: usize,
+    /// Distinct words.
+    pub distinct_words: usize,
+    /// The top words, most frequent first.
+    pub words: Vec<WordCount>,
+}
+
+/// One word of the cloud.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WordCount {
+    /// The normalised word.
+    pub word: String,
+    /// How many people gave it.
+    pub count: usize,
+    /// Its size relative to the most frequent word, 0–1.
+    pub weight: f64,
+}
+
+/// Normalises one entry: lowercase, letters and digits kept, inner hyphens and apostrophes
+/// kept, everything else a space, spaces collapsed.
+pub fn normalise(raw: &str) -> String {
+    let chars: Vec<char> = raw.trim().chars().flat_map(char::to_lowercase).collect();
+    let mut out = String::with_capacity(chars.len());
+    for (i, &c) in chars.iter().enumerate() {
+        let joiner = matches!(c, '-' | '\'' | '’')
+            && i > 0
+            && chars[i - 1].is_alphanumeric()
+            && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric());
+        if c.is_alphanumeric() {
+            out.push(c);
+        } else if joiner {
+            out.push(if c == '’' { '\'' } else { c });
+        } else if !out.ends_with(' ') && !out.is_empty() {
+            out.push(' ');
+        }
+    }
+    out.trim_end().to_owned()
+}
+
+impl ActivityKind for WordCloud {
+    const KIND: &'static str = "word_cloud";
+    const NAME: &'static str = "Word cloud";
+    const DESCRIPTION: &'static str = "Everyone gives a few words; the most frequent grow largest.";
+    type Config = WordCloudConfig;
+    type State = WordCloudState;
+    type Answer = WordCloudAnswer;
+    type Results = WordCloudResults;
+
+    fn config_schema() -> Value {
+        json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": "Word cloud",
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["prompt"],
+            "properties": {
+                "prompt": {"type": "string", "minLength": 1, "maxLength": 300, "title": "Prompt"},
+                "max_words": {"type": "integer", "minimum": 1, "maximum": WORDS_MAX, "default": 3, "title": "Words per person"},
+                "max_word_length": {"type": "integer", "minimum": 2, "maximum": 50, "default": 25, "title": "Longest word"},
+                "phrases": {"type": "boolean", "default": false, "title": "Allow phrases"},
+                "stopwords": {"enum": ["en", "de", "en_de", "none"], "default": "en_de", "title": "Drop common words"},
+                "top": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50, "title": "Words shown"}
+            }
+        })
+    }
+
+    fn answer_schema() -> Value {
+        json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["words"],
+            "properties": {"words": {"type": "array", "minItems": 1, "maxItems": WORDS_MAX, "items": {"type": "string", "maxLength": RAW_MAX}}}
+        })
+    }
+
+    fn check_config(config: &WordCloudConfig) -> Result<(), String> {
+        let prompt = config.prompt.trim().chars().count();
+        if prompt == 0 || prompt > 300 {
+            return Err("prompt must have 1 to 300 characters".into());
+        }
+        if !(1..=WORDS_MAX).contains(&config.max_words) {
+            return Err(format!("max_words must be between 1 and {WORDS_MAX}"));
+        }
+        if !(2..=50).contains(&config.max_word_length) {
+            return Err("max_word_length must be between 2 and 50".into());
+        }
+        if !(1..=200).contains(&config.top) {
+            return Err("top must be between 1 and 200".into());
+        }
+        Ok(())
+    }
+
+    fn check_answer(
+        config: &WordCloudConfig,
+        _state: &WordCloudState,
+        answer: WordCloudAnswer,
+    ) -> Result<WordCloudAnswer, String> {
+        if answer.words.is_empty() {
+            return Err("give at least one word".into());
+        }
+        if answer.words.len() > config.max_words {
+            return Err(format!("give at most {} words", config.max_words));
+        }
+        if answer.words.iter().any(|w| w.chars().count() > RAW_MAX) {
+            return Err(format!("each entry must have at most {RAW_MAX} characters"));
+        }
+        let mut kept: Vec<String> = Vec::new();
+        for raw in &answer.words {
+            let normalised = normalise(raw);
+            let pieces: Vec<String> = if config.phrases {
+                vec![normalised]
+            } else {
+                normalised.split(' ').map(str::to_owned).collect()
+            };
+            for piece in pieces {
+                let usable = !piece.is_empty()
+                    && piece.chars().count() <= config.max_word_length
+                    && !config.stopwords.contains(&piece);
+                // One unusable word is dropped; the rest of the submission counts.
+                if usable && !kept.contains(&piece) && kept.len() < config.max_words {
+                    kept.push(piece);
+                }
+            }
+        }
+        if kept.is_empty() {
+            return Err(
+                "none of these words can be used (too common, too long, or only punctuation)"
+                    .into(),
+            );
+        }
+        Ok(WordCloudAnswer { words: kept })
+    }
+
+    fn slot(_config: &WordCloudConfig, _answer: &WordCloudAnswer) -> String {
+        "words".into()
+    }
+
+    fn tally(config: &WordCloudConfig, answers: &[&WordCloudAnswer]) -> WordCloudResults {
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        let mut total_words = 0;
+        for answer in answers {
+            // A person counts once per word, whatever they typed twice.
+            let distinct: BTreeSet<&str> = answer.words.iter().map(String::as_str).collect();
+            total_words += distinct.len();
+            for word in distinct {
+                *counts.entry(word).or_default() += 1;
+            }
+        }
+        let mut ranked: Vec<(&str, usize)> = counts.into_iter().collect();
+        ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        let distinct_words = ranked.len();
+        let most = ranked.first().map_or(1, |(_, c)| *c).max(1);
+        #[expect(clippy::cast_precision_loss, reason = "counts are small")]
+        let weight = |count: usize| ((count as f64 / most as f64) * 100.0).round() / 100.0;
+        WordCloudResults {
+            total_people: answers.len(),
+            total_words,
+            distinct_words,
+            words: ranked
+                .into_iter()
+                .take(config.top)
+                .map(|(word, count)| WordCount {
+                    word: word.to_owned(),
+                    count,
+                    weight: weight(count),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(phrases: bool, stopwords: Stopwords) -> WordCloudConfig {
+        WordCloudConfig {
+            prompt: "One word for today?".into(),
+            max_words: 3,
+            max_word_length: 12,
+            phrases,
+            stopwords,
+            top: 50,
+        }
+    }
+
+    fn check(config: &WordCloudConfig, words: &[&str]) -> Result<Vec<String>, String> {
+        let answer = WordCloudAnswer {
+            words: words.iter().map(|w| (*w).to_owned()).collect(),
+        };
+        WordCloud::check_answer(config, &WordCloudState::default(), answer).map(|a| a.words)
+    }
+
+    #[test]
+    fn words_are_normalised() {
+        let cases = [
+            ("  Rust!  ", "rust"),
+            ("ÜBER-cool", "über-cool"),
+            ("don’t", "don't"),
+            ("--hello--", "hello"),
+            ("New   York", "new york"),
+            ("C++", "c"),
+            ("😀 fun", "fun"),
+        ];
+        for (raw, expected) in cases {
+            assert_eq!(normalise(raw), expected, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn one_bad_word_drops_that_word_only() {
+        let cfg = config(false, Stopwords::EnDe);
+        assert_eq!(
+            check(&cfg, &["the", "Rust", "!!!"]).unwrap(),
+            ["rust"],
+            "stopword and punctuation dropped"
+        );
+        assert_eq!(
+            check(&cfg, &["und", "Kaffee"]).unwrap(),
+            ["kaffee"],
+            "German stopwords too"
+        );
+        assert_eq!(
+            check(&cfg, &["supercalifragilistic", "ok"]).unwrap(),
+            ["ok"],
+            "too long dropped"
+        );
+        assert!(
+            check(&cfg, &["the", "and", "???"]).is_err(),
+            "nothing usable left"
+        );
+        assert!(
+            check(&cfg, &["a", "b", "c", "d"]).is_err(),
+            "more than max_words"
+        );
+        assert_eq!(
+            check(&cfg, &["Rust", "rust!"]).unwrap(),
+            ["rust"],
+            "duplicates collapse"
+        );
+    }
+
+    #[test]
+    fn phrases_split_unless_allowed() {
+        assert_eq!(
+            check(&config(false, Stopwords::None), &["New York"]).unwrap(),
+            ["new", "york"]
+        );
+        assert_eq!(
+            check(&config(true, Stopwords::None), &["New York"]).unwrap(),
+            ["new york"]
+        );
+    }
+
+    #[test]
+    fn the_cloud_counts_people_per_word_with_relative_sizes() {
+        let answers = [
+            WordCloudAnswer {
+                words: vec!["rust".into(), "fast".into()],
+            },
+            WordCloudAnswer {
+                words: vec!["rust".into()],
+            },
+            WordCloudAnswer {
+                words: vec!["safe".into(), "rust".into(), "fast".into()],
+            },
+        ];
+        let refs: Vec<&WordCloudAnswer> = answers.iter().collect();
+        let cfg = config(false, Stopwords::None);
+        let results = WordCloud::tally(&cfg, &refs);
+        assert_eq!(
+            (
+                results.total_people,
+                results.total_words,
+                results.distinct_words
+            ),
+            (3, 6, 3)
+        );
+        let ranked: Vec<(&str, usize, f64)> = results
+            .words
+            .iter()
+            .map(|w| (w.word.as_str(), w.count, w.weight))
+            .collect();
+        assert_eq!(
+            ranked,
+            [("rust", 3, 1.0), ("fast", 2, 0.67), ("safe", 1, 0.33)]
+        );
+        let top_one = WordCloud::tally(&WordCloudConfig { top: 1, ..cfg }, &refs);
+        assert_eq!(top_one.words.len(), 1);
+    }
+
+    #[test]
+    fn the_schema_accepts_what_serde_accepts() {
+        let validator = jsonschema::validator_for(&WordCloud::config_schema()).unwrap();
+        assert!(validator.is_valid(&serde_json::to_value(config(true, Stopwords::De)).unwrap()));
+        assert!(!validator.is_valid(&json!({"prompt": "p", "max_words": 11})));
+    }
+}
