@@ -35,8 +35,11 @@ impl PresenceBook {
         self.seen.lock().get(&participant).copied()
     }
 
-    /// Writes pending contact times to storage.
+    /// Writes pending contact times to storage, and forgets participants not seen for ten
+    /// minutes (storage still has their last contact).
     pub async fn flush(&self, store: &dyn Store) {
+        let cutoff = Utc::now() - chrono::Duration::minutes(10);
+        self.seen.lock().retain(|_, at| *at > cutoff);
         let pending: Vec<(ParticipantId, DateTime<Utc>)> = self.unflushed.lock().drain().collect();
         if let Err(error) = store.record_presence(&pending).await {
             tracing::warn!(error = %error, "could not record presence; will retry");

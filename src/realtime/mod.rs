@@ -20,7 +20,8 @@ use bytes::Bytes;
 use parking_lot::Mutex;
 use tokio::sync::broadcast;
 
-use self::events::{Audience, Frame};
+pub use self::events::Audience;
+use self::events::Frame;
 use crate::activities::kind::ActivityRegistry;
 use crate::ids::{ActivityId, SessionId};
 use crate::responses::tally::Tallies;
@@ -35,6 +36,8 @@ pub const HISTORY: usize = 512;
 pub const FAST_RESULTS: Duration = Duration::from_millis(100);
 /// How often participants get fresh results (when visible to them).
 pub const SLOW_RESULTS: Duration = Duration::from_secs(1);
+/// How often rooms without subscribers are forgotten.
+pub const ROOM_IDLE: Duration = Duration::from_secs(300);
 /// How often the participant count is refreshed while people join.
 pub const COUNT_EVERY: Duration = Duration::from_millis(250);
 
@@ -269,9 +272,31 @@ impl Hub {
         )
     }
 
+    /// Forgets rooms nobody is subscribed to, so memory follows the sessions being watched,
+    /// not every session ever watched. A client that reconnects later gets a snapshot.
+    pub fn sweep(&self) {
+        self.rooms
+            .lock()
+            .retain(|_, room| Audience::ALL.iter().any(|a| room.subscribers(*a) > 0));
+        self.slow_results
+            .lock()
+            .retain(|_, at| at.elapsed() < ROOM_IDLE);
+    }
+
     /// Runs the publisher until `stop` is cancelled.
     pub fn start(self: &Arc<Self>, stop: tokio_util::sync::CancellationToken) {
         let hub = self.clone();
+        let sweeper = self.clone();
+        let sweep_stop = stop.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(ROOM_IDLE);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => sweeper.sweep(),
+                    () = sweep_stop.cancelled() => return,
+                }
+            }
+        });
         tokio::spawn(async move {
             loop {
                 // Wake for new changes, or in time to pay participants the results owed.

@@ -242,7 +242,6 @@ mod instances {
         screen_on_b
             .wait_for("participants", SOON, |d| d["participant_count"] == 12)
             .await;
-        let voted_at = std::time::Instant::now();
         for (n, guest) in guests.iter().enumerate() {
             // Votes land on both instances, as behind a load balancer.
             let instance = if n % 2 == 0 { &a } else { &b };
@@ -254,6 +253,8 @@ mod instances {
                 StatusCode::CREATED
             );
         }
+        // From the last vote's acknowledgement to the screen on the other instance.
+        let voted_at = std::time::Instant::now();
         let event = screen_on_b
             .wait_for("results", SOON, |d| d["results"]["total_voters"] == 12)
             .await;

@@ -357,6 +357,17 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn rooms_nobody_watches_are_forgotten_and_watched_ones_kept() {
+        let (hub, _dir) = hub().await;
+        let (watched, abandoned) = (SessionId::new(), SessionId::new());
+        let _keep = hub.subscribe(watched, Audience::Organizer);
+        drop(hub.subscribe(abandoned, Audience::Participant));
+        assert_eq!(hub.watched_sessions().len(), 2);
+        hub.sweep();
+        assert_eq!(hub.watched_sessions(), vec![watched]);
+    }
+
+    #[tokio::test]
     async fn a_subscriber_that_keeps_up_gets_every_frame_in_order() {
         let (hub, _dir) = hub().await;
         let session = SessionId::new();
