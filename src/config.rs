@@ -166,9 +166,10 @@ pub fn parse_database_url(raw: Option<&str>) -> Result<(DatabaseUrl, bool), Inva
     }
 }
 
-/// Parses `PUBLIC_BASE_URL`: an absolute http(s) URL without query or fragment.
+/// Parses `PUBLIC_BASE_URL`: an absolute http(s) URL without query or fragment. The path
+/// gets a trailing slash, so links joined onto it keep every segment.
 pub fn parse_public_base_url(raw: &str) -> Result<Url, String> {
-    let url = Url::parse(raw.trim()).map_err(|e| format!("not an absolute URL: {e}"))?;
+    let mut url = Url::parse(raw.trim()).map_err(|e| format!("not an absolute URL: {e}"))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err("must start with http:// or https://".into());
     }
@@ -180,6 +181,10 @@ pub fn parse_public_base_url(raw: &str) -> Result<Url, String> {
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err("must not contain credentials".into());
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
     }
     Ok(url)
 }
@@ -265,6 +270,23 @@ mod tests {
                 "{bad} should be refused"
             );
         }
+    }
+
+    #[test]
+    fn links_keep_the_public_base_urls_path() {
+        for raw in ["https://x.app/events", "https://x.app/events/"] {
+            let base = parse_public_base_url(raw).unwrap();
+            assert_eq!(
+                base.join("join/ABC234").unwrap().as_str(),
+                "https://x.app/events/join/ABC234",
+                "{raw}"
+            );
+        }
+        let root = parse_public_base_url("https://x.app").unwrap();
+        assert_eq!(
+            root.join("join/ABC234").unwrap().as_str(),
+            "https://x.app/join/ABC234"
+        );
     }
 
     #[test]
