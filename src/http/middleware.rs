@@ -15,10 +15,6 @@ use super::error::{ApiError, code_for_status};
 /// The header that carries the request id, in and out.
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The request id of the request being handled, for handlers that log.
-#[derive(Debug, Clone)]
-pub struct RequestId(pub HeaderValue);
-
 /// An incoming id is kept only when it is short and plain, so logs cannot be forged.
 fn acceptable_request_id(value: &HeaderValue) -> bool {
     let bytes = value.as_bytes();
@@ -37,7 +33,6 @@ pub async fn observe(mut request: Request, next: Next) -> Response {
             .expect("a UUID is a valid header value"),
     };
     request.headers_mut().insert(REQUEST_ID.clone(), id.clone());
-    request.extensions_mut().insert(RequestId(id.clone()));
     let method = request.method().clone();
     let route = request
         .extensions()

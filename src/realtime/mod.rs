@@ -38,8 +38,6 @@ pub const FAST_RESULTS: Duration = Duration::from_millis(100);
 pub const SLOW_RESULTS: Duration = Duration::from_secs(1);
 /// How often rooms without subscribers are forgotten.
 pub const ROOM_IDLE: Duration = Duration::from_secs(300);
-/// How often the participant count is refreshed while people join.
-pub const COUNT_EVERY: Duration = Duration::from_millis(250);
 
 /// What changed in a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -57,11 +57,6 @@ impl PostgresStore {
         })
     }
 
-    /// The underlying pool, for the storage contract tests.
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
-    }
-
     async fn migrations_table_exists(&self) -> Result<bool, sqlx::Error> {
         sqlx::query_scalar("select to_regclass('_sqlx_migrations') is not null")
             .fetch_one(&self.pool)

@@ -60,11 +60,6 @@ impl SqliteStore {
         })
     }
 
-    /// The underlying pool, for the storage contract tests.
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
-    }
-
     async fn migrations_table_exists(&self) -> Result<bool, sqlx::Error> {
         let count: i64 = sqlx::query_scalar(
             "select count(*) from sqlite_master where type = 'table' and name = '_sqlx_migrations'",
