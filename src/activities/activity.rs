@@ -87,8 +87,8 @@ impl ResultsVisibility {
     }
 }
 
-/// One step of a session.
-#[derive(Debug, Clone, PartialEq)]
+/// One step of a session; also its JSON shape in the API.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Activity {
     /// Its id.
     pub id: ActivityId,
@@ -101,8 +101,10 @@ pub struct Activity {
     /// Order in the session, ascending.
     pub position: i32,
     /// Kind-specific configuration, valid for the kind.
+    #[schema(value_type = Object)]
     pub config: serde_json::Value,
     /// Kind-specific run-time state changed by host commands (for example a poll's lock).
+    #[schema(value_type = Object)]
     pub kind_state: serde_json::Value,
     /// Draft, published, active or closed.
     pub state: ActivityState,

@@ -11,7 +11,6 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::views::ActivityResponse;
 use crate::activities::activity::{Activity, ActivityState, ResultsVisibility};
 use crate::activities::{self, ActivityChanges, NewActivity};
 use crate::app::AppState;
@@ -146,13 +145,13 @@ pub struct CreateActivityRequest {
 
 /// Adds a draft activity at the end of a session.
 #[utoipa::path(post, path = "/sessions/{id}/activities", tag = "activities", params(("id" = SessionId, Path)), request_body = CreateActivityRequest,
-    responses((status = 201, body = ActivityResponse), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    responses((status = 201, body = Activity), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 async fn create_activity(
     State(state): State<AppState>,
     HostAuth(auth): HostAuth,
     AppPath(id): AppPath<SessionId>,
     AppJson(request): AppJson<CreateActivityRequest>,
-) -> Result<(StatusCode, Json<ActivityResponse>), ApiError> {
+) -> Result<(StatusCode, Json<Activity>), ApiError> {
     let session = sessions::owned(state.store.as_ref(), &auth.organizer, id).await?;
     let new = NewActivity {
         kind: request.kind,
@@ -169,14 +168,14 @@ async fn create_activity(
         new,
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(activity.into())))
+    Ok((StatusCode::CREATED, Json(activity)))
 }
 
 /// A session's activities.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ActivityList {
     /// In order.
-    pub items: Vec<ActivityResponse>,
+    pub items: Vec<Activity>,
 }
 
 /// A session's activities in order.
@@ -189,9 +188,7 @@ async fn list_activities(
 ) -> Result<Json<ActivityList>, ApiError> {
     let session = sessions::owned(state.store.as_ref(), &auth.organizer, id).await?;
     let items = state.store.activities_of(session.id).await?;
-    Ok(Json(ActivityList {
-        items: items.into_iter().map(Into::into).collect(),
-    }))
+    Ok(Json(ActivityList { items }))
 }
 
 /// A new order.
@@ -222,21 +219,19 @@ async fn reorder_activities(
         &request.activity_ids,
     )
     .await?;
-    Ok(Json(ActivityList {
-        items: items.into_iter().map(Into::into).collect(),
-    }))
+    Ok(Json(ActivityList { items }))
 }
 
 /// One activity.
 #[utoipa::path(get, path = "/activities/{id}", tag = "activities", params(("id" = ActivityId, Path)),
-    responses((status = 200, body = ActivityResponse), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 200, body = Activity), (status = 404, body = ErrorEnvelope)))]
 async fn get_activity(
     State(state): State<AppState>,
     HostAuth(auth): HostAuth,
     AppPath(id): AppPath<ActivityId>,
-) -> Result<Json<ActivityResponse>, ApiError> {
+) -> Result<Json<Activity>, ApiError> {
     let (_, activity) = owned_activity(&state, &auth.organizer, id).await?;
-    Ok(Json(activity.into()))
+    Ok(Json(activity))
 }
 
 /// Changes to an activity; absent fields stay.
@@ -257,13 +252,13 @@ pub struct UpdateActivityRequest {
 
 /// Edits an activity.
 #[utoipa::path(patch, path = "/activities/{id}", tag = "activities", params(("id" = ActivityId, Path)), request_body = UpdateActivityRequest,
-    responses((status = 200, body = ActivityResponse), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    responses((status = 200, body = Activity), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 async fn update_activity(
     State(state): State<AppState>,
     HostAuth(auth): HostAuth,
     AppPath(id): AppPath<ActivityId>,
     AppJson(request): AppJson<UpdateActivityRequest>,
-) -> Result<Json<ActivityResponse>, ApiError> {
+) -> Result<Json<Activity>, ApiError> {
     let (session, activity) = owned_activity(&state, &auth.organizer, id).await?;
     let changes = ActivityChanges {
         title: request.title,
@@ -280,7 +275,7 @@ async fn update_activity(
         changes,
     )
     .await?;
-    Ok(Json(activity.into()))
+    Ok(Json(activity))
 }
 
 /// Deletes an activity that is not running.
@@ -315,7 +310,7 @@ pub struct TransitionRequest {
 /// Moves an activity through its states.
 #[utoipa::path(post, path = "/activities/{id}/transition", tag = "activities", params(("id" = ActivityId, Path)), request_body = TransitionRequest,
     responses(
-        (status = 200, body = ActivityResponse),
+        (status = 200, body = Activity),
         (status = 404, body = ErrorEnvelope),
         (status = 409, description = "Not allowed from the current state, another activity is active, or the session is not active", body = ErrorEnvelope),
     ))]
@@ -324,7 +319,7 @@ async fn transition_activity(
     HostAuth(auth): HostAuth,
     AppPath(id): AppPath<ActivityId>,
     AppJson(request): AppJson<TransitionRequest>,
-) -> Result<Json<ActivityResponse>, ApiError> {
+) -> Result<Json<Activity>, ApiError> {
     let (session, activity) = owned_activity(&state, &auth.organizer, id).await?;
     let activity = activities::transition(
         state.store.as_ref(),
@@ -336,7 +331,7 @@ async fn transition_activity(
         request.to,
     )
     .await?;
-    Ok(Json(activity.into()))
+    Ok(Json(activity))
 }
 
 /// Runs a host command: `reveal` or `hide` results, or a kind's own (a poll's `lock` and
@@ -344,13 +339,13 @@ async fn transition_activity(
 #[utoipa::path(post, path = "/activities/{id}/commands/{command}", tag = "activities",
     params(("id" = ActivityId, Path), ("command" = String, Path, description = "reveal, hide, or a kind's command")),
     request_body(content = Object, description = "Arguments, if the command takes any"),
-    responses((status = 200, body = ActivityResponse), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    responses((status = 200, body = Activity), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 async fn run_command(
     State(state): State<AppState>,
     HostAuth(auth): HostAuth,
     AppPath((id, command)): AppPath<(ActivityId, String)>,
     body: axum::body::Bytes,
-) -> Result<Json<ActivityResponse>, ApiError> {
+) -> Result<Json<Activity>, ApiError> {
     let args: Value = if body.is_empty() {
         Value::Null
     } else {
@@ -375,7 +370,7 @@ async fn run_command(
         },
     )
     .await?;
-    Ok(Json(activity.into()))
+    Ok(Json(activity))
 }
 
 /// Current results of an activity's current round, as the kind folds them (for a poll:

@@ -10,7 +10,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::views::{ActivityResponse, SessionResponse};
+use super::views::SessionResponse;
+use crate::activities::activity::Activity;
 use crate::app::AppState;
 use crate::http::error::{ApiError, ErrorEnvelope};
 use crate::http::extract::{AppPath, HostAuth};
@@ -107,7 +108,7 @@ pub struct SessionExport {
     /// The session.
     pub session: SessionResponse,
     /// Its activities.
-    pub activities: Vec<ActivityResponse>,
+    pub activities: Vec<Activity>,
     /// The summary.
     pub summary: Summary,
     /// Every participant.
@@ -132,7 +133,7 @@ async fn export_json(
     let export = SessionExport {
         format: "conflicto.session-export/1",
         session: SessionResponse::new(session, &state.public_base_url),
-        activities: report.activities.into_iter().map(Into::into).collect(),
+        activities: report.activities,
         summary: report.summary,
         participants: report
             .participants

@@ -10,7 +10,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::views::{ActivityResponse, CurrentActivity, SessionResponse};
+use super::views::{CurrentActivity, SessionResponse};
+use crate::activities::activity::Activity;
 use crate::activities::activity::ActivityState;
 use crate::activities::{self, ActivityError};
 use crate::app::AppState;
@@ -129,7 +130,7 @@ pub struct SessionDetail {
     #[serde(flatten)]
     pub session: SessionResponse,
     /// Its activities in order.
-    pub activities: Vec<ActivityResponse>,
+    pub activities: Vec<Activity>,
 }
 
 /// One session with its activities.
@@ -144,7 +145,7 @@ async fn get_session(
     let activities = state.store.activities_of(session.id).await?;
     Ok(Json(SessionDetail {
         session: SessionResponse::new(session, &state.public_base_url),
-        activities: activities.into_iter().map(Into::into).collect(),
+        activities,
     }))
 }
 

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::activities::activity::{Activity, ActivityState, ResultsVisibility};
+use crate::activities::activity::ActivityState;
 use crate::ids::{ActivityId, OrganizerId, SessionId};
 use crate::sessions::session::{Session, SessionSettings, SessionStatus};
 
@@ -66,71 +66,6 @@ impl SessionResponse {
             updated_at: session.updated_at,
             started_at: session.started_at,
             completed_at: session.completed_at,
-        }
-    }
-}
-
-/// An activity as its organizer sees it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ActivityResponse {
-    /// Its id.
-    pub id: ActivityId,
-    /// Its session.
-    pub session_id: SessionId,
-    /// The kind (`poll`, ...).
-    pub kind: String,
-    /// Title.
-    pub title: String,
-    /// Order in the session.
-    pub position: i32,
-    /// Kind-specific configuration.
-    #[schema(value_type = Object)]
-    pub config: Value,
-    /// Kind-specific run-time state (for example `{"locked": true}`).
-    #[schema(value_type = Object)]
-    pub kind_state: Value,
-    /// Draft, published, active or closed.
-    pub state: ActivityState,
-    /// Current round (1 + reopenings).
-    pub round: i32,
-    /// Live or hidden results.
-    pub results_visibility: ResultsVisibility,
-    /// Whether hidden results were revealed this round.
-    pub results_revealed: bool,
-    /// Seconds it runs before the server closes it.
-    pub time_limit_seconds: Option<u32>,
-    /// When it last became active.
-    pub activated_at: Option<DateTime<Utc>>,
-    /// When the server will close it.
-    pub deadline_at: Option<DateTime<Utc>>,
-    /// When it last closed.
-    pub closed_at: Option<DateTime<Utc>>,
-    /// Created.
-    pub created_at: DateTime<Utc>,
-    /// Last changed.
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<Activity> for ActivityResponse {
-    fn from(a: Activity) -> Self {
-        Self {
-            id: a.id,
-            session_id: a.session_id,
-            kind: a.kind,
-            title: a.title,
-            position: a.position,
-            config: a.config,
-            kind_state: a.kind_state,
-            state: a.state,
-            round: a.round,
-            results_visibility: a.results_visibility,
-            results_revealed: a.results_revealed,
-            time_limit_seconds: a.time_limit_seconds,
-            activated_at: a.activated_at,
-            deadline_at: a.deadline_at,
-            closed_at: a.closed_at,
-            created_at: a.created_at,
-            updated_at: a.updated_at,
         }
     }
 }
