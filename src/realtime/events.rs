@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::Hub;
 use crate::activities::activity::{Activity, ActivityState, ResultsVisibility};
+use crate::activities::kind::ActivityRegistry;
 use crate::activities::{self, ActivityError};
 use crate::ids::{ActivityId, ParticipantId, SessionId};
 use crate::sessions::session::{Session, SessionStatus};
@@ -96,8 +97,9 @@ impl SessionView {
     }
 }
 
-/// The current activity for one audience.
-#[derive(Debug, Clone, Serialize)]
+/// The current activity as one audience may see it: in live events and in the polling
+/// status endpoint alike.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ActivityView {
     /// Its id.
     pub id: ActivityId,
@@ -112,8 +114,10 @@ pub struct ActivityView {
     /// Position in the agenda.
     pub position: i32,
     /// The configuration this audience may see.
+    #[schema(value_type = Object)]
     pub config: Value,
     /// Kind-specific run-time state (a poll's lock).
+    #[schema(value_type = Object)]
     pub kind_state: Value,
     /// Live or hidden.
     pub results_visibility: ResultsVisibility,
@@ -127,6 +131,38 @@ pub struct ActivityView {
     pub activated_at: Option<DateTime<Utc>>,
     /// When the server closes it.
     pub deadline_at: Option<DateTime<Utc>>,
+}
+
+impl ActivityView {
+    /// The view of `activity` for `audience`: the full config for the organizer, the
+    /// participant view of it for everyone else.
+    pub fn new(
+        activity: &Activity,
+        registry: &ActivityRegistry,
+        audience: Audience,
+    ) -> Result<Self, ActivityError> {
+        let config = if audience == Audience::Organizer {
+            activity.config.clone()
+        } else {
+            activities::prepare(registry, activity)?.participant_config()
+        };
+        Ok(Self {
+            id: activity.id,
+            kind: activity.kind.clone(),
+            title: activity.title.clone(),
+            state: activity.state,
+            round: activity.round,
+            position: activity.position,
+            config,
+            kind_state: activity.kind_state.clone(),
+            results_visibility: activity.results_visibility,
+            results_revealed: activity.results_revealed,
+            results_visible: audience.sees_results_of(activity),
+            time_limit_seconds: activity.time_limit_seconds,
+            activated_at: activity.activated_at,
+            deadline_at: activity.deadline_at,
+        })
+    }
 }
 
 /// One entry of the organizer's agenda.
@@ -192,40 +228,16 @@ async fn activity_event(
     audience: Audience,
 ) -> Result<ActivityEvent, ActivityError> {
     let current = activities::current(activities);
-    let mut results = None;
-    let view = match current {
-        Some(activity) => {
-            let prepared = activities::prepare(&hub.registry, activity)?;
-            let visible = audience.sees_results_of(activity);
-            if visible && activity.activated_at.is_some() {
-                results = hub
-                    .tallies
-                    .results(activity.id, activity.round)
-                    .map(|(_, r)| activities::results_document(activity, &r));
-            }
-            Some(ActivityView {
-                id: activity.id,
-                kind: activity.kind.clone(),
-                title: activity.title.clone(),
-                state: activity.state,
-                round: activity.round,
-                position: activity.position,
-                config: if audience == Audience::Organizer {
-                    activity.config.clone()
-                } else {
-                    prepared.participant_config()
-                },
-                kind_state: activity.kind_state.clone(),
-                results_visibility: activity.results_visibility,
-                results_revealed: activity.results_revealed,
-                results_visible: visible,
-                time_limit_seconds: activity.time_limit_seconds,
-                activated_at: activity.activated_at,
-                deadline_at: activity.deadline_at,
-            })
-        }
-        None => None,
-    };
+    let view = current
+        .map(|activity| ActivityView::new(activity, &hub.registry, audience))
+        .transpose()?;
+    let results = current
+        .filter(|a| audience.sees_results_of(a) && a.activated_at.is_some())
+        .and_then(|activity| {
+            hub.tallies
+                .results(activity.id, activity.round)
+                .map(|(_, r)| activities::results_document(activity, &r))
+        });
     let agenda = (audience == Audience::Organizer).then(|| {
         activities
             .iter()

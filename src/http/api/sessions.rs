@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::views::{CurrentActivity, SessionResponse};
+use super::views::SessionResponse;
 use crate::activities::activity::Activity;
 use crate::activities::activity::ActivityState;
 use crate::activities::{self, ActivityError};
@@ -18,6 +18,7 @@ use crate::app::AppState;
 use crate::http::error::{ApiError, ErrorEnvelope};
 use crate::http::extract::{AnyAuth, AppJson, AppPath, AppQuery, HostAuth, Paging};
 use crate::ids::SessionId;
+use crate::realtime::events::{ActivityView, Audience};
 use crate::sessions::session::{Session, SessionSettings, SessionStatus};
 use crate::sessions::{self, NewSession, SessionChanges, SessionError};
 
@@ -322,7 +323,7 @@ pub struct SessionStatusResponse {
     /// Active participants.
     pub participant_count: u32,
     /// The running activity, or else the one closed last; null before the first.
-    pub current_activity: Option<CurrentActivity>,
+    pub current_activity: Option<ActivityView>,
     /// The server's clock, to show deadlines right on any phone.
     pub server_time: DateTime<Utc>,
 }
@@ -358,20 +359,14 @@ async fn session_status(
                 .filter(|a| a.closed_at.is_some())
                 .max_by_key(|a| a.closed_at)
         });
-    let current_activity = match current {
-        Some(activity) => Some(CurrentActivity {
-            id: activity.id,
-            kind: activity.kind.clone(),
-            title: activity.title.clone(),
-            state: activity.state,
-            round: activity.round,
-            config: activities::prepare(&state.registry, activity)?.participant_config(),
-            kind_state: activity.kind_state.clone(),
-            results_visible: is_organizer || activity.results_visible_to_participants(),
-            deadline_at: activity.deadline_at,
-        }),
-        None => None,
+    let audience = if is_organizer {
+        Audience::Organizer
+    } else {
+        Audience::Participant
     };
+    let current_activity = current
+        .map(|activity| ActivityView::new(activity, &state.registry, audience))
+        .transpose()?;
     Ok(Json(SessionStatusResponse {
         session_id: session.id,
         title: session.title,

@@ -1,12 +1,11 @@
-//! The JSON shapes of sessions, activities and participants, shared by the handlers.
+//! The JSON shape of a session as its organizer sees it, and the join link, shared by the
+//! handlers and the live events.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::activities::activity::ActivityState;
-use crate::ids::{ActivityId, OrganizerId, SessionId};
+use crate::ids::{OrganizerId, SessionId};
 use crate::sessions::session::{Session, SessionSettings, SessionStatus};
 
 /// A session as its organizer sees it.
@@ -68,29 +67,4 @@ impl SessionResponse {
             completed_at: session.completed_at,
         }
     }
-}
-
-/// What a participant's phone needs of the current activity.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CurrentActivity {
-    /// Its id.
-    pub id: ActivityId,
-    /// The kind.
-    pub kind: String,
-    /// Title.
-    pub title: String,
-    /// Active or closed.
-    pub state: ActivityState,
-    /// Current round.
-    pub round: i32,
-    /// The configuration as participants may see it.
-    #[schema(value_type = Object)]
-    pub config: Value,
-    /// Kind-specific run-time state.
-    #[schema(value_type = Object)]
-    pub kind_state: Value,
-    /// Whether this caller may read results now.
-    pub results_visible: bool,
-    /// When the server closes it.
-    pub deadline_at: Option<DateTime<Utc>>,
 }
