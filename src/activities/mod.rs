@@ -365,6 +365,39 @@ pub async fn transition(
     Ok(activity)
 }
 
+/// Closes the session's running activity, if any (before the session ends).
+pub async fn close_running(
+    store: &dyn Store,
+    hub: &Hub,
+    registry: &ActivityRegistry,
+    writer: &Writer,
+    session: &Session,
+) -> Result<(), ActivityError> {
+    let running = store
+        .activities_of(session.id)
+        .await?
+        .into_iter()
+        .find(|a| a.state == ActivityState::Active);
+    if let Some(activity) = running {
+        match transition(
+            store,
+            hub,
+            registry,
+            writer,
+            session,
+            activity,
+            ActivityState::Closed,
+        )
+        .await
+        {
+            // Closed meanwhile by the organizer or a timer: the goal is reached.
+            Ok(_) | Err(ActivityError::InvalidTransition { .. }) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(())
+}
+
 /// A host command and its arguments.
 #[derive(Debug, Clone, Copy)]
 pub struct HostCommand<'a> {

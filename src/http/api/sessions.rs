@@ -11,9 +11,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::views::SessionResponse;
+use crate::activities;
 use crate::activities::activity::Activity;
 use crate::activities::activity::ActivityState;
-use crate::activities::{self, ActivityError};
 use crate::app::AppState;
 use crate::http::error::{ApiError, ErrorEnvelope};
 use crate::http::extract::{AnyAuth, AppJson, AppPath, AppQuery, HostAuth, Paging};
@@ -183,8 +183,17 @@ async fn update_session(
     AppJson(request): AppJson<UpdateSessionRequest>,
 ) -> Result<Json<SessionResponse>, ApiError> {
     let session = sessions::owned(state.store.as_ref(), &auth.organizer, id).await?;
-    let completing =
-        request.status == Some(SessionStatus::Completed) && session.status == SessionStatus::Active;
+    if request.status == Some(SessionStatus::Completed) && session.status == SessionStatus::Active {
+        // Ending a session closes its running activity first, so no answer lands after the end.
+        activities::close_running(
+            state.store.as_ref(),
+            &state.hub,
+            &state.registry,
+            &state.writer,
+            &session,
+        )
+        .await?;
+    }
     let changes = SessionChanges {
         title: request.title,
         description: request.description,
@@ -200,37 +209,7 @@ async fn update_session(
         state.config.session_participant_limit,
     )
     .await?;
-    if completing {
-        close_running_activity(&state, &session).await?;
-    }
     Ok(Json(SessionResponse::new(session, &state.public_base_url)))
-}
-
-/// Ending a session closes its running activity, so no answer lands after the end.
-async fn close_running_activity(state: &AppState, session: &Session) -> Result<(), ApiError> {
-    // The session is completed now, which the activity use cases refuse to touch; close
-    // through the state change directly, as of just before completion.
-    let mut open = session.clone();
-    open.status = SessionStatus::Active;
-    for activity in state.store.activities_of(session.id).await? {
-        if activity.state == ActivityState::Active {
-            match activities::transition(
-                state.store.as_ref(),
-                &state.hub,
-                &state.registry,
-                &state.writer,
-                &open,
-                activity,
-                ActivityState::Closed,
-            )
-            .await
-            {
-                Ok(_) | Err(ActivityError::InvalidTransition { .. }) => {}
-                Err(other) => return Err(other.into()),
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Deletes a session with everything in it.
