@@ -277,12 +277,30 @@ pub async fn snapshot(
     })
 }
 
-/// Publishes `session` and `activity` events after any change to either.
-pub async fn publish_state(hub: &Hub, session_id: SessionId) -> Result<(), ActivityError> {
+/// Publishes a `session` event after the session itself changed (status, title, capacity).
+pub async fn publish_session(hub: &Hub, session_id: SessionId) -> Result<(), StoreError> {
     let Some(room) = hub.existing_room(session_id) else {
         return Ok(());
     };
     let Some(session) = hub.store.session(session_id).await? else {
+        return Ok(());
+    };
+    let body = serde_json::json!({
+        "session": SessionView::new(&session, &hub.public_base_url),
+        "server_time": Utc::now(),
+    });
+    let (seq, id) = hub.next_id();
+    let shared = frame(&id, "session", &body);
+    for audience in Audience::ALL {
+        hub.send(&room, audience, seq, shared.clone());
+    }
+    Ok(())
+}
+
+/// Publishes an `activity` event (one copy per audience) after an activity or the agenda
+/// changed.
+pub async fn publish_activity(hub: &Hub, session_id: SessionId) -> Result<(), ActivityError> {
+    let Some(room) = hub.existing_room(session_id) else {
         return Ok(());
     };
     let activities = hub.store.activities_of(session_id).await?;
@@ -300,14 +318,6 @@ pub async fn publish_state(hub: &Hub, session_id: SessionId) -> Result<(), Activ
                 activities::prepare(&hub.registry, activity)?,
             );
         }
-    }
-    let session_body = serde_json::json!({
-        "session": SessionView::new(&session, &hub.public_base_url),
-        "server_time": Utc::now(),
-    });
-    let (seq, id) = hub.next_id();
-    for audience in Audience::ALL {
-        hub.send(&room, audience, seq, frame(&id, "session", &session_body));
     }
     let (seq, id) = hub.next_id();
     for audience in Audience::ALL {

@@ -333,9 +333,14 @@ impl Hub {
 
     async fn publish_pending(&self) {
         let pending = std::mem::take(&mut *self.pending.lock());
-        for session in pending.sessions.union(&pending.activities) {
-            if let Err(error) = events::publish_state(self, *session).await {
+        for session in &pending.sessions {
+            if let Err(error) = events::publish_session(self, *session).await {
                 tracing::warn!(session.id = %session, error = %error, "could not publish a session change");
+            }
+        }
+        for session in &pending.activities {
+            if let Err(error) = events::publish_activity(self, *session).await {
+                tracing::warn!(session.id = %session, error = %error, "could not publish an activity change");
             }
         }
         for session in &pending.participants {
