@@ -120,14 +120,14 @@ async fn run(
         if queue.recv_many(&mut jobs, MAX_BATCH).await == 0 {
             return; // every handle is gone: the app has stopped
         }
-        let mut writes = Vec::new();
+        let mut writes = Batch::default();
         for job in jobs.drain(..) {
             match job {
                 Job::Write {
                     write,
                     answer,
                     done,
-                } => writes.push((write, answer, done)),
+                } => writes.push(write, answer, done),
                 Job::Load {
                     activity,
                     prepared,
@@ -145,17 +145,34 @@ async fn run(
     }
 }
 
-type Pending = (
-    ResponseWrite,
-    AnyAnswer,
-    oneshot::Sender<Result<WriteOutcome, StoreError>>,
-);
+/// Submissions waiting for the next commit: the rows, and beside them (same order) the
+/// typed answers and the senders waiting for the outcome.
+#[derive(Default)]
+struct Batch {
+    writes: Vec<ResponseWrite>,
+    waiting: Vec<(AnyAnswer, oneshot::Sender<Result<WriteOutcome, StoreError>>)>,
+}
 
-async fn commit(store: &dyn Store, tallies: &Tallies, hub: &Hub, pending: Vec<Pending>) {
-    if pending.is_empty() {
+impl Batch {
+    fn push(
+        &mut self,
+        write: ResponseWrite,
+        answer: AnyAnswer,
+        done: oneshot::Sender<Result<WriteOutcome, StoreError>>,
+    ) {
+        self.writes.push(write);
+        self.waiting.push((answer, done));
+    }
+}
+
+async fn commit(store: &dyn Store, tallies: &Tallies, hub: &Hub, pending: Batch) {
+    let Batch {
+        writes: batch,
+        waiting,
+    } = pending;
+    if batch.is_empty() {
         return;
     }
-    let batch: Vec<ResponseWrite> = pending.iter().map(|(w, _, _)| w.clone()).collect();
     let started = std::time::Instant::now();
     let result = store.write_responses(&batch).await;
     metrics::histogram!("response_batch_commit_duration_seconds")
@@ -165,7 +182,7 @@ async fn commit(store: &dyn Store, tallies: &Tallies, hub: &Hub, pending: Vec<Pe
     match result {
         Ok(outcomes) => {
             let mut stored = 0u64;
-            for ((write, answer, done), outcome) in pending.into_iter().zip(outcomes) {
+            for ((write, (answer, done)), outcome) in batch.into_iter().zip(waiting).zip(outcomes) {
                 if outcome == WriteOutcome::Stored {
                     hub.changed(write.session_id, Change::Results(write.activity_id));
                     // In submission order, so the last answer for a slot wins, as in storage.
@@ -184,7 +201,7 @@ async fn commit(store: &dyn Store, tallies: &Tallies, hub: &Hub, pending: Vec<Pe
         }
         Err(error) => {
             tracing::error!(error = %error, batch = batch.len(), "a response batch failed; nothing in it was stored");
-            for (_, _, done) in pending {
+            for (_, done) in waiting {
                 let _ = done.send(Err(StoreError::Internal(format!(
                     "the batch failed: {error}"
                 ))));
