@@ -6,12 +6,61 @@ use std::any::Any;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::ids::ParticipantId;
+use crate::moderation::Moderator;
+
 /// An answer held in memory in its kind's own type.
 pub type AnyAnswer = Arc<dyn Any + Send + Sync>;
+/// Results held in memory in their kind's own type.
+pub type AnyResults = Arc<dyn Any + Send + Sync>;
+
+/// One participant's current answer in one slot, as a tally sees it.
+#[derive(Debug)]
+pub struct Entry<'a, A> {
+    /// Who answered.
+    pub participant: ParticipantId,
+    /// Their nickname.
+    pub nickname: &'a str,
+    /// The slot it fills.
+    pub slot: &'a str,
+    /// When the server received it (the latest version, for a changed answer).
+    pub at: DateTime<Utc>,
+    /// The answer.
+    pub answer: &'a A,
+}
+
+/// What a kind may know about a submission beyond the answer itself.
+#[derive(Debug, Clone, Copy)]
+pub struct AnswerContext<'a> {
+    /// Who is answering.
+    pub participant: ParticipantId,
+    /// When the server received it: the only clock that counts (quiz speed, buzzer order).
+    pub received: DateTime<Utc>,
+    /// Whether the organizer has revealed this round's results.
+    pub revealed: bool,
+    /// The session's content filter.
+    pub moderator: &'a Moderator,
+}
+
+/// Who is looking at results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Viewer {
+    /// The session's organizer: everything, including the moderation queue.
+    Organizer,
+    /// The big screen: what the room may see.
+    Screen,
+    /// A participant; `me` is set when the view is for one known participant (their own
+    /// score, rank or pending questions), unset for the copy broadcast to every phone.
+    Participant {
+        /// The participant asking, if known.
+        me: Option<ParticipantId>,
+    },
+}
 
 /// One kind of activity: a poll, a word cloud, an open question, ...
 pub trait ActivityKind: Send + Sync + 'static {
@@ -21,6 +70,10 @@ pub trait ActivityKind: Send + Sync + 'static {
     const NAME: &'static str;
     /// One sentence on what it is for.
     const DESCRIPTION: &'static str;
+    /// True when an answer, once given, cannot be changed (a quiz answer, a buzz): another
+    /// answer in the same slot is refused with `409 already_answered`. Otherwise a new
+    /// answer replaces the old one.
+    const FINAL_ANSWERS: bool = false;
     /// Chosen by the organizer.
     type Config: Serialize + DeserializeOwned + Send + Sync + 'static;
     /// Changed by host commands while the activity runs (use `()`-like empty structs when
@@ -28,8 +81,9 @@ pub trait ActivityKind: Send + Sync + 'static {
     type State: Serialize + DeserializeOwned + Default + Send + Sync + 'static;
     /// Sent by one participant.
     type Answer: Serialize + DeserializeOwned + Send + Sync + 'static;
-    /// Folded from every answer; shown to the organizer and, when visible, to others.
-    type Results: Serialize;
+    /// Folded from every answer; the organizer's view unless [`ActivityKind::view`] says
+    /// otherwise.
+    type Results: Serialize + Send + Sync + 'static;
 
     /// JSON schema of the configuration, for clients and generated forms.
     fn config_schema() -> Value;
@@ -42,27 +96,74 @@ pub trait ActivityKind: Send + Sync + 'static {
         config: &Self::Config,
         state: &Self::State,
         answer: Self::Answer,
+        context: &AnswerContext<'_>,
     ) -> Result<Self::Answer, String>;
     /// The slot an answer fills. A participant has one answer per slot per round; a new
-    /// answer in the same slot replaces the old one (a changed vote).
+    /// answer in the same slot replaces the old one (a changed vote), unless answers are
+    /// final.
     fn slot(config: &Self::Config, answer: &Self::Answer) -> String;
-    /// Folds every current answer of a round into results.
-    fn tally(config: &Self::Config, answers: &[&Self::Answer]) -> Self::Results;
+    /// Folds every current answer of a round into results. Entries come in no particular
+    /// order; sort by `at` where order matters.
+    fn tally(
+        config: &Self::Config,
+        state: &Self::State,
+        entries: &[Entry<'_, Self::Answer>],
+    ) -> Self::Results;
+    /// What `viewer` may see of the results. `revealed` is true when the results are
+    /// visible beyond the organizer (live results, or revealed hidden ones). By default the
+    /// organizer sees everything and everyone else sees everything once revealed.
+    fn view(
+        config: &Self::Config,
+        state: &Self::State,
+        results: &Self::Results,
+        viewer: Viewer,
+        revealed: bool,
+    ) -> Option<Value> {
+        let _ = (config, state);
+        (viewer == Viewer::Organizer || revealed).then(|| to_json(results))
+    }
     /// What a participant's phone gets of the configuration (for example without the
     /// correct answers of a quiz).
-    fn participant_config(config: &Self::Config) -> Value {
-        serde_json::to_value(config).unwrap_or(Value::Null)
+    fn participant_config(config: &Self::Config, state: &Self::State) -> Value {
+        let _ = state;
+        to_json(config)
     }
     /// Applies a kind-specific host command (for example a poll's `lock`) to the state.
+    /// `now` is the server's clock (a quiz question starts now).
     fn host_command(
         config: &Self::Config,
         state: &mut Self::State,
         command: &str,
         args: &Value,
+        now: DateTime<Utc>,
     ) -> Result<(), String> {
-        let _ = (config, state, args);
+        let _ = (config, state, args, now);
         Err(format!("`{command}` is not a command of {}", Self::KIND))
     }
+    /// The state a new round starts with, given the round that ends (planning poker keeps
+    /// a history of earlier rounds). By default a new round starts afresh.
+    fn next_round(
+        config: &Self::Config,
+        state: &Self::State,
+        results: &Self::Results,
+        round: i32,
+    ) -> Self::State {
+        let _ = (config, state, results, round);
+        Self::State::default()
+    }
+}
+
+/// Serialises a kind's value; these types always serialise.
+pub fn to_json(value: &impl Serialize) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+/// Parses a command's argument `name` (as in `{"id": "…"}`).
+pub fn arg<T: DeserializeOwned>(args: &Value, name: &str) -> Result<T, String> {
+    let value = args
+        .get(name)
+        .ok_or_else(|| format!("this command needs `{name}` in args"))?;
+    T::deserialize(value).map_err(|e| format!("args.{name}: {e}"))
 }
 
 /// A validated answer, ready to store and to count.
@@ -76,18 +177,44 @@ pub struct CheckedAnswer {
     pub value: AnyAnswer,
 }
 
+/// One stored answer as the tallies hold it, before a kind's typed view of it.
+pub struct HeldEntry<'a> {
+    /// Who answered.
+    pub participant: ParticipantId,
+    /// Their nickname.
+    pub nickname: &'a str,
+    /// The slot.
+    pub slot: &'a str,
+    /// When it was received.
+    pub at: DateTime<Utc>,
+    /// The answer, in its kind's type.
+    pub answer: &'a AnyAnswer,
+}
+
 /// A kind bound to one activity's parsed configuration and state: what the hot path uses.
 pub trait Prepared: Send + Sync {
     /// The kind's name.
     fn kind(&self) -> &'static str;
+    /// Whether answers are final.
+    fn final_answers(&self) -> bool;
+    /// Whether results are visible beyond the organizer.
+    fn revealed(&self) -> bool;
     /// Validates and normalises one answer.
-    fn check_answer(&self, answer: Value) -> Result<CheckedAnswer, String>;
+    fn check_answer(
+        &self,
+        answer: Value,
+        context: &AnswerContext<'_>,
+    ) -> Result<CheckedAnswer, String>;
     /// Rebuilds a stored answer (when loading from the database).
     fn decode_stored(&self, json: &str) -> Option<AnyAnswer>;
-    /// Folds the answers into results JSON.
-    fn tally(&self, answers: &mut dyn Iterator<Item = &AnyAnswer>) -> Value;
+    /// Folds the answers into results.
+    fn tally(&self, entries: &[HeldEntry<'_>]) -> AnyResults;
+    /// What `viewer` may see of results this binding folded.
+    fn view(&self, results: &AnyResults, viewer: Viewer) -> Option<Value>;
     /// The configuration as a participant sees it.
     fn participant_config(&self) -> Value;
+    /// The state of the next round, given this round's results.
+    fn next_round(&self, results: &AnyResults, round: i32) -> Value;
 }
 
 /// A kind behind JSON, as the registry holds it.
@@ -105,7 +232,12 @@ pub trait DynKind: Send + Sync {
     /// Parses and checks a configuration; returns it normalised.
     fn check_config(&self, config: &Value) -> Result<Value, String>;
     /// Binds the kind to a configuration and state.
-    fn prepare(&self, config: &Value, state: &Value) -> Result<Arc<dyn Prepared>, String>;
+    fn prepare(
+        &self,
+        config: &Value,
+        state: &Value,
+        revealed: bool,
+    ) -> Result<Arc<dyn Prepared>, String>;
     /// Applies a host command; returns the new state.
     fn host_command(
         &self,
@@ -113,6 +245,7 @@ pub trait DynKind: Send + Sync {
         state: &Value,
         command: &str,
         args: &Value,
+        now: DateTime<Utc>,
     ) -> Result<Value, String>;
 }
 
@@ -121,10 +254,19 @@ struct Erased<K>(std::marker::PhantomData<fn() -> K>);
 struct Bound<K: ActivityKind> {
     config: K::Config,
     state: K::State,
+    revealed: bool,
 }
 
 fn parse<T: DeserializeOwned>(value: &Value, what: &str) -> Result<T, String> {
     T::deserialize(value).map_err(|e| format!("invalid {what}: {e}"))
+}
+
+fn parse_state<T: DeserializeOwned + Default>(state: &Value) -> Result<T, String> {
+    if state.is_null() || state.as_object().is_some_and(serde_json::Map::is_empty) {
+        Ok(T::default())
+    } else {
+        parse(state, "state")
+    }
 }
 
 impl<K: ActivityKind> DynKind for Erased<K> {
@@ -154,15 +296,17 @@ impl<K: ActivityKind> DynKind for Erased<K> {
         serde_json::to_value(&typed).map_err(|e| e.to_string())
     }
 
-    fn prepare(&self, config: &Value, state: &Value) -> Result<Arc<dyn Prepared>, String> {
-        let config: K::Config = parse(config, "config")?;
-        let state: K::State =
-            if state.is_null() || state.as_object().is_some_and(serde_json::Map::is_empty) {
-                K::State::default()
-            } else {
-                parse(state, "state")?
-            };
-        Ok(Arc::new(Bound::<K> { config, state }))
+    fn prepare(
+        &self,
+        config: &Value,
+        state: &Value,
+        revealed: bool,
+    ) -> Result<Arc<dyn Prepared>, String> {
+        Ok(Arc::new(Bound::<K> {
+            config: parse(config, "config")?,
+            state: parse_state(state)?,
+            revealed,
+        }))
     }
 
     fn host_command(
@@ -171,16 +315,18 @@ impl<K: ActivityKind> DynKind for Erased<K> {
         state: &Value,
         command: &str,
         args: &Value,
+        now: DateTime<Utc>,
     ) -> Result<Value, String> {
         let config: K::Config = parse(config, "config")?;
-        let mut typed: K::State =
-            if state.is_null() || state.as_object().is_some_and(serde_json::Map::is_empty) {
-                K::State::default()
-            } else {
-                parse(state, "state")?
-            };
-        K::host_command(&config, &mut typed, command, args)?;
+        let mut typed: K::State = parse_state(state)?;
+        K::host_command(&config, &mut typed, command, args, now)?;
         serde_json::to_value(&typed).map_err(|e| e.to_string())
+    }
+}
+
+impl<K: ActivityKind> Bound<K> {
+    fn results<'a>(&self, results: &'a AnyResults) -> Option<&'a K::Results> {
+        results.downcast_ref::<K::Results>()
     }
 }
 
@@ -189,10 +335,22 @@ impl<K: ActivityKind> Prepared for Bound<K> {
         K::KIND
     }
 
-    fn check_answer(&self, answer: Value) -> Result<CheckedAnswer, String> {
+    fn final_answers(&self) -> bool {
+        K::FINAL_ANSWERS
+    }
+
+    fn revealed(&self) -> bool {
+        self.revealed
+    }
+
+    fn check_answer(
+        &self,
+        answer: Value,
+        context: &AnswerContext<'_>,
+    ) -> Result<CheckedAnswer, String> {
         let typed: K::Answer =
             serde_json::from_value(answer).map_err(|e| format!("invalid answer: {e}"))?;
-        let typed = K::check_answer(&self.config, &self.state, typed)?;
+        let typed = K::check_answer(&self.config, &self.state, typed, context)?;
         let slot = K::slot(&self.config, &typed);
         let json = serde_json::to_string(&typed).map_err(|e| e.to_string())?;
         Ok(CheckedAnswer {
@@ -207,15 +365,42 @@ impl<K: ActivityKind> Prepared for Bound<K> {
         Some(Arc::new(typed))
     }
 
-    fn tally(&self, answers: &mut dyn Iterator<Item = &AnyAnswer>) -> Value {
-        let typed: Vec<&K::Answer> = answers
-            .filter_map(|a| a.downcast_ref::<K::Answer>())
+    fn tally(&self, entries: &[HeldEntry<'_>]) -> AnyResults {
+        let typed: Vec<Entry<'_, K::Answer>> = entries
+            .iter()
+            .filter_map(|e| {
+                Some(Entry {
+                    participant: e.participant,
+                    nickname: e.nickname,
+                    slot: e.slot,
+                    at: e.at,
+                    answer: e.answer.downcast_ref::<K::Answer>()?,
+                })
+            })
             .collect();
-        serde_json::to_value(K::tally(&self.config, &typed)).unwrap_or(Value::Null)
+        Arc::new(K::tally(&self.config, &self.state, &typed))
+    }
+
+    fn view(&self, results: &AnyResults, viewer: Viewer) -> Option<Value> {
+        K::view(
+            &self.config,
+            &self.state,
+            self.results(results)?,
+            viewer,
+            self.revealed,
+        )
     }
 
     fn participant_config(&self) -> Value {
-        K::participant_config(&self.config)
+        K::participant_config(&self.config, &self.state)
+    }
+
+    fn next_round(&self, results: &AnyResults, round: i32) -> Value {
+        let state = match self.results(results) {
+            Some(results) => K::next_round(&self.config, &self.state, results, round),
+            None => K::State::default(),
+        };
+        to_json(&state)
     }
 }
 
@@ -249,5 +434,47 @@ impl ActivityRegistry {
     /// Every kind, by name.
     pub fn iter(&self) -> impl Iterator<Item = &dyn DynKind> {
         self.kinds.values().map(AsRef::as_ref)
+    }
+}
+
+/// Helpers for kinds' unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{ActivityKind, AnswerContext, Entry};
+    use crate::ids::ParticipantId;
+    use crate::moderation::Moderator;
+
+    static OFF: Moderator = Moderator::OFF;
+
+    /// A context for one participant, now, unrevealed, without moderation.
+    pub fn context() -> AnswerContext<'static> {
+        AnswerContext {
+            participant: ParticipantId::new(),
+            received: chrono::Utc::now(),
+            revealed: false,
+            moderator: &OFF,
+        }
+    }
+
+    /// Entries for answers by distinct participants `P1`, `P2`, … received 1 ms apart.
+    pub fn entries<'a, A>(answers: &[&'a A]) -> Vec<Entry<'a, A>> {
+        const NAMES: [&str; 8] = ["P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8"];
+        let start = chrono::Utc::now();
+        answers
+            .iter()
+            .enumerate()
+            .map(|(i, answer)| Entry {
+                participant: ParticipantId::new(),
+                nickname: NAMES[i % NAMES.len()],
+                slot: "",
+                at: start + chrono::Duration::milliseconds(i64::try_from(i).unwrap_or(0)),
+                answer: *answer,
+            })
+            .collect()
+    }
+
+    /// Folds answers by distinct participants with the kind's default state.
+    pub fn fold<K: ActivityKind>(config: &K::Config, answers: &[&K::Answer]) -> K::Results {
+        K::tally(config, &K::State::default(), &entries(answers))
     }
 }

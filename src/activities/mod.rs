@@ -19,7 +19,7 @@ use self::activity::{Activity, ActivityState, ResultsVisibility};
 use self::kind::{ActivityRegistry, Prepared};
 use crate::ids::{ActivityId, SessionId};
 use crate::realtime::{Change, Hub};
-use crate::responses::tally::Tallies;
+use crate::responses::tally::{Folded, Tallies};
 use crate::responses::writer::Writer;
 use crate::sessions::session::{Session, SessionStatus};
 use crate::storage::{Store, StoreError};
@@ -74,6 +74,9 @@ pub enum ActivityError {
     /// A host command was refused.
     #[error("{0}")]
     Command(String),
+    /// Other commands kept changing the activity while this one was applied.
+    #[error("the activity kept changing; try the command again")]
+    Contended,
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -279,10 +282,12 @@ pub fn prepare(
     let kind = registry
         .get(&activity.kind)
         .ok_or_else(|| unknown_kind(registry, &activity.kind))?;
-    kind.prepare(&activity.config, &activity.kind_state)
-        .map_err(|message| {
-            StoreError::Corrupt(format!("activity {}: {message}", activity.id)).into()
-        })
+    kind.prepare(
+        &activity.config,
+        &activity.kind_state,
+        activity.results_visible_to_participants(),
+    )
+    .map_err(|message| StoreError::Corrupt(format!("activity {}: {message}", activity.id)).into())
 }
 
 /// Moves an activity to another state. Activating needs an active session and no other
@@ -401,44 +406,95 @@ pub async fn close_running(
 /// A host command and its arguments.
 #[derive(Debug, Clone, Copy)]
 pub struct HostCommand<'a> {
-    /// `reveal`, `hide`, or a kind's own command.
+    /// `reveal`, `hide`, `new_round`, or a kind's own command.
     pub name: &'a str,
     /// The command's arguments (null when none).
     pub args: &'a Value,
 }
 
-/// Runs a host command: `reveal` and `hide` for every kind, anything else goes to the kind.
+/// How often a host command is retried when another changed the activity meanwhile.
+const COMMAND_ATTEMPTS: usize = 8;
+
+/// Runs a host command: `reveal`, `hide` and `new_round` for every kind, anything else goes
+/// to the kind. Commands are read-modify-write on the activity's run state, so each is
+/// applied to the latest state and saved only if nobody changed it meanwhile; concurrent
+/// commands (two moderators approving questions) are applied one after the other.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a use case taking exactly what it needs"
+)]
 pub async fn command(
     store: &dyn Store,
     hub: &Hub,
     registry: &ActivityRegistry,
+    writer: &Writer,
     tallies: &Tallies,
     session: &Session,
-    mut activity: Activity,
+    activity: Activity,
     command: HostCommand<'_>,
 ) -> Result<Activity, ActivityError> {
     if session.status == SessionStatus::Completed {
         return Err(ActivityError::SessionCompleted);
     }
-    match command.name {
-        "reveal" => activity.results_revealed = true,
-        "hide" => activity.results_revealed = false,
-        other => {
-            let kind = registry
-                .get(&activity.kind)
-                .ok_or_else(|| unknown_kind(registry, &activity.kind))?;
-            activity.kind_state = kind
-                .host_command(&activity.config, &activity.kind_state, other, command.args)
-                .map_err(ActivityError::Command)?;
+    let mut previous = activity;
+    for _ in 0..COMMAND_ATTEMPTS {
+        let now = Utc::now();
+        let mut next = previous.clone();
+        match command.name {
+            "reveal" => next.results_revealed = true,
+            "hide" => next.results_revealed = false,
+            "new_round" => {
+                if previous.state != ActivityState::Active {
+                    return Err(ActivityError::Command(
+                        "new_round needs a running activity; reopen a closed one instead".into(),
+                    ));
+                }
+                let ending = results(registry, writer, tallies, &previous).await?;
+                next.kind_state = ending
+                    .prepared()
+                    .next_round(&ending.results, previous.round);
+                next.round += 1;
+                next.results_revealed = false;
+                next.activated_at = Some(now);
+                next.deadline_at = next
+                    .time_limit_seconds
+                    .map(|s| now + chrono::Duration::seconds(i64::from(s)));
+            }
+            other => {
+                let kind = registry
+                    .get(&previous.kind)
+                    .ok_or_else(|| unknown_kind(registry, &previous.kind))?;
+                next.kind_state = kind
+                    .host_command(
+                        &previous.config,
+                        &previous.kind_state,
+                        other,
+                        command.args,
+                        now,
+                    )
+                    .map_err(ActivityError::Command)?;
+            }
+        }
+        next.updated_at = now;
+        if store.update_activity_run(&next, &previous).await? {
+            let prepared = prepare(registry, &next)?;
+            if next.round == previous.round {
+                tallies.rebind(next.id, next.round, prepared);
+            } else if next.state == ActivityState::Active {
+                writer.load(next.clone(), prepared).await?;
+            }
+            hub.changed(session.id, Change::Activity);
+            // A reveal or a moderation decision changes what each audience sees: send
+            // results to everyone now.
+            hub.changed(session.id, Change::Results(next.id));
+            return Ok(next);
+        }
+        previous = in_session(store, session.id, previous.id).await?;
+        if session.status == SessionStatus::Completed {
+            return Err(ActivityError::SessionCompleted);
         }
     }
-    activity.updated_at = Utc::now();
-    store.update_activity(&activity).await?;
-    tallies.rebind(activity.id, activity.round, prepare(registry, &activity)?);
-    hub.changed(session.id, Change::Activity);
-    // A reveal makes results visible: send them to everyone now.
-    hub.changed(session.id, Change::Results(activity.id));
-    Ok(activity)
+    Err(ActivityError::Contended)
 }
 
 /// Current results of the activity's current round, folded on the server.
@@ -447,16 +503,15 @@ pub async fn results(
     writer: &Writer,
     tallies: &Tallies,
     activity: &Activity,
-) -> Result<Arc<Value>, ActivityError> {
-    if let Some((_, results)) = tallies.results(activity.id, activity.round) {
-        return Ok(results);
+) -> Result<Arc<Folded>, ActivityError> {
+    if let Some(folded) = tallies.results(activity.id, activity.round) {
+        return Ok(folded);
     }
     writer
         .load(activity.clone(), prepare(registry, activity)?)
         .await?;
     tallies
         .results(activity.id, activity.round)
-        .map(|(_, results)| results)
         .ok_or_else(|| StoreError::Internal("a loaded round vanished".into()).into())
 }
 

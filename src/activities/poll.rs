@@ -2,10 +2,11 @@
 //! the poll is open; results count voters (not rows) per option, with percentages of voters.
 //! The `lock` host command stops voting without closing the activity.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::kind::ActivityKind;
+use super::kind::{ActivityKind, AnswerContext, Entry};
 
 /// Fewest options.
 pub const OPTIONS_MIN: usize = 2;
@@ -156,6 +157,7 @@ impl ActivityKind for Poll {
         config: &PollConfig,
         state: &PollState,
         mut answer: PollAnswer,
+        _context: &AnswerContext<'_>,
     ) -> Result<PollAnswer, String> {
         if state.locked {
             return Err("voting is locked".into());
@@ -188,9 +190,14 @@ impl ActivityKind for Poll {
         "vote".into()
     }
 
-    fn tally(config: &PollConfig, answers: &[&PollAnswer]) -> PollResults {
+    fn tally(
+        config: &PollConfig,
+        _state: &PollState,
+        entries: &[Entry<'_, PollAnswer>],
+    ) -> PollResults {
+        let answers: Vec<&PollAnswer> = entries.iter().map(|e| e.answer).collect();
         let mut counts = vec![0usize; config.options.len()];
-        for answer in answers {
+        for answer in &answers {
             for &option in &answer.options {
                 if let Some(count) = counts.get_mut(option) {
                     *count += 1;
@@ -218,6 +225,7 @@ impl ActivityKind for Poll {
         state: &mut PollState,
         command: &str,
         _args: &Value,
+        _now: DateTime<Utc>,
     ) -> Result<(), String> {
         match command {
             "lock" => state.locked = true,
@@ -245,6 +253,7 @@ pub fn percent(part: usize, whole: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::activities::kind::testing::{context, fold};
 
     fn config(multiple: bool, max_picks: Option<usize>) -> PollConfig {
         PollConfig {
@@ -277,20 +286,20 @@ mod tests {
         let answer = |o: &[usize]| PollAnswer {
             options: o.to_vec(),
         };
-        assert!(Poll::check_answer(&single, &open, answer(&[1])).is_ok());
-        assert!(Poll::check_answer(&single, &open, answer(&[0, 1])).is_err());
-        assert!(Poll::check_answer(&single, &open, answer(&[])).is_err());
-        assert!(Poll::check_answer(&single, &open, answer(&[3])).is_err());
+        assert!(Poll::check_answer(&single, &open, answer(&[1]), &context()).is_ok());
+        assert!(Poll::check_answer(&single, &open, answer(&[0, 1]), &context()).is_err());
+        assert!(Poll::check_answer(&single, &open, answer(&[]), &context()).is_err());
+        assert!(Poll::check_answer(&single, &open, answer(&[3]), &context()).is_err());
         assert_eq!(
-            Poll::check_answer(&multi, &open, answer(&[2, 0]))
+            Poll::check_answer(&multi, &open, answer(&[2, 0]), &context())
                 .unwrap()
                 .options,
             vec![0, 2]
         );
-        assert!(Poll::check_answer(&multi, &open, answer(&[0, 0])).is_err());
-        assert!(Poll::check_answer(&multi, &open, answer(&[0, 1, 2])).is_err());
+        assert!(Poll::check_answer(&multi, &open, answer(&[0, 0]), &context()).is_err());
+        assert!(Poll::check_answer(&multi, &open, answer(&[0, 1, 2]), &context()).is_err());
         let locked = PollState { locked: true };
-        assert!(Poll::check_answer(&single, &locked, answer(&[1])).is_err());
+        assert!(Poll::check_answer(&single, &locked, answer(&[1]), &context()).is_err());
     }
 
     #[test]
@@ -304,23 +313,23 @@ mod tests {
             PollAnswer { options: vec![2] },
         ];
         let refs: Vec<&PollAnswer> = answers.iter().collect();
-        let results = Poll::tally(&multi, &refs);
+        let results = fold::<Poll>(&multi, &refs);
         assert_eq!(results.total_voters, 3);
         let counts: Vec<usize> = results.options.iter().map(|o| o.count).collect();
         assert_eq!(counts, vec![2, 1, 1]);
         assert_eq!(results.options[0].percent, 66.7);
-        assert_eq!(Poll::tally(&multi, &[]).options[0].percent, 0.0);
+        assert_eq!(fold::<Poll>(&multi, &[]).options[0].percent, 0.0);
     }
 
     #[test]
     fn lock_and_unlock_are_the_poll_commands() {
         let cfg = config(false, None);
         let mut state = PollState::default();
-        Poll::host_command(&cfg, &mut state, "lock", &Value::Null).unwrap();
+        Poll::host_command(&cfg, &mut state, "lock", &Value::Null, Utc::now()).unwrap();
         assert!(state.locked);
-        Poll::host_command(&cfg, &mut state, "unlock", &Value::Null).unwrap();
+        Poll::host_command(&cfg, &mut state, "unlock", &Value::Null, Utc::now()).unwrap();
         assert!(!state.locked);
-        assert!(Poll::host_command(&cfg, &mut state, "explode", &Value::Null).is_err());
+        assert!(Poll::host_command(&cfg, &mut state, "explode", &Value::Null, Utc::now()).is_err());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::kind::ActivityKind;
+use super::kind::{ActivityKind, AnswerContext, Entry};
 use super::poll::percent;
 
 /// Lowest allowed scale value.
@@ -154,6 +154,7 @@ impl ActivityKind for Rating {
         config: &RatingConfig,
         _state: &RatingState,
         answer: RatingAnswer,
+        _context: &AnswerContext<'_>,
     ) -> Result<RatingAnswer, String> {
         if !(config.min..=config.max).contains(&answer.value) {
             return Err(format!(
@@ -168,7 +169,12 @@ impl ActivityKind for Rating {
         "rating".into()
     }
 
-    fn tally(config: &RatingConfig, answers: &[&RatingAnswer]) -> RatingResults {
+    fn tally(
+        config: &RatingConfig,
+        _state: &RatingState,
+        entries: &[Entry<'_, RatingAnswer>],
+    ) -> RatingResults {
+        let answers: Vec<&RatingAnswer> = entries.iter().map(|e| e.answer).collect();
         let mut values: Vec<i64> = answers.iter().map(|a| a.value).collect();
         values.sort_unstable();
         let total = values.len();
@@ -213,6 +219,7 @@ impl ActivityKind for Rating {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::activities::kind::testing::{context, fold};
 
     fn config() -> RatingConfig {
         RatingConfig {
@@ -250,9 +257,15 @@ mod tests {
     #[test]
     fn answers_must_be_on_the_scale() {
         let state = RatingState::default();
-        assert!(Rating::check_answer(&config(), &state, RatingAnswer { value: 5 }).is_ok());
-        assert!(Rating::check_answer(&config(), &state, RatingAnswer { value: 0 }).is_err());
-        assert!(Rating::check_answer(&config(), &state, RatingAnswer { value: 6 }).is_err());
+        assert!(
+            Rating::check_answer(&config(), &state, RatingAnswer { value: 5 }, &context()).is_ok()
+        );
+        assert!(
+            Rating::check_answer(&config(), &state, RatingAnswer { value: 0 }, &context()).is_err()
+        );
+        assert!(
+            Rating::check_answer(&config(), &state, RatingAnswer { value: 6 }, &context()).is_err()
+        );
     }
 
     #[test]
@@ -262,7 +275,7 @@ mod tests {
             .map(|value| RatingAnswer { value })
             .collect();
         let refs: Vec<&RatingAnswer> = answers.iter().collect();
-        let results = Rating::tally(&config(), &refs);
+        let results = fold::<Rating>(&config(), &refs);
         assert_eq!(results.total_voters, 4);
         assert_eq!(
             results
@@ -280,8 +293,8 @@ mod tests {
         assert_eq!(results.mean, Some(3.75));
         assert_eq!(results.median, Some(4.0));
         let odd: Vec<&RatingAnswer> = refs[..3].to_vec();
-        assert_eq!(Rating::tally(&config(), &odd).median, Some(4.0));
-        let none = Rating::tally(&config(), &[]);
+        assert_eq!(fold::<Rating>(&config(), &odd).median, Some(4.0));
+        let none = fold::<Rating>(&config(), &[]);
         assert_eq!((none.mean, none.median), (None, None));
     }
 }

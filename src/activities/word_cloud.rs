@@ -3,13 +3,19 @@
 //! dropped, and phrases are split into words unless allowed. One unusable word drops that
 //! word, not the whole submission. Results give the top words with counts and a relative
 //! size (0–1) for the screen's layout.
+//!
+//! Moderation: a word the session's filter flags is kept aside (`held`), not counted, and
+//! listed in the organizer's moderation queue; `allow_word` lets it into the cloud,
+//! `hide_word` takes any word out of it (and `unhide_word` puts it back).
 
 use std::collections::{BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::kind::ActivityKind;
+use chrono::{DateTime, Utc};
+
+use super::kind::{ActivityKind, AnswerContext, Entry, Viewer, arg, to_json};
 
 /// Most words one person may give.
 pub const WORDS_MAX: usize = 10;
@@ -84,10 +90,17 @@ fn default_top() -> usize {
     50
 }
 
-/// Nothing to control while it runs.
+/// The organizer's moderation decisions.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct WordCloudState {}
+pub struct WordCloudState {
+    /// Flagged words the organizer let into the cloud.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub allowed: BTreeSet<String>,
+    /// Words the organizer took out of the cloud.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub hidden: BTreeSet<String>,
+}
 
 /// One person's words, as typed or (once stored) normalised.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -95,6 +108,9 @@ pub struct WordCloudState {}
 pub struct WordCloudAnswer {
     /// The words.
     pub words: Vec<String>,
+    /// Words the filter flagged, held for moderation (set by the server only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<String>,
 }
 
 /// The cloud.
@@ -108,6 +124,12 @@ pub struct WordCloudResults {
     pub distinct_words: usize,
     /// The top words, most frequent first.
     pub words: Vec<WordCount>,
+    /// Flagged words waiting for the organizer, most frequent first (organizer only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moderation_queue: Option<Vec<WordCount>>,
+    /// Words the organizer took out of the cloud (organizer only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hidden: Option<Vec<String>>,
 }
 
 /// One word of the cloud.
@@ -200,7 +222,11 @@ impl ActivityKind for WordCloud {
         config: &WordCloudConfig,
         _state: &WordCloudState,
         answer: WordCloudAnswer,
+        context: &AnswerContext<'_>,
     ) -> Result<WordCloudAnswer, String> {
+        if !answer.held.is_empty() {
+            return Err("`held` is set by the server; send only `words`".into());
+        }
         if answer.words.is_empty() {
             return Err("give at least one word".into());
         }
@@ -211,6 +237,7 @@ impl ActivityKind for WordCloud {
             return Err(format!("each entry must have at most {RAW_MAX} characters"));
         }
         let mut kept: Vec<String> = Vec::new();
+        let mut held: Vec<String> = Vec::new();
         for raw in &answer.words {
             let normalised = normalise(raw);
             let pieces: Vec<String> = if config.phrases {
@@ -223,43 +250,81 @@ impl ActivityKind for WordCloud {
                     && piece.chars().count() <= config.max_word_length
                     && !config.stopwords.contains(&piece);
                 // One unusable word is dropped; the rest of the submission counts.
-                if usable && !kept.contains(&piece) && kept.len() < config.max_words {
+                if !usable || kept.contains(&piece) || held.contains(&piece) {
+                    continue;
+                }
+                if kept.len() + held.len() >= config.max_words {
+                    break;
+                }
+                if context.moderator.check(&piece).is_some() {
+                    held.push(piece);
+                } else {
                     kept.push(piece);
                 }
             }
         }
-        if kept.is_empty() {
+        if kept.is_empty() && held.is_empty() {
             return Err(
                 "none of these words can be used (too common, too long, or only punctuation)"
                     .into(),
             );
         }
-        Ok(WordCloudAnswer { words: kept })
+        Ok(WordCloudAnswer { words: kept, held })
     }
 
     fn slot(_config: &WordCloudConfig, _answer: &WordCloudAnswer) -> String {
         "words".into()
     }
 
-    fn tally(config: &WordCloudConfig, answers: &[&WordCloudAnswer]) -> WordCloudResults {
+    fn tally(
+        config: &WordCloudConfig,
+        state: &WordCloudState,
+        entries: &[Entry<'_, WordCloudAnswer>],
+    ) -> WordCloudResults {
         let mut counts: HashMap<&str, usize> = HashMap::new();
+        let mut queue: HashMap<&str, usize> = HashMap::new();
         let mut total_words = 0;
-        for answer in answers {
+        let mut people = 0;
+        for entry in entries {
             // A person counts once per word, whatever they typed twice.
-            let distinct: BTreeSet<&str> = answer.words.iter().map(String::as_str).collect();
-            total_words += distinct.len();
-            for word in distinct {
+            let shown: BTreeSet<&str> = entry
+                .answer
+                .words
+                .iter()
+                .chain(
+                    entry
+                        .answer
+                        .held
+                        .iter()
+                        .filter(|w| state.allowed.contains(*w)),
+                )
+                .map(String::as_str)
+                .filter(|w| !state.hidden.contains(*w))
+                .collect();
+            for word in entry
+                .answer
+                .held
+                .iter()
+                .filter(|w| !state.allowed.contains(*w))
+            {
+                *queue.entry(word.as_str()).or_default() += 1;
+            }
+            if shown.is_empty() {
+                continue;
+            }
+            people += 1;
+            total_words += shown.len();
+            for word in shown {
                 *counts.entry(word).or_default() += 1;
             }
         }
-        let mut ranked: Vec<(&str, usize)> = counts.into_iter().collect();
-        ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        let ranked = rank(counts);
         let distinct_words = ranked.len();
         let most = ranked.first().map_or(1, |(_, c)| *c).max(1);
         #[expect(clippy::cast_precision_loss, reason = "counts are small")]
         let weight = |count: usize| ((count as f64 / most as f64) * 100.0).round() / 100.0;
         WordCloudResults {
-            total_people: answers.len(),
+            total_people: people,
             total_words,
             distinct_words,
             words: ranked
@@ -271,13 +336,81 @@ impl ActivityKind for WordCloud {
                     weight: weight(count),
                 })
                 .collect(),
+            moderation_queue: Some(
+                rank(queue)
+                    .into_iter()
+                    .map(|(word, count)| WordCount {
+                        word: word.to_owned(),
+                        count,
+                        weight: 0.0,
+                    })
+                    .collect(),
+            ),
+            hidden: Some(state.hidden.iter().cloned().collect()),
         }
     }
+
+    fn view(
+        _config: &WordCloudConfig,
+        _state: &WordCloudState,
+        results: &WordCloudResults,
+        viewer: Viewer,
+        revealed: bool,
+    ) -> Option<Value> {
+        match viewer {
+            Viewer::Organizer => Some(to_json(results)),
+            _ if revealed => Some(to_json(&WordCloudResults {
+                moderation_queue: None,
+                hidden: None,
+                ..results.clone()
+            })),
+            _ => None,
+        }
+    }
+
+    fn host_command(
+        _config: &WordCloudConfig,
+        state: &mut WordCloudState,
+        command: &str,
+        args: &Value,
+        _now: DateTime<Utc>,
+    ) -> Result<(), String> {
+        let word = normalise(&arg::<String>(args, "word")?);
+        if word.is_empty() {
+            return Err("args.word must contain a letter or digit".into());
+        }
+        match command {
+            "allow_word" => {
+                state.allowed.insert(word);
+            }
+            "hide_word" => {
+                state.hidden.insert(word);
+            }
+            "unhide_word" => {
+                state.hidden.remove(&word);
+            }
+            other => {
+                return Err(format!(
+                    "`{other}` is not a word cloud command; use allow_word, hide_word or unhide_word"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Words by count, most frequent first, then alphabetically.
+fn rank(counts: HashMap<&str, usize>) -> Vec<(&str, usize)> {
+    let mut ranked: Vec<(&str, usize)> = counts.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    ranked
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::activities::kind::testing::{context, fold};
+    use crate::moderation::Moderator;
 
     fn config(phrases: bool, stopwords: Stopwords) -> WordCloudConfig {
         WordCloudConfig {
@@ -293,8 +426,10 @@ mod tests {
     fn check(config: &WordCloudConfig, words: &[&str]) -> Result<Vec<String>, String> {
         let answer = WordCloudAnswer {
             words: words.iter().map(|w| (*w).to_owned()).collect(),
+            held: vec![],
         };
-        WordCloud::check_answer(config, &WordCloudState::default(), answer).map(|a| a.words)
+        WordCloud::check_answer(config, &WordCloudState::default(), answer, &context())
+            .map(|a| a.words)
     }
 
     #[test]
@@ -347,6 +482,82 @@ mod tests {
     }
 
     #[test]
+    fn flagged_words_are_held_for_the_organizer_and_allowed_or_hidden_by_command() {
+        let cfg = config(false, Stopwords::None);
+        let moderator = Moderator::for_settings(&crate::sessions::session::SessionSettings {
+            banned_words: vec!["kale".into()],
+            ..Default::default()
+        });
+        let context = AnswerContext {
+            moderator: &moderator,
+            ..context()
+        };
+        let answer = |words: &[&str]| WordCloudAnswer {
+            words: words.iter().map(|w| (*w).to_owned()).collect(),
+            held: vec![],
+        };
+        let checked = WordCloud::check_answer(
+            &cfg,
+            &WordCloudState::default(),
+            answer(&["Kale", "rust"]),
+            &context,
+        )
+        .unwrap();
+        assert_eq!(
+            (checked.words.as_slice(), checked.held.as_slice()),
+            (&["rust".to_owned()][..], &["kale".to_owned()][..])
+        );
+        let only_bad = WordCloud::check_answer(
+            &cfg,
+            &WordCloudState::default(),
+            answer(&["kale"]),
+            &context,
+        )
+        .unwrap();
+        let answers = [&checked, &only_bad];
+        let entries = crate::activities::kind::testing::entries(&answers);
+        let mut state = WordCloudState::default();
+        let results = WordCloud::tally(&cfg, &state, &entries);
+        assert_eq!(
+            results
+                .words
+                .iter()
+                .map(|w| w.word.as_str())
+                .collect::<Vec<_>>(),
+            ["rust"]
+        );
+        assert_eq!(results.total_people, 1);
+        let queue = results.moderation_queue.clone().unwrap();
+        assert_eq!((queue[0].word.as_str(), queue[0].count), ("kale", 2));
+        let screen = WordCloud::view(&cfg, &state, &results, Viewer::Screen, true).unwrap();
+        assert!(
+            screen.get("moderation_queue").is_none(),
+            "never on the big screen"
+        );
+
+        let now = Utc::now();
+        WordCloud::host_command(
+            &cfg,
+            &mut state,
+            "allow_word",
+            &json!({"word": "KALE"}),
+            now,
+        )
+        .unwrap();
+        WordCloud::host_command(&cfg, &mut state, "hide_word", &json!({"word": "rust"}), now)
+            .unwrap();
+        let results = WordCloud::tally(&cfg, &state, &entries);
+        let words: Vec<(&str, usize)> = results
+            .words
+            .iter()
+            .map(|w| (w.word.as_str(), w.count))
+            .collect();
+        assert_eq!(words, [("kale", 2)]);
+        assert!(results.moderation_queue.unwrap().is_empty());
+        assert!(WordCloud::host_command(&cfg, &mut state, "allow_word", &json!({}), now).is_err());
+    }
+
+    #[test]
     fn phrases_split_unless_allowed() {
         assert_eq!(
             check(&config(false, Stopwords::None), &["New York"]).unwrap(),
@@ -363,17 +574,20 @@ mod tests {
         let answers = [
             WordCloudAnswer {
                 words: vec!["rust".into(), "fast".into()],
+                held: vec![],
             },
             WordCloudAnswer {
                 words: vec!["rust".into()],
+                held: vec![],
             },
             WordCloudAnswer {
                 words: vec!["safe".into(), "rust".into(), "fast".into()],
+                held: vec![],
             },
         ];
         let refs: Vec<&WordCloudAnswer> = answers.iter().collect();
         let cfg = config(false, Stopwords::None);
-        let results = WordCloud::tally(&cfg, &refs);
+        let results = fold::<WordCloud>(&cfg, &refs);
         assert_eq!(
             (
                 results.total_people,
@@ -391,7 +605,7 @@ mod tests {
             ranked,
             [("rust", 3, 1.0), ("fast", 2, 0.67), ("safe", 1, 0.33)]
         );
-        let top_one = WordCloud::tally(&WordCloudConfig { top: 1, ..cfg }, &refs);
+        let top_one = fold::<WordCloud>(&WordCloudConfig { top: 1, ..cfg }, &refs);
         assert_eq!(top_one.words.len(), 1);
     }
 

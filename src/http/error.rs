@@ -284,6 +284,10 @@ impl From<crate::activities::ActivityError> for ApiError {
                 ),
             ),
             E::Command(message) => Self::invalid("invalid_command", message),
+            E::Contended => Self::conflict(
+                "activity_busy",
+                "other commands kept changing the activity; try again",
+            ),
             E::Store(store) => store.into(),
         }
     }
@@ -331,6 +335,10 @@ impl From<crate::responses::SubmitError> for ApiError {
             )
             .with_details(serde_json::json!({ "state": state })),
             E::TimeUp => Self::conflict("activity_not_active", "time is up for this activity"),
+            E::AlreadyAnswered => Self::conflict(
+                "already_answered",
+                "you have already answered this; answers here cannot be changed",
+            ),
             E::InvalidAnswer(message) => Self::invalid("invalid_answer", message)
                 .with_details(serde_json::json!({ "field": "answer" })),
             E::InvalidRequestId => Self::invalid("invalid_client_request_id", error.to_string())

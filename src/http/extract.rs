@@ -163,12 +163,14 @@ impl FromRequestParts<AppState> for HostAuth {
 }
 
 /// An authenticated, active participant.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ParticipantAuth {
     /// Their session.
     pub session_id: SessionId,
     /// Who.
     pub participant_id: ParticipantId,
+    /// Their nickname.
+    pub nickname: std::sync::Arc<str>,
 }
 
 impl FromRequestParts<AppState> for ParticipantAuth {
@@ -190,14 +192,15 @@ impl FromRequestParts<AppState> for ParticipantAuth {
         };
         match state
             .roster
-            .status(state.store.as_ref(), session_id, participant_id)
+            .member(state.store.as_ref(), session_id, participant_id)
             .await?
         {
-            Some(ParticipantStatus::Active) => {
+            Some(member) if member.status == ParticipantStatus::Active => {
                 state.presence.touch(participant_id);
                 Ok(ParticipantAuth {
                     session_id,
                     participant_id,
+                    nickname: member.nickname,
                 })
             }
             Some(_) => Err(ApiError::forbidden(

@@ -12,6 +12,7 @@ use self::presence::PresenceBook;
 use self::roster::Roster;
 use crate::auth::SigningKey;
 use crate::ids::ParticipantId;
+use crate::moderation::Moderator;
 use crate::realtime::{Change, Hub};
 use crate::sessions::session::{Session, SessionStatus};
 use crate::storage::{JoinOutcome, Store, StoreError};
@@ -106,6 +107,7 @@ pub async fn join(
         None if session.settings.require_nickname => return Err(InvalidNickname::Empty.into()),
         None => Nickname::guest(),
     };
+    allowed(session, &nickname)?;
     let now = Utc::now();
     let participant = Participant {
         id: ParticipantId::new(),
@@ -133,7 +135,11 @@ pub async fn join(
             );
         }
     }
-    roster.set(participant.id, ParticipantStatus::Active);
+    roster.set(
+        participant.id,
+        ParticipantStatus::Active,
+        participant.nickname.as_str(),
+    );
     presence.touch(participant.id);
     hub.changed(session.id, Change::Participants);
     Ok(Joined {
@@ -141,6 +147,14 @@ pub async fn join(
         participant,
         rejoined: false,
     })
+}
+
+/// Refuses a nickname the session's moderation flags.
+fn allowed(session: &Session, nickname: &Nickname) -> Result<(), InvalidNickname> {
+    match Moderator::for_settings(&session.settings).check(nickname.as_str()) {
+        Some(_) => Err(InvalidNickname::NotAllowed),
+        None => Ok(()),
+    }
 }
 
 async fn suggestion(
@@ -174,7 +188,7 @@ pub async fn check_nickname(
     session: &Session,
     raw: &str,
 ) -> Result<NicknameCheck, StoreError> {
-    let nickname = match Nickname::parse(raw) {
+    let nickname = match Nickname::parse(raw).and_then(|n| allowed(session, &n).map(|()| n)) {
         Ok(nickname) => nickname,
         Err(problem) => {
             return Ok(NicknameCheck {
@@ -264,7 +278,7 @@ pub async fn remove(
         .set_participant_status(session.id, participant, status)
         .await?;
     if previous.is_some() {
-        roster.set(participant, status);
+        roster.set_status(participant, status);
         hub.changed(session.id, Change::Participants);
     }
     Ok(previous.is_some())

@@ -109,6 +109,9 @@ pub enum InvalidNickname {
     /// Control or invisible formatting characters.
     #[error("the nickname contains characters that cannot be shown")]
     Unprintable,
+    /// The session's filter or banned words refuse it.
+    #[error("this nickname is not allowed in this session; please choose another")]
+    NotAllowed,
 }
 
 impl Nickname {

@@ -1,8 +1,9 @@
-//! The roster: each known participant's status, cached so that a participant token is
-//! checked by its signature and a map lookup, not a database round trip. Filled on first use
-//! and on join; updated on removal.
+//! The roster: each known participant's status and nickname, cached so that a participant
+//! token is checked by its signature and a map lookup, not a database round trip. Filled on
+//! first use and on join; updated on removal.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use parking_lot::Mutex;
 
@@ -10,34 +11,56 @@ use super::participant::ParticipantStatus;
 use crate::ids::{ParticipantId, SessionId};
 use crate::storage::{Store, StoreError};
 
-/// Cached participant statuses.
+/// What the roster knows of one participant.
+#[derive(Debug, Clone)]
+pub struct Member {
+    /// Active, removed or banned.
+    pub status: ParticipantStatus,
+    /// As shown.
+    pub nickname: Arc<str>,
+}
+
+/// Cached participants.
 #[derive(Default)]
 pub struct Roster {
-    statuses: Mutex<HashMap<ParticipantId, ParticipantStatus>>,
+    members: Mutex<HashMap<ParticipantId, Member>>,
 }
 
 impl Roster {
-    /// Records a status.
-    pub fn set(&self, participant: ParticipantId, status: ParticipantStatus) {
-        self.statuses.lock().insert(participant, status);
+    /// Records a participant.
+    pub fn set(&self, participant: ParticipantId, status: ParticipantStatus, nickname: &str) {
+        self.members.lock().insert(
+            participant,
+            Member {
+                status,
+                nickname: Arc::from(nickname),
+            },
+        );
     }
 
-    /// Forgets every cached status (another instance removed someone); they are read again
-    /// on next use.
+    /// Records a new status of a participant, if cached (otherwise it is read on next use).
+    pub fn set_status(&self, participant: ParticipantId, status: ParticipantStatus) {
+        if let Some(member) = self.members.lock().get_mut(&participant) {
+            member.status = status;
+        }
+    }
+
+    /// Forgets every cached participant (another instance removed someone); they are read
+    /// again on next use.
     pub fn clear(&self) {
-        self.statuses.lock().clear();
+        self.members.lock().clear();
     }
 
-    /// The participant's status, reading storage once if it is not cached. None when the
-    /// participant does not exist in that session.
-    pub async fn status(
+    /// The participant, reading storage once if it is not cached. None when the participant
+    /// does not exist in that session.
+    pub async fn member(
         &self,
         store: &dyn Store,
         session: SessionId,
         participant: ParticipantId,
-    ) -> Result<Option<ParticipantStatus>, StoreError> {
-        if let Some(status) = self.statuses.lock().get(&participant).copied() {
-            return Ok(Some(status));
+    ) -> Result<Option<Member>, StoreError> {
+        if let Some(member) = self.members.lock().get(&participant).cloned() {
+            return Ok(Some(member));
         }
         let Some(found) = store
             .participant(participant)
@@ -46,7 +69,10 @@ impl Roster {
         else {
             return Ok(None);
         };
-        self.set(participant, found.status);
-        Ok(Some(found.status))
+        self.set(participant, found.status, found.nickname.as_str());
+        Ok(Some(Member {
+            status: found.status,
+            nickname: Arc::from(found.nickname.as_str()),
+        }))
     }
 }

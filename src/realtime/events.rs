@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::Hub;
 use crate::activities::activity::{Activity, ActivityState, ResultsVisibility};
-use crate::activities::kind::ActivityRegistry;
+use crate::activities::kind::{ActivityRegistry, Viewer};
 use crate::activities::{self, ActivityError};
 use crate::ids::{ActivityId, ParticipantId, SessionId};
 use crate::sessions::session::{Session, SessionStatus};
@@ -53,8 +53,13 @@ impl Audience {
         }
     }
 
-    fn sees_results_of(self, activity: &Activity) -> bool {
-        self == Audience::Organizer || activity.results_visible_to_participants()
+    /// Whose view of results this audience gets.
+    pub fn viewer(self) -> Viewer {
+        match self {
+            Audience::Organizer => Viewer::Organizer,
+            Audience::Viewer => Viewer::Screen,
+            Audience::Participant => Viewer::Participant { me: None },
+        }
     }
 }
 
@@ -123,7 +128,9 @@ pub struct ActivityView {
     pub results_visibility: ResultsVisibility,
     /// Revealed this round.
     pub results_revealed: bool,
-    /// Whether this audience gets results now.
+    /// Whether results are visible beyond the organizer now (live, or revealed). What
+    /// each audience sees of them is the kind's choice (a poker table shows who voted
+    /// before the reveal).
     pub results_visible: bool,
     /// Time limit.
     pub time_limit_seconds: Option<u32>,
@@ -157,7 +164,8 @@ impl ActivityView {
             kind_state: activity.kind_state.clone(),
             results_visibility: activity.results_visibility,
             results_revealed: activity.results_revealed,
-            results_visible: audience.sees_results_of(activity),
+            results_visible: audience == Audience::Organizer
+                || activity.results_visible_to_participants(),
             time_limit_seconds: activity.time_limit_seconds,
             activated_at: activity.activated_at,
             deadline_at: activity.deadline_at,
@@ -232,11 +240,11 @@ async fn activity_event(
         .map(|activity| ActivityView::new(activity, &hub.registry, audience))
         .transpose()?;
     let results = current
-        .filter(|a| audience.sees_results_of(a) && a.activated_at.is_some())
+        .filter(|a| a.activated_at.is_some())
         .and_then(|activity| {
-            hub.tallies
-                .results(activity.id, activity.round)
-                .map(|(_, r)| activities::results_document(activity, &r))
+            let folded = hub.tallies.results(activity.id, activity.round)?;
+            let view = folded.view(audience.viewer())?;
+            Some(activities::results_document(activity, &view))
         });
     let agenda = (audience == Audience::Organizer).then(|| {
         activities
@@ -363,15 +371,10 @@ pub async fn publish_results(
     let Some(activity) = hub.store.activity(activity_id).await? else {
         return Ok(());
     };
-    let Some((_, results)) = hub.tallies.results(activity.id, activity.round) else {
+    let Some(folded) = hub.tallies.results(activity.id, activity.round) else {
         return Ok(());
     };
-    let body = serde_json::json!({
-        "activity_id": activity.id,
-        "results": activities::results_document(&activity, &results),
-    });
     let (seq, id) = hub.next_id();
-    let shared = frame(&id, "results", &body);
     let mut audiences = Vec::with_capacity(3);
     if fast {
         audiences.extend([Audience::Organizer, Audience::Viewer]);
@@ -379,9 +382,15 @@ pub async fn publish_results(
     if slow {
         audiences.push(Audience::Participant);
     }
+    // Each audience gets its own view, serialised once for all its subscribers; one that
+    // may not see results now gets nothing.
     for audience in audiences {
-        if audience.sees_results_of(&activity) {
-            hub.send(&room, audience, seq, shared.clone());
+        if let Some(view) = folded.view(audience.viewer()) {
+            let body = serde_json::json!({
+                "activity_id": activity.id,
+                "results": activities::results_document(&activity, &view),
+            });
+            hub.send(&room, audience, seq, frame(&id, "results", &body));
         }
     }
     metrics::counter!("live_results_published_total").increment(1);

@@ -24,9 +24,10 @@ pub use self::events::Audience;
 use self::events::Frame;
 use crate::activities::kind::ActivityRegistry;
 use crate::ids::{ActivityId, SessionId};
+use crate::moderation::Moderator;
 use crate::responses::tally::Tallies;
 use crate::responses::writer::Writer;
-use crate::storage::Store;
+use crate::storage::{Store, StoreError};
 
 /// Frames a subscriber may be behind before it is dropped.
 pub const SUBSCRIBER_BUFFER: usize = 256;
@@ -101,6 +102,7 @@ pub struct Hub {
     relay_enabled: std::sync::atomic::AtomicBool,
     outbox: Mutex<HashSet<(SessionId, Change)>>,
     pub(crate) outbox_signal: tokio::sync::Notify,
+    moderators: Mutex<HashMap<SessionId, Arc<Moderator>>>,
 }
 
 impl Hub {
@@ -127,6 +129,7 @@ impl Hub {
             relay_enabled: std::sync::atomic::AtomicBool::new(false),
             outbox: Mutex::new(HashSet::new()),
             outbox_signal: tokio::sync::Notify::new(),
+            moderators: Mutex::new(HashMap::new()),
         })
     }
 
@@ -196,9 +199,26 @@ impl Hub {
         self.rooms.lock().keys().copied().collect()
     }
 
+    /// The content filter of a session, from its settings; cached until the session
+    /// changes (here or on another instance).
+    pub async fn moderator(&self, session: SessionId) -> Result<Arc<Moderator>, StoreError> {
+        if let Some(moderator) = self.moderators.lock().get(&session).cloned() {
+            return Ok(moderator);
+        }
+        let moderator = Arc::new(match self.store.session(session).await? {
+            Some(found) => Moderator::for_settings(&found.settings),
+            None => Moderator::OFF,
+        });
+        self.moderators.lock().insert(session, moderator.clone());
+        Ok(moderator)
+    }
+
     /// Records a change (made here or reported by another instance) to publish shortly,
     /// coalesced with others.
     pub fn apply_remote(&self, session: SessionId, change: Change) {
+        if change == Change::Session {
+            self.moderators.lock().remove(&session);
+        }
         {
             let mut pending = self.pending.lock();
             match change {
@@ -279,6 +299,8 @@ impl Hub {
         self.slow_results
             .lock()
             .retain(|_, at| at.elapsed() < ROOM_IDLE);
+        // Read again from the settings when next needed.
+        self.moderators.lock().clear();
     }
 
     /// Runs the publisher until `stop` is cancelled.

@@ -134,7 +134,7 @@ pub async fn build(
                 round,
                 respondents: count,
                 participation_rate: crate::activities::poll::percent(count, counts.total),
-                results: (*results).clone(),
+                results: (*results.organizer).clone(),
             });
         }
         summaries.push(ActivitySummary {

@@ -8,12 +8,15 @@ pub mod writer;
 use chrono::Utc;
 use serde_json::Value;
 
-use self::tally::Tallies;
+use std::sync::Arc;
+
+use self::tally::{Held, Tallies};
 use self::writer::Writer;
 use crate::activities::activity::{Activity, ActivityState};
-use crate::activities::kind::ActivityRegistry;
+use crate::activities::kind::{ActivityRegistry, AnswerContext};
 use crate::activities::{self, ActivityError};
 use crate::ids::{ParticipantId, ResponseId};
+use crate::moderation::Moderator;
 use crate::storage::{ResponseWrite, Store, StoreError, StoredResponse, WriteOutcome};
 
 /// Longest accepted `client_request_id`.
@@ -34,6 +37,9 @@ pub enum SubmitError {
     /// The client_request_id is unusable.
     #[error("client_request_id must be 1 to {REQUEST_ID_MAX} visible ASCII characters")]
     InvalidRequestId,
+    /// The kind's answers are final and this one was given before.
+    #[error("already answered")]
+    AlreadyAnswered,
     /// The participant was removed meanwhile.
     #[error("you were removed from this session")]
     ParticipantRemoved,
@@ -58,13 +64,27 @@ pub struct Submitted {
     pub answer: Option<Value>,
 }
 
+/// Who is answering.
+#[derive(Debug, Clone)]
+pub struct Author {
+    /// The participant.
+    pub id: ParticipantId,
+    /// Their nickname, as results show it.
+    pub nickname: Arc<str>,
+}
+
 /// Validates and stores one answer; returns once it is committed.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a use case taking exactly what it needs"
+)]
 pub async fn submit(
     registry: &ActivityRegistry,
     writer: &Writer,
     tallies: &Tallies,
+    moderator: &Moderator,
     activity: &Activity,
-    participant: ParticipantId,
+    author: Author,
     answer: Value,
     client_request_id: Option<String>,
 ) -> Result<Submitted, SubmitError> {
@@ -91,22 +111,34 @@ pub async fn submit(
             prepared
         }
     };
+    let context = AnswerContext {
+        participant: author.id,
+        received,
+        revealed: activity.results_visible_to_participants(),
+        moderator,
+    };
     let checked = prepared
-        .check_answer(answer)
+        .check_answer(answer, &context)
         .map_err(SubmitError::InvalidAnswer)?;
     let normalized: Value = serde_json::from_str(&checked.json).unwrap_or(Value::Null);
     let write = ResponseWrite {
         id: ResponseId::new(),
         activity_id: activity.id,
         session_id: activity.session_id,
-        participant_id: participant,
+        participant_id: author.id,
         round: activity.round,
         slot: checked.slot.clone(),
         answer: checked.json,
         client_request_id,
         at: received,
+        final_answer: prepared.final_answers(),
     };
-    match writer.write(write, checked.value).await? {
+    let held = Held {
+        answer: checked.value,
+        nickname: author.nickname,
+        at: received,
+    };
+    match writer.write(write, held).await? {
         WriteOutcome::Stored => Ok(Submitted {
             stored: true,
             round: activity.round,
@@ -122,6 +154,7 @@ pub async fn submit(
         WriteOutcome::ActivityNotActive => Err(SubmitError::NotActive(ActivityState::Closed)),
         WriteOutcome::TimeUp => Err(SubmitError::TimeUp),
         WriteOutcome::ParticipantInactive => Err(SubmitError::ParticipantRemoved),
+        WriteOutcome::AlreadyAnswered => Err(SubmitError::AlreadyAnswered),
     }
 }
 

@@ -1,24 +1,73 @@
 //! In-memory tallies: for each loaded (activity, round), every participant's current answer
-//! per slot, in its kind's own type. Results are folded from them on demand and cached per
-//! version. Only the writer task changes answers (after its batch commits) and loads rounds
-//! from the database, so memory never runs ahead of or behind what is stored.
+//! per slot, in its kind's own type, with the nickname and the time it was received.
+//! Results are folded from them on demand and cached per version, together with the views
+//! of the organizer, the big screen and the phones. Only the writer task changes answers
+//! (after its batch commits) and loads rounds from the database, so memory never runs ahead
+//! of or behind what is stored.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
 use serde_json::Value;
 
 use crate::activities::activity::Activity;
-use crate::activities::kind::{AnyAnswer, Prepared};
+use crate::activities::kind::{AnyAnswer, AnyResults, HeldEntry, Prepared, Viewer};
 use crate::ids::{ActivityId, ParticipantId};
+
+/// One stored answer in memory.
+#[derive(Clone)]
+pub struct Held {
+    /// The answer in its kind's type.
+    pub answer: AnyAnswer,
+    /// Who gave it, by name.
+    pub nickname: Arc<str>,
+    /// When the server received it.
+    pub at: DateTime<Utc>,
+}
 
 /// One round's answers.
 struct Round {
     prepared: Arc<dyn Prepared>,
-    answers: HashMap<(ParticipantId, String), AnyAnswer>,
+    answers: HashMap<(ParticipantId, String), Held>,
     version: u64,
-    results: Option<(u64, Arc<Value>)>,
+    folded: Option<Arc<Folded>>,
+}
+
+/// Results folded at one version, with the views that are broadcast.
+pub struct Folded {
+    /// The version of the round they reflect.
+    pub version: u64,
+    /// The kind's results.
+    pub results: AnyResults,
+    /// Everything, for the organizer.
+    pub organizer: Arc<Value>,
+    /// What the big screen may show now.
+    pub screen: Option<Arc<Value>>,
+    /// What every phone may see now.
+    pub participants: Option<Arc<Value>>,
+    prepared: Arc<dyn Prepared>,
+}
+
+impl Folded {
+    /// The view of one viewer; for a known participant it is computed on demand (their own
+    /// score, rank or pending questions).
+    pub fn view(&self, viewer: Viewer) -> Option<Arc<Value>> {
+        match viewer {
+            Viewer::Organizer => Some(self.organizer.clone()),
+            Viewer::Screen => self.screen.clone(),
+            Viewer::Participant { me: None } => self.participants.clone(),
+            Viewer::Participant { me: Some(_) } => {
+                self.prepared.view(&self.results, viewer).map(Arc::new)
+            }
+        }
+    }
+
+    /// The binding that folded them.
+    pub fn prepared(&self) -> &Arc<dyn Prepared> {
+        &self.prepared
+    }
 }
 
 /// Every loaded round, shared by request handlers (readers) and the writer (the one writer).
@@ -38,7 +87,7 @@ impl Tallies {
         &self,
         activity: &Activity,
         prepared: Arc<dyn Prepared>,
-        answers: HashMap<(ParticipantId, String), AnyAnswer>,
+        answers: HashMap<(ParticipantId, String), Held>,
     ) {
         self.rounds.lock().insert(
             (activity.id, activity.round),
@@ -46,7 +95,7 @@ impl Tallies {
                 prepared,
                 answers,
                 version: 1,
-                results: None,
+                folded: None,
             },
         );
     }
@@ -59,18 +108,20 @@ impl Tallies {
         round: i32,
         participant: ParticipantId,
         slot: String,
-        answer: AnyAnswer,
+        held: Held,
     ) {
         if let Some(entry) = self.rounds.lock().get_mut(&(activity, round)) {
-            entry.answers.insert((participant, slot), answer);
+            entry.answers.insert((participant, slot), held);
             entry.version += 1;
         }
     }
 
-    /// Replaces the kind binding after a host command changed the kind's state (a lock).
+    /// Replaces the kind binding after a host command changed the kind's state (a lock, a
+    /// reveal): answers are checked and results folded against it from now on.
     pub fn rebind(&self, activity: ActivityId, round: i32, prepared: Arc<dyn Prepared>) {
         if let Some(entry) = self.rounds.lock().get_mut(&(activity, round)) {
             entry.prepared = prepared;
+            entry.version += 1;
         }
     }
 
@@ -82,28 +133,51 @@ impl Tallies {
             .map(|r| r.prepared.clone())
     }
 
-    /// Current results of a loaded round (folded again only when answers changed), with
-    /// the version they reflect.
-    pub fn results(&self, activity: ActivityId, round: i32) -> Option<(u64, Arc<Value>)> {
+    /// Current results of a loaded round (folded again only when answers or the binding
+    /// changed).
+    pub fn results(&self, activity: ActivityId, round: i32) -> Option<Arc<Folded>> {
         let (prepared, answers, version) = {
             let rounds = self.rounds.lock();
             let entry = rounds.get(&(activity, round))?;
-            if let Some((version, results)) = &entry.results
-                && *version == entry.version
+            if let Some(folded) = &entry.folded
+                && folded.version == entry.version
             {
-                return Some((*version, results.clone()));
+                return Some(folded.clone());
             }
-            let answers: Vec<AnyAnswer> = entry.answers.values().cloned().collect();
+            let answers: Vec<((ParticipantId, String), Held)> = entry
+                .answers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
             (entry.prepared.clone(), answers, entry.version)
         };
         // Folding happens outside the lock so the writer is never held up by a reader.
-        let results = Arc::new(prepared.tally(&mut answers.iter()));
+        let entries: Vec<HeldEntry<'_>> = answers
+            .iter()
+            .map(|((participant, slot), held)| HeldEntry {
+                participant: *participant,
+                nickname: &held.nickname,
+                slot,
+                at: held.at,
+                answer: &held.answer,
+            })
+            .collect();
+        let results = prepared.tally(&entries);
+        let view = |viewer| prepared.view(&results, viewer).map(Arc::new);
+        let folded = Arc::new(Folded {
+            version,
+            organizer: view(Viewer::Organizer).unwrap_or_else(|| Arc::new(Value::Null)),
+            screen: view(Viewer::Screen),
+            participants: view(Viewer::Participant { me: None }),
+            results,
+            prepared,
+        });
         if let Some(entry) = self.rounds.lock().get_mut(&(activity, round))
             && entry.version == version
         {
-            entry.results = Some((version, results.clone()));
+            entry.folded = Some(folded.clone());
         }
-        Some((version, results))
+        Some(folded)
     }
 
     /// Every round in memory.

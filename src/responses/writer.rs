@@ -9,9 +9,9 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::tally::Tallies;
+use super::tally::{Held, Tallies};
 use crate::activities::activity::Activity;
-use crate::activities::kind::{AnyAnswer, Prepared};
+use crate::activities::kind::Prepared;
 use crate::realtime::{Change, Hub};
 use crate::storage::{ResponseWrite, Store, StoreError, WriteOutcome};
 
@@ -23,7 +23,7 @@ const QUEUE: usize = 16_384;
 enum Job {
     Write {
         write: ResponseWrite,
-        answer: AnyAnswer,
+        answer: Held,
         done: oneshot::Sender<Result<WriteOutcome, StoreError>>,
     },
     Load {
@@ -52,7 +52,7 @@ impl Writer {
     pub async fn write(
         &self,
         write: ResponseWrite,
-        answer: AnyAnswer,
+        answer: Held,
     ) -> Result<WriteOutcome, StoreError> {
         let (done, outcome) = oneshot::channel();
         self.jobs
@@ -150,14 +150,14 @@ async fn run(
 #[derive(Default)]
 struct Batch {
     writes: Vec<ResponseWrite>,
-    waiting: Vec<(AnyAnswer, oneshot::Sender<Result<WriteOutcome, StoreError>>)>,
+    waiting: Vec<(Held, oneshot::Sender<Result<WriteOutcome, StoreError>>)>,
 }
 
 impl Batch {
     fn push(
         &mut self,
         write: ResponseWrite,
-        answer: AnyAnswer,
+        answer: Held,
         done: oneshot::Sender<Result<WriteOutcome, StoreError>>,
     ) {
         self.writes.push(write);
@@ -220,15 +220,25 @@ async fn load(
     if !replace && tallies.is_loaded(activity.id, activity.round) {
         return Ok(());
     }
-    let rows = store
-        .responses_of_round(activity.id, activity.round)
-        .await?;
+    let rows = store.round_answers(activity.id, activity.round).await?;
     let mut answers = HashMap::with_capacity(rows.len());
-    for row in rows {
+    let mut names: HashMap<String, Arc<str>> = HashMap::new();
+    for (row, nickname) in rows {
         let answer = prepared.decode_stored(&row.answer).ok_or_else(|| {
             StoreError::Corrupt(format!("response {} does not fit its kind", row.id))
         })?;
-        answers.insert((row.participant_id, row.slot), answer);
+        let nickname = names
+            .entry(nickname)
+            .or_insert_with_key(|name| Arc::from(name.as_str()))
+            .clone();
+        answers.insert(
+            (row.participant_id, row.slot),
+            Held {
+                answer,
+                nickname,
+                at: row.updated_at,
+            },
+        );
     }
     tallies.insert(activity, prepared, answers);
     Ok(())

@@ -49,6 +49,13 @@ fn invalid(field: &'static str) -> impl FnOnce(String) -> SessionError {
     move |message| SessionError::Invalid { field, message }
 }
 
+/// Normalises the settings' banned-word list.
+fn parse_settings(mut settings: SessionSettings) -> Result<SessionSettings, SessionError> {
+    settings.banned_words = crate::moderation::parse_banned_words(&settings.banned_words)
+        .map_err(invalid("settings.banned_words"))?;
+    Ok(settings)
+}
+
 /// What an organizer gives to create a session.
 #[derive(Debug, Clone, Default)]
 pub struct NewSession {
@@ -88,7 +95,7 @@ pub async fn create(
         join_code: JoinCode::generate(),
         max_participants,
         participant_count: 0,
-        settings: new.settings.unwrap_or_default(),
+        settings: parse_settings(new.settings.unwrap_or_default())?,
         created_at: now,
         updated_at: now,
         started_at: None,
@@ -190,7 +197,7 @@ pub async fn update(
                 .map_err(invalid("max_participants"))?;
         }
         if let Some(settings) = changes.settings {
-            session.settings = settings;
+            session.settings = parse_settings(settings)?;
         }
         session.updated_at = Utc::now();
         store.update_session_details(&session).await?;

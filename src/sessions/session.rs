@@ -65,8 +65,12 @@ pub struct SessionSettings {
     pub allow_late_join: bool,
     /// A nickname must be typed; otherwise one is made up ("Guest 4821").
     pub require_nickname: bool,
-    /// Nicknames and free text pass the profanity filter.
+    /// Nicknames, words, open text and questions pass the profanity filter (English and
+    /// German lists); flagged text is held for moderation, a flagged nickname is refused.
     pub profanity_filter: bool,
+    /// Words and phrases refused in this session whether or not the filter is on (at most
+    /// 200, each up to 50 characters; matched as whole words, case-insensitively).
+    pub banned_words: Vec<String>,
 }
 
 impl Default for SessionSettings {
@@ -75,6 +79,7 @@ impl Default for SessionSettings {
             allow_late_join: true,
             require_nickname: true,
             profanity_filter: false,
+            banned_words: Vec::new(),
         }
     }
 }

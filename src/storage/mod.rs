@@ -343,6 +343,14 @@ pub trait Store: Engine {
     async fn activities_of(&self, session: SessionId) -> Result<Vec<Activity>, StoreError>;
     /// Every active activity (to rebuild tallies at start).
     async fn active_activities(&self) -> Result<Vec<Activity>, StoreError>;
+    /// Saves a running activity's kind state, reveal flag, round and timing, but only if
+    /// nobody changed them since `previous` was read (host commands are read-modify-write;
+    /// false means read again and retry).
+    async fn update_activity_run(
+        &self,
+        activity: &Activity,
+        previous: &Activity,
+    ) -> Result<bool, StoreError>;
     /// Saves title, config, state of the kind, visibility, reveal and time limit.
     async fn update_activity(&self, activity: &Activity) -> Result<bool, StoreError>;
     /// Saves a state change if the activity is still in `from`; `Conflict` when another
@@ -368,12 +376,13 @@ pub trait Store: Engine {
         &self,
         batch: &[ResponseWrite],
     ) -> Result<Vec<WriteOutcome>, StoreError>;
-    /// The responses of one round of an activity.
-    async fn responses_of_round(
+    /// Every answer of one round with its author's nickname, oldest first (to load
+    /// tallies).
+    async fn round_answers(
         &self,
         activity: ActivityId,
         round: i32,
-    ) -> Result<Vec<StoredResponse>, StoreError>;
+    ) -> Result<Vec<(StoredResponse, String)>, StoreError>;
     /// One participant's responses in a session.
     async fn responses_of_participant(
         &self,

@@ -51,6 +51,8 @@ pub struct ResponseWrite {
     pub client_request_id: Option<String>,
     /// When it was received.
     pub at: DateTime<Utc>,
+    /// The kind's answers are final: a slot already filled is refused, not replaced.
+    pub final_answer: bool,
 }
 
 /// What happened to one submission of a batch.
@@ -66,6 +68,8 @@ pub enum WriteOutcome {
     TimeUp,
     /// The participant was removed.
     ParticipantInactive,
+    /// The kind's answers are final and this slot was already filled.
+    AlreadyAnswered,
 }
 
 /// A response as stored.
@@ -305,6 +309,14 @@ pub(crate) struct ResponseRow {
     updated_at: DateTime<Utc>,
 }
 
+/// A response with its author's nickname, as the tallies load a round.
+#[derive(FromRow)]
+pub(crate) struct RoundAnswerRow {
+    #[sqlx(flatten)]
+    pub(crate) response: ResponseRow,
+    pub(crate) nickname: String,
+}
+
 impl From<ResponseRow> for StoredResponse {
     fn from(row: ResponseRow) -> Self {
         StoredResponse {
@@ -324,8 +336,8 @@ impl From<ResponseRow> for StoredResponse {
 pub(crate) mod prelude {
     pub(crate) use super::{
         ACTIVITY_COLUMNS, ActivityRow, JoinOutcome, OrganizerRow, PARTICIPANT_COLUMNS,
-        ParticipantRow, RESPONSE_COLUMNS, ResponseRow, ResponseWrite, SESSION_COLUMNS, SessionRow,
-        StoredResponse, TokenOwnerRow, TokenRow, WriteOutcome, as_i32,
+        ParticipantRow, RESPONSE_COLUMNS, ResponseRow, ResponseWrite, RoundAnswerRow,
+        SESSION_COLUMNS, SessionRow, StoredResponse, TokenOwnerRow, TokenRow, WriteOutcome, as_i32,
     };
     pub(crate) use crate::activities::activity::{Activity, ActivityState};
     pub(crate) use crate::ids::{ActivityId, OrganizerId, ParticipantId, SessionId, TokenId};
@@ -761,6 +773,28 @@ macro_rules! impl_store {
                 Ok(done.rows_affected() > 0)
             }
 
+            async fn update_activity_run(&self, a: &Activity, previous: &Activity) -> Result<bool, StoreError> {
+                let done = sqlx::query::<$db>(
+                    "update activities set kind_state = $2, results_revealed = $3, round = $4, activated_at = $5, \
+                     deadline_at = $6, updated_at = $7 \
+                     where id = $1 and state = $8 and round = $9 and kind_state = $10 and results_revealed = $11",
+                )
+                .bind(a.id)
+                .bind(a.kind_state.to_string())
+                .bind(a.results_revealed)
+                .bind(a.round)
+                .bind(a.activated_at)
+                .bind(a.deadline_at)
+                .bind(a.updated_at)
+                .bind(previous.state.as_str())
+                .bind(previous.round)
+                .bind(previous.kind_state.to_string())
+                .bind(previous.results_revealed)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
             async fn set_activity_state(&self, a: &Activity, from: ActivityState) -> Result<bool, StoreError> {
                 let done = sqlx::query::<$db>(
                     "update activities set state = $2, round = $3, results_revealed = $4, kind_state = $5, \
@@ -859,7 +893,35 @@ macro_rules! impl_store {
                     }
                 }
 
-                // 3. Idempotency: the first use of a client_request_id wins, within the batch
+                // 3. Final answers (quiz, buzzer): a slot filled before, or earlier in this
+                //    batch, is refused, not replaced.
+                let finals: Vec<usize> = (0..batch.len())
+                    .filter(|&i| batch[i].final_answer && outcomes[i] == WriteOutcome::Stored)
+                    .collect();
+                if !finals.is_empty() {
+                    let mut query = sqlx::QueryBuilder::<$db>::new(
+                        "select activity_id, round, participant_id, slot from responses where participant_id in (",
+                    );
+                    let mut list = query.separated(", ");
+                    for &index in &finals {
+                        list.push_bind(batch[index].participant_id);
+                    }
+                    query.push(")");
+                    let mut filled: HashSet<(ActivityId, i32, ParticipantId, String)> = query
+                        .build_query_as::<(ActivityId, i32, ParticipantId, String)>()
+                        .fetch_all(&mut *tx)
+                        .await?
+                        .into_iter()
+                        .collect();
+                    for &index in &finals {
+                        let w = &batch[index];
+                        if !filled.insert((w.activity_id, w.round, w.participant_id, w.slot.clone())) {
+                            outcomes[index] = WriteOutcome::AlreadyAnswered;
+                        }
+                    }
+                }
+
+                // 4. Idempotency: the first use of a client_request_id wins, within the batch
                 //    and across all earlier ones.
                 let mut seen_in_batch: HashSet<(ParticipantId, &str)> = HashSet::new();
                 let mut keyed: Vec<usize> = Vec::new();
@@ -903,8 +965,9 @@ macro_rules! impl_store {
                     }
                 }
 
-                // 4. Upsert the answers. Within a batch the last answer for a slot wins; a
-                //    statement may not touch the same row twice.
+                // 5. Upsert the answers. Within a batch the last answer for a slot wins; a
+                //    statement may not touch the same row twice. (Final answers reach this
+                //    point at most once per slot.)
                 let mut last_for_slot: HashMap<(ActivityId, i32, ParticipantId, &str), usize> = HashMap::new();
                 for (index, write) in batch.iter().enumerate() {
                     if outcomes[index] == WriteOutcome::Stored {
@@ -941,16 +1004,20 @@ macro_rules! impl_store {
                 Ok(outcomes)
             }
 
-            async fn responses_of_round(&self, activity: ActivityId, round: i32) -> Result<Vec<StoredResponse>, StoreError> {
-                let sql = sqlx::AssertSqlSafe(format!(
-                    "select {RESPONSE_COLUMNS} from responses where activity_id = $1 and round = $2 order by created_at, id"
-                ));
-                let rows: Vec<ResponseRow> = sqlx::query_as::<$db, ResponseRow>(sql)
-                    .bind(activity)
-                    .bind(round)
-                    .fetch_all(&self.pool)
-                    .await?;
-                Ok(rows.into_iter().map(StoredResponse::from).collect())
+            async fn round_answers(&self, activity: ActivityId, round: i32) -> Result<Vec<(StoredResponse, String)>, StoreError> {
+                let rows: Vec<RoundAnswerRow> = sqlx::query_as::<$db, RoundAnswerRow>(
+                    "select r.id, r.activity_id, r.participant_id, r.round, r.slot, r.answer, r.created_at, r.updated_at, \
+                     p.nickname from responses r join participants p on p.id = r.participant_id \
+                     where r.activity_id = $1 and r.round = $2 order by r.created_at, r.id",
+                )
+                .bind(activity)
+                .bind(round)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|row| (StoredResponse::from(row.response), row.nickname))
+                    .collect())
             }
 
             async fn responses_of_participant(&self, participant: ParticipantId) -> Result<Vec<StoredResponse>, StoreError> {

@@ -12,6 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::activities::activity::{Activity, ActivityState, ResultsVisibility};
+use crate::activities::kind::Viewer;
 use crate::activities::{self, ActivityChanges, NewActivity};
 use crate::app::AppState;
 use crate::http::error::{ApiError, ErrorEnvelope};
@@ -337,7 +338,7 @@ async fn transition_activity(
 /// Runs a host command: `reveal` or `hide` results, or a kind's own (a poll's `lock` and
 /// `unlock`). The optional JSON body holds the command's arguments.
 #[utoipa::path(post, path = "/activities/{id}/commands/{command}", tag = "activities",
-    params(("id" = ActivityId, Path), ("command" = String, Path, description = "reveal, hide, or a kind's command")),
+    params(("id" = ActivityId, Path), ("command" = String, Path, description = "reveal, hide, new_round, or a kind's command (docs/activity-kinds.md)")),
     request_body(content = Object, description = "Arguments, if the command takes any"),
     responses((status = 200, body = Activity), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 async fn run_command(
@@ -361,6 +362,7 @@ async fn run_command(
         state.store.as_ref(),
         &state.hub,
         &state.registry,
+        &state.writer,
         &state.tallies,
         &session,
         activity,
@@ -387,8 +389,11 @@ async fn activity_results(
     auth: AnyAuth,
     AppPath(id): AppPath<ActivityId>,
 ) -> Result<Json<Value>, ApiError> {
-    let activity = match &auth {
-        AnyAuth::Organizer(organizer) => owned_activity(&state, &organizer.organizer, id).await?.1,
+    let (activity, viewer) = match &auth {
+        AnyAuth::Organizer(organizer) => (
+            owned_activity(&state, &organizer.organizer, id).await?.1,
+            Viewer::Organizer,
+        ),
         AnyAuth::Participant(participant) => {
             let activity = state
                 .store
@@ -404,26 +409,22 @@ async fn activity_results(
                         "no such activity",
                     )
                 })?;
-            if !activity.results_visible_to_participants() {
-                return Err(ApiError::forbidden(
-                    "results_hidden",
-                    "the results are hidden until the organizer reveals them",
-                ));
-            }
-            activity
+            (
+                activity,
+                Viewer::Participant {
+                    me: Some(participant.participant_id),
+                },
+            )
         }
     };
-    let results =
+    let folded =
         activities::results(&state.registry, &state.writer, &state.tallies, &activity).await?;
-    let mut body = (*results).clone();
-    if let Value::Object(map) = &mut body {
-        map.insert("activity_id".into(), Value::String(activity.id.to_string()));
-        map.insert("kind".into(), Value::String(activity.kind.clone()));
-        map.insert("round".into(), Value::from(activity.round));
-        map.insert(
-            "state".into(),
-            Value::String(activity.state.as_str().into()),
-        );
-    }
+    let Some(results) = folded.view(viewer) else {
+        return Err(ApiError::forbidden(
+            "results_hidden",
+            "the results are hidden until the organizer reveals them",
+        ));
+    };
+    let body = activities::results_document(&activity, &results);
     Ok(Json(body))
 }

@@ -97,12 +97,17 @@ async fn submit_response(
 ) -> Result<(StatusCode, Json<SubmitResponse>), ApiError> {
     state.limits.submit(ip, auth.participant_id)?;
     let activity = activity_of_session(&state, id, auth.session_id).await?;
+    let moderator = state.hub.moderator(auth.session_id).await?;
     let submitted = responses::submit(
         &state.registry,
         &state.writer,
         &state.tallies,
+        &moderator,
         &activity,
-        auth.participant_id,
+        responses::Author {
+            id: auth.participant_id,
+            nickname: auth.nickname.clone(),
+        },
         request.answer,
         request.client_request_id,
     )
