@@ -74,6 +74,9 @@ pub trait ActivityKind: Send + Sync + 'static {
     /// answer in the same slot is refused with `409 already_answered`. Otherwise a new
     /// answer replaces the old one.
     const FINAL_ANSWERS: bool = false;
+    /// True when results are always hidden until the organizer reveals them (planning
+    /// poker), whatever visibility the activity was created with.
+    const HIDDEN_UNTIL_REVEAL: bool = false;
     /// Chosen by the organizer.
     type Config: Serialize + DeserializeOwned + Send + Sync + 'static;
     /// Changed by host commands while the activity runs (use `()`-like empty structs when
@@ -166,6 +169,40 @@ pub fn arg<T: DeserializeOwned>(args: &Value, name: &str) -> Result<T, String> {
     T::deserialize(value).map_err(|e| format!("args.{name}: {e}"))
 }
 
+/// Checks that a trimmed text has `min..=max` characters; names `field` in the error.
+pub fn check_length(field: &str, text: &str, min: usize, max: usize) -> Result<(), String> {
+    let length = text.trim().chars().count();
+    if length < min || length > max {
+        return Err(if min == 0 {
+            format!("{field} must have at most {max} characters")
+        } else {
+            format!("{field} must have {min} to {max} characters")
+        });
+    }
+    Ok(())
+}
+
+/// A new id for an item an answer creates (a question, a text): time-ordered, unique, and
+/// new for every version of the item, so a moderation decision never carries over to an
+/// edited text.
+pub fn new_item_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Ranks scores from high to low with competition ranking (1, 2, 2, 4).
+pub fn competition_ranks(sorted_scores: &[i64]) -> Vec<usize> {
+    let mut ranks = Vec::with_capacity(sorted_scores.len());
+    for (index, score) in sorted_scores.iter().enumerate() {
+        let rank = if index > 0 && sorted_scores[index - 1] == *score {
+            ranks[index - 1]
+        } else {
+            index + 1
+        };
+        ranks.push(rank);
+    }
+    ranks
+}
+
 /// A validated answer, ready to store and to count.
 #[derive(Clone)]
 pub struct CheckedAnswer {
@@ -229,6 +266,10 @@ pub trait DynKind: Send + Sync {
     fn config_schema(&self) -> Value;
     /// JSON schema of an answer.
     fn answer_schema(&self) -> Value;
+    /// Whether results are always hidden until revealed.
+    fn hidden_until_reveal(&self) -> bool;
+    /// Whether answers are final.
+    fn final_answers(&self) -> bool;
     /// Parses and checks a configuration; returns it normalised.
     fn check_config(&self, config: &Value) -> Result<Value, String>;
     /// Binds the kind to a configuration and state.
@@ -288,6 +329,14 @@ impl<K: ActivityKind> DynKind for Erased<K> {
 
     fn answer_schema(&self) -> Value {
         K::answer_schema()
+    }
+
+    fn hidden_until_reveal(&self) -> bool {
+        K::HIDDEN_UNTIL_REVEAL
+    }
+
+    fn final_answers(&self) -> bool {
+        K::FINAL_ANSWERS
     }
 
     fn check_config(&self, config: &Value) -> Result<Value, String> {
@@ -417,6 +466,11 @@ impl ActivityRegistry {
         registry.register::<super::poll::Poll>();
         registry.register::<super::rating::Rating>();
         registry.register::<super::word_cloud::WordCloud>();
+        registry.register::<super::open_text::OpenText>();
+        registry.register::<super::qna::Qna>();
+        registry.register::<super::poker::Poker>();
+        registry.register::<super::quiz::Quiz>();
+        registry.register::<super::buzzer::Buzzer>();
         registry
     }
 

@@ -4,8 +4,13 @@
 //! [`kind::ActivityKind`]; nothing here matches on a kind's name.
 
 pub mod activity;
+pub mod buzzer;
 pub mod kind;
+pub mod open_text;
+pub mod poker;
 pub mod poll;
+pub mod qna;
+pub mod quiz;
 pub mod rating;
 pub mod timers;
 pub mod word_cloud;
@@ -123,6 +128,12 @@ pub async fn create(
         .get(&new.kind)
         .ok_or_else(|| unknown_kind(registry, &new.kind))?;
     let config = kind.check_config(&new.config).map_err(invalid("config"))?;
+    if kind.hidden_until_reveal() && new.results_visibility == Some(ResultsVisibility::Live) {
+        return Err(ActivityError::Invalid {
+            field: "results_visibility",
+            message: format!("{} results are always hidden until revealed", kind.name()),
+        });
+    }
     let time_limit_seconds = new
         .time_limit_seconds
         .map(activity::parse_time_limit)
@@ -139,7 +150,11 @@ pub async fn create(
         kind_state: Value::Object(serde_json::Map::new()),
         state: ActivityState::Draft,
         round: 1,
-        results_visibility: new.results_visibility.unwrap_or_default(),
+        results_visibility: if kind.hidden_until_reveal() {
+            ResultsVisibility::Hidden
+        } else {
+            new.results_visibility.unwrap_or_default()
+        },
         results_revealed: false,
         time_limit_seconds,
         activated_at: None,
@@ -217,6 +232,15 @@ pub async fn update(
             .map_err(invalid("time_limit_seconds"))?;
     }
     if let Some(visibility) = changes.results_visibility {
+        let kind = registry
+            .get(&activity.kind)
+            .ok_or_else(|| unknown_kind(registry, &activity.kind))?;
+        if kind.hidden_until_reveal() && visibility == ResultsVisibility::Live {
+            return Err(ActivityError::Invalid {
+                field: "results_visibility",
+                message: format!("{} results are always hidden until revealed", kind.name()),
+            });
+        }
         activity.results_visibility = visibility;
     }
     activity.updated_at = Utc::now();

@@ -20,7 +20,9 @@ pub const BANNED_MAX: usize = 200;
 pub const BANNED_LENGTH_MAX: usize = 50;
 
 /// Why a text was flagged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Flag {
     /// The profanity filter matched.
