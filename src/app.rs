@@ -54,6 +54,8 @@ pub struct AppState {
     pub roster: Arc<Roster>,
     /// Rate limiters.
     pub limits: Arc<RateLimits>,
+    /// Emoji taps waiting to be stored.
+    pub reactions: Arc<crate::reactions::Reactions>,
     /// Live event fan-out.
     pub hub: Arc<Hub>,
 }
@@ -183,6 +185,8 @@ impl App {
         presence.start_flushing(store.clone(), lifecycle.background_token());
         let limits = RateLimits::new(&config);
         limits.start_pruning(lifecycle.background_token());
+        let reactions = Arc::new(crate::reactions::Reactions::default());
+        reactions.start(store.clone(), hub.clone(), lifecycle.background_token());
         let state = AppState {
             config: Arc::new(config),
             store,
@@ -196,6 +200,7 @@ impl App {
             presence,
             roster,
             limits,
+            reactions,
             hub,
         };
         let router = crate::http::router(state.clone(), extra);

@@ -21,6 +21,7 @@ pub mod ids;
 pub mod moderation;
 pub mod organizers;
 pub mod participants;
+pub mod reactions;
 pub mod realtime;
 pub mod reports;
 pub mod responses;

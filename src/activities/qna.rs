@@ -437,11 +437,11 @@ impl ActivityKind for Qna {
                 state.hidden.remove(&id);
                 state.approved.insert(id);
             }
-            "hide" => {
+            "hide_question" => {
                 state.pinned.remove(&id);
                 state.hidden.insert(id);
             }
-            "unhide" => {
+            "unhide_question" => {
                 state.hidden.remove(&id);
             }
             "pin" => {
@@ -459,7 +459,7 @@ impl ActivityKind for Qna {
             }
             other => {
                 return Err(format!(
-                    "`{other}` is not a Q&A command; use approve, hide, unhide, pin, unpin, \
+                    "`{other}` is not a Q&A command; use approve, hide_question, unhide_question, pin, unpin, \
                      mark_answered, unmark_answered or sort"
                 ));
             }
@@ -629,7 +629,14 @@ mod tests {
         let results = Qna::tally(&cfg, &state, &entries);
         let screen = Qna::view(&cfg, &state, &results, Viewer::Screen, true).unwrap();
         assert_eq!(screen["questions"][0]["text"], "Secret plans?");
-        Qna::host_command(&cfg, &mut state, "hide", &json!({"id": id}), Utc::now()).unwrap();
+        Qna::host_command(
+            &cfg,
+            &mut state,
+            "hide_question",
+            &json!({"id": id}),
+            Utc::now(),
+        )
+        .unwrap();
         let results = Qna::tally(&cfg, &state, &entries);
         assert_eq!(
             Qna::view(&cfg, &state, &results, Viewer::Screen, true).unwrap()["questions"],

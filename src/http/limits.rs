@@ -21,6 +21,7 @@ pub struct RateLimits {
     join_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
     submit_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
     submit_participant: DefaultKeyedRateLimiter<ParticipantId>,
+    react_participant: DefaultKeyedRateLimiter<ParticipantId>,
 }
 
 fn per_minute(n: u32, burst: u32) -> Quota {
@@ -55,6 +56,8 @@ impl RateLimits {
                 .then(|| RateLimiter::keyed(per_second(submit, submit.saturating_mul(2)))),
             // Ten answers a second with bursts of twenty is far beyond a person's thumb.
             submit_participant: RateLimiter::keyed(per_second(10, 20)),
+            // Reactions are taps: five a second with bursts of ten, per person.
+            react_participant: RateLimiter::keyed(per_second(5, 10)),
         })
     }
 
@@ -89,6 +92,11 @@ impl RateLimits {
         )
     }
 
+    /// An emoji reaction.
+    pub fn react(&self, participant: ParticipantId) -> Result<(), ApiError> {
+        refuse(self.react_participant.check_key(&participant), "reactions")
+    }
+
     /// Forgets keys whose buckets are full again.
     pub fn prune(&self) {
         self.login_ip.retain_recent();
@@ -100,6 +108,7 @@ impl RateLimits {
             l.retain_recent();
         }
         self.submit_participant.retain_recent();
+        self.react_participant.retain_recent();
     }
 
     /// Prunes every minute until `stop` is cancelled.

@@ -228,6 +228,9 @@ pub struct Snapshot {
     pub me: Option<Me>,
     /// Open live streams of participants on this instance.
     pub participants_online: u64,
+    /// Reaction totals per emoji (organizer and big screen only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reactions: Option<std::collections::BTreeMap<String, i64>>,
 }
 
 async fn activity_event(
@@ -276,7 +279,21 @@ pub async fn snapshot(
 ) -> Result<Snapshot, ActivityError> {
     let activities = hub.store.activities_of(session.id).await?;
     hub.ensure_loaded(&activities).await?;
+    let reactions = if audience == Audience::Participant {
+        None
+    } else {
+        let totals = crate::reactions::history(hub.store.as_ref(), session.id)
+            .await?
+            .totals;
+        // Later `reactions` events count what is new from here.
+        hub.reaction_totals
+            .lock()
+            .entry(session.id)
+            .or_insert_with(|| totals.clone());
+        Some(totals)
+    };
     Ok(Snapshot {
+        reactions,
         audience,
         session: SessionView::new(session, &hub.public_base_url),
         activity: activity_event(hub, &activities, audience).await?,
@@ -351,6 +368,41 @@ pub async fn publish_participants(hub: &Hub, session_id: SessionId) -> Result<()
     let (seq, id) = hub.next_id();
     let shared = frame(&id, "participants", &body);
     for audience in Audience::ALL {
+        hub.send(&room, audience, seq, shared.clone());
+    }
+    Ok(())
+}
+
+/// Publishes a `reactions` event to the organizer and the big screen: the taps stored
+/// since the last event (on any instance), and the session's totals.
+pub async fn publish_reactions(hub: &Hub, session_id: SessionId) -> Result<(), StoreError> {
+    let Some(room) = hub.existing_room(session_id) else {
+        return Ok(());
+    };
+    let history = crate::reactions::history(hub.store.as_ref(), session_id).await?;
+    let counts: std::collections::BTreeMap<String, i64> = {
+        let mut published = hub.reaction_totals.lock();
+        let before = published.insert(session_id, history.totals.clone());
+        history
+            .totals
+            .iter()
+            .map(|(emoji, total)| {
+                let seen = before.as_ref().and_then(|b| b.get(emoji)).copied();
+                // A first event after subscribing shows nothing as new: only totals.
+                (emoji.clone(), seen.map_or(0, |seen| total - seen))
+            })
+            .filter(|(_, new)| *new > 0)
+            .collect()
+    };
+    let body = serde_json::json!({
+        "counts": counts,
+        "totals": history.totals,
+        "this_minute": history.minutes.last().filter(|m| m.minute == crate::reactions::minute_of(Utc::now())).map(|m| &m.counts),
+        "server_time": Utc::now(),
+    });
+    let (seq, id) = hub.next_id();
+    let shared = frame(&id, "reactions", &body);
+    for audience in [Audience::Organizer, Audience::Viewer] {
         hub.send(&room, audience, seq, shared.clone());
     }
     Ok(())

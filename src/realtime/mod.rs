@@ -51,6 +51,8 @@ pub enum Change {
     Participants,
     /// New answers were committed for this activity.
     Results(ActivityId),
+    /// Emoji reactions were stored.
+    Reactions,
 }
 
 /// One session's subscribers and recent frames.
@@ -80,6 +82,7 @@ struct Pending {
     sessions: HashSet<SessionId>,
     activities: HashSet<SessionId>,
     participants: HashSet<SessionId>,
+    reactions: HashSet<SessionId>,
     results: HashMap<ActivityId, SessionId>,
 }
 
@@ -103,6 +106,7 @@ pub struct Hub {
     outbox: Mutex<HashSet<(SessionId, Change)>>,
     pub(crate) outbox_signal: tokio::sync::Notify,
     moderators: Mutex<HashMap<SessionId, Arc<Moderator>>>,
+    pub(crate) reaction_totals: Mutex<HashMap<SessionId, std::collections::BTreeMap<String, i64>>>,
 }
 
 impl Hub {
@@ -130,6 +134,7 @@ impl Hub {
             outbox: Mutex::new(HashSet::new()),
             outbox_signal: tokio::sync::Notify::new(),
             moderators: Mutex::new(HashMap::new()),
+            reaction_totals: Mutex::new(HashMap::new()),
         })
     }
 
@@ -225,6 +230,7 @@ impl Hub {
                 Change::Session => pending.sessions.insert(session),
                 Change::Activity => pending.activities.insert(session),
                 Change::Participants => pending.participants.insert(session),
+                Change::Reactions => pending.reactions.insert(session),
                 Change::Results(activity) => pending.results.insert(activity, session).is_none(),
             };
         }
@@ -301,6 +307,10 @@ impl Hub {
             .retain(|_, at| at.elapsed() < ROOM_IDLE);
         // Read again from the settings when next needed.
         self.moderators.lock().clear();
+        let rooms = self.rooms.lock();
+        self.reaction_totals
+            .lock()
+            .retain(|session, _| rooms.contains_key(session));
     }
 
     /// Runs the publisher until `stop` is cancelled.
@@ -368,6 +378,11 @@ impl Hub {
         for session in &pending.participants {
             if let Err(error) = events::publish_participants(self, *session).await {
                 tracing::warn!(session.id = %session, error = %error, "could not publish the participant count");
+            }
+        }
+        for session in &pending.reactions {
+            if let Err(error) = events::publish_reactions(self, *session).await {
+                tracing::warn!(session.id = %session, error = %error, "could not publish reactions");
             }
         }
         let now = Instant::now();

@@ -44,6 +44,7 @@ impl Notice {
             Change::Session => ("session", None),
             Change::Activity => ("activity", None),
             Change::Participants => ("participants", None),
+            Change::Reactions => ("reactions", None),
             Change::Results(activity) => ("results", Some(activity)),
         };
         Self {
@@ -60,6 +61,7 @@ impl Notice {
             ("session", _) => Some(Change::Session),
             ("activity", _) => Some(Change::Activity),
             ("participants", _) => Some(Change::Participants),
+            ("reactions", _) => Some(Change::Reactions),
             ("results", Some(activity)) => Some(Change::Results(activity)),
             _ => None,
         }
@@ -100,7 +102,7 @@ impl Relay {
         match change {
             Change::Participants => self.roster.clear(),
             Change::Results(activity) => self.reload(activity).await?,
-            Change::Session | Change::Activity => {}
+            Change::Session | Change::Activity | Change::Reactions => {}
         }
         self.hub.apply_remote(notice.session, change);
         Ok(())
@@ -231,6 +233,7 @@ mod tests {
             Change::Session,
             Change::Activity,
             Change::Participants,
+            Change::Reactions,
             Change::Results(activity),
         ] {
             let notice = Notice::new("abc", SessionId::new(), change);

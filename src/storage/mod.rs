@@ -376,6 +376,20 @@ pub trait Store: Engine {
         &self,
         batch: &[ResponseWrite],
     ) -> Result<Vec<WriteOutcome>, StoreError>;
+    // Reactions.
+    /// Adds reaction counts to a session's minute.
+    async fn add_reactions(
+        &self,
+        session: SessionId,
+        minute: DateTime<Utc>,
+        counts: &[(&str, i64)],
+    ) -> Result<(), StoreError>;
+    /// A session's reaction counts per minute and emoji, oldest first.
+    async fn reaction_minutes(
+        &self,
+        session: SessionId,
+    ) -> Result<Vec<(DateTime<Utc>, String, i64)>, StoreError>;
+
     /// Every answer of one round with its author's nickname, oldest first (to load
     /// tallies).
     async fn round_answers(

@@ -1004,6 +1004,29 @@ macro_rules! impl_store {
                 Ok(outcomes)
             }
 
+            async fn add_reactions(&self, session: SessionId, minute: DateTime<Utc>, counts: &[(&str, i64)]) -> Result<(), StoreError> {
+                if counts.is_empty() {
+                    return Ok(());
+                }
+                let mut query = sqlx::QueryBuilder::<$db>::new("insert into reaction_counts (session_id, minute, emoji, count) ");
+                query.push_values(counts, |mut row, (emoji, count)| {
+                    row.push_bind(session).push_bind(minute).push_bind(*emoji).push_bind(*count);
+                });
+                query.push(" on conflict (session_id, minute, emoji) do update set count = reaction_counts.count + excluded.count");
+                query.build().execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn reaction_minutes(&self, session: SessionId) -> Result<Vec<(DateTime<Utc>, String, i64)>, StoreError> {
+                let rows: Vec<(DateTime<Utc>, String, i64)> = sqlx::query_as::<$db, (DateTime<Utc>, String, i64)>(
+                    "select minute, emoji, count from reaction_counts where session_id = $1 order by minute, emoji",
+                )
+                .bind(session)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows)
+            }
+
             async fn round_answers(&self, activity: ActivityId, round: i32) -> Result<Vec<(StoredResponse, String)>, StoreError> {
                 let rows: Vec<RoundAnswerRow> = sqlx::query_as::<$db, RoundAnswerRow>(
                     "select r.id, r.activity_id, r.participant_id, r.round, r.slot, r.answer, r.created_at, r.updated_at, \

@@ -5,7 +5,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::both_backends;
-use crate::helpers::{TestApp, assert_envelope, json};
+use crate::helpers::{Guest, Host, TestApp, assert_envelope, json};
 
 async fn activity(
     app: &TestApp,
@@ -109,7 +109,16 @@ async fn every_kind_serves_schemas_that_accept_its_example() {
         .iter()
         .map(|k| k["kind"].as_str().unwrap())
         .collect();
-    for expected in ["poll", "rating", "word_cloud"] {
+    for expected in [
+        "poll",
+        "rating",
+        "word_cloud",
+        "open_text",
+        "qna",
+        "poker",
+        "quiz",
+        "buzzer",
+    ] {
         assert!(
             names.contains(&expected),
             "{expected} is registered: {names:?}"
@@ -122,6 +131,26 @@ async fn every_kind_serves_schemas_that_accept_its_example() {
             "word_cloud",
             json!({"prompt": "p", "stopwords": "de", "phrases": true}),
         ),
+        (
+            "open_text",
+            json!({"prompt": "p", "max_answers": 3, "moderation": true}),
+        ),
+        (
+            "qna",
+            json!({"topic": "t", "moderation": true, "sort": "recent"}),
+        ),
+        (
+            "poker",
+            json!({"deck": "custom", "custom_cards": ["S", "M"], "coffee_card": false}),
+        ),
+        (
+            "quiz",
+            json!({"questions": [{"question": "q", "choices": ["a", "b"], "correct": [1]}], "scoring": "correctness"}),
+        ),
+        (
+            "buzzer",
+            json!({"prompt": "p", "lockout_ms": 0, "points_wrong": -1}),
+        ),
     ];
     for (kind, example) in examples {
         let schema = json(
@@ -131,5 +160,352 @@ async fn every_kind_serves_schemas_that_accept_its_example() {
         .await;
         let validator = jsonschema::validator_for(&schema["config_schema"]).unwrap();
         assert!(validator.is_valid(&example), "{kind}: {example}");
+    }
+}
+
+async fn command(
+    app: &TestApp,
+    host: &Host,
+    activity: &str,
+    name: &str,
+    args: serde_json::Value,
+) -> serde_json::Value {
+    let response = app
+        .call(
+            Method::POST,
+            format!("/api/v1/activities/{activity}/commands/{name}"),
+            Some(&host.token),
+            Some(args),
+        )
+        .await;
+    let status = response.status();
+    let body = json(response).await;
+    assert_eq!(status, StatusCode::OK, "{name}: {body}");
+    body
+}
+
+async fn stored(
+    app: &TestApp,
+    guest: &Guest,
+    activity: &str,
+    answer: serde_json::Value,
+) -> serde_json::Value {
+    let response = app.vote(guest, activity, answer, None).await;
+    let status = response.status();
+    let body = json(response).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body
+}
+
+async fn guests(app: &TestApp, session: &str, names: &[&str]) -> Vec<Guest> {
+    let mut all = Vec::new();
+    for name in names {
+        all.push(app.join(session, name).await);
+    }
+    all
+}
+
+async fn screen_results(
+    app: &TestApp,
+    host: &Host,
+    session: &str,
+    activity: &str,
+    wanted: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let viewer = app.viewer_token(host, session).await;
+    let mut stream = app.stream(session, &viewer).await;
+    let snapshot = stream
+        .wait_for("snapshot", std::time::Duration::from_secs(5), |_| true)
+        .await;
+    assert_eq!(
+        snapshot.data["activity"]["activity"]["id"]
+            .as_str()
+            .unwrap_or(activity),
+        activity
+    );
+    let results = &snapshot.data["results"];
+    if wanted(results) {
+        return results.clone();
+    }
+    stream
+        .wait_for("results", std::time::Duration::from_secs(5), |d| {
+            wanted(&d["results"])
+        })
+        .await
+        .data["results"]
+        .clone()
+}
+
+both_backends! {
+    async fn an_open_text_round_moderates_before_the_big_screen(db) {
+        let app = TestApp::spawn(db).await;
+        let host = app.host("ada@example.org", false).await;
+        let (session, _) = app.open_session(&host, None).await;
+        app.call(Method::PATCH, format!("/api/v1/sessions/{session}"), Some(&host.token),
+            Some(json!({"settings": {"profanity_filter": true, "banned_words": ["kale"]}}))).await;
+        let question = activity(&app, &host, &session, "open_text",
+            json!({"prompt": "What should we change?", "max_answers": 2}), json!({})).await;
+        let people = guests(&app, &session, &["ann", "bob", "cat"]).await;
+        stored(&app, &people[0], &question, json!({"text": "  More   coffee "})).await;
+        stored(&app, &people[0], &question, json!({"text": "Shorter meetings", "index": 1})).await;
+        let held = stored(&app, &people[1], &question, json!({"text": "more kale please"})).await;
+        stored(&app, &people[2], &question, json!({"text": "what the fuck"})).await;
+        let too_many = app.vote(&people[1], &question, json!({"text": "x", "index": 2}), None).await;
+        assert_eq!(too_many.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+        let organizer = app.results(&host.token, &question).await;
+        assert_eq!((organizer["total_answers"].as_u64(), organizer["shown"].as_u64(), organizer["total_people"].as_u64()), (Some(4), Some(2), Some(3)));
+        let queue: Vec<&str> = organizer["moderation_queue"].as_array().unwrap().iter().map(|i| i["text"].as_str().unwrap()).collect();
+        assert_eq!(queue, ["more kale please", "what the fuck"]);
+        assert_eq!(organizer["moderation_queue"][0]["flag"], "banned_word");
+        assert_eq!(organizer["moderation_queue"][1]["flag"], "profanity");
+
+        let screen = screen_results(&app, &host, &session, &question, |r| r["shown"] == 2).await;
+        let texts: Vec<&str> = screen["answers"].as_array().unwrap().iter().map(|i| i["text"].as_str().unwrap()).collect();
+        assert_eq!(texts, ["Shorter meetings", "More coffee"]);
+        assert!(screen.get("moderation_queue").is_none());
+        assert!(!screen.to_string().contains("kale"), "the big screen never shows held text");
+
+        let bob = app.results(&people[1].token, &question).await;
+        assert_eq!(bob["mine"][0]["status"], "pending");
+        assert!(!bob["answers"].to_string().contains("kale"));
+
+        let id = held["answer"]["id"].as_str().unwrap();
+        command(&app, &host, &question, "approve", json!({"id": id})).await;
+        let screen = screen_results(&app, &host, &session, &question, |r| r["shown"] == 3).await;
+        assert!(screen.to_string().contains("more kale please"));
+    }
+
+    async fn a_qna_round_with_premoderation_votes_and_the_wall(db) {
+        let app = TestApp::spawn(db).await;
+        let host = app.host("ada@example.org", false).await;
+        let (session, _) = app.open_session(&host, None).await;
+        let qna = activity(&app, &host, &session, "qna", json!({"topic": "AMA", "moderation": true}), json!({})).await;
+        let people = guests(&app, &session, &["ann", "bob", "cat", "dan"]).await;
+        let q1 = stored(&app, &people[0], &qna, json!({"ask": {"text": "Why Rust?"}})).await["answer"]["ask"]["id"].as_str().unwrap().to_owned();
+        let q2 = stored(&app, &people[1], &qna, json!({"ask": {"text": "When is lunch?", "anonymous": true}})).await["answer"]["ask"]["id"].as_str().unwrap().to_owned();
+
+        // Until approved, only the author and the organizer see a question.
+        assert_eq!(app.results(&people[2].token, &qna).await["questions"], json!([]));
+        assert_eq!(app.results(&people[0].token, &qna).await["mine"][0]["status"], "pending");
+        assert_eq!(app.results(&host.token, &qna).await["moderation_queue"].as_array().unwrap().len(), 2);
+
+        command(&app, &host, &qna, "approve", json!({"id": q1})).await;
+        command(&app, &host, &qna, "approve", json!({"id": q2})).await;
+        for voter in [&people[2], &people[3], &people[0]] {
+            stored(&app, voter, &qna, json!({"upvote": q2})).await;
+        }
+        stored(&app, &people[1], &qna, json!({"upvote": q2})).await; // own question: not counted
+        stored(&app, &people[3], &qna, json!({"upvote": q1})).await;
+        stored(&app, &people[2], &qna, json!({"unvote": q2})).await; // undo
+        stored(&app, &people[2], &qna, json!({"upvote": q2})).await; // and again: still one vote
+
+        let wall = screen_results(&app, &host, &session, &qna, |r| r["visible"] == 2).await;
+        let rows: Vec<(&str, u64, serde_json::Value)> = wall["questions"].as_array().unwrap().iter()
+            .map(|q| (q["text"].as_str().unwrap(), q["votes"].as_u64().unwrap(), q["author"].clone())).collect();
+        assert_eq!(rows, [("When is lunch?", 3, serde_json::Value::Null), ("Why Rust?", 1, json!("ann"))]);
+        assert_eq!(app.results(&people[3].token, &qna).await["my_votes"].as_array().unwrap().len(), 2);
+
+        command(&app, &host, &qna, "pin", json!({"id": q1})).await;
+        command(&app, &host, &qna, "mark_answered", json!({"id": q2})).await;
+        let wall = app.results(&people[3].token, &qna).await;
+        assert_eq!(wall["questions"][0]["text"], "Why Rust?");
+        assert_eq!(wall["questions"][0]["pinned"], true);
+        assert_eq!(wall["questions"][1]["answered"], true);
+        command(&app, &host, &qna, "hide_question", json!({"id": q1})).await;
+        assert_eq!(app.results(&people[3].token, &qna).await["visible"], 1);
+        let refused = app.vote(&people[0], &qna, json!({"ask": {"text": "   "}}), None).await;
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+
+    async fn a_poker_round_hides_cards_until_the_reveal_and_keeps_history_on_revote(db) {
+        let app = TestApp::spawn(db).await;
+        let host = app.host("ada@example.org", false).await;
+        let (session, _) = app.open_session(&host, None).await;
+        let live = app.call(Method::POST, format!("/api/v1/sessions/{session}/activities"), Some(&host.token),
+            Some(json!({"kind": "poker", "title": "x", "config": {}, "results_visibility": "live"}))).await;
+        assert_eq!(live.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let poker = activity(&app, &host, &session, "poker", json!({"story": "Login page", "deck": "fibonacci"}), json!({})).await;
+        let people = guests(&app, &session, &["ann", "bob", "cat", "dan"]).await;
+        for (guest, card) in people.iter().zip(["3", "8", "5", "?"]) {
+            stored(&app, guest, &poker, json!({"card": card})).await;
+        }
+        stored(&app, &people[1], &poker, json!({"card": "5"})).await; // changed before the reveal
+        let bad = app.vote(&people[0], &poker, json!({"card": "4"}), None).await;
+        assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+        for token in [&host.token, &people[0].token] {
+            let table = app.results(token, &poker).await;
+            assert_eq!(table["votes"], 4);
+            assert_eq!(table["revealed"], false);
+            assert!(table["voters"].as_array().unwrap().iter().all(|v| v.get("card").is_none()), "nobody peeks: {table}");
+        }
+        command(&app, &host, &poker, "reveal", json!({})).await;
+        let after = app.vote(&people[0], &poker, json!({"card": "5"}), None).await;
+        assert_eq!(after.status(), StatusCode::UNPROCESSABLE_ENTITY, "face up: no changes");
+        let table = screen_results(&app, &host, &session, &poker, |r| r["revealed"] == true).await;
+        assert_eq!((table["lowest"].as_str(), table["highest"].as_str()), (Some("3"), Some("5")));
+        assert_eq!(table["average"], 4.33);
+        assert_eq!(table["median"], 5.0);
+        assert_eq!(table["consensus"], false);
+        let cards: Vec<(&str, u64)> = table["distribution"].as_array().unwrap().iter().map(|c| (c["card"].as_str().unwrap(), c["count"].as_u64().unwrap())).collect();
+        assert_eq!(cards, [("3", 1), ("5", 2), ("?", 1)]);
+
+        let revote = command(&app, &host, &poker, "new_round", json!({})).await;
+        assert_eq!(revote["round"], 2);
+        for guest in &people[..3] {
+            stored(&app, guest, &poker, json!({"card": "5"})).await;
+        }
+        command(&app, &host, &poker, "reveal", json!({})).await;
+        let table = app.results(&people[3].token, &poker).await;
+        assert_eq!(table["round"], 2);
+        assert_eq!(table["votes"], 3);
+        assert_eq!(table["consensus"], true);
+        assert_eq!(table["history"][0]["round"], 1);
+        assert_eq!(table["history"][0]["average"], 4.33);
+    }
+
+    async fn a_quiz_scores_by_server_time_and_ranks_everyone(db) {
+        let app = TestApp::spawn(db).await;
+        let host = app.host("ada@example.org", false).await;
+        let (session, _) = app.open_session(&host, None).await;
+        let quiz = activity(&app, &host, &session, "quiz", json!({
+            "questions": [
+                {"question": "2 + 2?", "choices": ["3", "4"], "correct": [1], "time_limit_seconds": 30},
+                {"question": "Capital of France?", "choices": ["Paris", "Rome", "Oslo"], "correct": [0], "points": 500}
+            ],
+            "scoring": "correctness"
+        }), json!({})).await;
+        let people = guests(&app, &session, &["ann", "bob", "cat"]).await;
+        let early = app.vote(&people[0], &quiz, json!({"question": 0, "choices": [1]}), None).await;
+        assert_eq!(early.status(), StatusCode::UNPROCESSABLE_ENTITY, "no question started");
+
+        command(&app, &host, &quiz, "next", json!({})).await;
+        let phone = app.call(Method::GET, format!("/api/v1/sessions/{session}/status"), Some(&people[0].token), None).await;
+        let phone = json(phone).await;
+        assert!(!phone.to_string().contains("\"correct\":[1]"), "phones never get the answer first: {phone}");
+        stored(&app, &people[0], &quiz, json!({"question": 0, "choices": [1]})).await;
+        stored(&app, &people[1], &quiz, json!({"question": 0, "choices": [0]})).await;
+        stored(&app, &people[2], &quiz, json!({"question": 0, "choices": [1]})).await;
+        let again = app.vote(&people[1], &quiz, json!({"question": 0, "choices": [1]}), None).await;
+        assert_eq!(again.status(), StatusCode::CONFLICT);
+        assert_envelope(&json(again).await, "already_answered");
+
+        let before = app.results(&people[0].token, &quiz).await;
+        assert_eq!(before["leaderboard"], json!([]), "nothing counts publicly before the reveal");
+        assert!(before["questions"][0].get("distribution").is_none());
+        assert_eq!(before["you"]["answered_current"], true);
+        command(&app, &host, &quiz, "reveal_answer", json!({})).await;
+        let ann = app.results(&people[0].token, &quiz).await;
+        assert_eq!(ann["questions"][0]["distribution"], json!([1, 2]));
+        assert_eq!(ann["you"]["score"], 1000);
+        assert_eq!(ann["you"]["rank"], 1);
+        assert_eq!(ann["you"]["last"]["correct"], true);
+
+        command(&app, &host, &quiz, "next", json!({})).await;
+        stored(&app, &people[1], &quiz, json!({"question": 1, "choices": [0]})).await;
+        stored(&app, &people[2], &quiz, json!({"question": 1, "choices": [2]})).await;
+        command(&app, &host, &quiz, "reveal_answer", json!({})).await;
+        // Cat rejoins with her token: the same participant, the same score.
+        let rejoined = app.call(Method::POST, format!("/api/v1/sessions/{session}/join"), Some(&people[2].token), Some(json!({"nickname": "cat"}))).await;
+        assert_eq!(json(rejoined).await["participant_id"], people[2].id.as_str());
+        let cat = app.results(&people[2].token, &quiz).await;
+        assert_eq!((cat["you"]["score"].as_i64(), cat["you"]["rank"].as_u64()), (Some(1000), Some(1)));
+        let board: Vec<(u64, &str, i64)> = cat["leaderboard"].as_array().unwrap().iter()
+            .map(|s| (s["rank"].as_u64().unwrap(), s["nickname"].as_str().unwrap(), s["score"].as_i64().unwrap())).collect();
+        assert_eq!(board, [(1, "ann", 1000), (1, "cat", 1000), (3, "bob", 500)]);
+    }
+
+    async fn a_buzzer_round_orders_buzzes_and_keeps_scores(db) {
+        let app = TestApp::spawn(db).await;
+        let host = app.host("ada@example.org", false).await;
+        let (session, _) = app.open_session(&host, None).await;
+        let buzzer = activity(&app, &host, &session, "buzzer", json!({"lockout_ms": 60000, "points_right": 3, "points_wrong": -1}), json!({})).await;
+        let people = guests(&app, &session, &["ann", "bob", "cat"]).await;
+        let cold = app.vote(&people[0], &buzzer, json!({}), None).await;
+        assert_eq!(cold.status(), StatusCode::UNPROCESSABLE_ENTITY, "not armed");
+        command(&app, &host, &buzzer, "arm", json!({"prompt": "Largest planet?"})).await;
+        for guest in [&people[1], &people[0], &people[2]] {
+            stored(&app, guest, &buzzer, json!({})).await;
+        }
+        let twice = app.vote(&people[1], &buzzer, json!({}), None).await;
+        assert_eq!(twice.status(), StatusCode::CONFLICT, "one buzz per question");
+        let organizer = app.results(&host.token, &buzzer).await;
+        let order: Vec<&str> = organizer["buzzes"].as_array().unwrap().iter().map(|b| b["nickname"].as_str().unwrap()).collect();
+        assert_eq!(order, ["bob", "ann", "cat"]);
+        assert_eq!(organizer["prompt"], "Largest planet?");
+        command(&app, &host, &buzzer, "judge", json!({"participant_id": people[1].id, "correct": false})).await;
+        command(&app, &host, &buzzer, "judge", json!({"participant_id": people[0].id, "correct": true})).await;
+        let screen = screen_results(&app, &host, &session, &buzzer, |r| r["scores"].as_array().is_some_and(|s| s.len() == 2)).await;
+        assert!(screen["buzzes"][0].get("participant_id").is_none());
+        let scores: Vec<(&str, i64)> = screen["scores"].as_array().unwrap().iter().map(|s| (s["nickname"].as_str().unwrap(), s["score"].as_i64().unwrap())).collect();
+        assert_eq!(scores, [("ann", 3), ("bob", -1)]);
+        let bob = app.results(&people[1].token, &buzzer).await;
+        assert_eq!((bob["you"]["position"].as_u64(), bob["you"]["score"].as_i64()), (Some(1), Some(-1)));
+
+        command(&app, &host, &buzzer, "arm", json!({})).await;
+        stored(&app, &people[1], &buzzer, json!({})).await;
+        let next = app.results(&host.token, &buzzer).await;
+        assert_eq!(next["question"], 2);
+        assert_eq!(next["buzzes"].as_array().unwrap().len(), 1);
+    }
+
+    async fn reactions_reach_the_big_screen_and_are_counted_per_minute(db) {
+        let app = TestApp::spawn(db).await;
+        let host = app.host("ada@example.org", false).await;
+        let (session, _) = app.open_session(&host, None).await;
+        let people = guests(&app, &session, &["ann", "bob"]).await;
+        let viewer = app.viewer_token(&host, &session).await;
+        let mut stream = app.stream(&session, &viewer).await;
+        stream.wait_for("snapshot", std::time::Duration::from_secs(5), |_| true).await;
+        for (guest, emoji) in [(&people[0], "clap"), (&people[1], "👏"), (&people[1], "heart")] {
+            let response = app.call(Method::POST, format!("/api/v1/sessions/{session}/reactions"), Some(&guest.token), Some(json!({"emoji": emoji}))).await;
+            assert_eq!(response.status(), StatusCode::ACCEPTED);
+        }
+        let bad = app.call(Method::POST, format!("/api/v1/sessions/{session}/reactions"), Some(&people[0].token), Some(json!({"emoji": "💩"}))).await;
+        assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_envelope(&json(bad).await, "invalid_emoji");
+        let event = stream.wait_for("reactions", std::time::Duration::from_secs(5), |d| d["totals"]["clap"] == 2 && d["totals"]["heart"] == 1).await;
+        assert!(event.data["counts"]["clap"].as_i64().unwrap_or(0) >= 1);
+        // One person tapping fast is limited.
+        let mut limited = false;
+        for _ in 0..30 {
+            let response = app.call(Method::POST, format!("/api/v1/sessions/{session}/reactions"), Some(&people[0].token), Some(json!({"emoji": "wow"}))).await;
+            if response.status() == StatusCode::TOO_MANY_REQUESTS {
+                limited = true;
+                break;
+            }
+        }
+        assert!(limited, "a participant's taps are rate-limited");
+        let history = json(app.call(Method::GET, format!("/api/v1/sessions/{session}/reactions"), Some(&host.token), None).await).await;
+        assert_eq!(history["totals"]["clap"], 2);
+        assert!(!history["minutes"].as_array().unwrap().is_empty(), "{history}");
+    }
+
+    async fn moderation_refuses_flagged_nicknames_and_holds_flagged_words(db) {
+        let app = TestApp::spawn(db).await;
+        let host = app.host("ada@example.org", false).await;
+        let (session, _) = app.open_session(&host, None).await;
+        app.call(Method::PATCH, format!("/api/v1/sessions/{session}"), Some(&host.token),
+            Some(json!({"settings": {"profanity_filter": true, "banned_words": ["Voldemort"]}}))).await;
+        for nickname in ["Arschloch", "voldemort", "sh1thead"] {
+            let response = app.call(Method::POST, format!("/api/v1/sessions/{session}/join"), None, Some(json!({"nickname": nickname}))).await;
+            assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{nickname}");
+            assert_envelope(&json(response).await, "invalid_nickname");
+        }
+        let cloud = activity(&app, &host, &session, "word_cloud", json!({"prompt": "One word?", "max_words": 3, "stopwords": "none"}), json!({})).await;
+        let people = guests(&app, &session, &["ann", "bob"]).await;
+        let answer = stored(&app, &people[0], &cloud, json!({"words": ["Rust", "Scheiße"]})).await;
+        assert_eq!(answer["answer"]["words"], json!(["rust"]));
+        stored(&app, &people[1], &cloud, json!({"words": ["voldemort"]})).await;
+        let organizer = app.results(&host.token, &cloud).await;
+        let queue: Vec<&str> = organizer["moderation_queue"].as_array().unwrap().iter().map(|w| w["word"].as_str().unwrap()).collect();
+        assert_eq!(queue, ["scheiße", "voldemort"]);
+        let screen = screen_results(&app, &host, &session, &cloud, |r| r["total_people"] == 1).await;
+        assert_eq!(screen["words"][0]["word"], "rust");
+        assert!(screen.get("moderation_queue").is_none());
+        command(&app, &host, &cloud, "allow_word", json!({"word": "voldemort"})).await;
+        let screen = app.results(&people[0].token, &cloud).await;
+        assert_eq!(screen["total_people"], 2);
     }
 }

@@ -47,6 +47,8 @@ const ROUTED: &[&str] = &[
     "GET /api/v1/activities/{id}/results",
     "POST /api/v1/activities/{id}/responses",
     "GET /api/v1/activities/{id}/responses/me",
+    "POST /api/v1/sessions/{id}/reactions",
+    "GET /api/v1/sessions/{id}/reactions",
     "GET /api/v1/sessions/{id}/summary",
     "GET /api/v1/sessions/{id}/export.csv",
     "GET /api/v1/sessions/{id}/export.json",

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod health;
 pub mod live;
 pub mod participants;
+pub mod reactions;
 pub mod reports;
 pub mod responses;
 pub mod sessions;
@@ -37,6 +38,7 @@ use crate::app::AppState;
         (name = "participants", description = "Joining and presence"),
         (name = "activities", description = "Polls and the other kinds, their states and results"),
         (name = "responses", description = "Participants' answers"),
+        (name = "reactions", description = "Emoji reactions"),
         (name = "reports", description = "Summary and export"),
         (name = "live", description = "The live event stream and viewer links"),
     )
@@ -64,6 +66,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(participants::router())
         .merge(activities::router())
         .merge(responses::router())
+        .merge(reactions::router())
         .merge(reports::router())
         .merge(live::router());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
