@@ -121,6 +121,36 @@ pub struct ReactionMinute {
     pub counts: BTreeMap<String, i64>,
 }
 
+/// Every emoji with zero, in the set's order: the start of a totals map.
+fn zeros() -> BTreeMap<String, i64> {
+    EMOJI
+        .iter()
+        .map(|(name, _)| ((*name).to_owned(), 0))
+        .collect()
+}
+
+/// A session's totals per emoji, zero included.
+pub async fn totals(
+    store: &dyn Store,
+    session: SessionId,
+) -> Result<BTreeMap<String, i64>, StoreError> {
+    let mut totals = zeros();
+    totals.extend(store.reaction_sums(session, DateTime::UNIX_EPOCH).await?);
+    Ok(totals)
+}
+
+/// A session's counts per emoji in the current minute (only those tapped).
+pub async fn this_minute(
+    store: &dyn Store,
+    session: SessionId,
+) -> Result<BTreeMap<String, i64>, StoreError> {
+    Ok(store
+        .reaction_sums(session, minute_of(Utc::now()))
+        .await?
+        .into_iter()
+        .collect())
+}
+
 /// Reads a session's reactions.
 pub async fn history(store: &dyn Store, session: SessionId) -> Result<ReactionHistory, StoreError> {
     let rows = store.reaction_minutes(session).await?;

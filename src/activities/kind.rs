@@ -214,28 +214,12 @@ pub struct CheckedAnswer {
     pub value: AnyAnswer,
 }
 
-/// One stored answer as the tallies hold it, before a kind's typed view of it.
-pub struct HeldEntry<'a> {
-    /// Who answered.
-    pub participant: ParticipantId,
-    /// Their nickname.
-    pub nickname: &'a str,
-    /// The slot.
-    pub slot: &'a str,
-    /// When it was received.
-    pub at: DateTime<Utc>,
-    /// The answer, in its kind's type.
-    pub answer: &'a AnyAnswer,
-}
-
 /// A kind bound to one activity's parsed configuration and state: what the hot path uses.
 pub trait Prepared: Send + Sync {
     /// The kind's name.
     fn kind(&self) -> &'static str;
     /// Whether answers are final.
     fn final_answers(&self) -> bool;
-    /// Whether results are visible beyond the organizer.
-    fn revealed(&self) -> bool;
     /// Validates and normalises one answer.
     fn check_answer(
         &self,
@@ -244,8 +228,8 @@ pub trait Prepared: Send + Sync {
     ) -> Result<CheckedAnswer, String>;
     /// Rebuilds a stored answer (when loading from the database).
     fn decode_stored(&self, json: &str) -> Option<AnyAnswer>;
-    /// Folds the answers into results.
-    fn tally(&self, entries: &[HeldEntry<'_>]) -> AnyResults;
+    /// Folds the answers (held in their kind's type) into results.
+    fn tally(&self, entries: &[Entry<'_, AnyAnswer>]) -> AnyResults;
     /// What `viewer` may see of results this binding folded.
     fn view(&self, results: &AnyResults, viewer: Viewer) -> Option<Value>;
     /// The configuration as a participant sees it.
@@ -268,8 +252,6 @@ pub trait DynKind: Send + Sync {
     fn answer_schema(&self) -> Value;
     /// Whether results are always hidden until revealed.
     fn hidden_until_reveal(&self) -> bool;
-    /// Whether answers are final.
-    fn final_answers(&self) -> bool;
     /// Parses and checks a configuration; returns it normalised.
     fn check_config(&self, config: &Value) -> Result<Value, String>;
     /// Binds the kind to a configuration and state.
@@ -335,10 +317,6 @@ impl<K: ActivityKind> DynKind for Erased<K> {
         K::HIDDEN_UNTIL_REVEAL
     }
 
-    fn final_answers(&self) -> bool {
-        K::FINAL_ANSWERS
-    }
-
     fn check_config(&self, config: &Value) -> Result<Value, String> {
         let typed: K::Config = parse(config, "config")?;
         K::check_config(&typed)?;
@@ -388,10 +366,6 @@ impl<K: ActivityKind> Prepared for Bound<K> {
         K::FINAL_ANSWERS
     }
 
-    fn revealed(&self) -> bool {
-        self.revealed
-    }
-
     fn check_answer(
         &self,
         answer: Value,
@@ -414,7 +388,7 @@ impl<K: ActivityKind> Prepared for Bound<K> {
         Some(Arc::new(typed))
     }
 
-    fn tally(&self, entries: &[HeldEntry<'_>]) -> AnyResults {
+    fn tally(&self, entries: &[Entry<'_, AnyAnswer>]) -> AnyResults {
         let typed: Vec<Entry<'_, K::Answer>> = entries
             .iter()
             .filter_map(|e| {

@@ -21,7 +21,7 @@ use chrono::Utc;
 use serde_json::Value;
 
 use self::activity::{Activity, ActivityState, ResultsVisibility};
-use self::kind::{ActivityRegistry, Prepared};
+use self::kind::{ActivityRegistry, DynKind, Prepared};
 use crate::ids::{ActivityId, SessionId};
 use crate::realtime::{Change, Hub};
 use crate::responses::tally::{Folded, Tallies};
@@ -113,6 +113,22 @@ fn unknown_kind(registry: &ActivityRegistry, kind: &str) -> ActivityError {
     }
 }
 
+/// The results visibility for an activity of `kind` (`wanted`, or the default when None):
+/// kinds whose results are always hidden until revealed (planning poker) refuse `live`.
+fn visibility_for(
+    kind: &dyn DynKind,
+    wanted: Option<ResultsVisibility>,
+) -> Result<ResultsVisibility, ActivityError> {
+    match (kind.hidden_until_reveal(), wanted) {
+        (true, Some(ResultsVisibility::Live)) => Err(ActivityError::Invalid {
+            field: "results_visibility",
+            message: format!("{} results are always hidden until revealed", kind.name()),
+        }),
+        (true, _) => Ok(ResultsVisibility::Hidden),
+        (false, wanted) => Ok(wanted.unwrap_or_default()),
+    }
+}
+
 /// Adds a draft activity at the end of the session.
 pub async fn create(
     store: &dyn Store,
@@ -128,12 +144,7 @@ pub async fn create(
         .get(&new.kind)
         .ok_or_else(|| unknown_kind(registry, &new.kind))?;
     let config = kind.check_config(&new.config).map_err(invalid("config"))?;
-    if kind.hidden_until_reveal() && new.results_visibility == Some(ResultsVisibility::Live) {
-        return Err(ActivityError::Invalid {
-            field: "results_visibility",
-            message: format!("{} results are always hidden until revealed", kind.name()),
-        });
-    }
+    let results_visibility = visibility_for(kind, new.results_visibility)?;
     let time_limit_seconds = new
         .time_limit_seconds
         .map(activity::parse_time_limit)
@@ -150,11 +161,7 @@ pub async fn create(
         kind_state: Value::Object(serde_json::Map::new()),
         state: ActivityState::Draft,
         round: 1,
-        results_visibility: if kind.hidden_until_reveal() {
-            ResultsVisibility::Hidden
-        } else {
-            new.results_visibility.unwrap_or_default()
-        },
+        results_visibility,
         results_revealed: false,
         time_limit_seconds,
         activated_at: None,
@@ -235,13 +242,7 @@ pub async fn update(
         let kind = registry
             .get(&activity.kind)
             .ok_or_else(|| unknown_kind(registry, &activity.kind))?;
-        if kind.hidden_until_reveal() && visibility == ResultsVisibility::Live {
-            return Err(ActivityError::Invalid {
-                field: "results_visibility",
-                message: format!("{} results are always hidden until revealed", kind.name()),
-            });
-        }
-        activity.results_visibility = visibility;
+        activity.results_visibility = visibility_for(kind, Some(visibility))?;
     }
     activity.updated_at = Utc::now();
     store.update_activity(&activity).await?;

@@ -162,7 +162,7 @@ pub struct Voter {
 pub struct PokerResults {
     /// The story being estimated.
     pub story: String,
-    /// Whether the cards are face up.
+    /// Whether the cards are face up (as folded: always; a view before the reveal says no).
     pub revealed: bool,
     /// Votes cast.
     pub votes: usize,
@@ -188,8 +188,6 @@ pub struct PokerResults {
     pub consensus: Option<bool>,
     /// Earlier rounds.
     pub history: Vec<PastRound>,
-    #[serde(skip)]
-    full: Option<Box<PokerResults>>,
 }
 
 /// A card's numeric value, if it has one.
@@ -345,8 +343,8 @@ impl ActivityKind for Poker {
         let average =
             (!values.is_empty()).then(|| round2(values.iter().sum::<f64>() / values.len() as f64));
         let story = state.story.clone().unwrap_or_else(|| config.story.clone());
-        let full = PokerResults {
-            story: story.clone(),
+        PokerResults {
+            story,
             revealed: true,
             votes: votes.len(),
             voters: votes
@@ -369,27 +367,6 @@ impl ActivityKind for Poker {
             median: median(&values),
             consensus: Some(!estimates.is_empty() && estimates.iter().all(|c| *c == estimates[0])),
             history: state.history.clone(),
-            full: None,
-        };
-        PokerResults {
-            story,
-            revealed: false,
-            votes: votes.len(),
-            voters: votes
-                .iter()
-                .map(|(n, _)| Voter {
-                    nickname: (*n).to_owned(),
-                    card: None,
-                })
-                .collect(),
-            distribution: None,
-            lowest: None,
-            highest: None,
-            average: None,
-            median: None,
-            consensus: None,
-            history: state.history.clone(),
-            full: Some(Box::new(full)),
         }
     }
 
@@ -401,10 +378,27 @@ impl ActivityKind for Poker {
         revealed: bool,
     ) -> Option<Value> {
         // Nobody peeks, not even the organizer: the table sees who voted until the reveal.
-        match (&results.full, revealed) {
-            (Some(full), true) => Some(to_json(full.as_ref())),
-            _ => Some(to_json(results)),
+        if revealed {
+            return Some(to_json(results));
         }
+        Some(to_json(&PokerResults {
+            revealed: false,
+            voters: results
+                .voters
+                .iter()
+                .map(|v| Voter {
+                    card: None,
+                    ..v.clone()
+                })
+                .collect(),
+            distribution: None,
+            lowest: None,
+            highest: None,
+            average: None,
+            median: None,
+            consensus: None,
+            ..results.clone()
+        }))
     }
 
     fn host_command(
@@ -433,16 +427,15 @@ impl ActivityKind for Poker {
         results: &PokerResults,
         round: i32,
     ) -> PokerState {
-        let full = results.full.as_deref().unwrap_or(results);
         let mut history = state.history.clone();
         history.push(PastRound {
             round,
-            story: full.story.clone(),
-            votes: full.votes,
-            distribution: full.distribution.clone().unwrap_or_default(),
-            average: full.average,
-            median: full.median,
-            consensus: full.consensus.unwrap_or(false),
+            story: results.story.clone(),
+            votes: results.votes,
+            distribution: results.distribution.clone().unwrap_or_default(),
+            average: results.average,
+            median: results.median,
+            consensus: results.consensus.unwrap_or(false),
         });
         if history.len() > HISTORY_MAX {
             history.remove(0);

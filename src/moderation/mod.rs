@@ -162,10 +162,11 @@ pub fn parse_banned_words(raw: &[String]) -> Result<Vec<String>, String> {
                 "banned_words[{index}] must have at most {BANNED_LENGTH_MAX} characters"
             ));
         }
-        if entry.is_empty() || words(&fold(&entry)).is_empty() {
+        let folded = fold(&entry);
+        if words(&folded).is_empty() {
             continue;
         }
-        if seen.insert(fold(&entry)) {
+        if seen.insert(folded) {
             out.push(entry);
         }
     }

@@ -69,10 +69,11 @@ impl Roster {
         else {
             return Ok(None);
         };
-        self.set(participant, found.status, found.nickname.as_str());
-        Ok(Some(Member {
+        let member = Member {
             status: found.status,
             nickname: Arc::from(found.nickname.as_str()),
-        }))
+        };
+        self.members.lock().insert(participant, member.clone());
+        Ok(Some(member))
     }
 }

@@ -282,9 +282,7 @@ pub async fn snapshot(
     let reactions = if audience == Audience::Participant {
         None
     } else {
-        let totals = crate::reactions::history(hub.store.as_ref(), session.id)
-            .await?
-            .totals;
+        let totals = crate::reactions::totals(hub.store.as_ref(), session.id).await?;
         // Later `reactions` events count what is new from here.
         hub.reaction_totals
             .lock()
@@ -379,12 +377,12 @@ pub async fn publish_reactions(hub: &Hub, session_id: SessionId) -> Result<(), S
     let Some(room) = hub.existing_room(session_id) else {
         return Ok(());
     };
-    let history = crate::reactions::history(hub.store.as_ref(), session_id).await?;
+    let totals = crate::reactions::totals(hub.store.as_ref(), session_id).await?;
+    let this_minute = crate::reactions::this_minute(hub.store.as_ref(), session_id).await?;
     let counts: std::collections::BTreeMap<String, i64> = {
         let mut published = hub.reaction_totals.lock();
-        let before = published.insert(session_id, history.totals.clone());
-        history
-            .totals
+        let before = published.insert(session_id, totals.clone());
+        totals
             .iter()
             .map(|(emoji, total)| {
                 let seen = before.as_ref().and_then(|b| b.get(emoji)).copied();
@@ -396,8 +394,8 @@ pub async fn publish_reactions(hub: &Hub, session_id: SessionId) -> Result<(), S
     };
     let body = serde_json::json!({
         "counts": counts,
-        "totals": history.totals,
-        "this_minute": history.minutes.last().filter(|m| m.minute == crate::reactions::minute_of(Utc::now())).map(|m| &m.counts),
+        "totals": totals,
+        "this_minute": (!this_minute.is_empty()).then_some(&this_minute),
         "server_time": Utc::now(),
     });
     let (seq, id) = hub.next_id();

@@ -13,7 +13,7 @@ use parking_lot::Mutex;
 use serde_json::Value;
 
 use crate::activities::activity::Activity;
-use crate::activities::kind::{AnyAnswer, AnyResults, HeldEntry, Prepared, Viewer};
+use crate::activities::kind::{AnyAnswer, AnyResults, Entry, Prepared, Viewer};
 use crate::ids::{ActivityId, ParticipantId};
 
 /// One stored answer in memory.
@@ -152,9 +152,9 @@ impl Tallies {
             (entry.prepared.clone(), answers, entry.version)
         };
         // Folding happens outside the lock so the writer is never held up by a reader.
-        let entries: Vec<HeldEntry<'_>> = answers
+        let entries: Vec<Entry<'_, AnyAnswer>> = answers
             .iter()
-            .map(|((participant, slot), held)| HeldEntry {
+            .map(|((participant, slot), held)| Entry {
                 participant: *participant,
                 nickname: &held.nickname,
                 slot,

@@ -384,6 +384,12 @@ pub trait Store: Engine {
         minute: DateTime<Utc>,
         counts: &[(&str, i64)],
     ) -> Result<(), StoreError>;
+    /// A session's reaction counts per emoji, summed over the minutes from `since` on.
+    async fn reaction_sums(
+        &self,
+        session: SessionId,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(String, i64)>, StoreError>;
     /// A session's reaction counts per minute and emoji, oldest first.
     async fn reaction_minutes(
         &self,

@@ -1017,6 +1017,18 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn reaction_sums(&self, session: SessionId, since: DateTime<Utc>) -> Result<Vec<(String, i64)>, StoreError> {
+                let rows: Vec<(String, i64)> = sqlx::query_as::<$db, (String, i64)>(
+                    "select emoji, cast(sum(count) as bigint) from reaction_counts \
+                     where session_id = $1 and minute >= $2 group by emoji",
+                )
+                .bind(session)
+                .bind(since)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows)
+            }
+
             async fn reaction_minutes(&self, session: SessionId) -> Result<Vec<(DateTime<Utc>, String, i64)>, StoreError> {
                 let rows: Vec<(DateTime<Utc>, String, i64)> = sqlx::query_as::<$db, (DateTime<Utc>, String, i64)>(
                     "select minute, emoji, count from reaction_counts where session_id = $1 order by minute, emoji",
