@@ -28,3 +28,4 @@ pub mod responses;
 pub mod sessions;
 pub mod storage;
 pub mod telemetry;
+pub mod web;

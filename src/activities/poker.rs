@@ -370,6 +370,13 @@ impl ActivityKind for Poker {
         }
     }
 
+    /// The config with the deck's cards spelled out, so a phone can show them.
+    fn participant_config(config: &PokerConfig, _state: &PokerState) -> Value {
+        let mut value = to_json(config);
+        value["cards"] = json!(config.cards());
+        value
+    }
+
     fn view(
         _config: &PokerConfig,
         _state: &PokerState,

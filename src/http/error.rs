@@ -15,7 +15,8 @@ pub struct ApiError {
     status: StatusCode,
     code: Cow<'static, str>,
     message: String,
-    details: Option<serde_json::Value>,
+    /// Boxed, so that `Result<_, ApiError>` stays small on the happy path.
+    details: Option<Box<serde_json::Value>>,
 }
 
 /// The JSON body of every error response.
@@ -56,7 +57,7 @@ impl ApiError {
 
     /// Adds structured details.
     pub fn with_details(mut self, details: serde_json::Value) -> Self {
-        self.details = Some(details);
+        self.details = Some(Box::new(details));
         self
     }
 
@@ -134,7 +135,7 @@ impl ApiError {
             error: ErrorBody {
                 code: self.code.clone(),
                 message: self.message.clone(),
-                details: self.details.clone(),
+                details: self.details.as_deref().cloned(),
             },
         }
     }

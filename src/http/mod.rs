@@ -9,7 +9,6 @@ pub mod extract;
 pub mod limits;
 pub mod metrics;
 pub mod middleware;
-mod pages;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -51,7 +50,7 @@ pub fn router(state: AppState, extra: Router<AppState>) -> Router {
         .merge(api)
         .merge(docs)
         .route("/metrics", get(metrics::render_metrics))
-        .merge(pages::router())
+        .merge(crate::web::router())
         .merge(extra)
         .fallback(middleware::not_found);
 

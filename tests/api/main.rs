@@ -14,6 +14,7 @@ mod kinds;
 mod live;
 mod metrics;
 mod openapi;
+mod pages;
 mod participants;
 mod reports;
 mod responses;

@@ -129,9 +129,16 @@ async fn session_events(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_owned);
-    let token = header_token.or(query.token).ok_or_else(|| {
-        ApiError::unauthorized("send a token in the Authorization header or the token parameter")
-    })?;
+    // The organizer's pages cannot read their HttpOnly login cookie, so it counts too.
+    let cookie_token = || crate::http::extract::session_cookie(&headers).map(str::to_owned);
+    let token = header_token
+        .or(query.token)
+        .or_else(cookie_token)
+        .ok_or_else(|| {
+            ApiError::unauthorized(
+                "send a token in the Authorization header or the token parameter",
+            )
+        })?;
     if token.len() > 200 {
         return Err(ApiError::unauthorized("the token is not valid"));
     }

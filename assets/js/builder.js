@@ -1,0 +1,266 @@
+// The session builder: settings, and the ordered activities with an editor generated from
+// each kind's schema and a live preview of what phones will show.
+
+import { h, t, fill, api, errorText, setupHeader, mainArea, kindName, announce } from './lib.js';
+import { schemaForm } from './forms.js';
+import { renderInput } from './kinds.js';
+
+setupHeader();
+const sessionId = document.body.dataset.session;
+const main = mainArea();
+const title = document.getElementById('page-title');
+const headerArea = h('section', { class: 'session-head' });
+const settingsArea = h('section', { class: 'card', 'aria-labelledby': 'settings-heading' });
+const listArea = h('section', { 'aria-labelledby': 'activities-heading' });
+const editorArea = h('section', { class: 'editor', hidden: true, 'aria-labelledby': 'editor-heading' });
+const message = h('p', { class: 'notice', role: 'status', hidden: true });
+main.append(headerArea, message, listArea, editorArea, settingsArea);
+
+let session = null;
+let activities = [];
+let kinds = [];
+
+function say(text, kind = 'ok') {
+  message.textContent = text;
+  message.className = `notice ${kind}`;
+  message.hidden = !text;
+}
+
+async function guard(action, success) {
+  try {
+    await action();
+    if (success) say(success);
+    return true;
+  } catch (error) {
+    say(errorText(error), 'error');
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+
+function drawHeader() {
+  title.textContent = session.title;
+  document.title = `${session.title} · Conflicto`;
+  const transitions = [];
+  if (session.status === 'draft') {
+    transitions.push(h('button', { type: 'button', class: 'button', id: 'open-session', onclick: () => setStatus('active', t('builder.opened')) }, t('builder.open')));
+  }
+  if (session.status === 'active') {
+    transitions.push(h('a', { class: 'button', href: `/organizer/sessions/${sessionId}/run`, id: 'run-session' }, t('builder.run')));
+    transitions.push(h('button', { type: 'button', class: 'button secondary', onclick: () => confirmThen(t('builder.confirm_close'), () => setStatus('completed', t('builder.closed'))) }, t('builder.close')));
+  }
+  fill(headerArea,
+    h('p', { class: 'meta' },
+      h('span', { class: `status status-${session.status}` }, t(`session.${session.status}`)), ' · ',
+      t('builder.code'), ' ', h('code', { id: 'join-code' }, session.join_code), ' · ',
+      h('a', { href: session.join_url }, session.join_url)),
+    h('div', { class: 'toolbar' }, transitions,
+      h('a', { class: 'button secondary', href: `/organizer/sessions/${sessionId}/report` }, t('sessions.report')),
+      h('button', { type: 'button', class: 'button danger', onclick: () => confirmThen(t('builder.confirm_delete'), deleteSession) }, t('builder.delete_session'))));
+}
+
+function confirmThen(question, action) {
+  if (window.confirm(question)) action();
+}
+
+async function setStatus(status, done) {
+  await guard(async () => {
+    session = await api('PATCH', `/sessions/${sessionId}`, { status });
+    drawHeader();
+  }, done);
+}
+
+async function deleteSession() {
+  if (await guard(() => api('DELETE', `/sessions/${sessionId}`))) location.href = '/organizer';
+}
+
+function drawSettings() {
+  const s = session.settings;
+  const field = (id, labelKey, input) => h('div', { class: 'field' }, h('label', { for: id }, t(labelKey)), input);
+  const check = (id, labelKey, checked) => h('div', { class: 'check' }, h('input', { type: 'checkbox', id, checked }), h('label', { for: id }, t(labelKey)));
+  const form = h('form', { class: 'stack' },
+    h('h2', { id: 'settings-heading' }, t('builder.settings')),
+    field('s-title', 'builder.title', h('input', { id: 's-title', value: session.title, maxlength: 200, required: true })),
+    field('s-description', 'builder.description', h('textarea', { id: 's-description', maxlength: 2000, rows: 2 })),
+    field('s-max', 'builder.max_participants', h('input', { id: 's-max', type: 'number', min: 1, value: session.max_participants })),
+    check('s-late', 'builder.allow_late_join', s.allow_late_join),
+    check('s-nick', 'builder.require_nickname', s.require_nickname),
+    check('s-filter', 'builder.profanity_filter', s.profanity_filter),
+    field('s-banned', 'builder.banned_words', h('textarea', { id: 's-banned', rows: 3, 'aria-describedby': 's-banned-hint' })),
+    h('p', { id: 's-banned-hint', class: 'hint' }, t('builder.banned_hint')),
+    h('button', { type: 'submit', class: 'button' }, t('builder.save_settings')));
+  form.querySelector('#s-description').value = session.description || '';
+  form.querySelector('#s-banned').value = (s.banned_words || []).join('\n');
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    guard(async () => {
+      session = await api('PATCH', `/sessions/${sessionId}`, {
+        title: form.querySelector('#s-title').value.trim(),
+        description: form.querySelector('#s-description').value,
+        max_participants: Number(form.querySelector('#s-max').value),
+        settings: {
+          allow_late_join: form.querySelector('#s-late').checked,
+          require_nickname: form.querySelector('#s-nick').checked,
+          profanity_filter: form.querySelector('#s-filter').checked,
+          banned_words: form.querySelector('#s-banned').value.split('\n').map((w) => w.trim()).filter(Boolean),
+        },
+      });
+      drawHeader();
+    }, t('builder.saved'));
+  });
+  fill(settingsArea, form);
+}
+
+// ---------------------------------------------------------------------------------------
+
+async function loadActivities() {
+  activities = (await api('GET', `/sessions/${sessionId}/activities`)).items.sort((a, b) => a.position - b.position);
+  drawList();
+}
+
+function drawList() {
+  const kindSelect = h('select', { id: 'new-kind' }, kinds.map((k) => h('option', { value: k.kind }, kindName(k.kind))));
+  const kindHelp = h('p', { class: 'hint', id: 'new-kind-help' });
+  const describe = () => { kindHelp.textContent = t(`kind_help.${kindSelect.value}`); };
+  kindSelect.addEventListener('change', describe);
+  describe();
+  fill(listArea,
+    h('h2', { id: 'activities-heading' }, t('builder.activities')),
+    activities.length ? h('ol', { class: 'agenda' }, activities.map((a, i) => h('li', { class: `agenda-item state-${a.state}` },
+      h('span', { class: 'kind-badge' }, kindName(a.kind)),
+      h('span', { class: 'agenda-title' }, a.title),
+      h('span', { class: 'state' }, t(`state.${a.state}`)),
+      h('span', { class: 'actions' },
+        h('button', { type: 'button', class: 'button small secondary', disabled: i === 0, 'aria-label': t('builder.move_up', { title: a.title }), onclick: () => move(i, -1) }, '↑'),
+        h('button', { type: 'button', class: 'button small secondary', disabled: i === activities.length - 1, 'aria-label': t('builder.move_down', { title: a.title }), onclick: () => move(i, 1) }, '↓'),
+        h('button', { type: 'button', class: 'button small secondary', 'aria-label': t('builder.edit_named', { title: a.title }), onclick: () => openEditor(a.kind, a) }, t('builder.edit')),
+        h('button', { type: 'button', class: 'button small danger', 'aria-label': t('builder.delete_named', { title: a.title }), onclick: () => confirmThen(t('builder.confirm_delete_activity', { title: a.title }), () => remove(a)) }, t('builder.delete')))))) : h('p', { class: 'empty' }, t('builder.no_activities')),
+    h('form', { class: 'card inline-form', id: 'add-activity', onsubmit: (e) => { e.preventDefault(); openEditor(kindSelect.value, null); } },
+      h('div', { class: 'field grow' }, h('label', { for: 'new-kind' }, t('builder.kind')), kindSelect, kindHelp),
+      h('button', { type: 'submit', class: 'button' }, t('builder.add'))));
+}
+
+async function move(index, delta) {
+  const order = activities.map((a) => a.id);
+  const [id] = order.splice(index, 1);
+  order.splice(index + delta, 0, id);
+  await guard(async () => {
+    activities = (await api('POST', `/sessions/${sessionId}/activities/reorder`, { activity_ids: order })).items.sort((a, b) => a.position - b.position);
+    drawList();
+    announce(t('builder.moved'));
+  });
+}
+
+async function remove(activity) {
+  await guard(async () => {
+    await api('DELETE', `/activities/${activity.id}`);
+    await loadActivities();
+  }, t('builder.deleted', { title: activity.title }));
+}
+
+// ---------------------------------------------------------------------------------------
+// The editor
+
+const schemas = new Map();
+
+async function schemaOf(kind) {
+  if (!schemas.has(kind)) schemas.set(kind, await api('GET', `/activities/types/${kind}/schema`));
+  return schemas.get(kind);
+}
+
+const DECKS = {
+  fibonacci: ['0', '1', '2', '3', '5', '8', '13', '21', '34', '55', '89'],
+  modified_fibonacci: ['0', '½', '1', '2', '3', '5', '8', '13', '20', '40', '100'],
+  t_shirt: ['XS', 'S', 'M', 'L', 'XL', 'XXL'],
+  powers_of_2: ['0', '1', '2', '4', '8', '16', '32', '64'],
+};
+
+/** What a phone would be shown for this config (the server's participant view, approximated). */
+function previewActivity(kind, titleText, config) {
+  let shown = config;
+  if (kind === 'quiz') {
+    const q = (config.questions || [])[0] || { question: '', choices: [] };
+    shown = { question_count: (config.questions || []).length, current: { index: 0, question: q.question, choices: q.choices || [], picks: (q.correct || [0]).length } };
+  }
+  if (kind === 'poker') {
+    const cards = config.deck === 'custom' ? (config.custom_cards || []) : [...(DECKS[config.deck || 'fibonacci'] || [])];
+    if (config.unsure_card !== false) cards.push('?');
+    if (config.coffee_card) cards.push('coffee');
+    shown = { ...config, cards };
+  }
+  return { id: 'preview', kind, title: titleText, state: 'active', round: 1, config: shown, kind_state: {}, results_visible: false };
+}
+
+async function openEditor(kind, existing) {
+  const schema = (await schemaOf(kind)).config_schema || (await schemaOf(kind));
+  const titleInput = h('input', { id: 'a-title', maxlength: 200, required: true, value: existing ? existing.title : '' });
+  const visibility = h('select', { id: 'a-visibility' },
+    ['live', 'hidden'].map((v) => h('option', { value: v, selected: (existing ? existing.results_visibility : (kind === 'poker' ? 'hidden' : 'live')) === v }, t(`visibility.${v}`))));
+  const limit = h('input', { id: 'a-limit', type: 'number', min: 1, max: 3600, value: existing && existing.time_limit_seconds ? existing.time_limit_seconds : '' });
+  const errorEl = h('p', { class: 'error', role: 'alert', hidden: true });
+  const preview = h('div', { class: 'phone-frame', 'aria-hidden': 'true' });
+  let form = null;
+  const refresh = () => {
+    let config = {};
+    try { config = form.read(); } catch { /* half-typed */ }
+    try {
+      fill(preview, h('p', { class: 'activity-title' }, titleInput.value || kindName(kind)),
+        renderInput({ activity: previewActivity(kind, titleInput.value, config), results: null, own: null, mine: [], submit: async () => {} }));
+      preview.querySelectorAll('input,button,textarea,select').forEach((el) => { el.tabIndex = -1; });
+    } catch {
+      fill(preview, h('p', { class: 'muted' }, t('builder.preview_incomplete')));
+    }
+  };
+  form = schemaForm(schema, existing ? existing.config : {}, refresh);
+  titleInput.addEventListener('input', refresh);
+  const save = h('button', { type: 'submit', class: 'button' }, existing ? t('builder.save_activity') : t('builder.add_activity'));
+  const cancel = h('button', { type: 'button', class: 'button secondary', onclick: () => { editorArea.hidden = true; } }, t('builder.cancel'));
+  const editor = h('form', { class: 'stack', novalidate: true },
+    h('div', { class: 'field' }, h('label', { for: 'a-title' }, t('builder.activity_title')), titleInput),
+    form.el,
+    h('div', { class: 'row' },
+      h('div', { class: 'field' }, h('label', { for: 'a-visibility' }, t('builder.visibility')), visibility),
+      h('div', { class: 'field' }, h('label', { for: 'a-limit' }, t('builder.time_limit')), limit)),
+    errorEl, h('div', { class: 'toolbar' }, save, cancel));
+  editor.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    errorEl.hidden = true;
+    const body = {
+      title: titleInput.value.trim(),
+      config: form.read(),
+      results_visibility: visibility.value,
+    };
+    if (limit.value) body.time_limit_seconds = Number(limit.value);
+    try {
+      if (existing) await api('PATCH', `/activities/${existing.id}`, body);
+      else await api('POST', `/sessions/${sessionId}/activities`, { kind, ...body });
+      editorArea.hidden = true;
+      await loadActivities();
+      say(existing ? t('builder.activity_saved', { title: body.title }) : t('builder.activity_added', { title: body.title }));
+      document.getElementById('add-activity')?.querySelector('select')?.focus();
+    } catch (error) {
+      errorEl.textContent = errorText(error) + (error.details && error.details.field ? ` (${error.details.field})` : '');
+      errorEl.hidden = false;
+    }
+  });
+  fill(editorArea,
+    h('h2', { id: 'editor-heading' }, existing ? t('builder.edit_kind', { kind: kindName(kind) }) : t('builder.new_kind', { kind: kindName(kind) })),
+    h('div', { class: 'editor-grid' }, editor,
+      h('aside', { class: 'preview', 'aria-label': t('builder.preview') }, h('h3', {}, t('builder.preview')), preview)));
+  editorArea.hidden = false;
+  refresh();
+  titleInput.focus();
+}
+
+async function start() {
+  [session, kinds] = await Promise.all([
+    api('GET', `/sessions/${sessionId}`),
+    api('GET', '/activities/types').then((r) => r.items),
+  ]);
+  drawHeader();
+  drawSettings();
+  await loadActivities();
+}
+
+start().catch((error) => say(errorText(error), 'error'));

@@ -1,0 +1,334 @@
+// The participant's phone: join with a code and a nickname, then follow the session live.
+// The token is kept in localStorage per join code, so a reload or a lost connection comes
+// back as the same participant, with its answers.
+
+import { h, t, fill, api, ApiError, errorText, follow, announce } from './lib.js';
+import { renderInput, renderResults, submitter, REACTIONS } from './kinds.js';
+
+const body = document.body;
+const joinView = document.getElementById('join-view');
+const playView = document.getElementById('play-view');
+const form = document.getElementById('join-form');
+const codeInput = document.getElementById('code');
+const nickInput = document.getElementById('nickname');
+const codeError = document.getElementById('code-error');
+const nickError = document.getElementById('nickname-error');
+
+const storeKey = (code) => `conflicto.participant.${code.toUpperCase()}`;
+
+function remember(code, joined) {
+  localStorage.setItem(storeKey(code), JSON.stringify({
+    token: joined.token, session_id: joined.session_id, nickname: joined.nickname,
+  }));
+}
+
+function recall(code) {
+  try { return JSON.parse(localStorage.getItem(storeKey(code)) || 'null'); } catch { return null; }
+}
+
+function forget(code) {
+  localStorage.removeItem(storeKey(code));
+}
+
+function showError(el, input, text) {
+  el.textContent = text || '';
+  el.hidden = !text;
+  input.setAttribute('aria-invalid', text ? 'true' : 'false');
+}
+
+const normalise = (code) => code.replace(/[^0-9a-z]/gi, '').toUpperCase();
+
+let found = null; // the public session behind the typed code
+
+async function lookUp(code) {
+  found = null;
+  if (!code) return null;
+  try {
+    found = await api('GET', `/sessions/code/${encodeURIComponent(code)}`);
+    if (!found.joinable) {
+      showError(codeError, codeInput, found.reason || t('join.not_joinable'));
+    } else {
+      showError(codeError, codeInput, '');
+      const title = document.getElementById('session-found') || h('p', { id: 'session-found', class: 'found' });
+      fill(title, t('join.joining', { title: found.title }));
+      codeInput.closest('.field').append(title);
+    }
+    return found;
+  } catch (error) {
+    showError(codeError, codeInput, error.status === 404 ? t('join.no_such_code') : errorText(error));
+    return null;
+  }
+}
+
+let nickTimer = null;
+nickInput.addEventListener('input', () => {
+  clearTimeout(nickTimer);
+  nickTimer = setTimeout(async () => {
+    const nickname = nickInput.value.trim();
+    if (!found || !nickname) return showError(nickError, nickInput, '');
+    try {
+      const check = await api('GET', `/sessions/${found.id}/nicknames/validate?nickname=${encodeURIComponent(nickname)}`);
+      if (check.valid && check.available) showError(nickError, nickInput, '');
+      else showError(nickError, nickInput, nicknameProblem(check));
+    } catch { /* checked again on join */ }
+  }, 350);
+});
+
+function nicknameProblem(check) {
+  if (!check.valid) return check.message || t('error.invalid_nickname');
+  return check.suggestion ? t('join.taken_try', { suggestion: check.suggestion }) : t('error.nickname_taken');
+}
+
+codeInput.addEventListener('change', () => {
+  codeInput.value = normalise(codeInput.value);
+  lookUp(codeInput.value);
+});
+
+form.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const code = normalise(codeInput.value);
+  codeInput.value = code;
+  const nickname = nickInput.value.trim();
+  showError(codeError, codeInput, code ? '' : t('join.enter_code'));
+  showError(nickError, nickInput, nickname ? '' : t('join.enter_nickname'));
+  if (!code) return codeInput.focus();
+  if (!found || found.join_code !== code) {
+    if (!(await lookUp(code))) return codeInput.focus();
+  }
+  if (!nickname && found.require_nickname) return nickInput.focus();
+  const button = form.querySelector('button[type=submit]');
+  button.disabled = true;
+  try {
+    const joined = await api('POST', `/sessions/${found.id}/join`, nickname ? { nickname } : {});
+    remember(code, joined);
+    history.replaceState(null, '', `/join/${code}`);
+    play(code, joined);
+  } catch (error) {
+    if (error.code === 'nickname_taken') {
+      showError(nickError, nickInput, error.details.suggestion ? t('join.taken_try', { suggestion: error.details.suggestion }) : errorText(error));
+      nickInput.focus();
+    } else if (error.code === 'invalid_nickname' || error.code === 'banned') {
+      showError(nickError, nickInput, errorText(error));
+      nickInput.focus();
+    } else {
+      showError(codeError, codeInput, errorText(error));
+      codeInput.focus();
+    }
+  } finally {
+    button.disabled = false;
+  }
+});
+
+// ---------------------------------------------------------------------------------------
+// Taking part
+
+function play(code, joined) {
+  const token = joined.token;
+  const sessionId = joined.session_id;
+  joinView.hidden = true;
+  playView.hidden = false;
+  document.title = `${t('phone.title')} · Conflicto`;
+
+  const status = h('span', { class: 'conn', role: 'status' }, t('phone.connecting'));
+  const sessionTitle = h('h1', { class: 'phone-title' }, '');
+  const activityArea = h('section', { class: 'activity', 'aria-live': 'polite' });
+  const resultsArea = h('section', { class: 'phone-results', 'aria-label': t('results.heading') });
+  const reactions = h('nav', { class: 'reactions', 'aria-label': t('reactions.label') }, REACTIONS.map(([name, glyph]) => h('button', {
+    type: 'button', class: 'react', 'aria-label': t(`reaction.${name}`), title: t(`reaction.${name}`),
+    onclick: () => react(name, glyph),
+  }, glyph)));
+  fill(playView,
+    h('header', { class: 'phone-head' }, sessionTitle,
+      h('p', { class: 'who' }, t('phone.you_are', { nickname: joined.nickname }), ' · ', status)),
+    activityArea, resultsArea, reactions);
+
+  const state = { session: null, activity: null, results: null, own: null, mine: [], signature: '' };
+
+  const send = (activityId, payload) => api('POST', `/activities/${activityId}/responses`, payload, { token });
+
+  async function react(name, glyph) {
+    floatUp(glyph);
+    try {
+      await api('POST', `/sessions/${sessionId}/reactions`, { emoji: name }, { token });
+    } catch { /* too fast or offline: a reaction is not worth an error */ }
+  }
+
+  function floatUp(glyph) {
+    if (matchMedia('(prefers-reduced-motion: reduce)').matches) return;
+    const bubble = h('span', { class: 'float', 'aria-hidden': 'true', style: { left: `${10 + Math.random() * 80}%` } }, glyph);
+    playView.append(bubble);
+    setTimeout(() => bubble.remove(), 1600);
+  }
+
+  async function refreshOwn() {
+    const a = state.activity;
+    if (!a || a.state !== 'active') { state.own = null; state.mine = []; return; }
+    const [mine, own] = await Promise.all([
+      api('GET', `/activities/${a.id}/responses/me`, undefined, { token }).then((r) => r.items).catch(() => []),
+      api('GET', `/activities/${a.id}/results`, undefined, { token }).catch(() => null),
+    ]);
+    state.mine = mine;
+    state.own = own;
+  }
+
+  // Typed text, unsent picks and the last confirmation survive a re-render of the same
+  // activity round; a new activity or round starts clean.
+  function keepInputs(render) {
+    const a = state.activity;
+    const key = `${a.id}/${a.round}`;
+    const same = activityArea.dataset.key === key;
+    const kept = new Map();
+    activityArea.querySelectorAll('input[id], textarea[id]').forEach((el) => {
+      kept.set(el.id, el.type === 'radio' || el.type === 'checkbox' ? el.checked : el.value);
+    });
+    const notice = activityArea.querySelector('.notice[role=status]:not([hidden])');
+    const said = notice && { text: notice.textContent, cls: notice.className };
+    const focused = document.activeElement && document.activeElement.id;
+    activityArea.querySelectorAll('[id]').forEach((el) => { el.dataset.stale = '1'; });
+    render();
+    activityArea.dataset.key = key;
+    if (!same) return;
+    for (const [id, value] of kept) {
+      const el = document.getElementById(id);
+      if (!el || el.disabled) continue;
+      if (typeof value === 'boolean') el.checked = value;
+      else if (!el.value) el.value = value;
+    }
+    const fresh = activityArea.querySelector('.notice[role=status]');
+    if (said && fresh && fresh.hidden) {
+      fresh.textContent = said.text;
+      fresh.className = said.cls;
+      fresh.hidden = false;
+    }
+    if (focused) document.getElementById(focused)?.focus();
+  }
+
+  function signature(a) {
+    return a ? JSON.stringify([a.id, a.round, a.state, a.config, a.kind_state, a.results_visible]) : '';
+  }
+
+  function render({ inputChanged }) {
+    const s = state.session;
+    if (s) sessionTitle.textContent = s.title;
+    const a = state.activity;
+    if (s && s.status === 'completed') {
+      fill(activityArea, h('div', { class: 'done' }, h('p', { class: 'lead' }, t('phone.ended')), h('p', {}, t('phone.thanks'))));
+      fill(resultsArea);
+      return;
+    }
+    if (!a || a.state !== 'active') {
+      fill(activityArea, h('div', { class: 'waiting' }, h('p', { class: 'lead' }, a ? t('phone.closed', { title: a.title }) : t('phone.wait')),
+        h('p', { class: 'muted' }, t('phone.wait_hint'))));
+      showResults(a);
+      return;
+    }
+    const redraw = () => fill(activityArea,
+      h('h2', { class: 'activity-title' }, a.title),
+      renderInput({
+        activity: a, results: state.results, own: state.own, mine: state.mine,
+        submit: async (answer) => {
+          try {
+            const stored = await submitter(a.id, send)(answer);
+            refreshOwn().then(() => render({ inputChanged: true }));
+            return stored;
+          } catch (error) {
+            error.localized = errorText(error);
+            throw error;
+          }
+        },
+      }));
+    if (inputChanged) keepInputs(redraw);
+    showResults(a);
+  }
+
+  function showResults(a) {
+    const withResults = a && state.results && ['poll', 'rating', 'word_cloud', 'open_text', 'poker', 'quiz', 'buzzer'].includes(a.kind);
+    if (!withResults) return fill(resultsArea);
+    fill(resultsArea, h('h2', { class: 'small-heading' }, t('results.heading')), renderResults(a, state.results, 'phone'));
+  }
+
+  async function activityChanged(activity, results) {
+    const before = state.signature;
+    state.activity = activity;
+    state.results = results ?? (activity && state.results && state.results.activity_id === activity.id ? state.results : null);
+    state.signature = signature(activity);
+    if (before !== state.signature) {
+      if (activity && activity.state === 'active') {
+        announce(t('phone.new_activity', { title: activity.title }));
+      }
+      await refreshOwn();
+      render({ inputChanged: true });
+    } else {
+      render({ inputChanged: ['qna', 'poker'].includes(activity && activity.kind) });
+    }
+  }
+
+  follow(sessionId, () => token, {
+    snapshot(data) {
+      state.session = data.session;
+      state.signature = '';
+      activityChanged(data.activity, data.results);
+    },
+    session(data) {
+      state.session = data.session;
+      render({ inputChanged: false });
+    },
+    activity(data) {
+      activityChanged(data.activity, data.results);
+    },
+    results(data) {
+      if (state.activity && data.activity_id === state.activity.id) {
+        state.results = data.results;
+        render({ inputChanged: ['qna', 'poker', 'quiz', 'buzzer'].includes(state.activity.kind) });
+      }
+    },
+  }, (s) => {
+    status.textContent = s === 'live' ? t('phone.live') : t('phone.reconnecting');
+    status.className = `conn ${s}`;
+  }, async () => {
+    // The server refused the stream: were we removed, or did the session end?
+    try {
+      await api('GET', '/participants/me', undefined, { token });
+      return true;
+    } catch (error) {
+      if (error instanceof ApiError && (error.status === 403 || error.status === 401 || error.status === 404)) {
+        forget(code);
+        fill(activityArea, h('p', { class: 'lead' }, error.code === 'participant_removed' ? t('phone.removed') : t('phone.left')));
+        fill(resultsArea);
+        return false;
+      }
+      return true;
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// Start: a remembered participant for this code rejoins at once.
+
+async function start() {
+  const code = normalise(body.dataset.code || '');
+  if (code) codeInput.value = code;
+  const saved = code ? recall(code) : null;
+  if (saved) {
+    try {
+      const joined = await api('POST', `/sessions/${saved.session_id}/join`, { token: saved.token });
+      remember(code, joined);
+      play(code, joined);
+      return;
+    } catch (error) {
+      forget(code);
+      // The token no longer names someone in the session: removed, banned, or ended.
+      const notice = document.getElementById('join-notice');
+      notice.textContent = error.code === 'banned' ? errorText(error) : t('phone.left');
+      notice.hidden = false;
+    }
+  }
+  if (code) {
+    await lookUp(code);
+    nickInput.focus();
+  } else {
+    codeInput.focus();
+  }
+}
+
+start();

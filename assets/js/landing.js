@@ -1,0 +1,4 @@
+// The landing page needs no script beyond the shared header.
+import { setupHeader } from './lib.js';
+
+setupHeader();

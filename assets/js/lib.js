@@ -1,0 +1,256 @@
+// Shared by every page: translated strings, a tiny DOM builder, API calls with the one
+// error envelope, and the live event stream. No framework, no build step.
+
+/** The page's strings, from the server-rendered catalog (locales/<lang>.json). */
+export const strings = JSON.parse(document.getElementById('strings').textContent);
+export const lang = document.documentElement.lang || 'en';
+
+/** The string for `key`, with `{name}` placeholders filled from `vars`. */
+export function t(key, vars) {
+  let text = strings[key] ?? key;
+  if (vars) {
+    for (const [name, value] of Object.entries(vars)) text = text.replaceAll(`{${name}}`, String(value));
+  }
+  return text;
+}
+
+/** A number in the page's language. */
+export function num(value, digits = 0) {
+  return Number(value).toLocaleString(lang, { maximumFractionDigits: digits });
+}
+
+/**
+ * Builds an element: `h('button', {class: 'x', onclick: f, 'aria-label': 'y'}, 'text', child)`.
+ * Text is always set as text, never parsed as HTML.
+ */
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
+    else if (key === 'class') el.className = value;
+    else if (key === 'style' && typeof value === 'object') Object.assign(el.style, value);
+    else if (key in el && typeof value !== 'string') el[key] = value;
+    else el.setAttribute(key, value === true ? '' : value);
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+/** Replaces an element's children. */
+export function fill(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+/** Text only screen readers read. */
+export function srOnly(text) {
+  return h('span', { class: 'sr-only' }, text);
+}
+
+const politeRegion = () => document.getElementById('announce') || document.body.appendChild(
+  h('div', { id: 'announce', class: 'sr-only', 'aria-live': 'polite', role: 'status' }));
+
+/** Says something to screen readers without moving focus. */
+export function announce(text) {
+  const region = politeRegion();
+  region.textContent = '';
+  setTimeout(() => { region.textContent = text; }, 50);
+}
+
+/** An error from the API, with the envelope's code. */
+export class ApiError extends Error {
+  constructor(status, code, message, details) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details || {};
+  }
+}
+
+/** The human text for an API error, translated when the code is known. */
+export function errorText(error) {
+  if (error instanceof ApiError) {
+    const key = `error.${error.code}`;
+    if (key in strings) return t(key, error.details);
+    return error.message;
+  }
+  return t('error.network');
+}
+
+let csrf = null;
+
+/** The CSRF token of the signed-in organizer (cookie sessions must send it when writing). */
+async function csrfToken() {
+  if (!csrf) await currentOrganizer();
+  return csrf;
+}
+
+/** The signed-in organizer, or null. */
+export async function currentOrganizer() {
+  try {
+    const me = await api('GET', '/auth/me');
+    csrf = me.csrf_token;
+    return me;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return null;
+    throw error;
+  }
+}
+
+/**
+ * Calls the API under /api/v1. `token` is a participant token (Bearer); without one the
+ * organizer's login cookie is used, with the CSRF header on writes. Throws ApiError.
+ */
+export async function api(method, path, body, { token, raw } = {}) {
+  const headers = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (token) headers.authorization = `Bearer ${token}`;
+  else if (method !== 'GET' && path !== '/auth/login') {
+    const token = await csrfToken();
+    if (token) headers['x-csrf-token'] = token;
+  }
+  let response;
+  try {
+    response = await fetch(`/api/v1${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+    });
+  } catch {
+    throw new ApiError(0, 'network', t('error.network'));
+  }
+  if (raw && response.ok) return response;
+  const text = await response.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = null; }
+  if (!response.ok) {
+    const error = data && data.error ? data.error : { code: 'http_' + response.status, message: text };
+    if (response.status === 401 && !token && !path.startsWith('/auth/')) {
+      location.href = `/login?next=${encodeURIComponent(location.pathname)}`;
+    }
+    throw new ApiError(response.status, error.code, error.message, error.details);
+  }
+  return data;
+}
+
+/** A fresh id for one user action, reused when that action is retried. */
+export function requestId() {
+  return crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+}
+
+/** The difference between the server's clock and ours, learnt from `server_time`. */
+export const clock = {
+  offset: 0,
+  sync(serverTime) {
+    if (serverTime) this.offset = Date.parse(serverTime) - Date.now();
+  },
+  now() {
+    return Date.now() + this.offset;
+  },
+  /** Milliseconds until an ISO time on the server's clock (never negative). */
+  until(iso) {
+    return iso ? Math.max(0, Date.parse(iso) - this.now()) : 0;
+  },
+};
+
+const EVENTS = ['snapshot', 'session', 'activity', 'results', 'participants', 'reactions', 'timer', 'shutdown', 'dropped'];
+
+/**
+ * Follows a session's live stream. `handlers[event](data)` gets each event's data;
+ * `onStatus('live' | 'reconnecting')` follows the connection. EventSource reconnects by
+ * itself (resuming with Last-Event-ID); when the server refused the stream it is retried
+ * after `onClosed()` (which may fix the token) a few seconds later.
+ */
+export function follow(sessionId, token, handlers, onStatus = () => {}, onClosed = async () => true) {
+  let source = null;
+  let stopped = false;
+  const open = () => {
+    const query = token ? `?token=${encodeURIComponent(token())}` : '';
+    source = new EventSource(`/api/v1/sessions/${sessionId}/events${query}`);
+    source.onopen = () => onStatus('live');
+    source.onerror = async () => {
+      onStatus('reconnecting');
+      if (source.readyState === EventSource.CLOSED && !stopped) {
+        const again = await onClosed();
+        if (again !== false) setTimeout(open, 3000);
+      }
+    };
+    for (const name of EVENTS) {
+      source.addEventListener(name, (event) => {
+        let data;
+        try { data = JSON.parse(event.data); } catch { return; }
+        if (data && data.server_time) clock.sync(data.server_time);
+        if (handlers[name]) handlers[name](data);
+      });
+    }
+  };
+  open();
+  return { close() { stopped = true; source && source.close(); } };
+}
+
+/** Shows a live countdown to `deadline` (ISO, server clock) in `el`; returns a stopper. */
+export function countdown(el, deadline, onDone) {
+  let timer = null;
+  const tick = () => {
+    const ms = clock.until(deadline);
+    const seconds = Math.ceil(ms / 1000);
+    el.textContent = seconds >= 60 ? `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}` : String(seconds);
+    el.classList.toggle('urgent', seconds <= 5);
+    if (ms <= 0) {
+      clearInterval(timer);
+      if (onDone) onDone();
+    }
+  };
+  tick();
+  timer = setInterval(tick, 250);
+  return () => clearInterval(timer);
+}
+
+/** Wires the organizer's sign-out button, if the page has one. */
+export function setupHeader() {
+  const logout = document.getElementById('logout');
+  if (logout) {
+    logout.addEventListener('click', async () => {
+      try { await api('POST', '/auth/logout'); } catch { /* signed out anyway */ }
+      location.href = '/login';
+    });
+  }
+}
+
+/** The main element, emptied, with the page heading kept for screen readers. */
+export function mainArea() {
+  const main = document.getElementById('main');
+  const loading = main.querySelector('.loading');
+  if (loading) loading.remove();
+  return main;
+}
+
+/** A short status line that also speaks to screen readers. */
+export function notice(el, text, kind = 'info') {
+  fill(el, text);
+  el.className = `notice ${kind}`;
+  el.hidden = !text;
+}
+
+/** Whether the person asked for less motion. */
+export const reducedMotion = () => matchMedia('(prefers-reduced-motion: reduce)').matches;
+
+/** The translated name of a kind. */
+export function kindName(kind) {
+  return t(`kind.${kind}`);
+}
+
+/** A time as hours and minutes in the page's language. */
+export function time(iso) {
+  return new Date(iso).toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit' });
+}

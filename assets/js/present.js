@@ -1,0 +1,229 @@
+// The big screen: a large QR code and join code before and between activities, the live
+// activity with a corner QR while one runs, floating reactions, and keyboard controls for
+// the organizer. It follows the session with a viewer key, so it only ever shows what the
+// room may see, even when the organizer's laptop drives it.
+
+import { h, t, fill, api, follow, countdown, clock, currentOrganizer, errorText, num, reducedMotion, kindName, announce } from './lib.js';
+import { renderResults, headline, REACTIONS } from './kinds.js';
+import * as control from './control.js';
+
+const sessionId = document.body.dataset.session;
+const main = document.getElementById('main');
+const params = new URLSearchParams(location.search);
+const hash = new URLSearchParams(location.hash.slice(1));
+
+const state = { session: null, activity: null, results: null, online: 0, count: 0, totals: {}, qr: false, help: false };
+let organizer = null;
+let stopCountdown = () => {};
+
+const stage = h('div', { class: 'stage' });
+const floats = h('div', { class: 'floats', 'aria-hidden': 'true' });
+const toast = h('p', { class: 'toast', role: 'status', hidden: true });
+const liveText = h('div', { class: 'sr-only', 'aria-live': 'polite' });
+
+function joinUrl() {
+  return state.session ? state.session.join_url : '';
+}
+
+function joinHost() {
+  try {
+    const url = new URL(joinUrl());
+    return `${url.host}${url.pathname.replace(/\/[^/]*$/, '')}`;
+  } catch {
+    return location.host + '/join';
+  }
+}
+
+function qr(size) {
+  const s = state.session;
+  return h('img', { class: `qr ${size}`, src: `/join/${s.join_code}/qr.svg`, alt: t('present.qr_alt', { url: joinUrl() }) });
+}
+
+function joinPanel() {
+  const s = state.session;
+  return h('section', { class: 'join-panel' },
+    h('h1', { class: 'screen-title' }, s.title),
+    h('div', { class: 'join-body' },
+      qr('large'),
+      h('div', { class: 'join-text' },
+        h('p', { class: 'join-how' }, t('present.go_to')),
+        h('p', { class: 'join-url' }, joinHost()),
+        h('p', { class: 'join-how' }, t('present.enter_code')),
+        h('p', { class: 'join-code', 'aria-label': t('present.code_is', { code: s.join_code.split('').join(' ') }) }, s.join_code),
+        h('p', { class: 'join-count' }, t('present.joined', { count: num(state.count) })))),
+    s.status === 'draft' ? h('p', { class: 'notice info' }, t('present.not_open')) : null,
+    s.status === 'completed' ? h('p', { class: 'notice info' }, t('present.ended')) : null);
+}
+
+function corner() {
+  const s = state.session;
+  return h('aside', { class: 'corner' }, qr('small'),
+    h('div', {}, h('p', { class: 'corner-url' }, joinHost()), h('p', { class: 'corner-code' }, s.join_code),
+      h('p', { class: 'corner-count' }, t('present.people', { count: num(state.count) }))));
+}
+
+function activityPanel(a) {
+  const clockEl = h('span', { class: 'countdown big', role: 'timer' });
+  const quizCurrent = a.kind === 'quiz' ? a.config.current : null;
+  const deadline = a.state === 'active' ? (quizCurrent && !quizCurrent.revealed ? quizCurrent.deadline_at : a.deadline_at) : null;
+  stopCountdown();
+  stopCountdown = deadline ? countdown(clockEl, deadline) : () => {};
+  const sub = [];
+  if (a.kind === 'quiz' && quizCurrent) sub.push(t('quiz.question_of', { n: quizCurrent.index + 1, total: a.config.question_count }));
+  if (a.state === 'closed') sub.push(t('present.closed'));
+  let content;
+  // The server sends this screen only what the room may see (a poker table before the
+  // reveal shows who voted); whatever arrives is shown.
+  if (state.results) {
+    content = renderResults(a, state.results, 'screen');
+  } else if (a.kind === 'quiz' && quizCurrent) {
+    content = h('ol', { class: 'tiles' }, quizCurrent.choices.map((c, i) => h('li', { class: `tile c${i % 8}` }, c)));
+  } else if (a.kind === 'poll') {
+    content = h('div', {}, h('ol', { class: 'tiles' }, a.config.options.map((o, i) => h('li', { class: `tile c${i % 8}` }, o))),
+      h('p', { class: 'muted center' }, t('present.results_hidden')));
+  } else {
+    content = h('p', { class: 'lead center muted' }, t('present.results_hidden'));
+  }
+  return h('section', { class: `activity-panel kind-${a.kind}` },
+    h('header', { class: 'activity-head' },
+      h('p', { class: 'kind-label' }, kindName(a.kind), sub.length ? ` · ${sub.join(' · ')}` : ''),
+      h('h1', { class: 'screen-question' }, headline(a)),
+      deadline ? clockEl : null),
+    h('div', { class: 'screen-results' }, content));
+}
+
+function render() {
+  if (!state.session) return;
+  const a = state.activity;
+  const showActivity = a && (a.state === 'active' || (a.state === 'closed' && state.results)) && state.session.status === 'active';
+  const children = [];
+  if (showActivity && !state.qr) {
+    children.push(activityPanel(a), corner());
+  } else {
+    stopCountdown();
+    children.push(joinPanel());
+  }
+  if (state.help) children.push(helpPanel());
+  const before = [...stage.querySelectorAll('.bar-fill, .column-fill')].map((el) => el.style.width || el.style.height);
+  fill(stage, children);
+  animateFrom(before);
+}
+
+/** Bars grow from where they were, so a new vote animates instead of jumping. */
+function animateFrom(before) {
+  if (reducedMotion()) return;
+  const fills = [...stage.querySelectorAll('.bar-fill, .column-fill')];
+  fills.forEach((el, i) => {
+    const prop = el.classList.contains('bar-fill') ? 'width' : 'height';
+    const target = el.style[prop];
+    el.style[prop] = before[i] ?? '0%';
+    requestAnimationFrame(() => requestAnimationFrame(() => { el.style[prop] = target; }));
+  });
+}
+
+function helpPanel() {
+  const keys = [['→ / N', 'present.key_next'], ['R', 'present.key_reveal'], ['C', 'present.key_close'], ['Q', 'present.key_qr'], ['F', 'present.key_fullscreen'], ['?', 'present.key_help']];
+  return h('div', { class: 'help', role: 'dialog', 'aria-label': t('present.keys') },
+    h('h2', {}, t('present.keys')),
+    organizer ? null : h('p', {}, t('present.keys_need_login')),
+    h('dl', {}, keys.map(([k, label]) => [h('dt', {}, h('kbd', {}, k)), h('dd', {}, t(label))])));
+}
+
+function showToast(text) {
+  toast.textContent = text;
+  toast.hidden = false;
+  clearTimeout(showToast.timer);
+  showToast.timer = setTimeout(() => { toast.hidden = true; }, 2500);
+}
+
+function floatReactions(counts) {
+  const glyphs = Object.fromEntries(REACTIONS);
+  if (reducedMotion()) return;
+  let shown = 0;
+  for (const [name, count] of Object.entries(counts || {})) {
+    for (let i = 0; i < Math.min(count, 6) && shown < 16; i++, shown++) {
+      const bubble = h('span', { class: 'float', style: { left: `${5 + Math.random() * 85}%`, animationDelay: `${Math.random() * 400}ms` } }, glyphs[name] || '');
+      floats.append(bubble);
+      setTimeout(() => bubble.remove(), 3200);
+    }
+  }
+}
+
+async function key(event) {
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  const k = event.key.toLowerCase();
+  if (k === 'q') { state.qr = !state.qr; return render(); }
+  if (k === 'f') {
+    if (document.fullscreenElement) document.exitFullscreen();
+    else document.documentElement.requestFullscreen?.().catch(() => {});
+    return;
+  }
+  if (k === '?' || k === 'h') { state.help = !state.help; return render(); }
+  if (k === 'escape') { state.help = false; state.qr = false; return render(); }
+  if (!['arrowright', 'n', 'pagedown', ' ', 'r', 'c'].includes(k)) return;
+  event.preventDefault();
+  if (!organizer) return showToast(t('present.keys_need_login'));
+  try {
+    const a = state.activity;
+    if (k === 'r' && a) await control.toggleReveal(a);
+    else if (k === 'c' && a && a.state === 'active') await control.close(a.id);
+    else if (k !== 'r' && k !== 'c') {
+      const started = await control.next(sessionId);
+      showToast(started ? t('present.started', { title: started.title }) : t('present.agenda_done'));
+    }
+  } catch (error) {
+    showToast(errorText(error));
+  }
+}
+
+async function viewerKey() {
+  const given = params.get('key') || hash.get('key');
+  organizer = await currentOrganizer().catch(() => null);
+  if (given) return given;
+  if (!organizer) return null;
+  const link = await api('POST', `/sessions/${sessionId}/viewer-link`);
+  return link.token;
+}
+
+async function start() {
+  document.getElementById('page-title')?.remove();
+  fill(main, stage, floats, toast, liveText);
+  main.classList.add('screen');
+  const keyToken = await viewerKey().catch(() => null);
+  if (!keyToken) {
+    fill(stage, h('div', { class: 'narrow' }, h('h1', {}, t('present.title')), h('p', { class: 'notice error' }, t('present.need_key'))));
+    return;
+  }
+  // The key stays out of the address bar once read.
+  if (params.has('key')) history.replaceState(null, '', location.pathname);
+  document.addEventListener('keydown', key);
+  follow(sessionId, () => keyToken, {
+    snapshot(d) {
+      state.session = d.session;
+      state.activity = d.activity;
+      state.results = d.results;
+      state.count = d.session.participant_count;
+      state.online = d.participants_online;
+      render();
+    },
+    session(d) { state.session = d.session; state.count = d.session.participant_count; render(); },
+    activity(d) {
+      const changed = !state.activity || !d.activity || state.activity.id !== d.activity.id || state.activity.state !== d.activity.state;
+      state.activity = d.activity;
+      state.results = d.results;
+      if (changed && d.activity && d.activity.state === 'active') announce(`${kindName(d.activity.kind)}: ${headline(d.activity)}`);
+      render();
+    },
+    results(d) {
+      if (state.activity && d.activity_id === state.activity.id) {
+        state.results = d.results;
+        render();
+      }
+    },
+    participants(d) { state.count = d.participant_count; state.online = d.participants_online; render(); },
+    reactions(d) { floatReactions(d.counts); },
+    timer(d) { clock.sync(d.server_time); },
+  }, (s) => { document.body.dataset.connection = s; });
+}
+
+start();

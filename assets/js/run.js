@@ -1,0 +1,227 @@
+// The run view: the agenda, the running activity with its controls, results (with what only
+// the organizer sees: moderation queues, hidden results), timers, participants with presence,
+// and reactions. It follows the organizer's live stream.
+
+import { h, t, fill, api, errorText, follow, setupHeader, mainArea, kindName, num, countdown, time, srOnly } from './lib.js';
+import { renderResults, headline, REACTIONS } from './kinds.js';
+import * as control from './control.js';
+
+setupHeader();
+const sessionId = document.body.dataset.session;
+const main = mainArea();
+main.classList.add('wide');
+const title = document.getElementById('page-title');
+
+const bar = h('section', { class: 'run-bar' });
+const message = h('p', { class: 'notice', role: 'status', hidden: true });
+const agendaArea = h('nav', { class: 'run-agenda', 'aria-labelledby': 'agenda-heading' });
+const currentArea = h('section', { class: 'run-current', 'aria-labelledby': 'current-heading' });
+const peopleArea = h('section', { class: 'run-people', 'aria-labelledby': 'people-heading' });
+main.append(bar, message, h('div', { class: 'run-grid' }, agendaArea, currentArea, peopleArea));
+
+const state = { session: null, activity: null, results: null, agenda: [], online: 0, totals: {}, participants: [], connection: 'connecting' };
+let stopCountdown = () => {};
+
+function say(text, kind = 'ok') {
+  message.textContent = text;
+  message.className = `notice ${kind}`;
+  message.hidden = !text;
+}
+
+async function act(action, success) {
+  try {
+    await action();
+    say(success || '');
+  } catch (error) {
+    say(errorText(error), 'error');
+  }
+}
+
+async function openScreen() {
+  await act(async () => {
+    const link = await api('POST', `/sessions/${sessionId}/viewer-link`);
+    const opened = window.open(link.url, 'conflicto-screen');
+    if (!opened) location.href = link.url;
+  });
+}
+
+function drawBar() {
+  const s = state.session;
+  if (!s) return;
+  title.textContent = s.title;
+  document.title = `${t('run.title')}: ${s.title} · Conflicto`;
+  fill(bar,
+    h('p', { class: 'meta' },
+      h('span', { class: `status status-${s.status}` }, t(`session.${s.status}`)), ' · ',
+      t('builder.code'), ' ', h('code', { class: 'big-code' }, s.join_code), ' · ',
+      h('span', { id: 'people-count' }, t('run.people', { count: num(s.participant_count), online: num(state.online) })), ' · ',
+      h('span', { class: `conn ${state.connection}` }, state.connection === 'live' ? t('phone.live') : t('phone.reconnecting'))),
+    h('div', { class: 'toolbar' },
+      s.status === 'draft' ? h('button', { type: 'button', class: 'button', onclick: () => act(() => api('PATCH', `/sessions/${sessionId}`, { status: 'active' }), t('builder.opened')) }, t('builder.open')) : null,
+      s.status === 'active' ? h('button', { type: 'button', class: 'button', id: 'next', onclick: next }, t('run.next')) : null,
+      h('button', { type: 'button', class: 'button secondary', id: 'open-screen', onclick: openScreen }, t('run.open_screen')),
+      h('a', { class: 'button secondary', href: `/organizer/sessions/${sessionId}` }, t('run.edit')),
+      s.status === 'active' ? h('button', { type: 'button', class: 'button danger', onclick: () => { if (confirm(t('builder.confirm_close'))) act(() => api('PATCH', `/sessions/${sessionId}`, { status: 'completed' }), t('builder.closed')); } }, t('builder.close')) : null,
+      s.status === 'completed' ? h('a', { class: 'button', href: `/organizer/sessions/${sessionId}/report` }, t('sessions.report')) : null));
+}
+
+async function next() {
+  await act(async () => {
+    const started = await control.next(sessionId);
+    say(started ? t('present.started', { title: started.title }) : t('present.agenda_done'));
+  });
+}
+
+function drawAgenda() {
+  fill(agendaArea, h('h2', { id: 'agenda-heading' }, t('run.agenda')),
+    h('ol', { class: 'agenda' }, state.agenda.map((item) => h('li', { class: `agenda-item state-${item.state}${state.activity && state.activity.id === item.id ? ' current' : ''}` },
+      h('span', { class: 'kind-badge' }, kindName(item.kind)),
+      h('span', { class: 'agenda-title' }, item.title),
+      h('span', { class: 'state' }, t(`state.${item.state}`), item.round > 1 ? ` · ${t('run.round', { round: item.round })}` : ''),
+      state.session && state.session.status === 'active' && item.state !== 'active' ? h('button', {
+        type: 'button', class: 'button small secondary',
+        onclick: () => act(() => control.activate(item)),
+      }, item.state === 'closed' ? t('run.reopen') : t('run.start'), srOnly(` ${item.title}`)) : null))));
+}
+
+function commandButton(label, name, args = {}, cls = 'secondary') {
+  return h('button', { type: 'button', class: `button ${cls}`, onclick: () => act(() => control.command(state.activity.id, name, args)) }, label);
+}
+
+/** The controls each kind adds to the framework's (close, reveal, new round). */
+function kindControls(a, r) {
+  switch (a.kind) {
+    case 'poll': return [a.kind_state && a.kind_state.locked ? commandButton(t('run.unlock'), 'unlock') : commandButton(t('run.lock'), 'lock')];
+    case 'quiz': {
+      const current = r && r.current;
+      const total = (a.config.questions || []).length;
+      const revealed = a.kind_state && (a.kind_state.revealed || []).includes(current);
+      return [
+        current == null || current + 1 < total ? commandButton(current == null ? t('run.first_question') : t('run.next_question'), 'next', {}, 'primary') : null,
+        current != null && !revealed ? commandButton(t('run.reveal_answer'), 'reveal_answer') : null,
+      ];
+    }
+    case 'buzzer': {
+      const prompt = h('input', { id: 'buzzer-prompt', maxlength: 300, placeholder: t('run.buzzer_prompt') });
+      return [
+        a.kind_state && a.kind_state.armed ? commandButton(t('run.disarm'), 'disarm') : null,
+        h('span', { class: 'inline' }, h('label', { for: 'buzzer-prompt', class: 'sr-only' }, t('run.buzzer_prompt')), prompt,
+          h('button', { type: 'button', class: 'button', onclick: () => act(() => control.command(a.id, 'arm', prompt.value.trim() ? { prompt: prompt.value.trim() } : {})) }, t('run.arm'))),
+      ];
+    }
+    case 'poker': {
+      const story = h('input', { id: 'poker-story', maxlength: 200, placeholder: t('run.story') });
+      return [h('span', { class: 'inline' }, h('label', { for: 'poker-story', class: 'sr-only' }, t('run.story')), story,
+        h('button', { type: 'button', class: 'button secondary', onclick: () => act(() => control.command(a.id, 'set_story', { story: story.value.trim() })) }, t('run.set_story')))];
+    }
+    default: return [];
+  }
+}
+
+function drawCurrent() {
+  const a = state.activity;
+  stopCountdown();
+  if (!a) {
+    fill(currentArea, h('h2', { id: 'current-heading' }, t('run.nothing_running')), h('p', { class: 'muted' }, t('run.start_hint')));
+    return;
+  }
+  const active = a.state === 'active';
+  const clockEl = h('span', { class: 'countdown', role: 'timer' });
+  const quizDeadline = a.kind === 'quiz' && state.results && state.results.deadline_at;
+  const deadline = active ? (quizDeadline || a.deadline_at) : null;
+  if (deadline) stopCountdown = countdown(clockEl, deadline);
+  fill(currentArea,
+    h('h2', { id: 'current-heading' }, a.title, ' ', h('span', { class: 'kind-badge' }, kindName(a.kind))),
+    h('p', { class: 'meta' }, t(`state.${a.state}`), ' · ', t('run.round', { round: a.round }), ' · ',
+      a.results_visible ? t('run.results_shown') : t('run.results_hidden'),
+      deadline ? [' · ', t('run.time_left'), ' ', clockEl] : null,
+      a.activated_at ? [' · ', t('run.started_at', { time: time(a.activated_at) })] : null),
+    h('p', { class: 'lead' }, headline(a)),
+    h('div', { class: 'toolbar' },
+      active ? h('button', { type: 'button', class: 'button', onclick: () => act(() => control.close(a.id)) }, t('run.close')) : h('button', { type: 'button', class: 'button', onclick: () => act(() => control.activate(a)) }, t('run.reopen')),
+      a.kind === 'poker' || a.results_visibility === 'hidden' ? commandButton(a.results_revealed ? t('run.hide') : t('run.reveal'), a.results_revealed ? 'hide' : 'reveal', {}, 'primary') : null,
+      active ? commandButton(a.kind === 'poker' ? t('run.revote') : t('run.new_round'), 'new_round') : null,
+      active ? kindControls(a, state.results) : null),
+    h('section', { class: 'run-results', 'aria-label': t('results.heading') },
+      renderResults(a, state.results, 'organizer', (name, args) => act(() => control.command(a.id, name, args)))));
+}
+
+async function loadParticipants() {
+  try {
+    const list = await api('GET', `/sessions/${sessionId}/participants?per_page=100`);
+    state.participants = list.items;
+    state.participantTotal = list.total;
+  } catch { /* shown on the next change */ }
+  drawPeople();
+}
+
+let peopleTimer = null;
+function participantsChanged() {
+  if (peopleTimer) return;
+  peopleTimer = setTimeout(() => { peopleTimer = null; loadParticipants(); }, 1000);
+}
+
+function drawPeople() {
+  const people = state.participants;
+  fill(peopleArea,
+    h('h2', { id: 'people-heading' }, t('run.participants'), ' ', h('span', { class: 'badge' }, num(state.participantTotal ?? people.length))),
+    h('div', { class: 'reaction-totals', 'aria-label': t('reactions.label') }, REACTIONS.map(([name, glyph]) => h('span', { class: 'reaction-total' },
+      h('span', { 'aria-hidden': 'true' }, glyph), ' ', num(state.totals[name] || 0), h('span', { class: 'sr-only' }, ` ${t(`reaction.${name}`)}`)))),
+    people.length ? h('ul', { class: 'people' }, people.map((p) => h('li', { class: `person ${p.status}` },
+      h('span', { class: `dot ${p.presence}`, title: t(`presence.${p.presence}`) }), h('span', { class: 'sr-only' }, t(`presence.${p.presence}`)), ' ',
+      h('span', { class: 'person-name' }, p.nickname),
+      p.status !== 'active' ? h('span', { class: 'badge' }, t(`participant.${p.status}`)) : h('span', { class: 'actions' },
+        h('button', { type: 'button', class: 'button small secondary', 'aria-label': t('run.remove_named', { name: p.nickname }), onclick: () => removePerson(p, false) }, t('run.remove')),
+        h('button', { type: 'button', class: 'button small danger', 'aria-label': t('run.ban_named', { name: p.nickname }), onclick: () => removePerson(p, true) }, t('run.ban')))))) : h('p', { class: 'empty' }, t('run.nobody')));
+}
+
+async function removePerson(p, ban) {
+  if (!confirm(t(ban ? 'run.confirm_ban' : 'run.confirm_remove', { name: p.nickname }))) return;
+  await act(async () => {
+    await api('DELETE', `/sessions/${sessionId}/participants/${p.id}?ban=${ban}`);
+    await loadParticipants();
+  }, t(ban ? 'run.banned' : 'run.removed', { name: p.nickname }));
+}
+
+function drawAll() {
+  drawBar();
+  drawAgenda();
+  drawCurrent();
+}
+
+follow(sessionId, null, {
+  snapshot(d) {
+    state.session = d.session;
+    state.activity = d.activity;
+    state.results = d.results;
+    state.agenda = d.agenda || [];
+    state.online = d.participants_online;
+    state.totals = d.reactions || {};
+    drawAll();
+    loadParticipants();
+  },
+  session(d) { state.session = d.session; drawBar(); drawAgenda(); },
+  activity(d) {
+    state.activity = d.activity;
+    state.results = d.results;
+    if (d.agenda) state.agenda = d.agenda;
+    drawAgenda();
+    drawCurrent();
+  },
+  results(d) {
+    if (state.activity && state.activity.id === d.activity_id) {
+      // Keep what the organizer is typing in a command field.
+      const typing = document.activeElement && document.activeElement.tagName === 'INPUT' && currentArea.contains(document.activeElement);
+      state.results = d.results;
+      if (typing) return;
+      drawCurrent();
+    }
+  },
+  participants(d) {
+    state.online = d.participants_online;
+    if (state.session) state.session.participant_count = d.participant_count;
+    drawBar();
+    participantsChanged();
+  },
+  reactions(d) { state.totals = d.totals || state.totals; drawPeople(); },
+}, (s) => { state.connection = s; drawBar(); });

@@ -1,0 +1,341 @@
+//! The web app: server-rendered pages for the organizer, the big screen and the phones, and
+//! the assets they use, all embedded in the binary (no CDN, no front-end build). Templates in
+//! `templates/` (askama) render the shell of each page with its text in the visitor's
+//! language; small JavaScript modules in `assets/js/` drive the live parts from the API and
+//! the event stream. See docs/architecture.md ("Web app").
+
+mod assets;
+pub mod i18n;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use crate::app::AppState;
+pub(crate) use crate::http::extract::cookie;
+use crate::http::extract::{AppPath, session_cookie};
+use crate::ids::SessionId;
+use i18n::{CATALOGS, Catalog, LANG_COOKIE, Lang};
+
+/// The page routes and `/assets/...`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(landing))
+        .route("/lang/{lang}", get(choose_language))
+        .route("/login", get(login))
+        .route("/organizer", get(sessions))
+        .route("/organizer/sessions/{id}", get(builder))
+        .route("/organizer/sessions/{id}/run", get(run))
+        .route("/organizer/sessions/{id}/report", get(report))
+        .route("/present/{id}", get(present))
+        .route("/join", get(join))
+        .route("/join/{code}", get(join_code))
+        .route("/join/{code}/qr.svg", get(qr_code))
+        .route("/assets/{*path}", get(assets::serve))
+}
+
+/// What every page's shell needs: the language, its strings, the page's script and the
+/// data its script reads from `<body data-…>`.
+pub struct Shell {
+    /// The visitor's language.
+    pub t: &'static Catalog,
+    /// The page title (already translated).
+    pub title: String,
+    /// The module under `/assets/js/` that drives the page.
+    pub script: &'static str,
+    /// `data-` attributes of the body.
+    pub data: Vec<(&'static str, String)>,
+    /// The path of this page, for the language links.
+    pub path: String,
+    /// Whether the organizer's navigation shows.
+    pub organizer: bool,
+}
+
+impl Shell {
+    fn new(t: &'static Catalog, title_key: &str, script: &'static str, path: String) -> Shell {
+        Shell {
+            t,
+            title: t.t(title_key).to_owned(),
+            script,
+            data: Vec::new(),
+            path,
+            organizer: false,
+        }
+    }
+
+    fn data(mut self, key: &'static str, value: impl ToString) -> Shell {
+        self.data.push((key, value.to_string()));
+        self
+    }
+
+    /// Every shipped language, for the switcher.
+    pub fn languages(&self) -> &'static [Catalog] {
+        &CATALOGS
+    }
+
+    /// The link that switches this page to `catalog`'s language.
+    pub fn language_href(&self, catalog: &Catalog) -> String {
+        let next =
+            percent_encoding::utf8_percent_encode(&self.path, percent_encoding::NON_ALPHANUMERIC);
+        format!("/lang/{}?next={next}", catalog.lang)
+    }
+}
+
+/// A page whose markup is only the shell and one main element the script fills.
+#[derive(Template)]
+#[template(path = "page.html")]
+struct Page {
+    shell: Shell,
+}
+
+#[derive(Template)]
+#[template(path = "landing.html")]
+struct Landing {
+    shell: Shell,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct Login {
+    shell: Shell,
+}
+
+#[derive(Template)]
+#[template(path = "join.html")]
+struct Join {
+    shell: Shell,
+    code: String,
+}
+
+/// Renders a template, or answers 500 with a plain line (a template error is a bug, and the
+/// envelope middleware logs it).
+fn render(template: impl Template) -> Response {
+    match template.render() {
+        Ok(html) => (
+            [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+            Html(html),
+        )
+            .into_response(),
+        Err(error) => {
+            tracing::error!(%error, "page template failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+async fn landing(Lang(t): Lang) -> Response {
+    render(Landing {
+        shell: Shell::new(t, "landing.title", "landing", "/".into()),
+    })
+}
+
+#[derive(Deserialize)]
+struct Next {
+    next: Option<String>,
+}
+
+/// Only same-site paths: `/x`, never `//host` or `/\host`.
+fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.starts_with("/\\")
+                && path.len() <= 500 =>
+        {
+            path
+        }
+        _ => "/",
+    }
+}
+
+/// Remembers a language (one year) and goes back to the page it was chosen on.
+async fn choose_language(AppPath(lang): AppPath<String>, Query(next): Query<Next>) -> Response {
+    let Some(catalog) = i18n::catalog(&lang) else {
+        return crate::http::error::ApiError::not_found("no such language").into_response();
+    };
+    let cookie = format!(
+        "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+        catalog.lang
+    );
+    let mut response = Redirect::to(safe_next(next.next.as_deref())).into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+async fn login(Lang(t): Lang, Query(next): Query<Next>) -> Response {
+    let next = safe_next(next.next.as_deref()).to_owned();
+    let next = if next == "/" {
+        "/organizer".to_owned()
+    } else {
+        next
+    };
+    render(Login {
+        shell: Shell::new(t, "login.title", "login", "/login".into()).data("next", next),
+    })
+}
+
+/// The organizer behind the login cookie, or a redirect to the login page.
+async fn organizer_page(state: &AppState, headers: &HeaderMap, path: &str) -> Option<Response> {
+    let signed_in = match session_cookie(headers) {
+        Some(token) => crate::organizers::authenticate(state.store.as_ref(), token)
+            .await
+            .ok()
+            .flatten()
+            .is_some(),
+        None => false,
+    };
+    (!signed_in).then(|| {
+        let next: String =
+            percent_encoding::utf8_percent_encode(path, percent_encoding::NON_ALPHANUMERIC)
+                .to_string();
+        Redirect::to(&format!("/login?next={next}")).into_response()
+    })
+}
+
+async fn sessions(State(state): State<AppState>, headers: HeaderMap, Lang(t): Lang) -> Response {
+    let path = "/organizer";
+    if let Some(redirect) = organizer_page(&state, &headers, path).await {
+        return redirect;
+    }
+    let mut shell = Shell::new(t, "sessions.title", "sessions", path.into());
+    shell.organizer = true;
+    render(Page { shell })
+}
+
+async fn organizer_session_page(
+    state: AppState,
+    headers: HeaderMap,
+    t: &'static Catalog,
+    id: SessionId,
+    suffix: &str,
+    title_key: &str,
+    script: &'static str,
+) -> Response {
+    let path = format!("/organizer/sessions/{id}{suffix}");
+    if let Some(redirect) = organizer_page(&state, &headers, &path).await {
+        return redirect;
+    }
+    let mut shell = Shell::new(t, title_key, script, path).data("session", id);
+    shell.organizer = true;
+    render(Page { shell })
+}
+
+async fn builder(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Lang(t): Lang,
+    AppPath(id): AppPath<SessionId>,
+) -> Response {
+    organizer_session_page(state, headers, t, id, "", "builder.page", "builder").await
+}
+
+async fn run(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Lang(t): Lang,
+    AppPath(id): AppPath<SessionId>,
+) -> Response {
+    organizer_session_page(state, headers, t, id, "/run", "run.title", "run").await
+}
+
+async fn report(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Lang(t): Lang,
+    AppPath(id): AppPath<SessionId>,
+) -> Response {
+    organizer_session_page(state, headers, t, id, "/report", "report.title", "report").await
+}
+
+/// The big screen. Its script reads the viewer key from `?key=` (the viewer link) and, when
+/// there is none, asks for one with the organizer's cookie.
+async fn present(Lang(t): Lang, AppPath(id): AppPath<SessionId>) -> Response {
+    render(Page {
+        shell: Shell::new(t, "present.title", "present", format!("/present/{id}"))
+            .data("session", id),
+    })
+}
+
+async fn join(Lang(t): Lang) -> Response {
+    render(Join {
+        shell: Shell::new(t, "join.title", "join", "/join".into()),
+        code: String::new(),
+    })
+}
+
+/// A join code as typed or scanned: at most 12 letters and digits, upper-cased.
+fn clean_code(code: &str) -> Option<String> {
+    (code.len() <= 12 && code.chars().all(|c| c.is_ascii_alphanumeric()))
+        .then(|| code.to_ascii_uppercase())
+}
+
+async fn join_code(Lang(t): Lang, AppPath(code): AppPath<String>) -> Response {
+    let code = clean_code(&code).unwrap_or_default();
+    render(Join {
+        shell: Shell::new(t, "join.title", "join", format!("/join/{code}")).data("code", &code),
+        code,
+    })
+}
+
+/// The QR code of a join URL (`PUBLIC_BASE_URL/join/CODE`) as SVG.
+async fn qr_code(State(state): State<AppState>, AppPath(code): AppPath<String>) -> Response {
+    let Some(code) = clean_code(&code) else {
+        return crate::http::error::ApiError::not_found("no such join code").into_response();
+    };
+    let url = state
+        .public_base_url
+        .join(&format!("join/{code}"))
+        .map(String::from)
+        .unwrap_or_default();
+    match qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M) {
+        Ok(qr) => {
+            let svg = qr
+                .render::<qrcode::render::svg::Color<'_>>()
+                .min_dimensions(256, 256)
+                .quiet_zone(true)
+                .dark_color(qrcode::render::svg::Color("#000000"))
+                .light_color(qrcode::render::svg::Color("#ffffff"))
+                .build();
+            (
+                [
+                    (header::CONTENT_TYPE, "image/svg+xml"),
+                    (header::CACHE_CONTROL, "public, max-age=3600"),
+                ],
+                svg,
+            )
+                .into_response()
+        }
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_same_site_paths_are_followed_after_login() {
+        assert_eq!(
+            safe_next(Some("/organizer/sessions/x")),
+            "/organizer/sessions/x"
+        );
+        assert_eq!(safe_next(Some("//evil.example")), "/");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn join_codes_in_paths_are_letters_and_digits() {
+        assert_eq!(clean_code("g75z5b").as_deref(), Some("G75Z5B"));
+        assert_eq!(clean_code("../x"), None);
+        assert_eq!(clean_code("ABCDEFGHIJKLMN"), None);
+    }
+}

@@ -1,0 +1,157 @@
+//! The web app over plain HTTP: pages render in the visitor's language, organizer pages need
+//! the login cookie, assets are embedded with ETags, QR codes encode the join URL. What the
+//! pages do in a browser is tested in `tests/browser`.
+
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LOCATION};
+
+use crate::both_backends;
+use crate::helpers::{PASSWORD, TestApp, assert_envelope, json};
+
+async fn login_cookie(app: &TestApp) -> String {
+    conflicto::organizers::create(
+        app.state.store.as_ref(),
+        "page@example.org",
+        PASSWORD,
+        false,
+    )
+    .await
+    .unwrap();
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": "page@example.org", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("conflicto_session="))
+        .expect("login cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+both_backends! {
+    async fn pages_speak_the_visitors_language(db) {
+        let app = TestApp::spawn(db).await;
+        let english = app.get("/join").await;
+        assert_eq!(english.status(), StatusCode::OK);
+        assert!(english.headers()[CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+        let csp = english.headers()[CONTENT_SECURITY_POLICY].to_str().unwrap().to_owned();
+        assert!(csp.contains("script-src 'self'"), "{csp}");
+        let html = english.text().await.unwrap();
+        assert!(html.contains("<html lang=\"en\">") && html.contains("Join a session"));
+
+        let german = app
+            .client
+            .get(app.url("/join"))
+            .header("accept-language", "de-DE,de;q=0.9,en;q=0.5")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(german.contains("<html lang=\"de\">") && german.contains("An einer Session teilnehmen"));
+
+        // Choosing a language sets a cookie and goes back, but never off-site.
+        let chosen = app.get("/lang/de?next=/join/ABC234").await;
+        assert_eq!(chosen.status(), StatusCode::SEE_OTHER);
+        assert_eq!(chosen.headers()[LOCATION], "/join/ABC234");
+        assert!(chosen.headers()["set-cookie"].to_str().unwrap().starts_with("conflicto_lang=de;"));
+        let off_site = app.get("/lang/de?next=//evil.example/").await;
+        assert_eq!(off_site.headers()[LOCATION], "/");
+        let unknown = app.get("/lang/xx").await;
+        assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+        assert_envelope(&json(unknown).await, "not_found");
+    }
+
+    async fn organizer_pages_need_the_login_cookie(db) {
+        let app = TestApp::spawn(db).await;
+        let anonymous = app.get("/organizer").await;
+        assert_eq!(anonymous.status(), StatusCode::SEE_OTHER);
+        assert_eq!(anonymous.headers()[LOCATION], "/login?next=%2Forganizer");
+        let id = uuid::Uuid::now_v7();
+        let run = app.get(&format!("/organizer/sessions/{id}/run")).await;
+        assert_eq!(run.status(), StatusCode::SEE_OTHER);
+
+        let cookie = login_cookie(&app).await;
+        for path in ["/organizer".to_owned(), format!("/organizer/sessions/{id}"), format!("/organizer/sessions/{id}/run"), format!("/organizer/sessions/{id}/report")] {
+            let page = app.client.get(app.url(&path)).header("cookie", &cookie).send().await.unwrap();
+            assert_eq!(page.status(), StatusCode::OK, "{path}");
+            let html = page.text().await.unwrap();
+            assert!(html.contains("id=\"logout\""), "{path}");
+        }
+        let builder = app.client.get(app.url(&format!("/organizer/sessions/{id}"))).header("cookie", &cookie).send().await.unwrap();
+        assert!(builder.text().await.unwrap().contains(&format!("data-session=\"{id}\"")));
+
+        // The organizer's pages follow the live stream with the same cookie.
+        let host = app.host("owner@example.org", false).await;
+        let session = app.session(&host, serde_json::json!({"title": "Mine"})).await;
+        let sid = session["id"].as_str().unwrap();
+        let mut stream = app.client.get(app.url(&format!("/api/v1/sessions/{sid}/events"))).header("cookie", &cookie).send().await.unwrap();
+        assert_eq!(stream.status(), StatusCode::NOT_FOUND, "another organizer's session");
+        let own = app.session(&crate::helpers::Host { token: cookie.trim_start_matches("conflicto_session=").to_owned() }, serde_json::json!({"title": "Own"})).await;
+        stream = app.client.get(app.url(&format!("/api/v1/sessions/{}/events", own["id"].as_str().unwrap()))).header("cookie", &cookie).send().await.unwrap();
+        assert_eq!(stream.status(), StatusCode::OK);
+        let first = stream.chunk().await.unwrap().unwrap();
+        assert!(String::from_utf8_lossy(&first).contains("retry:"));
+    }
+
+    async fn assets_are_embedded_with_etags(db) {
+        let app = TestApp::spawn(db).await;
+        for path in ["/assets/app.css", "/assets/icon.svg", "/assets/js/lib.js", "/assets/js/join.js", "/assets/js/present.js", "/assets/js/run.js", "/assets/js/builder.js", "/assets/js/report.js", "/assets/js/kinds.js", "/assets/js/forms.js", "/assets/js/control.js", "/assets/js/sessions.js", "/assets/js/login.js", "/assets/js/landing.js"] {
+            let response = app.get(path).await;
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+            let etag = response.headers()[ETAG].clone();
+            let again = app.client.get(app.url(path)).header(IF_NONE_MATCH, etag).send().await.unwrap();
+            assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{path}");
+        }
+        let js = app.get("/assets/js/lib.js").await;
+        assert_eq!(js.headers()[CONTENT_TYPE], "text/javascript; charset=utf-8");
+        let missing = app.get("/assets/js/nope.js").await;
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+        assert_envelope(&json(missing).await, "not_found");
+        let escape = app.get("/assets/../Cargo.toml").await;
+        assert_ne!(escape.status(), StatusCode::OK);
+    }
+
+    async fn the_qr_code_is_an_svg_of_the_join_url(db) {
+        let app = TestApp::spawn(db).await;
+        let svg = app.get("/join/abc234/qr.svg").await;
+        assert_eq!(svg.status(), StatusCode::OK);
+        assert_eq!(svg.headers()[CONTENT_TYPE], "image/svg+xml");
+        let body = svg.text().await.unwrap();
+        assert!(body.contains("<svg") && body.len() > 1000);
+        let bad = app.get("/join/not-a-code!/qr.svg").await;
+        assert_eq!(bad.status(), StatusCode::NOT_FOUND);
+        // The page for a code carries it, upper-cased, for its script.
+        let page = app.get("/join/abc234").await.text().await.unwrap();
+        assert!(page.contains("data-code=\"ABC234\"") && page.contains("value=\"ABC234\""));
+    }
+}
+
+/// Every module a page loads imports only modules that exist, so no page breaks on a typo.
+#[test]
+fn every_script_import_resolves() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/js");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let source = std::fs::read_to_string(&path).unwrap();
+        for line in source.lines().filter(|l| l.starts_with("import ")) {
+            let target = line.rsplit("from '").next().unwrap().trim_end_matches("';");
+            assert!(
+                dir.join(target.trim_start_matches("./")).is_file(),
+                "{}: {line}",
+                path.display()
+            );
+        }
+    }
+}
