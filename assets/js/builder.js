@@ -1,7 +1,7 @@
 // The session builder: settings, and the ordered activities with an editor generated from
 // each kind's schema and a live preview of what phones will show.
 
-import { h, t, fill, api, errorText, setupHeader, mainArea, kindName, announce } from './lib.js';
+import { h, t, strings, fill, api, errorText, setupHeader, mainArea, kindName, announce } from './lib.js';
 import { schemaForm } from './forms.js';
 import { renderInput } from './kinds.js';
 
@@ -122,7 +122,11 @@ async function loadActivities() {
 function drawList() {
   const kindSelect = h('select', { id: 'new-kind' }, kinds.map((k) => h('option', { value: k.kind }, kindName(k.kind))));
   const kindHelp = h('p', { class: 'hint', id: 'new-kind-help' });
-  const describe = () => { kindHelp.textContent = t(`kind_help.${kindSelect.value}`); };
+  const describe = () => {
+    const key = `kind_help.${kindSelect.value}`;
+    const kind = kinds.find((k) => k.kind === kindSelect.value);
+    kindHelp.textContent = key in strings ? t(key) : (kind ? kind.description : '');
+  };
   kindSelect.addEventListener('change', describe);
   describe();
   fill(listArea,

@@ -14,6 +14,12 @@ function label(name, schema) {
   return key in strings ? t(key) : (schema.title || name);
 }
 
+/** "an option", "a question": what one entry of a list is called, for its add button. */
+function oneOf(name, schema) {
+  const key = `field.${name}.one`;
+  return key in strings ? t(key) : t('form.one_of', { what: label(name, schema) });
+}
+
 function enumLabel(value) {
   const key = `enum.${value}`;
   return key in strings ? t(key) : String(value);
@@ -92,7 +98,7 @@ function stringList(name, schema, value, onChange) {
   const max = schema.maxItems || 50;
   const list = h('ol', { class: 'list-inputs' });
   const legend = label(name, schema);
-  const add = h('button', { type: 'button', class: 'button small secondary' }, t('form.add_item', { what: legend }));
+  const add = h('button', { type: 'button', class: 'button small secondary' }, t('form.add_item', { what: oneOf(name, schema) }));
   const renumber = () => {
     [...list.children].forEach((li, i) => {
       const input = li.querySelector('input');
@@ -191,7 +197,7 @@ function objectList(name, schema, value, onChange) {
   const holder = h('div', { class: 'object-list' });
   const entries = [];
   const legend = label(name, schema);
-  const add = h('button', { type: 'button', class: 'button small secondary' }, t('form.add_item', { what: t('form.one_of', { what: legend }) }));
+  const add = h('button', { type: 'button', class: 'button small secondary' }, t('form.add_item', { what: oneOf(name, schema) }));
   const renumber = () => {
     entries.forEach((entry, i) => { entry.legend.textContent = `${legend} ${i + 1}`; });
     add.disabled = entries.length >= max;

@@ -169,6 +169,9 @@ function play(code, joined) {
     ]);
     state.mine = mine;
     state.own = own;
+    // The participant's own view is the room's results plus their own part, and newer than
+    // the last broadcast (which comes at most once a second): show it at once.
+    if (own && own.activity_id === a.id) state.results = own;
   }
 
   // Typed text, unsent picks and the last confirmation survive a re-render of the same

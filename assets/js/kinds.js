@@ -475,7 +475,7 @@ const INPUTS = {
     }
     const form = h('form', { class: 'stack answer' },
       h('p', { class: 'quiz-meta' }, t('quiz.question_of', { n: current.index + 1, total: activity.config.question_count }),
-        current.revealed ? null : [' · ', clockEl]),
+        current.revealed || !current.deadline_at ? null : [' · ', clockEl]),
       h('fieldset', {}, h('legend', {}, current.question, multiple ? h('span', { class: 'hint' }, ' ', t('quiz.pick_n', { count: current.picks })) : null),
         list), st);
     if (!current.revealed && current.deadline_at) countdown(clockEl, current.deadline_at, () => {

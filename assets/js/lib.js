@@ -247,7 +247,8 @@ export const reducedMotion = () => matchMedia('(prefers-reduced-motion: reduce)'
 
 /** The translated name of a kind. */
 export function kindName(kind) {
-  return t(`kind.${kind}`);
+  const key = `kind.${kind}`;
+  return key in strings ? t(key) : kind;
 }
 
 /** A time as hours and minutes in the page's language. */

@@ -162,6 +162,7 @@ async function key(event) {
   if (k === 'escape') { state.help = false; state.qr = false; return render(); }
   if (!['arrowright', 'n', 'pagedown', ' ', 'r', 'c'].includes(k)) return;
   event.preventDefault();
+  if (state.help) { state.help = false; render(); }
   if (!organizer) return showToast(t('present.keys_need_login'));
   try {
     const a = state.activity;
@@ -194,8 +195,9 @@ async function start() {
     fill(stage, h('div', { class: 'narrow' }, h('h1', {}, t('present.title')), h('p', { class: 'notice error' }, t('present.need_key'))));
     return;
   }
-  // The key stays out of the address bar once read.
-  if (params.has('key')) history.replaceState(null, '', location.pathname);
+  // The key moves from the query to the fragment: a reload keeps working, and the key is no
+  // longer sent to the server with every page load (nor kept in proxies' logs).
+  if (params.has('key')) history.replaceState(null, '', `${location.pathname}#key=${encodeURIComponent(keyToken)}`);
   document.addEventListener('keydown', key);
   follow(sessionId, () => keyToken, {
     snapshot(d) {

@@ -1,6 +1,6 @@
 //! HTTP: [`router`] assembles the API, metrics and pages behind one middleware stack.
 //! Handlers translate HTTP into use cases; they never write SQL or publish events.
-//! Layer order, outermost first: observe (request id, log line, metrics) → security headers
+//! Layer order, outermost first: observe (request id, log line, metrics) → gzip → security headers
 //! → error envelope → panic catcher → CORS → timeout → body limit → route.
 
 pub mod api;
@@ -16,6 +16,7 @@ use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::routing::get;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -109,6 +110,9 @@ pub fn router(state: AppState, extra: Router<AppState>) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(axum::middleware::from_fn(middleware::observe))
+                // gzip for clients that ask; the default predicate leaves event streams,
+                // images and bodies under 32 bytes alone.
+                .layer(CompressionLayer::new())
                 .layer(security_headers)
                 .layer(axum::middleware::from_fn(middleware::envelope_errors))
                 .layer(CatchPanicLayer::custom(middleware::panic_response))

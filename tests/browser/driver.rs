@@ -285,15 +285,7 @@ impl Browser {
 
     /// Replaces the value of the input matching `css` by typing `text` into it.
     pub async fn fill(&self, css: &str, text: &str) {
-        let element = self
-            .client
-            .wait()
-            .at_most(PATIENCE)
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{}: no `{css}`: {e}", self.name));
-        element.clear().await.expect("clear");
-        element.send_keys(text).await.expect("type");
+        self.fill_nth(css, 0, text).await;
     }
 
     /// Types `text` into the `n`th element matching `css` (0-based).
@@ -305,9 +297,11 @@ impl Browser {
                 .find_all(Locator::Css(css))
                 .await
                 .unwrap_or_default();
-            if let Some(element) = found.get(n) {
-                element.clear().await.expect("clear");
-                element.send_keys(text).await.expect("type");
+            // A page may redraw the element between finding and typing: find it again.
+            if let Some(element) = found.get(n)
+                && element.clear().await.is_ok()
+                && element.send_keys(text).await.is_ok()
+            {
                 return;
             }
             assert!(

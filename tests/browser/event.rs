@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use fantoccini::Locator;
 use serde_json::json;
 
 use crate::common::TestDb;
@@ -256,10 +257,28 @@ async fn a_whole_event_through_the_pages() {
     org.wait_text(".screen-results", "4.67").await;
     settle().await;
     org.shot("10-screen-rating").await;
+    org.viewport(1280, 720).await;
+    settle().await;
+    org.shot("10-screen-rating-1280x720").await;
+    org.viewport(1920, 1080).await;
 
-    // -- Word cloud.
-    to_run().await;
-    org.click("#next").await;
+    // -- Word cloud, started from the big screen's keyboard (N), after a look at its help (?).
+    org.client
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys("?")
+        .await
+        .unwrap();
+    org.wait_text(".help", "next activity").await;
+    org.client
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys("n")
+        .await
+        .unwrap();
+    org.wait_text(".screen-question", "Rust in one word").await;
     on_activity(&phones, "One word").await;
     for (phone, word) in [(&ann, "Rust"), (&bob, "rust"), (&cat, "safety")] {
         phone.fill("#word-0", word).await;
