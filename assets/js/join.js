@@ -266,7 +266,18 @@ function play(code, joined) {
     }
   }
 
-  follow(sessionId, () => token, {
+  function removed() {
+    forget(code);
+    reactions.hidden = true;
+    fill(activityArea, h('p', { class: 'lead' }, t('phone.removed')));
+    fill(resultsArea);
+  }
+
+  const stream = follow(sessionId, () => token, {
+    removed() {
+      stream.close();
+      removed();
+    },
     snapshot(data) {
       state.session = data.session;
       state.signature = '';
@@ -295,9 +306,13 @@ function play(code, joined) {
       return true;
     } catch (error) {
       if (error instanceof ApiError && (error.status === 403 || error.status === 401 || error.status === 404)) {
-        forget(code);
-        fill(activityArea, h('p', { class: 'lead' }, error.code === 'participant_removed' ? t('phone.removed') : t('phone.left')));
-        fill(resultsArea);
+        if (error.code === 'participant_removed') {
+          removed();
+        } else {
+          forget(code);
+          fill(activityArea, h('p', { class: 'lead' }, t('phone.left')));
+          fill(resultsArea);
+        }
         return false;
       }
       return true;

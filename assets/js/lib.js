@@ -163,7 +163,7 @@ export const clock = {
   },
 };
 
-const EVENTS = ['snapshot', 'session', 'activity', 'results', 'participants', 'reactions', 'timer', 'shutdown', 'dropped'];
+const EVENTS = ['snapshot', 'session', 'activity', 'results', 'participants', 'reactions', 'timer', 'shutdown', 'dropped', 'removed'];
 
 /**
  * Follows a session's live stream. `handlers[event](data)` gets each event's data;

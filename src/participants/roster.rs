@@ -45,6 +45,11 @@ impl Roster {
         }
     }
 
+    /// The participant's status if cached; never reads storage.
+    pub fn cached_status(&self, participant: ParticipantId) -> Option<ParticipantStatus> {
+        self.members.lock().get(&participant).map(|m| m.status)
+    }
+
     /// Forgets every cached participant (another instance removed someone); they are read
     /// again on next use.
     pub fn clear(&self) {

@@ -185,6 +185,34 @@ both_backends! {
         assert_envelope(&json(removed).await, "participant_removed");
     }
 
+    async fn a_removed_participants_open_stream_is_told_and_ends(db) {
+        let app = TestApp::spawn(db).await;
+        let host = app.host("ada@example.org", false).await;
+        let (session, _) = app.open_session(&host, None).await;
+        let ann = app.join(&session, "ann").await;
+        let bob = app.join(&session, "bob").await;
+        let mut ann_stream = app.stream(&session, &ann.token).await;
+        let mut bob_stream = app.stream(&session, &bob.token).await;
+        assert_eq!(ann_stream.next(SOON).await.unwrap().event, "snapshot");
+        assert_eq!(bob_stream.next(SOON).await.unwrap().event, "snapshot");
+        let removed = app
+            .call(
+                reqwest::Method::DELETE,
+                format!("/api/v1/sessions/{session}/participants/{}", ann.id),
+                Some(&host.token),
+                None,
+            )
+            .await;
+        assert!(removed.status().is_success(), "{}", removed.status());
+        let told = ann_stream.wait_for("removed", SOON, |_| true).await;
+        assert_eq!(told.data["reason"], "removed");
+        assert!(ann_stream.next(SOON).await.is_none(), "then the stream ends");
+        // Everyone else's stream carries on and never hears whom.
+        let count = bob_stream.wait_for("participants", SOON, |d| d["participant_count"] == 1).await;
+        assert!(!count.data.to_string().contains(&ann.id));
+        assert!(bob_stream.seen.iter().all(|e| e.event != "removed"));
+    }
+
     async fn shutdown_ends_streams_with_a_reconnect_hint(db) {
         let mut app = TestApp::spawn(db).await;
         let host = app.host("ada@example.org", false).await;

@@ -28,6 +28,7 @@ use crate::http::extract::{AppPath, AppQuery, HostAuth};
 use crate::ids::{ParticipantId, SessionId};
 use crate::participants::participant::ParticipantStatus;
 use crate::participants::presence::PresenceBook;
+use crate::participants::roster::Roster;
 use crate::realtime::events::{self, Audience, Me};
 use crate::realtime::{Subscription, keep_alive};
 use crate::sessions::{self, SessionError};
@@ -166,6 +167,12 @@ async fn session_events(
             initial.push_back(events::frame(&event_id, "snapshot", &snapshot));
         }
     }
+    if let Some(me) = &me {
+        // Cached, so that a removal on this instance ends this stream.
+        state
+            .roster
+            .set(me.participant_id, ParticipantStatus::Active, &me.nickname);
+    }
     let participant = me.map(|m| m.participant_id);
     if let Some(participant) = participant {
         state.presence.touch(participant);
@@ -176,7 +183,11 @@ async fn session_events(
         subscription,
         shutdown: state.lifecycle.streams_token(),
         keep_alive: tokio::time::interval_at(tokio::time::Instant::now() + KEEP_ALIVE, KEEP_ALIVE),
-        presence: participant.map(|p| (p, state.presence.clone())),
+        participant: participant.map(|id| Watched {
+            id,
+            presence: state.presence.clone(),
+            roster: state.roster.clone(),
+        }),
         done: false,
     };
     let body = Body::from_stream(futures_util::stream::unfold(stream, LiveStream::next));
@@ -199,9 +210,31 @@ struct LiveStream {
     subscription: Subscription,
     shutdown: CancellationToken,
     keep_alive: tokio::time::Interval,
-    presence: Option<(ParticipantId, std::sync::Arc<PresenceBook>)>,
+    participant: Option<Watched>,
     done: bool,
 }
+
+/// The participant behind a participant's stream: their presence is noted while it is open,
+/// and the stream ends once they are removed.
+struct Watched {
+    id: ParticipantId,
+    presence: std::sync::Arc<PresenceBook>,
+    roster: std::sync::Arc<Roster>,
+}
+
+impl Watched {
+    /// Whether this instance knows the participant was removed or banned. Only the cache is
+    /// read (no database round trip per frame); after a removal on another instance the
+    /// stream ends at its next reconnect, which checks storage.
+    fn removed(&self) -> bool {
+        self.roster
+            .cached_status(self.id)
+            .is_some_and(|status| status != ParticipantStatus::Active)
+    }
+}
+
+/// Sent to a removed participant's own stream, which then ends without a reconnect hint.
+const REMOVED: &[u8] = b"event: removed\ndata: {\"reason\":\"removed\"}\n\n";
 
 impl LiveStream {
     async fn next(mut self) -> Option<(Result<Bytes, Infallible>, Self)> {
@@ -218,6 +251,10 @@ impl LiveStream {
                 Some((Ok(Bytes::from_static(b"retry: 1000\nevent: shutdown\ndata: {\"reason\":\"server restarting\",\"retry_ms\":1000}\n\n")), self))
             }
             received = self.subscription.receiver.recv() => match received {
+                Ok(_) if self.participant.as_ref().is_some_and(Watched::removed) => {
+                    self.done = true;
+                    Some((Ok(Bytes::from_static(REMOVED)), self))
+                }
                 Ok(frame) => {
                     self.keep_alive.reset();
                     Some((Ok(frame), self))
@@ -234,8 +271,12 @@ impl LiveStream {
             },
             _ = self.keep_alive.tick() => {
                 // An open stream counts as contact for presence.
-                if let Some((participant, presence)) = &self.presence {
-                    presence.touch(*participant);
+                if let Some(watched) = &self.participant {
+                    if watched.removed() {
+                        self.done = true;
+                        return Some((Ok(Bytes::from_static(REMOVED)), self));
+                    }
+                    watched.presence.touch(watched.id);
                 }
                 Some((Ok(keep_alive()), self))
             }
@@ -309,7 +350,7 @@ mod tests {
                 tokio::time::Instant::now() + KEEP_ALIVE,
                 KEEP_ALIVE,
             ),
-            presence: None,
+            participant: None,
             done: false,
         }
     }
