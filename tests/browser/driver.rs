@@ -85,7 +85,18 @@ impl Driver {
     /// A new desktop browser (its own profile: cookies and storage are not shared) with a
     /// viewport of `width`×`height`.
     pub async fn browser(&self, name: &str, width: u32, height: u32) -> Browser {
-        let browser = self.launch(name, json!({})).await;
+        self.browser_with(name, width, height, &[]).await
+    }
+
+    /// A desktop browser started with extra Chromium switches.
+    pub async fn browser_with(
+        &self,
+        name: &str,
+        width: u32,
+        height: u32,
+        switches: &[&str],
+    ) -> Browser {
+        let browser = self.launch(name, json!({}), switches).await;
         browser.viewport(width, height).await;
         browser
     }
@@ -95,11 +106,12 @@ impl Driver {
         self.launch(
             name,
             json!({"deviceMetrics": {"width": 360, "height": 640, "pixelRatio": 2.0, "touch": true}}),
+            &[],
         )
         .await
     }
 
-    async fn launch(&self, name: &str, mobile: Value) -> Browser {
+    async fn launch(&self, name: &str, mobile: Value, switches: &[&str]) -> Browser {
         let profile = tempfile::tempdir().expect("profile dir");
         let mut options = json!({
             "binary": self.chromium,
@@ -112,6 +124,9 @@ impl Driver {
             ],
             "prefs": {"intl.accept_languages": "en-US,en"},
         });
+        if let Some(args) = options["args"].as_array_mut() {
+            args.extend(switches.iter().map(|s| json!(s)));
+        }
         if mobile.as_object().is_some_and(|m| !m.is_empty()) {
             options["mobileEmulation"] = mobile;
         }

@@ -418,6 +418,8 @@ async fn a_whole_event_through_the_pages() {
         ann.click(".reactions button[aria-label='Applause']").await;
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+    to_screen().await;
+    org.wait_for(".floats .float").await;
     to_run().await;
     org.wait_text(".run-people .reaction-totals", "3").await;
 
@@ -464,4 +466,33 @@ async fn a_whole_event_through_the_pages() {
     for browser in [org, ann, bob, cat] {
         browser.close().await;
     }
+}
+
+/// With reduced motion asked for, nothing on the pages moves: transitions and animations are
+/// off, and the big screen sends no floating reactions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reduced_motion_is_respected() {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let browser = driver
+        .browser_with("reduced", 1280, 720, &["--force-prefers-reduced-motion"])
+        .await;
+    browser.goto(&format!("{}/join", app.base)).await;
+    browser.wait_for("#join-form").await;
+    let motion = browser
+        .js(
+            "const probe = (cls) => { const el = document.createElement('span'); el.className = cls;
+                 document.body.append(el); const s = getComputedStyle(el);
+                 const out = [s.transitionDuration, s.animationName]; el.remove(); return out; };
+             return {reduce: matchMedia('(prefers-reduced-motion: reduce)').matches,
+                     bar: probe('bar-fill'), float: probe('float'), card: probe('poker-card')};",
+            vec![],
+        )
+        .await;
+    assert_eq!(motion["reduce"], json!(true), "{motion}");
+    assert_eq!(motion["bar"][0], json!("0s"), "{motion}");
+    assert_eq!(motion["float"][1], json!("none"), "{motion}");
+    browser.close().await;
 }
