@@ -294,6 +294,9 @@ function latest(mine, slot) {
   return found.length ? found[found.length - 1].answer : null;
 }
 
+/** The countdown of the quiz question on screen; a redraw replaces it. */
+let stopQuizClock = () => {};
+
 const INPUTS = {
   poll({ activity, mine, submit }) {
     const c = activity.config;
@@ -478,7 +481,8 @@ const INPUTS = {
         current.revealed || !current.deadline_at ? null : [' · ', clockEl]),
       h('fieldset', {}, h('legend', {}, current.question, multiple ? h('span', { class: 'hint' }, ' ', t('quiz.pick_n', { count: current.picks })) : null),
         list), st);
-    if (!current.revealed && current.deadline_at) countdown(clockEl, current.deadline_at, () => {
+    stopQuizClock();
+    if (!current.revealed && current.deadline_at) stopQuizClock = countdown(clockEl, current.deadline_at, () => {
       form.querySelectorAll('input,button').forEach((el) => { el.disabled = true; });
       if (!form.dataset.sent) confirm(st, t('quiz.time_up'));
     });
