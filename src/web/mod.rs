@@ -9,7 +9,7 @@ pub mod i18n;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 pub(crate) use crate::http::extract::cookie;
-use crate::http::extract::{AppPath, session_cookie};
+use crate::http::extract::{AppPath, AppQuery, session_cookie};
 use crate::ids::SessionId;
 use i18n::{CATALOGS, Catalog, LANG_COOKIE, Lang};
 
@@ -154,7 +154,10 @@ fn safe_next(next: Option<&str>) -> &str {
 }
 
 /// Remembers a language (one year) and goes back to the page it was chosen on.
-async fn choose_language(AppPath(lang): AppPath<String>, Query(next): Query<Next>) -> Response {
+async fn choose_language(
+    AppPath(lang): AppPath<String>,
+    AppQuery(next): AppQuery<Next>,
+) -> Response {
     let Some(catalog) = i18n::catalog(&lang) else {
         return crate::http::error::ApiError::not_found("no such language").into_response();
     };
@@ -169,7 +172,7 @@ async fn choose_language(AppPath(lang): AppPath<String>, Query(next): Query<Next
     response
 }
 
-async fn login(Lang(t): Lang, Query(next): Query<Next>) -> Response {
+async fn login(Lang(t): Lang, AppQuery(next): AppQuery<Next>) -> Response {
     let next = safe_next(next.next.as_deref()).to_owned();
     let next = if next == "/" {
         "/organizer".to_owned()
@@ -181,14 +184,15 @@ async fn login(Lang(t): Lang, Query(next): Query<Next>) -> Response {
     })
 }
 
-/// The organizer behind the login cookie, or a redirect to the login page.
+/// None when the login cookie names an organizer; otherwise the answer to send instead: a
+/// redirect to the login page, or the error when the database cannot tell.
 async fn organizer_page(state: &AppState, headers: &HeaderMap, path: &str) -> Option<Response> {
     let signed_in = match session_cookie(headers) {
-        Some(token) => crate::organizers::authenticate(state.store.as_ref(), token)
-            .await
-            .ok()
-            .flatten()
-            .is_some(),
+        Some(token) => match crate::organizers::authenticate(state.store.as_ref(), token).await {
+            Ok(found) => found.is_some(),
+            // The database is down: say so, rather than ask for a login that cannot work.
+            Err(error) => return Some(crate::http::error::ApiError::from(error).into_response()),
+        },
         None => false,
     };
     (!signed_in).then(|| {
