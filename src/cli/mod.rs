@@ -3,6 +3,7 @@
 //! Each subcommand's work lives in its own file; this one parses and dispatches.
 
 mod health_check;
+pub mod loadtest;
 mod migrate;
 mod organizer;
 mod serve;
@@ -61,6 +62,8 @@ pub enum Command {
     HealthCheck(HealthCheckArgs),
     /// Manage organizer accounts (create the first admin).
     Organizer(OrganizerArgs),
+    /// Simulate a live event against a server and measure it (see docs/performance.md).
+    Loadtest(loadtest::LoadtestArgs),
 }
 
 /// Options of `conflicto organizer`.
@@ -301,6 +304,7 @@ pub struct HealthCheckArgs {
 const SECRETS: &[(&str, &str)] = &[
     ("database_url", "DATABASE_URL"),
     ("metrics_token", "METRICS_TOKEN"),
+    ("token", "CONFLICTO_TOKEN"),
 ];
 
 /// The clap command, with each secret's help line saying whether it is currently set.
@@ -385,6 +389,7 @@ pub fn main() -> ExitCode {
             Command::Migrate(args) => migrate::run(args).await,
             Command::HealthCheck(args) => health_check::run(args).await,
             Command::Organizer(args) => organizer::run(args).await,
+            Command::Loadtest(args) => loadtest::run(args).await,
         }
     })
 }

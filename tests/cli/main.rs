@@ -113,6 +113,18 @@ fn each_subcommand_help_documents_its_options_and_variables() {
             &["health-check", "--help"],
             &["--url", "HEALTH_CHECK_URL", "--timeout-seconds"],
         ),
+        (
+            &["loadtest", "--help"],
+            &[
+                "--url",
+                "CONFLICTO_TOKEN",
+                "--participants",
+                "--vote-within",
+                "--join-rate",
+                "--server-pid",
+                "--timeout-seconds",
+            ],
+        ),
     ];
     for (args, needles) in expectations {
         let (output, stdout, stderr) = run(conflicto().args(*args));
@@ -525,5 +537,62 @@ fn organizer_create_makes_an_account_that_can_sign_in() {
             .status()
     });
     assert_eq!(status, reqwest::StatusCode::OK);
+    server.terminate();
+}
+
+/// `conflicto loadtest` runs a small event against a real server: every participant joins,
+/// holds a stream and votes, the counts are checked exactly, and the last line sums it up.
+/// A wrong token fails the run with exit code 1.
+#[test]
+fn loadtest_runs_an_exact_event_and_fails_on_a_bad_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let (output, stdout, stderr) =
+        create_organizer(dir.path(), "load@example.org", "a long load password", &[]);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    let mut command = conflicto();
+    command
+        .current_dir(dir.path())
+        .env("LISTEN_ADDR", format!("127.0.0.1:{}", free_port()))
+        .env("RATE_LIMIT_JOIN_PER_MINUTE", "0")
+        .env("RATE_LIMIT_SUBMIT_PER_SECOND", "0");
+    let mut server = Server::start(command);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let login: serde_json::Value = runtime.block_on(async {
+        reqwest::Client::new()
+            .post(format!("{}api/v1/auth/login", server.url))
+            .json(&serde_json::json!({"email": "load@example.org", "password": "a long load password"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    let token = login["token"].as_str().unwrap();
+
+    let (output, stdout, stderr) = run(conflicto()
+        .args(["loadtest", "--url", &server.url, "--participants", "40"])
+        .args(["--vote-within", "1", "--timeout-seconds", "60"])
+        .env("CONFLICTO_TOKEN", token));
+    assert!(output.status.success(), "{stdout}{stderr}");
+    let last = stdout.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("loadtest PASSED: 40 participants, 40 votes, 0 errors, counts exact"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("40 phones told"), "{stdout}");
+
+    let (output, stdout, _) = run(conflicto()
+        .args(["loadtest", "--url", &server.url, "--participants", "2"])
+        .env("CONFLICTO_TOKEN", "cfo_not-a-token"));
+    assert_eq!(output.status.code(), Some(1));
+    let last = stdout.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("loadtest FAILED:") && last.contains("401"),
+        "{stdout}"
+    );
     server.terminate();
 }
