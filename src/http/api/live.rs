@@ -81,17 +81,18 @@ async fn audience_of(
         if id != session {
             return Err(SessionError::NotFound.into());
         }
+        // Through the roster, like every other participant request: cached after the first
+        // look, and cached before the stream starts so that a removal here ends it.
         let found = state
-            .store
-            .participant(participant)
-            .await?
-            .filter(|p| p.session_id == session);
+            .roster
+            .member(state.store.as_ref(), session, participant)
+            .await?;
         return match found {
-            Some(p) if p.status == ParticipantStatus::Active => Ok((
+            Some(m) if m.status == ParticipantStatus::Active => Ok((
                 Audience::Participant,
                 Some(Me {
-                    participant_id: p.id,
-                    nickname: p.nickname.as_str().to_owned(),
+                    participant_id: participant,
+                    nickname: m.nickname.to_string(),
                 }),
             )),
             Some(_) => Err(ApiError::forbidden(
@@ -166,12 +167,6 @@ async fn session_events(
             let (_, event_id) = state.hub.next_id();
             initial.push_back(events::frame(&event_id, "snapshot", &snapshot));
         }
-    }
-    if let Some(me) = &me {
-        // Cached, so that a removal on this instance ends this stream.
-        state
-            .roster
-            .set(me.participant_id, ParticipantStatus::Active, &me.nickname);
     }
     let participant = me.map(|m| m.participant_id);
     if let Some(participant) = participant {
