@@ -103,7 +103,8 @@ struct Shared {
     connected: AtomicUsize,
     voted: AtomicUsize,
     opened: Mutex<Option<Instant>>,
-    poll: Mutex<String>,
+    /// The poll's id; set before any phone starts.
+    poll: String,
     stop: Notify,
 }
 
@@ -257,7 +258,7 @@ async fn event(args: &LoadtestArgs) -> anyhow::Result<bool> {
         connected: AtomicUsize::new(0),
         voted: AtomicUsize::new(0),
         opened: Mutex::new(None),
-        poll: Mutex::new(poll_id.clone()),
+        poll: poll_id.clone(),
         stop: Notify::new(),
     });
     let events_url = base.join(&format!("api/v1/sessions/{session_id}/events"))?;
@@ -448,7 +449,7 @@ async fn phone(
             return;
         }
     };
-    let poll = shared.poll.lock().clone();
+    let poll = shared.poll.clone();
     let mut body = response.bytes_stream();
     let mut buffer: Vec<u8> = Vec::new();
     let mut connected = false;
@@ -460,8 +461,7 @@ async fn phone(
         }
         buffer.extend_from_slice(&chunk);
         // Whole events only; an `activity` event saying the poll is active starts the vote.
-        while let Some(end) = find(&buffer, b"\n\n") {
-            let frame: Vec<u8> = buffer.drain(..end + 2).collect();
+        while let Some(frame) = next_frame(&mut buffer) {
             if frame.starts_with(b"id: ")
                 && contains(&frame, b"\nevent: activity\n")
                 && contains(&frame, poll.as_bytes())
@@ -531,8 +531,7 @@ async fn screen_stream(
     let mut buffer: Vec<u8> = Vec::new();
     while let Some(Ok(chunk)) = body.next().await {
         buffer.extend_from_slice(&chunk);
-        while let Some(end) = find(&buffer, b"\n\n") {
-            let frame: Vec<u8> = buffer.drain(..end + 2).collect();
+        while let Some(frame) = next_frame(&mut buffer) {
             let at = Instant::now();
             let text = String::from_utf8_lossy(&frame);
             let Some(data) = text.lines().find_map(|l| l.strip_prefix("data: ")) else {
@@ -549,6 +548,12 @@ async fn screen_stream(
             }
         }
     }
+}
+
+/// Takes one whole event (up to its blank line) off the front of what a stream delivered.
+fn next_frame(buffer: &mut Vec<u8>) -> Option<Vec<u8>> {
+    let end = find(buffer, b"\n\n")?;
+    Some(buffer.drain(..end + 2).collect())
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
