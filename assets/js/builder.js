@@ -173,22 +173,17 @@ async function schemaOf(kind) {
   return schemas.get(kind);
 }
 
-const DECKS = {
-  fibonacci: ['0', '1', '2', '3', '5', '8', '13', '21', '34', '55', '89'],
-  modified_fibonacci: ['0', '½', '1', '2', '3', '5', '8', '13', '20', '40', '100'],
-  t_shirt: ['XS', 'S', 'M', 'L', 'XL', 'XXL'],
-  powers_of_2: ['0', '1', '2', '4', '8', '16', '32', '64'],
-};
-
 /** What a phone would be shown for this config (the server's participant view, approximated). */
-function previewActivity(kind, titleText, config) {
+function previewActivity(kind, titleText, config, schema) {
   let shown = config;
   if (kind === 'quiz') {
     const q = (config.questions || [])[0] || { question: '', choices: [] };
     shown = { question_count: (config.questions || []).length, current: { index: 0, question: q.question, choices: q.choices || [], picks: (q.correct || [0]).length } };
   }
   if (kind === 'poker') {
-    const cards = config.deck === 'custom' ? (config.custom_cards || []) : [...(DECKS[config.deck || 'fibonacci'] || [])];
+    // The server's decks, as its schema lists them.
+    const decks = (schema.properties.deck || {})['x-cards'] || {};
+    const cards = config.deck === 'custom' ? [...(config.custom_cards || [])] : [...(decks[config.deck || 'fibonacci'] || [])];
     if (config.unsure_card !== false) cards.push('?');
     if (config.coffee_card) cards.push('coffee');
     shown = { ...config, cards };
@@ -210,7 +205,7 @@ async function openEditor(kind, existing) {
     try { config = form.read(); } catch { /* half-typed */ }
     try {
       fill(preview, h('p', { class: 'activity-title' }, titleInput.value || kindName(kind)),
-        renderInput({ activity: previewActivity(kind, titleInput.value, config), results: null, own: null, mine: [], submit: async () => {} }));
+        renderInput({ activity: previewActivity(kind, titleInput.value, config, schema), results: null, own: null, mine: [], submit: async () => {} }));
       preview.querySelectorAll('input,button,textarea,select').forEach((el) => { el.tabIndex = -1; });
     } catch {
       fill(preview, h('p', { class: 'muted' }, t('builder.preview_incomplete')));

@@ -12,7 +12,7 @@ const main = document.getElementById('main');
 const params = new URLSearchParams(location.search);
 const hash = new URLSearchParams(location.hash.slice(1));
 
-const state = { session: null, activity: null, results: null, online: 0, count: 0, totals: {}, qr: false, help: false };
+const state = { session: null, activity: null, results: null, qr: false, help: false };
 let organizer = null;
 let stopCountdown = () => {};
 
@@ -50,7 +50,7 @@ function joinPanel() {
         h('p', { class: 'join-url' }, joinHost()),
         h('p', { class: 'join-how' }, t('present.enter_code')),
         h('p', { class: 'join-code', 'aria-label': t('present.code_is', { code: s.join_code.split('').join(' ') }) }, s.join_code),
-        h('p', { class: 'join-count' }, t('present.joined', { count: num(state.count) })))),
+        h('p', { class: 'join-count' }, t('present.joined', { count: num(state.session.participant_count) })))),
     s.status === 'draft' ? h('p', { class: 'notice info' }, t('present.not_open')) : null,
     s.status === 'completed' ? h('p', { class: 'notice info' }, t('present.ended')) : null);
 }
@@ -59,7 +59,7 @@ function corner() {
   const s = state.session;
   return h('aside', { class: 'corner' }, qr('small'),
     h('div', {}, h('p', { class: 'corner-url' }, joinHost()), h('p', { class: 'corner-code' }, s.join_code),
-      h('p', { class: 'corner-count' }, t('present.people', { count: num(state.count) }))));
+      h('p', { class: 'corner-count' }, t('present.people', { count: num(state.session.participant_count) }))));
 }
 
 function activityPanel(a) {
@@ -204,11 +204,9 @@ async function start() {
       state.session = d.session;
       state.activity = d.activity;
       state.results = d.results;
-      state.count = d.session.participant_count;
-      state.online = d.participants_online;
       render();
     },
-    session(d) { state.session = d.session; state.count = d.session.participant_count; render(); },
+    session(d) { state.session = d.session; render(); },
     activity(d) {
       const changed = !state.activity || !d.activity || state.activity.id !== d.activity.id || state.activity.state !== d.activity.state;
       state.activity = d.activity;
@@ -222,7 +220,10 @@ async function start() {
         render();
       }
     },
-    participants(d) { state.count = d.participant_count; state.online = d.participants_online; render(); },
+    participants(d) {
+      if (state.session) state.session.participant_count = d.participant_count;
+      render();
+    },
     reactions(d) { floatReactions(d.counts); },
     timer(d) { clock.sync(d.server_time); },
   }, (s) => { document.body.dataset.connection = s; });

@@ -233,7 +233,14 @@ impl ActivityKind for Poker {
             "additionalProperties": false,
             "properties": {
                 "story": {"type": "string", "maxLength": 300, "title": "Story"},
-                "deck": {"enum": ["fibonacci", "modified_fibonacci", "t_shirt", "powers_of_2", "custom"], "default": "fibonacci", "title": "Deck"},
+                "deck": {"enum": ["fibonacci", "modified_fibonacci", "t_shirt", "powers_of_2", "custom"], "default": "fibonacci", "title": "Deck",
+                         // Each deck's cards, so an editor can preview them (an annotation; validation ignores it).
+                         "x-cards": {
+                             "fibonacci": Deck::Fibonacci.cards(),
+                             "modified_fibonacci": Deck::ModifiedFibonacci.cards(),
+                             "t_shirt": Deck::TShirt.cards(),
+                             "powers_of_2": Deck::PowersOf2.cards(),
+                         }},
                 "custom_cards": {"type": "array", "minItems": 2, "maxItems": CUSTOM_MAX, "items": {"type": "string", "minLength": 1, "maxLength": 10}, "title": "Custom cards, lowest first"},
                 "unsure_card": {"type": "boolean", "default": true, "title": "Offer the ? card"},
                 "coffee_card": {"type": "boolean", "default": true, "title": "Offer the coffee card"}
