@@ -228,20 +228,28 @@ impl Browser {
 
     /// Waits until `css` matches nothing visible.
     pub async fn wait_gone(&self, css: &str) {
+        self.retry(&format!("`{css}` is still shown"), async || {
+            self.js(
+                "const e = document.querySelector(arguments[0]); return !!(e && e.offsetParent !== null);",
+                vec![json!(css)],
+            )
+            .await
+                == json!(false)
+        })
+        .await;
+    }
+
+    /// Tries `attempt` every 100 ms until it succeeds; after [`PATIENCE`] saves a screenshot
+    /// and fails with `what`.
+    async fn retry(&self, what: &str, mut attempt: impl AsyncFnMut() -> bool) {
         let started = Instant::now();
-        while started.elapsed() < PATIENCE {
-            let present = self
-                .js(
-                    "const e = document.querySelector(arguments[0]); return !!(e && e.offsetParent !== null);",
-                    vec![json!(css)],
-                )
-                .await;
-            if present == json!(false) {
-                return;
+        while !attempt().await {
+            if started.elapsed() > PATIENCE {
+                self.shot(&format!("FAILED-{}", self.name)).await;
+                panic!("{}: {what}", self.name);
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("{}: `{css}` is still shown", self.name);
     }
 
     /// The text of the first element matching `css`, or "".
@@ -258,44 +266,31 @@ impl Browser {
 
     /// Clicks the element matching `css` once it is there and enabled.
     pub async fn click(&self, css: &str) {
-        let started = Instant::now();
-        loop {
-            if let Ok(element) = self.client.find(Locator::Css(css)).await
-                && element.is_enabled().await.unwrap_or(false)
-                && element.click().await.is_ok()
-            {
-                return;
+        self.retry(&format!("could not click `{css}`"), async || {
+            match self.client.find(Locator::Css(css)).await {
+                Ok(element) => {
+                    element.is_enabled().await.unwrap_or(false) && element.click().await.is_ok()
+                }
+                Err(_) => false,
             }
-            if started.elapsed() > PATIENCE {
-                self.shot(&format!("FAILED-{}", self.name)).await;
-                panic!("{}: could not click `{css}`", self.name);
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        })
+        .await;
     }
 
     /// Clicks the first button or link matching `css` whose text contains `label`.
     pub async fn click_text(&self, css: &str, label: &str) {
-        let started = Instant::now();
-        loop {
-            let clicked = self
-                .js(
-                    "const hit = [...document.querySelectorAll(arguments[0])]
-                        .find(e => e.innerText.includes(arguments[1]) && !e.disabled && e.offsetParent !== null);
-                     if (hit) { hit.scrollIntoView({block: 'center'}); hit.click(); return true; }
-                     return false;",
-                    vec![json!(css), json!(label)],
-                )
-                .await;
-            if clicked == json!(true) {
-                return;
-            }
-            if started.elapsed() > PATIENCE {
-                self.shot(&format!("FAILED-{}", self.name)).await;
-                panic!("{}: no `{css}` reading {label:?} to click", self.name);
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        self.retry(&format!("no `{css}` reading {label:?} to click"), async || {
+            self.js(
+                "const hit = [...document.querySelectorAll(arguments[0])]
+                    .find(e => e.innerText.includes(arguments[1]) && !e.disabled && e.offsetParent !== null);
+                 if (hit) { hit.scrollIntoView({block: 'center'}); hit.click(); return true; }
+                 return false;",
+                vec![json!(css), json!(label)],
+            )
+            .await
+                == json!(true)
+        })
+        .await;
     }
 
     /// Replaces the value of the input matching `css` by typing `text` into it.
@@ -303,52 +298,36 @@ impl Browser {
         self.fill_nth(css, 0, text).await;
     }
 
-    /// Types `text` into the `n`th element matching `css` (0-based).
+    /// Types `text` into the `n`th element matching `css` (0-based). A page may redraw the
+    /// element between finding and typing: then it is found again.
     pub async fn fill_nth(&self, css: &str, n: usize, text: &str) {
-        let started = Instant::now();
-        loop {
-            let found = self
-                .client
-                .find_all(Locator::Css(css))
-                .await
-                .unwrap_or_default();
-            // A page may redraw the element between finding and typing: find it again.
-            if let Some(element) = found.get(n)
-                && element.clear().await.is_ok()
-                && element.send_keys(text).await.is_ok()
-            {
-                return;
-            }
-            assert!(
-                started.elapsed() < PATIENCE,
-                "{}: no element {n} of `{css}`",
-                self.name
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        self.retry(
+            &format!("no element {n} of `{css}` to type in"),
+            async || match self.nth(css, n).await {
+                Some(element) => {
+                    element.clear().await.is_ok() && element.send_keys(text).await.is_ok()
+                }
+                None => false,
+            },
+        )
+        .await;
     }
 
     /// Clicks the `n`th element matching `css` (0-based).
     pub async fn click_nth(&self, css: &str, n: usize) {
-        let started = Instant::now();
-        loop {
-            let found = self
-                .client
-                .find_all(Locator::Css(css))
-                .await
-                .unwrap_or_default();
-            if let Some(element) = found.get(n)
-                && element.click().await.is_ok()
-            {
-                return;
-            }
-            assert!(
-                started.elapsed() < PATIENCE,
-                "{}: cannot click element {n} of `{css}`",
-                self.name
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        self.retry(
+            &format!("cannot click element {n} of `{css}`"),
+            async || match self.nth(css, n).await {
+                Some(element) => element.click().await.is_ok(),
+                None => false,
+            },
+        )
+        .await;
+    }
+
+    async fn nth(&self, css: &str, n: usize) -> Option<fantoccini::elements::Element> {
+        let mut found = self.client.find_all(Locator::Css(css)).await.ok()?;
+        (n < found.len()).then(|| found.swap_remove(n))
     }
 
     /// Sets a `<select>`'s value as a person choosing from it would.
