@@ -85,7 +85,7 @@ pub fn catalog(lang: &str) -> Option<&'static Catalog> {
 /// The language of a request: the `conflicto_lang` cookie, then the first shipped language
 /// in `Accept-Language`, then English.
 pub fn negotiate(headers: &HeaderMap) -> &'static Catalog {
-    let from_cookie = super::cookie(headers, LANG_COOKIE).and_then(catalog);
+    let from_cookie = crate::http::extract::cookie(headers, LANG_COOKIE).and_then(catalog);
     let from_header = || {
         let accept = headers
             .get(axum::http::header::ACCEPT_LANGUAGE)?

@@ -16,7 +16,6 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use crate::app::AppState;
-pub(crate) use crate::http::extract::cookie;
 use crate::http::extract::{AppPath, AppQuery, session_cookie};
 use crate::ids::SessionId;
 use i18n::{CATALOGS, Catalog, LANG_COOKIE, Lang};
@@ -79,9 +78,7 @@ impl Shell {
 
     /// The link that switches this page to `catalog`'s language.
     pub fn language_href(&self, catalog: &Catalog) -> String {
-        let next =
-            percent_encoding::utf8_percent_encode(&self.path, percent_encoding::NON_ALPHANUMERIC);
-        format!("/lang/{}?next={next}", catalog.lang)
+        format!("/lang/{}?next={}", catalog.lang, query_value(&self.path))
     }
 }
 
@@ -195,12 +192,13 @@ async fn organizer_page(state: &AppState, headers: &HeaderMap, path: &str) -> Op
         },
         None => false,
     };
-    (!signed_in).then(|| {
-        let next: String =
-            percent_encoding::utf8_percent_encode(path, percent_encoding::NON_ALPHANUMERIC)
-                .to_string();
-        Redirect::to(&format!("/login?next={next}")).into_response()
-    })
+    (!signed_in)
+        .then(|| Redirect::to(&format!("/login?next={}", query_value(path))).into_response())
+}
+
+/// A path made safe to put in a query string (the `next` of a redirect).
+fn query_value(path: &str) -> String {
+    percent_encoding::utf8_percent_encode(path, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 async fn sessions(State(state): State<AppState>, headers: HeaderMap, Lang(t): Lang) -> Response {
