@@ -2,6 +2,7 @@
 # Starts or stops a throwaway PostgreSQL cluster for tests, as an unprivileged user.
 #   scripts/pg-cluster.sh start DIR PORT   # prints the admin URL on stdout
 #   scripts/pg-cluster.sh stop DIR
+# With PG_CLUSTER_DURABLE=1 the cluster keeps fsync on (for benchmarks); tests turn it off.
 # As root, the server runs as the system user `conflicto-pg` (created if missing), since
 # PostgreSQL refuses to run as root. Needs initdb and pg_ctl on PATH.
 set -euo pipefail
@@ -35,9 +36,12 @@ case "$action" in
         --encoding=UTF8 --locale=C >"$dir/initdb.log" 2>&1 \
         || { cat "$dir/initdb.log" >&2; exit 1; }
     fi
+    # Tests need no durability; benchmarks (PG_CLUSTER_DURABLE=1) keep the defaults.
+    durability="-c fsync=off -c full_page_writes=off"
+    [ "${PG_CLUSTER_DURABLE:-0}" = 1 ] && durability=""
     # Sockets in the cluster folder: /var/run/postgresql may not exist or be writable.
     as_owner pg_ctl --pgdata="$dir/data" --log="$dir/server.log" --wait --timeout=60 \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c full_page_writes=off" \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 $durability" \
       start >/dev/null \
       || { cat "$dir/server.log" >&2; exit 1; }
     echo "postgres://postgres@127.0.0.1:$port/postgres"

@@ -24,6 +24,7 @@ use crate::participants::presence::PresenceBook;
 use crate::participants::roster::Roster;
 use crate::realtime::Hub;
 use crate::responses::tally::Tallies;
+use crate::participants::joiner::Joiner;
 use crate::responses::writer::Writer;
 use crate::storage::{self, SchemaVerdict, Store, migrations::BackupPolicy};
 
@@ -48,6 +49,8 @@ pub struct AppState {
     pub tallies: Arc<Tallies>,
     /// The group-commit response writer.
     pub writer: Writer,
+    /// The group-commit joining task.
+    pub joiner: Joiner,
     /// Last contact per participant.
     pub presence: Arc<PresenceBook>,
     /// Cached participant statuses.
@@ -148,6 +151,7 @@ impl App {
             public_base_url.clone(),
         );
         let writer = Writer::start(store.clone(), tallies.clone(), hub.clone());
+        let joiner = Joiner::start(store.clone());
         hub.set_writer(writer.clone());
         hub.start(lifecycle.background_token());
         crate::activities::timers::start(
@@ -197,6 +201,7 @@ impl App {
             registry,
             tallies,
             writer,
+            joiner,
             presence,
             roster,
             limits,

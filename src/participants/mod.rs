@@ -1,12 +1,14 @@
 //! Participants: join (by session id or code), rejoin with the token, nickname checks,
 //! heartbeat, the organizer's list with presence, and remove or remove-and-ban.
 
+pub mod joiner;
 pub mod participant;
 pub mod presence;
 pub mod roster;
 
 use chrono::Utc;
 
+use self::joiner::Joiner;
 use self::participant::{InvalidNickname, Nickname, Participant, ParticipantStatus, Presence};
 use self::presence::PresenceBook;
 use self::roster::Roster;
@@ -64,6 +66,7 @@ pub struct Joined {
 )]
 pub async fn join(
     store: &dyn Store,
+    joiner: &Joiner,
     hub: &Hub,
     key: &SigningKey,
     roster: &Roster,
@@ -117,7 +120,7 @@ pub async fn join(
         joined_at: now,
         last_seen_at: now,
     };
-    match store.join_session(&participant).await? {
+    match joiner.join(participant.clone()).await? {
         JoinOutcome::Joined => {}
         JoinOutcome::SessionNotOpen => return Err(JoinError::SessionNotOpen(session.status)),
         JoinOutcome::SessionFull => return Err(JoinError::SessionFull),

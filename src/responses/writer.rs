@@ -202,9 +202,7 @@ async fn commit(store: &dyn Store, tallies: &Tallies, hub: &Hub, pending: Batch)
         Err(error) => {
             tracing::error!(error = %error, batch = batch.len(), "a response batch failed; nothing in it was stored");
             for (_, done) in waiting {
-                let _ = done.send(Err(StoreError::Internal(format!(
-                    "the batch failed: {error}"
-                ))));
+                let _ = done.send(Err(error.for_each_in_batch()));
             }
         }
     }

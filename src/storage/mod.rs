@@ -62,6 +62,19 @@ pub enum StoreError {
     Internal(String),
 }
 
+impl StoreError {
+    /// The error to give each member of a batch that failed as a whole: an unreachable
+    /// database stays "unavailable" (a 503 the client may retry), anything else is internal.
+    pub fn for_each_in_batch(&self) -> StoreError {
+        match self {
+            StoreError::Unavailable(cause) => {
+                StoreError::Unavailable(sqlx::Error::Io(std::io::Error::other(cause.to_string())))
+            }
+            other => StoreError::Internal(format!("the batch failed: {other}")),
+        }
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
         match error {
@@ -227,7 +240,7 @@ pub trait ChangeListener: Send {
     async fn next(&mut self) -> Result<Option<String>, StoreError>;
 }
 
-pub use portable::{JoinOutcome, ResponseWrite, StoredResponse, WriteOutcome};
+pub use portable::{JoinOutcome, PRESENCE_CHUNK, ResponseWrite, StoredResponse, WriteOutcome};
 
 /// The database behind every use case. One implementation per engine, same behaviour; the
 /// SQL is written once (`portable.rs`) and the engine half comes from [`Engine`].
@@ -297,8 +310,10 @@ pub trait Store: Engine {
     async fn delete_session(&self, id: SessionId) -> Result<bool, StoreError>;
 
     // Participants.
-    /// Adds a participant if the session is active and has room, atomically.
-    async fn join_session(&self, participant: &Participant) -> Result<JoinOutcome, StoreError>;
+    /// Adds participants in one transaction, in order, each if its session is active and
+    /// has room and its nickname is free; one outcome per participant, in the same order.
+    async fn join_sessions(&self, joins: &[Participant])
+    -> Result<Vec<JoinOutcome>, StoreError>;
     /// One participant.
     async fn participant(&self, id: ParticipantId) -> Result<Option<Participant>, StoreError>;
     /// The participant (active or banned) holding a nickname key in a session.

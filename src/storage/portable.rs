@@ -17,7 +17,7 @@ use crate::participants::participant::{Nickname, Participant, ParticipantStatus}
 use crate::sessions::join_code::JoinCode;
 use crate::sessions::session::{Session, SessionSettings, SessionStatus};
 
-/// What [`super::Store::join_session`] did.
+/// What [`super::Store::join_sessions`] did with one join.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JoinOutcome {
     /// The participant was added.
@@ -28,6 +28,37 @@ pub enum JoinOutcome {
     SessionFull,
     /// Someone in the session has the nickname (or it is banned there).
     NicknameTaken,
+}
+
+/// One session's capacity while a batch of joins is stored.
+pub(crate) struct Room {
+    pub(crate) session: SessionId,
+    /// `None` when the session does not exist or is not active.
+    free: Option<i64>,
+    /// Joins added so far in this batch.
+    pub(crate) joined: i32,
+}
+
+impl Room {
+    pub(crate) fn new(session: SessionId, row: Option<(String, i32, i32)>) -> Room {
+        let free = row
+            .filter(|(status, _, _)| status == "active")
+            .map(|(_, count, max)| i64::from(max) - i64::from(count));
+        Room {
+            session,
+            free,
+            joined: 0,
+        }
+    }
+
+    /// Why the next join is refused, if it is.
+    pub(crate) fn refusal(&self) -> Option<JoinOutcome> {
+        match self.free {
+            None => Some(JoinOutcome::SessionNotOpen),
+            Some(free) if i64::from(self.joined) >= free => Some(JoinOutcome::SessionFull),
+            Some(_) => None,
+        }
+    }
 }
 
 /// One submission in a group-commit batch.
@@ -336,7 +367,7 @@ impl From<ResponseRow> for StoredResponse {
 pub(crate) mod prelude {
     pub(crate) use super::{
         ACTIVITY_COLUMNS, ActivityRow, JoinOutcome, OrganizerRow, PARTICIPANT_COLUMNS,
-        ParticipantRow, RESPONSE_COLUMNS, ResponseRow, ResponseWrite, RoundAnswerRow,
+        PRESENCE_CHUNK, ParticipantRow, RESPONSE_COLUMNS, ResponseRow, ResponseWrite, Room, RoundAnswerRow,
         SESSION_COLUMNS, SessionRow, StoredResponse, TokenOwnerRow, TokenRow, WriteOutcome, as_i32,
     };
     pub(crate) use crate::activities::activity::{Activity, ActivityState};
@@ -346,6 +377,9 @@ pub(crate) mod prelude {
     pub(crate) use crate::sessions::session::{Session, SessionStatus};
     pub(crate) use chrono::{DateTime, Utc};
 }
+
+/// Participants' last-contact times written by one statement.
+pub const PRESENCE_CHUNK: usize = 250;
 
 /// Converts a count or capacity for binding; they always fit.
 pub(crate) fn as_i32(value: u32) -> i32 {
@@ -550,47 +584,64 @@ macro_rules! impl_store {
                 Ok(done.rows_affected() > 0)
             }
 
-            async fn join_session(&self, p: &Participant) -> Result<JoinOutcome, StoreError> {
-                let mut tx = self.pool.begin_with($begin_write).await?;
-                // The conditional increment is the capacity check: atomic on both engines.
-                let room = sqlx::query::<$db>(
-                    "update sessions set participant_count = participant_count + 1 \
-                     where id = $1 and status = 'active' and participant_count < max_participants",
-                )
-                .bind(p.session_id)
-                .execute(&mut *tx)
-                .await?;
-                if room.rows_affected() == 0 {
-                    let status: Option<String> = sqlx::query_scalar::<$db, String>("select status from sessions where id = $1")
-                        .bind(p.session_id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    tx.rollback().await?;
-                    return Ok(match status.as_deref() {
-                        Some("active") => JoinOutcome::SessionFull,
-                        _ => JoinOutcome::SessionNotOpen,
-                    });
+            async fn join_sessions(&self, joins: &[Participant]) -> Result<Vec<JoinOutcome>, StoreError> {
+                if joins.is_empty() {
+                    return Ok(Vec::new());
                 }
-                let inserted = sqlx::query::<$db>(
-                    "insert into participants (id, session_id, nickname, nickname_key, status, joined_at, last_seen_at) \
-                     values ($1, $2, $3, $4, $5, $6, $7) \
-                     on conflict (session_id, nickname_key) where status <> 'removed' do nothing",
-                )
-                .bind(p.id)
-                .bind(p.session_id)
-                .bind(p.nickname.as_str())
-                .bind(p.nickname.key())
-                .bind(p.status.as_str())
-                .bind(p.joined_at)
-                .bind(p.last_seen_at)
-                .execute(&mut *tx)
-                .await?;
-                if inserted.rows_affected() == 0 {
-                    tx.rollback().await?;
-                    return Ok(JoinOutcome::NicknameTaken);
+                let mut tx = self.pool.begin_with($begin_write).await?;
+                // Each session's row is read (and locked) once per batch, and its count
+                // written once: concurrent joins do not queue on that row one by one.
+                let mut rooms: Vec<Room> = Vec::new();
+                let mut outcomes = Vec::with_capacity(joins.len());
+                for p in joins {
+                    let room = match rooms.iter().position(|r| r.session == p.session_id) {
+                        Some(at) => at,
+                        None => {
+                            let mut query = sqlx::QueryBuilder::<$db>::new(
+                                "select status, participant_count, max_participants from sessions where id = ",
+                            );
+                            query.push_bind(p.session_id).push($for_update);
+                            let row: Option<(String, i32, i32)> =
+                                query.build_query_as::<(String, i32, i32)>().fetch_optional(&mut *tx).await?;
+                            rooms.push(Room::new(p.session_id, row));
+                            rooms.len() - 1
+                        }
+                    };
+                    let room = &mut rooms[room];
+                    if let Some(refused) = room.refusal() {
+                        outcomes.push(refused);
+                        continue;
+                    }
+                    let inserted = sqlx::query::<$db>(
+                        "insert into participants (id, session_id, nickname, nickname_key, status, joined_at, last_seen_at) \
+                         values ($1, $2, $3, $4, $5, $6, $7) \
+                         on conflict (session_id, nickname_key) where status <> 'removed' do nothing",
+                    )
+                    .bind(p.id)
+                    .bind(p.session_id)
+                    .bind(p.nickname.as_str())
+                    .bind(p.nickname.key())
+                    .bind(p.status.as_str())
+                    .bind(p.joined_at)
+                    .bind(p.last_seen_at)
+                    .execute(&mut *tx)
+                    .await?;
+                    if inserted.rows_affected() == 0 {
+                        outcomes.push(JoinOutcome::NicknameTaken);
+                    } else {
+                        room.joined += 1;
+                        outcomes.push(JoinOutcome::Joined);
+                    }
+                }
+                for room in rooms.iter().filter(|r| r.joined > 0) {
+                    sqlx::query::<$db>("update sessions set participant_count = participant_count + $2 where id = $1")
+                        .bind(room.session)
+                        .bind(room.joined)
+                        .execute(&mut *tx)
+                        .await?;
                 }
                 tx.commit().await?;
-                Ok(JoinOutcome::Joined)
+                Ok(outcomes)
             }
 
             async fn participant(&self, id: ParticipantId) -> Result<Option<Participant>, StoreError> {
@@ -678,20 +729,20 @@ macro_rules! impl_store {
             }
 
             async fn record_presence(&self, seen: &[(ParticipantId, DateTime<Utc>)]) -> Result<(), StoreError> {
-                if seen.is_empty() {
-                    return Ok(());
+                // Short transactions of one multi-row statement each, so other writers (the
+                // answers' group commit above all) never wait long behind a flush.
+                for chunk in seen.chunks(PRESENCE_CHUNK) {
+                    let mut query = sqlx::QueryBuilder::<$db>::new(
+                        "update participants set last_seen_at = v.column2 from (",
+                    );
+                    query.push_values(chunk, |mut row, (id, at)| {
+                        row.push_bind(*id).push_bind(*at);
+                    });
+                    query.push(") as v where participants.id = v.column1 and participants.last_seen_at < v.column2");
+                    let mut tx = self.pool.begin_with($begin_write).await?;
+                    query.build().execute(&mut *tx).await?;
+                    tx.commit().await?;
                 }
-                let mut tx = self.pool.begin_with($begin_write).await?;
-                for chunk in seen.chunks(500) {
-                    for (id, at) in chunk {
-                        sqlx::query::<$db>("update participants set last_seen_at = $2 where id = $1 and last_seen_at < $2")
-                            .bind(id)
-                            .bind(at)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                }
-                tx.commit().await?;
                 Ok(())
             }
 

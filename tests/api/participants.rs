@@ -67,6 +67,59 @@ both_backends! {
         assert_envelope(&json(more).await, "session_full");
     }
 
+    async fn a_crowd_joining_at_once_is_counted_once_each_and_duplicates_are_refused(db) {
+        let app = TestApp::spawn(db).await;
+        let host = app.host("ada@example.org", false).await;
+        let (id, _) = app.open_session(&host, Some(1_000)).await;
+        // 120 joins at once, each of 60 nicknames twice (in differing case): joins share
+        // commits, so both holders of a nickname may land in one batch.
+        let attempts = (0..120).map(|n| {
+            let nickname = if n % 2 == 0 { format!("crowd {}", n / 2) } else { format!("CROWD {}", n / 2) };
+            app.call(Method::POST, format!("/api/v1/sessions/{id}/join"), None, Some(json!({"nickname": nickname})))
+        });
+        let results = futures_util::future::join_all(attempts).await;
+        let mut joined = 0;
+        let mut taken = 0;
+        for result in results {
+            match result.status() {
+                StatusCode::CREATED => joined += 1,
+                StatusCode::CONFLICT => {
+                    assert_envelope(&json(result).await, "nickname_taken");
+                    taken += 1;
+                }
+                other => panic!("unexpected {other}"),
+            }
+        }
+        assert_eq!((joined, taken), (60, 60));
+        let session = json(app.call(Method::GET, &format!("/api/v1/sessions/{id}"), Some(&host.token), None).await).await;
+        assert_eq!(session["participant_count"], 60);
+        let list = json(app.call(Method::GET, &format!("/api/v1/sessions/{id}/participants?limit=200"), Some(&host.token), None).await).await;
+        assert_eq!(list["total"], 60);
+    }
+
+    async fn presence_is_flushed_to_storage(db) {
+        let app = TestApp::spawn_with(db, |c| c.rate_limit_join_per_minute = 0, axum::Router::new()).await;
+        let host = app.host("ada@example.org", false).await;
+        let (id, _) = app.open_session(&host, None).await;
+        let mut people = Vec::new();
+        // More than one flush statement's worth.
+        for n in 0..(conflicto::storage::PRESENCE_CHUNK + 10) {
+            people.push(app.join(&id, &format!("p{n}")).await);
+        }
+        let store = app.state.store.as_ref();
+        let joined_at = store.participant(people[0].id.parse().unwrap()).await.unwrap().unwrap().last_seen_at;
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        for person in &people {
+            let beat = app.call(Method::POST, &format!("/api/v1/participants/{}/heartbeat", person.id), Some(&person.token), None).await;
+            assert_eq!(beat.status(), StatusCode::OK);
+        }
+        app.state.presence.flush(store).await;
+        for person in [&people[0], people.last().unwrap()] {
+            let stored = store.participant(person.id.parse().unwrap()).await.unwrap().unwrap();
+            assert!(stored.last_seen_at > joined_at, "{}: {} after {}", person.nickname, stored.last_seen_at, joined_at);
+        }
+    }
+
     async fn drafts_cannot_be_joined(db) {
         let app = TestApp::spawn(db).await;
         let host = app.host("ada@example.org", false).await;

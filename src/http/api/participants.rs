@@ -118,6 +118,7 @@ async fn join_session(
     let existing = request.token.as_deref().or(header_token);
     let joined = participants::join(
         state.store.as_ref(),
+        &state.joiner,
         &state.hub,
         &state.key,
         &state.roster,

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Runs `conflicto loadtest` against fresh local servers of the release build, the way
+# docs/performance.md records its figures, and stops every process it started.
+#
+#   scripts/loadtest.sh [--postgres URL] [--instances N] -- LOADTEST_ARGS...
+#
+# Without --postgres the server uses a new SQLite file in a temporary folder. With it, the
+# database named by URL (an admin URL; a new database is created in it) is migrated first.
+# --instances N starts N servers on the same database; participants are spread over all of
+# them. Rate limits are off: every simulated phone comes from 127.0.0.1.
+# Example: scripts/loadtest.sh -- --participants 10000 --vote-within 10
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+postgres=""
+instances=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --postgres) postgres=$2; shift 2 ;;
+    --instances) instances=$2; shift 2 ;;
+    --) shift; break ;;
+    *) echo "loadtest.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+bin=target/release/conflicto
+[ -x "$bin" ] || cargo build --release
+work=$(mktemp -d /tmp/conflicto-loadtest.XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ -n "$postgres" ] && [ -n "${database:-}" ]; then
+    psql -q "$postgres" -c "drop database if exists $database" >/dev/null 2>&1 || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+if [ -n "$postgres" ]; then
+  database="loadtest_$$"
+  psql -q "$postgres" -c "create database $database" >/dev/null
+  export DATABASE_URL="${postgres%/*}/$database"
+  "$bin" migrate up >/dev/null
+else
+  export DATABASE_URL="sqlite://$work/conflicto.db"
+  "$bin" migrate up >/dev/null
+fi
+export RATE_LIMIT_JOIN_PER_MINUTE=0 RATE_LIMIT_SUBMIT_PER_SECOND=0 LOG_FORMAT=json
+export SIGNING_KEY=${SIGNING_KEY:-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')}
+echo "loadtest-password" | "$bin" organizer create --email loadtest@example.org --password-stdin >/dev/null
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+urls=()
+for n in $(seq 1 "$instances"); do
+  port=$(free_port)
+  "$bin" serve --listen-addr "127.0.0.1:$port" >"$work/server-$n.log" 2>&1 &
+  pids+=($!)
+  urls+=("http://127.0.0.1:$port")
+done
+for url in "${urls[@]}"; do
+  for _ in $(seq 1 100); do
+    curl -fsS "$url/api/v1/health/ready" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  curl -fsS "$url/api/v1/health/ready" >/dev/null
+done
+token=$(curl -fsS -X POST "${urls[0]}/api/v1/auth/login" -H 'content-type: application/json' \
+  -d '{"email":"loadtest@example.org","password":"loadtest-password"}' \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+
+extra=()
+for url in "${urls[@]:1}"; do extra+=(--also-url "$url"); done
+server_pids=$(IFS=,; echo "${pids[*]}")
+status=0
+CONFLICTO_TOKEN=$token "$bin" loadtest --url "${urls[0]}" "${extra[@]}" \
+  --server-pid "$server_pids" "$@" || status=$?
+echo "server logs: $(grep -c '"level":"ERROR"' "$work"/server-*.log | tr '\n' ' ')(errors per instance)"
+exit $status
