@@ -20,11 +20,11 @@ use crate::activities::kind::ActivityRegistry;
 use crate::auth::SigningKey;
 use crate::config::{Config, Environment, derived_base_url};
 use crate::http::limits::RateLimits;
+use crate::participants::joiner::Joiner;
 use crate::participants::presence::PresenceBook;
 use crate::participants::roster::Roster;
 use crate::realtime::Hub;
 use crate::responses::tally::Tallies;
-use crate::participants::joiner::Joiner;
 use crate::responses::writer::Writer;
 use crate::storage::{self, SchemaVerdict, Store, migrations::BackupPolicy};
 

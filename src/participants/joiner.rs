@@ -50,8 +50,10 @@ impl Joiner {
 async fn run(store: Arc<dyn Store>, mut queue: mpsc::Receiver<Job>) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut jobs, MAX_BATCH).await > 0 {
-        let (participants, waiting): (Vec<Participant>, Vec<_>) =
-            jobs.drain(..).map(|job| (job.participant, job.done)).unzip();
+        let (participants, waiting): (Vec<Participant>, Vec<_>) = jobs
+            .drain(..)
+            .map(|job| (job.participant, job.done))
+            .unzip();
         let started = std::time::Instant::now();
         let result = store.join_sessions(&participants).await;
         metrics::histogram!("join_batch_commit_duration_seconds")

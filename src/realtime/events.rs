@@ -406,19 +406,19 @@ pub async fn publish_reactions(hub: &Hub, session_id: SessionId) -> Result<(), S
     Ok(())
 }
 
-/// Publishes an activity's current results: to organizer and viewer when `fast`, to
-/// participants when `slow`, each only if that audience may see them.
+/// Publishes an activity's current results: to organizer and viewer when `screens`, to
+/// the participants of `lane` when given, each only if that audience may see them.
 pub async fn publish_results(
     hub: &Hub,
     session_id: SessionId,
     activity_id: ActivityId,
-    fast: bool,
-    slow: bool,
+    screens: bool,
+    lane: Option<usize>,
 ) -> Result<(), StoreError> {
     let Some(room) = hub.existing_room(session_id) else {
         return Ok(());
     };
-    let Some(activity) = hub.store.activity(activity_id).await? else {
+    let Some(activity) = hub.activity(activity_id).await? else {
         return Ok(());
     };
     let Some(folded) = hub.tallies.results(activity.id, activity.round) else {
@@ -426,10 +426,10 @@ pub async fn publish_results(
     };
     let (seq, id) = hub.next_id();
     let mut audiences = Vec::with_capacity(3);
-    if fast {
+    if screens {
         audiences.extend([Audience::Organizer, Audience::Viewer]);
     }
-    if slow {
+    if lane.is_some() {
         audiences.push(Audience::Participant);
     }
     // Each audience gets its own view, serialised once for all its subscribers; one that
@@ -440,7 +440,11 @@ pub async fn publish_results(
                 "activity_id": activity.id,
                 "results": activities::results_document(&activity, &view),
             });
-            hub.send(&room, audience, seq, frame(&id, "results", &body));
+            let shared = frame(&id, "results", &body);
+            match (audience, lane) {
+                (Audience::Participant, Some(lane)) => hub.send_to_lane(&room, lane, seq, shared),
+                _ => hub.send(&room, audience, seq, shared),
+            }
         }
     }
     metrics::counter!("live_results_published_total").increment(1);

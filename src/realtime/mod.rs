@@ -13,8 +13,8 @@ pub mod relay;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
 
 use bytes::Bytes;
 use parking_lot::Mutex;
@@ -22,6 +22,7 @@ use tokio::sync::broadcast;
 
 pub use self::events::Audience;
 use self::events::Frame;
+use crate::activities::activity::Activity;
 use crate::activities::kind::ActivityRegistry;
 use crate::ids::{ActivityId, SessionId};
 use crate::moderation::Moderator;
@@ -37,6 +38,12 @@ pub const HISTORY: usize = 512;
 pub const FAST_RESULTS: Duration = Duration::from_millis(100);
 /// How often participants get fresh results (when visible to them).
 pub const SLOW_RESULTS: Duration = Duration::from_secs(1);
+/// Participants' streams are spread over this many lanes, and while votes come in each
+/// publishing round refreshes one lane's results, so every phone gets results once per
+/// [`SLOW_RESULTS`] but never all at once. Waking ten thousand streams in one burst kept
+/// both cores busy for about 200 ms every second, and every answer waiting behind the
+/// burst was acknowledged late. State changes still go to every lane at once.
+pub const LANES: usize = (SLOW_RESULTS.as_millis() / FAST_RESULTS.as_millis()) as usize;
 /// How often rooms without subscribers are forgotten.
 pub const ROOM_IDLE: Duration = Duration::from_secs(300);
 
@@ -55,19 +62,42 @@ pub enum Change {
     Reactions,
 }
 
+/// Who a frame is for: an audience (on every lane for participants), or one participants'
+/// lane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Audience(Audience),
+    Lane(usize),
+}
+
 /// One session's subscribers and recent frames.
 pub struct Room {
-    channels: [broadcast::Sender<Frame>; 3],
-    history: Mutex<VecDeque<(u64, Audience, Frame)>>,
+    /// Organizer, viewer, then the participants' lanes.
+    channels: Vec<broadcast::Sender<Frame>>,
+    history: Mutex<VecDeque<(u64, Target, Frame)>>,
     subscribers: [AtomicU64; 3],
+    /// The lane the next participant's stream joins.
+    next_lane: AtomicUsize,
 }
 
 impl Room {
     fn new() -> Self {
         Self {
-            channels: std::array::from_fn(|_| broadcast::channel(SUBSCRIBER_BUFFER).0),
+            channels: (0..2 + LANES)
+                .map(|_| broadcast::channel(SUBSCRIBER_BUFFER).0)
+                .collect(),
             history: Mutex::new(VecDeque::with_capacity(HISTORY)),
             subscribers: std::array::from_fn(|_| AtomicU64::new(0)),
+            next_lane: AtomicUsize::new(0),
+        }
+    }
+
+    /// The channels a target's frames go to.
+    fn channels_of(&self, target: Target) -> &[broadcast::Sender<Frame>] {
+        match target {
+            Target::Audience(Audience::Participant) => &self.channels[2..],
+            Target::Audience(audience) => &self.channels[audience.index()..=audience.index()],
+            Target::Lane(lane) => &self.channels[2 + lane..=2 + lane],
         }
     }
 
@@ -87,6 +117,22 @@ struct Pending {
 }
 
 /// The process-wide fan-out.
+/// Activities read for the answer path; see [`Hub::activity`].
+#[derive(Default)]
+struct ActivityCache {
+    /// Bumped by every forget, so a read that raced a change is not kept.
+    generation: u64,
+    by_id: HashMap<ActivityId, Arc<Activity>>,
+}
+
+impl ActivityCache {
+    fn forget_session(&mut self, session: SessionId) {
+        self.generation += 1;
+        self.by_id
+            .retain(|_, activity| activity.session_id != session);
+    }
+}
+
 pub struct Hub {
     rooms: Mutex<HashMap<SessionId, Arc<Room>>>,
     /// Identifies this process in event ids, so an id from another instance (or an earlier
@@ -95,8 +141,8 @@ pub struct Hub {
     sequence: AtomicU64,
     pending: Mutex<Pending>,
     pending_signal: tokio::sync::Notify,
-    slow_results: Mutex<HashMap<ActivityId, Instant>>,
-    owed_to_participants: Mutex<HashMap<ActivityId, SessionId>>,
+    /// Per activity with new results: the participants' lanes not yet sent them.
+    lanes_owed: Mutex<HashMap<ActivityId, LanesOwed>>,
     pub(crate) store: Arc<dyn Store>,
     pub(crate) tallies: Arc<Tallies>,
     pub(crate) registry: Arc<ActivityRegistry>,
@@ -106,6 +152,7 @@ pub struct Hub {
     outbox: Mutex<HashSet<(SessionId, Change)>>,
     pub(crate) outbox_signal: tokio::sync::Notify,
     moderators: Mutex<HashMap<SessionId, Arc<Moderator>>>,
+    activities: Mutex<ActivityCache>,
     pub(crate) reaction_totals: Mutex<HashMap<SessionId, std::collections::BTreeMap<String, i64>>>,
 }
 
@@ -123,8 +170,7 @@ impl Hub {
             sequence: AtomicU64::new(0),
             pending: Mutex::new(Pending::default()),
             pending_signal: tokio::sync::Notify::new(),
-            slow_results: Mutex::new(HashMap::new()),
-            owed_to_participants: Mutex::new(HashMap::new()),
+            lanes_owed: Mutex::new(HashMap::new()),
             store,
             tallies,
             registry,
@@ -134,6 +180,7 @@ impl Hub {
             outbox: Mutex::new(HashSet::new()),
             outbox_signal: tokio::sync::Notify::new(),
             moderators: Mutex::new(HashMap::new()),
+            activities: Mutex::new(ActivityCache::default()),
             reaction_totals: Mutex::new(HashMap::new()),
         })
     }
@@ -218,11 +265,45 @@ impl Hub {
         Ok(moderator)
     }
 
+    /// An activity as the answer path needs it, read from storage only when this instance
+    /// has not read it since its session's activities last changed (here or, through the
+    /// relay, on another instance). A stale copy in the moment before a notice arrives is
+    /// harmless: the group commit checks state, round and deadline again in its
+    /// transaction.
+    pub async fn activity(&self, id: ActivityId) -> Result<Option<Arc<Activity>>, StoreError> {
+        let generation = {
+            let cache = self.activities.lock();
+            if let Some(found) = cache.by_id.get(&id) {
+                return Ok(Some(found.clone()));
+            }
+            cache.generation
+        };
+        let Some(found) = self.store.activity(id).await?.map(Arc::new) else {
+            return Ok(None);
+        };
+        let mut cache = self.activities.lock();
+        // A change since the read began may have made this copy stale: keep it only if not.
+        if cache.generation == generation {
+            cache.by_id.insert(id, found.clone());
+        }
+        Ok(Some(found))
+    }
+
+    /// Drops every cached activity (after notices may have been missed).
+    pub(crate) fn forget_activities(&self) {
+        let mut cache = self.activities.lock();
+        cache.generation += 1;
+        cache.by_id.clear();
+    }
+
     /// Records a change (made here or reported by another instance) to publish shortly,
     /// coalesced with others.
     pub fn apply_remote(&self, session: SessionId, change: Change) {
         if change == Change::Session {
             self.moderators.lock().remove(&session);
+        }
+        if matches!(change, Change::Session | Change::Activity) {
+            self.activities.lock().forget_session(session);
         }
         {
             let mut pending = self.pending.lock();
@@ -251,46 +332,59 @@ impl Hub {
 
     /// Sends a frame to one audience of a room and keeps it for resuming clients.
     pub(crate) fn send(&self, room: &Room, audience: Audience, seq: u64, frame: Frame) {
+        Self::send_to(room, Target::Audience(audience), seq, frame);
+    }
+
+    /// Sends a frame to the participants of one lane only.
+    pub(crate) fn send_to_lane(&self, room: &Room, lane: usize, seq: u64, frame: Frame) {
+        Self::send_to(room, Target::Lane(lane % LANES), seq, frame);
+    }
+
+    fn send_to(room: &Room, target: Target, seq: u64, frame: Frame) {
         {
             let mut history = room.history.lock();
             if history.len() == HISTORY {
                 history.pop_front();
             }
-            history.push_back((seq, audience, frame.clone()));
+            history.push_back((seq, target, frame.clone()));
         }
-        // No receivers is fine: nobody is watching this audience right now.
-        let _ = room.channels[audience.index()].send(frame);
+        for channel in room.channels_of(target) {
+            // No receivers is fine: nobody is watching this audience right now.
+            let _ = channel.send(frame.clone());
+        }
     }
 
-    /// Subscribes to one audience of a session.
+    /// Subscribes to one audience of a session (participants: to the next lane in turn).
     pub fn subscribe(&self, session: SessionId, audience: Audience) -> Subscription {
         let room = self.room(session);
         room.subscribers[audience.index()].fetch_add(1, Ordering::Relaxed);
         metrics::gauge!("live_streams_open", "audience" => audience.as_str()).increment(1.0);
+        let target = match audience {
+            Audience::Participant => {
+                Target::Lane(room.next_lane.fetch_add(1, Ordering::Relaxed) % LANES)
+            }
+            other => Target::Audience(other),
+        };
         Subscription {
-            receiver: room.channels[audience.index()].subscribe(),
+            receiver: room.channels_of(target)[0].subscribe(),
             room,
             audience,
+            target,
         }
     }
 
-    /// Frames for `audience` after event `seq`, if the history still has all of them.
-    pub fn replay_after(
-        &self,
-        session: SessionId,
-        audience: Audience,
-        seq: u64,
-    ) -> Option<Vec<Frame>> {
-        let room = self.existing_room(session)?;
-        let history = room.history.lock();
+    /// Frames for the subscription after event `seq`, if the history still has all of them.
+    pub fn replay_after(&self, subscription: &Subscription, seq: u64) -> Option<Vec<Frame>> {
+        let history = subscription.room.history.lock();
         let oldest = history.front().map(|(s, _, _)| *s)?;
         if seq + 1 < oldest {
             return None;
         }
+        let audience = Target::Audience(subscription.audience);
         Some(
             history
                 .iter()
-                .filter(|(s, a, _)| *s > seq && *a == audience)
+                .filter(|(s, t, _)| *s > seq && (*t == audience || *t == subscription.target))
                 .map(|(_, _, f)| f.clone())
                 .collect(),
         )
@@ -302,9 +396,6 @@ impl Hub {
         self.rooms
             .lock()
             .retain(|_, room| Audience::ALL.iter().any(|a| room.subscribers(*a) > 0));
-        self.slow_results
-            .lock()
-            .retain(|_, at| at.elapsed() < ROOM_IDLE);
         // Read again from the settings when next needed.
         self.moderators.lock().clear();
         let rooms = self.rooms.lock();
@@ -329,10 +420,10 @@ impl Hub {
         });
         tokio::spawn(async move {
             loop {
-                // Wake for new changes, or in time to pay participants the results owed.
-                let owed = !hub.owed_to_participants.lock().is_empty();
+                // Wake for new changes, or at once while lanes are owed results.
+                let owed = !hub.lanes_owed.lock().is_empty();
                 let wait = if owed {
-                    SLOW_RESULTS
+                    Duration::ZERO
                 } else {
                     Duration::from_secs(3600)
                 };
@@ -349,18 +440,6 @@ impl Hub {
                 }
             }
         });
-    }
-
-    /// True when participants may get results of `activity` now (at most once a second).
-    fn participants_due(&self, activity: ActivityId, now: Instant) -> bool {
-        let mut slow = self.slow_results.lock();
-        let due = slow
-            .get(&activity)
-            .is_none_or(|last| now.duration_since(*last) >= SLOW_RESULTS);
-        if due {
-            slow.insert(activity, now);
-        }
-        due
     }
 
     async fn publish_pending(&self) {
@@ -385,37 +464,70 @@ impl Hub {
                 tracing::warn!(session.id = %session, error = %error, "could not publish reactions");
             }
         }
-        let now = Instant::now();
-        let mut owed = std::mem::take(&mut *self.owed_to_participants.lock());
         for (activity, session) in pending.results {
             if self.existing_room(session).is_none() {
                 continue; // nobody has ever subscribed: nothing to send
             }
-            let participants = self.participants_due(activity, now);
-            if participants {
-                owed.remove(&activity);
-            } else {
-                owed.insert(activity, session);
+            self.lanes_owed
+                .lock()
+                .insert(activity, LanesOwed::all(session));
+            if let Err(error) = events::publish_results(self, session, activity, true, None).await {
+                tracing::warn!(activity.id = %activity, error = %error, "could not publish results");
             }
+        }
+        // One lane per activity and round: see LANES.
+        let due: Vec<(ActivityId, SessionId, usize)> = {
+            let mut owed = self.lanes_owed.lock();
+            let due = owed
+                .iter_mut()
+                .filter_map(|(activity, lanes)| {
+                    lanes
+                        .take_next()
+                        .map(|lane| (*activity, lanes.session, lane))
+                })
+                .collect();
+            owed.retain(|_, lanes| !lanes.is_paid());
+            due
+        };
+        for (activity, session, lane) in due {
             if let Err(error) =
-                events::publish_results(self, session, activity, true, participants).await
+                events::publish_results(self, session, activity, false, Some(lane)).await
             {
                 tracing::warn!(activity.id = %activity, error = %error, "could not publish results");
             }
         }
-        let mut still_owed = HashMap::new();
-        for (activity, session) in owed {
-            if self.participants_due(activity, now) {
-                if let Err(error) =
-                    events::publish_results(self, session, activity, false, true).await
-                {
-                    tracing::warn!(activity.id = %activity, error = %error, "could not publish results");
-                }
-            } else {
-                still_owed.insert(activity, session);
-            }
+    }
+}
+
+/// The participants' lanes still owed an activity's latest results, paid one per
+/// publishing round in turn.
+struct LanesOwed {
+    session: SessionId,
+    owed: [bool; LANES],
+    next: usize,
+}
+
+impl LanesOwed {
+    fn all(session: SessionId) -> Self {
+        Self {
+            session,
+            owed: [true; LANES],
+            next: 0,
         }
-        self.owed_to_participants.lock().extend(still_owed);
+    }
+
+    /// The next owed lane, now counted as paid.
+    fn take_next(&mut self) -> Option<usize> {
+        let lane = (0..LANES)
+            .map(|step| (self.next + step) % LANES)
+            .find(|lane| self.owed[*lane])?;
+        self.owed[lane] = false;
+        self.next = (lane + 1) % LANES;
+        Some(lane)
+    }
+
+    fn is_paid(&self) -> bool {
+        !self.owed.contains(&true)
     }
 }
 
@@ -425,6 +537,8 @@ pub struct Subscription {
     pub receiver: broadcast::Receiver<Frame>,
     room: Arc<Room>,
     audience: Audience,
+    /// Its channel: the audience's, or a participants' lane.
+    target: Target,
 }
 
 impl Drop for Subscription {

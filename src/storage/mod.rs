@@ -312,8 +312,7 @@ pub trait Store: Engine {
     // Participants.
     /// Adds participants in one transaction, in order, each if its session is active and
     /// has room and its nickname is free; one outcome per participant, in the same order.
-    async fn join_sessions(&self, joins: &[Participant])
-    -> Result<Vec<JoinOutcome>, StoreError>;
+    async fn join_sessions(&self, joins: &[Participant]) -> Result<Vec<JoinOutcome>, StoreError>;
     /// One participant.
     async fn participant(&self, id: ParticipantId) -> Result<Option<Participant>, StoreError>;
     /// The participant (active or banned) holding a nickname key in a session.

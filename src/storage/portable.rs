@@ -367,8 +367,9 @@ impl From<ResponseRow> for StoredResponse {
 pub(crate) mod prelude {
     pub(crate) use super::{
         ACTIVITY_COLUMNS, ActivityRow, JoinOutcome, OrganizerRow, PARTICIPANT_COLUMNS,
-        PRESENCE_CHUNK, ParticipantRow, RESPONSE_COLUMNS, ResponseRow, ResponseWrite, Room, RoundAnswerRow,
-        SESSION_COLUMNS, SessionRow, StoredResponse, TokenOwnerRow, TokenRow, WriteOutcome, as_i32,
+        PRESENCE_CHUNK, ParticipantRow, RESPONSE_COLUMNS, ResponseRow, ResponseWrite, Room,
+        RoundAnswerRow, SESSION_COLUMNS, SessionRow, StoredResponse, TokenOwnerRow, TokenRow,
+        WriteGate, WriteOutcome, WriteTx, as_i32,
     };
     pub(crate) use crate::activities::activity::{Activity, ActivityState};
     pub(crate) use crate::ids::{ActivityId, OrganizerId, ParticipantId, SessionId, TokenId};
@@ -386,6 +387,58 @@ pub(crate) fn as_i32(value: u32) -> i32 {
     i32::try_from(value).unwrap_or(i32::MAX)
 }
 
+/// A write transaction, holding the store's write gate (when it has one) until it ends.
+///
+/// SQLite has one writer at a time. When two connections of one process want to write,
+/// the loser sleeps in SQLite's busy handler in growing steps of up to 100 ms, so a long
+/// run of short writes (a presence flush) can starve the answers' group commit. The gate
+/// is a first-come, first-served async lock taken before `BEGIN IMMEDIATE`, so writers of
+/// this process queue in order instead. PostgreSQL has row locks and no gate.
+pub(crate) struct WriteTx<DB: sqlx::Database> {
+    tx: sqlx::Transaction<'static, DB>,
+    _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl<DB: sqlx::Database> WriteTx<DB> {
+    pub(crate) async fn begin(
+        pool: &sqlx::Pool<DB>,
+        gate: &WriteGate,
+        statement: &'static str,
+    ) -> Result<Self, sqlx::Error> {
+        let gate = match gate {
+            Some(gate) => Some(gate.clone().lock_owned().await),
+            None => None,
+        };
+        let tx = pool.begin_with(statement).await?;
+        Ok(WriteTx { tx, _gate: gate })
+    }
+
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    pub(crate) async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
+}
+
+impl<DB: sqlx::Database> std::ops::Deref for WriteTx<DB> {
+    type Target = DB::Connection;
+
+    fn deref(&self) -> &DB::Connection {
+        &self.tx
+    }
+}
+
+impl<DB: sqlx::Database> std::ops::DerefMut for WriteTx<DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        &mut self.tx
+    }
+}
+
+/// The write gate of a store: `Some` on SQLite.
+pub(crate) type WriteGate = Option<std::sync::Arc<tokio::sync::Mutex<()>>>;
+
 /// Expands to `impl Store for $store` over the engine `$db`.
 /// - `$for_share`: appended to reads that must hold rows still until commit (`" for share"` on
 ///   PostgreSQL; empty on SQLite, whose write transactions already exclude each other).
@@ -394,6 +447,14 @@ pub(crate) fn as_i32(value: u32) -> i32 {
 ///   so two writers never deadlock on lock upgrade).
 macro_rules! impl_store {
     ($store:ty, $db:ty, for_share = $for_share:literal, for_update = $for_update:literal, begin_write = $begin_write:literal) => {
+        impl $store {
+            /// Opens a write transaction, first taking the store's write gate if it has
+            /// one (see [`WriteTx`]).
+            async fn begin_write(&self) -> Result<WriteTx<$db>, StoreError> {
+                Ok(WriteTx::begin(&self.pool, &self.write_gate, $begin_write).await?)
+            }
+        }
+
         #[async_trait::async_trait]
         impl $crate::storage::Store for $store {
             async fn insert_organizer(&self, o: &Organizer, password_hash: &str) -> Result<(), StoreError> {
@@ -588,7 +649,7 @@ macro_rules! impl_store {
                 if joins.is_empty() {
                     return Ok(Vec::new());
                 }
-                let mut tx = self.pool.begin_with($begin_write).await?;
+                let mut tx = self.begin_write().await?;
                 // Each session's row is read (and locked) once per batch, and its count
                 // written once: concurrent joins do not queue on that row one by one.
                 let mut rooms: Vec<Room> = Vec::new();
@@ -697,7 +758,7 @@ macro_rules! impl_store {
             }
 
             async fn set_participant_status(&self, session: SessionId, participant: ParticipantId, status: ParticipantStatus) -> Result<Option<ParticipantStatus>, StoreError> {
-                let mut tx = self.pool.begin_with($begin_write).await?;
+                let mut tx = self.begin_write().await?;
                 let mut query = sqlx::QueryBuilder::<$db>::new("select status from participants where id = ");
                 query.push_bind(participant).push(" and session_id = ").push_bind(session).push($for_update);
                 let previous: Option<String> = query.build_query_scalar::<String>().fetch_optional(&mut *tx).await?;
@@ -739,7 +800,7 @@ macro_rules! impl_store {
                         row.push_bind(*id).push_bind(*at);
                     });
                     query.push(") as v where participants.id = v.column1 and participants.last_seen_at < v.column2");
-                    let mut tx = self.pool.begin_with($begin_write).await?;
+                    let mut tx = self.begin_write().await?;
                     query.build().execute(&mut *tx).await?;
                     tx.commit().await?;
                 }
@@ -749,7 +810,7 @@ macro_rules! impl_store {
             async fn insert_activity(&self, a: &Activity) -> Result<Activity, StoreError> {
                 let config = a.config.to_string();
                 let kind_state = a.kind_state.to_string();
-                let mut tx = self.pool.begin_with($begin_write).await?;
+                let mut tx = self.begin_write().await?;
                 let position: i32 = sqlx::query_scalar::<$db, i32>(
                     "select coalesce(max(position), 0) + 1 from activities where session_id = $1",
                 )
@@ -873,7 +934,7 @@ macro_rules! impl_store {
             }
 
             async fn reorder_activities(&self, session: SessionId, order: &[ActivityId]) -> Result<(), StoreError> {
-                let mut tx = self.pool.begin_with($begin_write).await?;
+                let mut tx = self.begin_write().await?;
                 for (index, id) in order.iter().enumerate() {
                     sqlx::query::<$db>("update activities set position = $3 where id = $1 and session_id = $2")
                         .bind(id)
@@ -892,7 +953,7 @@ macro_rules! impl_store {
                     return Ok(Vec::new());
                 }
                 let mut outcomes = vec![WriteOutcome::Stored; batch.len()];
-                let mut tx = self.pool.begin_with($begin_write).await?;
+                let mut tx = self.begin_write().await?;
 
                 // 1. Which activities still take answers in the submitted round. The rows stay
                 //    locked until commit, so a concurrent close waits for this batch.
@@ -1064,7 +1125,9 @@ macro_rules! impl_store {
                     row.push_bind(session).push_bind(minute).push_bind(*emoji).push_bind(*count);
                 });
                 query.push(" on conflict (session_id, minute, emoji) do update set count = reaction_counts.count + excluded.count");
-                query.build().execute(&self.pool).await?;
+                let mut tx = self.begin_write().await?;
+                query.build().execute(&mut *tx).await?;
+                tx.commit().await?;
                 Ok(())
             }
 

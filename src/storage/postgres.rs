@@ -36,6 +36,8 @@ const MIGRATE_LOCK_KEY: i64 = i64::from_be_bytes(*b"conflict");
 /// The PostgreSQL implementation of [`Store`].
 pub struct PostgresStore {
     pool: PgPool,
+    /// Always `None`: row locks order PostgreSQL's writers.
+    write_gate: WriteGate,
     url: url::Url,
     connect: PgConnectOptions,
 }
@@ -52,6 +54,7 @@ impl PostgresStore {
             .await?;
         Ok(Self {
             pool,
+            write_gate: None,
             url: url.clone(),
             connect,
         })

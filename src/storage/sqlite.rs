@@ -31,6 +31,7 @@ static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 /// The SQLite implementation of [`Store`].
 pub struct SqliteStore {
     pool: SqlitePool,
+    write_gate: WriteGate,
     path: PathBuf,
 }
 
@@ -56,6 +57,7 @@ impl SqliteStore {
             .await?;
         Ok(Self {
             pool,
+            write_gate: Some(std::sync::Arc::default()),
             path: path.to_owned(),
         })
     }

@@ -157,7 +157,7 @@ async fn session_events(
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| state.hub.parse_id(v))
-        .and_then(|seq| state.hub.replay_after(id, audience, seq));
+        .and_then(|seq| state.hub.replay_after(&subscription, seq));
     let mut initial: VecDeque<Bytes> = VecDeque::new();
     initial.push_back(Bytes::from_static(b"retry: 2000\n\n"));
     match resume {

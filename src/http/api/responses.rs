@@ -36,13 +36,15 @@ async fn activity_of_session(
         .activity(id)
         .await?
         .filter(|a| a.session_id == session)
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "activity_not_found",
-                "no such activity in your session",
-            )
-        })
+        .ok_or_else(no_such_activity)
+}
+
+fn no_such_activity() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "activity_not_found",
+        "no such activity in your session",
+    )
 }
 
 /// An answer.
@@ -96,7 +98,12 @@ async fn submit_response(
     AppJson(request): AppJson<SubmitRequest>,
 ) -> Result<(StatusCode, Json<SubmitResponse>), ApiError> {
     state.limits.submit(ip, auth.participant_id)?;
-    let activity = activity_of_session(&state, id, auth.session_id).await?;
+    let activity = state
+        .hub
+        .activity(id)
+        .await?
+        .filter(|a| a.session_id == auth.session_id)
+        .ok_or_else(no_such_activity)?;
     let moderator = state.hub.moderator(auth.session_id).await?;
     let submitted = responses::submit(
         &state.registry,
