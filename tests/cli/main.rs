@@ -541,8 +541,9 @@ fn organizer_create_makes_an_account_that_can_sign_in() {
 }
 
 /// `conflicto loadtest` runs a small event against a real server: every participant joins,
-/// holds a stream and votes, the counts are checked exactly, and the last line sums it up.
-/// A wrong token fails the run with exit code 1.
+/// holds a stream and answers a poll, a word cloud and a Q&A, the counts are checked
+/// exactly, and the last line sums it up. It does the same from worker processes, with a
+/// sustained-voting phase. A wrong token fails the run with exit code 1.
 #[test]
 fn loadtest_runs_an_exact_event_and_fails_on_a_bad_token() {
     let dir = tempfile::tempdir().unwrap();
@@ -584,6 +585,39 @@ fn loadtest_runs_an_exact_event_and_fails_on_a_bad_token() {
         "{stdout}"
     );
     assert!(stdout.contains("40 phones told"), "{stdout}");
+    for phase in ["word cloud:", "Q&A:"] {
+        assert!(stdout.contains(phase), "{stdout}");
+    }
+
+    // The same event from two worker processes, with a sustained-voting phase after it.
+    let (output, stdout, stderr) = run(conflicto()
+        .args([
+            "loadtest",
+            "--url",
+            &server.url,
+            "--participants",
+            "30",
+            "--processes",
+            "2",
+        ])
+        .args([
+            "--vote-within",
+            "1",
+            "--ingest-seconds",
+            "2",
+            "--ingest-rate",
+            "60",
+        ])
+        .args(["--timeout-seconds", "90"])
+        .env("CONFLICTO_TOKEN", token));
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("from 2 process(es)"), "{stdout}");
+    assert!(stdout.contains("stored answers/s"), "{stdout}");
+    let last = stdout.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("loadtest PASSED: 30 participants, 30 votes, 0 errors, counts exact"),
+        "{stdout}"
+    );
 
     let (output, stdout, _) = run(conflicto()
         .args(["loadtest", "--url", &server.url, "--participants", "2"])

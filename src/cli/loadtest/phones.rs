@@ -1,0 +1,601 @@
+//! The simulated phones: each joins, holds its live stream and acts when its stream says
+//! an activity opened. A group of phones runs in the load generator's own process, or in
+//! a worker process of its own (`conflicto loadtest --worker`), which reads its [`Plan`] as
+//! one JSON line on stdin, writes [`Progress`] lines and finally its [`Record`] on stdout,
+//! and stops when stdin says `stop` or closes.
+//!
+//! Times that cross processes (when a phone heard of an activity, when an answer was
+//! acknowledged) are wall-clock microseconds: every process runs on the same machine.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use futures_util::StreamExt;
+use parking_lot::Mutex;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// Words phones put in the word cloud: plain, distinct, never stopwords.
+pub const WORDS: [&str; 12] = [
+    "rust", "speed", "latency", "tokio", "axum", "sqlite", "postgres", "stream", "phone", "screen",
+    "cloud", "vote",
+];
+/// Every this-many-th participant asks a question in the Q&A.
+pub const ASK_EVERY: usize = 100;
+/// At most this many questions in all, so the wall shows every one.
+pub const ASKED_MAX: usize = 150;
+
+/// What one group of phones does.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Plan {
+    /// Servers; phone `i` uses `urls[i % len]`.
+    pub urls: Vec<url::Url>,
+    /// The session.
+    pub session: String,
+    /// The group's first participant index and how many it has.
+    pub first: usize,
+    pub count: usize,
+    /// Joins per second for this group.
+    pub join_rate: f64,
+    /// Each phone answers at a random moment within this many seconds of hearing.
+    pub vote_within: f64,
+    /// Options of the polls.
+    pub options: usize,
+    /// The activities, by phase.
+    pub activities: Activities,
+    /// Participants in the whole run (all groups), to pace the ingest.
+    pub total: usize,
+    /// Seconds of continuous re-voting in the ingest phase, and the run's target rate.
+    pub ingest: Option<(f64, f64)>,
+}
+
+/// The activity ids of each phase (absent phases are skipped).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Activities {
+    pub poll: String,
+    pub cloud: Option<String>,
+    pub qna: Option<String>,
+    pub ingest: Option<String>,
+}
+
+/// The phases, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Poll = 0,
+    Cloud = 1,
+    Qna = 2,
+    Ingest = 3,
+}
+
+impl Phase {
+    pub const ALL: [Phase; 4] = [Phase::Poll, Phase::Cloud, Phase::Qna, Phase::Ingest];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Poll => "poll",
+            Phase::Cloud => "word cloud",
+            Phase::Qna => "Q&A",
+            Phase::Ingest => "ingest",
+        }
+    }
+
+    pub fn activity(self, activities: &Activities) -> Option<&str> {
+        match self {
+            Phase::Poll => Some(&activities.poll),
+            Phase::Cloud => activities.cloud.as_deref(),
+            Phase::Qna => activities.qna.as_deref(),
+            Phase::Ingest => activities.ingest.as_deref(),
+        }
+    }
+}
+
+/// Counters the coordinator polls while the run goes on.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct Progress {
+    pub joined: usize,
+    pub connected: usize,
+    pub failed: usize,
+    /// Phones done with each phase (answered, failed, or had nothing to do).
+    pub done: [usize; 4],
+}
+
+/// One phase's measurements.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PhaseRecord {
+    /// When each phone's stream delivered the activity (wall µs).
+    pub heard: Vec<u64>,
+    /// Acknowledged answers: when (wall µs) and after how long (µs).
+    pub acks: Vec<(u64, u64)>,
+    pub errors: usize,
+    /// What was acknowledged, counted: poll options (by index, as text), cloud words,
+    /// upvotes per question id.
+    pub counts: BTreeMap<String, u64>,
+    /// Questions asked (Q&A).
+    pub asked: usize,
+}
+
+/// Everything a group measured.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Record {
+    pub join_errors: usize,
+    pub stream_errors: usize,
+    pub first_errors: Vec<String>,
+    pub phases: [PhaseRecord; 4],
+}
+
+impl Record {
+    pub fn error(&mut self, what: String) {
+        if self.first_errors.len() < 5 {
+            self.first_errors.push(what);
+        }
+    }
+
+    /// Adds another group's record to this one.
+    pub fn merge(&mut self, other: Record) {
+        self.join_errors += other.join_errors;
+        self.stream_errors += other.stream_errors;
+        for error in other.first_errors {
+            self.error(error);
+        }
+        for (mine, theirs) in self.phases.iter_mut().zip(other.phases) {
+            mine.heard.extend(theirs.heard);
+            mine.acks.extend(theirs.acks);
+            mine.errors += theirs.errors;
+            mine.asked += theirs.asked;
+            for (key, count) in theirs.counts {
+                *mine.counts.entry(key).or_default() += count;
+            }
+        }
+    }
+}
+
+/// Wall-clock microseconds.
+pub fn now_us() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+}
+
+/// No poll answer acknowledged yet.
+const NO_PICK: u8 = u8::MAX;
+
+/// A running group of phones.
+pub struct Group {
+    plan: Plan,
+    client: reqwest::Client,
+    record: Mutex<Record>,
+    joined: AtomicUsize,
+    connected: AtomicUsize,
+    failed: AtomicUsize,
+    done: [AtomicUsize; 4],
+    /// Each phone's last acknowledged pick in the poll and in the ingest poll: the counts
+    /// the server must show are these, since a later answer replaces an earlier one.
+    picks: [Vec<AtomicU8>; 2],
+    /// Questions this group's askers got acknowledged, for its upvoters.
+    questions: Mutex<Vec<String>>,
+    /// The phones' tasks (and the starter's), aborted by [`Group::finish`].
+    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+impl Group {
+    pub fn new(plan: Plan) -> anyhow::Result<Arc<Group>> {
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(1024)
+            .tcp_nodelay(true)
+            .connect_timeout(Duration::from_secs(10))
+            .build()?;
+        let picks = std::array::from_fn(|_| {
+            (0..plan.count)
+                .map(|_| AtomicU8::new(NO_PICK))
+                .collect::<Vec<_>>()
+        });
+        Ok(Arc::new(Group {
+            plan,
+            client,
+            record: Mutex::new(Record::default()),
+            joined: AtomicUsize::new(0),
+            connected: AtomicUsize::new(0),
+            failed: AtomicUsize::new(0),
+            done: std::array::from_fn(|_| AtomicUsize::new(0)),
+            picks,
+            questions: Mutex::new(Vec::new()),
+            tasks: Mutex::new(Vec::new()),
+        }))
+    }
+
+    pub fn progress(&self) -> Progress {
+        Progress {
+            joined: self.joined.load(Ordering::Relaxed),
+            connected: self.connected.load(Ordering::Relaxed),
+            failed: self.failed.load(Ordering::Relaxed),
+            done: std::array::from_fn(|i| self.done[i].load(Ordering::Relaxed)),
+        }
+    }
+
+    /// Starts the phones, at the plan's join rate, in the background.
+    pub fn start(self: &Arc<Self>) {
+        let group = self.clone();
+        let starter = tokio::spawn(async move {
+            let pace = Duration::from_secs_f64(1.0 / group.plan.join_rate.max(1.0));
+            let mut next = tokio::time::Instant::now();
+            for local in 0..group.plan.count {
+                tokio::time::sleep_until(next).await;
+                next += pace;
+                let phone = tokio::spawn(group.clone().phone(local));
+                group.tasks.lock().push(phone);
+            }
+        });
+        self.tasks.lock().push(starter);
+    }
+
+    /// Stops every phone; the record, with the last acknowledged poll picks counted in.
+    pub fn finish(&self) -> Record {
+        for task in self.tasks.lock().drain(..) {
+            task.abort();
+        }
+        let mut record = std::mem::take(&mut *self.record.lock());
+        for (phase, picks) in [Phase::Poll, Phase::Ingest].into_iter().zip(&self.picks) {
+            let counts = &mut record.phases[phase as usize].counts;
+            for pick in picks {
+                let pick = pick.load(Ordering::Relaxed);
+                if pick != NO_PICK {
+                    *counts.entry(pick.to_string()).or_default() += 1;
+                }
+            }
+        }
+        record
+    }
+
+    fn fail(&self, stream: bool, what: String) {
+        let mut record = self.record.lock();
+        if stream {
+            record.stream_errors += 1;
+        } else {
+            record.join_errors += 1;
+        }
+        record.error(what);
+        drop(record);
+        self.failed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    async fn phone(self: Arc<Self>, local: usize) {
+        let index = self.plan.first + local;
+        let base = &self.plan.urls[index % self.plan.urls.len()];
+        let joined = async {
+            let response = self
+                .client
+                .post(base.join(&format!("api/v1/sessions/{}/join", self.plan.session))?)
+                .json(&json!({"nickname": format!("p{index}")}))
+                .send()
+                .await?;
+            let status = response.status();
+            let body: Value = response.json().await?;
+            anyhow::ensure!(status.is_success(), "join: {status} {body}");
+            Ok::<String, anyhow::Error>(body["token"].as_str().unwrap_or_default().to_owned())
+        };
+        let token = match joined.await {
+            Ok(token) => token,
+            Err(error) => {
+                self.joined.fetch_add(1, Ordering::Relaxed);
+                return self.fail(false, format!("{error:#}"));
+            }
+        };
+        self.joined.fetch_add(1, Ordering::Relaxed);
+        let events = match base.join(&format!("api/v1/sessions/{}/events", self.plan.session)) {
+            Ok(url) => url,
+            Err(error) => return self.fail(true, format!("stream: {error}")),
+        };
+        let response = match self.client.get(events).bearer_auth(&token).send().await {
+            Ok(r) if r.status().is_success() => r,
+            Ok(r) => return self.fail(true, format!("stream: {}", r.status())),
+            Err(error) => return self.fail(true, format!("stream: {error}")),
+        };
+        let phone = Phone {
+            group: self.clone(),
+            local,
+            index,
+            base: base.clone(),
+            token: Arc::from(token),
+        };
+        let mut started = [false; 4];
+        let mut body = response.bytes_stream();
+        let mut buffer: Vec<u8> = Vec::new();
+        let mut connected = false;
+        while let Some(chunk) = body.next().await {
+            let Ok(chunk) = chunk else { break };
+            if !connected {
+                connected = true;
+                self.connected.fetch_add(1, Ordering::Relaxed);
+            }
+            buffer.extend_from_slice(&chunk);
+            while let Some(frame) = next_frame(&mut buffer) {
+                // Only `activity` events start a phase; they are few, so parsing is cheap.
+                if !contains(&frame, b"\nevent: activity\n") {
+                    continue;
+                }
+                let heard = now_us();
+                let Some(current) = active_activity(&frame) else {
+                    continue;
+                };
+                for phase in Phase::ALL {
+                    if !started[phase as usize]
+                        && phase.activity(&self.plan.activities) == Some(current.as_str())
+                    {
+                        started[phase as usize] = true;
+                        self.record.lock().phases[phase as usize].heard.push(heard);
+                        tokio::spawn(phone.clone().act(phase));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The id of the activity an `activity` event says is running, if any.
+fn active_activity(frame: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(frame).ok()?;
+    let data = text.lines().find_map(|l| l.strip_prefix("data: "))?;
+    let value: Value = serde_json::from_str(data).ok()?;
+    let activity = &value["activity"];
+    (activity["state"] == "active").then(|| activity["id"].as_str().map(str::to_owned))?
+}
+
+/// One joined phone, cheap to clone into its answering tasks.
+#[derive(Clone)]
+struct Phone {
+    group: Arc<Group>,
+    local: usize,
+    index: usize,
+    base: url::Url,
+    token: Arc<str>,
+}
+
+impl Phone {
+    async fn act(self, phase: Phase) {
+        let plan = &self.group.plan;
+        let within = plan.vote_within.max(0.001);
+        let Some(activity) = phase.activity(&plan.activities).map(str::to_owned) else {
+            return;
+        };
+        match phase {
+            Phase::Poll => {
+                sleep_random(0.0, within).await;
+                let pick = rand::rng().random_range(0..plan.options);
+                self.answer(phase, &activity, json!({"options": [pick]}), Some(pick))
+                    .await;
+            }
+            Phase::Cloud => {
+                sleep_random(0.0, within).await;
+                let words: Vec<&str> = {
+                    let mut rng = rand::rng();
+                    let mut words: Vec<&str> = Vec::new();
+                    for _ in 0..rng.random_range(1..=3) {
+                        let word = WORDS[rng.random_range(0..WORDS.len())];
+                        if !words.contains(&word) {
+                            words.push(word);
+                        }
+                    }
+                    words
+                };
+                if self
+                    .answer(phase, &activity, json!({"words": words}), None)
+                    .await
+                {
+                    let mut record = self.group.record.lock();
+                    for word in words {
+                        *record.phases[phase as usize]
+                            .counts
+                            .entry(word.to_owned())
+                            .or_default() += 1;
+                    }
+                }
+            }
+            Phase::Qna => {
+                let asker = self.index.is_multiple_of(ASK_EVERY) && self.index / ASK_EVERY < ASKED_MAX;
+                if asker {
+                    sleep_random(0.0, within / 2.0).await;
+                    let text = format!("Question from p{} about the load test?", self.index);
+                    self.ask(&activity, &text).await;
+                } else {
+                    sleep_random(within / 2.0, within).await;
+                    let question = {
+                        let questions = self.group.questions.lock();
+                        (!questions.is_empty()).then(|| {
+                            questions[rand::rng().random_range(0..questions.len())].clone()
+                        })
+                    };
+                    match question {
+                        Some(id) => {
+                            if self
+                                .answer(phase, &activity, json!({"upvote": id}), None)
+                                .await
+                            {
+                                *self.group.record.lock().phases[phase as usize]
+                                    .counts
+                                    .entry(id)
+                                    .or_default() += 1;
+                            }
+                        }
+                        // Nobody in this group asked in time: nothing to upvote.
+                        None => {
+                            self.group.done[phase as usize].fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+            }
+            Phase::Ingest => self.ingest(&activity).await,
+        }
+    }
+
+    async fn ask(&self, activity: &str, text: &str) {
+        let phase = Phase::Qna as usize;
+        match self.post(activity, json!({"ask": {"text": text}})).await {
+            Ok((at, took, body)) => {
+                let mut record = self.group.record.lock();
+                record.phases[phase].acks.push((at, took));
+                record.phases[phase].asked += 1;
+                drop(record);
+                if let Some(id) = body["answer"]["ask"]["id"].as_str() {
+                    self.group.questions.lock().push(id.to_owned());
+                }
+            }
+            Err(error) => self.failed(Phase::Qna, error),
+        }
+        self.group.done[phase].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Re-votes in the ingest poll, one answer at a time, for the phase's duration, paced
+    /// so that all phones together send the target rate.
+    async fn ingest(&self, activity: &str) {
+        let plan = &self.group.plan;
+        let Some((seconds, rate)) = plan.ingest else {
+            return;
+        };
+        let interval = Duration::from_secs_f64(plan.total as f64 / rate.max(1.0));
+        let end = Instant::now() + Duration::from_secs_f64(seconds);
+        // Spread the phones' first answers over one interval.
+        sleep_random(0.0, interval.as_secs_f64()).await;
+        let mut next = tokio::time::Instant::now();
+        while Instant::now() < end {
+            let pick = rand::rng().random_range(0..plan.options);
+            match self.post(activity, json!({"options": [pick]})).await {
+                Ok((at, took, _)) => {
+                    self.group.record.lock().phases[Phase::Ingest as usize]
+                        .acks
+                        .push((at, took));
+                    self.group.picks[1][self.local].store(pick_byte(pick), Ordering::Relaxed);
+                }
+                Err(error) => self.failed(Phase::Ingest, error),
+            }
+            next += interval;
+            tokio::time::sleep_until(next).await;
+        }
+        self.group.done[Phase::Ingest as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Sends one answer and records it; true when it was acknowledged as stored.
+    async fn answer(
+        &self,
+        phase: Phase,
+        activity: &str,
+        answer: Value,
+        pick: Option<usize>,
+    ) -> bool {
+        let stored = match self.post(activity, answer).await {
+            Ok((at, took, _)) => {
+                self.group.record.lock().phases[phase as usize]
+                    .acks
+                    .push((at, took));
+                if let Some(pick) = pick {
+                    self.group.picks[0][self.local].store(pick_byte(pick), Ordering::Relaxed);
+                }
+                true
+            }
+            Err(error) => {
+                self.failed(phase, error);
+                false
+            }
+        };
+        self.group.done[phase as usize].fetch_add(1, Ordering::Relaxed);
+        stored
+    }
+
+    fn failed(&self, phase: Phase, error: String) {
+        let mut record = self.group.record.lock();
+        record.phases[phase as usize].errors += 1;
+        record.error(format!("{}: {error}", phase.name()));
+    }
+
+    /// POSTs an answer: (acknowledged at, took µs, body) when it was stored (201).
+    async fn post(&self, activity: &str, answer: Value) -> Result<(u64, u64, Value), String> {
+        let url = self
+            .base
+            .join(&format!("api/v1/activities/{activity}/responses"))
+            .map_err(|e| e.to_string())?;
+        let sent = Instant::now();
+        let response = self
+            .group
+            .client
+            .post(url)
+            .bearer_auth(&*self.token)
+            .json(&json!({"answer": answer, "client_request_id": uuid::Uuid::new_v4().to_string()}))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let took = u64::try_from(sent.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let at = now_us();
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        if status == reqwest::StatusCode::CREATED {
+            Ok((at, took, body))
+        } else {
+            Err(format!("{status} {body}"))
+        }
+    }
+}
+
+fn pick_byte(pick: usize) -> u8 {
+    u8::try_from(pick).unwrap_or(NO_PICK - 1)
+}
+
+async fn sleep_random(from: f64, to: f64) {
+    let seconds = if to > from {
+        rand::rng().random_range(from..to)
+    } else {
+        from
+    };
+    tokio::time::sleep(Duration::from_secs_f64(seconds.max(0.0))).await;
+}
+
+/// Takes one whole event (up to its blank line) off the front of what a stream delivered.
+pub fn next_frame(buffer: &mut Vec<u8>) -> Option<Vec<u8>> {
+    let end = find(buffer, b"\n\n")?;
+    Some(buffer.drain(..end + 2).collect())
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    find(haystack, needle).is_some()
+}
+
+/// A worker process: reads its plan, runs its phones, reports progress every 200 ms and
+/// its record when told to stop (or when stdin closes, or after `timeout`).
+pub async fn worker(timeout: Duration) -> anyhow::Result<()> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    let plan: Plan = match lines.next_line().await? {
+        Some(line) => serde_json::from_str(&line)?,
+        None => anyhow::bail!("no plan on stdin"),
+    };
+    let group = Group::new(plan)?;
+    group.start();
+    let mut stdout = tokio::io::stdout();
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut tick = tokio::time::interval(Duration::from_millis(200));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                let line = serde_json::to_string(&json!({"progress": group.progress()}))?;
+                stdout.write_all(format!("{line}\n").as_bytes()).await?;
+                stdout.flush().await?;
+            }
+            line = lines.next_line() => {
+                match line {
+                    Ok(Some(line)) if line.trim() != "stop" => {}
+                    _ => break,
+                }
+            }
+            () = tokio::time::sleep_until(deadline) => break,
+        }
+    }
+    let line = serde_json::to_string(&json!({"record": group.finish()}))?;
+    stdout.write_all(format!("{line}\n").as_bytes()).await?;
+    stdout.flush().await?;
+    Ok(())
+}
