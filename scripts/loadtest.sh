@@ -7,7 +7,8 @@
 # Without --postgres the server uses a new SQLite file in a temporary folder. With it, the
 # database named by URL (an admin URL; a new database is created in it) is migrated first.
 # --instances N starts N servers on the same database; participants are spread over all of
-# them. Rate limits are off: every simulated phone comes from 127.0.0.1.
+# them. Rate limits are off: every simulated phone comes from 127.0.0.1. The servers' logs
+# are left in target/loadtest-logs/.
 # Example: scripts/loadtest.sh -- --participants 10000 --vote-within 10
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +34,9 @@ cleanup() {
   if [ -n "$postgres" ] && [ -n "${database:-}" ]; then
     psql -q "$postgres" -c "drop database if exists $database" >/dev/null 2>&1 || true
   fi
+  # The servers' logs outlive the run, for reading after a failure.
+  mkdir -p target/loadtest-logs
+  cp "$work"/server-*.log target/loadtest-logs/ 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT

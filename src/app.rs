@@ -270,9 +270,13 @@ impl App {
             // Small SSE frames and API answers must not wait for Nagle's algorithm.
             let _ = tcp.set_nodelay(true);
         });
+        let listener = crate::http::connections::Bounded::new(
+            listener,
+            crate::http::connections::limit(state.config.database.max_connections),
+        );
         let server = axum::serve(
             listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
+            router.into_make_service_with_connect_info::<crate::http::connections::Peer>(),
         )
         .with_graceful_shutdown(stop_accepting.cancelled_owned());
         tokio::select! {

@@ -2,7 +2,7 @@
 //! error envelope; [`HostAuth`] and [`ParticipantAuth`] say who is asking; [`ClientIp`] says
 //! from where, for rate limits.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -245,8 +245,8 @@ impl FromRequestParts<AppState> for ClientIp {
         }
         let peer = parts
             .extensions
-            .get::<axum::extract::ConnectInfo<SocketAddr>>()
-            .map_or(IpAddr::from([127, 0, 0, 1]), |info| info.0.ip());
+            .get::<axum::extract::ConnectInfo<crate::http::connections::Peer>>()
+            .map_or(IpAddr::from([127, 0, 0, 1]), |info| info.0.0.ip());
         Ok(ClientIp(peer))
     }
 }

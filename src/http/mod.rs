@@ -4,6 +4,7 @@
 //! → error envelope → panic catcher → CORS → timeout → body limit → route.
 
 pub mod api;
+pub mod connections;
 pub mod error;
 pub mod extract;
 pub mod limits;

@@ -282,7 +282,7 @@ pub async fn remove(
         .await?;
     if previous.is_some() {
         roster.set_status(participant, status);
-        hub.changed(session.id, Change::Participants);
+        hub.changed(session.id, Change::Removed);
     }
     Ok(previous.is_some())
 }

@@ -350,8 +350,16 @@ pub async fn publish_activity(hub: &Hub, session_id: SessionId) -> Result<(), Ac
     Ok(())
 }
 
-/// Publishes the participant count.
-pub async fn publish_participants(hub: &Hub, session_id: SessionId) -> Result<(), StoreError> {
+/// Publishes the participant count to the organizer and the big screen, and to phones only
+/// when `phones` (after a removal, so that the removed one's stream wakes and ends). Phones
+/// do not get every count: while a crowd joins it changes ten times a second, and sending
+/// each change to every phone already there costs the square of the crowd (19,000 phones
+/// joining meant 190,000 frames a second).
+pub async fn publish_participants(
+    hub: &Hub,
+    session_id: SessionId,
+    phones: bool,
+) -> Result<(), StoreError> {
     let Some(room) = hub.existing_room(session_id) else {
         return Ok(());
     };
@@ -365,8 +373,13 @@ pub async fn publish_participants(hub: &Hub, session_id: SessionId) -> Result<()
     });
     let (seq, id) = hub.next_id();
     let shared = frame(&id, "participants", &body);
-    for audience in Audience::ALL {
-        hub.send(&room, audience, seq, shared.clone());
+    let audiences: &[Audience] = if phones {
+        &Audience::ALL
+    } else {
+        &[Audience::Organizer, Audience::Viewer]
+    };
+    for audience in audiences {
+        hub.send(&room, *audience, seq, shared.clone());
     }
     Ok(())
 }

@@ -54,8 +54,11 @@ pub enum Change {
     Session,
     /// The current activity (state, reveal, lock, config) or the agenda.
     Activity,
-    /// Someone joined or was removed.
+    /// Someone joined or opened a stream (the count, for organizer and big screen).
     Participants,
+    /// Someone was removed or banned: phones hear of it too, so the removed one's open
+    /// stream wakes, notices and ends.
+    Removed,
     /// New answers were committed for this activity.
     Results(ActivityId),
     /// Emoji reactions were stored.
@@ -112,6 +115,7 @@ struct Pending {
     sessions: HashSet<SessionId>,
     activities: HashSet<SessionId>,
     participants: HashSet<SessionId>,
+    removals: HashSet<SessionId>,
     reactions: HashSet<SessionId>,
     results: HashMap<ActivityId, SessionId>,
 }
@@ -311,6 +315,7 @@ impl Hub {
                 Change::Session => pending.sessions.insert(session),
                 Change::Activity => pending.activities.insert(session),
                 Change::Participants => pending.participants.insert(session),
+                Change::Removed => pending.removals.insert(session),
                 Change::Reactions => pending.reactions.insert(session),
                 Change::Results(activity) => pending.results.insert(activity, session).is_none(),
             };
@@ -454,8 +459,9 @@ impl Hub {
                 tracing::warn!(session.id = %session, error = %error, "could not publish an activity change");
             }
         }
-        for session in &pending.participants {
-            if let Err(error) = events::publish_participants(self, *session).await {
+        for session in pending.participants.union(&pending.removals) {
+            let phones = pending.removals.contains(session);
+            if let Err(error) = events::publish_participants(self, *session, phones).await {
                 tracing::warn!(session.id = %session, error = %error, "could not publish the participant count");
             }
         }

@@ -44,6 +44,7 @@ impl Notice {
             Change::Session => ("session", None),
             Change::Activity => ("activity", None),
             Change::Participants => ("participants", None),
+            Change::Removed => ("removed", None),
             Change::Reactions => ("reactions", None),
             Change::Results(activity) => ("results", Some(activity)),
         };
@@ -61,6 +62,7 @@ impl Notice {
             ("session", _) => Some(Change::Session),
             ("activity", _) => Some(Change::Activity),
             ("participants", _) => Some(Change::Participants),
+            ("removed", _) => Some(Change::Removed),
             ("reactions", _) => Some(Change::Reactions),
             ("results", Some(activity)) => Some(Change::Results(activity)),
             _ => None,
@@ -100,7 +102,7 @@ impl Relay {
             return Ok(());
         };
         match change {
-            Change::Participants => self.roster.clear(),
+            Change::Participants | Change::Removed => self.roster.clear(),
             Change::Results(activity) => self.reload(activity).await?,
             Change::Session | Change::Activity | Change::Reactions => {}
         }
@@ -234,6 +236,7 @@ mod tests {
             Change::Session,
             Change::Activity,
             Change::Participants,
+            Change::Removed,
             Change::Reactions,
             Change::Results(activity),
         ] {

@@ -208,9 +208,11 @@ both_backends! {
         assert_eq!(told.data["reason"], "removed");
         assert!(ann_stream.next(SOON).await.is_none(), "then the stream ends");
         // Everyone else's stream carries on and never hears whom.
-        let count = bob_stream.wait_for("participants", SOON, |d| d["participant_count"] == 1).await;
-        assert!(!count.data.to_string().contains(&ann.id));
-        assert!(bob_stream.seen.iter().all(|e| e.event != "removed"));
+        let poll = app.poll(&host, &session, json!({"question": "q", "options": ["a", "b"]}), json!({})).await;
+        app.transition(&host, &poll, "active").await;
+        let told = bob_stream.wait_for("activity", SOON, |d| d["activity"]["state"] == "active").await;
+        assert!(!told.data.to_string().contains(&ann.id));
+        assert!(bob_stream.seen.iter().all(|e| e.event != "removed" && !e.data.to_string().contains(&ann.id)));
     }
 
     async fn shutdown_ends_streams_with_a_reconnect_hint(db) {

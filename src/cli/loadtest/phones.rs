@@ -27,6 +27,12 @@ pub const WORDS: [&str; 12] = [
 pub const ASK_EVERY: usize = 100;
 /// At most this many questions in all, so the wall shows every one.
 pub const ASKED_MAX: usize = 150;
+/// Joins and answers in flight at once per process, each on a connection of its own; the
+/// rest wait their turn here. Phones behind a load balancer reach a server the same way:
+/// the balancer carries their requests over a pool of connections to the server, while
+/// every live stream holds one. Without a cap, a slow moment makes the pool open ever more
+/// connections until the server runs out of file descriptors.
+const IN_FLIGHT: usize = 128;
 
 /// What one group of phones does.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -178,6 +184,8 @@ pub struct Group {
     questions: Mutex<Vec<String>>,
     /// The phones' tasks (and the starter's), aborted by [`Group::finish`].
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// See [`IN_FLIGHT`].
+    in_flight: tokio::sync::Semaphore,
 }
 
 impl Group {
@@ -203,6 +211,7 @@ impl Group {
             picks,
             questions: Mutex::new(Vec::new()),
             tasks: Mutex::new(Vec::new()),
+            in_flight: tokio::sync::Semaphore::new(IN_FLIGHT),
         }))
     }
 
@@ -265,6 +274,7 @@ impl Group {
         let index = self.plan.first + local;
         let base = &self.plan.urls[index % self.plan.urls.len()];
         let joined = async {
+            let _turn = self.in_flight.acquire().await?;
             let response = self
                 .client
                 .post(base.join(&format!("api/v1/sessions/{}/join", self.plan.session))?)
@@ -394,7 +404,8 @@ impl Phone {
                 }
             }
             Phase::Qna => {
-                let asker = self.index.is_multiple_of(ASK_EVERY) && self.index / ASK_EVERY < ASKED_MAX;
+                let asker =
+                    self.index.is_multiple_of(ASK_EVERY) && self.index / ASK_EVERY < ASKED_MAX;
                 if asker {
                     sleep_random(0.0, within / 2.0).await;
                     let text = format!("Question from p{} about the load test?", self.index);
@@ -516,6 +527,12 @@ impl Phone {
             .join(&format!("api/v1/activities/{activity}/responses"))
             .map_err(|e| e.to_string())?;
         let sent = Instant::now();
+        let _turn = self
+            .group
+            .in_flight
+            .acquire()
+            .await
+            .map_err(|e| e.to_string())?;
         let response = self
             .group
             .client
