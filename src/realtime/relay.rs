@@ -1,7 +1,8 @@
 //! Across instances: every local change is also sent as a notice through the database
 //! (PostgreSQL `NOTIFY`, coalesced to one per change per 100 ms), and notices from other
 //! instances are replayed into the local hub. A `results` notice makes this instance read
-//! the round again, so its tallies and the counts it publishes equal what is stored. A lost
+//! the round again (at most every [`RELOAD_EVERY`]), so its tallies and the counts it
+//! publishes equal what is stored. A lost
 //! listener connection is re-established and followed by a full resync. On SQLite (one
 //! instance) none of this runs.
 
@@ -22,6 +23,18 @@ use crate::storage::{Store, StoreError};
 
 /// How long notices are gathered before they are sent.
 pub const COALESCE: Duration = Duration::from_millis(100);
+/// How often at most an activity's round is read again for other instances' answers.
+/// A reload reads the whole round and holds up this instance's group commit while it runs,
+/// so with several instances taking answers at once, reloading at every notice (ten a
+/// second from each) kept the commit busy reading and answers waited for seconds.
+pub const RELOAD_EVERY: Duration = Duration::from_millis(500);
+
+/// Rounds other instances committed answers to, waiting to be read again.
+#[derive(Default)]
+struct Stale {
+    rounds: parking_lot::Mutex<std::collections::HashMap<ActivityId, SessionId>>,
+    signal: tokio::sync::Notify,
+}
 
 /// A change notice as sent between instances.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,22 +105,28 @@ impl Relay {
         };
         self.hub.enable_relay();
         let relay = Arc::new(self);
+        let stale = Arc::new(Stale::default());
         tokio::spawn(send_notices(relay.clone(), stop.clone()));
-        tokio::spawn(listen(relay, listener, stop));
+        tokio::spawn(reload_stale(relay.clone(), stale.clone(), stop.clone()));
+        tokio::spawn(listen(relay, stale, listener, stop));
         Ok(())
     }
 
-    async fn apply(&self, notice: Notice) -> Result<(), StoreError> {
+    fn apply(&self, stale: &Stale, notice: Notice) {
         let Some(change) = notice.change() else {
-            return Ok(());
+            return;
         };
         match change {
             Change::Participants | Change::Removed => self.roster.clear(),
-            Change::Results(activity) => self.reload(activity).await?,
+            Change::Results(activity) => {
+                // Read again shortly, then published (see RELOAD_EVERY).
+                stale.rounds.lock().insert(activity, notice.session);
+                stale.signal.notify_one();
+                return;
+            }
             Change::Session | Change::Activity | Change::Reactions => {}
         }
         self.hub.apply_remote(notice.session, change);
-        Ok(())
     }
 
     /// Reads a loaded round again (answers were committed elsewhere).
@@ -169,8 +188,33 @@ async fn send_notices(relay: Arc<Relay>, stop: CancellationToken) {
     }
 }
 
+/// Reads the rounds other instances answered again, each at most every [`RELOAD_EVERY`],
+/// and publishes their results.
+async fn reload_stale(relay: Arc<Relay>, stale: Arc<Stale>, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = stale.signal.notified() => {}
+            () = stop.cancelled() => return,
+        }
+        let rounds = std::mem::take(&mut *stale.rounds.lock());
+        for (activity, session) in rounds {
+            match relay.reload(activity).await {
+                Ok(()) => relay.hub.apply_remote(session, Change::Results(activity)),
+                Err(error) => {
+                    tracing::warn!(activity.id = %activity, error = %error, "could not read a round again");
+                }
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(RELOAD_EVERY) => {}
+            () = stop.cancelled() => return,
+        }
+    }
+}
+
 async fn listen(
     relay: Arc<Relay>,
+    stale: Arc<Stale>,
     mut listener: Box<dyn crate::storage::ChangeListener>,
     stop: CancellationToken,
 ) {
@@ -189,9 +233,7 @@ async fn listen(
                     continue;
                 }
                 metrics::counter!("live_relay_notices_total").increment(1);
-                if let Err(error) = relay.apply(notice).await {
-                    tracing::warn!(error = %error, "could not apply a change notice");
-                }
+                relay.apply(&stale, notice);
             }
             Ok(None) => {
                 tracing::warn!("the change listener reconnected; resyncing");
