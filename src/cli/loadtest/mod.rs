@@ -525,6 +525,19 @@ async fn event(args: &LoadtestArgs) -> anyhow::Result<bool> {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         }
+        // Close, let answers still in flight come back (refused or stored), and only then
+        // read what the server counted, so both sides count the same answers. Another
+        // instance's answers reach this one's tallies within a relay reload.
+        host.transition(&activity, "closed").await?;
+        let settle = Instant::now();
+        while phones.progress().done[phase as usize] < connected
+            && settle.elapsed() < Duration::from_secs(30)
+        {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if !args.also_url.is_empty() {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
         results[phase as usize] = host
             .call(
                 reqwest::Method::GET,
@@ -532,7 +545,6 @@ async fn event(args: &LoadtestArgs) -> anyhow::Result<bool> {
                 None,
             )
             .await?;
-        host.transition(&activity, "closed").await?;
     }
 
     let record = phones.finish().await;
