@@ -65,7 +65,7 @@ async fn run(store: Arc<dyn Store>, mut queue: mpsc::Receiver<Job>) {
                 }
             }
             Err(error) => {
-                tracing::error!(error = %error, batch = participants.len(), "a join batch failed; nobody in it joined");
+                tracing::error!(error = %error, cause = ?std::error::Error::source(&error), batch = participants.len(), "a join batch failed; nobody in it joined");
                 for done in waiting {
                     let _ = done.send(Err(error.for_each_in_batch()));
                 }

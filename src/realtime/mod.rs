@@ -476,7 +476,9 @@ impl Hub {
             }
             self.lanes_owed
                 .lock()
-                .insert(activity, LanesOwed::all(session));
+                .entry(activity)
+                .and_modify(LanesOwed::owe_all)
+                .or_insert_with(|| LanesOwed::all(session));
             if let Err(error) = events::publish_results(self, session, activity, true, None).await {
                 tracing::warn!(activity.id = %activity, error = %error, "could not publish results");
             }
@@ -522,6 +524,12 @@ impl LanesOwed {
         }
     }
 
+    /// New results: every lane is owed them again, and the turn carries on where it was, so
+    /// that while answers keep coming every lane is still paid in turn.
+    fn owe_all(&mut self) {
+        self.owed = [true; LANES];
+    }
+
     /// The next owed lane, now counted as paid.
     fn take_next(&mut self) -> Option<usize> {
         let lane = (0..LANES)
@@ -557,4 +565,25 @@ impl Drop for Subscription {
 /// A keep-alive comment, sent when nothing else was.
 pub fn keep_alive() -> Bytes {
     Bytes::from_static(b": keep-alive\n\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn while_results_keep_changing_every_lane_is_still_paid_in_turn() {
+        let mut owed = LanesOwed::all(SessionId::new());
+        let mut paid = Vec::new();
+        for _ in 0..LANES {
+            // New answers before every publishing round.
+            owed.owe_all();
+            paid.push(owed.take_next().unwrap());
+        }
+        paid.sort_unstable();
+        assert_eq!(paid, (0..LANES).collect::<Vec<_>>());
+        // Once answers stop, the rest are paid and then nothing is owed.
+        while owed.take_next().is_some() {}
+        assert!(owed.is_paid());
+    }
 }

@@ -200,7 +200,7 @@ async fn commit(store: &dyn Store, tallies: &Tallies, hub: &Hub, pending: Batch)
             metrics::counter!("responses_stored_total").increment(stored);
         }
         Err(error) => {
-            tracing::error!(error = %error, batch = batch.len(), "a response batch failed; nothing in it was stored");
+            tracing::error!(error = %error, cause = ?std::error::Error::source(&error), batch = batch.len(), "a response batch failed; nothing in it was stored");
             for (_, done) in waiting {
                 let _ = done.send(Err(error.for_each_in_batch()));
             }

@@ -442,11 +442,15 @@ pub(crate) type WriteGate = Option<std::sync::Arc<tokio::sync::Mutex<()>>>;
 /// Expands to `impl Store for $store` over the engine `$db`.
 /// - `$for_share`: appended to reads that must hold rows still until commit (`" for share"` on
 ///   PostgreSQL; empty on SQLite, whose write transactions already exclude each other).
+/// - `$for_key_share`: the same, but letting plain updates of other columns through
+///   (`" for key share"` on PostgreSQL): an answer batch holds its participants this way,
+///   which still blocks a removal (it locks `for update` first) but not a presence flush.
+///   Holding them `for share` deadlocked against the flush's updates.
 /// - `$for_update`: the same for rows about to be changed (`" for update"` on PostgreSQL).
 /// - `$begin_write`: the statement that opens a write transaction (`BEGIN IMMEDIATE` on SQLite,
 ///   so two writers never deadlock on lock upgrade).
 macro_rules! impl_store {
-    ($store:ty, $db:ty, for_share = $for_share:literal, for_update = $for_update:literal, begin_write = $begin_write:literal) => {
+    ($store:ty, $db:ty, for_share = $for_share:literal, for_key_share = $for_key_share:literal, for_update = $for_update:literal, begin_write = $begin_write:literal) => {
         impl $store {
             /// Opens a write transaction, first taking the store's write gate if it has
             /// one (see [`WriteTx`]).
@@ -981,7 +985,7 @@ macro_rules! impl_store {
                     list.push_bind(*id);
                 }
                 query.push(")");
-                query.push($for_share);
+                query.push($for_key_share);
                 let active: HashSet<ParticipantId> = query
                     .build_query_scalar::<ParticipantId>()
                     .fetch_all(&mut *tx)

@@ -23,6 +23,7 @@ impl_store!(
     PostgresStore,
     sqlx::Postgres,
     for_share = " for share",
+    for_key_share = " for key share",
     for_update = " for update",
     begin_write = "BEGIN"
 );

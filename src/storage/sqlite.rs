@@ -22,6 +22,7 @@ impl_store!(
     SqliteStore,
     sqlx::Sqlite,
     for_share = "",
+    for_key_share = "",
     for_update = "",
     begin_write = "BEGIN IMMEDIATE"
 );
