@@ -120,7 +120,6 @@ struct Pending {
     results: HashMap<ActivityId, SessionId>,
 }
 
-/// The process-wide fan-out.
 /// Activities read for the answer path; see [`Hub::activity`].
 #[derive(Default)]
 struct ActivityCache {
@@ -137,6 +136,7 @@ impl ActivityCache {
     }
 }
 
+/// The process-wide fan-out.
 pub struct Hub {
     rooms: Mutex<HashMap<SessionId, Arc<Room>>>,
     /// Identifies this process in event ids, so an id from another instance (or an earlier
@@ -470,36 +470,34 @@ impl Hub {
                 tracing::warn!(session.id = %session, error = %error, "could not publish reactions");
             }
         }
-        for (activity, session) in pending.results {
-            if self.existing_room(session).is_none() {
-                continue; // nobody has ever subscribed: nothing to send
-            }
-            self.lanes_owed
-                .lock()
-                .entry(activity)
-                .and_modify(LanesOwed::owe_all)
-                .or_insert_with(|| LanesOwed::all(session));
-            if let Err(error) = events::publish_results(self, session, activity, true, None).await {
-                tracing::warn!(activity.id = %activity, error = %error, "could not publish results");
-            }
-        }
-        // One lane per activity and round: see LANES.
-        let due: Vec<(ActivityId, SessionId, usize)> = {
+        let fresh: Vec<(ActivityId, SessionId)> = pending
+            .results
+            .into_iter()
+            // Nobody has ever subscribed: nothing to send.
+            .filter(|(_, session)| self.existing_room(*session).is_some())
+            .collect();
+        // New results go to the screens now, and every activity owing participants results
+        // pays its next lane (one per round: see LANES), both in one publish.
+        let publish: Vec<(ActivityId, SessionId, bool, Option<usize>)> = {
             let mut owed = self.lanes_owed.lock();
-            let due = owed
+            for (activity, session) in &fresh {
+                owed.entry(*activity)
+                    .and_modify(LanesOwed::owe_all)
+                    .or_insert_with(|| LanesOwed::all(*session));
+            }
+            let publish = owed
                 .iter_mut()
-                .filter_map(|(activity, lanes)| {
-                    lanes
-                        .take_next()
-                        .map(|lane| (*activity, lanes.session, lane))
+                .map(|(activity, lanes)| {
+                    let screens = fresh.iter().any(|(new, _)| new == activity);
+                    (*activity, lanes.session, screens, lanes.take_next())
                 })
                 .collect();
             owed.retain(|_, lanes| !lanes.is_paid());
-            due
+            publish
         };
-        for (activity, session, lane) in due {
+        for (activity, session, screens, lane) in publish {
             if let Err(error) =
-                events::publish_results(self, session, activity, false, Some(lane)).await
+                events::publish_results(self, session, activity, screens, lane).await
             {
                 tracing::warn!(activity.id = %activity, error = %error, "could not publish results");
             }

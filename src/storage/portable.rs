@@ -30,8 +30,8 @@ pub enum JoinOutcome {
     NicknameTaken,
 }
 
-/// One session's capacity while a batch of joins is stored.
-pub(crate) struct Room {
+/// One session's free seats while a batch of joins is stored.
+pub(crate) struct Seats {
     pub(crate) session: SessionId,
     /// `None` when the session does not exist or is not active.
     free: Option<i64>,
@@ -39,12 +39,12 @@ pub(crate) struct Room {
     pub(crate) joined: i32,
 }
 
-impl Room {
-    pub(crate) fn new(session: SessionId, row: Option<(String, i32, i32)>) -> Room {
+impl Seats {
+    pub(crate) fn new(session: SessionId, row: Option<(String, i32, i32)>) -> Seats {
         let free = row
             .filter(|(status, _, _)| status == "active")
             .map(|(_, count, max)| i64::from(max) - i64::from(count));
-        Room {
+        Seats {
             session,
             free,
             joined: 0,
@@ -367,9 +367,9 @@ impl From<ResponseRow> for StoredResponse {
 pub(crate) mod prelude {
     pub(crate) use super::{
         ACTIVITY_COLUMNS, ActivityRow, JoinOutcome, OrganizerRow, PARTICIPANT_COLUMNS,
-        PRESENCE_CHUNK, ParticipantRow, RESPONSE_COLUMNS, ResponseRow, ResponseWrite, Room,
-        RoundAnswerRow, SESSION_COLUMNS, SessionRow, StoredResponse, TokenOwnerRow, TokenRow,
-        WriteGate, WriteOutcome, WriteTx, as_i32,
+        PRESENCE_CHUNK, ParticipantRow, RESPONSE_COLUMNS, ResponseRow, ResponseWrite,
+        RoundAnswerRow, SESSION_COLUMNS, Seats, SessionRow, StoredResponse, TokenOwnerRow,
+        TokenRow, WriteGate, WriteOutcome, WriteTx, as_i32,
     };
     pub(crate) use crate::activities::activity::{Activity, ActivityState};
     pub(crate) use crate::ids::{ActivityId, OrganizerId, ParticipantId, SessionId, TokenId};
@@ -656,10 +656,10 @@ macro_rules! impl_store {
                 let mut tx = self.begin_write().await?;
                 // Each session's row is read (and locked) once per batch, and its count
                 // written once: concurrent joins do not queue on that row one by one.
-                let mut rooms: Vec<Room> = Vec::new();
+                let mut sessions: Vec<Seats> = Vec::new();
                 let mut outcomes = Vec::with_capacity(joins.len());
                 for p in joins {
-                    let room = match rooms.iter().position(|r| r.session == p.session_id) {
+                    let seats = match sessions.iter().position(|r| r.session == p.session_id) {
                         Some(at) => at,
                         None => {
                             let mut query = sqlx::QueryBuilder::<$db>::new(
@@ -668,12 +668,12 @@ macro_rules! impl_store {
                             query.push_bind(p.session_id).push($for_update);
                             let row: Option<(String, i32, i32)> =
                                 query.build_query_as::<(String, i32, i32)>().fetch_optional(&mut *tx).await?;
-                            rooms.push(Room::new(p.session_id, row));
-                            rooms.len() - 1
+                            sessions.push(Seats::new(p.session_id, row));
+                            sessions.len() - 1
                         }
                     };
-                    let room = &mut rooms[room];
-                    if let Some(refused) = room.refusal() {
+                    let seats = &mut sessions[seats];
+                    if let Some(refused) = seats.refusal() {
                         outcomes.push(refused);
                         continue;
                     }
@@ -694,14 +694,14 @@ macro_rules! impl_store {
                     if inserted.rows_affected() == 0 {
                         outcomes.push(JoinOutcome::NicknameTaken);
                     } else {
-                        room.joined += 1;
+                        seats.joined += 1;
                         outcomes.push(JoinOutcome::Joined);
                     }
                 }
-                for room in rooms.iter().filter(|r| r.joined > 0) {
+                for seats in sessions.iter().filter(|r| r.joined > 0) {
                     sqlx::query::<$db>("update sessions set participant_count = participant_count + $2 where id = $1")
-                        .bind(room.session)
-                        .bind(room.joined)
+                        .bind(seats.session)
+                        .bind(seats.joined)
                         .execute(&mut *tx)
                         .await?;
                 }

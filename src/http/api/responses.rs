@@ -25,26 +25,25 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The activity, if it belongs to the participant's session (404 otherwise, so other
-/// sessions' activities do not even seem to exist).
+/// sessions' activities do not even seem to exist). Read through the hub's cache: this is
+/// on every answer's path.
 async fn activity_of_session(
     state: &AppState,
     id: ActivityId,
     session: crate::ids::SessionId,
-) -> Result<crate::activities::activity::Activity, ApiError> {
+) -> Result<std::sync::Arc<crate::activities::activity::Activity>, ApiError> {
     state
-        .store
+        .hub
         .activity(id)
         .await?
         .filter(|a| a.session_id == session)
-        .ok_or_else(no_such_activity)
-}
-
-fn no_such_activity() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "activity_not_found",
-        "no such activity in your session",
-    )
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "activity_not_found",
+                "no such activity in your session",
+            )
+        })
 }
 
 /// An answer.
@@ -98,12 +97,7 @@ async fn submit_response(
     AppJson(request): AppJson<SubmitRequest>,
 ) -> Result<(StatusCode, Json<SubmitResponse>), ApiError> {
     state.limits.submit(ip, auth.participant_id)?;
-    let activity = state
-        .hub
-        .activity(id)
-        .await?
-        .filter(|a| a.session_id == auth.session_id)
-        .ok_or_else(no_such_activity)?;
+    let activity = activity_of_session(&state, id, auth.session_id).await?;
     let moderator = state.hub.moderator(auth.session_id).await?;
     let submitted = responses::submit(
         &state.registry,
