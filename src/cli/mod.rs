@@ -7,6 +7,7 @@ pub mod loadtest;
 mod migrate;
 mod organizer;
 mod serve;
+mod smoke;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -64,6 +65,8 @@ pub enum Command {
     Organizer(OrganizerArgs),
     /// Simulate a live event against a server and measure it (see docs/performance.md).
     Loadtest(loadtest::LoadtestArgs),
+    /// Run the post-deploy critical path against a deployment; exit 0 only if every step passed.
+    Smoke(smoke::SmokeArgs),
 }
 
 /// Options of `conflicto organizer`.
@@ -390,6 +393,7 @@ pub fn main() -> ExitCode {
             Command::HealthCheck(args) => health_check::run(args).await,
             Command::Organizer(args) => organizer::run(args).await,
             Command::Loadtest(args) => loadtest::run(args).await,
+            Command::Smoke(args) => smoke::run(args).await,
         }
     })
 }

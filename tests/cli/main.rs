@@ -114,6 +114,10 @@ fn each_subcommand_help_documents_its_options_and_variables() {
             &["--url", "HEALTH_CHECK_URL", "--timeout-seconds"],
         ),
         (
+            &["smoke", "--help"],
+            &["--url", "CONFLICTO_TOKEN", "SMOKE_URL"],
+        ),
+        (
             &["loadtest", "--help"],
             &[
                 "--url",
@@ -629,4 +633,108 @@ fn loadtest_runs_an_exact_event_and_fails_on_a_bad_token() {
         "{stdout}"
     );
     server.terminate();
+}
+
+/// `conflicto smoke` walks the critical path against a running server: one PASS line per
+/// step, exit 0, and the session it made is gone afterwards. A wrong token fails at the login
+/// step without creating anything; a stopped server fails at health. Both exit 1.
+#[test]
+fn smoke_passes_every_step_cleans_up_and_fails_with_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let (output, stdout, stderr) = create_organizer(
+        dir.path(),
+        "smoke@example.org",
+        "a long smoke password",
+        &[],
+    );
+    assert!(output.status.success(), "{stdout}{stderr}");
+    let mut command = conflicto();
+    command
+        .current_dir(dir.path())
+        .env("LISTEN_ADDR", format!("127.0.0.1:{}", free_port()));
+    let mut server = Server::start(command);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let login: serde_json::Value = runtime.block_on(async {
+        client
+            .post(format!("{}api/v1/auth/login", server.url))
+            .json(&serde_json::json!({"email": "smoke@example.org", "password": "a long smoke password"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    let token = login["token"].as_str().unwrap().to_owned();
+    let sessions = || -> serde_json::Value {
+        runtime.block_on(async {
+            client
+                .get(format!("{}api/v1/sessions/", server.url))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        })
+    };
+
+    let (output, stdout, stderr) = run(conflicto()
+        .args(["smoke", "--url", &server.url])
+        .env("CONFLICTO_TOKEN", &token));
+    assert!(output.status.success(), "{stdout}{stderr}");
+    let steps = [
+        "health",
+        "ready",
+        "organizer login",
+        "create session",
+        "create poll",
+        "join two participants",
+        "open poll",
+        "vote",
+        "exact results",
+        "clean up",
+    ];
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), steps.len() + 1, "{stdout}");
+    for (line, step) in lines.iter().zip(steps) {
+        assert!(line.starts_with(&format!("PASS {step} (")), "{stdout}");
+    }
+    assert!(
+        lines[steps.len()].starts_with("smoke passed: 10 of 10 steps"),
+        "{stdout}"
+    );
+    assert_eq!(
+        sessions()["items"].as_array().map(Vec::len),
+        Some(0),
+        "the smoke session was not deleted"
+    );
+
+    let (output, stdout, _) = run(conflicto()
+        .args(["smoke", "--url", &server.url])
+        .env("CONFLICTO_TOKEN", "cfo_not-a-token"));
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FAIL organizer login"), "{stdout}");
+    assert!(!stdout.contains("create session"), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .starts_with("smoke FAILED: 1 of 3 steps"),
+        "{stdout}"
+    );
+
+    let url = server.url.clone();
+    server.terminate();
+    let (output, stdout, _) = run(conflicto()
+        .args(["smoke", "--url", &url, "--timeout-seconds", "2"])
+        .env("CONFLICTO_TOKEN", &token));
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.starts_with("FAIL health"), "{stdout}");
 }
