@@ -187,6 +187,7 @@ pub fn to_csv(report: &Report) -> Result<Vec<u8>, csv::Error> {
         "answer",
         "submitted_at",
         "updated_at",
+        "seconds_to_answer",
     ])?;
     let mut rows: Vec<&StoredResponse> = report.responses.iter().collect();
     rows.sort_by_key(|r| {
@@ -216,6 +217,10 @@ pub fn to_csv(report: &Report) -> Result<Vec<u8>, csv::Error> {
             defuse(&response.answer),
             response.created_at.to_rfc3339(),
             response.updated_at.to_rfc3339(),
+            // Blank for answers stored before migration 0008.
+            response
+                .answer_ms
+                .map_or(String::new(), |ms| format!("{:.3}", f64::from(ms) / 1000.0)),
         ])?;
     }
     out.into_inner().map_err(|e| e.into_error().into())

@@ -122,6 +122,9 @@ pub struct StoredResponse {
     pub created_at: DateTime<Utc>,
     /// Last replaced.
     pub updated_at: DateTime<Utc>,
+    /// Milliseconds from the round's opening to the first answer in this slot; `None` when
+    /// a release before migration 0008 stored it.
+    pub answer_ms: Option<i32>,
 }
 
 #[derive(FromRow)]
@@ -326,7 +329,7 @@ impl ActivityRow {
 }
 
 pub(crate) const RESPONSE_COLUMNS: &str =
-    "id, activity_id, participant_id, round, slot, answer, created_at, updated_at";
+    "id, activity_id, participant_id, round, slot, answer, created_at, updated_at, answer_ms";
 
 #[derive(FromRow)]
 pub(crate) struct ResponseRow {
@@ -338,6 +341,7 @@ pub(crate) struct ResponseRow {
     answer: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    answer_ms: Option<i32>,
 }
 
 /// A response with its author's nickname, as the tallies load a round.
@@ -359,6 +363,7 @@ impl From<ResponseRow> for StoredResponse {
             answer: row.answer,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            answer_ms: row.answer_ms,
         }
     }
 }
@@ -369,7 +374,7 @@ pub(crate) mod prelude {
         ACTIVITY_COLUMNS, ActivityRow, JoinOutcome, OrganizerRow, PARTICIPANT_COLUMNS,
         PRESENCE_CHUNK, ParticipantRow, RESPONSE_COLUMNS, ResponseRow, ResponseWrite,
         RoundAnswerRow, SESSION_COLUMNS, Seats, SessionRow, StoredResponse, TokenOwnerRow,
-        TokenRow, WriteGate, WriteOutcome, WriteTx, as_i32,
+        TokenRow, WriteGate, WriteOutcome, WriteTx, answer_ms, as_i32,
     };
     pub(crate) use crate::activities::activity::{Activity, ActivityState};
     pub(crate) use crate::ids::{ActivityId, OrganizerId, ParticipantId, SessionId, TokenId};
@@ -381,6 +386,16 @@ pub(crate) mod prelude {
 
 /// Participants' last-contact times written by one statement.
 pub const PRESENCE_CHUNK: usize = 250;
+
+/// Milliseconds from a round's opening to an answer, for `responses.answer_ms`; `None`
+/// when the opening is unknown. Clamped into `0..=i32::MAX` (a clock step cannot make it
+/// negative, and 24 days is longer than any round).
+pub(crate) fn answer_ms(opened: Option<DateTime<Utc>>, at: DateTime<Utc>) -> Option<i32> {
+    let ms = (at - opened?)
+        .num_milliseconds()
+        .clamp(0, i64::from(i32::MAX));
+    i32::try_from(ms).ok()
+}
 
 /// Converts a count or capacity for binding; they always fit.
 pub(crate) fn as_i32(value: u32) -> i32 {
@@ -962,19 +977,24 @@ macro_rules! impl_store {
                 // 1. Which activities still take answers in the submitted round. The rows stay
                 //    locked until commit, so a concurrent close waits for this batch.
                 let activity_ids: HashSet<ActivityId> = batch.iter().map(|w| w.activity_id).collect();
-                let mut query = sqlx::QueryBuilder::<$db>::new("select id, round, deadline_at from activities where state = 'active' and id in (");
+                let mut query = sqlx::QueryBuilder::<$db>::new("select id, round, deadline_at, activated_at from activities where state = 'active' and id in (");
                 let mut list = query.separated(", ");
                 for id in &activity_ids {
                     list.push_bind(*id);
                 }
                 query.push(")");
                 query.push($for_share);
+                type OpenRow = (ActivityId, i32, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+                let mut opened: HashMap<ActivityId, Option<DateTime<Utc>>> = HashMap::new();
                 let open: HashMap<ActivityId, (i32, Option<DateTime<Utc>>)> = query
-                    .build_query_as::<(ActivityId, i32, Option<DateTime<Utc>>)>()
+                    .build_query_as::<OpenRow>()
                     .fetch_all(&mut *tx)
                     .await?
                     .into_iter()
-                    .map(|(id, round, deadline)| (id, (round, deadline)))
+                    .map(|(id, round, deadline, activated)| {
+                        opened.insert(id, activated);
+                        (id, (round, deadline))
+                    })
                     .collect();
 
                 // 2. Which participants may still answer.
@@ -1095,7 +1115,7 @@ macro_rules! impl_store {
                 if !rows.is_empty() {
                     let mut query = sqlx::QueryBuilder::<$db>::new(
                         "insert into responses (id, activity_id, session_id, participant_id, round, slot, answer, \
-                         client_request_id, created_at, updated_at) ",
+                         client_request_id, created_at, updated_at, answer_ms) ",
                     );
                     query.push_values(rows.iter().map(|&i| &batch[i]), |mut row, w| {
                         row.push_bind(w.id)
@@ -1107,8 +1127,10 @@ macro_rules! impl_store {
                             .push_bind(w.answer.clone())
                             .push_bind(w.client_request_id.clone())
                             .push_bind(w.at)
-                            .push_bind(w.at);
+                            .push_bind(w.at)
+                            .push_bind(answer_ms(opened.get(&w.activity_id).copied().flatten(), w.at));
                     });
+                    // A replaced answer keeps its first time to answer.
                     query.push(
                         " on conflict (activity_id, round, participant_id, slot) do update set \
                          answer = excluded.answer, client_request_id = excluded.client_request_id, \
@@ -1160,7 +1182,7 @@ macro_rules! impl_store {
             async fn round_answers(&self, activity: ActivityId, round: i32) -> Result<Vec<(StoredResponse, String)>, StoreError> {
                 let rows: Vec<RoundAnswerRow> = sqlx::query_as::<$db, RoundAnswerRow>(
                     "select r.id, r.activity_id, r.participant_id, r.round, r.slot, r.answer, r.created_at, r.updated_at, \
-                     p.nickname from responses r join participants p on p.id = r.participant_id \
+                     r.answer_ms, p.nickname from responses r join participants p on p.id = r.participant_id \
                      where r.activity_id = $1 and r.round = $2 order by r.created_at, r.id",
                 )
                 .bind(activity)

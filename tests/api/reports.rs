@@ -41,10 +41,17 @@ both_backends! {
         let mut reader = csv::Reader::from_reader(text.as_bytes());
         let nicknames: Vec<String> = reader.records().map(|r| r.unwrap()[5].to_owned()).collect();
         assert_eq!(nicknames, ["A", "'=HYPERLINK(\"x\")", "C"], "formula-like cells are defused");
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        assert_eq!(&reader.headers().unwrap()[10], "seconds_to_answer");
+        for record in reader.records() {
+            let seconds: f64 = record.unwrap()[10].parse().expect("time to answer is known for new answers");
+            assert!((0.0..60.0).contains(&seconds), "{seconds}");
+        }
 
         let export = json(app.call(Method::GET, &format!("/api/v1/sessions/{session}/export.json"), Some(&host.token), None).await).await;
         assert_eq!(export["format"], "conflicto.session-export/1");
         assert_eq!(export["responses"].as_array().unwrap().len(), 3);
+        assert!(export["responses"].as_array().unwrap().iter().all(|r| r["answer_ms"].as_i64().is_some_and(|ms| ms >= 0)));
         assert_eq!(export["participants"].as_array().unwrap().len(), 4);
         assert_eq!(export["activities"].as_array().unwrap().len(), 2);
     }

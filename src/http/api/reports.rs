@@ -154,6 +154,8 @@ async fn export_json(
                     "round": r.round, "slot": r.slot,
                     "answer": serde_json::from_str::<Value>(&r.answer).unwrap_or(Value::Null),
                     "created_at": r.created_at, "updated_at": r.updated_at,
+                    // null for answers stored before migration 0008.
+                    "answer_ms": r.answer_ms,
                 })
             })
             .collect(),
