@@ -35,7 +35,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use futures_util::StreamExt;
 use parking_lot::Mutex;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -209,6 +208,9 @@ fn base_of(url: &url::Url) -> url::Url {
 }
 
 fn rss_kib(pids: &[u32]) -> Option<u64> {
+    if pids.is_empty() {
+        return None;
+    }
     pids.iter()
         .map(|pid| {
             let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -504,6 +506,8 @@ async fn event(args: &LoadtestArgs) -> anyhow::Result<bool> {
         let progress = bar(connected as u64, phase.name());
         opened[phase as usize] = now_us();
         host.transition(&activity, "active").await?;
+        // A plain line too: a script driving a deploy next to the run waits for it.
+        progress.suspend(|| println!("{} opened", phase.name()));
         let until = Instant::now() + Duration::from_secs_f64(window + 30.0);
         loop {
             let done = phones.progress().done[phase as usize];
@@ -535,9 +539,9 @@ async fn event(args: &LoadtestArgs) -> anyhow::Result<bool> {
         {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        if !args.also_url.is_empty() {
-            tokio::time::sleep(Duration::from_secs(2)).await;
-        }
+        // Behind a load balancer, or with --also-url, other instances stored some answers;
+        // they reach this instance's tallies within a relay reload (500 ms).
+        tokio::time::sleep(Duration::from_secs(2)).await;
         results[phase as usize] = host
             .call(
                 reqwest::Method::GET,
@@ -587,37 +591,34 @@ async fn screen_stream(
     poll: String,
     screen: Screen,
 ) {
-    let Ok(response) = client.get(events).bearer_auth(&token).send().await else {
-        return;
-    };
-    let mut body = response.bytes_stream();
-    let mut buffer: Vec<u8> = Vec::new();
-    while let Some(Ok(chunk)) = body.next().await {
-        buffer.extend_from_slice(&chunk);
-        while let Some(frame) = phones::next_frame(&mut buffer) {
-            let at = now_us();
-            if !phones::contains(&frame, b"\nevent: results\n")
-                && !phones::contains(&frame, b"\nevent: activity\n")
-            {
-                continue;
-            }
-            let text = String::from_utf8_lossy(&frame);
-            let Some(data) = text.lines().find_map(|l| l.strip_prefix("data: ")) else {
-                continue;
-            };
-            let Ok(value) = serde_json::from_str::<Value>(data) else {
-                continue;
-            };
-            let about = value["activity_id"]
-                .as_str()
-                .or_else(|| value["activity"]["id"].as_str());
-            if about == Some(poll.as_str())
-                && let Some(total) = value["results"]["total_voters"].as_u64()
-            {
-                screen.lock().push((at, total));
-            }
+    // A screen that cannot connect shows up as votes never shown.
+    let _ = phones::hold_stream(&client, &events, &token, |event| {
+        let phones::StreamEvent::Frame(frame) = event else {
+            return;
+        };
+        let at = now_us();
+        if !phones::contains(frame, b"\nevent: results\n")
+            && !phones::contains(frame, b"\nevent: activity\n")
+        {
+            return;
         }
-    }
+        let text = String::from_utf8_lossy(frame);
+        let Some(data) = text.lines().find_map(|l| l.strip_prefix("data: ")) else {
+            return;
+        };
+        let Ok(value) = serde_json::from_str::<Value>(data) else {
+            return;
+        };
+        let about = value["activity_id"]
+            .as_str()
+            .or_else(|| value["activity"]["id"].as_str());
+        if about == Some(poll.as_str())
+            && let Some(total) = value["results"]["total_voters"].as_u64()
+        {
+            screen.lock().push((at, total));
+        }
+    })
+    .await;
 }
 
 /// p50, p99 and max in milliseconds, as text, and the p99.
@@ -721,8 +722,8 @@ impl Report<'_> {
             record.join_errors
         );
         println!(
-            "streams:       {} connected, {} errors",
-            self.connected, record.stream_errors
+            "streams:       {} connected, {} errors, {} reconnected after the server ended them",
+            self.connected, record.stream_errors, record.reconnects
         );
         if let Some((before, after)) = self.rss {
             let per = (after.saturating_sub(before) as f64) / self.connected.max(1) as f64;
@@ -810,6 +811,12 @@ impl Report<'_> {
                 println!("    acknowledged {:?}", mine.counts);
             }
             summary.push(line);
+        }
+        if record.retried > 0 {
+            println!(
+                "retried:       {} answers sent again after a connection closed under them (same request id)",
+                record.retried
+            );
         }
         for error in &record.first_errors {
             println!("error:         {error}");

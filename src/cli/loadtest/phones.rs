@@ -128,6 +128,12 @@ pub struct PhaseRecord {
 pub struct Record {
     pub join_errors: usize,
     pub stream_errors: usize,
+    /// Streams the server ended (a restart, a drain) that were opened again.
+    #[serde(default)]
+    pub reconnects: usize,
+    /// Answers sent again after a connection closed under them (see `Phone::post`).
+    #[serde(default)]
+    pub retried: usize,
     pub first_errors: Vec<String>,
     pub phases: [PhaseRecord; 4],
 }
@@ -143,6 +149,8 @@ impl Record {
     pub fn merge(&mut self, other: Record) {
         self.join_errors += other.join_errors;
         self.stream_errors += other.stream_errors;
+        self.reconnects += other.reconnects;
+        self.retried += other.retried;
         for error in other.first_errors {
             self.error(error);
         }
@@ -298,11 +306,6 @@ impl Group {
             Ok(url) => url,
             Err(error) => return self.fail(true, format!("stream: {error}")),
         };
-        let response = match self.client.get(events).bearer_auth(&token).send().await {
-            Ok(r) if r.status().is_success() => r,
-            Ok(r) => return self.fail(true, format!("stream: {}", r.status())),
-            Err(error) => return self.fail(true, format!("stream: {error}")),
-        };
         let phone = Phone {
             group: self.clone(),
             local,
@@ -311,24 +314,27 @@ impl Group {
             token: Arc::from(token),
         };
         let mut started = [false; 4];
-        let mut body = response.bytes_stream();
-        let mut buffer: Vec<u8> = Vec::new();
         let mut connected = false;
-        while let Some(chunk) = body.next().await {
-            let Ok(chunk) = chunk else { break };
-            if !connected {
-                connected = true;
-                self.connected.fetch_add(1, Ordering::Relaxed);
+        let held = hold_stream(&self.client, &events, &phone.token, |event| match event {
+            StreamEvent::Opened => {
+                if !std::mem::replace(&mut connected, true) {
+                    self.connected.fetch_add(1, Ordering::Relaxed);
+                }
             }
-            buffer.extend_from_slice(&chunk);
-            while let Some(frame) = next_frame(&mut buffer) {
+            StreamEvent::Reopened => self.record.lock().reconnects += 1,
+            StreamEvent::Refused(why) => {
+                let mut record = self.record.lock();
+                record.stream_errors += 1;
+                record.error(format!("stream: {why}"));
+            }
+            StreamEvent::Frame(frame) => {
                 // Only `activity` events start a phase; they are few, so parsing is cheap.
-                if !contains(&frame, b"\nevent: activity\n") {
-                    continue;
+                if !contains(frame, b"\nevent: activity\n") {
+                    return;
                 }
                 let heard = now_us();
-                let Some(current) = active_activity(&frame) else {
-                    continue;
+                let Some(current) = active_activity(frame) else {
+                    return;
                 };
                 for phase in Phase::ALL {
                     if !started[phase as usize]
@@ -340,8 +346,96 @@ impl Group {
                     }
                 }
             }
+        })
+        .await;
+        if let Err(why) = held {
+            self.fail(true, format!("stream: {why}"));
         }
     }
+}
+
+/// What [`hold_stream`] reports.
+pub enum StreamEvent<'a> {
+    /// The stream is open (the first time, or again).
+    Opened,
+    /// The server ended the stream and it was opened again.
+    Reopened,
+    /// A (re)connect was answered with an error or failed; it is tried again.
+    Refused(String),
+    /// One whole event, up to its blank line.
+    Frame(&'a [u8]),
+}
+
+/// Reconnects per stream before [`hold_stream`] gives up.
+pub const MAX_RECONNECTS: u32 = 20;
+
+/// Holds a live stream the way a browser's `EventSource` does: when the server ends it (a
+/// restart, a drain during a deploy), it waits a random 0.1–1 s and reconnects with
+/// `Last-Event-ID`, so the server replays what was missed. A 4xx answer ends it for good
+/// (removed, session gone); 5xx answers and transport errors are reported and retried.
+/// Returns why it gave up.
+pub async fn hold_stream(
+    client: &reqwest::Client,
+    url: &url::Url,
+    token: &str,
+    mut on: impl FnMut(StreamEvent<'_>),
+) -> Result<(), String> {
+    let mut last_id: Option<String> = None;
+    let mut opened_before = false;
+    let mut attempts = 0;
+    loop {
+        if attempts > 0 {
+            sleep_random(0.1, 1.0).await;
+        }
+        attempts += 1;
+        if attempts > MAX_RECONNECTS + 1 {
+            return Err(format!("gave up after {MAX_RECONNECTS} reconnects"));
+        }
+        let mut request = client.get(url.clone()).bearer_auth(token);
+        if let Some(id) = &last_id {
+            request = request.header("last-event-id", id.as_str());
+        }
+        let response = match request.send().await {
+            Ok(r) if r.status().is_success() => r,
+            Ok(r) if r.status().is_client_error() => return Err(r.status().to_string()),
+            Ok(r) => {
+                on(StreamEvent::Refused(r.status().to_string()));
+                continue;
+            }
+            Err(error) => {
+                on(StreamEvent::Refused(error.to_string()));
+                continue;
+            }
+        };
+        on(StreamEvent::Opened);
+        if std::mem::replace(&mut opened_before, true) {
+            on(StreamEvent::Reopened);
+        }
+        let mut body = response.bytes_stream();
+        let mut buffer: Vec<u8> = Vec::new();
+        while let Some(Ok(chunk)) = body.next().await {
+            buffer.extend_from_slice(&chunk);
+            while let Some(frame) = next_frame(&mut buffer) {
+                if let Some(id) = event_id(&frame) {
+                    last_id = Some(id.to_owned());
+                }
+                on(StreamEvent::Frame(&frame));
+            }
+        }
+    }
+}
+
+/// The `id:` of one event, if it has one.
+fn event_id(frame: &[u8]) -> Option<&str> {
+    std::str::from_utf8(frame)
+        .ok()?
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix("id: ")
+                .or_else(|| line.strip_prefix("id:"))
+        })
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
 }
 
 /// The id of the activity an `activity` event says is running, if any.
@@ -520,12 +614,17 @@ impl Phone {
         record.error(format!("{}: {error}", phase.name()));
     }
 
-    /// POSTs an answer: (acknowledged at, took µs, body) when it was stored (201).
+    /// POSTs an answer: (acknowledged at, took µs, body) once it is stored. Like the web
+    /// app's phones, a request that got no answer at all (a connection closed under it) is
+    /// sent again with the same `client_request_id`, at most [`SEND_ATTEMPTS`] times; the
+    /// server stores it once and answers a repeat with 200. Each repeat is counted in
+    /// [`Record::retried`]. Any HTTP error answer fails at once.
     async fn post(&self, activity: &str, answer: Value) -> Result<(u64, u64, Value), String> {
         let url = self
             .base
             .join(&format!("api/v1/activities/{activity}/responses"))
             .map_err(|e| e.to_string())?;
+        let body = json!({"answer": answer, "client_request_id": uuid::Uuid::new_v4().to_string()});
         let sent = Instant::now();
         let _turn = self
             .group
@@ -533,25 +632,50 @@ impl Phone {
             .acquire()
             .await
             .map_err(|e| e.to_string())?;
-        let response = self
-            .group
-            .client
-            .post(url)
-            .bearer_auth(&*self.token)
-            .json(&json!({"answer": answer, "client_request_id": uuid::Uuid::new_v4().to_string()}))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
+        let mut attempt = 1;
+        let response = loop {
+            let sending = self
+                .group
+                .client
+                .post(url.clone())
+                .bearer_auth(&*self.token)
+                .json(&body)
+                .send()
+                .await;
+            match sending {
+                Ok(response) => break response,
+                Err(error) if attempt >= SEND_ATTEMPTS => {
+                    return Err(format!("{attempt} attempts: {}", root_cause(&error)));
+                }
+                Err(_) => {
+                    self.group.record.lock().retried += 1;
+                    tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+                    attempt += 1;
+                }
+            }
+        };
         let took = u64::try_from(sent.elapsed().as_micros()).unwrap_or(u64::MAX);
         let at = now_us();
         let status = response.status();
         let body: Value = response.json().await.unwrap_or(Value::Null);
-        if status == reqwest::StatusCode::CREATED {
+        if status.is_success() {
             Ok((at, took, body))
         } else {
             Err(format!("{status} {body}"))
         }
     }
+}
+
+/// How often a phone sends one answer when no answer comes back (the web app: 3).
+const SEND_ATTEMPTS: u64 = 3;
+
+/// The innermost cause: reqwest's outer message only says that sending failed.
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = error;
+    while let Some(inner) = cause.source() {
+        cause = inner;
+    }
+    cause.to_string()
 }
 
 fn pick_byte(pick: usize) -> u8 {
