@@ -28,6 +28,7 @@ bin=target/release/conflicto
 [ -x "$bin" ] || cargo build --release
 work=$(mktemp -d /tmp/conflicto-loadtest.XXXXXX)
 pids=()
+# shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done

@@ -12,4 +12,4 @@ for name in 01-login 02-builder-poll-editor 03-builder-quiz-editor 05-screen-joi
             21-screen-buzzer 23-run-view 25-report 26-phone-join-de; do
   cp "target/browser-artifacts/$name.png" "$dest/$name.png"
 done
-echo "copied $(ls "$dest" | wc -l) screenshots to $dest"
+echo "copied $(find "$dest" -maxdepth 1 -type f | wc -l) screenshots to $dest"
