@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The AWS side of a deploy, shared by deploy-dev.yml, deploy-prod.yml and rollback.yml.
+# Run from deploy/terraform/environments/<env> after `terraform apply`; it reads the
+# outputs of that state.
+#   ecs.sh snapshot TAG   # RDS snapshot before migrating (prod), waits until available
+#   ecs.sh migrate        # the one-off migration task; fails unless it exits 0
+#   ecs.sh roll           # point the service at the new app task definition, wait stable
+#   ecs.sh url            # the environment's public URL
+set -euo pipefail
+
+out() { terraform output -raw "$1"; }
+
+case "${1:?usage: ecs.sh snapshot TAG | migrate | roll | url}" in
+  snapshot)
+    tag=${2:?image tag}
+    db=$(out db_instance_identifier)
+    id="${db}-pre-${tag:0:12}-$(date -u +%Y%m%d%H%M%S)"
+    echo "snapshot $id of $db"
+    aws rds create-db-snapshot --db-instance-identifier "$db" --db-snapshot-identifier "$id" >/dev/null
+    aws rds wait db-snapshot-available --db-snapshot-identifier "$id"
+    echo "snapshot $id is available"
+    ;;
+  migrate)
+    cluster=$(out cluster_name)
+    subnets=$(out private_subnet_ids)
+    group=$(out app_security_group_id)
+    task=$(aws ecs run-task --cluster "$cluster" --launch-type FARGATE \
+      --task-definition "$(out migrate_task_definition_arn)" \
+      --network-configuration "awsvpcConfiguration={subnets=[$subnets],securityGroups=[$group],assignPublicIp=DISABLED}" \
+      --started-by "migrate-${GITHUB_RUN_ID:-manual}" \
+      --query 'tasks[0].taskArn' --output text)
+    echo "migration task $task"
+    aws ecs wait tasks-stopped --cluster "$cluster" --tasks "$task"
+    code=$(aws ecs describe-tasks --cluster "$cluster" --tasks "$task" \
+      --query 'tasks[0].containers[0].exitCode' --output text)
+    echo "migration logs: CloudWatch $(out log_group_name), stream prefix migrate/"
+    if [ "$code" != 0 ]; then
+      echo "::error::the migration task exited with $code"
+      exit 1
+    fi
+    echo "migrations applied"
+    ;;
+  roll)
+    cluster=$(out cluster_name)
+    service=$(out service_name)
+    definition=$(out app_task_definition_arn)
+    echo "service $service -> $definition"
+    aws ecs update-service --cluster "$cluster" --service "$service" \
+      --task-definition "$definition" >/dev/null
+    # Rolling replacement: new tasks must pass /api/v1/health/ready before old ones drain.
+    # The deployment circuit breaker rolls back by itself if the new tasks keep failing.
+    aws ecs wait services-stable --cluster "$cluster" --services "$service"
+    # shellcheck disable=SC2016 # the backticks are JMESPath literals
+    running=$(aws ecs describe-services --cluster "$cluster" --services "$service" \
+      --query 'services[0].deployments[?status==`PRIMARY`].taskDefinition | [0]' --output text)
+    if [ "$running" != "$definition" ]; then
+      echo "::error::the service is stable on $running, not $definition (circuit breaker rollback?)"
+      exit 1
+    fi
+    echo "service stable on $definition"
+    ;;
+  url)
+    out url
+    ;;
+  *)
+    echo "unknown action $1" >&2
+    exit 2
+    ;;
+esac

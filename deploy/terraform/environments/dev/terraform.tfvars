@@ -1,0 +1,19 @@
+# dev: cost-optimised, continuously deployed from main (deploy-dev.yml).
+region                   = "us-east-1"
+zone_name                = "conflicto.app"
+domain_name              = "dev.conflicto.app"
+vpc_cidr_block           = "10.40.0.0/16"
+nat_per_zone             = false
+task_cpu                 = 256
+task_memory              = 512
+min_tasks                = 1
+max_tasks                = 1
+database_max_connections = 10
+db_instance_class        = "db.t4g.micro"
+db_allocated_storage_gb  = 20
+db_multi_az              = false
+db_backup_retention_days = 1
+db_performance_insights  = false
+protect                  = false
+# image_repository and image_tag come from the pipeline: -var image_repository=ghcr.io/<owner>/conflicto
+# -var image_tag=<commit SHA>.

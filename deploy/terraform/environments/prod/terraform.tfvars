@@ -1,0 +1,19 @@
+# prod: performance-optimised, deployed by hand with approval (deploy-prod.yml).
+region                   = "us-east-1"
+zone_name                = "conflicto.app"
+domain_name              = "conflicto.app"
+vpc_cidr_block           = "10.41.0.0/16"
+nat_per_zone             = true
+task_cpu                 = 1024
+task_memory              = 2048
+min_tasks                = 2
+max_tasks                = 6
+database_max_connections = 20
+db_instance_class        = "db.r6g.large"
+db_allocated_storage_gb  = 100
+db_multi_az              = true
+db_backup_retention_days = 14
+db_performance_insights  = true
+protect                  = true
+# image_repository and image_tag come from the pipeline: -var image_repository=ghcr.io/<owner>/conflicto
+# -var image_tag=<commit SHA>.

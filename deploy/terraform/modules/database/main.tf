@@ -1,0 +1,73 @@
+# RDS PostgreSQL in the private subnets, reachable only from the app's security group.
+# The app's DATABASE_URL (with a generated password) is a Secrets Manager secret that the
+# task definition injects; it never appears in a plain variable or in the task's environment
+# listing. The password is in the Terraform state too, which is why the state bucket is
+# encrypted and private (bootstrap/).
+
+resource "random_password" "app" {
+  length  = 40
+  special = false
+}
+
+resource "aws_db_subnet_group" "this" {
+  name       = var.name
+  subnet_ids = var.private_subnet_ids
+}
+
+resource "aws_db_parameter_group" "this" {
+  name   = var.name
+  family = "postgres${split(".", var.engine_version)[0]}"
+  parameter {
+    name  = "rds.force_ssl"
+    value = "1"
+  }
+  parameter {
+    name  = "log_min_duration_statement"
+    value = "500"
+  }
+  parameter {
+    name  = "log_lock_waits"
+    value = "1"
+  }
+}
+
+resource "aws_db_instance" "this" {
+  identifier                      = var.name
+  engine                          = "postgres"
+  engine_version                  = var.engine_version
+  instance_class                  = var.instance_class
+  allocated_storage               = var.allocated_storage_gb
+  max_allocated_storage           = var.allocated_storage_gb * 4
+  storage_type                    = "gp3"
+  storage_encrypted               = true
+  db_name                         = var.database_name
+  username                        = var.username
+  password                        = random_password.app.result
+  db_subnet_group_name            = aws_db_subnet_group.this.name
+  parameter_group_name            = aws_db_parameter_group.this.name
+  vpc_security_group_ids          = [var.security_group_id]
+  publicly_accessible             = false
+  multi_az                        = var.multi_az
+  backup_retention_period         = var.backup_retention_days
+  backup_window                   = "03:00-04:00"
+  maintenance_window              = "sun:04:30-sun:05:30"
+  deletion_protection             = var.deletion_protection
+  skip_final_snapshot             = !var.deletion_protection
+  final_snapshot_identifier       = var.deletion_protection ? "${var.name}-final" : null
+  copy_tags_to_snapshot           = true
+  auto_minor_version_upgrade      = true
+  performance_insights_enabled    = var.performance_insights
+  enabled_cloudwatch_logs_exports = ["postgresql"]
+  apply_immediately               = !var.deletion_protection
+}
+
+resource "aws_secretsmanager_secret" "database_url" {
+  name                    = "${var.name}/database-url"
+  description             = "DATABASE_URL of the Conflicto app in ${var.name}"
+  recovery_window_in_days = var.deletion_protection ? 30 : 0
+}
+
+resource "aws_secretsmanager_secret_version" "database_url" {
+  secret_id     = aws_secretsmanager_secret.database_url.id
+  secret_string = "postgres://${var.username}:${random_password.app.result}@${aws_db_instance.this.address}:${aws_db_instance.this.port}/${var.database_name}?sslmode=require"
+}

@@ -1,0 +1,88 @@
+# The guide's key metrics as alarms: error rate, unhealthy targets, response time, CPU and
+# memory of the tasks, and the database's CPU, connections and free storage. They notify
+# an SNS topic; subscribe an address with var.alarm_email.
+
+resource "aws_sns_topic" "alarms" {
+  name = "${var.name}-alarms"
+}
+
+resource "aws_sns_topic_subscription" "email" {
+  count     = var.alarm_email == null ? 0 : 1
+  topic_arn = aws_sns_topic.alarms.arn
+  protocol  = "email"
+  endpoint  = var.alarm_email
+}
+
+locals {
+  alarms = {
+    "5xx" = {
+      namespace   = "AWS/ApplicationELB", metric = "HTTPCode_Target_5XX_Count", stat = "Sum",
+      threshold   = 10, dimensions = { LoadBalancer = var.alb_arn_suffix },
+      description = "The app answered more than 10 requests with 5xx in a minute."
+    }
+    "unhealthy-targets" = {
+      namespace   = "AWS/ApplicationELB", metric = "UnHealthyHostCount", stat = "Maximum",
+      threshold   = 0, dimensions = { LoadBalancer = var.alb_arn_suffix, TargetGroup = var.target_group_arn_suffix },
+      description = "A task fails /api/v1/health/ready."
+    }
+    "response-time" = {
+      namespace   = "AWS/ApplicationELB", metric = "TargetResponseTime", stat = "p99",
+      threshold   = 1, dimensions = { LoadBalancer = var.alb_arn_suffix },
+      description = "p99 response time above 1 s (live streams are not counted: they never end)."
+    }
+    "cpu" = {
+      namespace   = "AWS/ECS", metric = "CPUUtilization", stat = "Average",
+      threshold   = 85, dimensions = { ClusterName = aws_ecs_cluster.this.name, ServiceName = aws_ecs_service.app.name },
+      description = "The tasks' CPU above 85 %."
+    }
+    "memory" = {
+      namespace   = "AWS/ECS", metric = "MemoryUtilization", stat = "Average",
+      threshold   = 85, dimensions = { ClusterName = aws_ecs_cluster.this.name, ServiceName = aws_ecs_service.app.name },
+      description = "The tasks' memory above 85 %."
+    }
+    "database-cpu" = {
+      namespace   = "AWS/RDS", metric = "CPUUtilization", stat = "Average",
+      threshold   = 80, dimensions = { DBInstanceIdentifier = var.database_identifier },
+      description = "PostgreSQL's CPU above 80 %."
+    }
+    "database-connections" = {
+      namespace   = "AWS/RDS", metric = "DatabaseConnections", stat = "Maximum",
+      threshold   = var.max_tasks * var.database_max_connections, dimensions = { DBInstanceIdentifier = var.database_identifier },
+      description = "More database connections than all tasks' pools together may open."
+    }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "this" {
+  for_each            = local.alarms
+  alarm_name          = "${var.name}-${each.key}"
+  alarm_description   = each.value.description
+  namespace           = each.value.namespace
+  metric_name         = each.value.metric
+  statistic           = contains(["Sum", "Average", "Maximum", "Minimum", "SampleCount"], each.value.stat) ? each.value.stat : null
+  extended_statistic  = contains(["Sum", "Average", "Maximum", "Minimum", "SampleCount"], each.value.stat) ? null : each.value.stat
+  dimensions          = each.value.dimensions
+  period              = 60
+  evaluation_periods  = 3
+  datapoints_to_alarm = 2
+  threshold           = each.value.threshold
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+}
+
+resource "aws_cloudwatch_metric_alarm" "database_storage" {
+  alarm_name          = "${var.name}-database-free-storage"
+  alarm_description   = "Less than 2 GiB of free database storage."
+  namespace           = "AWS/RDS"
+  metric_name         = "FreeStorageSpace"
+  statistic           = "Minimum"
+  dimensions          = { DBInstanceIdentifier = var.database_identifier }
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 2 * 1024 * 1024 * 1024
+  comparison_operator = "LessThanThreshold"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+}

@@ -1,0 +1,261 @@
+#!/usr/bin/env bash
+# Rehearses a production deploy on this machine: PostgreSQL, two instances of release N
+# behind nginx, and participants voting the whole time. Then the pipeline's promises:
+#   1. migrate first (backup, then N+1's migrations, with N still serving on the new schema);
+#   2. replace each instance by N+1, one at a time: start the new one, wait until ready,
+#      take the old one out of nginx, SIGTERM it and let it drain;
+#   3. roll back the same way to N, which keeps running on N+1's schema.
+# It fails unless: no participant request failed, every vote is counted exactly once, live
+# streams reconnected, every old instance drained and exited 0, nginx answered no 5xx, and
+# the added column was written by N+1 and left alone by N.
+#
+# Releases: N+1 is HEAD; N is the commit before the newest commit that added a migration
+# (override with REHEARSAL_FROM=REV). Both are built with `cargo build --release --locked`
+# in the usual target folder, so dependencies build once; the conflicto crate itself is
+# cleaned before each build, since cargo would otherwise take one checkout's build for the
+# other's (its fingerprint does not depend on where the sources are). Needs git history, nginx,
+# initdb/pg_ctl, psql and pg_dump, and python3. Every process it starts is stopped by PID.
+#   scripts/rehearse-deploy.sh            # logs stay in target/rehearsal/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+logs="$root/target/rehearsal"
+rm -rf "$logs"
+mkdir -p "$logs"
+work=$(mktemp -d /tmp/conflicto-rehearsal.XXXXXX)
+participants=${REHEARSAL_PARTICIPANTS:-300}
+
+pids=()
+nginx_pid=""
+cluster=""
+worktree=""
+# shellcheck disable=SC2317 # run by the EXIT trap
+finished=0
+cleanup() {
+  local status=$?
+  [ "$finished" = 1 ] || status=1
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  if [ -n "$nginx_pid" ]; then kill -QUIT "$nginx_pid" 2>/dev/null || true; fi
+  for pid in "${pids[@]}" $nginx_pid; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  if [ -n "$cluster" ]; then scripts/pg-cluster.sh stop "$cluster" || true; rm -rf "$cluster"; fi
+  if [ -n "$worktree" ]; then git worktree remove --force "$worktree" 2>/dev/null || true; fi
+  cp "$work"/*.log "$logs/" 2>/dev/null || true
+  cp "$work"/nginx/*.log "$logs/" 2>/dev/null || true
+  rm -rf "$work"
+  if [ "$status" = 0 ]; then echo "rehearsal PASSED (logs in target/rehearsal/)"; else echo "rehearsal FAILED (logs in target/rehearsal/)"; fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+say() { echo "[$(date -u +%H:%M:%S)] $*"; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# --- The two releases -----------------------------------------------------------------------
+for tool in git nginx psql pg_dump python3; do
+  command -v "$tool" >/dev/null || fail "$tool is not on PATH"
+done
+new_rev=$(git rev-parse HEAD)
+if [ -n "${REHEARSAL_FROM:-}" ]; then
+  old_rev=$(git rev-parse "$REHEARSAL_FROM")
+else
+  added=$(git log -1 --format=%H --diff-filter=A -- migrations/postgres)
+  old_rev=$(git rev-parse "$added^") || fail "no commit before $added (a shallow clone?)"
+fi
+say "release N   = $(git log -1 --format='%h %s' "$old_rev")"
+say "release N+1 = $(git log -1 --format='%h %s' "$new_rev") (HEAD, with uncommitted changes if any)"
+worktree="$work/release-n"
+git worktree add --detach --quiet "$worktree" "$old_rev"
+say "building release N"
+cargo clean --release --quiet -p conflicto
+CARGO_TARGET_DIR="$root/target" cargo build --release --locked --quiet --manifest-path "$worktree/Cargo.toml"
+cp target/release/conflicto "$work/conflicto-n"
+say "building release N+1"
+cargo clean --release --quiet -p conflicto
+cargo build --release --locked --quiet
+cp target/release/conflicto "$work/conflicto-n1"
+cmp -s "$work/conflicto-n" "$work/conflicto-n1" && fail "releases N and N+1 built to the same binary"
+old="$work/conflicto-n"
+new="$work/conflicto-n1"
+
+# --- PostgreSQL and the schema of release N --------------------------------------------------
+# Its own folder: PostgreSQL runs as another user, who cannot enter $work (mode 700).
+cluster=$(mktemp -d /tmp/conflicto-rehearsal-pg.XXXXXX)
+admin=$(scripts/pg-cluster.sh start "$cluster" "$(free_port)")
+psql "$admin" -q -c "create database conflicto_rehearsal"
+export DATABASE_URL="${admin%/postgres}/conflicto_rehearsal"
+export ENVIRONMENT=prod BACKUP_DIR="$work/backups" LOG_FORMAT=json LOG_LEVEL=info
+export SHUTDOWN_DRAIN_SECONDS=2 SHUTDOWN_TIMEOUT_SECONDS=15
+# Every simulated phone comes from 127.0.0.1: per-address limits would refuse them.
+export RATE_LIMIT_JOIN_PER_MINUTE=0 RATE_LIMIT_SUBMIT_PER_SECOND=0 TRUST_FORWARDED_FOR=true
+"$old" migrate up >"$work/migrate-n.log" 2>&1 || { cat "$work/migrate-n.log"; fail "release N could not migrate an empty database"; }
+echo "a long rehearsal password" | "$old" organizer create --email rehearsal@example.org --password-stdin >/dev/null
+
+# --- nginx in front of the instances ---------------------------------------------------------
+lb_port=$(free_port)
+export PUBLIC_BASE_URL="http://127.0.0.1:$lb_port"
+mkdir -p "$work/nginx"
+cat >"$work/nginx/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+user root;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/nginx-error.log warn;
+events { worker_connections 8192; }
+http {
+  log_format brief '\$status \$request_method \$uri \$upstream_addr \$request_time';
+  access_log $work/nginx/nginx-access.log brief;
+  client_body_temp_path $work/nginx/body;
+  proxy_temp_path $work/nginx/proxy;
+  fastcgi_temp_path $work/nginx/fastcgi;
+  uwsgi_temp_path $work/nginx/uwsgi;
+  scgi_temp_path $work/nginx/scgi;
+  include $work/nginx/upstream.conf;
+  server {
+    listen 127.0.0.1:$lb_port;
+    location / {
+      proxy_pass http://conflicto;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host \$http_host;
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      # Live streams: pass events through at once and keep the connection open.
+      proxy_buffering off;
+      proxy_read_timeout 1h;
+      # A request that never reached an instance may go to the other one.
+      proxy_next_upstream error timeout;
+    }
+  }
+}
+EOF
+route_to() {
+  { echo "upstream conflicto {"; for port in "$@"; do echo "  server 127.0.0.1:$port;"; done; echo "  keepalive 32;"; echo "}"; } \
+    >"$work/nginx/upstream.conf"
+}
+
+declare -A instance_pid
+start_instance() { # BINARY NAME PORT
+  LISTEN_ADDR="127.0.0.1:$3" APP_VERSION="$2" "$1" serve >"$work/$2.log" 2>&1 &
+  instance_pid[$2]=$!
+  pids+=("$!")
+  for _ in $(seq 150); do
+    if "$new" health-check --url "http://127.0.0.1:$3/api/v1/health/ready" --timeout-seconds 1 >/dev/null; then
+      say "$2 ready on port $3 (pid ${instance_pid[$2]})"
+      return 0
+    fi
+    kill -0 "${instance_pid[$2]}" 2>/dev/null || { cat "$work/$2.log"; fail "$2 exited at start"; }
+    sleep 0.2
+  done
+  cat "$work/$2.log"; fail "$2 was not ready within 30 s"
+}
+drain_instance() { # NAME: SIGTERM, wait for its exit, which must be 0
+  local pid=${instance_pid[$1]} code=0
+  kill -TERM "$pid"
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  kill -0 "$pid" 2>/dev/null && fail "$1 did not exit within 20 s of SIGTERM"
+  wait "$pid" || code=$?
+  [ "$code" = 0 ] || fail "$1 exited with $code"
+  say "$1 drained and exited 0"
+}
+replace() { # OLD_NAME NEW_BINARY NEW_NAME PORT_OF_THE_OTHER_INSTANCE
+  local port; port=$(free_port)
+  start_instance "$2" "$3" "$port"
+  ports[$3]=$port
+  route_to "$4" "$port"
+  kill -HUP "$nginx_pid"
+  sleep 1 # nginx's new workers take over; the old ones finish what they carry.
+  drain_instance "$1"
+}
+
+declare -A ports
+ports[n-a]=$(free_port); ports[n-b]=$(free_port)
+start_instance "$old" n-a "${ports[n-a]}"
+start_instance "$old" n-b "${ports[n-b]}"
+route_to "${ports[n-a]}" "${ports[n-b]}"
+nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" &
+nginx_pid=$!
+for _ in $(seq 50); do "$new" health-check --url "$PUBLIC_BASE_URL" --timeout-seconds 1 >/dev/null && break; sleep 0.2; done
+say "nginx on port $lb_port (pid $nginx_pid)"
+
+token=$(python3 - "$PUBLIC_BASE_URL" <<'EOF'
+import json, sys, urllib.request
+body = json.dumps({"email": "rehearsal@example.org", "password": "a long rehearsal password"}).encode()
+request = urllib.request.Request(sys.argv[1] + "/api/v1/auth/login", body, {"content-type": "application/json"})
+print(json.load(urllib.request.urlopen(request, timeout=10))["token"])
+EOF
+)
+export CONFLICTO_TOKEN="$token"
+
+# --- Participants voting through the whole deploy --------------------------------------------
+"$new" loadtest --url "$PUBLIC_BASE_URL" --participants "$participants" --join-rate 200 \
+  --vote-within 3 --poll-only --ingest-seconds 100 --ingest-rate 150 --timeout-seconds 400 \
+  >"$work/participants.log" 2>&1 &
+load_pid=$!
+pids+=("$load_pid")
+for _ in $(seq 600); do
+  grep -q "^ingest opened" "$work/participants.log" && break
+  kill -0 "$load_pid" 2>/dev/null || { cat "$work/participants.log"; fail "the participants stopped before voting"; }
+  sleep 0.2
+done
+grep -q "^ingest opened" "$work/participants.log" || fail "the participants never started voting"
+say "$participants participants joined and are voting"
+sleep 3
+
+# A short event of its own, kept, so its responses show which release wrote them.
+event_on() { # NAME: runs it, prints its session id
+  "$new" loadtest --url "$PUBLIC_BASE_URL" --participants 20 --vote-within 1 --poll-only --keep \
+    --timeout-seconds 120 >"$work/event-$1.log" 2>&1 || { cat "$work/event-$1.log"; fail "the event on $1 failed"; }
+  sed -n 's/.*, session \([0-9a-f-]*\)$/\1/p' "$work/event-$1.log" | head -1
+}
+answer_ms_of() { # SESSION: "known unknown"
+  psql "$DATABASE_URL" -At -F ' ' -c \
+    "select count(answer_ms), count(*) - count(answer_ms) from responses where session_id = '$1'"
+}
+
+# --- Rolling upgrade to N+1: migrate first, then one instance at a time -----------------------
+say "migrating with release N+1 while N serves"
+"$new" migrate up >"$work/migrate-n1.log" 2>&1 || { cat "$work/migrate-n1.log"; fail "migration failed"; }
+grep -q "integrity" "$work/migrate-n1.log" || fail "no integrity check in the migration output"
+ls "$work/backups"/* >/dev/null 2>&1 || fail "no backup was taken before migrating"
+for name in n-a n-b; do
+  "$new" health-check --url "http://127.0.0.1:${ports[$name]}/api/v1/health/ready" >/dev/null \
+    || fail "$name (release N) is not ready on N+1's schema"
+done
+say "N still ready on the new schema"
+replace n-a "$new" n1-a "${ports[n-b]}"
+replace n-b "$new" n1-b "${ports[n1-a]}"
+say "all instances run N+1"
+session_n1=$(event_on n1)
+read -r known unknown <<<"$(answer_ms_of "$session_n1")"
+if [ "$known" = 0 ] || [ "$unknown" != 0 ]; then fail "N+1 did not write answer_ms ($known known, $unknown unknown)"; fi
+say "N+1 wrote answer_ms for all $known answers of its event"
+
+# --- Rollback to N, on N+1's schema -----------------------------------------------------------
+replace n1-a "$old" n-c "${ports[n1-b]}"
+replace n1-b "$old" n-d "${ports[n-c]}"
+grep -q "newer" "$work/n-c.log" || say "note: release N logged no warning about the newer schema"
+say "rolled back: all instances run N on N+1's schema"
+session_n=$(event_on n)
+read -r known unknown <<<"$(answer_ms_of "$session_n")"
+if [ "$known" != 0 ] || [ "$unknown" = 0 ]; then fail "N wrote answer_ms? ($known known, $unknown unknown)"; fi
+say "N stored its $unknown answers without the new column"
+
+# --- The verdict ------------------------------------------------------------------------------
+say "waiting for the participants to finish"
+code=0
+wait "$load_pid" || code=$?
+grep -v '^\s*$' "$work/participants.log" | tail -20
+[ "$code" = 0 ] || fail "the participants' run failed (exit $code)"
+grep -q "^loadtest PASSED: $participants participants, .* 0 errors, counts exact" "$work/participants.log" \
+  || fail "participants' requests failed or counts are off"
+reconnects=$(sed -n 's/^streams: .*, \([0-9]*\) reconnected.*/\1/p' "$work/participants.log")
+[ "${reconnects:-0}" -gt 0 ] || fail "no live stream reconnected, yet four instances were replaced"
+server_errors=$(awk '$1 >= 500' "$work/nginx/nginx-access.log" | wc -l)
+[ "$server_errors" = 0 ] || { awk '$1 >= 500' "$work/nginx/nginx-access.log" | head; fail "nginx answered $server_errors requests with 5xx"; }
+requests=$(wc -l <"$work/nginx/nginx-access.log")
+retried=$(sed -n 's/^retried: *\([0-9]*\) .*/\1/p' "$work/participants.log")
+say "verdict: $requests requests through nginx, 0 answered 5xx, 0 failed; ${retried:-0} answers resent after a closed connection; $reconnects streams reconnected; counts exact"
+finished=1
