@@ -738,3 +738,95 @@ fn smoke_passes_every_step_cleans_up_and_fails_with_exit_1() {
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert!(stdout.starts_with("FAIL health"), "{stdout}");
 }
+
+/// The deployment guide and the runbooks name only files that exist, and name every
+/// workflow: a renamed script or workflow fails here, not during an incident.
+#[test]
+fn deployment_docs_name_only_files_that_exist() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut docs = vec![root.join("docs/deployment.md")];
+    let mut runbooks: Vec<_> = std::fs::read_dir(root.join("docs/runbooks"))
+        .expect("docs/runbooks/ exists")
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "md"))
+        .collect();
+    runbooks.sort();
+    for name in [
+        "deploy.md",
+        "rollback.md",
+        "database.md",
+        "incident-response.md",
+    ] {
+        assert!(
+            runbooks.iter().any(|p| p.ends_with(name)),
+            "docs/runbooks/{name} is missing"
+        );
+    }
+    docs.extend(runbooks);
+    let roots = [
+        ".github/",
+        ".ci/",
+        "deploy/",
+        "scripts/",
+        "docs/",
+        "migrations/",
+        "src/",
+        "tests/",
+    ];
+    let mut named = std::collections::BTreeSet::new();
+    for doc in &docs {
+        let text = std::fs::read_to_string(doc).unwrap();
+        // Inline code spans: `…`.
+        for (i, span) in text.split('`').enumerate() {
+            if i % 2 == 0 || span.contains(char::is_whitespace) || span.contains(['*', '<', '$']) {
+                continue;
+            }
+            let path = span.trim_end_matches([':', ',', '.']);
+            let path = if path.ends_with(".yml") && !path.contains('/') {
+                format!(".github/workflows/{path}")
+            } else {
+                path.to_owned()
+            };
+            let file_like = roots.iter().any(|r| path.starts_with(r))
+                || [
+                    "Dockerfile",
+                    ".dockerignore",
+                    ".env.dev.example",
+                    ".env.prod.example",
+                ]
+                .contains(&path.as_str());
+            if file_like {
+                assert!(
+                    root.join(&path).exists(),
+                    "{} names `{span}`, which does not exist",
+                    doc.strip_prefix(root).unwrap().display()
+                );
+                named.insert(path);
+            }
+        }
+    }
+    for workflow in [
+        "ci.yml",
+        "deploy-dev.yml",
+        "deploy-prod.yml",
+        "rollback.yml",
+    ] {
+        assert!(
+            named.contains(&format!(".github/workflows/{workflow}")),
+            "the deployment docs never name {workflow}"
+        );
+    }
+    for file in [
+        "Dockerfile",
+        "deploy/terraform/environments/dev",
+        "deploy/terraform/environments/prod",
+        "deploy/scripts/ecs.sh",
+        "scripts/rehearse-deploy.sh",
+        "scripts/check-deploy.sh",
+    ] {
+        assert!(
+            named.contains(file),
+            "the deployment docs never name {file}"
+        );
+    }
+}
