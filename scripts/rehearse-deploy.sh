@@ -4,7 +4,8 @@
 #   1. migrate first (backup, then N+1's migrations, with N still serving on the new schema);
 #   2. replace each instance by N+1, one at a time: start the new one, wait until ready,
 #      take the old one out of nginx, SIGTERM it and let it drain;
-#   3. roll back the same way to N, which keeps running on N+1's schema.
+#   3. roll back the same way to N, which keeps running on N+1's schema, and run the
+#      pipelines' integration suite (scripts/integration.sh) against it.
 # It fails unless: no participant request failed, every vote is counted exactly once, live
 # streams reconnected, every old instance drained and exited 0, nginx answered no 5xx, and
 # the added column was written by N+1 and left alone by N.
@@ -242,6 +243,11 @@ session_n=$(event_on n)
 read -r known unknown <<<"$(answer_ms_of "$session_n")"
 if [ "$known" != 0 ] || [ "$unknown" = 0 ]; then fail "N wrote answer_ms? ($known known, $unknown unknown)"; fi
 say "N stored its $unknown answers without the new column"
+
+# The pipelines' integration suite, against the rolled-back deployment.
+CONFLICTO="$new" scripts/integration.sh "$PUBLIC_BASE_URL" >"$work/integration.log" 2>&1 \
+  || { cat "$work/integration.log"; fail "the integration suite failed"; }
+say "integration suite passed: $(grep -c '^PASS' "$work/integration.log") smoke steps, $(grep '^loadtest PASSED' "$work/integration.log" | cut -d, -f1-4)"
 
 # --- The verdict ------------------------------------------------------------------------------
 say "waiting for the participants to finish"

@@ -284,6 +284,20 @@ pub enum MigrateAction {
     Status,
 }
 
+/// The organizer's API token of the commands that act as an organizer over HTTP
+/// (`smoke`, `loadtest`). Never shown: `--help` says only whether it is set.
+#[derive(Debug, Clone, Args)]
+pub struct OrganizerToken {
+    /// An organizer's API token (`cfo_…`), from `POST /api/v1/auth/tokens` or a login.
+    #[arg(
+        long,
+        env = "CONFLICTO_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub token: String,
+}
+
 /// Options of `conflicto health-check`.
 #[derive(Debug, Clone, Args)]
 pub struct HealthCheckArgs {

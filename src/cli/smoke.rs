@@ -20,14 +20,8 @@ pub struct SmokeArgs {
     #[arg(long, env = "SMOKE_URL", value_name = "URL")]
     pub url: url::Url,
 
-    /// An organizer's API token (`cfo_…`), from `POST /api/v1/auth/tokens`.
-    #[arg(
-        long,
-        env = "CONFLICTO_TOKEN",
-        value_name = "TOKEN",
-        hide_env_values = true
-    )]
-    pub token: String,
+    #[command(flatten)]
+    pub organizer: super::OrganizerToken,
 
     /// Give up on one request after this many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
@@ -50,7 +44,7 @@ pub async fn run(args: SmokeArgs) -> ExitCode {
             client,
             base: api_base(&args.url),
         },
-        token: args.token,
+        token: args.organizer.token,
         passed: 0,
         failed: 0,
     };

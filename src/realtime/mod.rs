@@ -28,6 +28,7 @@ use crate::ids::{ActivityId, SessionId};
 use crate::moderation::Moderator;
 use crate::responses::tally::Tallies;
 use crate::responses::writer::Writer;
+use crate::sessions::session::SessionStatus;
 use crate::storage::{Store, StoreError};
 
 /// Frames a subscriber may be behind before it is dropped.
@@ -120,6 +121,35 @@ struct Pending {
     results: HashMap<ActivityId, SessionId>,
 }
 
+/// What the participants' paths need of a session; see [`Hub::session_facts`].
+pub struct SessionFacts {
+    /// The content filter, from the session's settings.
+    pub moderator: Arc<Moderator>,
+    /// `None` when the session does not exist (any more).
+    pub status: Option<SessionStatus>,
+}
+
+/// Sessions read for the participants' paths, forgotten at every session change.
+#[derive(Default)]
+struct SessionCache {
+    /// Bumped by every forget, so a read that raced a change is not kept.
+    generation: u64,
+    by_id: HashMap<SessionId, Arc<SessionFacts>>,
+}
+
+impl SessionCache {
+    fn forget(&mut self, session: Option<SessionId>) {
+        self.generation += 1;
+        match session {
+            Some(session) => self.by_id.remove(&session),
+            None => {
+                self.by_id.clear();
+                None
+            }
+        };
+    }
+}
+
 /// Activities read for the answer path; see [`Hub::activity`].
 #[derive(Default)]
 struct ActivityCache {
@@ -155,7 +185,7 @@ pub struct Hub {
     relay_enabled: std::sync::atomic::AtomicBool,
     outbox: Mutex<HashSet<(SessionId, Change)>>,
     pub(crate) outbox_signal: tokio::sync::Notify,
-    moderators: Mutex<HashMap<SessionId, Arc<Moderator>>>,
+    sessions: Mutex<SessionCache>,
     activities: Mutex<ActivityCache>,
     pub(crate) reaction_totals: Mutex<HashMap<SessionId, std::collections::BTreeMap<String, i64>>>,
 }
@@ -183,7 +213,7 @@ impl Hub {
             relay_enabled: std::sync::atomic::AtomicBool::new(false),
             outbox: Mutex::new(HashSet::new()),
             outbox_signal: tokio::sync::Notify::new(),
-            moderators: Mutex::new(HashMap::new()),
+            sessions: Mutex::new(SessionCache::default()),
             activities: Mutex::new(ActivityCache::default()),
             reaction_totals: Mutex::new(HashMap::new()),
         })
@@ -258,15 +288,36 @@ impl Hub {
     /// The content filter of a session, from its settings; cached until the session
     /// changes (here or on another instance).
     pub async fn moderator(&self, session: SessionId) -> Result<Arc<Moderator>, StoreError> {
-        if let Some(moderator) = self.moderators.lock().get(&session).cloned() {
-            return Ok(moderator);
-        }
-        let moderator = Arc::new(match self.store.session(session).await? {
-            Some(found) => Moderator::for_settings(&found.settings),
-            None => Moderator::OFF,
+        Ok(self.session_facts(session).await?.moderator.clone())
+    }
+
+    /// A session's status and content filter, read from storage only when this instance
+    /// has not read them since the session last changed (here or, through the relay, on
+    /// another instance). For the high-rate participant paths (answers, reactions) that
+    /// must not cost a database read each.
+    pub async fn session_facts(&self, session: SessionId) -> Result<Arc<SessionFacts>, StoreError> {
+        let generation = {
+            let cache = self.sessions.lock();
+            if let Some(found) = cache.by_id.get(&session) {
+                return Ok(found.clone());
+            }
+            cache.generation
+        };
+        let found = self.store.session(session).await?;
+        let facts = Arc::new(SessionFacts {
+            moderator: Arc::new(
+                found
+                    .as_ref()
+                    .map_or(Moderator::OFF, |s| Moderator::for_settings(&s.settings)),
+            ),
+            status: found.map(|s| s.status),
         });
-        self.moderators.lock().insert(session, moderator.clone());
-        Ok(moderator)
+        let mut cache = self.sessions.lock();
+        // A change since the read began may have made this copy stale: keep it only if not.
+        if cache.generation == generation {
+            cache.by_id.insert(session, facts.clone());
+        }
+        Ok(facts)
     }
 
     /// An activity as the answer path needs it, read from storage only when this instance
@@ -293,18 +344,21 @@ impl Hub {
         Ok(Some(found))
     }
 
-    /// Drops every cached activity (after notices may have been missed).
-    pub(crate) fn forget_activities(&self) {
-        let mut cache = self.activities.lock();
-        cache.generation += 1;
-        cache.by_id.clear();
+    /// Drops every cached activity and session (after notices may have been missed).
+    pub(crate) fn forget_cached(&self) {
+        {
+            let mut cache = self.activities.lock();
+            cache.generation += 1;
+            cache.by_id.clear();
+        }
+        self.sessions.lock().forget(None);
     }
 
     /// Records a change (made here or reported by another instance) to publish shortly,
     /// coalesced with others.
     pub fn apply_remote(&self, session: SessionId, change: Change) {
         if change == Change::Session {
-            self.moderators.lock().remove(&session);
+            self.sessions.lock().forget(Some(session));
         }
         if matches!(change, Change::Session | Change::Activity) {
             self.activities.lock().forget_session(session);
@@ -401,8 +455,8 @@ impl Hub {
         self.rooms
             .lock()
             .retain(|_, room| Audience::ALL.iter().any(|a| room.subscribers(*a) > 0));
-        // Read again from the settings when next needed.
-        self.moderators.lock().clear();
+        // Read again from storage when next needed.
+        self.sessions.lock().forget(None);
         let rooms = self.rooms.lock();
         self.reaction_totals
             .lock()

@@ -147,7 +147,7 @@ impl Relay {
     async fn resync(&self) -> Result<(), StoreError> {
         metrics::counter!("live_relay_resyncs_total").increment(1);
         self.roster.clear();
-        self.hub.forget_activities();
+        self.hub.forget_cached();
         for (id, round) in self.hub.tallies.loaded() {
             if let Some(activity) = self.store.activity(id).await?
                 && activity.round == round

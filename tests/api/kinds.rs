@@ -480,6 +480,18 @@ both_backends! {
         let history = json(app.call(Method::GET, format!("/api/v1/sessions/{session}/reactions"), Some(&host.token), None).await).await;
         assert_eq!(history["totals"]["clap"], 2);
         assert!(!history["minutes"].as_array().unwrap().is_empty(), "{history}");
+
+        // Once the session is completed, taps are refused (and the one before still counts).
+        let before = app.call(Method::POST, format!("/api/v1/sessions/{session}/reactions"), Some(&people[1].token), Some(json!({"emoji": "clap"}))).await;
+        assert_eq!(before.status(), StatusCode::ACCEPTED, "the cache holds the open session now");
+        let completed = app.call(Method::PATCH, format!("/api/v1/sessions/{session}"), Some(&host.token), Some(json!({"status": "completed"}))).await;
+        assert_eq!(completed.status(), StatusCode::OK);
+        let after = app.call(Method::POST, format!("/api/v1/sessions/{session}/reactions"), Some(&people[1].token), Some(json!({"emoji": "clap"}))).await;
+        assert_eq!(after.status(), StatusCode::CONFLICT);
+        assert_envelope(&json(after).await, "session_completed");
+        app.state.reactions.flush(app.state.store.as_ref(), &app.state.hub).await;
+        let history = json(app.call(Method::GET, format!("/api/v1/sessions/{session}/reactions"), Some(&host.token), None).await).await;
+        assert_eq!(history["totals"]["clap"], 3, "{history}");
     }
 
     async fn moderation_refuses_flagged_nicknames_and_holds_flagged_words(db) {

@@ -544,39 +544,52 @@ fn organizer_create_makes_an_account_that_can_sign_in() {
     server.terminate();
 }
 
+/// A server on a fresh SQLite folder with one organizer, and that organizer's API token.
+/// `env` is extra configuration for the server.
+fn serve_with_organizer(email: &str, env: &[(&str, &str)]) -> (tempfile::TempDir, Server, String) {
+    let password = "a long enough password";
+    let dir = tempfile::tempdir().unwrap();
+    let (output, stdout, stderr) = create_organizer(dir.path(), email, password, &[]);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    let mut command = conflicto();
+    command
+        .current_dir(dir.path())
+        .env("LISTEN_ADDR", format!("127.0.0.1:{}", free_port()))
+        .envs(env.iter().copied());
+    let server = Server::start(command);
+    let login: serde_json::Value = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            reqwest::Client::new()
+                .post(format!("{}api/v1/auth/login", server.url))
+                .json(&serde_json::json!({"email": email, "password": password}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        });
+    let token = login["token"].as_str().unwrap().to_owned();
+    (dir, server, token)
+}
+
 /// `conflicto loadtest` runs a small event against a real server: every participant joins,
 /// holds a stream and answers a poll, a word cloud and a Q&A, the counts are checked
 /// exactly, and the last line sums it up. It does the same from worker processes, with a
 /// sustained-voting phase. A wrong token fails the run with exit code 1.
 #[test]
 fn loadtest_runs_an_exact_event_and_fails_on_a_bad_token() {
-    let dir = tempfile::tempdir().unwrap();
-    let (output, stdout, stderr) =
-        create_organizer(dir.path(), "load@example.org", "a long load password", &[]);
-    assert!(output.status.success(), "{stdout}{stderr}");
-    let mut command = conflicto();
-    command
-        .current_dir(dir.path())
-        .env("LISTEN_ADDR", format!("127.0.0.1:{}", free_port()))
-        .env("RATE_LIMIT_JOIN_PER_MINUTE", "0")
-        .env("RATE_LIMIT_SUBMIT_PER_SECOND", "0");
-    let mut server = Server::start(command);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let login: serde_json::Value = runtime.block_on(async {
-        reqwest::Client::new()
-            .post(format!("{}api/v1/auth/login", server.url))
-            .json(&serde_json::json!({"email": "load@example.org", "password": "a long load password"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    });
-    let token = login["token"].as_str().unwrap();
+    let (_dir, mut server, token) = serve_with_organizer(
+        "load@example.org",
+        &[
+            ("RATE_LIMIT_JOIN_PER_MINUTE", "0"),
+            ("RATE_LIMIT_SUBMIT_PER_SECOND", "0"),
+        ],
+    );
+    let token = token.as_str();
 
     let (output, stdout, stderr) = run(conflicto()
         .args(["loadtest", "--url", &server.url, "--participants", "40"])
@@ -640,36 +653,12 @@ fn loadtest_runs_an_exact_event_and_fails_on_a_bad_token() {
 /// step without creating anything; a stopped server fails at health. Both exit 1.
 #[test]
 fn smoke_passes_every_step_cleans_up_and_fails_with_exit_1() {
-    let dir = tempfile::tempdir().unwrap();
-    let (output, stdout, stderr) = create_organizer(
-        dir.path(),
-        "smoke@example.org",
-        "a long smoke password",
-        &[],
-    );
-    assert!(output.status.success(), "{stdout}{stderr}");
-    let mut command = conflicto();
-    command
-        .current_dir(dir.path())
-        .env("LISTEN_ADDR", format!("127.0.0.1:{}", free_port()));
-    let mut server = Server::start(command);
+    let (_dir, mut server, token) = serve_with_organizer("smoke@example.org", &[]);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let client = reqwest::Client::new();
-    let login: serde_json::Value = runtime.block_on(async {
-        client
-            .post(format!("{}api/v1/auth/login", server.url))
-            .json(&serde_json::json!({"email": "smoke@example.org", "password": "a long smoke password"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    });
-    let token = login["token"].as_str().unwrap().to_owned();
     let sessions = || -> serde_json::Value {
         runtime.block_on(async {
             client

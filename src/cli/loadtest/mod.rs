@@ -53,14 +53,8 @@ pub struct LoadtestArgs {
     #[arg(long, value_name = "URL")]
     pub also_url: Vec<url::Url>,
 
-    /// An organizer's API token (`cfo_…`), from `POST /api/v1/auth/tokens` or a login.
-    #[arg(
-        long,
-        env = "CONFLICTO_TOKEN",
-        value_name = "TOKEN",
-        hide_env_values = true
-    )]
-    pub token: String,
+    #[command(flatten)]
+    pub organizer: super::OrganizerToken,
 
     /// Participants to simulate; each holds a live stream (one connection).
     #[arg(long, value_name = "N", default_value_t = 100,
@@ -377,7 +371,7 @@ async fn event(args: &LoadtestArgs) -> anyhow::Result<bool> {
     let host = Host {
         client: client.clone(),
         base: base.clone(),
-        token: args.token.clone(),
+        token: args.organizer.token.clone(),
     };
 
     // The session and its activities.

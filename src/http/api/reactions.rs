@@ -15,6 +15,7 @@ use crate::http::extract::{AppJson, AppPath, HostAuth, ParticipantAuth};
 use crate::ids::SessionId;
 use crate::reactions::{self, EMOJI, ReactionHistory};
 use crate::sessions;
+use crate::sessions::session::SessionStatus;
 
 /// The reaction routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -42,6 +43,7 @@ pub struct ReactResponse {
         (status = 202, description = "Counted; on the big screen within half a second", body = ReactResponse),
         (status = 401, body = ErrorEnvelope),
         (status = 404, body = ErrorEnvelope),
+        (status = 409, description = "The session is not running (`session_completed`, `session_not_active`)", body = ErrorEnvelope),
         (status = 422, description = "Not one of the emoji", body = ErrorEnvelope),
         (status = 429, body = ErrorEnvelope),
     ))]
@@ -64,6 +66,22 @@ async fn react(
         )
         .with_details(serde_json::json!({ "field": "emoji" })));
     };
+    // Taps count only while the session runs (read from the hub's cache, not storage).
+    match state.hub.session_facts(id).await?.status {
+        Some(SessionStatus::Active) => {}
+        Some(SessionStatus::Completed) => {
+            return Err(ApiError::conflict(
+                "session_completed",
+                "the session is over; reactions are closed",
+            ));
+        }
+        Some(SessionStatus::Draft) | None => {
+            return Err(ApiError::conflict(
+                "session_not_active",
+                "the session is not open",
+            ));
+        }
+    }
     state.limits.react(auth.participant_id)?;
     state.reactions.add(id, emoji);
     Ok((
