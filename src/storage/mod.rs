@@ -85,9 +85,31 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(ref db) if db.is_unique_violation() => {
                 StoreError::Conflict(db.message().to_owned())
             }
+            sqlx::Error::Database(ref db) if db.code().as_deref().is_some_and(unavailable_code) => {
+                StoreError::Unavailable(error)
+            }
             other => StoreError::Backend(other),
         }
     }
+}
+
+/// Database error codes that mean "not now" rather than "this request is wrong": the
+/// client may retry, so they are a 503 like a timed-out pool, not a 500.
+/// - SQLite result codes (the primary code is the low byte of an extended one): BUSY (5),
+///   LOCKED (6), IOERR (10), FULL (13), CANTOPEN (14, e.g. out of file descriptors).
+/// - PostgreSQL SQLSTATEs: class 08 (connection exception), 53 (insufficient resources:
+///   too many connections, disk full, out of memory), 57P01–57P03 (shutting down, cannot
+///   connect now).
+fn unavailable_code(code: &str) -> bool {
+    // A SQLSTATE always has five characters; SQLite's codes, extended ones included, have
+    // at most four digits.
+    if code.len() == 5 {
+        return code.starts_with("08")
+            || code.starts_with("53")
+            || matches!(code, "57P01" | "57P02" | "57P03");
+    }
+    code.parse::<u32>()
+        .is_ok_and(|sqlite| matches!(sqlite & 0xff, 5 | 6 | 10 | 13 | 14))
 }
 
 /// Connection pool figures, exported as metrics.
@@ -453,6 +475,18 @@ pub async fn connect(options: &ConnectOptions) -> Result<Arc<dyn Store>, StoreEr
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn busy_full_unopenable_and_shutting_down_databases_are_unavailable() {
+        for code in [
+            "5", "6", "10", "13", "14", "270", "517", "08006", "53300", "57P01", "57P03",
+        ] {
+            assert!(super::unavailable_code(code), "{code}");
+        }
+        for code in ["1", "19", "2067", "23505", "42P01", "22001", "40001"] {
+            assert!(!super::unavailable_code(code), "{code}");
+        }
+    }
+
     use super::*;
 
     #[test]
