@@ -141,6 +141,8 @@ function drawCurrent() {
       active ? h('button', { type: 'button', class: 'button', onclick: () => act(() => control.close(a.id)) }, t('run.close')) : h('button', { type: 'button', class: 'button', onclick: () => act(() => control.activate(a)) }, t('run.reopen')),
       a.kind === 'poker' || a.results_visibility === 'hidden' ? commandButton(a.results_revealed ? t('run.hide') : t('run.reveal'), a.results_revealed ? 'hide' : 'reveal', {}, 'primary') : null,
       active ? commandButton(a.kind === 'poker' ? t('run.revote') : t('run.new_round'), 'new_round') : null,
+      active && a.deadline_at && a.kind !== 'quiz' ? h('button', { type: 'button', class: 'button secondary', 'aria-label': t('run.add_time_label'),
+        onclick: () => act(() => control.command(a.id, 'add_time', { seconds: 30 })) }, t('run.add_time')) : null,
       active ? kindControls(a, state.results) : null),
     h('section', { class: 'run-results', 'aria-label': t('results.heading') },
       renderResults(a, state.results, 'organizer', (name, args) => act(() => control.command(a.id, name, args)))));

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use serde_json::Value;
 
-use self::activity::{Activity, ActivityState, ResultsVisibility};
+use self::activity::{Activity, ActivityState, ResultsVisibility, TIME_LIMIT_MAX};
 use self::kind::{ActivityRegistry, DynKind, Prepared};
 use crate::ids::{ActivityId, SessionId};
 use crate::realtime::{Change, Hub};
@@ -466,6 +466,25 @@ pub async fn command(
         let now = Utc::now();
         let mut next = previous.clone();
         match command.name {
+            "add_time" => {
+                let seconds: i64 =
+                    kind::arg(command.args, "seconds").map_err(ActivityError::Command)?;
+                if !(1..=i64::from(TIME_LIMIT_MAX)).contains(&seconds) {
+                    return Err(ActivityError::Command(format!(
+                        "args.seconds must be between 1 and {TIME_LIMIT_MAX}"
+                    )));
+                }
+                let (ActivityState::Active, Some(deadline)) =
+                    (previous.state, previous.deadline_at)
+                else {
+                    return Err(ActivityError::Command(
+                        "add_time needs a running activity with a time limit".into(),
+                    ));
+                };
+                // From the stored deadline, or from now if it passed a moment ago and the
+                // timer task has not closed the activity yet.
+                next.deadline_at = Some(deadline.max(now) + chrono::Duration::seconds(seconds));
+            }
             "reveal" => next.results_revealed = true,
             "hide" => next.results_revealed = false,
             "new_round" => {

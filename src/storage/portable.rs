@@ -908,7 +908,8 @@ macro_rules! impl_store {
                 let done = sqlx::query::<$db>(
                     "update activities set kind_state = $2, results_revealed = $3, round = $4, activated_at = $5, \
                      deadline_at = $6, updated_at = $7 \
-                     where id = $1 and state = $8 and round = $9 and kind_state = $10 and results_revealed = $11",
+                     where id = $1 and state = $8 and round = $9 and kind_state = $10 and results_revealed = $11 \
+                     and deadline_at is not distinct from $12",
                 )
                 .bind(a.id)
                 .bind(a.kind_state.to_string())
@@ -921,6 +922,7 @@ macro_rules! impl_store {
                 .bind(previous.round)
                 .bind(previous.kind_state.to_string())
                 .bind(previous.results_revealed)
+                .bind(previous.deadline_at)
                 .execute(&self.pool)
                 .await?;
                 Ok(done.rows_affected() > 0)

@@ -147,6 +147,48 @@ both_backends! {
         assert_eq!(activity["state"], "closed");
     }
 
+    async fn add_time_extends_a_running_timer_and_every_screen_counts_down_from_it(db) {
+        let app = TestApp::spawn(db).await;
+        let host = app.host("ada@example.org", false).await;
+        let (session, _) = app.open_session(&host, None).await;
+        let poll = app.poll(&host, &session, json!({"question": "q", "options": ["a", "b"]}), json!({"time_limit_seconds": 2})).await;
+        let untimed = app.poll(&host, &session, json!({"question": "q", "options": ["a", "b"]}), json!({})).await;
+        let add = |activity: &str, args: serde_json::Value| {
+            app.call(Method::POST, format!("/api/v1/activities/{activity}/commands/add_time"), Some(&host.token), Some(args))
+        };
+        let refused = add(&poll, json!({"seconds": 30})).await;
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "not running yet");
+        assert_envelope(&json(refused).await, "invalid_command");
+
+        let mut organizer = app.stream(&session, &host.token).await;
+        app.transition(&host, &poll, "active").await;
+        let before = json(app.call(Method::GET, format!("/api/v1/activities/{poll}"), Some(&host.token), None).await).await;
+        let deadline = |a: &serde_json::Value| chrono::DateTime::parse_from_rfc3339(a["deadline_at"].as_str().unwrap()).unwrap();
+        for bad in [json!({}), json!({"seconds": 0}), json!({"seconds": 3601}), json!({"seconds": "10"})] {
+            let response = add(&poll, bad.clone()).await;
+            assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        }
+        let response = add(&poll, json!({"seconds": 30})).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let after = json(response).await;
+        assert_eq!((deadline(&after) - deadline(&before)).num_seconds(), 30, "{before} {after}");
+        // Two more at once: both count (a command never loses another's update).
+        let (a, b) = tokio::join!(add(&poll, json!({"seconds": 5})), add(&poll, json!({"seconds": 5})));
+        assert_eq!((a.status(), b.status()), (StatusCode::OK, StatusCode::OK));
+        let now = json(app.call(Method::GET, format!("/api/v1/activities/{poll}"), Some(&host.token), None).await).await;
+        assert_eq!((deadline(&now) - deadline(&before)).num_seconds(), 40);
+        let tick = organizer.wait_for("timer", SOON, |d| d["activity_id"] == poll.as_str() && d["remaining_ms"].as_i64().unwrap_or(0) > 30_000).await;
+        assert_eq!(tick.data["deadline_at"], now["deadline_at"]);
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        let still = json(app.call(Method::GET, format!("/api/v1/activities/{poll}"), Some(&host.token), None).await).await;
+        assert_eq!(still["state"], "active", "the old deadline passed; the new one holds");
+
+        app.transition(&host, &poll, "closed").await;
+        app.transition(&host, &untimed, "active").await;
+        let untimed_add = add(&untimed, json!({"seconds": 30})).await;
+        assert_eq!(untimed_add.status(), StatusCode::UNPROCESSABLE_ENTITY, "no timer to extend");
+    }
+
     async fn a_deadline_survives_a_restart_with_nobody_connected(db) {
         let app = TestApp::spawn(db).await;
         let host = app.host("ada@example.org", false).await;

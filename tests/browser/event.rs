@@ -90,6 +90,7 @@ async fn a_whole_event_through_the_pages() {
         org.fill_nth(".editor input.list-item", 1, "Sushi").await;
         org.click_text(".editor .list-field > button", "Add").await;
         org.fill_nth(".editor input.list-item", 2, "Salad").await;
+        org.fill("#a-limit", "600").await;
         org.wait_text(".preview", "Salad").await;
         org.shot("02-builder-poll-editor").await;
         org.check_accessibility("builder-editor").await;
@@ -242,8 +243,14 @@ async fn a_whole_event_through_the_pages() {
         "after a reload the phone shows its vote"
     );
 
-    // -- Rating.
+    // -- The poll's time limit counts down in the run view; +30 s moves it.
     to_run().await;
+    org.wait_text(".countdown", "9:").await;
+    org.click("button[aria-label='Add 30 seconds']").await;
+    org.wait_text(".countdown", "10:").await;
+    org.shot("09-run-poll-timer").await;
+
+    // -- Rating.
     org.click("#next").await;
     on_activity(&phones, "Usefulness").await;
     for (phone, pick) in [(&ann, 3), (&bob, 4), (&cat, 4)] {

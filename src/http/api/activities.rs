@@ -335,10 +335,10 @@ async fn transition_activity(
     Ok(Json(activity))
 }
 
-/// Runs a host command: `reveal` or `hide` results, or a kind's own (a poll's `lock` and
+/// Runs a host command: `reveal` or `hide` results, `new_round`, `add_time`, or a kind's own (a poll's `lock` and
 /// `unlock`). The optional JSON body holds the command's arguments.
 #[utoipa::path(post, path = "/activities/{id}/commands/{command}", tag = "activities",
-    params(("id" = ActivityId, Path), ("command" = String, Path, description = "reveal, hide, new_round, or a kind's command (docs/activity-kinds.md)")),
+    params(("id" = ActivityId, Path), ("command" = String, Path, description = "reveal, hide, new_round, add_time ({\"seconds\": 1-3600}), or a kind's command (docs/activity-kinds.md)")),
     request_body(content = Object, description = "Arguments, if the command takes any"),
     responses((status = 200, body = Activity), (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 async fn run_command(
