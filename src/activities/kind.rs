@@ -105,6 +105,11 @@ pub trait ActivityKind: Send + Sync + 'static {
     /// answer in the same slot replaces the old one (a changed vote), unless answers are
     /// final.
     fn slot(config: &Self::Config, answer: &Self::Answer) -> String;
+    /// The slot an answer is about, when it only means something if that slot is already
+    /// filled in the round (an upvote needs its question). `None` for most answers.
+    fn refers_to(_config: &Self::Config, _answer: &Self::Answer) -> Option<Reference> {
+        None
+    }
     /// Folds every current answer of a round into results. Entries come in no particular
     /// order; sort by `at` where order matters.
     fn tally(
@@ -203,11 +208,25 @@ pub fn competition_ranks(sorted_scores: &[i64]) -> Vec<usize> {
     ranks
 }
 
+/// What an answer refers to; see [`ActivityKind::refers_to`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    /// The slot that must be filled in the same round.
+    pub slot: String,
+    /// Filled by the answering participant themself (withdrawing their own question), not
+    /// by anyone.
+    pub own: bool,
+    /// The error when it is not.
+    pub missing: &'static str,
+}
+
 /// A validated answer, ready to store and to count.
 #[derive(Clone)]
 pub struct CheckedAnswer {
     /// Which slot it fills.
     pub slot: String,
+    /// What must exist for it to count.
+    pub refers_to: Option<Reference>,
     /// Its normalised JSON, as stored.
     pub json: String,
     /// The typed value the tally uses.
@@ -375,9 +394,11 @@ impl<K: ActivityKind> Prepared for Bound<K> {
             serde_json::from_value(answer).map_err(|e| format!("invalid answer: {e}"))?;
         let typed = K::check_answer(&self.config, &self.state, typed, context)?;
         let slot = K::slot(&self.config, &typed);
+        let refers_to = K::refers_to(&self.config, &typed);
         let json = serde_json::to_string(&typed).map_err(|e| e.to_string())?;
         Ok(CheckedAnswer {
             slot,
+            refers_to,
             json,
             value: Arc::new(typed),
         })

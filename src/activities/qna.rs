@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::kind::{
-    ActivityKind, AnswerContext, Entry, Viewer, arg, check_length, new_item_id, to_json,
+    ActivityKind, AnswerContext, Entry, Reference, Viewer, arg, check_length, new_item_id, to_json,
 };
 use crate::ids::ParticipantId;
 use crate::moderation::Flag;
@@ -297,6 +297,25 @@ impl ActivityKind for Qna {
             QnaAnswer::Ask(ask) => format!("q:{}", ask.id.as_deref().unwrap_or_default()),
             QnaAnswer::Withdraw(id) => format!("q:{id}"),
             QnaAnswer::Upvote(id) | QnaAnswer::Unvote(id) => format!("up:{id}"),
+        }
+    }
+
+    /// An upvote (or its undo) needs a question asked in this round; a withdrawal needs
+    /// the participant's own question. (A question withdrawn after it was asked still
+    /// counts as asked here; the wall leaves it out either way.)
+    fn refers_to(_config: &QnaConfig, answer: &QnaAnswer) -> Option<Reference> {
+        match answer {
+            QnaAnswer::Ask(_) => None,
+            QnaAnswer::Upvote(id) | QnaAnswer::Unvote(id) => Some(Reference {
+                slot: format!("q:{id}"),
+                own: false,
+                missing: "there is no question with this id in this round",
+            }),
+            QnaAnswer::Withdraw(id) => Some(Reference {
+                slot: format!("q:{id}"),
+                own: true,
+                missing: "you asked no question with this id in this round",
+            }),
         }
     }
 

@@ -120,6 +120,23 @@ pub async fn submit(
     let checked = prepared
         .check_answer(answer, &context)
         .map_err(SubmitError::InvalidAnswer)?;
+    // An answer about another (an upvote about its question) is refused, not stored and
+    // ignored, when that other does not exist. Memory first; storage when memory says no,
+    // since another instance may have stored it a moment ago.
+    if let Some(reference) = &checked.refers_to {
+        let (activity_id, round, me) = (activity.id, activity.round, author.id);
+        let found = match tallies.has_reference(activity_id, round, me, reference) {
+            Some(true) => true,
+            _ => {
+                writer
+                    .has_reference(activity_id, round, me, reference)
+                    .await?
+            }
+        };
+        if !found {
+            return Err(SubmitError::InvalidAnswer(reference.missing.to_owned()));
+        }
+    }
     let normalized: Value = serde_json::from_str(&checked.json).unwrap_or(Value::Null);
     let write = ResponseWrite {
         id: ResponseId::new(),

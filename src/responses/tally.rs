@@ -5,7 +5,7 @@
 //! (after its batch commits) and loads rounds from the database, so memory never runs ahead
 //! of or behind what is stored.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -13,7 +13,7 @@ use parking_lot::Mutex;
 use serde_json::Value;
 
 use crate::activities::activity::Activity;
-use crate::activities::kind::{AnyAnswer, AnyResults, Entry, Prepared, Viewer};
+use crate::activities::kind::{AnyAnswer, AnyResults, Entry, Prepared, Reference, Viewer};
 use crate::ids::{ActivityId, ParticipantId};
 
 /// One stored answer in memory.
@@ -31,6 +31,9 @@ pub struct Held {
 struct Round {
     prepared: Arc<dyn Prepared>,
     answers: HashMap<(ParticipantId, String), Held>,
+    /// Every slot some answer fills (answers replace, never leave a slot): for answers
+    /// that refer to another (an upvote to its question) without a scan.
+    slots: HashSet<String>,
     version: u64,
     folded: Option<Arc<Folded>>,
 }
@@ -93,6 +96,7 @@ impl Tallies {
             (activity.id, activity.round),
             Round {
                 prepared,
+                slots: answers.keys().map(|(_, slot)| slot.clone()).collect(),
                 answers,
                 version: 1,
                 folded: None,
@@ -111,9 +115,33 @@ impl Tallies {
         held: Held,
     ) {
         if let Some(entry) = self.rounds.lock().get_mut(&(activity, round)) {
+            if !entry.slots.contains(&slot) {
+                entry.slots.insert(slot.clone());
+            }
             entry.answers.insert((participant, slot), held);
             entry.version += 1;
         }
+    }
+
+    /// Whether what an answer refers to is in a loaded round: `None` when the round is not
+    /// in memory. A `false` may only mean that this instance has not heard of another's
+    /// answer yet; [`crate::responses::submit`] then asks storage.
+    pub fn has_reference(
+        &self,
+        activity: ActivityId,
+        round: i32,
+        participant: ParticipantId,
+        reference: &Reference,
+    ) -> Option<bool> {
+        let rounds = self.rounds.lock();
+        let entry = rounds.get(&(activity, round))?;
+        Some(if reference.own {
+            entry
+                .answers
+                .contains_key(&(participant, reference.slot.clone()))
+        } else {
+            entry.slots.contains(&reference.slot)
+        })
     }
 
     /// Replaces the kind binding after a host command changed the kind's state (a lock, a

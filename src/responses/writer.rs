@@ -11,7 +11,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::tally::{Held, Tallies};
 use crate::activities::activity::Activity;
-use crate::activities::kind::Prepared;
+use crate::activities::kind::{Prepared, Reference};
+use crate::ids::{ActivityId, ParticipantId};
 use crate::realtime::{Change, Hub};
 use crate::storage::{ResponseWrite, Store, StoreError, WriteOutcome};
 
@@ -38,14 +39,16 @@ enum Job {
 #[derive(Clone)]
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
+    /// For reads that must see what other instances committed (see [`Writer::has_reference`]).
+    store: Arc<dyn Store>,
 }
 
 impl Writer {
     /// Starts the writer task; `hub` hears of every activity a batch changed.
     pub fn start(store: Arc<dyn Store>, tallies: Arc<Tallies>, hub: Arc<Hub>) -> Writer {
         let (jobs, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(run(store, tallies, hub, queue));
-        Writer { jobs }
+        tokio::spawn(run(store.clone(), tallies, hub, queue));
+        Writer { jobs, store }
     }
 
     /// Queues one submission and waits until its batch has committed.
@@ -66,6 +69,25 @@ impl Writer {
         outcome
             .await
             .map_err(|_| StoreError::Internal("the response writer dropped a submission".into()))?
+    }
+
+    /// Whether storage holds what an answer refers to: asked when this instance's tallies do
+    /// not, since another instance may have committed it a moment ago.
+    pub async fn has_reference(
+        &self,
+        activity: ActivityId,
+        round: i32,
+        participant: ParticipantId,
+        reference: &Reference,
+    ) -> Result<bool, StoreError> {
+        self.store
+            .slot_filled(
+                activity,
+                round,
+                &reference.slot,
+                reference.own.then_some(participant),
+            )
+            .await
     }
 
     /// Loads a round into the tallies if it is not there yet.

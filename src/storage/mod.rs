@@ -432,6 +432,14 @@ pub trait Store: Engine {
         session: SessionId,
     ) -> Result<Vec<(DateTime<Utc>, String, i64)>, StoreError>;
 
+    /// Whether some answer of the round fills `slot` (only `participant`'s, when given).
+    async fn slot_filled(
+        &self,
+        activity: ActivityId,
+        round: i32,
+        slot: &str,
+        participant: Option<ParticipantId>,
+    ) -> Result<bool, StoreError>;
     /// Every answer of one round with its author's nickname, oldest first (to load
     /// tallies).
     async fn round_answers(

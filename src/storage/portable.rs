@@ -1181,6 +1181,20 @@ macro_rules! impl_store {
                 Ok(rows)
             }
 
+            async fn slot_filled(&self, activity: ActivityId, round: i32, slot: &str, participant: Option<ParticipantId>) -> Result<bool, StoreError> {
+                let found: Option<i32> = sqlx::query_scalar::<$db, i32>(
+                    "select 1 from responses where activity_id = $1 and round = $2 and slot = $3 \
+                     and ($4 is null or participant_id = $4) limit 1",
+                )
+                .bind(activity)
+                .bind(round)
+                .bind(slot)
+                .bind(participant)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(found.is_some())
+            }
+
             async fn round_answers(&self, activity: ActivityId, round: i32) -> Result<Vec<(StoredResponse, String)>, StoreError> {
                 let rows: Vec<RoundAnswerRow> = sqlx::query_as::<$db, RoundAnswerRow>(
                     "select r.id, r.activity_id, r.participant_id, r.round, r.slot, r.answer, r.created_at, r.updated_at, \

@@ -316,6 +316,32 @@ both_backends! {
         assert_eq!(app.results(&people[3].token, &qna).await["visible"], 1);
         let refused = app.vote(&people[0], &qna, json!({"ask": {"text": "   "}}), None).await;
         assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+        // Votes for a question that was never asked, and withdrawing someone else's, are
+        // refused, not stored and silently ignored.
+        for (guest, answer, message) in [
+            (&people[3], json!({"upvote": "no-such-question"}), "no question with this id"),
+            (&people[3], json!({"unvote": "no-such-question"}), "no question with this id"),
+            (&people[3], json!({"withdraw": q1}), "you asked no question"),
+        ] {
+            let response = app.vote(guest, &qna, answer.clone(), None).await;
+            assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+            let body = json(response).await;
+            assert_envelope(&body, "invalid_answer");
+            assert!(body["error"]["message"].as_str().unwrap().contains(message), "{body}");
+        }
+        stored(&app, &people[0], &qna, json!({"withdraw": q1})).await; // the author may
+        // Storage answers when memory has not heard of a question (asked on another
+        // instance a moment ago).
+        let store = app.state.store.as_ref();
+        let (activity_id, slot) = (qna.parse().unwrap(), format!("q:{q2}"));
+        assert!(store.slot_filled(activity_id, 1, &slot, None).await.unwrap());
+        assert!(store.slot_filled(activity_id, 1, &slot, Some(people[1].id.parse().unwrap())).await.unwrap());
+        assert!(!store.slot_filled(activity_id, 1, &slot, Some(people[3].id.parse().unwrap())).await.unwrap());
+        assert!(!store.slot_filled(activity_id, 2, &slot, None).await.unwrap());
+        assert!(!store.slot_filled(activity_id, 1, "q:no-such-question", None).await.unwrap());
+        let responses = json(app.call(Method::GET, format!("/api/v1/sessions/{session}/export.json"), Some(&host.token), None).await).await;
+        assert!(!responses["responses"].to_string().contains("no-such-question"), "nothing stored for them");
     }
 
     async fn a_poker_round_hides_cards_until_the_reveal_and_keeps_history_on_revote(db) {
