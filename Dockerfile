@@ -4,6 +4,9 @@
 # Build stage: the toolchain pinned in rust-toolchain.toml. Cargo's registry and the target
 # folder are BuildKit cache mounts, so a rebuild only recompiles what changed.
 FROM rust:1.95.0-slim-bookworm AS build
+# The image's own toolchain: rust-toolchain.toml also asks for rustfmt and clippy, which a
+# release build does not need and rustup would otherwise download.
+ENV RUSTUP_TOOLCHAIN=1.95.0
 WORKDIR /src
 COPY . .
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
