@@ -138,15 +138,14 @@ struct SessionCache {
 }
 
 impl SessionCache {
+    /// Forgets one session, or all of them.
     fn forget(&mut self, session: Option<SessionId>) {
         self.generation += 1;
-        match session {
-            Some(session) => self.by_id.remove(&session),
-            None => {
-                self.by_id.clear();
-                None
-            }
-        };
+        if let Some(session) = session {
+            self.by_id.remove(&session);
+        } else {
+            self.by_id.clear();
+        }
     }
 }
 
