@@ -14,7 +14,9 @@ case "${1:?usage: ecs.sh snapshot TAG | migrate | roll | url}" in
   snapshot)
     tag=${2:?image tag}
     db=$(out db_instance_identifier)
-    id="${db}-pre-${tag:0:12}-$(date -u +%Y%m%d%H%M%S)"
+    # Snapshot ids allow letters, digits and single hyphens: v1.2.3 becomes v1-2-3.
+    safe=$(printf '%s' "${tag:0:12}" | tr -c 'a-zA-Z0-9' '-' | tr -s '-')
+    id="${db}-pre-${safe}-$(date -u +%Y%m%d%H%M%S)"
     echo "snapshot $id of $db"
     aws rds create-db-snapshot --db-instance-identifier "$db" --db-snapshot-identifier "$id" >/dev/null
     aws rds wait db-snapshot-available --db-snapshot-identifier "$id"
