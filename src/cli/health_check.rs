@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::HealthCheckArgs;
+use super::{HealthCheckArgs, root_cause};
 
 /// The fields read from any of the three health answers.
 #[derive(Debug, Deserialize)]
@@ -86,14 +86,6 @@ async fn check(url: &url::Url, timeout: Duration) -> Result<String, String> {
             status.as_u16()
         )),
     }
-}
-
-fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut cause = error;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    cause.to_string()
 }
 
 #[cfg(test)]

@@ -284,6 +284,16 @@ pub enum MigrateAction {
     Status,
 }
 
+/// The innermost cause of an error: what went wrong, without the outer layers that repeat
+/// the URL or only say that sending failed.
+pub(crate) fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = error;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
 /// The organizer's API token of the commands that act as an organizer over HTTP
 /// (`smoke`, `loadtest`). Never shown: `--help` says only whether it is set.
 #[derive(Debug, Clone, Args)]

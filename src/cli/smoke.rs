@@ -14,6 +14,8 @@ use clap::Args;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use super::root_cause;
+
 /// How long instances may take to agree on results (the relay reloads rounds every
 /// 500 ms; this leaves room for a slow database).
 const CONVERGE: Duration = Duration::from_secs(5);
@@ -129,12 +131,12 @@ impl Api {
         let response = request
             .send()
             .await
-            .map_err(|e| format!("{method} {path}: {}", without_url(&e)))?;
+            .map_err(|e| format!("{method} {path}: {}", root_cause(&e)))?;
         let status = response.status();
         let text = response
             .text()
             .await
-            .map_err(|e| format!("{method} {path}: {}", without_url(&e)))?;
+            .map_err(|e| format!("{method} {path}: {}", root_cause(&e)))?;
         let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
         Ok((status, value))
     }
@@ -153,17 +155,6 @@ impl Api {
         })?;
         Ok(value)
     }
-}
-
-/// reqwest's errors repeat the URL; the step line names the path already.
-fn without_url(error: &reqwest::Error) -> String {
-    let mut cause = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(inner) = source {
-        cause = inner.to_string();
-        source = inner.source();
-    }
-    cause
 }
 
 struct Smoke {

@@ -18,6 +18,8 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::cli::root_cause;
+
 /// Words phones put in the word cloud: plain, distinct, never stopwords.
 pub const WORDS: [&str; 12] = [
     "rust", "speed", "latency", "tokio", "axum", "sqlite", "postgres", "stream", "phone", "screen",
@@ -668,15 +670,6 @@ impl Phone {
 
 /// How often a phone sends one answer when no answer comes back (the web app: 3).
 const SEND_ATTEMPTS: u64 = 3;
-
-/// The innermost cause: reqwest's outer message only says that sending failed.
-fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut cause = error;
-    while let Some(inner) = cause.source() {
-        cause = inner;
-    }
-    cause.to_string()
-}
 
 fn pick_byte(pick: usize) -> u8 {
     u8::try_from(pick).unwrap_or(NO_PICK - 1)
