@@ -125,43 +125,53 @@ struct Pending {
 pub struct SessionFacts {
     /// The content filter, from the session's settings.
     pub moderator: Arc<Moderator>,
-    /// `None` when the session does not exist (any more).
-    pub status: Option<SessionStatus>,
+    /// Draft, active or completed.
+    pub status: SessionStatus,
 }
 
-/// Sessions read for the participants' paths, forgotten at every session change.
-#[derive(Default)]
-struct SessionCache {
-    /// Bumped by every forget, so a read that raced a change is not kept.
-    generation: u64,
-    by_id: HashMap<SessionId, Arc<SessionFacts>>,
+/// Rows the hot paths read from storage, kept until a change forgets them. Every forget
+/// bumps a generation, so a read that raced a change is not kept.
+struct ReadCache<K, V> {
+    inner: Mutex<(u64, HashMap<K, Arc<V>>)>,
 }
 
-impl SessionCache {
-    /// Forgets one session, or all of them.
-    fn forget(&mut self, session: Option<SessionId>) {
-        self.generation += 1;
-        if let Some(session) = session {
-            self.by_id.remove(&session);
-        } else {
-            self.by_id.clear();
+impl<K: Copy + Eq + std::hash::Hash, V> ReadCache<K, V> {
+    fn new() -> Self {
+        Self {
+            inner: Mutex::new((0, HashMap::new())),
         }
     }
-}
 
-/// Activities read for the answer path; see [`Hub::activity`].
-#[derive(Default)]
-struct ActivityCache {
-    /// Bumped by every forget, so a read that raced a change is not kept.
-    generation: u64,
-    by_id: HashMap<ActivityId, Arc<Activity>>,
-}
+    /// The kept value, or else what `load` reads, kept unless a forget came while it read.
+    /// Nothing is kept for a row that does not exist. (`load` is only called on a miss: the
+    /// storage futures are boxed.)
+    async fn get_or_load<F: Future<Output = Result<Option<V>, StoreError>>>(
+        &self,
+        key: K,
+        load: impl FnOnce() -> F,
+    ) -> Result<Option<Arc<V>>, StoreError> {
+        let generation = {
+            let inner = self.inner.lock();
+            if let Some(found) = inner.1.get(&key) {
+                return Ok(Some(found.clone()));
+            }
+            inner.0
+        };
+        let Some(found) = load().await?.map(Arc::new) else {
+            return Ok(None);
+        };
+        let mut inner = self.inner.lock();
+        if inner.0 == generation {
+            inner.1.insert(key, found.clone());
+        }
+        Ok(Some(found))
+    }
 
-impl ActivityCache {
-    fn forget_session(&mut self, session: SessionId) {
-        self.generation += 1;
-        self.by_id
-            .retain(|_, activity| activity.session_id != session);
+    /// Forgets the values `stale` picks.
+    fn forget(&self, mut stale: impl FnMut(&K, &V) -> bool) {
+        let mut inner = self.inner.lock();
+        inner.0 += 1;
+        inner.1.retain(|key, value| !stale(key, value));
     }
 }
 
@@ -184,8 +194,8 @@ pub struct Hub {
     relay_enabled: std::sync::atomic::AtomicBool,
     outbox: Mutex<HashSet<(SessionId, Change)>>,
     pub(crate) outbox_signal: tokio::sync::Notify,
-    sessions: Mutex<SessionCache>,
-    activities: Mutex<ActivityCache>,
+    sessions: ReadCache<SessionId, SessionFacts>,
+    activities: ReadCache<ActivityId, Activity>,
     pub(crate) reaction_totals: Mutex<HashMap<SessionId, std::collections::BTreeMap<String, i64>>>,
 }
 
@@ -212,8 +222,8 @@ impl Hub {
             relay_enabled: std::sync::atomic::AtomicBool::new(false),
             outbox: Mutex::new(HashSet::new()),
             outbox_signal: tokio::sync::Notify::new(),
-            sessions: Mutex::new(SessionCache::default()),
-            activities: Mutex::new(ActivityCache::default()),
+            sessions: ReadCache::new(),
+            activities: ReadCache::new(),
             reaction_totals: Mutex::new(HashMap::new()),
         })
     }
@@ -287,36 +297,27 @@ impl Hub {
     /// The content filter of a session, from its settings; cached until the session
     /// changes (here or on another instance).
     pub async fn moderator(&self, session: SessionId) -> Result<Arc<Moderator>, StoreError> {
-        Ok(self.session_facts(session).await?.moderator.clone())
+        Ok(match self.session_facts(session).await? {
+            Some(facts) => facts.moderator.clone(),
+            None => Arc::new(Moderator::OFF),
+        })
     }
 
     /// A session's status and content filter, read from storage only when this instance
     /// has not read them since the session last changed (here or, through the relay, on
     /// another instance). For the high-rate participant paths (answers, reactions) that
     /// must not cost a database read each.
-    pub async fn session_facts(&self, session: SessionId) -> Result<Arc<SessionFacts>, StoreError> {
-        let generation = {
-            let cache = self.sessions.lock();
-            if let Some(found) = cache.by_id.get(&session) {
-                return Ok(found.clone());
-            }
-            cache.generation
+    pub async fn session_facts(
+        &self,
+        session: SessionId,
+    ) -> Result<Option<Arc<SessionFacts>>, StoreError> {
+        let read = async || {
+            Ok(self.store.session(session).await?.map(|s| SessionFacts {
+                moderator: Arc::new(Moderator::for_settings(&s.settings)),
+                status: s.status,
+            }))
         };
-        let found = self.store.session(session).await?;
-        let facts = Arc::new(SessionFacts {
-            moderator: Arc::new(
-                found
-                    .as_ref()
-                    .map_or(Moderator::OFF, |s| Moderator::for_settings(&s.settings)),
-            ),
-            status: found.map(|s| s.status),
-        });
-        let mut cache = self.sessions.lock();
-        // A change since the read began may have made this copy stale: keep it only if not.
-        if cache.generation == generation {
-            cache.by_id.insert(session, facts.clone());
-        }
-        Ok(facts)
+        self.sessions.get_or_load(session, read).await
     }
 
     /// An activity as the answer path needs it, read from storage only when this instance
@@ -325,42 +326,26 @@ impl Hub {
     /// harmless: the group commit checks state, round and deadline again in its
     /// transaction.
     pub async fn activity(&self, id: ActivityId) -> Result<Option<Arc<Activity>>, StoreError> {
-        let generation = {
-            let cache = self.activities.lock();
-            if let Some(found) = cache.by_id.get(&id) {
-                return Ok(Some(found.clone()));
-            }
-            cache.generation
-        };
-        let Some(found) = self.store.activity(id).await?.map(Arc::new) else {
-            return Ok(None);
-        };
-        let mut cache = self.activities.lock();
-        // A change since the read began may have made this copy stale: keep it only if not.
-        if cache.generation == generation {
-            cache.by_id.insert(id, found.clone());
-        }
-        Ok(Some(found))
+        self.activities
+            .get_or_load(id, || self.store.activity(id))
+            .await
     }
 
     /// Drops every cached activity and session (after notices may have been missed).
     pub(crate) fn forget_cached(&self) {
-        {
-            let mut cache = self.activities.lock();
-            cache.generation += 1;
-            cache.by_id.clear();
-        }
-        self.sessions.lock().forget(None);
+        self.activities.forget(|_, _| true);
+        self.sessions.forget(|_, _| true);
     }
 
     /// Records a change (made here or reported by another instance) to publish shortly,
     /// coalesced with others.
     pub fn apply_remote(&self, session: SessionId, change: Change) {
         if change == Change::Session {
-            self.sessions.lock().forget(Some(session));
+            self.sessions.forget(|id, _| *id == session);
         }
         if matches!(change, Change::Session | Change::Activity) {
-            self.activities.lock().forget_session(session);
+            self.activities
+                .forget(|_, activity| activity.session_id == session);
         }
         {
             let mut pending = self.pending.lock();
@@ -455,7 +440,7 @@ impl Hub {
             .lock()
             .retain(|_, room| Audience::ALL.iter().any(|a| room.subscribers(*a) > 0));
         // Read again from storage when next needed.
-        self.sessions.lock().forget(None);
+        self.sessions.forget(|_, _| true);
         let rooms = self.rooms.lock();
         self.reaction_totals
             .lock()
