@@ -986,17 +986,14 @@ macro_rules! impl_store {
                 }
                 query.push(")");
                 query.push($for_share);
-                type OpenRow = (ActivityId, i32, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
-                let mut opened: HashMap<ActivityId, Option<DateTime<Utc>>> = HashMap::new();
-                let open: HashMap<ActivityId, (i32, Option<DateTime<Utc>>)> = query
-                    .build_query_as::<OpenRow>()
+                // Per activity: round, deadline, and when the round opened.
+                type Open = (i32, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+                let open: HashMap<ActivityId, Open> = query
+                    .build_query_as::<(ActivityId, i32, Option<DateTime<Utc>>, Option<DateTime<Utc>>)>()
                     .fetch_all(&mut *tx)
                     .await?
                     .into_iter()
-                    .map(|(id, round, deadline, activated)| {
-                        opened.insert(id, activated);
-                        (id, (round, deadline))
-                    })
+                    .map(|(id, round, deadline, activated)| (id, (round, deadline, activated)))
                     .collect();
 
                 // 2. Which participants may still answer.
@@ -1017,10 +1014,10 @@ macro_rules! impl_store {
 
                 for (write, outcome) in batch.iter().zip(outcomes.iter_mut()) {
                     match open.get(&write.activity_id) {
-                        Some((round, _)) if *round != write.round => *outcome = WriteOutcome::ActivityNotActive,
+                        Some((round, _, _)) if *round != write.round => *outcome = WriteOutcome::ActivityNotActive,
                         None => *outcome = WriteOutcome::ActivityNotActive,
                         // Judged by when the answer arrived, not when its batch commits.
-                        Some((_, Some(deadline))) if write.at >= *deadline => *outcome = WriteOutcome::TimeUp,
+                        Some((_, Some(deadline), _)) if write.at >= *deadline => *outcome = WriteOutcome::TimeUp,
                         Some(_) => {}
                     }
                     if *outcome != WriteOutcome::Stored {
@@ -1130,7 +1127,7 @@ macro_rules! impl_store {
                             .push_bind(w.client_request_id.clone())
                             .push_bind(w.at)
                             .push_bind(w.at)
-                            .push_bind(answer_ms(opened.get(&w.activity_id).copied().flatten(), w.at));
+                            .push_bind(answer_ms(open.get(&w.activity_id).and_then(|o| o.2), w.at));
                     });
                     // A replaced answer keeps its first time to answer.
                     query.push(
