@@ -113,6 +113,30 @@ resource "aws_iam_role" "task" {
 
 # --- Task definitions -----------------------------------------------------------------------
 
+# Both task definitions run the same image with the same settings, secrets and log group;
+# only the command, the size and the log stream prefix differ.
+locals {
+  container = {
+    image                  = local.image
+    essential              = true
+    repositoryCredentials  = local.repository_credentials
+    environment            = local.environment
+    secrets                = local.secrets
+    readonlyRootFilesystem = true
+    user                   = "10001:10001"
+  }
+  logs = {
+    for prefix in ["app", "migrate"] : prefix => {
+      logDriver = "awslogs"
+      options = {
+        awslogs-group         = aws_cloudwatch_log_group.app.name
+        awslogs-region        = var.region
+        awslogs-stream-prefix = prefix
+      }
+    }
+  }
+}
+
 resource "aws_ecs_task_definition" "app" {
   family                   = "${var.name}-app"
   requires_compatibilities = ["FARGATE"]
@@ -125,19 +149,13 @@ resource "aws_ecs_task_definition" "app" {
     operating_system_family = "LINUX"
     cpu_architecture        = "X86_64"
   }
-  container_definitions = jsonencode([{
-    name                   = "app"
-    image                  = local.image
-    essential              = true
-    repositoryCredentials  = local.repository_credentials
-    command                = ["serve"]
-    portMappings           = [{ containerPort = var.app_port, protocol = "tcp" }]
-    environment            = local.environment
-    secrets                = local.secrets
-    stopTimeout            = var.stop_timeout_seconds
-    readonlyRootFilesystem = true
-    user                   = "10001:10001"
-    ulimits                = [{ name = "nofile", softLimit = 65536, hardLimit = 65536 }]
+  container_definitions = jsonencode([merge(local.container, {
+    name             = "app"
+    command          = ["serve"]
+    portMappings     = [{ containerPort = var.app_port, protocol = "tcp" }]
+    stopTimeout      = var.stop_timeout_seconds
+    ulimits          = [{ name = "nofile", softLimit = 65536, hardLimit = 65536 }]
+    logConfiguration = local.logs["app"]
     healthCheck = {
       command     = ["CMD", "conflicto", "health-check", "--url", "http://127.0.0.1:${var.app_port}/api/v1/health/live", "--timeout-seconds", "4"]
       interval    = 15
@@ -145,15 +163,7 @@ resource "aws_ecs_task_definition" "app" {
       retries     = 3
       startPeriod = 20
     }
-    logConfiguration = {
-      logDriver = "awslogs"
-      options = {
-        awslogs-group         = aws_cloudwatch_log_group.app.name
-        awslogs-region        = var.region
-        awslogs-stream-prefix = "app"
-      }
-    }
-  }])
+  })])
 }
 
 # Run once per deploy, before the service moves: `conflicto migrate up`. The pre-migration
@@ -170,25 +180,11 @@ resource "aws_ecs_task_definition" "migrate" {
     operating_system_family = "LINUX"
     cpu_architecture        = "X86_64"
   }
-  container_definitions = jsonencode([{
-    name                   = "migrate"
-    image                  = local.image
-    essential              = true
-    repositoryCredentials  = local.repository_credentials
-    command                = ["migrate", "up", "--skip-backup"]
-    environment            = local.environment
-    secrets                = local.secrets
-    readonlyRootFilesystem = true
-    user                   = "10001:10001"
-    logConfiguration = {
-      logDriver = "awslogs"
-      options = {
-        awslogs-group         = aws_cloudwatch_log_group.app.name
-        awslogs-region        = var.region
-        awslogs-stream-prefix = "migrate"
-      }
-    }
-  }])
+  container_definitions = jsonencode([merge(local.container, {
+    name             = "migrate"
+    command          = ["migrate", "up", "--skip-backup"]
+    logConfiguration = local.logs["migrate"]
+  })])
 }
 
 # --- The service ----------------------------------------------------------------------------
