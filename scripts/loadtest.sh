@@ -12,6 +12,8 @@
 # Example: scripts/loadtest.sh -- --participants 10000 --vote-within 10
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
 postgres=""
 instances=1
@@ -55,9 +57,6 @@ export RATE_LIMIT_JOIN_PER_MINUTE=0 RATE_LIMIT_SUBMIT_PER_SECOND=0 LOG_FORMAT=js
 export SIGNING_KEY=${SIGNING_KEY:-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')}
 echo "loadtest-password" | "$bin" organizer create --email loadtest@example.org --password-stdin >/dev/null
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 urls=()
 for n in $(seq 1 "$instances"); do
   port=$(free_port)
@@ -72,9 +71,7 @@ for url in "${urls[@]}"; do
   done
   curl -fsS "$url/api/v1/health/ready" >/dev/null
 done
-token=$(curl -fsS -X POST "${urls[0]}/api/v1/auth/login" -H 'content-type: application/json' \
-  -d '{"email":"loadtest@example.org","password":"loadtest-password"}' \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+token=$(organizer_token "${urls[0]}" loadtest@example.org loadtest-password)
 
 extra=()
 for url in "${urls[@]:1}"; do extra+=(--also-url "$url"); done

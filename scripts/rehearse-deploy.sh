@@ -19,6 +19,8 @@
 #   scripts/rehearse-deploy.sh            # logs stay in target/rehearsal/
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 root=$(pwd)
 logs="$root/target/rehearsal"
 rm -rf "$logs"
@@ -53,7 +55,6 @@ trap 'exit 1' INT TERM
 
 say() { echo "[$(date -u +%H:%M:%S)] $*"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # --- The two releases -----------------------------------------------------------------------
 for tool in git nginx psql pg_dump python3; do
@@ -185,14 +186,8 @@ nginx_pid=$!
 for _ in $(seq 50); do "$new" health-check --url "$PUBLIC_BASE_URL" --timeout-seconds 1 >/dev/null && break; sleep 0.2; done
 say "nginx on port $lb_port (pid $nginx_pid)"
 
-token=$(python3 - "$PUBLIC_BASE_URL" <<'EOF'
-import json, sys, urllib.request
-body = json.dumps({"email": "rehearsal@example.org", "password": "a long rehearsal password"}).encode()
-request = urllib.request.Request(sys.argv[1] + "/api/v1/auth/login", body, {"content-type": "application/json"})
-print(json.load(urllib.request.urlopen(request, timeout=10))["token"])
-EOF
-)
-export CONFLICTO_TOKEN="$token"
+CONFLICTO_TOKEN=$(organizer_token "$PUBLIC_BASE_URL" rehearsal@example.org "a long rehearsal password")
+export CONFLICTO_TOKEN
 
 # --- Participants voting through the whole deploy --------------------------------------------
 "$new" loadtest --url "$PUBLIC_BASE_URL" --participants "$participants" --join-rate 200 \

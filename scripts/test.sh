@@ -4,6 +4,8 @@
 # pg_ctl, as an unprivileged user) and stops it afterwards. Extra arguments go to cargo test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
 cluster=""
 cleanup() {
@@ -16,8 +18,7 @@ trap cleanup EXIT
 
 if [ -z "${TEST_DATABASE_URL:-}" ]; then
   cluster=$(mktemp -d /tmp/conflicto-pg.XXXXXX)
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  TEST_DATABASE_URL=$(scripts/pg-cluster.sh start "$cluster" "$port")
+  TEST_DATABASE_URL=$(scripts/pg-cluster.sh start "$cluster" "$(free_port)")
   export TEST_DATABASE_URL
   echo "test PostgreSQL cluster: $TEST_DATABASE_URL"
 fi
