@@ -8,7 +8,8 @@
 #      pipelines' integration suite (scripts/integration.sh) against it.
 # It fails unless: no participant request failed, every vote is counted exactly once, live
 # streams reconnected, every old instance drained and exited 0, nginx answered no 5xx, and
-# the added column was written by N+1 and left alone by N.
+# the newest migration's checks pass: what it added is used by N+1 and left alone by N
+# (after_upgrade_NNNN and after_rollback_NNNN below).
 #
 # Releases: N+1 is HEAD; N is the commit before the newest commit that added a migration
 # (override with REHEARSAL_FROM=REV). Both are built with `cargo build --release --locked`
@@ -210,10 +211,61 @@ event_on() { # NAME: runs it, prints its session id
     --timeout-seconds 120 >"$work/event-$1.log" 2>&1 || { cat "$work/event-$1.log"; fail "the event on $1 failed"; }
   sed -n 's/.*, session \([0-9a-f-]*\)$/\1/p' "$work/event-$1.log" | head -1
 }
-answer_ms_of() { # SESSION: "known unknown"
-  psql "$DATABASE_URL" -At -F ' ' -c \
-    "select count(answer_ms), count(*) - count(answer_ms) from responses where session_id = '$1'"
+sql() { psql "$DATABASE_URL" -At -F ' ' -c "$1"; }
+api() { # METHOD PATH [JSON]: the response's JSON through nginx, as the rehearsal's organizer
+  python3 - "$PUBLIC_BASE_URL" "$1" "$2" "${3:-}" <<'PY'
+import json, os, sys, urllib.request
+base, method, path, body = sys.argv[1:5]
+request = urllib.request.Request(base.rstrip("/") + path, body.encode() if body else None,
+    {"content-type": "application/json", "authorization": "Bearer " + os.environ["CONFLICTO_TOKEN"]}, method=method)
+print(json.dumps(json.load(urllib.request.urlopen(request, timeout=10))))
+PY
 }
+field() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+
+# --- What the newest migration changed, told apart release by release -------------------------
+# Each expand migration brings two checks: after_upgrade_NNNN runs on the event N+1 held,
+# after_rollback_NNNN on the one N held after the rollback. A migration without them fails
+# the rehearsal, so every schema change says how the two releases differ on it.
+# 0008 added responses.answer_ms: N+1 writes it for every answer, N for none.
+after_upgrade_0008() {
+  local known unknown
+  read -r known unknown <<<"$(sql "select count(answer_ms), count(*) - count(answer_ms) from responses where session_id = '$1'")"
+  if [ "$known" = 0 ] || [ "$unknown" != 0 ]; then fail "N+1 did not write answer_ms ($known known, $unknown unknown)"; fi
+  say "N+1 wrote answer_ms for all $known answers of its event"
+}
+after_rollback_0008() {
+  local known unknown
+  read -r known unknown <<<"$(sql "select count(answer_ms), count(*) - count(answer_ms) from responses where session_id = '$1'")"
+  if [ "$known" != 0 ] || [ "$unknown" = 0 ]; then fail "N wrote answer_ms? ($known known, $unknown unknown)"; fi
+  say "N stored its $unknown answers without the new column"
+}
+# 0009 added templates, sessions.template_* and activities.template_key: N+1 saves its
+# event as a template and makes a session from it; N, rolled back, still serves that
+# session and writes none of the new columns.
+after_upgrade_0009() {
+  local template keyed
+  template=$(api POST /api/v1/templates/ "{\"name\": \"Rehearsal $1\", \"session_id\": \"$1\"}" | field id)
+  made_from_template=$(api POST "/api/v1/templates/$template/sessions" '{}' | field id)
+  read -r keyed <<<"$(sql "select count(template_key) from activities where session_id = '$made_from_template'")"
+  [ "$(sql "select template_version from sessions where id = '$made_from_template'")" = 1 ] \
+    || fail "N+1's session made from a template does not record version 1"
+  [ "$keyed" -gt 0 ] || fail "N+1's session made from a template has no activity keys"
+  say "N+1 saved its event as a template and made a session from version 1 ($keyed activities with keys)"
+}
+after_rollback_0009() {
+  local activities
+  activities=$(api GET "/api/v1/sessions/$made_from_template" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["activities"]))')
+  [ "$activities" -gt 0 ] || fail "N does not serve the session N+1 made from a template"
+  [ "$(sql "select count(template_id) from sessions where id = '$1'")" = 0 ] || fail "N wrote template columns"
+  [ "$(sql "select count(template_key) from activities where session_id = '$1'")" = 0 ] || fail "N wrote activity keys"
+  say "N serves the session made from a template ($activities activities) and wrote no template columns"
+}
+newest=$(find migrations/postgres -name '*.up.sql' -printf '%f\n' | sort | tail -1 | cut -c1-4)
+if ! declare -F "after_upgrade_$newest" >/dev/null || ! declare -F "after_rollback_$newest" >/dev/null; then
+  fail "no rehearsal checks for migration $newest: add after_upgrade_$newest and after_rollback_$newest"
+fi
+made_from_template=""
 
 # --- Rolling upgrade to N+1: migrate first, then one instance at a time -----------------------
 say "migrating with release N+1 while N serves"
@@ -229,9 +281,7 @@ replace n-a "$new" n1-a "${ports[n-b]}"
 replace n-b "$new" n1-b "${ports[n1-a]}"
 say "all instances run N+1"
 session_n1=$(event_on n1)
-read -r known unknown <<<"$(answer_ms_of "$session_n1")"
-if [ "$known" = 0 ] || [ "$unknown" != 0 ]; then fail "N+1 did not write answer_ms ($known known, $unknown unknown)"; fi
-say "N+1 wrote answer_ms for all $known answers of its event"
+"after_upgrade_$newest" "$session_n1"
 
 # --- Rollback to N, on N+1's schema -----------------------------------------------------------
 replace n1-a "$old" n-c "${ports[n1-b]}"
@@ -239,9 +289,7 @@ replace n1-b "$old" n-d "${ports[n-c]}"
 grep -q "newer" "$work/n-c.log" || say "note: release N logged no warning about the newer schema"
 say "rolled back: all instances run N on N+1's schema"
 session_n=$(event_on n)
-read -r known unknown <<<"$(answer_ms_of "$session_n")"
-if [ "$known" != 0 ] || [ "$unknown" = 0 ]; then fail "N wrote answer_ms? ($known known, $unknown unknown)"; fi
-say "N stored its $unknown answers without the new column"
+"after_rollback_$newest" "$session_n"
 
 # The pipelines' integration suite, against the rolled-back deployment.
 CONFLICTO="$new" scripts/integration.sh "$PUBLIC_BASE_URL" >"$work/integration.log" 2>&1 \
