@@ -65,3 +65,7 @@ id_type!(
     /// One stored response.
     ResponseId
 );
+id_type!(
+    /// A saved session template (its numbered versions hang off it).
+    TemplateId
+);

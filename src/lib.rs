@@ -28,4 +28,5 @@ pub mod responses;
 pub mod sessions;
 pub mod storage;
 pub mod telemetry;
+pub mod templates;
 pub mod web;

@@ -126,6 +126,9 @@ pub struct Activity {
     pub created_at: DateTime<Utc>,
     /// Last changed.
     pub updated_at: DateTime<Utc>,
+    /// The key of the template activity it came from (see docs/templates.md); set when
+    /// the session was made from a template or saved as one.
+    pub template_key: Option<String>,
 }
 
 impl Activity {

@@ -140,6 +140,19 @@ pub async fn create(
     if session.status == SessionStatus::Completed {
         return Err(ActivityError::SessionCompleted);
     }
+    let activity = draft(registry, session.id, new)?;
+    let activity = store.insert_activity(&activity).await?;
+    hub.changed(session.id, Change::Activity);
+    Ok(activity)
+}
+
+/// Checks `new` as creating it would and returns the draft activity, not yet stored
+/// (position 0: the store places it).
+pub fn draft(
+    registry: &ActivityRegistry,
+    session: SessionId,
+    new: NewActivity,
+) -> Result<Activity, ActivityError> {
     let kind = registry
         .get(&new.kind)
         .ok_or_else(|| unknown_kind(registry, &new.kind))?;
@@ -151,9 +164,9 @@ pub async fn create(
         .transpose()
         .map_err(invalid("time_limit_seconds"))?;
     let now = Utc::now();
-    let activity = Activity {
+    Ok(Activity {
         id: ActivityId::new(),
-        session_id: session.id,
+        session_id: session,
         kind: new.kind,
         title: activity::parse_title(&new.title).map_err(invalid("title"))?,
         position: 0,
@@ -169,10 +182,8 @@ pub async fn create(
         closed_at: None,
         created_at: now,
         updated_at: now,
-    };
-    let activity = store.insert_activity(&activity).await?;
-    hub.changed(session.id, Change::Activity);
-    Ok(activity)
+        template_key: None,
+    })
 }
 
 /// The activity, if it belongs to `session`.

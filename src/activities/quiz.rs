@@ -32,7 +32,7 @@ pub const LEADERBOARD: usize = 10;
 pub struct Quiz;
 
 /// How answers score.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Scoring {
     /// Faster correct answers score more: half the points for answering at the deadline.

@@ -240,6 +240,37 @@ impl From<crate::sessions::SessionError> for ApiError {
     }
 }
 
+impl From<crate::templates::TemplateError> for ApiError {
+    fn from(error: crate::templates::TemplateError) -> Self {
+        use crate::templates::TemplateError as E;
+        match error {
+            E::NotFound => Self::new(
+                StatusCode::NOT_FOUND,
+                "template_not_found",
+                "no such template",
+            ),
+            E::VersionNotFound(version) => Self::new(
+                StatusCode::NOT_FOUND,
+                "version_not_found",
+                format!("this template has no version {version}"),
+            ),
+            E::VariantNotFound { name, known } => Self::new(
+                StatusCode::NOT_FOUND,
+                "variant_not_found",
+                format!("this version has no variant `{name}`"),
+            )
+            .with_details(serde_json::json!({ "variants": known })),
+            E::Invalid { field, message } => invalid_field(field, message),
+            E::Definition(e) => ApiError::invalid("invalid_definition", e.to_string())
+                .with_details(serde_json::json!({ "field": e.field })),
+            E::NameTaken(_) => Self::conflict("template_name_taken", error.to_string()),
+            E::MadeFromVariant(_) => Self::conflict("made_from_variant", error.to_string()),
+            E::Session(e) => e.into(),
+            E::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<crate::activities::ActivityError> for ApiError {
     fn from(error: crate::activities::ActivityError) -> Self {
         use crate::activities::ActivityError as E;

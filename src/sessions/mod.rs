@@ -8,6 +8,7 @@ use chrono::Utc;
 
 use self::join_code::JoinCode;
 use self::session::{Session, SessionSettings, SessionStatus};
+use crate::activities::activity::Activity;
 use crate::ids::SessionId;
 use crate::organizers::Organizer;
 use crate::realtime::{Change, Hub};
@@ -50,9 +51,16 @@ fn invalid(field: &'static str) -> impl FnOnce(String) -> SessionError {
 }
 
 /// Normalises the settings' banned-word list.
-fn parse_settings(mut settings: SessionSettings) -> Result<SessionSettings, SessionError> {
+fn parse_settings(settings: SessionSettings) -> Result<SessionSettings, SessionError> {
+    checked_settings(settings).map_err(|(field, message)| SessionError::Invalid { field, message })
+}
+
+/// Normalises the settings' banned-word list; on error, the field at fault and why.
+pub fn checked_settings(
+    mut settings: SessionSettings,
+) -> Result<SessionSettings, (&'static str, String)> {
     settings.banned_words = crate::moderation::parse_banned_words(&settings.banned_words)
-        .map_err(invalid("settings.banned_words"))?;
+        .map_err(|message| ("settings.banned_words", message))?;
     Ok(settings)
 }
 
@@ -76,6 +84,16 @@ pub async fn create(
     new: NewSession,
     participant_limit: u32,
 ) -> Result<Session, SessionError> {
+    let session = draft(owner, new, participant_limit)?;
+    insert(store, session, &[]).await
+}
+
+/// Checks `new` as creating it would and returns the draft session, not yet stored.
+pub fn draft(
+    owner: &Organizer,
+    new: NewSession,
+    participant_limit: u32,
+) -> Result<Session, SessionError> {
     let title = session::parse_title(&new.title).map_err(invalid("title"))?;
     let description = session::parse_description(new.description.as_deref().unwrap_or_default())
         .map_err(invalid("description"))?;
@@ -86,7 +104,7 @@ pub async fn create(
     )
     .map_err(invalid("max_participants"))?;
     let now = Utc::now();
-    let mut session = Session {
+    Ok(Session {
         id: SessionId::new(),
         organizer_id: owner.id,
         title,
@@ -100,10 +118,20 @@ pub async fn create(
         updated_at: now,
         started_at: None,
         completed_at: None,
-    };
+        template: None,
+    })
+}
+
+/// Stores a new session with its activities (in order), drawing another join code if an
+/// open session has this one.
+pub async fn insert(
+    store: &dyn Store,
+    mut session: Session,
+    activities: &[Activity],
+) -> Result<Session, SessionError> {
     // 31^6 ≈ 887 million codes: a clash with an open session is rare; draw again if so.
     for _ in 0..8 {
-        match store.insert_session(&session).await {
+        match store.insert_session(&session, activities).await {
             Ok(()) => return Ok(session),
             Err(StoreError::Conflict(_)) => session.join_code = JoinCode::generate(),
             Err(other) => return Err(other.into()),

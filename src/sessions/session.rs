@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::join_code::JoinCode;
-use crate::ids::{OrganizerId, SessionId};
+use crate::ids::{OrganizerId, SessionId, TemplateId};
 
 /// Longest title, in characters.
 pub const TITLE_MAX: usize = 200;
@@ -113,6 +113,19 @@ pub struct Session {
     pub started_at: Option<DateTime<Utc>>,
     /// Ended.
     pub completed_at: Option<DateTime<Utc>>,
+    /// The template version it was made from, or last saved as.
+    pub template: Option<TemplateOrigin>,
+}
+
+/// The template version (and variant) a session was made from or last saved as.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TemplateOrigin {
+    /// The template.
+    pub template_id: TemplateId,
+    /// Its version number, from 1.
+    pub version: i32,
+    /// The variant, when the session was made from one (`de-DE`, …).
+    pub variant: Option<String>,
 }
 
 /// Trims and checks a title.

@@ -304,8 +304,13 @@ pub trait Store: Engine {
     ) -> Result<[u8; 32], StoreError>;
 
     // Sessions.
-    /// Adds a session; `Conflict` when its join code is in use by an open session.
-    async fn insert_session(&self, session: &Session) -> Result<(), StoreError>;
+    /// Adds a session with its activities (positions 1..n in the given order) in one
+    /// transaction; `Conflict` when its join code is in use by an open session.
+    async fn insert_session(
+        &self,
+        session: &Session,
+        activities: &[Activity],
+    ) -> Result<(), StoreError>;
     /// One session.
     async fn session(&self, id: SessionId) -> Result<Option<Session>, StoreError>;
     /// The open (not completed) session with this join code.
@@ -457,6 +462,38 @@ pub trait Store: Engine {
         &self,
         session: SessionId,
     ) -> Result<Vec<StoredResponse>, StoreError>;
+    // Templates.
+    /// Adds a template and its version 1 (`first`) in one transaction; `Conflict` when the
+    /// owner has a template with that name.
+    async fn insert_template(
+        &self,
+        template: &Template,
+        first: &NewVersion<'_>,
+    ) -> Result<(), StoreError>;
+    /// Adds the template's next version, numbered in the transaction, and returns the
+    /// number; `NotFound` when the template is gone.
+    async fn add_template_version(&self, new: &NewVersion<'_>) -> Result<i32, StoreError>;
+    /// One template.
+    async fn template(&self, id: TemplateId) -> Result<Option<Template>, StoreError>;
+    /// The owner's templates (everyone's for `None`), most recently changed first.
+    async fn list_templates(&self, owner: Option<OrganizerId>)
+    -> Result<Vec<Template>, StoreError>;
+    /// Every version of a template, oldest first.
+    async fn template_versions(
+        &self,
+        template: TemplateId,
+    ) -> Result<Vec<TemplateVersion>, StoreError>;
+    /// One version of a template.
+    async fn template_version(
+        &self,
+        template: TemplateId,
+        version: i32,
+    ) -> Result<Option<TemplateVersion>, StoreError>;
+    /// Saves name, description and `updated_at`; `Conflict` when the name is taken.
+    async fn update_template(&self, template: &Template) -> Result<bool, StoreError>;
+    /// Deletes a template and its versions; sessions made from it keep their record.
+    async fn delete_template(&self, id: TemplateId) -> Result<bool, StoreError>;
+
     /// What an earlier request with this client_request_id was about.
     async fn replayed_request(
         &self,
@@ -468,10 +505,11 @@ pub trait Store: Engine {
 use chrono::{DateTime, Utc};
 
 use crate::activities::activity::{Activity, ActivityState};
-use crate::ids::{ActivityId, OrganizerId, ParticipantId, SessionId, TokenId};
+use crate::ids::{ActivityId, OrganizerId, ParticipantId, SessionId, TemplateId, TokenId};
 use crate::organizers::{Organizer, TokenRecord};
 use crate::participants::participant::{Participant, ParticipantStatus};
 use crate::sessions::session::{Session, SessionStatus};
+use crate::templates::{NewVersion, Template, TemplateVersion};
 
 /// Opens the database named by `options` (creating a SQLite file if missing).
 pub async fn connect(options: &ConnectOptions) -> Result<Arc<dyn Store>, StoreError> {

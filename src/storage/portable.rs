@@ -11,11 +11,14 @@ use sqlx::FromRow;
 
 use super::StoreError;
 use crate::activities::activity::{Activity, ActivityState, ResultsVisibility};
-use crate::ids::{ActivityId, OrganizerId, ParticipantId, ResponseId, SessionId, TokenId};
+use crate::ids::{
+    ActivityId, OrganizerId, ParticipantId, ResponseId, SessionId, TemplateId, TokenId,
+};
 use crate::organizers::{Organizer, TokenKind, TokenRecord};
 use crate::participants::participant::{Nickname, Participant, ParticipantStatus};
 use crate::sessions::join_code::JoinCode;
-use crate::sessions::session::{Session, SessionSettings, SessionStatus};
+use crate::sessions::session::{Session, SessionSettings, SessionStatus, TemplateOrigin};
+use crate::templates::{Template, TemplateVersion};
 
 /// What [`super::Store::join_sessions`] did with one join.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,7 +205,8 @@ impl TokenOwnerRow {
 }
 
 pub(crate) const SESSION_COLUMNS: &str = "id, organizer_id, title, description, status, join_code, \
-     max_participants, participant_count, settings, created_at, updated_at, started_at, completed_at";
+     max_participants, participant_count, settings, created_at, updated_at, started_at, completed_at, \
+     template_id, template_version, template_variant";
 
 #[derive(FromRow)]
 pub(crate) struct SessionRow {
@@ -219,6 +223,9 @@ pub(crate) struct SessionRow {
     updated_at: DateTime<Utc>,
     started_at: Option<DateTime<Utc>>,
     completed_at: Option<DateTime<Utc>>,
+    template_id: Option<TemplateId>,
+    template_version: Option<i32>,
+    template_variant: Option<String>,
 }
 
 impl SessionRow {
@@ -241,6 +248,14 @@ impl SessionRow {
             updated_at: self.updated_at,
             started_at: self.started_at,
             completed_at: self.completed_at,
+            template: self
+                .template_id
+                .zip(self.template_version)
+                .map(|(template_id, version)| TemplateOrigin {
+                    template_id,
+                    version,
+                    variant: self.template_variant,
+                }),
         })
     }
 }
@@ -274,7 +289,7 @@ impl ParticipantRow {
 
 pub(crate) const ACTIVITY_COLUMNS: &str = "id, session_id, kind, title, position, config, kind_state, state, \
      round, results_visibility, results_revealed, time_limit_seconds, activated_at, deadline_at, closed_at, \
-     created_at, updated_at";
+     created_at, updated_at, template_key";
 
 #[derive(FromRow)]
 pub(crate) struct ActivityRow {
@@ -295,6 +310,7 @@ pub(crate) struct ActivityRow {
     closed_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    template_key: Option<String>,
 }
 
 impl ActivityRow {
@@ -324,6 +340,7 @@ impl ActivityRow {
             updated_at: self.updated_at,
             kind: self.kind,
             title: self.title,
+            template_key: self.template_key,
         })
     }
 }
@@ -368,19 +385,82 @@ impl From<ResponseRow> for StoredResponse {
     }
 }
 
+pub(crate) const TEMPLATE_COLUMNS: &str = "t.id, t.organizer_id, t.name, t.description, t.created_at, t.updated_at, \
+     (select coalesce(max(v.version), 0) from template_versions v where v.template_id = t.id) as latest_version";
+
+#[derive(FromRow)]
+pub(crate) struct TemplateRow {
+    id: TemplateId,
+    organizer_id: OrganizerId,
+    name: String,
+    description: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    latest_version: i32,
+}
+
+impl From<TemplateRow> for Template {
+    fn from(row: TemplateRow) -> Self {
+        Template {
+            id: row.id,
+            organizer_id: row.organizer_id,
+            name: row.name,
+            description: row.description,
+            latest_version: row.latest_version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+pub(crate) const VERSION_COLUMNS: &str =
+    "template_id, version, note, definition, source_session_id, created_at";
+
+#[derive(FromRow)]
+pub(crate) struct VersionRow {
+    template_id: TemplateId,
+    version: i32,
+    note: String,
+    definition: String,
+    source_session_id: Option<SessionId>,
+    created_at: DateTime<Utc>,
+}
+
+impl VersionRow {
+    pub(crate) fn into_version(self) -> Result<TemplateVersion, StoreError> {
+        let definition = serde_json::from_str(&self.definition).map_err(|e| {
+            StoreError::Corrupt(format!(
+                "template {} version {}: {e}",
+                self.template_id, self.version
+            ))
+        })?;
+        Ok(TemplateVersion {
+            template_id: self.template_id,
+            version: self.version,
+            note: self.note,
+            definition,
+            source_session_id: self.source_session_id,
+            created_at: self.created_at,
+        })
+    }
+}
+
 /// Everything the body of `impl_store!` names, for the engine files to import.
 pub(crate) mod prelude {
     pub(crate) use super::{
         ACTIVITY_COLUMNS, ActivityRow, JoinOutcome, OrganizerRow, PARTICIPANT_COLUMNS,
         PRESENCE_CHUNK, ParticipantRow, RESPONSE_COLUMNS, ResponseRow, ResponseWrite,
-        RoundAnswerRow, SESSION_COLUMNS, Seats, SessionRow, StoredResponse, TokenOwnerRow,
-        TokenRow, WriteGate, WriteOutcome, WriteTx, answer_ms, as_i32,
+        RoundAnswerRow, SESSION_COLUMNS, Seats, SessionRow, StoredResponse, TEMPLATE_COLUMNS,
+        TemplateRow, TokenOwnerRow, TokenRow, VERSION_COLUMNS, VersionRow, WriteGate, WriteOutcome,
+        WriteTx, answer_ms, as_i32,
     };
     pub(crate) use crate::activities::activity::{Activity, ActivityState};
+    pub(crate) use crate::ids::TemplateId;
     pub(crate) use crate::ids::{ActivityId, OrganizerId, ParticipantId, SessionId, TokenId};
     pub(crate) use crate::organizers::{Organizer, TokenRecord};
     pub(crate) use crate::participants::participant::{Participant, ParticipantStatus};
     pub(crate) use crate::sessions::session::{Session, SessionStatus};
+    pub(crate) use crate::templates::{NewVersion, Template, TemplateVersion};
     pub(crate) use chrono::{DateTime, Utc};
 }
 
@@ -471,6 +551,121 @@ macro_rules! impl_store {
             /// one (see [`WriteTx`]).
             async fn begin_write(&self) -> Result<WriteTx<$db>, StoreError> {
                 Ok(WriteTx::begin(&self.pool, &self.write_gate, $begin_write).await?)
+            }
+
+            /// Inserts one session row (its activities are separate rows).
+            async fn insert_session_row(tx: &mut WriteTx<$db>, s: &Session) -> Result<(), StoreError> {
+                let settings = serde_json::to_string(&s.settings).map_err(|e| StoreError::Internal(e.to_string()))?;
+                sqlx::query::<$db>(
+                    "insert into sessions (id, organizer_id, title, description, status, join_code, max_participants, \
+                     participant_count, settings, created_at, updated_at, started_at, completed_at, template_id, \
+                     template_version, template_variant) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                )
+                .bind(s.id)
+                .bind(s.organizer_id)
+                .bind(&s.title)
+                .bind(&s.description)
+                .bind(s.status.as_str())
+                .bind(s.join_code.as_str())
+                .bind(as_i32(s.max_participants))
+                .bind(as_i32(s.participant_count))
+                .bind(settings)
+                .bind(s.created_at)
+                .bind(s.updated_at)
+                .bind(s.started_at)
+                .bind(s.completed_at)
+                .bind(s.template.as_ref().map(|t| t.template_id))
+                .bind(s.template.as_ref().map(|t| t.version))
+                .bind(s.template.as_ref().and_then(|t| t.variant.as_deref()))
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
+            /// Stores `new` as the template's next version and links its source session.
+            async fn insert_version_row(tx: &mut WriteTx<$db>, new: &NewVersion<'_>) -> Result<i32, StoreError> {
+                // Touching the template first locks its row (PostgreSQL), so two saves of
+                // one template take numbers one after the other.
+                let touched = sqlx::query::<$db>("update templates set updated_at = $2 where id = $1")
+                    .bind(new.template_id)
+                    .bind(new.at)
+                    .execute(&mut **tx)
+                    .await?;
+                if touched.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                let version: i32 = sqlx::query_scalar::<$db, i32>(
+                    "select coalesce(max(version), 0) + 1 from template_versions where template_id = $1",
+                )
+                .bind(new.template_id)
+                .fetch_one(&mut **tx)
+                .await?;
+                let definition = serde_json::to_string(new.definition).map_err(|e| StoreError::Internal(e.to_string()))?;
+                sqlx::query::<$db>(
+                    "insert into template_versions (template_id, version, note, definition, source_session_id, created_at) \
+                     values ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(new.template_id)
+                .bind(version)
+                .bind(new.note)
+                .bind(definition)
+                .bind(new.source)
+                .bind(new.at)
+                .execute(&mut **tx)
+                .await?;
+                if let Some(session) = new.source {
+                    sqlx::query::<$db>(
+                        "update sessions set template_id = $2, template_version = $3, template_variant = null where id = $1",
+                    )
+                    .bind(session)
+                    .bind(new.template_id)
+                    .bind(version)
+                    .execute(&mut **tx)
+                    .await?;
+                    for (activity, key) in new.keys {
+                        sqlx::query::<$db>("update activities set template_key = $3 where id = $1 and session_id = $2")
+                            .bind(activity)
+                            .bind(session)
+                            .bind(key)
+                            .execute(&mut **tx)
+                            .await?;
+                    }
+                }
+                Ok(version)
+            }
+
+            /// Inserts one activity row at `position`.
+            async fn insert_activity_row(tx: &mut WriteTx<$db>, a: &Activity, position: i32) -> Result<(), StoreError> {
+                let config = a.config.to_string();
+                let kind_state = a.kind_state.to_string();
+                sqlx::query::<$db>(
+                    "insert into activities (id, session_id, kind, title, position, config, kind_state, state, round, \
+                     results_visibility, results_revealed, time_limit_seconds, activated_at, deadline_at, closed_at, \
+                     created_at, updated_at, template_key) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+                )
+                .bind(a.id)
+                .bind(a.session_id)
+                .bind(&a.kind)
+                .bind(&a.title)
+                .bind(position)
+                .bind(config)
+                .bind(kind_state)
+                .bind(a.state.as_str())
+                .bind(a.round)
+                .bind(a.results_visibility.as_str())
+                .bind(a.results_revealed)
+                .bind(a.time_limit_seconds.map(as_i32))
+                .bind(a.activated_at)
+                .bind(a.deadline_at)
+                .bind(a.closed_at)
+                .bind(a.created_at)
+                .bind(a.updated_at)
+                .bind(a.template_key.as_deref())
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
             }
         }
 
@@ -565,28 +760,14 @@ macro_rules! impl_store {
                     .map_err(|_| StoreError::Corrupt("signing key is not 32 bytes".into()))
             }
 
-            async fn insert_session(&self, s: &Session) -> Result<(), StoreError> {
-                let settings = serde_json::to_string(&s.settings).map_err(|e| StoreError::Internal(e.to_string()))?;
-                sqlx::query::<$db>(
-                    "insert into sessions (id, organizer_id, title, description, status, join_code, max_participants, \
-                     participant_count, settings, created_at, updated_at, started_at, completed_at) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-                )
-                .bind(s.id)
-                .bind(s.organizer_id)
-                .bind(&s.title)
-                .bind(&s.description)
-                .bind(s.status.as_str())
-                .bind(s.join_code.as_str())
-                .bind(as_i32(s.max_participants))
-                .bind(as_i32(s.participant_count))
-                .bind(settings)
-                .bind(s.created_at)
-                .bind(s.updated_at)
-                .bind(s.started_at)
-                .bind(s.completed_at)
-                .execute(&self.pool)
-                .await?;
+            async fn insert_session(&self, s: &Session, activities: &[Activity]) -> Result<(), StoreError> {
+                let mut tx = self.begin_write().await?;
+                Self::insert_session_row(&mut tx, s).await?;
+                for (index, activity) in activities.iter().enumerate() {
+                    let position = i32::try_from(index + 1).unwrap_or(i32::MAX);
+                    Self::insert_activity_row(&mut tx, activity, position).await?;
+                }
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -827,8 +1008,6 @@ macro_rules! impl_store {
             }
 
             async fn insert_activity(&self, a: &Activity) -> Result<Activity, StoreError> {
-                let config = a.config.to_string();
-                let kind_state = a.kind_state.to_string();
                 let mut tx = self.begin_write().await?;
                 let position: i32 = sqlx::query_scalar::<$db, i32>(
                     "select coalesce(max(position), 0) + 1 from activities where session_id = $1",
@@ -836,30 +1015,7 @@ macro_rules! impl_store {
                 .bind(a.session_id)
                 .fetch_one(&mut *tx)
                 .await?;
-                sqlx::query::<$db>(
-                    "insert into activities (id, session_id, kind, title, position, config, kind_state, state, round, \
-                     results_visibility, results_revealed, time_limit_seconds, activated_at, deadline_at, closed_at, \
-                     created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-                )
-                .bind(a.id)
-                .bind(a.session_id)
-                .bind(&a.kind)
-                .bind(&a.title)
-                .bind(position)
-                .bind(config)
-                .bind(kind_state)
-                .bind(a.state.as_str())
-                .bind(a.round)
-                .bind(a.results_visibility.as_str())
-                .bind(a.results_revealed)
-                .bind(a.time_limit_seconds.map(as_i32))
-                .bind(a.activated_at)
-                .bind(a.deadline_at)
-                .bind(a.closed_at)
-                .bind(a.created_at)
-                .bind(a.updated_at)
-                .execute(&mut *tx)
-                .await?;
+                Self::insert_activity_row(&mut tx, a, position).await?;
                 tx.commit().await?;
                 let mut stored = a.clone();
                 stored.position = position;
@@ -1222,6 +1378,83 @@ macro_rules! impl_store {
                 ));
                 let rows: Vec<ResponseRow> = sqlx::query_as::<$db, ResponseRow>(sql).bind(session).fetch_all(&self.pool).await?;
                 Ok(rows.into_iter().map(StoredResponse::from).collect())
+            }
+
+            async fn insert_template(&self, t: &Template, first: &NewVersion<'_>) -> Result<(), StoreError> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query::<$db>(
+                    "insert into templates (id, organizer_id, name, description, created_at, updated_at) \
+                     values ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(t.id)
+                .bind(t.organizer_id)
+                .bind(&t.name)
+                .bind(&t.description)
+                .bind(t.created_at)
+                .bind(t.updated_at)
+                .execute(&mut *tx)
+                .await?;
+                Self::insert_version_row(&mut tx, first).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn add_template_version(&self, new: &NewVersion<'_>) -> Result<i32, StoreError> {
+                let mut tx = self.begin_write().await?;
+                let version = Self::insert_version_row(&mut tx, new).await?;
+                tx.commit().await?;
+                Ok(version)
+            }
+
+            async fn template(&self, id: TemplateId) -> Result<Option<Template>, StoreError> {
+                let sql = sqlx::AssertSqlSafe(format!("select {TEMPLATE_COLUMNS} from templates t where t.id = $1"));
+                let row: Option<TemplateRow> = sqlx::query_as::<$db, TemplateRow>(sql).bind(id).fetch_optional(&self.pool).await?;
+                Ok(row.map(Template::from))
+            }
+
+            async fn list_templates(&self, owner: Option<OrganizerId>) -> Result<Vec<Template>, StoreError> {
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "select {TEMPLATE_COLUMNS} from templates t where ($1 is null or t.organizer_id = $1) \
+                     order by t.updated_at desc, t.id desc"
+                ));
+                let rows: Vec<TemplateRow> = sqlx::query_as::<$db, TemplateRow>(sql).bind(owner).fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().map(Template::from).collect())
+            }
+
+            async fn template_versions(&self, template: TemplateId) -> Result<Vec<TemplateVersion>, StoreError> {
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "select {VERSION_COLUMNS} from template_versions where template_id = $1 order by version"
+                ));
+                let rows: Vec<VersionRow> = sqlx::query_as::<$db, VersionRow>(sql).bind(template).fetch_all(&self.pool).await?;
+                rows.into_iter().map(VersionRow::into_version).collect()
+            }
+
+            async fn template_version(&self, template: TemplateId, version: i32) -> Result<Option<TemplateVersion>, StoreError> {
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "select {VERSION_COLUMNS} from template_versions where template_id = $1 and version = $2"
+                ));
+                let row: Option<VersionRow> = sqlx::query_as::<$db, VersionRow>(sql)
+                    .bind(template)
+                    .bind(version)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(VersionRow::into_version).transpose()
+            }
+
+            async fn update_template(&self, t: &Template) -> Result<bool, StoreError> {
+                let done = sqlx::query::<$db>("update templates set name = $2, description = $3, updated_at = $4 where id = $1")
+                    .bind(t.id)
+                    .bind(&t.name)
+                    .bind(&t.description)
+                    .bind(t.updated_at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn delete_template(&self, id: TemplateId) -> Result<bool, StoreError> {
+                let done = sqlx::query::<$db>("delete from templates where id = $1").bind(id).execute(&self.pool).await?;
+                Ok(done.rows_affected() > 0)
             }
 
             async fn replayed_request(&self, participant: ParticipantId, client_request_id: &str) -> Result<Option<(ActivityId, i32, String)>, StoreError> {

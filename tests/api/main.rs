@@ -22,3 +22,4 @@ mod security;
 mod sessions;
 mod shutdown;
 mod storage;
+mod templates;

@@ -54,6 +54,18 @@ const ROUTED: &[&str] = &[
     "GET /api/v1/sessions/{id}/export.json",
     "GET /api/v1/sessions/{id}/events",
     "POST /api/v1/sessions/{id}/viewer-link",
+    "POST /api/v1/sessions/import",
+    "GET /api/v1/sessions/{id}/definition",
+    "POST /api/v1/sessions/{id}/activities/quiz-csv",
+    "POST /api/v1/templates/",
+    "GET /api/v1/templates/",
+    "GET /api/v1/templates/{id}",
+    "PATCH /api/v1/templates/{id}",
+    "DELETE /api/v1/templates/{id}",
+    "POST /api/v1/templates/{id}/versions",
+    "GET /api/v1/templates/{id}/versions/{version}",
+    "GET /api/v1/templates/{id}/versions/{version}/changes",
+    "POST /api/v1/templates/{id}/sessions",
 ];
 
 async fn documented(app: &TestApp) -> BTreeSet<String> {

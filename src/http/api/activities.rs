@@ -7,20 +7,22 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::activities::activity::{Activity, ActivityState, ResultsVisibility};
 use crate::activities::kind::Viewer;
+use crate::activities::quiz::Scoring;
 use crate::activities::{self, ActivityChanges, NewActivity};
 use crate::app::AppState;
 use crate::http::error::{ApiError, ErrorEnvelope};
-use crate::http::extract::{AnyAuth, AppJson, AppPath, HostAuth};
+use crate::http::extract::{AnyAuth, AppJson, AppPath, AppQuery, HostAuth};
 use crate::ids::{ActivityId, SessionId};
 use crate::organizers::Organizer;
 use crate::sessions::session::Session;
 use crate::sessions::{self, SessionError};
+use crate::templates::quiz_csv;
 
 /// The activity routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -28,6 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_kinds))
         .routes(routes!(kind_schema))
         .routes(routes!(create_activity, list_activities))
+        .routes(routes!(import_quiz_csv))
         .routes(routes!(reorder_activities))
         .routes(routes!(get_activity, update_activity, delete_activity))
         .routes(routes!(transition_activity))
@@ -161,15 +164,82 @@ async fn create_activity(
         time_limit_seconds: request.time_limit_seconds,
         results_visibility: request.results_visibility,
     };
+    add_activity(&state, &session, new).await
+}
+
+/// Adds a draft activity at the end of the session and answers 201 with it.
+async fn add_activity(
+    state: &AppState,
+    session: &Session,
+    new: NewActivity,
+) -> Result<(StatusCode, Json<Activity>), ApiError> {
     let activity = activities::create(
         state.store.as_ref(),
         &state.hub,
         &state.registry,
-        &session,
+        session,
         new,
     )
     .await?;
     Ok((StatusCode::CREATED, Json(activity)))
+}
+
+/// How to name and score a quiz read from CSV.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct QuizCsvQuery {
+    /// The activity's title (default "Quiz").
+    pub title: Option<String>,
+    /// `speed` (default) or `correctness`.
+    pub scoring: Option<Scoring>,
+}
+
+/// Adds a draft quiz made from a CSV file of questions (`Content-Type: text/csv`; the
+/// columns are in docs/templates.md). Errors name the line and column.
+#[utoipa::path(post, path = "/sessions/{id}/activities/quiz-csv", tag = "activities",
+    params(("id" = SessionId, Path), QuizCsvQuery),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 201, body = Activity), (status = 404, body = ErrorEnvelope),
+        (status = 409, body = ErrorEnvelope), (status = 415, body = ErrorEnvelope),
+        (status = 422, description = "`details.field` names the line and column", body = ErrorEnvelope)))]
+async fn import_quiz_csv(
+    State(state): State<AppState>,
+    HostAuth(auth): HostAuth,
+    AppPath(id): AppPath<SessionId>,
+    AppQuery(query): AppQuery<QuizCsvQuery>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<Activity>), ApiError> {
+    let media = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    if !matches!(media.as_deref(), Some("text/csv" | "text/plain")) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the questions as CSV with `Content-Type: text/csv`",
+        ));
+    }
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::bad_request("malformed_csv", "the CSV is not UTF-8 text"))?;
+    let session = sessions::owned(state.store.as_ref(), &auth.organizer, id).await?;
+    let mut config = quiz_csv::quiz_config(text).map_err(|e| {
+        ApiError::invalid("invalid_csv", e.to_string())
+            .with_details(serde_json::json!({ "field": e.field }))
+    })?;
+    if let Some(scoring) = query.scoring {
+        config["scoring"] = serde_json::json!(scoring);
+    }
+    let new = NewActivity {
+        kind: "quiz".to_owned(),
+        title: query.title.unwrap_or_else(|| "Quiz".to_owned()),
+        config,
+        time_limit_seconds: None,
+        results_visibility: None,
+    };
+    add_activity(&state, &session, new).await
 }
 
 /// A session's activities.

@@ -10,6 +10,7 @@ pub mod reactions;
 pub mod reports;
 pub mod responses;
 pub mod sessions;
+pub mod templates;
 pub mod views;
 
 use axum::Router;
@@ -35,6 +36,7 @@ use crate::app::AppState;
         (name = "health", description = "Health checks for load balancers and pipelines"),
         (name = "auth", description = "Organizer sign-in and API tokens"),
         (name = "sessions", description = "Live events"),
+        (name = "templates", description = "Saved sessions: versions, variants, change logs, import and export"),
         (name = "participants", description = "Joining and presence"),
         (name = "activities", description = "Polls and the other kinds, their states and results"),
         (name = "responses", description = "Participants' answers"),
@@ -63,6 +65,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(health::router())
         .merge(auth::router())
         .merge(sessions::router())
+        .merge(templates::router())
         .merge(participants::router())
         .merge(activities::router())
         .merge(responses::router())

@@ -21,6 +21,7 @@ use crate::ids::SessionId;
 use crate::realtime::events::{ActivityView, Audience};
 use crate::sessions::session::{Session, SessionSettings, SessionStatus};
 use crate::sessions::{self, NewSession, SessionChanges, SessionError};
+use crate::templates::{self, definition::Definition};
 
 /// The session routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -29,6 +30,47 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_session, update_session, delete_session))
         .routes(routes!(session_by_code))
         .routes(routes!(session_status))
+        .routes(routes!(import_session))
+        .routes(routes!(session_definition))
+}
+
+/// Makes a draft session from a definition document (docs/templates.md); its variants, if
+/// any, are not used.
+#[utoipa::path(post, path = "/sessions/import", tag = "sessions", request_body = Definition,
+    responses((status = 201, body = SessionResponse),
+        (status = 422, description = "Invalid; `details.field` names the field at fault", body = ErrorEnvelope)))]
+async fn import_session(
+    State(state): State<AppState>,
+    HostAuth(auth): HostAuth,
+    AppJson(document): AppJson<serde_json::Value>,
+) -> Result<(StatusCode, Json<SessionResponse>), ApiError> {
+    let session = templates::import_session(
+        state.store.as_ref(),
+        &state.registry,
+        &auth.organizer,
+        document,
+        state.config.session_participant_limit,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(SessionResponse::new(session, &state.public_base_url)),
+    ))
+}
+
+/// Exports a session as a definition document: its title, settings and activities with
+/// their keys, ready for `POST /sessions/import` or a template version.
+#[utoipa::path(get, path = "/sessions/{id}/definition", tag = "sessions", params(("id" = SessionId, Path)),
+    responses((status = 200, body = Definition), (status = 404, body = ErrorEnvelope)))]
+async fn session_definition(
+    State(state): State<AppState>,
+    HostAuth(auth): HostAuth,
+    AppPath(id): AppPath<SessionId>,
+) -> Result<Json<Definition>, ApiError> {
+    let session = sessions::owned(state.store.as_ref(), &auth.organizer, id).await?;
+    Ok(Json(
+        templates::export_session(state.store.as_ref(), &session).await?,
+    ))
 }
 
 /// A new session.

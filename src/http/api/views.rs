@@ -6,7 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::ids::{OrganizerId, SessionId};
-use crate::sessions::session::{Session, SessionSettings, SessionStatus};
+use crate::sessions::session::{Session, SessionSettings, SessionStatus, TemplateOrigin};
 
 /// A session as its organizer sees it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -39,6 +39,8 @@ pub struct SessionResponse {
     pub started_at: Option<DateTime<Utc>>,
     /// Ended.
     pub completed_at: Option<DateTime<Utc>>,
+    /// The template version (and variant) it was made from or last saved as.
+    pub template: Option<TemplateOrigin>,
 }
 
 /// The URL a phone opens to join a session.
@@ -65,6 +67,7 @@ impl SessionResponse {
             updated_at: session.updated_at,
             started_at: session.started_at,
             completed_at: session.completed_at,
+            template: session.template,
         }
     }
 }
