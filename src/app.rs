@@ -189,6 +189,15 @@ impl App {
         presence.start_flushing(store.clone(), lifecycle.background_token());
         let limits = RateLimits::new(&config);
         limits.start_pruning(lifecycle.background_token());
+        if let Some(period) = config.retention {
+            crate::sessions::retention::start(
+                store.clone(),
+                registry.clone(),
+                tallies.clone(),
+                period,
+                lifecycle.background_token(),
+            );
+        }
         let reactions = Arc::new(crate::reactions::Reactions::default());
         reactions.start(store.clone(), hub.clone(), lifecycle.background_token());
         let state = AppState {

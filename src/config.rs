@@ -101,6 +101,9 @@ pub struct Config {
     pub rate_limit_submit_per_second: u32,
     /// Largest `max_participants` a session may ask for (`SESSION_PARTICIPANT_LIMIT`).
     pub session_participant_limit: u32,
+    /// How long after a session ends its nicknames and free text are removed, keeping
+    /// counts (`RETENTION_DAYS`); `None` keeps them until the session is deleted.
+    pub retention: Option<Duration>,
 }
 
 impl Config {
@@ -128,6 +131,7 @@ impl Config {
             rate_limit_join_per_minute: 600,
             rate_limit_submit_per_second: 200,
             session_participant_limit: 50_000,
+            retention: None,
         }
     }
 }

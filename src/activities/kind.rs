@@ -148,6 +148,12 @@ pub trait ActivityKind: Send + Sync + 'static {
         let _ = (config, state, args, now);
         Err(format!("`{command}` is not a command of {}", Self::KIND))
     }
+    /// The answer with every text the participant typed replaced by [`REDACTED`], once the
+    /// retention period has passed (docs/templates.md): what was counted stays countable,
+    /// what was written is gone. Kinds without free text keep the answer as it is.
+    fn redact(answer: Self::Answer) -> Self::Answer {
+        answer
+    }
     /// The state a new round starts with, given the round that ends (planning poker keeps
     /// a history of earlier rounds). By default a new round starts afresh.
     fn next_round(
@@ -160,6 +166,9 @@ pub trait ActivityKind: Send + Sync + 'static {
         Self::State::default()
     }
 }
+
+/// What a participant's text reads after the retention period removed it.
+pub const REDACTED: &str = "[removed]";
 
 /// Serialises a kind's value; these types always serialise.
 pub fn to_json(value: &impl Serialize) -> Value {
@@ -289,6 +298,8 @@ pub trait DynKind: Send + Sync {
         args: &Value,
         now: DateTime<Utc>,
     ) -> Result<Value, String>;
+    /// A stored answer with the participant's texts removed ([`ActivityKind::redact`]).
+    fn redact_answer(&self, answer: &Value) -> Result<Value, String>;
 }
 
 struct Erased<K>(std::marker::PhantomData<fn() -> K>);
@@ -334,6 +345,11 @@ impl<K: ActivityKind> DynKind for Erased<K> {
 
     fn hidden_until_reveal(&self) -> bool {
         K::HIDDEN_UNTIL_REVEAL
+    }
+
+    fn redact_answer(&self, answer: &Value) -> Result<Value, String> {
+        let typed: K::Answer = parse(answer, "answer")?;
+        serde_json::to_value(K::redact(typed)).map_err(|e| e.to_string())
     }
 
     fn check_config(&self, config: &Value) -> Result<Value, String> {

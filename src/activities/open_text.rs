@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::kind::{
-    ActivityKind, AnswerContext, Entry, Viewer, arg, check_length, new_item_id, to_json,
+    ActivityKind, AnswerContext, Entry, REDACTED, Viewer, arg, check_length, new_item_id, to_json,
 };
 use crate::ids::ParticipantId;
 use crate::moderation::Flag;
@@ -234,6 +234,11 @@ impl ActivityKind for OpenText {
             index: answer.index,
             id: Some(new_item_id()),
         })
+    }
+
+    fn redact(mut answer: OpenTextAnswer) -> OpenTextAnswer {
+        answer.text = REDACTED.to_owned();
+        answer
     }
 
     fn slot(_config: &OpenTextConfig, answer: &OpenTextAnswer) -> String {

@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::kind::{
-    ActivityKind, AnswerContext, Entry, Reference, Viewer, arg, check_length, new_item_id, to_json,
+    ActivityKind, AnswerContext, Entry, REDACTED, Reference, Viewer, arg, check_length,
+    new_item_id, to_json,
 };
 use crate::ids::ParticipantId;
 use crate::moderation::Flag;
@@ -289,6 +290,16 @@ impl ActivityKind for Qna {
                 Err("the question id must have 1 to 64 characters".into())
             }
             other => Ok(other),
+        }
+    }
+
+    fn redact(answer: QnaAnswer) -> QnaAnswer {
+        match answer {
+            QnaAnswer::Ask(ask) => QnaAnswer::Ask(Ask {
+                text: REDACTED.to_owned(),
+                ..ask
+            }),
+            other => other,
         }
     }
 

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use chrono::{DateTime, Utc};
 
-use super::kind::{ActivityKind, AnswerContext, Entry, Viewer, arg, to_json};
+use super::kind::{ActivityKind, AnswerContext, Entry, REDACTED, Viewer, arg, to_json};
 
 /// Most words one person may give.
 pub const WORDS_MAX: usize = 10;
@@ -270,6 +270,21 @@ impl ActivityKind for WordCloud {
             );
         }
         Ok(WordCloudAnswer { words: kept, held })
+    }
+
+    /// Each word becomes `[removed 1]`, `[removed 2]`, … in the person's order, so the
+    /// number of people and of words stays; which words, and how often, is gone.
+    fn redact(mut answer: WordCloudAnswer) -> WordCloudAnswer {
+        let placeholder = REDACTED.trim_end_matches(']');
+        for (index, word) in answer
+            .words
+            .iter_mut()
+            .chain(answer.held.iter_mut())
+            .enumerate()
+        {
+            *word = format!("{placeholder} {}]", index + 1);
+        }
+        answer
     }
 
     fn slot(_config: &WordCloudConfig, _answer: &WordCloudAnswer) -> String {

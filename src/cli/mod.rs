@@ -209,6 +209,12 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(0..=60))]
     pub shutdown_drain_seconds: u64,
 
+    /// Days after a session ends before its participants' nicknames and free text are
+    /// removed (counts stay); 0 keeps them until the session is deleted.
+    #[arg(long, env = "RETENTION_DAYS", value_name = "RETENTION_DAYS", default_value_t = 0,
+          value_parser = clap::value_parser!(u32).range(0..=36_500))]
+    pub retention_days: u32,
+
     /// Seconds from SIGTERM until the process exits even if requests are still running.
     #[arg(long, env = "SHUTDOWN_TIMEOUT_SECONDS", value_name = "SHUTDOWN_TIMEOUT_SECONDS", default_value_t = 9,
           value_parser = clap::value_parser!(u64).range(1..=120))]

@@ -57,6 +57,8 @@ pub fn config_from_args(args: ServeArgs) -> Result<Config, InvalidConfig> {
         rate_limit_join_per_minute: args.rate_limit_join_per_minute,
         rate_limit_submit_per_second: args.rate_limit_submit_per_second,
         session_participant_limit: args.session_participant_limit,
+        retention: (args.retention_days > 0)
+            .then(|| Duration::from_secs(u64::from(args.retention_days) * 86_400)),
     })
 }
 

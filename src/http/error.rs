@@ -235,6 +235,7 @@ impl From<crate::sessions::SessionError> for ApiError {
                 "session_completed",
                 "the session is completed and can no longer change",
             ),
+            E::NotCompleted => Self::conflict("session_not_completed", error.to_string()),
             E::Store(store) => store.into(),
         }
     }

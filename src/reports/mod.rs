@@ -2,6 +2,8 @@
 //! round) and the exports as CSV and JSON. Organizer-only; results come from the same
 //! server-side tallies as everything else.
 
+pub mod analytics;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;

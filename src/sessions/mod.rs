@@ -2,6 +2,7 @@
 //! (or an admin) sees or changes a session; to anyone else it does not exist.
 
 pub mod join_code;
+pub mod retention;
 pub mod session;
 
 use chrono::Utc;
@@ -41,6 +42,9 @@ pub enum SessionError {
     /// Completed sessions are read-only.
     #[error("the session is completed and can no longer change")]
     Completed,
+    /// Only a completed session can be anonymized.
+    #[error("only a completed session's personal data can be removed; end it first")]
+    NotCompleted,
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -119,6 +123,7 @@ pub fn draft(
         started_at: None,
         completed_at: None,
         template: None,
+        anonymized_at: None,
     })
 }
 

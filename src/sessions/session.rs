@@ -115,6 +115,8 @@ pub struct Session {
     pub completed_at: Option<DateTime<Utc>>,
     /// The template version it was made from, or last saved as.
     pub template: Option<TemplateOrigin>,
+    /// When its nicknames and free text were removed (retention); counts stay.
+    pub anonymized_at: Option<DateTime<Utc>>,
 }
 
 /// The template version (and variant) a session was made from or last saved as.

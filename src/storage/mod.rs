@@ -262,7 +262,9 @@ pub trait ChangeListener: Send {
     async fn next(&mut self) -> Result<Option<String>, StoreError>;
 }
 
-pub use portable::{JoinOutcome, PRESENCE_CHUNK, ResponseWrite, StoredResponse, WriteOutcome};
+pub use portable::{
+    JoinOutcome, PRESENCE_CHUNK, ResponseWrite, SessionEngagement, StoredResponse, WriteOutcome,
+};
 
 /// The database behind every use case. One implementation per engine, same behaviour; the
 /// SQL is written once (`portable.rs`) and the engine half comes from [`Engine`].
@@ -462,6 +464,34 @@ pub trait Store: Engine {
         &self,
         session: SessionId,
     ) -> Result<Vec<StoredResponse>, StoreError>;
+    // Analytics.
+    /// The owner's sessions (everyone's for `None`) with their engagement counts, most
+    /// recently opened first, at most `limit`.
+    async fn session_engagement(
+        &self,
+        owner: Option<OrganizerId>,
+        limit: i64,
+    ) -> Result<Vec<SessionEngagement>, StoreError>;
+
+    // Retention.
+    /// Completed sessions whose nicknames and free text are still stored and that were
+    /// completed before `cutoff`, the longest completed first, at most `limit`.
+    async fn sessions_to_anonymize(
+        &self,
+        cutoff: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<SessionId>, StoreError>;
+    /// In one transaction: marks the session anonymized at `now`, gives its participants the
+    /// new nicknames and keys, and replaces the given answers. False when the session was
+    /// anonymized already (by another instance) or is gone; then nothing changes.
+    async fn anonymize_session(
+        &self,
+        session: SessionId,
+        nicknames: &[(ParticipantId, String, String)],
+        answers: &[(ResponseId, String)],
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
     // Templates.
     /// Adds a template and its version 1 (`first`) in one transaction; `Conflict` when the
     /// owner has a template with that name.
@@ -505,7 +535,9 @@ pub trait Store: Engine {
 use chrono::{DateTime, Utc};
 
 use crate::activities::activity::{Activity, ActivityState};
-use crate::ids::{ActivityId, OrganizerId, ParticipantId, SessionId, TemplateId, TokenId};
+use crate::ids::{
+    ActivityId, OrganizerId, ParticipantId, ResponseId, SessionId, TemplateId, TokenId,
+};
 use crate::organizers::{Organizer, TokenRecord};
 use crate::participants::participant::{Participant, ParticipantStatus};
 use crate::sessions::session::{Session, SessionStatus};

@@ -106,6 +106,47 @@ pub enum WriteOutcome {
     AlreadyAnswered,
 }
 
+/// One session with its engagement counts, for an organizer's history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionEngagement {
+    /// The session.
+    pub session: Session,
+    /// Everyone who joined.
+    pub participants: i64,
+    /// Distinct participants who answered anything.
+    pub respondents: i64,
+    /// Responses stored.
+    pub answers: i64,
+    /// Activities that were ever opened.
+    pub activities_run: i64,
+    /// Emoji reactions counted.
+    pub reactions: i64,
+}
+
+#[derive(FromRow)]
+pub(crate) struct EngagementRow {
+    #[sqlx(flatten)]
+    session: SessionRow,
+    participants: i64,
+    respondents: i64,
+    answers: i64,
+    activities_run: i64,
+    reactions: i64,
+}
+
+impl EngagementRow {
+    pub(crate) fn into_engagement(self) -> Result<SessionEngagement, StoreError> {
+        Ok(SessionEngagement {
+            session: self.session.into_session()?,
+            participants: self.participants,
+            respondents: self.respondents,
+            answers: self.answers,
+            activities_run: self.activities_run,
+            reactions: self.reactions,
+        })
+    }
+}
+
 /// A response as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredResponse {
@@ -206,7 +247,7 @@ impl TokenOwnerRow {
 
 pub(crate) const SESSION_COLUMNS: &str = "id, organizer_id, title, description, status, join_code, \
      max_participants, participant_count, settings, created_at, updated_at, started_at, completed_at, \
-     template_id, template_version, template_variant";
+     template_id, template_version, template_variant, anonymized_at";
 
 #[derive(FromRow)]
 pub(crate) struct SessionRow {
@@ -226,6 +267,7 @@ pub(crate) struct SessionRow {
     template_id: Option<TemplateId>,
     template_version: Option<i32>,
     template_variant: Option<String>,
+    anonymized_at: Option<DateTime<Utc>>,
 }
 
 impl SessionRow {
@@ -256,6 +298,7 @@ impl SessionRow {
                     version,
                     variant: self.template_variant,
                 }),
+            anonymized_at: self.anonymized_at,
         })
     }
 }
@@ -448,15 +491,16 @@ impl VersionRow {
 /// Everything the body of `impl_store!` names, for the engine files to import.
 pub(crate) mod prelude {
     pub(crate) use super::{
-        ACTIVITY_COLUMNS, ActivityRow, JoinOutcome, OrganizerRow, PARTICIPANT_COLUMNS,
-        PRESENCE_CHUNK, ParticipantRow, RESPONSE_COLUMNS, ResponseRow, ResponseWrite,
-        RoundAnswerRow, SESSION_COLUMNS, Seats, SessionRow, StoredResponse, TEMPLATE_COLUMNS,
-        TemplateRow, TokenOwnerRow, TokenRow, VERSION_COLUMNS, VersionRow, WriteGate, WriteOutcome,
-        WriteTx, answer_ms, as_i32,
+        ACTIVITY_COLUMNS, ActivityRow, EngagementRow, JoinOutcome, OrganizerRow,
+        PARTICIPANT_COLUMNS, PRESENCE_CHUNK, ParticipantRow, RESPONSE_COLUMNS, ResponseRow,
+        ResponseWrite, RoundAnswerRow, SESSION_COLUMNS, Seats, SessionEngagement, SessionRow,
+        StoredResponse, TEMPLATE_COLUMNS, TemplateRow, TokenOwnerRow, TokenRow, VERSION_COLUMNS,
+        VersionRow, WriteGate, WriteOutcome, WriteTx, answer_ms, as_i32,
     };
     pub(crate) use crate::activities::activity::{Activity, ActivityState};
-    pub(crate) use crate::ids::TemplateId;
-    pub(crate) use crate::ids::{ActivityId, OrganizerId, ParticipantId, SessionId, TokenId};
+    pub(crate) use crate::ids::{
+        ActivityId, OrganizerId, ParticipantId, ResponseId, SessionId, TemplateId, TokenId,
+    };
     pub(crate) use crate::organizers::{Organizer, TokenRecord};
     pub(crate) use crate::participants::participant::{Participant, ParticipantStatus};
     pub(crate) use crate::sessions::session::{Session, SessionStatus};
@@ -1378,6 +1422,77 @@ macro_rules! impl_store {
                 ));
                 let rows: Vec<ResponseRow> = sqlx::query_as::<$db, ResponseRow>(sql).bind(session).fetch_all(&self.pool).await?;
                 Ok(rows.into_iter().map(StoredResponse::from).collect())
+            }
+
+            async fn session_engagement(&self, owner: Option<OrganizerId>, limit: i64) -> Result<Vec<SessionEngagement>, StoreError> {
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "select {SESSION_COLUMNS}, \
+                       (select count(*) from participants p where p.session_id = s.id) as participants, \
+                       (select count(distinct r.participant_id) from responses r where r.session_id = s.id) as respondents, \
+                       (select count(*) from responses r where r.session_id = s.id) as answers, \
+                       (select count(*) from activities a where a.session_id = s.id and a.activated_at is not null) as activities_run, \
+                       (select cast(coalesce(sum(c.count), 0) as bigint) from reaction_counts c where c.session_id = s.id) as reactions \
+                     from sessions s where ($1 is null or s.organizer_id = $1) \
+                     order by coalesce(s.started_at, s.created_at) desc, s.id desc limit $2"
+                ));
+                let rows: Vec<EngagementRow> = sqlx::query_as::<$db, EngagementRow>(sql)
+                    .bind(owner)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.into_iter().map(EngagementRow::into_engagement).collect()
+            }
+
+            async fn sessions_to_anonymize(&self, cutoff: DateTime<Utc>, limit: i64) -> Result<Vec<SessionId>, StoreError> {
+                Ok(sqlx::query_scalar::<$db, SessionId>(
+                    "select id from sessions where status = 'completed' and anonymized_at is null and completed_at < $1 \
+                     order by completed_at limit $2",
+                )
+                .bind(cutoff)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn anonymize_session(
+                &self,
+                session: SessionId,
+                nicknames: &[(ParticipantId, String, String)],
+                answers: &[(ResponseId, String)],
+                now: DateTime<Utc>,
+            ) -> Result<bool, StoreError> {
+                let mut tx = self.begin_write().await?;
+                let claimed = sqlx::query::<$db>("update sessions set anonymized_at = $2 where id = $1 and anonymized_at is null")
+                    .bind(session)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                if claimed.rows_affected() == 0 {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+                for chunk in nicknames.chunks(PRESENCE_CHUNK) {
+                    let mut query = sqlx::QueryBuilder::<$db>::new(
+                        "update participants set nickname = v.column2, nickname_key = v.column3 from (",
+                    );
+                    query.push_values(chunk, |mut row, (id, nickname, key)| {
+                        row.push_bind(*id).push_bind(nickname).push_bind(key);
+                    });
+                    query.push(") as v where participants.id = v.column1 and participants.session_id = ");
+                    query.push_bind(session);
+                    query.build().execute(&mut *tx).await?;
+                }
+                for chunk in answers.chunks(PRESENCE_CHUNK) {
+                    let mut query = sqlx::QueryBuilder::<$db>::new("update responses set answer = v.column2 from (");
+                    query.push_values(chunk, |mut row, (id, answer)| {
+                        row.push_bind(*id).push_bind(answer);
+                    });
+                    query.push(") as v where responses.id = v.column1 and responses.session_id = ");
+                    query.push_bind(session);
+                    query.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(true)
             }
 
             async fn insert_template(&self, t: &Template, first: &NewVersion<'_>) -> Result<(), StoreError> {

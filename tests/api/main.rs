@@ -6,6 +6,7 @@ mod common;
 
 mod access;
 mod activities;
+mod analytics;
 mod auth;
 mod errors;
 mod health;
@@ -18,6 +19,7 @@ mod pages;
 mod participants;
 mod reports;
 mod responses;
+mod retention;
 mod security;
 mod sessions;
 mod shutdown;

@@ -66,6 +66,13 @@ const ROUTED: &[&str] = &[
     "GET /api/v1/templates/{id}/versions/{version}",
     "GET /api/v1/templates/{id}/versions/{version}/changes",
     "POST /api/v1/templates/{id}/sessions",
+    "POST /api/v1/sessions/{id}/anonymize",
+    "GET /api/v1/sessions/{id}/analytics",
+    "GET /api/v1/sessions/{id}/analytics/{table}",
+    "GET /api/v1/analytics/sessions",
+    "GET /api/v1/analytics/sessions.csv",
+    "GET /api/v1/analytics/compare",
+    "GET /api/v1/analytics/compare.csv",
 ];
 
 async fn documented(app: &TestApp) -> BTreeSet<String> {

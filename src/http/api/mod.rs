@@ -2,6 +2,7 @@
 //! `#[utoipa::path]`, so the OpenAPI document is generated from the same code that routes.
 
 pub mod activities;
+pub mod analytics;
 pub mod auth;
 pub mod health;
 pub mod live;
@@ -42,6 +43,7 @@ use crate::app::AppState;
         (name = "responses", description = "Participants' answers"),
         (name = "reactions", description = "Emoji reactions"),
         (name = "reports", description = "Summary and export"),
+        (name = "analytics", description = "Attendance, participation, time to answer and reactions; history and comparisons; as JSON and CSV"),
         (name = "live", description = "The live event stream and viewer links"),
     )
 )]
@@ -71,6 +73,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(responses::router())
         .merge(reactions::router())
         .merge(reports::router())
+        .merge(analytics::router())
         .merge(live::router());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api)

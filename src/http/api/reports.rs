@@ -27,7 +27,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(export_json))
 }
 
-async fn report(
+/// The organizer's session and its report.
+pub async fn report(
     state: &AppState,
     auth: &HostAuth,
     id: SessionId,
@@ -69,7 +70,8 @@ async fn session_summary(
     }))
 }
 
-fn attachment(name: &str) -> HeaderValue {
+/// A `Content-Disposition` that saves the body under `name`.
+pub fn attachment(name: &str) -> HeaderValue {
     HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
         .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
 }

@@ -32,6 +32,27 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(session_status))
         .routes(routes!(import_session))
         .routes(routes!(session_definition))
+        .routes(routes!(anonymize_session))
+}
+
+/// Removes a completed session's participants' nicknames and free text now, as the
+/// retention period would later: nicknames become "Participant 1", "Participant 2", … in
+/// join order, typed texts become "[removed]", and every count stays. Doing it again
+/// changes nothing.
+#[utoipa::path(post, path = "/sessions/{id}/anonymize", tag = "sessions", params(("id" = SessionId, Path)),
+    responses((status = 200, body = SessionResponse), (status = 404, body = ErrorEnvelope),
+        (status = 409, description = "The session is not completed", body = ErrorEnvelope)))]
+async fn anonymize_session(
+    State(state): State<AppState>,
+    HostAuth(auth): HostAuth,
+    AppPath(id): AppPath<SessionId>,
+) -> Result<Json<SessionResponse>, ApiError> {
+    let store = state.store.as_ref();
+    let session = sessions::owned(store, &auth.organizer, id).await?;
+    sessions::retention::anonymize(store, &state.registry, &state.tallies, &session, Utc::now())
+        .await?;
+    let session = sessions::owned(store, &auth.organizer, id).await?;
+    Ok(Json(SessionResponse::new(session, &state.public_base_url)))
 }
 
 /// Makes a draft session from a definition document (docs/templates.md); its variants, if

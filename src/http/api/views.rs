@@ -41,6 +41,8 @@ pub struct SessionResponse {
     pub completed_at: Option<DateTime<Utc>>,
     /// The template version (and variant) it was made from or last saved as.
     pub template: Option<TemplateOrigin>,
+    /// When its nicknames and free text were removed (retention or `anonymize`).
+    pub anonymized_at: Option<DateTime<Utc>>,
 }
 
 /// The URL a phone opens to join a session.
@@ -68,6 +70,7 @@ impl SessionResponse {
             started_at: session.started_at,
             completed_at: session.completed_at,
             template: session.template,
+            anonymized_at: session.anonymized_at,
         }
     }
 }

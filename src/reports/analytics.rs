@@ -1,0 +1,660 @@
+//! Analytics: for one session, attendance over time (joins, people present, peak and
+//! average), answers and reactions over time, each activity's participation and time to
+//! answer, and the questions asked; across an organizer's sessions, engagement per event;
+//! and two runs of a template side by side, activity by activity. Everything is computed
+//! from what the reports already read, so it agrees with the summary and the exports.
+//!
+//! "Present" means between joining and the last sign of life (the live stream or a
+//! heartbeat, recorded every few seconds), so attendance needs no extra bookkeeping.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::Report;
+use crate::activities::kind::ActivityKind;
+use crate::ids::{ActivityId, ParticipantId, SessionId};
+use crate::sessions::session::{Session, SessionStatus, TemplateOrigin};
+use crate::storage::SessionEngagement;
+
+/// Most points on a timeline; longer events get wider buckets.
+pub const TIMELINE_POINTS: i64 = 240;
+
+/// One bucket of the timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Bucket {
+    /// Start of the bucket.
+    pub at: DateTime<Utc>,
+    /// People who joined in it.
+    pub joined: usize,
+    /// People who had joined by its end.
+    pub joined_total: usize,
+    /// People present during it.
+    pub present: usize,
+    /// Answers first given in it.
+    pub answers: usize,
+    /// Emoji reactions in it.
+    pub reactions: i64,
+}
+
+/// How long answers took, from the round's opening (server clock).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct AnswerTimes {
+    /// Answers with a known time.
+    pub count: usize,
+    /// Median, milliseconds.
+    pub median_ms: i64,
+    /// 90th percentile, milliseconds.
+    pub p90_ms: i64,
+    /// Mean, milliseconds.
+    pub mean_ms: i64,
+}
+
+/// One activity's engagement over all its rounds.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ActivityAnalytics {
+    /// Its id.
+    pub id: ActivityId,
+    /// Its template key, if it has one (how two runs are matched).
+    pub key: Option<String>,
+    /// Position.
+    pub position: i32,
+    /// Kind.
+    pub kind: String,
+    /// Title.
+    pub title: String,
+    /// Rounds that ran.
+    pub rounds: i32,
+    /// Distinct people who answered, over all rounds.
+    pub respondents: usize,
+    /// Respondents as a share of everyone who joined, 0–100.
+    pub participation_rate: f64,
+    /// Answers stored (a changed vote counts once).
+    pub answers: usize,
+    /// Time to answer, when known.
+    pub time_to_answer: Option<AnswerTimes>,
+}
+
+/// One question asked in a Q&A.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct AskedQuestion {
+    /// The Q&A activity.
+    pub activity_id: ActivityId,
+    /// The question.
+    pub text: String,
+    /// Upvotes.
+    pub votes: u64,
+    /// `visible`, `pending` or `hidden`.
+    pub status: String,
+    /// Marked answered.
+    pub answered: bool,
+    /// When it was asked.
+    pub at: Option<String>,
+}
+
+/// Reactions with one emoji.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct EmojiCount {
+    /// The emoji.
+    pub emoji: String,
+    /// How many times.
+    pub count: i64,
+}
+
+/// Analytics of one session.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct SessionAnalytics {
+    /// The session.
+    pub session_id: SessionId,
+    /// Its title.
+    pub title: String,
+    /// Draft, active or completed.
+    pub status: SessionStatus,
+    /// Opened.
+    pub started_at: Option<DateTime<Utc>>,
+    /// Ended.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// The template version it was made from.
+    pub template: Option<TemplateOrigin>,
+    /// Everyone who joined.
+    pub participants: usize,
+    /// The most people present at once (in one bucket).
+    pub peak_concurrent: usize,
+    /// The average of people present over the timeline.
+    pub average_concurrent: f64,
+    /// Distinct people who answered anything, as a share of everyone who joined, 0–100.
+    pub engagement_rate: f64,
+    /// Width of a timeline bucket, in seconds (60, or wider for long events).
+    pub bucket_seconds: i64,
+    /// From the first join (or the opening) to the end, oldest first.
+    pub timeline: Vec<Bucket>,
+    /// Activities in order.
+    pub activities: Vec<ActivityAnalytics>,
+    /// Reactions per emoji, most first.
+    pub reactions: Vec<EmojiCount>,
+    /// Questions asked in its Q&As, most upvoted first.
+    pub questions: Vec<AskedQuestion>,
+}
+
+fn percent(part: usize, whole: usize) -> f64 {
+    crate::activities::poll::percent(part, whole)
+}
+
+/// The value at fraction `q` (0–1) of sorted values.
+fn quantile(sorted: &[i64], q: f64) -> i64 {
+    let last = sorted.len().saturating_sub(1);
+    // Rounding a small, non-negative index: no truncation to worry about.
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
+    let index = ((last as f64) * q).round() as usize;
+    sorted.get(index.min(last)).copied().unwrap_or_default()
+}
+
+fn answer_times(mut ms: Vec<i64>) -> Option<AnswerTimes> {
+    if ms.is_empty() {
+        return None;
+    }
+    ms.sort_unstable();
+    let sum: i64 = ms.iter().sum();
+    Some(AnswerTimes {
+        count: ms.len(),
+        median_ms: quantile(&ms, 0.5),
+        p90_ms: quantile(&ms, 0.9),
+        mean_ms: sum / i64::try_from(ms.len()).unwrap_or(i64::MAX),
+    })
+}
+
+/// Computes a session's analytics from its report and its reactions per minute. `now`
+/// ends the timeline of a session that has not ended.
+pub fn of_session(
+    session: &Session,
+    report: &Report,
+    reactions: &[(DateTime<Utc>, String, i64)],
+    now: DateTime<Utc>,
+) -> SessionAnalytics {
+    let participants = &report.participants;
+    let start = participants
+        .iter()
+        .map(|p| p.joined_at)
+        .chain(session.started_at)
+        .min()
+        .unwrap_or(session.created_at);
+    let end = session
+        .completed_at
+        .unwrap_or(now)
+        .max(
+            participants
+                .iter()
+                .map(|p| p.last_seen_at)
+                .max()
+                .unwrap_or(start),
+        )
+        .max(start);
+    let minute = Duration::minutes(1);
+    let span = (end - start).num_seconds().max(1);
+    let minutes_per_bucket = (span / 60 / TIMELINE_POINTS + 1).max(1);
+    let width = minute * i32::try_from(minutes_per_bucket).unwrap_or(i32::MAX);
+    let first = start.duration_trunc(minute).unwrap_or(start);
+    let mut timeline = Vec::new();
+    let mut at = first;
+    while at <= end && timeline.len() < usize::try_from(TIMELINE_POINTS + 2).unwrap_or(usize::MAX) {
+        let next = at + width;
+        timeline.push(Bucket {
+            at,
+            joined: participants
+                .iter()
+                .filter(|p| p.joined_at >= at && p.joined_at < next)
+                .count(),
+            joined_total: participants.iter().filter(|p| p.joined_at < next).count(),
+            present: participants
+                .iter()
+                .filter(|p| p.joined_at < next && p.last_seen_at >= at)
+                .count(),
+            answers: report
+                .responses
+                .iter()
+                .filter(|r| r.created_at >= at && r.created_at < next)
+                .count(),
+            reactions: reactions
+                .iter()
+                .filter(|(minute, _, _)| *minute >= at && *minute < next)
+                .map(|(_, _, count)| count)
+                .sum(),
+        });
+        at = next;
+    }
+    let peak_concurrent = timeline.iter().map(|b| b.present).max().unwrap_or_default();
+    #[allow(clippy::cast_precision_loss)]
+    let average_concurrent = if timeline.is_empty() {
+        0.0
+    } else {
+        let total: usize = timeline.iter().map(|b| b.present).sum();
+        ((total as f64 / timeline.len() as f64) * 10.0).round() / 10.0
+    };
+
+    let mut by_activity: HashMap<ActivityId, (HashSet<ParticipantId>, usize, Vec<i64>)> =
+        HashMap::new();
+    for response in &report.responses {
+        let entry = by_activity.entry(response.activity_id).or_default();
+        entry.0.insert(response.participant_id);
+        entry.1 += 1;
+        if let Some(ms) = response.answer_ms {
+            entry.2.push(i64::from(ms));
+        }
+    }
+    let activities = report
+        .activities
+        .iter()
+        .map(|a| {
+            let (who, answers, times) = by_activity.remove(&a.id).unwrap_or_default();
+            ActivityAnalytics {
+                id: a.id,
+                key: a.template_key.clone(),
+                position: a.position,
+                kind: a.kind.clone(),
+                title: a.title.clone(),
+                rounds: if a.activated_at.is_some() { a.round } else { 0 },
+                respondents: who.len(),
+                participation_rate: percent(who.len(), participants.len()),
+                answers,
+                time_to_answer: answer_times(times),
+            }
+        })
+        .collect();
+    let anyone: HashSet<ParticipantId> =
+        report.responses.iter().map(|r| r.participant_id).collect();
+
+    let mut emoji: BTreeMap<&str, i64> = BTreeMap::new();
+    for (_, name, count) in reactions {
+        *emoji.entry(name.as_str()).or_default() += count;
+    }
+    let mut reactions: Vec<EmojiCount> = emoji
+        .into_iter()
+        .map(|(emoji, count)| EmojiCount {
+            emoji: emoji.to_owned(),
+            count,
+        })
+        .collect();
+    reactions.sort_by(|a, b| b.count.cmp(&a.count).then(a.emoji.cmp(&b.emoji)));
+
+    SessionAnalytics {
+        session_id: session.id,
+        title: session.title.clone(),
+        status: session.status,
+        started_at: session.started_at,
+        completed_at: session.completed_at,
+        template: session.template.clone(),
+        participants: participants.len(),
+        peak_concurrent,
+        average_concurrent,
+        engagement_rate: percent(anyone.len(), participants.len()),
+        bucket_seconds: width.num_seconds(),
+        timeline,
+        activities,
+        reactions,
+        questions: questions(report),
+    }
+}
+
+/// Every question of the session's Q&As, from the organizer's results of each round.
+fn questions(report: &Report) -> Vec<AskedQuestion> {
+    let mut seen = HashSet::new();
+    let mut asked = Vec::new();
+    for activity in &report.summary.activities {
+        if activity.kind != crate::activities::qna::Qna::KIND {
+            continue;
+        }
+        for round in &activity.rounds {
+            let lists = ["questions", "moderation_queue"].map(|field| &round.results[field]);
+            for question in lists.into_iter().filter_map(Value::as_array).flatten() {
+                let id = question["id"].as_str().unwrap_or_default().to_owned();
+                if !seen.insert((activity.id, round.round, id)) {
+                    continue;
+                }
+                asked.push(AskedQuestion {
+                    activity_id: activity.id,
+                    text: question["text"].as_str().unwrap_or_default().to_owned(),
+                    votes: question["votes"].as_u64().unwrap_or_default(),
+                    status: question["status"].as_str().unwrap_or_default().to_owned(),
+                    answered: question["answered"].as_bool().unwrap_or_default(),
+                    at: question["at"].as_str().map(str::to_owned),
+                });
+            }
+        }
+    }
+    asked.sort_by(|a, b| b.votes.cmp(&a.votes).then(a.at.cmp(&b.at)));
+    asked
+}
+
+/// One event in an organizer's history.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct EventEngagement {
+    /// The session.
+    pub session_id: SessionId,
+    /// Its title.
+    pub title: String,
+    /// Draft, active or completed.
+    pub status: SessionStatus,
+    /// When it opened (or was created, if it never opened).
+    pub at: DateTime<Utc>,
+    /// The template version it was made from.
+    pub template: Option<TemplateOrigin>,
+    /// Everyone who joined.
+    pub participants: i64,
+    /// Distinct people who answered anything.
+    pub respondents: i64,
+    /// Respondents as a share of participants, 0–100.
+    pub engagement_rate: f64,
+    /// Answers stored.
+    pub answers: i64,
+    /// Answers per participant.
+    pub answers_per_participant: f64,
+    /// Activities that ran.
+    pub activities_run: i64,
+    /// Emoji reactions.
+    pub reactions: i64,
+}
+
+impl From<SessionEngagement> for EventEngagement {
+    fn from(row: SessionEngagement) -> Self {
+        let rate = |part: i64, whole: i64| {
+            usize::try_from(part)
+                .ok()
+                .zip(usize::try_from(whole).ok())
+                .map_or(0.0, |(p, w)| percent(p, w))
+        };
+        #[allow(clippy::cast_precision_loss)]
+        let per_participant = if row.participants > 0 {
+            ((row.answers as f64 / row.participants as f64) * 10.0).round() / 10.0
+        } else {
+            0.0
+        };
+        EventEngagement {
+            engagement_rate: rate(row.respondents, row.participants),
+            answers_per_participant: per_participant,
+            session_id: row.session.id,
+            title: row.session.title,
+            status: row.session.status,
+            at: row.session.started_at.unwrap_or(row.session.created_at),
+            template: row.session.template,
+            participants: row.participants,
+            respondents: row.respondents,
+            answers: row.answers,
+            activities_run: row.activities_run,
+            reactions: row.reactions,
+        }
+    }
+}
+
+/// One activity of two runs side by side.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ComparedActivity {
+    /// The template key both share (or the position, for activities without keys).
+    pub key: String,
+    /// The title (of the later run when both have it).
+    pub title: String,
+    /// The kind.
+    pub kind: String,
+    /// In the first run.
+    pub a: Option<ActivityAnalytics>,
+    /// In the second run.
+    pub b: Option<ActivityAnalytics>,
+}
+
+/// Two runs side by side.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Comparison {
+    /// Both were made from the same template version.
+    pub same_template_version: bool,
+    /// The first run.
+    pub a: SessionAnalytics,
+    /// The second run.
+    pub b: SessionAnalytics,
+    /// Activities matched by template key, in the first run's order, then the second's
+    /// extra ones.
+    pub activities: Vec<ComparedActivity>,
+}
+
+fn match_key(activity: &ActivityAnalytics) -> String {
+    activity
+        .key
+        .clone()
+        .unwrap_or_else(|| format!("#{}", activity.position))
+}
+
+/// Puts two runs side by side, matching activities by template key.
+pub fn compare(a: SessionAnalytics, b: SessionAnalytics) -> Comparison {
+    let same_template_version = match (&a.template, &b.template) {
+        (Some(x), Some(y)) => x.template_id == y.template_id && x.version == y.version,
+        _ => false,
+    };
+    let mut activities: Vec<ComparedActivity> = a
+        .activities
+        .iter()
+        .map(|first| {
+            let key = match_key(first);
+            let second = b.activities.iter().find(|x| match_key(x) == key).cloned();
+            ComparedActivity {
+                title: second
+                    .as_ref()
+                    .map_or_else(|| first.title.clone(), |s| s.title.clone()),
+                kind: first.kind.clone(),
+                key,
+                a: Some(first.clone()),
+                b: second,
+            }
+        })
+        .collect();
+    for second in &b.activities {
+        let key = match_key(second);
+        if !activities.iter().any(|c| c.key == key) {
+            activities.push(ComparedActivity {
+                key,
+                title: second.title.clone(),
+                kind: second.kind.clone(),
+                a: None,
+                b: Some(second.clone()),
+            });
+        }
+    }
+    Comparison {
+        same_template_version,
+        a,
+        b,
+        activities,
+    }
+}
+
+/// CSV of one table of a session's analytics: `timeline`, `activities`, `questions` or
+/// `reactions`. None for another name.
+pub fn session_csv(
+    analytics: &SessionAnalytics,
+    table: &str,
+) -> Option<Result<Vec<u8>, csv::Error>> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let written = match table {
+        "timeline" => (|| {
+            out.write_record([
+                "at",
+                "joined",
+                "joined_total",
+                "present",
+                "answers",
+                "reactions",
+            ])?;
+            for b in &analytics.timeline {
+                out.write_record([
+                    b.at.to_rfc3339(),
+                    b.joined.to_string(),
+                    b.joined_total.to_string(),
+                    b.present.to_string(),
+                    b.answers.to_string(),
+                    b.reactions.to_string(),
+                ])?;
+            }
+            Ok(())
+        })(),
+        "activities" => write_activities(&mut out, &analytics.activities),
+        "questions" => (|| {
+            out.write_record([
+                "activity_id",
+                "question",
+                "votes",
+                "status",
+                "answered",
+                "asked_at",
+            ])?;
+            for q in &analytics.questions {
+                out.write_record([
+                    q.activity_id.to_string(),
+                    super::defuse(&q.text),
+                    q.votes.to_string(),
+                    q.status.clone(),
+                    q.answered.to_string(),
+                    q.at.clone().unwrap_or_default(),
+                ])?;
+            }
+            Ok(())
+        })(),
+        "reactions" => (|| {
+            out.write_record(["emoji", "count"])?;
+            for r in &analytics.reactions {
+                out.write_record([r.emoji.clone(), r.count.to_string()])?;
+            }
+            Ok(())
+        })(),
+        _ => return None,
+    };
+    Some(written.and_then(|()| finish(out)))
+}
+
+fn finish(out: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, csv::Error> {
+    out.into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()))
+}
+
+fn activity_cells(a: Option<&ActivityAnalytics>) -> [String; 6] {
+    let Some(a) = a else {
+        return Default::default();
+    };
+    let times = a.time_to_answer.as_ref();
+    [
+        a.rounds.to_string(),
+        a.respondents.to_string(),
+        a.participation_rate.to_string(),
+        a.answers.to_string(),
+        times.map(|t| t.median_ms.to_string()).unwrap_or_default(),
+        times.map(|t| t.p90_ms.to_string()).unwrap_or_default(),
+    ]
+}
+
+const ACTIVITY_COLUMNS: [&str; 6] = [
+    "rounds",
+    "respondents",
+    "participation_rate",
+    "answers",
+    "median_answer_ms",
+    "p90_answer_ms",
+];
+
+fn write_activities(
+    out: &mut csv::Writer<Vec<u8>>,
+    activities: &[ActivityAnalytics],
+) -> Result<(), csv::Error> {
+    let mut header = vec!["position", "key", "kind", "title"];
+    header.extend(ACTIVITY_COLUMNS);
+    out.write_record(header)?;
+    for a in activities {
+        let mut row = vec![
+            a.position.to_string(),
+            a.key.clone().unwrap_or_default(),
+            a.kind.clone(),
+            super::defuse(&a.title),
+        ];
+        row.extend(activity_cells(Some(a)));
+        out.write_record(row)?;
+    }
+    Ok(())
+}
+
+/// CSV of an organizer's history, one event per row.
+pub fn history_csv(events: &[EventEngagement]) -> Result<Vec<u8>, csv::Error> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record([
+        "session_id",
+        "title",
+        "status",
+        "at",
+        "template_id",
+        "template_version",
+        "variant",
+        "participants",
+        "respondents",
+        "engagement_rate",
+        "answers",
+        "answers_per_participant",
+        "activities_run",
+        "reactions",
+    ])?;
+    for e in events {
+        let template = e.template.as_ref();
+        out.write_record([
+            e.session_id.to_string(),
+            super::defuse(&e.title),
+            e.status.as_str().to_owned(),
+            e.at.to_rfc3339(),
+            template
+                .map(|t| t.template_id.to_string())
+                .unwrap_or_default(),
+            template.map(|t| t.version.to_string()).unwrap_or_default(),
+            template.and_then(|t| t.variant.clone()).unwrap_or_default(),
+            e.participants.to_string(),
+            e.respondents.to_string(),
+            e.engagement_rate.to_string(),
+            e.answers.to_string(),
+            e.answers_per_participant.to_string(),
+            e.activities_run.to_string(),
+            e.reactions.to_string(),
+        ])?;
+    }
+    finish(out)
+}
+
+/// CSV of two runs side by side, one activity per row.
+pub fn comparison_csv(comparison: &Comparison) -> Result<Vec<u8>, csv::Error> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["key".to_owned(), "kind".to_owned(), "title".to_owned()];
+    for run in ["a", "b"] {
+        header.extend(ACTIVITY_COLUMNS.iter().map(|c| format!("{run}_{c}")));
+    }
+    out.write_record(header)?;
+    for row in &comparison.activities {
+        let mut cells = vec![row.key.clone(), row.kind.clone(), super::defuse(&row.title)];
+        cells.extend(activity_cells(row.a.as_ref()));
+        cells.extend(activity_cells(row.b.as_ref()));
+        out.write_record(cells)?;
+    }
+    finish(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_and_means_of_answer_times() {
+        let times = answer_times(vec![900, 100, 300, 200, 500]).unwrap();
+        assert_eq!(
+            (times.count, times.median_ms, times.p90_ms, times.mean_ms),
+            (5, 300, 900, 400)
+        );
+        assert_eq!(answer_times(Vec::new()), None);
+        assert_eq!(answer_times(vec![7]).unwrap().p90_ms, 7);
+    }
+}
