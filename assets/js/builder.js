@@ -11,10 +11,11 @@ const main = mainArea();
 const title = document.getElementById('page-title');
 const headerArea = h('section', { class: 'session-head' });
 const settingsArea = h('section', { class: 'card', 'aria-labelledby': 'settings-heading' });
+const templateArea = h('section', { class: 'card', 'aria-labelledby': 'template-heading' });
 const listArea = h('section', { 'aria-labelledby': 'activities-heading' });
 const editorArea = h('section', { class: 'editor', hidden: true, 'aria-labelledby': 'editor-heading' });
 const message = h('p', { class: 'notice', role: 'status', hidden: true });
-main.append(headerArea, message, listArea, editorArea, settingsArea);
+main.append(headerArea, message, listArea, editorArea, settingsArea, templateArea);
 
 let session = null;
 let activities = [];
@@ -252,6 +253,63 @@ async function openEditor(kind, existing) {
   titleInput.focus();
 }
 
+// -- Templates, the definition, and quiz questions from a spreadsheet ---------------------
+
+async function drawTemplate() {
+  const origin = session.template;
+  let parent = null;
+  if (origin) parent = await api('GET', `/templates/${origin.template_id}`).catch(() => null);
+  const name = h('input', { id: 'template-name', maxlength: 200, required: true, value: session.title });
+  const saveNew = h('form', { class: 'row', id: 'save-template' },
+    h('div', { class: 'field grow' }, h('label', { for: 'template-name' }, t('builder.template_name')), name),
+    h('button', { type: 'submit', class: 'button secondary' }, t('builder.save_template')));
+  saveNew.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    await guard(async () => {
+      const created = await api('POST', '/templates/', { name: name.value.trim(), session_id: sessionId });
+      session = await api('GET', `/sessions/${sessionId}`);
+      await drawTemplate();
+      say(t('builder.template_saved', { name: created.name }));
+    });
+  });
+  let saveVersion = null;
+  if (parent && !origin.variant) {
+    saveVersion = h('button', { type: 'button', class: 'button', id: 'save-version' }, t('builder.save_version', { n: parent.latest_version + 1, name: parent.name }));
+    saveVersion.addEventListener('click', () => guard(async () => {
+      const version = await api('POST', `/templates/${parent.id}/versions`, { session_id: sessionId });
+      session = await api('GET', `/sessions/${sessionId}`);
+      await drawTemplate();
+      say(t('builder.version_saved', { n: version.version, name: parent.name, changes: version.changes.length }));
+    }));
+  }
+  const csvFile = h('input', { id: 'quiz-csv', type: 'file', accept: '.csv,text/csv' });
+  const csvForm = h('form', { class: 'row', id: 'quiz-csv-form' },
+    h('div', { class: 'field grow' }, h('label', { for: 'quiz-csv' }, t('builder.quiz_csv')), csvFile),
+    h('button', { type: 'submit', class: 'button secondary' }, t('builder.quiz_csv_import')));
+  csvForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const file = csvFile.files[0];
+    if (!file) return;
+    const quizTitle = file.name.replace(/\.csv$/i, '').slice(0, 200) || 'Quiz';
+    try {
+      const quiz = await api('POST', `/sessions/${sessionId}/activities/quiz-csv?title=${encodeURIComponent(quizTitle)}`, await file.text(), { contentType: 'text/csv' });
+      csvForm.reset();
+      await loadActivities();
+      say(t('builder.quiz_imported', { title: quiz.title, count: quiz.config.questions.length }));
+    } catch (error) {
+      say(errorText(error) + (error.details && error.details.field ? ` (${error.details.field})` : ''), 'error');
+    }
+  });
+  fill(templateArea,
+    h('h2', { id: 'template-heading' }, t('builder.template')),
+    origin ? h('p', { class: 'meta', id: 'template-origin' }, t('builder.made_from', {
+      name: parent ? parent.name : '–', n: origin.version, variant: origin.variant || t('templates.base') })) : null,
+    saveVersion ? h('div', { class: 'toolbar' }, saveVersion) : null,
+    saveNew,
+    h('p', {}, h('a', { href: `/api/v1/sessions/${sessionId}/definition`, download: `${session.title}.json` }, t('builder.download_definition'))),
+    session.status !== 'completed' ? csvForm : null);
+}
+
 async function start() {
   [session, kinds] = await Promise.all([
     api('GET', `/sessions/${sessionId}`),
@@ -260,6 +318,7 @@ async function start() {
   drawHeader();
   drawSettings();
   await loadActivities();
+  await drawTemplate();
 }
 
 start().catch((error) => say(errorText(error), 'error'));

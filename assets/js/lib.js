@@ -108,11 +108,12 @@ export async function currentOrganizer() {
 
 /**
  * Calls the API under /api/v1. `token` is a participant token (Bearer); without one the
- * organizer's login cookie is used, with the CSRF header on writes. Throws ApiError.
+ * organizer's login cookie is used, with the CSRF header on writes. With `contentType`, the
+ * body is sent as it is (a CSV file); otherwise as JSON. Throws ApiError.
  */
-export async function api(method, path, body, { token, raw } = {}) {
+export async function api(method, path, body, { token, raw, contentType } = {}) {
   const headers = {};
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (body !== undefined) headers['content-type'] = contentType || 'application/json';
   if (token) headers.authorization = `Bearer ${token}`;
   else if (method !== 'GET' && path !== '/auth/login') {
     const token = await csrfToken();
@@ -123,7 +124,7 @@ export async function api(method, path, body, { token, raw } = {}) {
     response = await fetch(`/api/v1${path}`, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || contentType ? body : JSON.stringify(body),
       credentials: 'same-origin',
     });
   } catch {

@@ -201,33 +201,46 @@ pub fn of_session(
     let minutes_per_bucket = (span / 60 / TIMELINE_POINTS + 1).max(1);
     let width = minute * i32::try_from(minutes_per_bucket).unwrap_or(i32::MAX);
     let first = start.duration_trunc(minute).unwrap_or(start);
-    let mut timeline = Vec::new();
-    let mut at = first;
-    while at <= end && timeline.len() < usize::try_from(TIMELINE_POINTS + 2).unwrap_or(usize::MAX) {
-        let next = at + width;
-        timeline.push(Bucket {
-            at,
-            joined: participants
-                .iter()
-                .filter(|p| p.joined_at >= at && p.joined_at < next)
-                .count(),
-            joined_total: participants.iter().filter(|p| p.joined_at < next).count(),
-            present: participants
-                .iter()
-                .filter(|p| p.joined_at < next && p.last_seen_at >= at)
-                .count(),
-            answers: report
-                .responses
-                .iter()
-                .filter(|r| r.created_at >= at && r.created_at < next)
-                .count(),
-            reactions: reactions
-                .iter()
-                .filter(|(minute, _, _)| *minute >= at && *minute < next)
-                .map(|(_, _, count)| count)
-                .sum(),
-        });
-        at = next;
+    // One pass over people, answers and reactions: each lands in its bucket by index, and a
+    // stay adds one to every bucket from its join to its last sign of life.
+    let count = usize::try_from(((end - first).num_seconds() / width.num_seconds().max(1)) + 1)
+        .unwrap_or(1)
+        .min(usize::try_from(TIMELINE_POINTS + 2).unwrap_or(usize::MAX));
+    let index = |at: DateTime<Utc>| {
+        usize::try_from((at - first).num_seconds().max(0) / width.num_seconds().max(1))
+            .unwrap_or(usize::MAX)
+            .min(count - 1)
+    };
+    let mut timeline: Vec<Bucket> = (0..count)
+        .map(|n| Bucket {
+            at: first + width * i32::try_from(n).unwrap_or(i32::MAX),
+            joined: 0,
+            joined_total: 0,
+            present: 0,
+            answers: 0,
+            reactions: 0,
+        })
+        .collect();
+    // present[n] = stays begun by n minus stays ended before n (a difference array).
+    let mut change = vec![0i64; count + 1];
+    for p in participants {
+        let (from, to) = (index(p.joined_at), index(p.last_seen_at.max(p.joined_at)));
+        timeline[from].joined += 1;
+        change[from] += 1;
+        change[to + 1] -= 1;
+    }
+    for response in &report.responses {
+        timeline[index(response.created_at)].answers += 1;
+    }
+    for (minute, _, n) in reactions {
+        timeline[index(*minute)].reactions += n;
+    }
+    let (mut present, mut joined) = (0i64, 0usize);
+    for (bucket, step) in timeline.iter_mut().zip(&change) {
+        present += step;
+        joined += bucket.joined;
+        bucket.present = usize::try_from(present).unwrap_or_default();
+        bucket.joined_total = joined;
     }
     let peak_concurrent = timeline.iter().map(|b| b.present).max().unwrap_or_default();
     #[allow(clippy::cast_precision_loss)]

@@ -27,6 +27,8 @@ pub fn router() -> Router<AppState> {
         .route("/lang/{lang}", get(choose_language))
         .route("/login", get(login))
         .route("/organizer", get(sessions))
+        .route("/organizer/templates", get(templates))
+        .route("/organizer/analytics", get(history))
         .route("/organizer/sessions/{id}", get(builder))
         .route("/organizer/sessions/{id}/run", get(run))
         .route("/organizer/sessions/{id}/report", get(report))
@@ -202,11 +204,57 @@ fn query_value(path: &str) -> String {
 }
 
 async fn sessions(State(state): State<AppState>, headers: HeaderMap, Lang(t): Lang) -> Response {
-    let path = "/organizer";
+    organizer_list_page(
+        state,
+        headers,
+        t,
+        "/organizer",
+        "sessions.title",
+        "sessions",
+    )
+    .await
+}
+
+/// The organizer's templates: versions with their change logs, import, export, and new
+/// sessions from a version and variant.
+async fn templates(State(state): State<AppState>, headers: HeaderMap, Lang(t): Lang) -> Response {
+    organizer_list_page(
+        state,
+        headers,
+        t,
+        "/organizer/templates",
+        "templates.title",
+        "templates",
+    )
+    .await
+}
+
+/// The organizer's history: engagement per event, and two runs side by side.
+async fn history(State(state): State<AppState>, headers: HeaderMap, Lang(t): Lang) -> Response {
+    organizer_list_page(
+        state,
+        headers,
+        t,
+        "/organizer/analytics",
+        "history.title",
+        "history",
+    )
+    .await
+}
+
+/// An organizer page that is not about one session.
+async fn organizer_list_page(
+    state: AppState,
+    headers: HeaderMap,
+    t: &'static Catalog,
+    path: &str,
+    title_key: &str,
+    script: &'static str,
+) -> Response {
     if let Some(redirect) = organizer_page(&state, &headers, path).await {
         return redirect;
     }
-    let mut shell = Shell::new(t, "sessions.title", "sessions", path.into());
+    let mut shell = Shell::new(t, title_key, script, path.into());
     shell.organizer = true;
     render(Page { shell })
 }

@@ -84,18 +84,6 @@ async fn ensure_run(app: &TestApp, host: &Host, activity: &str, answers: &[(&Gue
     app.transition(host, activity, "closed").await;
 }
 
-async fn complete(app: &TestApp, host: &Host, session: &str) {
-    let response = app
-        .call(
-            Method::PATCH,
-            format!("/api/v1/sessions/{session}"),
-            Some(&host.token),
-            Some(json!({"status": "completed"})),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
-}
-
 both_backends! {
     async fn a_session_s_analytics_count_attendance_participation_and_answers(db) {
         let app = TestApp::spawn(db).await;
@@ -188,7 +176,7 @@ both_backends! {
             let poll = activities["items"][0]["id"].as_str().unwrap().to_owned();
             let votes: Vec<(&Guest, Value)> = people.iter().take(voters).map(|g| (g, json!({"options": [0]}))).collect();
             ensure_run(&app, &host, &poll, &votes).await;
-            complete(&app, &host, &id).await;
+            app.complete(&host, &id).await;
             runs.push(id);
         }
 

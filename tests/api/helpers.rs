@@ -211,6 +211,19 @@ impl TestApp {
         (id, session["join_code"].as_str().unwrap().to_owned())
     }
 
+    /// Ends a session, asserting success.
+    pub async fn complete(&self, host: &Host, session: &str) {
+        let response = self
+            .call(
+                reqwest::Method::PATCH,
+                &format!("/api/v1/sessions/{session}"),
+                Some(&host.token),
+                Some(serde_json::json!({"status": "completed"})),
+            )
+            .await;
+        assert_eq!(response.status(), reqwest::StatusCode::OK);
+    }
+
     /// Adds a poll (published, not active) and returns its id.
     pub async fn poll(
         &self,

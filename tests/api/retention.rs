@@ -134,15 +134,7 @@ async fn finished_event(app: &TestApp, host: &Host) -> String {
         id
     };
     assert!(!qna_id.is_empty());
-    let response = app
-        .call(
-            Method::PATCH,
-            format!("/api/v1/sessions/{session}"),
-            Some(&host.token),
-            Some(json!({"status": "completed"})),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
+    app.complete(host, &session).await;
     session
 }
 

@@ -12,3 +12,4 @@ mod helpers;
 
 mod driver;
 mod event;
+mod library;
