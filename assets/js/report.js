@@ -29,18 +29,41 @@ function reactionChart(history) {
       h('span', { class: 'sr-only' }, ` ${REACTIONS.filter(([n]) => m.counts[n]).map(([n]) => `${t(`reaction.${n}`)} ${m.counts[n]}`).join(', ')}`)))));
 }
 
-// At most this many columns in the attendance chart; longer timelines are merged.
-const ATTENDANCE_COLUMNS = 48;
+const SVG = 'http://www.w3.org/2000/svg';
+
+/** An SVG element; attributes are set as given, children appended. */
+function svg(tag, attrs, ...children) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attrs || {})) el.setAttribute(name, String(value));
+  for (const child of children.flat()) if (child !== null && child !== undefined) el.append(child);
+  return el;
+}
+
+/** People over time: joined so far (the join curve) and present, as two lines. */
+function attendanceChart(analytics) {
+  const buckets = analytics.timeline.length > 1 ? analytics.timeline : [...analytics.timeline, ...analytics.timeline];
+  const [width, height, left, bottom, top] = [800, 200, 44, 26, 10];
+  const max = Math.max(1, ...buckets.map((b) => b.joined_total));
+  const x = (i) => left + ((width - left - 8) * i) / (buckets.length - 1);
+  const y = (n) => top + (height - top - bottom) * (1 - n / max);
+  const line = (field) => buckets.map((b, i) => `${x(i).toFixed(1)},${y(b[field]).toFixed(1)}`).join(' ');
+  const label = (i, anchor) => svg('text', { x: x(i), y: height - 6, 'text-anchor': anchor, class: 'axis' }, time(buckets[i].at));
+  const summary = t('report.attendance_summary', { joined: num(analytics.participants), peak: num(analytics.peak_concurrent) });
+  return h('figure', { class: 'line-chart' },
+    svg('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': summary },
+      svg('line', { x1: left, x2: width - 8, y1: y(0), y2: y(0), class: 'grid' }),
+      svg('line', { x1: left, x2: width - 8, y1: y(max), y2: y(max), class: 'grid' }),
+      svg('text', { x: left - 6, y: y(0) + 4, 'text-anchor': 'end', class: 'axis' }, '0'),
+      svg('text', { x: left - 6, y: y(max) + 4, 'text-anchor': 'end', class: 'axis' }, num(max)),
+      svg('polyline', { points: line('joined_total'), class: 'series joined' }),
+      svg('polyline', { points: line('present'), class: 'series present' }),
+      label(0, 'start'), buckets.length > 2 ? label(Math.floor((buckets.length - 1) / 2), 'middle') : null, label(buckets.length - 1, 'end')),
+    h('figcaption', { class: 'legend' },
+      h('span', { class: 'swatch joined', 'aria-hidden': 'true' }), t('report.joined_so_far'), ' ',
+      h('span', { class: 'swatch present', 'aria-hidden': 'true' }), t('report.present')));
+}
 
 function attendance(analytics) {
-  const buckets = analytics.timeline;
-  const group = Math.max(1, Math.ceil(buckets.length / ATTENDANCE_COLUMNS));
-  const columns = [];
-  for (let i = 0; i < buckets.length; i += group) {
-    const part = buckets.slice(i, i + group);
-    columns.push({ at: part[0].at, present: Math.max(...part.map((b) => b.present)), answers: part.reduce((n, b) => n + b.answers, 0) });
-  }
-  const max = Math.max(1, ...columns.map((c) => c.present));
   return h('section', { class: 'card', 'aria-labelledby': 'attendance-heading' },
     h('h2', { id: 'attendance-heading' }, t('report.attendance')),
     h('div', { class: 'stats' },
@@ -48,13 +71,24 @@ function attendance(analytics) {
       stat(t('report.peak'), num(analytics.peak_concurrent)),
       stat(t('report.average'), num(analytics.average_concurrent, 1)),
       stat(t('report.engagement'), `${num(analytics.engagement_rate, 1)}%`)),
-    h('ol', { class: 'columns minutes attendance' }, columns.map((c) => h('li', { class: 'column' },
-      h('span', { class: 'column-count' }, num(c.present)),
-      h('span', { class: 'column-track', 'aria-hidden': 'true' }, h('span', { class: 'column-fill c5', style: { height: `${(100 * c.present) / max}%` } })),
-      h('span', { class: 'column-label' }, time(c.at)),
-      h('span', { class: 'sr-only' }, ` ${t('report.present_at', { count: num(c.present), answers: num(c.answers) })}`)))),
+    attendanceChart(analytics),
     h('p', { class: 'toolbar' }, ['timeline', 'activities', 'questions'].map((table) =>
       h('a', { class: 'button small secondary', href: `/api/v1/sessions/${sessionId}/analytics/${table}.csv`, download: '' }, t(`report.csv_${table}`)))));
+}
+
+/** Median and 90th percentile of the time to answer, per activity. */
+function answerTimes(analytics) {
+  const timed = analytics.activities.filter((a) => a.time_to_answer);
+  if (!timed.length) return null;
+  const max = Math.max(1, ...timed.map((a) => a.time_to_answer.p90_ms));
+  const s = (ms) => num(ms / 1000, 1);
+  return h('section', { class: 'card', 'aria-labelledby': 'times-heading' },
+    h('h2', { id: 'times-heading' }, t('report.time_to_answer')),
+    h('ul', { class: 'bars participation answer-times' }, timed.map((a) => h('li', { class: 'bar' },
+      h('span', { class: 'bar-label' }, `${a.position}. ${a.title}`),
+      h('span', { class: 'bar-track', 'aria-hidden': 'true' },
+        h('span', { class: 'bar-fill c3', style: { width: `${(100 * a.time_to_answer.median_ms) / max}%` } })),
+      h('span', { class: 'bar-value' }, t('report.answer_times', { median: s(a.time_to_answer.median_ms), p90: s(a.time_to_answer.p90_ms) }))))));
 }
 
 function participation(analytics) {
@@ -65,8 +99,7 @@ function participation(analytics) {
     h('ul', { class: 'bars participation' }, ran.map((a) => h('li', { class: 'bar' },
       h('span', { class: 'bar-label' }, `${a.position}. ${a.title}`),
       h('span', { class: 'bar-track', 'aria-hidden': 'true' }, h('span', { class: 'bar-fill c0', style: { width: `${a.participation_rate}%` } })),
-      h('span', { class: 'bar-value' }, `${num(a.participation_rate, 1)}%`,
-        a.time_to_answer ? h('span', { class: 'muted' }, ` · ${t('report.median_time', { seconds: num(a.time_to_answer.median_ms / 1000, 1) })}`) : null)))));
+      h('span', { class: 'bar-value' }, t('report.took_part', { rate: num(a.participation_rate, 1), count: num(a.respondents) }))))));
 }
 
 function questions(analytics) {
@@ -117,6 +150,7 @@ async function start() {
         stat(t('report.removed'), num(p.removed)), stat(t('report.banned'), num(p.banned)))),
     attendance(analytics),
     participation(analytics),
+    answerTimes(analytics),
     h('section', { class: 'card' }, h('h2', {}, t('report.reactions')), reactionChart(reactions)),
     questions(analytics),
     summary.activities.map((a) => {

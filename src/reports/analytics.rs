@@ -659,6 +659,107 @@ pub fn comparison_csv(comparison: &Comparison) -> Result<Vec<u8>, csv::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::OrganizerId;
+    use crate::participants::participant::{Nickname, Participant, ParticipantStatus};
+    use crate::reports::{ParticipantCounts, Summary};
+    use crate::sessions::join_code::JoinCode;
+    use crate::sessions::session::SessionSettings;
+
+    fn at(minute: i64, second: i64) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-03-01T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+            + Duration::minutes(minute)
+            + Duration::seconds(second)
+    }
+
+    #[test]
+    fn people_are_present_from_joining_to_their_last_sign_of_life() {
+        let session = Session {
+            id: SessionId::new(),
+            organizer_id: OrganizerId::new(),
+            title: "Town hall".into(),
+            description: String::new(),
+            status: SessionStatus::Completed,
+            join_code: JoinCode::generate(),
+            max_participants: 100,
+            participant_count: 3,
+            settings: SessionSettings::default(),
+            created_at: at(-10, 0),
+            updated_at: at(5, 0),
+            started_at: Some(at(0, 0)),
+            completed_at: Some(at(4, 30)),
+            template: None,
+            anonymized_at: None,
+        };
+        // Minute 0: a and b join; a leaves in minute 1; c joins in minute 2 and stays.
+        let stays = [(0, 10, 1, 20), (0, 40, 4, 10), (2, 5, 4, 25)];
+        let participants: Vec<Participant> = stays
+            .iter()
+            .enumerate()
+            .map(|(n, (jm, js, lm, ls))| Participant {
+                id: ParticipantId::new(),
+                session_id: session.id,
+                nickname: Nickname::from_stored(format!("p{n}")),
+                status: ParticipantStatus::Active,
+                joined_at: at(*jm, *js),
+                last_seen_at: at(*lm, *ls),
+            })
+            .collect();
+        let report = Report {
+            summary: Summary {
+                participants: ParticipantCounts {
+                    total: 3,
+                    active: 3,
+                    removed: 0,
+                    banned: 0,
+                },
+                activities: Vec::new(),
+            },
+            participants,
+            activities: Vec::new(),
+            responses: Vec::new(),
+        };
+        let reactions = [
+            (at(1, 0), "clap".to_owned(), 4),
+            (at(3, 0), "heart".to_owned(), 1),
+        ];
+        let analytics = of_session(&session, &report, &reactions, at(30, 0));
+        let present: Vec<usize> = analytics.timeline.iter().map(|b| b.present).collect();
+        let joined: Vec<usize> = analytics.timeline.iter().map(|b| b.joined_total).collect();
+        let clap: Vec<i64> = analytics.timeline.iter().map(|b| b.reactions).collect();
+        assert_eq!(analytics.timeline[0].at, at(0, 0));
+        assert_eq!(
+            present,
+            [2, 2, 2, 2, 2],
+            "minute 1 still has a, minute 2 has b and c"
+        );
+        assert_eq!(joined, [2, 2, 3, 3, 3]);
+        assert_eq!(clap, [0, 4, 0, 1, 0]);
+        assert_eq!(analytics.peak_concurrent, 2);
+        assert_eq!(analytics.average_concurrent, 2.0);
+        assert_eq!(analytics.bucket_seconds, 60);
+        assert_eq!(
+            analytics.reactions[0],
+            EmojiCount {
+                emoji: "clap".into(),
+                count: 4
+            }
+        );
+
+        // A day-long event gets wider buckets, at most TIMELINE_POINTS + 2 of them.
+        let mut long = session.clone();
+        long.completed_at = Some(at(24 * 60, 0));
+        let analytics = of_session(&long, &report, &[], at(24 * 60, 0));
+        assert!(analytics.bucket_seconds > 60);
+        assert!(analytics.timeline.len() <= usize::try_from(TIMELINE_POINTS).unwrap() + 2);
+        assert_eq!(analytics.bucket_seconds, 7 * 60);
+        assert_eq!(
+            analytics.timeline[0].present, 3,
+            "all three were there in the first 7 minutes"
+        );
+        assert_eq!(analytics.peak_concurrent, 3);
+    }
 
     #[test]
     fn quantiles_and_means_of_answer_times() {
