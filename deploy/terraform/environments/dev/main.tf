@@ -89,6 +89,7 @@ module "service" {
   database_url_secret_arn         = module.database.database_url_secret_arn
   database_identifier             = module.database.instance_identifier
   database_max_connections        = var.database_max_connections
+  retention_days                  = var.retention_days
   private_subnet_ids              = module.network.private_subnet_ids
   security_group_id               = module.network.app_security_group_id
   target_group_arn                = module.alb.target_group_arn

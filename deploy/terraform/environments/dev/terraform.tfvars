@@ -9,6 +9,7 @@ task_memory              = 512
 min_tasks                = 1
 max_tasks                = 1
 database_max_connections = 10
+retention_days           = 30 # dev keeps test events a month
 db_instance_class        = "db.t4g.micro"
 db_allocated_storage_gb  = 20
 db_multi_az              = false

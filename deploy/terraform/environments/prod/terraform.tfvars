@@ -9,6 +9,7 @@ task_memory              = 2048
 min_tasks                = 2
 max_tasks                = 6
 database_max_connections = 20
+retention_days           = 365 # a year, then nicknames and typed texts go; counts stay (docs/templates.md)
 db_instance_class        = "db.r6g.large"
 db_allocated_storage_gb  = 100
 db_multi_az              = true

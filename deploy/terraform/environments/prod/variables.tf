@@ -76,6 +76,11 @@ variable "database_max_connections" {
   type        = number
 }
 
+variable "retention_days" {
+  description = "RETENTION_DAYS: days after a session ends before its nicknames and typed texts are removed; 0 keeps them."
+  type        = number
+}
+
 variable "db_instance_class" {
   description = "RDS instance class."
   type        = string

@@ -18,6 +18,7 @@ locals {
     { name = "LOG_FORMAT", value = "json" },
     { name = "LOG_LEVEL", value = var.log_level },
     { name = "DATABASE_MAX_CONNECTIONS", value = tostring(var.database_max_connections) },
+    { name = "RETENTION_DAYS", value = tostring(var.retention_days) },
     # Behind the ALB the client's address is the last hop of X-Forwarded-For.
     { name = "TRUST_FORWARDED_FOR", value = "true" },
     # Readiness turns 503 at SIGTERM; the ALB stops routing within 2 health checks (20 s)...

@@ -98,6 +98,12 @@ variable "database_max_connections" {
   default     = 10
 }
 
+variable "retention_days" {
+  description = "RETENTION_DAYS: days after a session ends before nicknames and typed texts are removed (counts stay); 0 keeps them."
+  type        = number
+  default     = 0
+}
+
 variable "shutdown_drain_seconds" {
   description = "SHUTDOWN_DRAIN_SECONDS: how long a stopping task stays up, not ready, while the ALB stops routing to it."
   type        = number
