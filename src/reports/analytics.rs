@@ -484,72 +484,97 @@ pub fn compare(a: SessionAnalytics, b: SessionAnalytics) -> Comparison {
     }
 }
 
+/// A CSV file: the header, then one record per row.
+fn table(
+    header: Vec<String>,
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> Result<Vec<u8>, csv::Error> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(header)?;
+    for row in rows {
+        out.write_record(row)?;
+    }
+    out.into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()))
+}
+
+fn names(header: &[&str]) -> Vec<String> {
+    header.iter().map(|&name| name.to_owned()).collect()
+}
+
 /// CSV of one table of a session's analytics: `timeline`, `activities`, `questions` or
 /// `reactions`. None for another name.
 pub fn session_csv(
     analytics: &SessionAnalytics,
-    table: &str,
+    table_name: &str,
 ) -> Option<Result<Vec<u8>, csv::Error>> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let written = match table {
-        "timeline" => (|| {
-            out.write_record([
+    Some(match table_name {
+        "timeline" => table(
+            names(&[
                 "at",
                 "joined",
                 "joined_total",
                 "present",
                 "answers",
                 "reactions",
-            ])?;
-            for b in &analytics.timeline {
-                out.write_record([
+            ]),
+            analytics.timeline.iter().map(|b| {
+                vec![
                     b.at.to_rfc3339(),
                     b.joined.to_string(),
                     b.joined_total.to_string(),
                     b.present.to_string(),
                     b.answers.to_string(),
                     b.reactions.to_string(),
-                ])?;
-            }
-            Ok(())
-        })(),
-        "activities" => write_activities(&mut out, &analytics.activities),
-        "questions" => (|| {
-            out.write_record([
+                ]
+            }),
+        ),
+        "activities" => {
+            let mut header = names(&["position", "key", "kind", "title"]);
+            header.extend(names(&ACTIVITY_COLUMNS));
+            table(
+                header,
+                analytics.activities.iter().map(|a| {
+                    let mut row = vec![
+                        a.position.to_string(),
+                        a.key.clone().unwrap_or_default(),
+                        a.kind.clone(),
+                        super::defuse(&a.title),
+                    ];
+                    row.extend(activity_cells(Some(a)));
+                    row
+                }),
+            )
+        }
+        "questions" => table(
+            names(&[
                 "activity_id",
                 "question",
                 "votes",
                 "status",
                 "answered",
                 "asked_at",
-            ])?;
-            for q in &analytics.questions {
-                out.write_record([
+            ]),
+            analytics.questions.iter().map(|q| {
+                vec![
                     q.activity_id.to_string(),
                     super::defuse(&q.text),
                     q.votes.to_string(),
                     q.status.clone(),
                     q.answered.to_string(),
                     q.at.clone().unwrap_or_default(),
-                ])?;
-            }
-            Ok(())
-        })(),
-        "reactions" => (|| {
-            out.write_record(["emoji", "count"])?;
-            for r in &analytics.reactions {
-                out.write_record([r.emoji.clone(), r.count.to_string()])?;
-            }
-            Ok(())
-        })(),
+                ]
+            }),
+        ),
+        "reactions" => table(
+            names(&["emoji", "count"]),
+            analytics
+                .reactions
+                .iter()
+                .map(|r| vec![r.emoji.clone(), r.count.to_string()]),
+        ),
         _ => return None,
-    };
-    Some(written.and_then(|()| finish(out)))
-}
-
-fn finish(out: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, csv::Error> {
-    out.into_inner()
-        .map_err(|e| csv::Error::from(e.into_error()))
+    })
 }
 
 fn activity_cells(a: Option<&ActivityAnalytics>) -> [String; 6] {
@@ -576,84 +601,64 @@ const ACTIVITY_COLUMNS: [&str; 6] = [
     "p90_answer_ms",
 ];
 
-fn write_activities(
-    out: &mut csv::Writer<Vec<u8>>,
-    activities: &[ActivityAnalytics],
-) -> Result<(), csv::Error> {
-    let mut header = vec!["position", "key", "kind", "title"];
-    header.extend(ACTIVITY_COLUMNS);
-    out.write_record(header)?;
-    for a in activities {
-        let mut row = vec![
-            a.position.to_string(),
-            a.key.clone().unwrap_or_default(),
-            a.kind.clone(),
-            super::defuse(&a.title),
-        ];
-        row.extend(activity_cells(Some(a)));
-        out.write_record(row)?;
-    }
-    Ok(())
-}
-
 /// CSV of an organizer's history, one event per row.
 pub fn history_csv(events: &[EventEngagement]) -> Result<Vec<u8>, csv::Error> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record([
-        "session_id",
-        "title",
-        "status",
-        "at",
-        "template_id",
-        "template_version",
-        "variant",
-        "participants",
-        "respondents",
-        "engagement_rate",
-        "answers",
-        "answers_per_participant",
-        "activities_run",
-        "reactions",
-    ])?;
-    for e in events {
-        let template = e.template.as_ref();
-        out.write_record([
-            e.session_id.to_string(),
-            super::defuse(&e.title),
-            e.status.as_str().to_owned(),
-            e.at.to_rfc3339(),
-            template
-                .map(|t| t.template_id.to_string())
-                .unwrap_or_default(),
-            template.map(|t| t.version.to_string()).unwrap_or_default(),
-            template.and_then(|t| t.variant.clone()).unwrap_or_default(),
-            e.participants.to_string(),
-            e.respondents.to_string(),
-            e.engagement_rate.to_string(),
-            e.answers.to_string(),
-            e.answers_per_participant.to_string(),
-            e.activities_run.to_string(),
-            e.reactions.to_string(),
-        ])?;
-    }
-    finish(out)
+    table(
+        names(&[
+            "session_id",
+            "title",
+            "status",
+            "at",
+            "template_id",
+            "template_version",
+            "variant",
+            "participants",
+            "respondents",
+            "engagement_rate",
+            "answers",
+            "answers_per_participant",
+            "activities_run",
+            "reactions",
+        ]),
+        events.iter().map(|e| {
+            let template = e.template.as_ref();
+            vec![
+                e.session_id.to_string(),
+                super::defuse(&e.title),
+                e.status.as_str().to_owned(),
+                e.at.to_rfc3339(),
+                template
+                    .map(|t| t.template_id.to_string())
+                    .unwrap_or_default(),
+                template.map(|t| t.version.to_string()).unwrap_or_default(),
+                template.and_then(|t| t.variant.clone()).unwrap_or_default(),
+                e.participants.to_string(),
+                e.respondents.to_string(),
+                e.engagement_rate.to_string(),
+                e.answers.to_string(),
+                e.answers_per_participant.to_string(),
+                e.activities_run.to_string(),
+                e.reactions.to_string(),
+            ]
+        }),
+    )
 }
 
 /// CSV of two runs side by side, one activity per row.
 pub fn comparison_csv(comparison: &Comparison) -> Result<Vec<u8>, csv::Error> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let mut header = vec!["key".to_owned(), "kind".to_owned(), "title".to_owned()];
+    let mut header = names(&["key", "kind", "title"]);
     for run in ["a", "b"] {
         header.extend(ACTIVITY_COLUMNS.iter().map(|c| format!("{run}_{c}")));
     }
-    out.write_record(header)?;
-    for row in &comparison.activities {
-        let mut cells = vec![row.key.clone(), row.kind.clone(), super::defuse(&row.title)];
-        cells.extend(activity_cells(row.a.as_ref()));
-        cells.extend(activity_cells(row.b.as_ref()));
-        out.write_record(cells)?;
-    }
-    finish(out)
+    table(
+        header,
+        comparison.activities.iter().map(|row| {
+            let mut cells = vec![row.key.clone(), row.kind.clone(), super::defuse(&row.title)];
+            cells.extend(activity_cells(row.a.as_ref()));
+            cells.extend(activity_cells(row.b.as_ref()));
+            cells
+        }),
+    )
 }
 
 #[cfg(test)]
