@@ -35,66 +35,17 @@ async fn csv(app: &TestApp, host: &Host, path: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// Creates, opens and runs an activity: `answers` while it is active, then closes it.
-async fn run(
-    app: &TestApp,
-    host: &Host,
-    session: &str,
-    kind: &str,
-    config: Value,
-    answers: &[(&Guest, Value)],
-) -> String {
-    let response = app
-        .call(
-            Method::POST,
-            format!("/api/v1/sessions/{session}/activities"),
-            Some(&host.token),
-            Some(json!({"kind": kind, "title": kind, "config": config})),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let id = json(response).await["id"].as_str().unwrap().to_owned();
-    ensure_run(app, host, &id, answers).await;
-    id
-}
-
-async fn ensure_run(app: &TestApp, host: &Host, activity: &str, answers: &[(&Guest, Value)]) {
-    let state = json(
-        app.call(
-            Method::GET,
-            format!("/api/v1/activities/{activity}"),
-            Some(&host.token),
-            None,
-        )
-        .await,
-    )
-    .await;
-    if state["state"] == "draft" {
-        app.transition(host, activity, "published").await;
-    }
-    app.transition(host, activity, "active").await;
-    for (guest, answer) in answers {
-        let response = app.vote(guest, activity, answer.clone(), None).await;
-        assert!(
-            response.status().is_success(),
-            "{}",
-            response.text().await.unwrap()
-        );
-    }
-    app.transition(host, activity, "closed").await;
-}
-
 both_backends! {
     async fn a_session_s_analytics_count_attendance_participation_and_answers(db) {
         let app = TestApp::spawn(db).await;
         let host = app.host("ada@example.org", false).await;
         let (session, _) = app.open_session(&host, None).await;
         let people = [app.join(&session, "ann").await, app.join(&session, "bob").await, app.join(&session, "cat").await];
-        run(&app, &host, &session, "poll", json!({"question": "Lunch?", "options": ["Pizza", "Salad"]}),
+        app.run_activity(&host, &session, "poll", "poll", json!({"question": "Lunch?", "options": ["Pizza", "Salad"]}),
             &[(&people[0], json!({"options": [0]})), (&people[1], json!({"options": [1]}))]).await;
-        run(&app, &host, &session, "word_cloud", json!({"prompt": "One word"}),
+        app.run_activity(&host, &session, "word_cloud", "word_cloud", json!({"prompt": "One word"}),
             &[(&people[2], json!({"words": ["calm"]}))]).await;
-        let qna = run(&app, &host, &session, "qna", json!({"topic": "AMA"}), &[]).await;
+        let qna = app.run_activity(&host, &session, "qna", "qna", json!({"topic": "AMA"}), &[]).await;
         app.transition(&host, &qna, "active").await;
         let asked = json(app.vote(&people[0], &qna, json!({"ask": {"text": "Why Rust?"}}), None).await).await;
         let question = asked["answer"]["ask"]["id"].as_str().unwrap();
@@ -175,7 +126,7 @@ both_backends! {
             let activities = json(app.call(Method::GET, format!("/api/v1/sessions/{id}/activities"), Some(&host.token), None).await).await;
             let poll = activities["items"][0]["id"].as_str().unwrap().to_owned();
             let votes: Vec<(&Guest, Value)> = people.iter().take(voters).map(|g| (g, json!({"options": [0]}))).collect();
-            ensure_run(&app, &host, &poll, &votes).await;
+            app.run_round(&host, &poll, &votes).await;
             app.complete(&host, &id).await;
             runs.push(id);
         }

@@ -224,6 +224,60 @@ impl TestApp {
         assert_eq!(response.status(), reqwest::StatusCode::OK);
     }
 
+    /// Adds an activity and runs one round of it: published, opened, `answers` given, closed.
+    /// Returns its id.
+    pub async fn run_activity(
+        &self,
+        host: &Host,
+        session: &str,
+        kind: &str,
+        title: &str,
+        config: serde_json::Value,
+        answers: &[(&Guest, serde_json::Value)],
+    ) -> String {
+        let response = self
+            .call(
+                reqwest::Method::POST,
+                &format!("/api/v1/sessions/{session}/activities"),
+                Some(&host.token),
+                Some(serde_json::json!({"kind": kind, "title": title, "config": config})),
+            )
+            .await;
+        assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+        let id = json(response).await["id"].as_str().unwrap().to_owned();
+        self.run_round(host, &id, answers).await;
+        id
+    }
+
+    /// Opens an activity (publishing a draft first), gives `answers`, and closes it.
+    pub async fn run_round(
+        &self,
+        host: &Host,
+        activity: &str,
+        answers: &[(&Guest, serde_json::Value)],
+    ) {
+        let path = format!("/api/v1/activities/{activity}");
+        let current = json(
+            self.call(reqwest::Method::GET, &path, Some(&host.token), None)
+                .await,
+        )
+        .await;
+        if current["state"] == "draft" {
+            self.transition(host, activity, "published").await;
+        }
+        self.transition(host, activity, "active").await;
+        for (guest, answer) in answers {
+            let response = self.vote(guest, activity, answer.clone(), None).await;
+            let status = response.status();
+            assert!(
+                status.is_success(),
+                "{status}: {}",
+                response.text().await.unwrap()
+            );
+        }
+        self.transition(host, activity, "closed").await;
+    }
+
     /// Adds a poll (published, not active) and returns its id.
     pub async fn poll(
         &self,

@@ -5,40 +5,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{Guest, Host, TestApp, assert_envelope, json};
-
-/// Creates an activity, runs `answers` against it while it is active, and closes it.
-async fn round(
-    app: &TestApp,
-    host: &Host,
-    session: &str,
-    kind: &str,
-    config: Value,
-    answers: &[(&Guest, Value)],
-) -> String {
-    let response = app
-        .call(
-            Method::POST,
-            format!("/api/v1/sessions/{session}/activities"),
-            Some(&host.token),
-            Some(json!({"kind": kind, "title": kind, "config": config})),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let id = json(response).await["id"].as_str().unwrap().to_owned();
-    app.transition(host, &id, "published").await;
-    app.transition(host, &id, "active").await;
-    for (guest, answer) in answers {
-        let response = app.vote(guest, &id, answer.clone(), None).await;
-        assert!(
-            response.status().is_success(),
-            "{kind}: {}",
-            response.text().await.unwrap()
-        );
-    }
-    app.transition(host, &id, "closed").await;
-    id
-}
+use crate::helpers::{Host, TestApp, assert_envelope, json};
 
 async fn get(app: &TestApp, host: &Host, path: &str) -> Value {
     let response = app.call(Method::GET, path, Some(&host.token), None).await;
@@ -65,10 +32,10 @@ async fn finished_event(app: &TestApp, host: &Host) -> String {
     let ann = app.join(&session, "Annika Example").await;
     let bob = app.join(&session, "Bob Sample").await;
     let cat = app.join(&session, "Cat Person").await;
-    round(
-        app,
+    app.run_activity(
         host,
         &session,
+        "poll",
         "poll",
         json!({"question": "Lunch?", "options": ["Pizza", "Salad"]}),
         &[
@@ -78,10 +45,10 @@ async fn finished_event(app: &TestApp, host: &Host) -> String {
         ],
     )
     .await;
-    round(
-        app,
+    app.run_activity(
         host,
         &session,
+        "word_cloud",
         "word_cloud",
         json!({"prompt": "One word"}),
         &[
@@ -90,10 +57,10 @@ async fn finished_event(app: &TestApp, host: &Host) -> String {
         ],
     )
     .await;
-    round(
-        app,
+    app.run_activity(
         host,
         &session,
+        "open_text",
         "open_text",
         json!({"prompt": "Ideas?"}),
         &[(&cat, json!({"text": "Call me on 0171 555 0100"}))],

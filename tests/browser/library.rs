@@ -3,55 +3,13 @@
 //! template, importing a definition with a variant and making a session from the variant,
 //! and the history with two runs side by side.
 
-use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::common::TestDb;
 use crate::driver::Driver;
-use crate::helpers::{Host, PASSWORD, TestApp, json as body};
+use crate::helpers::{PASSWORD, TestApp};
 
 const EMAIL: &str = "lin@example.org";
-
-/// Runs an activity through the API: create, publish, open, the answers, close.
-async fn run(
-    app: &TestApp,
-    host: &Host,
-    session: &str,
-    kind: &str,
-    title: &str,
-    config: Value,
-    answers: &[(&str, Value)],
-) {
-    let created = body(
-        app.call(
-            Method::POST,
-            format!("/api/v1/sessions/{session}/activities"),
-            Some(&host.token),
-            Some(json!({"kind": kind, "title": title, "config": config})),
-        )
-        .await,
-    )
-    .await;
-    let id = created["id"].as_str().unwrap().to_owned();
-    app.transition(host, &id, "published").await;
-    app.transition(host, &id, "active").await;
-    for (token, answer) in answers {
-        let response = app
-            .call(
-                Method::POST,
-                format!("/api/v1/activities/{id}/responses"),
-                Some(token),
-                Some(json!({"answer": answer})),
-            )
-            .await;
-        assert!(
-            response.status().is_success(),
-            "{}",
-            response.text().await.unwrap()
-        );
-    }
-    app.transition(host, &id, "closed").await;
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn templates_analytics_and_privacy_through_the_pages() {
@@ -69,27 +27,25 @@ async fn templates_analytics_and_privacy_through_the_pages() {
         app.join(&session, "Bruno").await,
         app.join(&session, "Carla").await,
     ];
-    run(
-        &app,
+    app.run_activity(
         &host,
         &session,
         "poll",
         "Lunch",
         json!({"question": "Where do we eat?", "options": ["Pizza", "Sushi"]}),
         &[
-            (&people[0].token, json!({"options": [0]})),
-            (&people[1].token, json!({"options": [1]})),
+            (&people[0], json!({"options": [0]})),
+            (&people[1], json!({"options": [1]})),
         ],
     )
     .await;
-    run(
-        &app,
+    app.run_activity(
         &host,
         &session,
         "word_cloud",
         "One word",
         json!({"prompt": "Today in one word"}),
-        &[(&people[2].token, json!({"words": ["brilliant"]}))],
+        &[(&people[2], json!({"words": ["brilliant"]}))],
     )
     .await;
     app.complete(&host, &session).await;
