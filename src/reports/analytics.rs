@@ -5,7 +5,7 @@
 //! from what the reports already read, so it agrees with the summary and the exports.
 //!
 //! "Present" means between joining and the last sign of life (the live stream or a
-//! heartbeat, recorded every few seconds), so attendance needs no extra bookkeeping.
+//! heartbeat, marked at least every 15 seconds), so attendance needs no extra bookkeeping.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
