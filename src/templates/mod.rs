@@ -54,6 +54,22 @@ pub struct TemplateVersion {
     pub created_at: DateTime<Utc>,
 }
 
+impl TemplateVersion {
+    /// The definition a session is made from: the base, or one variant applied;
+    /// `VariantNotFound` (with the names there are) for a variant it does not have.
+    pub fn resolved(&self, variant: Option<&str>) -> Result<Definition, TemplateError> {
+        if let Some(name) = variant
+            && !self.definition.variants.contains_key(name)
+        {
+            return Err(TemplateError::VariantNotFound {
+                name: name.to_owned(),
+                known: self.definition.variants.keys().cloned().collect(),
+            });
+        }
+        Ok(self.definition.resolved(variant)?)
+    }
+}
+
 /// A version about to be stored; the store gives it the next number.
 #[derive(Debug, Clone, Copy)]
 pub struct NewVersion<'a> {
@@ -149,6 +165,13 @@ fn parse_name(raw: &str) -> Result<String, TemplateError> {
     })
 }
 
+fn parse_description(raw: &str) -> Result<String, TemplateError> {
+    session::parse_description(raw).map_err(|message| TemplateError::Invalid {
+        field: "description",
+        message,
+    })
+}
+
 fn parse_note(raw: Option<&str>) -> Result<String, TemplateError> {
     let note = raw.unwrap_or_default().trim();
     if note.chars().count() > NOTE_MAX {
@@ -235,11 +258,7 @@ pub async fn create(
     participant_limit: u32,
 ) -> Result<(Template, TemplateVersion), TemplateError> {
     let name = parse_name(&new.name)?;
-    let description = session::parse_description(new.description.as_deref().unwrap_or_default())
-        .map_err(|message| TemplateError::Invalid {
-            field: "description",
-            message,
-        })?;
+    let description = parse_description(new.description.as_deref().unwrap_or_default())?;
     let note = parse_note(new.note.as_deref())?;
     let content = content(store, registry, owner, new.source, participant_limit).await?;
     let now = Utc::now();
@@ -346,11 +365,7 @@ pub async fn update(
         template.name = parse_name(name)?;
     }
     if let Some(description) = description {
-        template.description =
-            session::parse_description(description).map_err(|message| TemplateError::Invalid {
-                field: "description",
-                message,
-            })?;
+        template.description = parse_description(description)?;
     }
     template.updated_at = Utc::now();
     match store.update_template(&template).await {
@@ -390,15 +405,7 @@ pub async fn instantiate(
 ) -> Result<Session, TemplateError> {
     let number = wanted.version.unwrap_or(template.latest_version);
     let version = version(store, template, number).await?;
-    if let Some(name) = &wanted.variant
-        && !version.definition.variants.contains_key(name)
-    {
-        return Err(TemplateError::VariantNotFound {
-            name: name.clone(),
-            known: version.definition.variants.keys().cloned().collect(),
-        });
-    }
-    let mut definition = version.definition.resolved(wanted.variant.as_deref())?;
+    let mut definition = version.resolved(wanted.variant.as_deref())?;
     if let Some(title) = wanted.title {
         definition.title = title;
     }

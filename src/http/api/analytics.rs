@@ -4,15 +4,14 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::reports::{attachment, report};
+use super::reports::{csv_file, report};
 use crate::app::AppState;
 use crate::http::error::{ApiError, ErrorEnvelope};
 use crate::http::extract::{AppPath, AppQuery, HostAuth};
@@ -46,21 +45,6 @@ async fn of_session(
         &reactions,
         Utc::now(),
     ))
-}
-
-fn csv(name: &str, body: Result<Vec<u8>, csv::Error>) -> Result<Response, ApiError> {
-    let body = body.map_err(|e| ApiError::internal(&e))?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/csv; charset=utf-8"),
-            ),
-            (header::CONTENT_DISPOSITION, attachment(name)),
-        ],
-        body,
-    )
-        .into_response())
 }
 
 /// Attendance over time (joins, people present, peak and average), answers and reactions
@@ -97,7 +81,7 @@ async fn session_analytics_csv(
     }
     let analytics = of_session(&state, &auth, id).await?;
     let body = analytics::session_csv(&analytics, name).ok_or_else(unknown)?;
-    csv(&format!("conflicto-{id}-{name}.csv"), body)
+    csv_file(&format!("conflicto-{id}-{name}.csv"), body)
 }
 
 /// An organizer's events.
@@ -136,7 +120,7 @@ async fn history(State(state): State<AppState>, auth: HostAuth) -> Result<Json<H
     responses((status = 200, content_type = "text/csv", body = String), (status = 401, body = ErrorEnvelope)))]
 async fn history_csv(State(state): State<AppState>, auth: HostAuth) -> Result<Response, ApiError> {
     let items = events(&state, &auth).await?;
-    csv("conflicto-history.csv", analytics::history_csv(&items))
+    csv_file("conflicto-history.csv", analytics::history_csv(&items))
 }
 
 /// The two runs to compare.
@@ -180,7 +164,7 @@ async fn compare_csv(
     AppQuery(query): AppQuery<CompareQuery>,
 ) -> Result<Response, ApiError> {
     let comparison = comparison(&state, &auth, &query).await?;
-    csv(
+    csv_file(
         &format!("conflicto-compare-{}-{}.csv", query.a, query.b),
         analytics::comparison_csv(&comparison),
     )

@@ -70,6 +70,22 @@ async fn session_summary(
     }))
 }
 
+/// A CSV file to save as `name`, or the error of writing it (a 500, logged).
+pub fn csv_file(name: &str, body: Result<Vec<u8>, csv::Error>) -> Result<Response, ApiError> {
+    let body = body.map_err(|e| ApiError::internal(&e))?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (header::CONTENT_DISPOSITION, attachment(name)),
+        ],
+        body,
+    )
+        .into_response())
+}
+
 /// A `Content-Disposition` that saves the body under `name`.
 pub fn attachment(name: &str) -> HeaderValue {
     HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
@@ -85,21 +101,10 @@ async fn export_csv(
     AppPath(id): AppPath<SessionId>,
 ) -> Result<Response, ApiError> {
     let (session, report) = report(&state, &auth, id).await?;
-    let body = reports::to_csv(&report).map_err(|e| ApiError::internal(&e))?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/csv; charset=utf-8"),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                attachment(&format!("conflicto-{}.csv", session.join_code)),
-            ),
-        ],
-        body,
+    csv_file(
+        &format!("conflicto-{}.csv", session.join_code),
+        reports::to_csv(&report),
     )
-        .into_response())
 }
 
 /// The whole session as JSON.

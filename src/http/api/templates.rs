@@ -297,19 +297,7 @@ async fn get_version(
     let Some(name) = query.variant else {
         return Ok(Json(version.definition));
     };
-    if !version.definition.variants.contains_key(&name) {
-        return Err(templates::TemplateError::VariantNotFound {
-            known: version.definition.variants.keys().cloned().collect(),
-            name,
-        }
-        .into());
-    }
-    Ok(Json(
-        version
-            .definition
-            .resolved(Some(&name))
-            .map_err(templates::TemplateError::from)?,
-    ))
+    Ok(Json(version.resolved(Some(&name))?))
 }
 
 /// Which version to compare with.
