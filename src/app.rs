@@ -283,13 +283,9 @@ impl App {
             listener,
             crate::http::connections::limit(state.config.database.max_connections),
         );
-        let server = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<crate::http::connections::Peer>(),
-        )
-        .with_graceful_shutdown(stop_accepting.cancelled_owned());
+        let server = crate::http::server::serve(listener, router, stop_accepting);
         tokio::select! {
-            result = server => result.context("the HTTP server failed")?,
+            () = server => {}
             () = deadline.cancelled() => {
                 tracing::warn!("shutdown timeout reached with requests still running; exiting anyway");
             }

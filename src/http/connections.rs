@@ -85,15 +85,6 @@ impl<L: Listener> Listener for Bounded<L> {
 #[derive(Debug, Clone, Copy)]
 pub struct Peer(pub std::net::SocketAddr);
 
-impl<L> axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, Bounded<L>>> for Peer
-where
-    L: Listener<Addr = std::net::SocketAddr>,
-{
-    fn connect_info(stream: axum::serve::IncomingStream<'_, Bounded<L>>) -> Self {
-        Peer(*stream.remote_addr())
-    }
-}
-
 /// A connection holding its place under the bound until it is dropped.
 pub struct Held<T> {
     io: T,

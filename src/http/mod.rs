@@ -10,6 +10,7 @@ pub mod extract;
 pub mod limits;
 pub mod metrics;
 pub mod middleware;
+pub mod server;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

@@ -197,6 +197,10 @@ async fn session_events(
         HeaderValue::from_static("no-cache, no-transform"),
     );
     headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    // Served outside hyper once the head is ready, to keep no HTTP buffers per open stream.
+    response
+        .extensions_mut()
+        .insert(crate::http::server::Detachable);
     Ok(response)
 }
 
