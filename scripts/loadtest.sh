@@ -8,7 +8,7 @@
 # database named by URL (an admin URL; a new database is created in it) is migrated first.
 # --instances N starts N servers on the same database; participants are spread over all of
 # them. Rate limits are off: every simulated phone comes from 127.0.0.1. The servers' logs
-# are left in target/loadtest-logs/.
+# and their metrics at the end are left in target/loadtest-logs/.
 # Example: scripts/loadtest.sh -- --participants 10000 --vote-within 10
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,7 +39,7 @@ cleanup() {
   fi
   # The servers' logs outlive the run, for reading after a failure.
   mkdir -p target/loadtest-logs
-  cp "$work"/server-*.log target/loadtest-logs/ 2>/dev/null || true
+  cp "$work"/server-*.log "$work"/server-*.metrics target/loadtest-logs/ 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -79,5 +79,11 @@ server_pids=$(IFS=,; echo "${pids[*]}")
 status=0
 CONFLICTO_TOKEN=$token "$bin" loadtest --url "${urls[0]}" "${extra[@]}" \
   --server-pid "$server_pids" "$@" || status=$?
+# Each server's metrics at the end (batch sizes, commit times), kept beside its log.
+n=0
+for url in "${urls[@]}"; do
+  n=$((n + 1))
+  curl -fsS "$url/metrics" >"$work/server-$n.metrics" 2>/dev/null || true
+done
 echo "server logs: $(grep -c '"level":"ERROR"' "$work"/server-*.log | tr '\n' ' ')(errors per instance)"
 exit $status

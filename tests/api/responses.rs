@@ -166,6 +166,63 @@ both_backends! {
         assert_eq!(rows.len(), 60, "one row per voter");
     }
 
+    async fn one_participants_queued_answers_commit_in_the_order_they_came(db) {
+        // Each voter changes their vote six times without waiting for the acknowledgements,
+        // interleaved with everyone else's. Whatever batches the writer forms, and however
+        // many commit at once, each voter's last vote is the one that counts, in memory and
+        // in storage.
+        let app = TestApp::spawn(db).await;
+        let host = app.host("ada@example.org", false).await;
+        let (session, _) = app.open_session(&host, None).await;
+        let poll = app.poll(&host, &session, json!({"question": "q", "options": ["a", "b", "c", "d"]}), json!({})).await;
+        app.transition(&host, &poll, "active").await;
+        let mut voters = Vec::new();
+        for n in 0..80 {
+            voters.push(app.join(&session, format!("v{n}")).await);
+        }
+        // One acknowledged vote first, so the round is loaded and no submission waits on the way.
+        assert_eq!(app.vote(&voters[0], &poll, json!({"options": [3]}), None).await.status(), StatusCode::CREATED);
+        let activity = app.state.store.activity(poll.parse().unwrap()).await.unwrap().unwrap();
+        let choice = |voter: usize, change: usize| (voter * 5 + change * 3) % 4;
+        let state = &app.state;
+        let moderator = conflicto::moderation::Moderator::OFF;
+        let submissions = tokio::task::unconstrained(async {
+            let mut waiting = Vec::new();
+            for change in 0..6 {
+                for (n, voter) in voters.iter().enumerate() {
+                    let author = conflicto::responses::Author {
+                        id: voter.id.parse().unwrap(),
+                        nickname: voter.nickname.as_str().into(),
+                    };
+                    let mut submitting = Box::pin(conflicto::responses::submit(
+                        &state.registry,
+                        &state.writer,
+                        &state.tallies,
+                        &moderator,
+                        &activity,
+                        author,
+                        json!({"options": [choice(n, change)]}),
+                        None,
+                    ));
+                    // Polled once here, in this order, it hands its job to the writer.
+                    assert!(futures_util::poll!(submitting.as_mut()).is_pending());
+                    waiting.push(submitting);
+                }
+            }
+            futures_util::future::join_all(waiting).await
+        })
+        .await;
+        assert!(submissions.iter().all(Result::is_ok), "every submission stored");
+
+        let mut expected = [0u64; 4];
+        for n in 0..voters.len() {
+            expected[choice(n, 5)] += 1;
+        }
+        assert_eq!(counts(&app.results(&host.token, &poll).await), expected, "in memory");
+        let app = app.restart().await;
+        assert_eq!(counts(&app.results(&host.token, &poll).await), expected, "in storage");
+    }
+
     async fn rounds_keep_their_answers_apart(db) {
         let app = TestApp::spawn(db).await;
         let host = app.host("ada@example.org", false).await;
