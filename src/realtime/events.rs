@@ -421,21 +421,22 @@ pub async fn publish_reactions(hub: &Hub, session_id: SessionId) -> Result<(), S
 
 /// Publishes an activity's current results: to organizer and viewer when `screens`, to
 /// the participants of `lane` when given, each only if that audience may see them.
+/// Returns how many participants' streams it reached.
 pub async fn publish_results(
     hub: &Hub,
     session_id: SessionId,
     activity_id: ActivityId,
     screens: bool,
     lane: Option<usize>,
-) -> Result<(), StoreError> {
+) -> Result<usize, StoreError> {
     let Some(room) = hub.existing_room(session_id) else {
-        return Ok(());
+        return Ok(0);
     };
     let Some(activity) = hub.activity(activity_id).await? else {
-        return Ok(());
+        return Ok(0);
     };
     let Some(folded) = hub.tallies.results(activity.id, activity.round) else {
-        return Ok(());
+        return Ok(0);
     };
     let (seq, id) = hub.next_id();
     let mut audiences = Vec::with_capacity(3);
@@ -447,6 +448,7 @@ pub async fn publish_results(
     }
     // Each audience gets its own view, serialised once for all its subscribers; one that
     // may not see results now gets nothing.
+    let mut phones = 0;
     for audience in audiences {
         if let Some(view) = folded.view(audience.viewer()) {
             let body = serde_json::json!({
@@ -455,13 +457,15 @@ pub async fn publish_results(
             });
             let shared = frame(&id, "results", &body);
             match (audience, lane) {
-                (Audience::Participant, Some(lane)) => hub.send_to_lane(&room, lane, seq, shared),
+                (Audience::Participant, Some(lane)) => {
+                    phones = hub.send_to_lane(&room, lane, seq, shared);
+                }
                 _ => hub.send(&room, audience, seq, shared),
             }
         }
     }
     metrics::counter!("live_results_published_total").increment(1);
-    Ok(())
+    Ok(phones)
 }
 
 /// Publishes a running activity's countdown to every audience.

@@ -41,10 +41,16 @@ pub const FAST_RESULTS: Duration = Duration::from_millis(100);
 pub const SLOW_RESULTS: Duration = Duration::from_secs(1);
 /// Participants' streams are spread over this many lanes, and while votes come in each
 /// publishing round refreshes one lane's results, so every phone gets results once per
-/// [`SLOW_RESULTS`] but never all at once. Waking ten thousand streams in one burst kept
+/// [`SLOW_RESULTS`] (or less often, see [`PHONE_RESULTS_PER_SECOND`]) but never all at once. Waking ten thousand streams in one burst kept
 /// both cores busy for about 200 ms every second, and every answer waiting behind the
 /// burst was acknowledged late. State changes still go to every lane at once.
 pub const LANES: usize = (SLOW_RESULTS.as_millis() / FAST_RESULTS.as_millis()) as usize;
+/// Most results frames one instance sends to participants' streams a second, over all
+/// rooms. Up to this many phones, each gets results once per [`SLOW_RESULTS`]; with more,
+/// lanes are paid less often (10,000 phones: every 2 s; 19,000: every 3.8 s), so the cost
+/// of keeping phones' results fresh stays bounded however large the crowd, and state
+/// changes, answers and the big screen keep the CPU. Organizer and viewer are not counted.
+pub const PHONE_RESULTS_PER_SECOND: f64 = 5_000.0;
 /// How often rooms without subscribers are forgotten.
 pub const ROOM_IDLE: Duration = Duration::from_secs(300);
 
@@ -186,6 +192,8 @@ pub struct Hub {
     pending_signal: tokio::sync::Notify,
     /// Per activity with new results: the participants' lanes not yet sent them.
     lanes_owed: Mutex<HashMap<ActivityId, LanesOwed>>,
+    /// What may still be sent to phones (see [`PHONE_RESULTS_PER_SECOND`]).
+    phone_budget: Mutex<PhoneBudget>,
     pub(crate) store: Arc<dyn Store>,
     pub(crate) tallies: Arc<Tallies>,
     pub(crate) registry: Arc<ActivityRegistry>,
@@ -214,6 +222,7 @@ impl Hub {
             pending: Mutex::new(Pending::default()),
             pending_signal: tokio::sync::Notify::new(),
             lanes_owed: Mutex::new(HashMap::new()),
+            phone_budget: Mutex::new(PhoneBudget::new(std::time::Instant::now())),
             store,
             tallies,
             registry,
@@ -378,12 +387,14 @@ impl Hub {
         Self::send_to(room, Target::Audience(audience), seq, frame);
     }
 
-    /// Sends a frame to the participants of one lane only.
-    pub(crate) fn send_to_lane(&self, room: &Room, lane: usize, seq: u64, frame: Frame) {
-        Self::send_to(room, Target::Lane(lane % LANES), seq, frame);
+    /// Sends a frame to the participants of one lane only; returns how many streams it
+    /// reached.
+    pub(crate) fn send_to_lane(&self, room: &Room, lane: usize, seq: u64, frame: Frame) -> usize {
+        Self::send_to(room, Target::Lane(lane % LANES), seq, frame)
     }
 
-    fn send_to(room: &Room, target: Target, seq: u64, frame: Frame) {
+    /// Returns how many streams the frame reached.
+    fn send_to(room: &Room, target: Target, seq: u64, frame: Frame) -> usize {
         {
             let mut history = room.history.lock();
             if history.len() == HISTORY {
@@ -391,10 +402,11 @@ impl Hub {
             }
             history.push_back((seq, target, frame.clone()));
         }
-        for channel in room.channels_of(target) {
+        room.channels_of(target)
+            .iter()
             // No receivers is fine: nobody is watching this audience right now.
-            let _ = channel.send(frame.clone());
-        }
+            .map(|channel| channel.send(frame.clone()).unwrap_or(0))
+            .sum()
     }
 
     /// Subscribes to one audience of a session (participants: to the next lane in turn).
@@ -515,7 +527,9 @@ impl Hub {
             .filter(|(_, session)| self.existing_room(*session).is_some())
             .collect();
         // New results go to the screens now, and every activity owing participants results
-        // pays its next lane (one per round: see LANES), both in one publish.
+        // pays its next lane (one per round: see LANES) while the phones' budget lasts, both
+        // in one publish.
+        let phones_may = self.phone_budget.lock().refill(std::time::Instant::now());
         let publish: Vec<(ActivityId, SessionId, bool, Option<usize>)> = {
             let mut owed = self.lanes_owed.lock();
             for (activity, session) in &fresh {
@@ -527,19 +541,58 @@ impl Hub {
                 .iter_mut()
                 .map(|(activity, lanes)| {
                     let screens = fresh.iter().any(|(new, _)| new == activity);
-                    (*activity, lanes.session, screens, lanes.take_next())
+                    let lane = if phones_may { lanes.take_next() } else { None };
+                    (*activity, lanes.session, screens, lane)
                 })
+                .filter(|(_, _, screens, lane)| *screens || lane.is_some())
                 .collect();
             owed.retain(|_, lanes| !lanes.is_paid());
             publish
         };
         for (activity, session, screens, lane) in publish {
-            if let Err(error) =
-                events::publish_results(self, session, activity, screens, lane).await
-            {
-                tracing::warn!(activity.id = %activity, error = %error, "could not publish results");
+            match events::publish_results(self, session, activity, screens, lane).await {
+                Ok(phones) => self.phone_budget.lock().spend(phones),
+                Err(error) => {
+                    tracing::warn!(activity.id = %activity, error = %error, "could not publish results");
+                }
             }
         }
+    }
+}
+
+/// Results frames that may still go to phones: refilled at [`PHONE_RESULTS_PER_SECOND`],
+/// kept to one publishing round's worth, and spent per stream reached. A lane is paid
+/// while anything is left, so the balance may go below zero by up to a lane; then the
+/// next lanes wait until it is refilled.
+struct PhoneBudget {
+    balance: f64,
+    at: std::time::Instant,
+}
+
+impl PhoneBudget {
+    const MOST: f64 = PHONE_RESULTS_PER_SECOND * FAST_RESULTS.as_millis() as f64 / 1000.0;
+
+    fn new(now: std::time::Instant) -> Self {
+        Self {
+            balance: Self::MOST,
+            at: now,
+        }
+    }
+
+    /// Adds what accrued since the last call; whether a lane may be paid now.
+    fn refill(&mut self, now: std::time::Instant) -> bool {
+        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
+        self.at = now;
+        self.balance = (self.balance + elapsed * PHONE_RESULTS_PER_SECOND).min(Self::MOST);
+        self.balance > 0.0
+    }
+
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "stream counts are far below 2^52"
+    )]
+    fn spend(&mut self, frames: usize) {
+        self.balance -= frames as f64;
     }
 }
 
@@ -606,6 +659,36 @@ pub fn keep_alive() -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phones_get_results_once_a_second_up_to_the_budget_and_less_often_beyond() {
+        // Rounds in which a lane of `per_lane` phones is paid, over 10 s of rounds.
+        let paid_rounds = |per_lane: usize| {
+            let start = std::time::Instant::now();
+            let mut budget = PhoneBudget::new(start);
+            let mut paid = 0;
+            for round in 1..=100 {
+                if budget.refill(start + FAST_RESULTS * round) {
+                    budget.spend(per_lane);
+                    paid += 1;
+                }
+            }
+            paid
+        };
+        assert_eq!(paid_rounds(0), 100, "no phones: nothing spent");
+        assert_eq!(
+            paid_rounds(400),
+            100,
+            "4,000 phones: every lane once a second"
+        );
+        assert_eq!(paid_rounds(500), 100, "5,000 phones: still once a second");
+        assert_eq!(paid_rounds(1_000), 50, "10,000 phones: every 2 s");
+        let crowd = paid_rounds(1_900);
+        assert!(
+            (26..=27).contains(&crowd),
+            "19,000 phones: about every 3.8 s, got {crowd}"
+        );
+    }
 
     #[test]
     fn while_results_keep_changing_every_lane_is_still_paid_in_turn() {
