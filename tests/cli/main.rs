@@ -606,11 +606,14 @@ fn loadtest_runs_an_exact_event_and_fails_on_a_bad_token() {
         assert!(stdout.contains(phase), "{stdout}");
     }
 
-    // The same event from two worker processes, with a sustained-voting phase after it.
+    // The same event from two worker processes, with a sustained-voting phase after it,
+    // and the phones spread over two URLs (of the same server here), each reported apart.
     let (output, stdout, stderr) = run(conflicto()
         .args([
             "loadtest",
             "--url",
+            &server.url,
+            "--also-url",
             &server.url,
             "--participants",
             "30",
@@ -629,6 +632,10 @@ fn loadtest_runs_an_exact_event_and_fails_on_a_bad_token() {
         .env("CONFLICTO_TOKEN", token));
     assert!(output.status.success(), "{stdout}{stderr}");
     assert!(stdout.contains("from 2 process(es)"), "{stdout}");
+    assert!(stdout.contains("against 2 server(s)"), "{stdout}");
+    for server in ["    on server 1: p50 ", "    on server 2: p50 "] {
+        assert!(stdout.contains(server), "{stdout}");
+    }
     assert!(stdout.contains("stored answers/s"), "{stdout}");
     let last = stdout.lines().last().unwrap_or_default();
     assert!(

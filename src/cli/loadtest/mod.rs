@@ -745,16 +745,27 @@ impl Report<'_> {
                 mine.errors
             );
             let opened = self.opened[phase as usize];
-            let (heard, heard_p99) = spread(
+            let heard_on = |server: Option<usize>| {
                 mine.heard
                     .iter()
-                    .map(|at| at.saturating_sub(opened))
-                    .collect(),
-            );
+                    .filter(|(_, on)| server.is_none_or(|server| *on == server))
+                    .map(|(at, _)| at.saturating_sub(opened))
+                    .collect()
+            };
+            let (heard, heard_p99) = spread(heard_on(None));
             println!(
                 "  next activity: {heard} ({} phones told)",
                 mine.heard.len()
             );
+            // With several servers, each one's phones apart: the first server is where the
+            // organizer opened the activity, the others hear of it through the database.
+            let servers = 1 + self.args.also_url.len();
+            if servers > 1 {
+                for server in 0..servers {
+                    let (spread, _) = spread(heard_on(Some(server)));
+                    println!("    on server {}: {spread}", server + 1);
+                }
+            }
             let mut line = format!(
                 "{name} ack p99 {} ms, next activity p99 {} ms",
                 ack_p99.map_or("n/a".into(), |v| format!("{v:.1}")),

@@ -113,8 +113,9 @@ pub struct Progress {
 /// One phase's measurements.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct PhaseRecord {
-    /// When each phone's stream delivered the activity (wall µs).
-    pub heard: Vec<u64>,
+    /// When each phone's stream delivered the activity (wall µs), and the server it is on
+    /// (its index in the plan's URLs).
+    pub heard: Vec<(u64, usize)>,
     /// Acknowledged answers: when (wall µs) and after how long (µs).
     pub acks: Vec<(u64, u64)>,
     pub errors: usize,
@@ -343,7 +344,9 @@ impl Group {
                         && phase.activity(&self.plan.activities) == Some(current.as_str())
                     {
                         started[phase as usize] = true;
-                        self.record.lock().phases[phase as usize].heard.push(heard);
+                        self.record.lock().phases[phase as usize]
+                            .heard
+                            .push((heard, index % self.plan.urls.len()));
                         tokio::spawn(phone.clone().act(phase));
                     }
                 }
@@ -440,13 +443,26 @@ fn event_id(frame: &[u8]) -> Option<&str> {
         .filter(|id| !id.is_empty())
 }
 
-/// The id of the activity an `activity` event says is running, if any.
+/// The id of the activity an `activity` event says is running, if any. Every phone reads
+/// this frame at the same moment, on the cores the servers use, so only the two fields are
+/// read, borrowed (a 700-byte poll frame, with the scans for its end and its event name:
+/// 4.3 µs into a `Value`, 1.1 µs like this).
 fn active_activity(frame: &[u8]) -> Option<String> {
-    let text = std::str::from_utf8(frame).ok()?;
-    let data = text.lines().find_map(|l| l.strip_prefix("data: "))?;
-    let value: Value = serde_json::from_str(data).ok()?;
-    let activity = &value["activity"];
-    (activity["state"] == "active").then(|| activity["id"].as_str().map(str::to_owned))?
+    #[derive(Deserialize)]
+    struct Event<'a> {
+        #[serde(borrow)]
+        activity: Option<Running<'a>>,
+    }
+    #[derive(Deserialize)]
+    struct Running<'a> {
+        id: &'a str,
+        state: &'a str,
+    }
+    let start = memchr::memmem::find(frame, b"\ndata: ")? + b"\ndata: ".len();
+    let end = memchr::memchr(b'\n', &frame[start..]).map_or(frame.len(), |end| start + end);
+    let event: Event<'_> = serde_json::from_slice(&frame[start..end]).ok()?;
+    let activity = event.activity?;
+    (activity.state == "active").then(|| activity.id.to_owned())
 }
 
 /// One joined phone, cheap to clone into its answering tasks.
@@ -691,7 +707,7 @@ pub fn next_frame(buffer: &mut Vec<u8>) -> Option<Vec<u8>> {
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(haystack, needle)
 }
 
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -732,4 +748,43 @@ pub async fn worker(timeout: Duration) -> anyhow::Result<()> {
     stdout.write_all(format!("{line}\n").as_bytes()).await?;
     stdout.flush().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_activity_event_names_the_running_activity_only() {
+        let event = |body: &str| format!("id: e-1\nevent: activity\ndata: {body}\n\n");
+        let running = event(
+            r#"{"activity":{"id":"a1","kind":"poll","config":{"options":["x"]},"state":"active"},"results":{}}"#,
+        );
+        assert_eq!(active_activity(running.as_bytes()).as_deref(), Some("a1"));
+        let closed = event(r#"{"activity":{"id":"a1","state":"closed"}}"#);
+        assert_eq!(active_activity(closed.as_bytes()), None);
+        assert_eq!(
+            active_activity(event(r#"{"activity":null}"#).as_bytes()),
+            None
+        );
+        assert_eq!(active_activity(b"event: activity\n\n"), None);
+
+        let mut buffer = [
+            running.as_bytes(),
+            b"id: e-2\nevent: results\ndata: {}\n\nid: e-3",
+        ]
+        .concat();
+        let frame = next_frame(&mut buffer).unwrap();
+        assert_eq!(frame, running.as_bytes());
+        assert_eq!(event_id(&frame), Some("e-1"));
+        assert!(contains(
+            &next_frame(&mut buffer).unwrap(),
+            b"\nevent: results\n"
+        ));
+        assert_eq!(
+            next_frame(&mut buffer),
+            None,
+            "the rest is not a whole frame yet"
+        );
+    }
 }
