@@ -85,5 +85,5 @@ for url in "${urls[@]}"; do
   n=$((n + 1))
   curl -fsS "$url/metrics" >"$work/server-$n.metrics" 2>/dev/null || true
 done
-echo "server logs: $(grep -c '"level":"ERROR"' "$work"/server-*.log | tr '\n' ' ')(errors per instance)"
+echo "server logs: $(grep -ch '"level":"ERROR"' "$work"/server-*.log | tr '\n' ' ')(errors per instance)"
 exit $status
