@@ -80,10 +80,8 @@ status=0
 CONFLICTO_TOKEN=$token "$bin" loadtest --url "${urls[0]}" "${extra[@]}" \
   --server-pid "$server_pids" "$@" || status=$?
 # Each server's metrics at the end (batch sizes, commit times), kept beside its log.
-n=0
-for url in "${urls[@]}"; do
-  n=$((n + 1))
-  curl -fsS "$url/metrics" >"$work/server-$n.metrics" 2>/dev/null || true
+for i in "${!urls[@]}"; do
+  curl -fsS "${urls[$i]}/metrics" >"$work/server-$((i + 1)).metrics" 2>/dev/null || true
 done
 echo "server logs: $(grep -ch '"level":"ERROR"' "$work"/server-*.log | tr '\n' ' ')(errors per instance)"
 exit $status

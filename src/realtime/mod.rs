@@ -571,7 +571,7 @@ struct PhoneBudget {
 }
 
 impl PhoneBudget {
-    const MOST: f64 = PHONE_RESULTS_PER_SECOND * FAST_RESULTS.as_millis() as f64 / 1000.0;
+    const MOST: f64 = PHONE_RESULTS_PER_SECOND * FAST_RESULTS.as_secs_f64();
 
     fn new(now: std::time::Instant) -> Self {
         Self {

@@ -458,7 +458,7 @@ fn active_activity(frame: &[u8]) -> Option<String> {
         id: &'a str,
         state: &'a str,
     }
-    let start = memchr::memmem::find(frame, b"\ndata: ")? + b"\ndata: ".len();
+    let start = find(frame, b"\ndata: ")? + b"\ndata: ".len();
     let end = memchr::memchr(b'\n', &frame[start..]).map_or(frame.len(), |end| start + end);
     let event: Event<'_> = serde_json::from_slice(&frame[start..end]).ok()?;
     let activity = event.activity?;
