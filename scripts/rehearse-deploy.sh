@@ -261,6 +261,41 @@ after_rollback_0009() {
   [ "$(sql "select count(template_key) from activities where session_id = '$1'")" = 0 ] || fail "N wrote activity keys"
   say "N serves the session made from a template ($activities activities) and wrote no template columns"
 }
+# 0010 keyed response_requests by (client_request_id, participant_id), tied to activities
+# (docs/decisions/0011). N+1's event stores one request row per answer under the new key,
+# with the generator's time-ordered ids; N, rolled back, still stores its rows in the
+# rekeyed table (its `on conflict` names the same columns), and the key stays.
+requests_of() { # SESSION: request rows and answers of its activities
+  sql "select (select count(*) from response_requests r join activities a on a.id = r.activity_id \
+       where a.session_id = '$1'), (select count(*) from responses where session_id = '$1'), \
+       (select count(*) from response_requests r join activities a on a.id = r.activity_id \
+       where a.session_id = '$1' and substr(r.client_request_id, 15, 1) = '7')"
+}
+request_key() {
+  sql "select string_agg(a.attname, ',' order by k.ord) from pg_index i \
+       cross join unnest(i.indkey) with ordinality k(attnum, ord) \
+       join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum \
+       where i.indrelid = 'response_requests'::regclass and i.indisprimary"
+}
+after_upgrade_0010() {
+  local requests answers ordered
+  read -r requests answers ordered <<<"$(requests_of "$1")"
+  if [ "$answers" = 0 ] || [ "$requests" != "$answers" ]; then
+    fail "N+1 stored $requests request rows for $answers answers"
+  fi
+  [ "$ordered" = "$requests" ] || fail "only $ordered of N+1's $requests request ids are UUIDv7"
+  [ "$(request_key)" = "client_request_id,participant_id" ] || fail "request key is $(request_key)"
+  say "N+1 stored a request row for each of its $answers answers, keyed by time-ordered id"
+}
+after_rollback_0010() {
+  local requests answers ordered
+  read -r requests answers ordered <<<"$(requests_of "$1")"
+  if [ "$answers" = 0 ] || [ "$requests" != "$answers" ]; then
+    fail "N stored $requests request rows for $answers answers"
+  fi
+  [ "$(request_key)" = "client_request_id,participant_id" ] || fail "request key is $(request_key) after the rollback"
+  say "N stored a request row for each of its $answers answers in the rekeyed table"
+}
 newest=$(find migrations/postgres -name '*.up.sql' -printf '%f\n' | sort | tail -1 | cut -c1-4)
 if ! declare -F "after_upgrade_$newest" >/dev/null || ! declare -F "after_rollback_$newest" >/dev/null; then
   fail "no rehearsal checks for migration $newest: add after_upgrade_$newest and after_rollback_$newest"

@@ -10,6 +10,7 @@ use sqlx::{ConnectOptions, Connection};
 
 use crate::both_backends;
 use crate::common::TestDb;
+use crate::helpers::{TestApp, json};
 
 /// Runs one SQL statement on whichever engine `db` is, for arranging odd states.
 async fn execute(db: &TestDb, sql: &'static str) {
@@ -25,6 +26,25 @@ async fn execute(db: &TestDb, sql: &'static str) {
             let pool = sqlx::PgPool::connect(&db.raw_url).await.unwrap();
             sqlx::query(sql).execute(&pool).await.unwrap();
             pool.close().await;
+        }
+    }
+}
+
+/// Runs one query that returns a count, on whichever engine `db` is.
+async fn count(db: &TestDb, sql: &'static str) -> i64 {
+    match db.backend() {
+        Backend::Sqlite => {
+            let options: sqlx::sqlite::SqliteConnectOptions = db.raw_url.parse().unwrap();
+            let mut conn = options.connect().await.unwrap();
+            let count = sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap();
+            conn.close().await.unwrap();
+            count
+        }
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(&db.raw_url).await.unwrap();
+            let count = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+            pool.close().await;
+            count
         }
     }
 }
@@ -176,5 +196,45 @@ both_backends! {
         // Nor may this release revert migrations it does not know.
         let refused = migrations::downgrade(store.as_ref(), 1, &BackupPolicy::Skip).await;
         assert!(refused.is_err());
+    }
+
+    async fn the_request_log_keeps_its_ids_through_its_rekeying_and_goes_with_its_session(db) {
+        let mut app = TestApp::spawn(db).await;
+        let host = app.host("ada@example.org", false).await;
+        let (session, _) = app.open_session(&host, None).await;
+        let poll = app.poll(&host, &session, serde_json::json!({"question": "q", "options": ["a", "b"]}), serde_json::json!({})).await;
+        app.transition(&host, &poll, "active").await;
+        let first = app.join(&session, "First").await;
+        let second = app.join(&session, "Second").await;
+        assert_eq!(app.vote(&first, &poll, serde_json::json!({"options": [0]}), Some("req-1")).await.status(), reqwest::StatusCode::CREATED);
+        assert_eq!(app.vote(&second, &poll, serde_json::json!({"options": [1]}), Some("req-1")).await.status(), reqwest::StatusCode::CREATED);
+        assert_eq!(app.vote(&first, &poll, serde_json::json!({"options": [1]}), Some("req-2")).await.status(), reqwest::StatusCode::CREATED);
+        app.stop().await.unwrap();
+
+        // Back to the key by participant (migration 0010 down), and forward again.
+        let store = app.db.store().await;
+        let down = migrations::downgrade(store.as_ref(), 1, &BackupPolicy::Skip).await.unwrap();
+        assert_eq!(down.applied.len(), 1);
+        assert!(down.integrity.is_ok(), "{}", down.integrity);
+        assert_eq!(count(&app.db, "select count(*) from response_requests").await, 3);
+        let up = migrations::upgrade(store.as_ref(), &BackupPolicy::Skip).await.unwrap();
+        assert_eq!(up.applied.len(), 1);
+        assert!(up.integrity.is_ok(), "{}", up.integrity);
+        assert_eq!(count(&app.db, "select count(*) from response_requests").await, 3);
+        store.close().await;
+
+        // Every id is still known: a late retry changes nothing.
+        let app = app.restart().await;
+        let stale = app.vote(&first, &poll, serde_json::json!({"options": [0]}), Some("req-1")).await;
+        assert_eq!(stale.status(), reqwest::StatusCode::OK);
+        assert_eq!(json(stale).await["replayed"], true);
+        assert_eq!(crate::helpers::counts(&app.results(&host.token, &poll).await), [0, 2]);
+
+        // Deleting the session takes its activities' request rows along.
+        app.complete(&host, &session).await;
+        let path = format!("/api/v1/sessions/{session}");
+        assert_eq!(app.call(reqwest::Method::DELETE, &path, Some(&host.token), None).await.status(), reqwest::StatusCode::NO_CONTENT);
+        assert_eq!(count(&app.db, "select count(*) from response_requests").await, 0);
+        assert_eq!(count(&app.db, "select count(*) from participants").await, 0);
     }
 }

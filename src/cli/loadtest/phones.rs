@@ -642,7 +642,8 @@ impl Phone {
             .base
             .join(&format!("api/v1/activities/{activity}/responses"))
             .map_err(|e| e.to_string())?;
-        let body = json!({"answer": answer, "client_request_id": uuid::Uuid::new_v4().to_string()});
+        // Time-ordered, like the web app's (docs/decisions/0011).
+        let body = json!({"answer": answer, "client_request_id": uuid::Uuid::now_v7().to_string()});
         let sent = Instant::now();
         let _turn = self
             .group
