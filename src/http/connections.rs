@@ -14,9 +14,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// File descriptors kept free for other uses than connections: the listener, logs, and
 /// per database connection a socket (PostgreSQL) or the database, WAL and index files
-/// (SQLite).
+/// (SQLite), counting SQLite's one writing connection beside the pool.
 fn reserve(database_connections: u32) -> u64 {
-    64 + 4 * u64::from(database_connections)
+    64 + 4 * (u64::from(database_connections) + 1)
 }
 
 /// Raises the open-file limit to its hard maximum and returns how many connections may be

@@ -591,10 +591,10 @@ pub(crate) type WriteGate = Option<std::sync::Arc<tokio::sync::Mutex<()>>>;
 macro_rules! impl_store {
     ($store:ty, $db:ty, for_share = $for_share:literal, for_key_share = $for_key_share:literal, for_update = $for_update:literal, begin_write = $begin_write:literal) => {
         impl $store {
-            /// Opens a write transaction, first taking the store's write gate if it has
-            /// one (see [`WriteTx`]).
+            /// Opens a write transaction on the store's write pool, first taking its write
+            /// gate if it has one (see [`WriteTx`]).
             async fn begin_write(&self) -> Result<WriteTx<$db>, StoreError> {
-                Ok(WriteTx::begin(&self.pool, &self.write_gate, $begin_write).await?)
+                Ok(WriteTx::begin(&self.write_pool, &self.write_gate, $begin_write).await?)
             }
 
             /// Inserts one session row (its activities are separate rows).

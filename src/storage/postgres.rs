@@ -37,6 +37,8 @@ const MIGRATE_LOCK_KEY: i64 = i64::from_be_bytes(*b"conflict");
 /// The PostgreSQL implementation of [`Store`].
 pub struct PostgresStore {
     pool: PgPool,
+    /// The same pool: PostgreSQL keeps one shared buffer cache, whichever connection writes.
+    write_pool: PgPool,
     /// Always `None`: row locks order PostgreSQL's writers.
     write_gate: WriteGate,
     url: url::Url,
@@ -54,6 +56,7 @@ impl PostgresStore {
             .connect_with(connect.clone())
             .await?;
         Ok(Self {
+            write_pool: pool.clone(),
             pool,
             write_gate: None,
             url: url.clone(),

@@ -32,6 +32,11 @@ static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 /// The SQLite implementation of [`Store`].
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// The one connection every write transaction uses, behind the write gate. A SQLite
+    /// connection drops its whole page cache when it sees that another connection wrote,
+    /// so writes spread over the pool each began cold, reading the indexes' pages from the
+    /// OS again; on one connection they stay cached.
+    write_pool: SqlitePool,
     write_gate: WriteGate,
     path: PathBuf,
 }
@@ -54,10 +59,16 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(options.acquire_timeout)
+            .connect_with(connect.clone())
+            .await?;
+        let write_pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(options.acquire_timeout)
             .connect_with(connect)
             .await?;
         Ok(Self {
             pool,
+            write_pool,
             write_gate: Some(std::sync::Arc::default()),
             path: path.to_owned(),
         })
@@ -103,6 +114,7 @@ impl Engine for SqliteStore {
     }
 
     async fn close(&self) {
+        self.write_pool.close().await;
         self.pool.close().await;
     }
 
