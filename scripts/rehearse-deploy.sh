@@ -277,23 +277,22 @@ request_key() {
        join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum \
        where i.indrelid = 'response_requests'::regclass and i.indisprimary"
 }
-after_upgrade_0010() {
-  local requests answers ordered
-  read -r requests answers ordered <<<"$(requests_of "$1")"
+requests_stored() { # RELEASE SESSION: fails unless the session has one request row per
+  # answer and the key is the new one; leaves the counts in $answers and $ordered
+  local requests
+  read -r requests answers ordered <<<"$(requests_of "$2")"
   if [ "$answers" = 0 ] || [ "$requests" != "$answers" ]; then
-    fail "N+1 stored $requests request rows for $answers answers"
+    fail "$1 stored $requests request rows for $answers answers"
   fi
-  [ "$ordered" = "$requests" ] || fail "only $ordered of N+1's $requests request ids are UUIDv7"
-  [ "$(request_key)" = "client_request_id,participant_id" ] || fail "request key is $(request_key)"
+  [ "$(request_key)" = "client_request_id,participant_id" ] || fail "request key is $(request_key) under $1"
+}
+after_upgrade_0010() {
+  requests_stored N+1 "$1"
+  [ "$ordered" = "$answers" ] || fail "only $ordered of N+1's $answers request ids are UUIDv7"
   say "N+1 stored a request row for each of its $answers answers, keyed by time-ordered id"
 }
 after_rollback_0010() {
-  local requests answers ordered
-  read -r requests answers ordered <<<"$(requests_of "$1")"
-  if [ "$answers" = 0 ] || [ "$requests" != "$answers" ]; then
-    fail "N stored $requests request rows for $answers answers"
-  fi
-  [ "$(request_key)" = "client_request_id,participant_id" ] || fail "request key is $(request_key) after the rollback"
+  requests_stored N "$1"
   say "N stored a request row for each of its $answers answers in the rekeyed table"
 }
 newest=$(find migrations/postgres -name '*.up.sql' -printf '%f\n' | sort | tail -1 | cut -c1-4)
