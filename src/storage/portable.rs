@@ -495,7 +495,7 @@ pub(crate) mod prelude {
         PARTICIPANT_COLUMNS, PRESENCE_CHUNK, ParticipantRow, RESPONSE_COLUMNS, ResponseRow,
         ResponseWrite, RoundAnswerRow, SESSION_COLUMNS, Seats, SessionEngagement, SessionRow,
         StoredResponse, TEMPLATE_COLUMNS, TemplateRow, TokenOwnerRow, TokenRow, VERSION_COLUMNS,
-        VersionRow, WriteGate, WriteOutcome, WriteTx, answer_ms, as_i32,
+        VersionRow, WriteOutcome, answer_ms, as_i32,
     };
     pub(crate) use crate::activities::activity::{Activity, ActivityState};
     pub(crate) use crate::ids::{
@@ -526,58 +526,6 @@ pub(crate) fn as_i32(value: u32) -> i32 {
     i32::try_from(value).unwrap_or(i32::MAX)
 }
 
-/// A write transaction, holding the store's write gate (when it has one) until it ends.
-///
-/// SQLite has one writer at a time. When two connections of one process want to write,
-/// the loser sleeps in SQLite's busy handler in growing steps of up to 100 ms, so a long
-/// run of short writes (a presence flush) can starve the answers' group commit. The gate
-/// is a first-come, first-served async lock taken before `BEGIN IMMEDIATE`, so writers of
-/// this process queue in order instead. PostgreSQL has row locks and no gate.
-pub(crate) struct WriteTx<DB: sqlx::Database> {
-    tx: sqlx::Transaction<'static, DB>,
-    _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
-}
-
-impl<DB: sqlx::Database> WriteTx<DB> {
-    pub(crate) async fn begin(
-        pool: &sqlx::Pool<DB>,
-        gate: &WriteGate,
-        statement: &'static str,
-    ) -> Result<Self, sqlx::Error> {
-        let gate = match gate {
-            Some(gate) => Some(gate.clone().lock_owned().await),
-            None => None,
-        };
-        let tx = pool.begin_with(statement).await?;
-        Ok(WriteTx { tx, _gate: gate })
-    }
-
-    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
-    }
-
-    pub(crate) async fn rollback(self) -> Result<(), sqlx::Error> {
-        self.tx.rollback().await
-    }
-}
-
-impl<DB: sqlx::Database> std::ops::Deref for WriteTx<DB> {
-    type Target = DB::Connection;
-
-    fn deref(&self) -> &DB::Connection {
-        &self.tx
-    }
-}
-
-impl<DB: sqlx::Database> std::ops::DerefMut for WriteTx<DB> {
-    fn deref_mut(&mut self) -> &mut DB::Connection {
-        &mut self.tx
-    }
-}
-
-/// The write gate of a store: `Some` on SQLite.
-pub(crate) type WriteGate = Option<std::sync::Arc<tokio::sync::Mutex<()>>>;
-
 /// Expands to `impl Store for $store` over the engine `$db`.
 /// - `$for_share`: appended to reads that must hold rows still until commit (`" for share"` on
 ///   PostgreSQL; empty on SQLite, whose write transactions already exclude each other).
@@ -586,19 +534,13 @@ pub(crate) type WriteGate = Option<std::sync::Arc<tokio::sync::Mutex<()>>>;
 ///   which still blocks a removal (it locks `for update` first) but not a presence flush.
 ///   Holding them `for share` deadlocked against the flush's updates.
 /// - `$for_update`: the same for rows about to be changed (`" for update"` on PostgreSQL).
-/// - `$begin_write`: the statement that opens a write transaction (`BEGIN IMMEDIATE` on SQLite,
-///   so two writers never deadlock on lock upgrade).
+/// - `$write_tx`: the write transaction `$store::begin_write` opens, which derefs to the
+///   engine's connection and ends with `commit` or `rollback` (dropped, it rolls back).
 macro_rules! impl_store {
-    ($store:ty, $db:ty, for_share = $for_share:literal, for_key_share = $for_key_share:literal, for_update = $for_update:literal, begin_write = $begin_write:literal) => {
+    ($store:ty, $db:ty, for_share = $for_share:literal, for_key_share = $for_key_share:literal, for_update = $for_update:literal, write_tx = $write_tx:ty) => {
         impl $store {
-            /// Opens a write transaction on the store's write pool, first taking its write
-            /// gate if it has one (see [`WriteTx`]).
-            async fn begin_write(&self) -> Result<WriteTx<$db>, StoreError> {
-                Ok(WriteTx::begin(&self.write_pool, &self.write_gate, $begin_write).await?)
-            }
-
             /// Inserts one session row (its activities are separate rows).
-            async fn insert_session_row(tx: &mut WriteTx<$db>, s: &Session) -> Result<(), StoreError> {
+            async fn insert_session_row(tx: &mut $write_tx, s: &Session) -> Result<(), StoreError> {
                 let settings = serde_json::to_string(&s.settings).map_err(|e| StoreError::Internal(e.to_string()))?;
                 sqlx::query::<$db>(
                     "insert into sessions (id, organizer_id, title, description, status, join_code, max_participants, \
@@ -628,7 +570,7 @@ macro_rules! impl_store {
             }
 
             /// Stores `new` as the template's next version and links its source session.
-            async fn insert_version_row(tx: &mut WriteTx<$db>, new: &NewVersion<'_>) -> Result<i32, StoreError> {
+            async fn insert_version_row(tx: &mut $write_tx, new: &NewVersion<'_>) -> Result<i32, StoreError> {
                 // Touching the template first locks its row (PostgreSQL), so two saves of
                 // one template take numbers one after the other.
                 let touched = sqlx::query::<$db>("update templates set updated_at = $2 where id = $1")
@@ -680,7 +622,7 @@ macro_rules! impl_store {
             }
 
             /// Inserts one activity row at `position`.
-            async fn insert_activity_row(tx: &mut WriteTx<$db>, a: &Activity, position: i32) -> Result<(), StoreError> {
+            async fn insert_activity_row(tx: &mut $write_tx, a: &Activity, position: i32) -> Result<(), StoreError> {
                 let config = a.config.to_string();
                 let kind_state = a.kind_state.to_string();
                 sqlx::query::<$db>(

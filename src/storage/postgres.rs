@@ -25,7 +25,7 @@ impl_store!(
     for_share = " for share",
     for_key_share = " for key share",
     for_update = " for update",
-    begin_write = "BEGIN"
+    write_tx = sqlx::Transaction<'static, sqlx::Postgres>
 );
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
@@ -37,10 +37,6 @@ const MIGRATE_LOCK_KEY: i64 = i64::from_be_bytes(*b"conflict");
 /// The PostgreSQL implementation of [`Store`].
 pub struct PostgresStore {
     pool: PgPool,
-    /// The same pool: PostgreSQL keeps one shared buffer cache, whichever connection writes.
-    write_pool: PgPool,
-    /// Always `None`: row locks order PostgreSQL's writers.
-    write_gate: WriteGate,
     url: url::Url,
     connect: PgConnectOptions,
 }
@@ -56,12 +52,16 @@ impl PostgresStore {
             .connect_with(connect.clone())
             .await?;
         Ok(Self {
-            write_pool: pool.clone(),
             pool,
-            write_gate: None,
             url: url.clone(),
             connect,
         })
+    }
+
+    /// Opens a write transaction on any pooled connection: row locks order PostgreSQL's
+    /// writers, and its one shared buffer cache serves every connection alike.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
+        Ok(self.pool.begin().await?)
     }
 
     async fn migrations_table_exists(&self) -> Result<bool, sqlx::Error> {

@@ -5,12 +5,14 @@
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{AssertSqlSafe, SqlitePool};
+use sqlx::{AssertSqlSafe, ConnectOptions as _, Connection as _, SqliteConnection, SqlitePool};
+use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
 
 use super::migrations::{self, IntegrityReport, MigrationError, MigrationLock, MigrationStep};
 use super::{Backend, ChangeListener, ConnectOptions, Engine, PoolStats, SchemaStatus, StoreError};
@@ -24,7 +26,7 @@ impl_store!(
     for_share = "",
     for_key_share = "",
     for_update = "",
-    begin_write = "BEGIN IMMEDIATE"
+    write_tx = SqliteWriteTx
 );
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -32,13 +34,90 @@ static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 /// The SQLite implementation of [`Store`].
 pub struct SqliteStore {
     pool: SqlitePool,
-    /// The one connection every write transaction uses, behind the write gate. A SQLite
+    /// The one connection every write transaction runs on; `None` once the store is closed.
+    /// Its lock is the write gate: SQLite has one writer at a time, and two connections of
+    /// one process that both want to write leave the loser in SQLite's busy handler, which
+    /// sleeps in steps of up to 100 ms, so a run of short writes (a presence flush) could
+    /// starve the answers' group commit. Behind an async lock, writers queue first come,
+    /// first served instead.
+    ///
+    /// It is one connection, always the same, and never returned to a pool: a SQLite
     /// connection drops its whole page cache when it sees that another connection wrote,
-    /// so writes spread over the pool each began cold, reading the indexes' pages from the
-    /// OS again; on one connection they stay cached.
-    write_pool: SqlitePool,
-    write_gate: WriteGate,
+    /// so writes spread over a pool each began cold; and a pool pings a connection when it
+    /// is returned and again when it is handed out, two more round trips to SQLite's
+    /// worker thread per transaction, which a group commit under load waits for.
+    writer: Arc<Mutex<Option<SqliteConnection>>>,
+    /// For opening the writing connection again if its worker thread ever dies.
+    connect: SqliteConnectOptions,
     path: PathBuf,
+}
+
+/// The writing connection, held for the length of one write transaction.
+type Writing = OwnedMappedMutexGuard<Option<SqliteConnection>, SqliteConnection>;
+
+/// A write transaction on [`SqliteStore`]'s writing connection, which it holds (and so
+/// every other writer of this process waits) until it ends. `BEGIN IMMEDIATE` takes
+/// SQLite's write lock at once, so two writers never deadlock on a lock upgrade.
+///
+/// Dropped before it ends (an error on the way, or a cancelled request), it rolls back in
+/// a task that holds the connection until the rollback is done, so the next writer always
+/// begins on a connection with no transaction open.
+pub(crate) struct SqliteWriteTx {
+    /// `Some` until the transaction has ended.
+    conn: Option<Writing>,
+}
+
+impl SqliteWriteTx {
+    fn conn(&mut self) -> &mut SqliteConnection {
+        self.conn
+            .as_deref_mut()
+            .expect("a write transaction holds its connection until it ends")
+    }
+
+    pub(crate) async fn commit(mut self) -> Result<(), sqlx::Error> {
+        sqlx::query("COMMIT").execute(self.conn()).await?;
+        // Ended: release the connection. On an error, or if this future is dropped while
+        // COMMIT runs, `conn` is still held and `drop` rolls back.
+        self.conn = None;
+        Ok(())
+    }
+
+    pub(crate) async fn rollback(mut self) -> Result<(), sqlx::Error> {
+        sqlx::query("ROLLBACK").execute(self.conn()).await?;
+        self.conn = None;
+        Ok(())
+    }
+}
+
+impl Drop for SqliteWriteTx {
+    fn drop(&mut self) {
+        let Some(mut conn) = self.conn.take() else {
+            return;
+        };
+        // Without a runtime the process is ending, and the open transaction with it.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                // An error here means no transaction was open (a COMMIT had gone through).
+                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+            });
+        }
+    }
+}
+
+impl std::ops::Deref for SqliteWriteTx {
+    type Target = SqliteConnection;
+
+    fn deref(&self) -> &SqliteConnection {
+        self.conn
+            .as_deref()
+            .expect("a write transaction holds its connection until it ends")
+    }
+}
+
+impl std::ops::DerefMut for SqliteWriteTx {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        self.conn()
+    }
 }
 
 impl SqliteStore {
@@ -61,17 +140,34 @@ impl SqliteStore {
             .acquire_timeout(options.acquire_timeout)
             .connect_with(connect.clone())
             .await?;
-        let write_pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(options.acquire_timeout)
-            .connect_with(connect)
-            .await?;
+        let writer = connect.connect().await?;
         Ok(Self {
             pool,
-            write_pool,
-            write_gate: Some(std::sync::Arc::default()),
+            writer: Arc::new(Mutex::new(Some(writer))),
+            connect,
             path: path.to_owned(),
         })
+    }
+
+    /// Opens a write transaction once every earlier writer of this process is done.
+    async fn begin_write(&self) -> Result<SqliteWriteTx, StoreError> {
+        let slot = self.writer.clone().lock_owned().await;
+        let conn = OwnedMutexGuard::try_map(slot, Option::as_mut)
+            .map_err(|_| StoreError::from(sqlx::Error::PoolClosed))?;
+        // Held before BEGIN is sent: if this future is dropped while BEGIN runs, the
+        // transaction's drop rolls back what BEGIN may have opened.
+        let mut tx = SqliteWriteTx { conn: Some(conn) };
+        match sqlx::query("BEGIN IMMEDIATE").execute(tx.conn()).await {
+            Ok(_) => Ok(tx),
+            // The connection's worker thread is gone: open it again, once.
+            Err(sqlx::Error::WorkerCrashed) => {
+                tracing::warn!("the SQLite writing connection stopped; opening it again");
+                *tx.conn() = self.connect.connect().await?;
+                sqlx::query("BEGIN IMMEDIATE").execute(tx.conn()).await?;
+                Ok(tx)
+            }
+            Err(error) => Err(error.into()),
+        }
     }
 
     async fn migrations_table_exists(&self) -> Result<bool, sqlx::Error> {
@@ -114,7 +210,9 @@ impl Engine for SqliteStore {
     }
 
     async fn close(&self) {
-        self.write_pool.close().await;
+        if let Some(writer) = self.writer.lock().await.take() {
+            let _ = writer.close().await;
+        }
         self.pool.close().await;
     }
 

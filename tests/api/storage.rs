@@ -237,4 +237,47 @@ both_backends! {
         assert_eq!(count(&app.db, "select count(*) from response_requests").await, 0);
         assert_eq!(count(&app.db, "select count(*) from participants").await, 0);
     }
+
+    async fn a_write_cancelled_at_any_point_leaves_the_store_writable_and_whole(db) {
+        let mut app = TestApp::spawn(db).await;
+        let host = app.host("ada@example.org", false).await;
+        let (session, _) = app.open_session(&host, None).await;
+        let session: conflicto::ids::SessionId = session.parse().unwrap();
+        let store = app.db.store().await;
+        let minute = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+
+        // Dropped after 0, 4, 8, ... µs of polling without pause (tokio's timer counts in
+        // milliseconds, too coarse): before the transaction begins, while BEGIN, the
+        // statement or COMMIT runs, and after it ended.
+        let attempts = 400;
+        let mut finished = 0;
+        for i in 0..attempts {
+            let until = std::time::Instant::now() + std::time::Duration::from_micros(i * 4);
+            let mut write = std::pin::pin!(store.add_reactions(session, minute, &[("👍", 1)]));
+            let outcome = std::future::poll_fn(|cx| match write.as_mut().poll(cx) {
+                std::task::Poll::Ready(result) => std::task::Poll::Ready(Some(result)),
+                std::task::Poll::Pending if std::time::Instant::now() >= until => std::task::Poll::Ready(None),
+                std::task::Poll::Pending => {
+                    cx.waker().wake_by_ref();
+                    std::task::Poll::Pending
+                }
+            })
+            .await;
+            if let Some(result) = outcome {
+                result.unwrap();
+                finished += 1;
+            }
+        }
+        assert!(finished < attempts, "some writes were cancelled");
+        // Another connection can write at once: no transaction was left open.
+        execute(&app.db, "update reaction_counts set count = count").await;
+        let last = tokio::time::timeout(std::time::Duration::from_secs(10), store.add_reactions(session, minute, &[("👍", 1)]));
+        last.await.expect("a write after the cancelled ones finishes").unwrap();
+
+        // Each write is whole: a cancelled one counted once or not at all.
+        let stored = count(&app.db, "select cast(coalesce(sum(count), 0) as bigint) from reaction_counts").await;
+        assert!((finished + 1..=attempts + 1).contains(&u64::try_from(stored).unwrap()), "{stored} counted, {finished} of {attempts} finished");
+        store.close().await;
+        app.stop().await.unwrap();
+    }
 }
