@@ -539,6 +539,20 @@ pub(crate) fn as_i32(value: u32) -> i32 {
 macro_rules! impl_store {
     ($store:ty, $db:ty, for_share = $for_share:literal, for_key_share = $for_key_share:literal, for_update = $for_update:literal, write_tx = $write_tx:ty) => {
         impl $store {
+            /// Runs one writing statement in a write transaction of its own. Every write goes
+            /// through [`Self::begin_write`], so on SQLite it queues for the one writing
+            /// connection instead of sleeping in SQLite's busy handler on a pooled one, and the
+            /// writing connection's page cache stays warm.
+            async fn write_one(
+                &self,
+                statement: sqlx::query::Query<'_, $db, <$db as sqlx::Database>::Arguments>,
+            ) -> Result<<$db as sqlx::Database>::QueryResult, StoreError> {
+                let mut tx = self.begin_write().await?;
+                let done = statement.execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(done)
+            }
+
             /// Inserts one session row (its activities are separate rows).
             async fn insert_session_row(tx: &mut $write_tx, s: &Session) -> Result<(), StoreError> {
                 let settings = serde_json::to_string(&s.settings).map_err(|e| StoreError::Internal(e.to_string()))?;
@@ -658,15 +672,14 @@ macro_rules! impl_store {
         #[async_trait::async_trait]
         impl $crate::storage::Store for $store {
             async fn insert_organizer(&self, o: &Organizer, password_hash: &str) -> Result<(), StoreError> {
-                sqlx::query::<$db>(
+                self.write_one(sqlx::query::<$db>(
                     "insert into organizers (id, email, password_hash, is_admin, created_at) values ($1, $2, $3, $4, $5)",
                 )
                 .bind(o.id)
                 .bind(&o.email)
                 .bind(password_hash)
                 .bind(o.is_admin)
-                .bind(o.created_at)
-                .execute(&self.pool)
+                .bind(o.created_at))
                 .await?;
                 Ok(())
             }
@@ -682,7 +695,7 @@ macro_rules! impl_store {
             }
 
             async fn insert_token(&self, t: &TokenRecord) -> Result<(), StoreError> {
-                sqlx::query::<$db>(
+                self.write_one(sqlx::query::<$db>(
                     "insert into api_tokens (id, organizer_id, kind, name, token_hash, created_at, expires_at) \
                      values ($1, $2, $3, $4, $5, $6, $7)",
                 )
@@ -692,8 +705,7 @@ macro_rules! impl_store {
                 .bind(&t.name)
                 .bind(&t.token_hash)
                 .bind(t.created_at)
-                .bind(t.expires_at)
-                .execute(&self.pool)
+                .bind(t.expires_at))
                 .await?;
                 Ok(())
             }
@@ -713,10 +725,9 @@ macro_rules! impl_store {
             }
 
             async fn delete_token(&self, organizer: OrganizerId, token: TokenId) -> Result<bool, StoreError> {
-                let done = sqlx::query::<$db>("delete from api_tokens where id = $1 and organizer_id = $2")
+                let done = self.write_one(sqlx::query::<$db>("delete from api_tokens where id = $1 and organizer_id = $2")
                     .bind(token)
-                    .bind(organizer)
-                    .execute(&self.pool)
+                    .bind(organizer))
                     .await?;
                 Ok(done.rows_affected() > 0)
             }
@@ -733,10 +744,9 @@ macro_rules! impl_store {
             }
 
             async fn signing_key(&self, candidate: &[u8; 32], now: DateTime<Utc>) -> Result<[u8; 32], StoreError> {
-                sqlx::query::<$db>("insert into signing_keys (id, secret, created_at) values (1, $1, $2) on conflict (id) do nothing")
+                self.write_one(sqlx::query::<$db>("insert into signing_keys (id, secret, created_at) values (1, $1, $2) on conflict (id) do nothing")
                     .bind(candidate.as_slice())
-                    .bind(now)
-                    .execute(&self.pool)
+                    .bind(now))
                     .await?;
                 let secret: Vec<u8> = sqlx::query_scalar::<$db, Vec<u8>>("select secret from signing_keys where id = 1")
                     .fetch_one(&self.pool)
@@ -795,7 +805,7 @@ macro_rules! impl_store {
 
             async fn update_session_details(&self, s: &Session) -> Result<bool, StoreError> {
                 let settings = serde_json::to_string(&s.settings).map_err(|e| StoreError::Internal(e.to_string()))?;
-                let done = sqlx::query::<$db>(
+                let done = self.write_one(sqlx::query::<$db>(
                     "update sessions set title = $2, description = $3, max_participants = $4, settings = $5, updated_at = $6 \
                      where id = $1",
                 )
@@ -804,14 +814,13 @@ macro_rules! impl_store {
                 .bind(&s.description)
                 .bind(as_i32(s.max_participants))
                 .bind(settings)
-                .bind(s.updated_at)
-                .execute(&self.pool)
+                .bind(s.updated_at))
                 .await?;
                 Ok(done.rows_affected() > 0)
             }
 
             async fn transition_session(&self, id: SessionId, from: SessionStatus, to: SessionStatus, now: DateTime<Utc>) -> Result<bool, StoreError> {
-                let done = sqlx::query::<$db>(
+                let done = self.write_one(sqlx::query::<$db>(
                     "update sessions set status = $3, updated_at = $4, \
                        started_at = case when $3 = 'active' then $4 else started_at end, \
                        completed_at = case when $3 = 'completed' then $4 else completed_at end \
@@ -820,14 +829,13 @@ macro_rules! impl_store {
                 .bind(id)
                 .bind(from.as_str())
                 .bind(to.as_str())
-                .bind(now)
-                .execute(&self.pool)
+                .bind(now))
                 .await?;
                 Ok(done.rows_affected() > 0)
             }
 
             async fn delete_session(&self, id: SessionId) -> Result<bool, StoreError> {
-                let done = sqlx::query::<$db>("delete from sessions where id = $1").bind(id).execute(&self.pool).await?;
+                let done = self.write_one(sqlx::query::<$db>("delete from sessions where id = $1").bind(id)).await?;
                 Ok(done.rows_affected() > 0)
             }
 
@@ -1029,7 +1037,7 @@ macro_rules! impl_store {
             }
 
             async fn update_activity(&self, a: &Activity) -> Result<bool, StoreError> {
-                let done = sqlx::query::<$db>(
+                let done = self.write_one(sqlx::query::<$db>(
                     "update activities set title = $2, config = $3, kind_state = $4, results_visibility = $5, \
                      results_revealed = $6, time_limit_seconds = $7, updated_at = $8 where id = $1",
                 )
@@ -1040,14 +1048,13 @@ macro_rules! impl_store {
                 .bind(a.results_visibility.as_str())
                 .bind(a.results_revealed)
                 .bind(a.time_limit_seconds.map(as_i32))
-                .bind(a.updated_at)
-                .execute(&self.pool)
+                .bind(a.updated_at))
                 .await?;
                 Ok(done.rows_affected() > 0)
             }
 
             async fn update_activity_run(&self, a: &Activity, previous: &Activity) -> Result<bool, StoreError> {
-                let done = sqlx::query::<$db>(
+                let done = self.write_one(sqlx::query::<$db>(
                     "update activities set kind_state = $2, results_revealed = $3, round = $4, activated_at = $5, \
                      deadline_at = $6, updated_at = $7 \
                      where id = $1 and state = $8 and round = $9 and kind_state = $10 and results_revealed = $11 \
@@ -1064,14 +1071,13 @@ macro_rules! impl_store {
                 .bind(previous.round)
                 .bind(previous.kind_state.to_string())
                 .bind(previous.results_revealed)
-                .bind(previous.deadline_at)
-                .execute(&self.pool)
+                .bind(previous.deadline_at))
                 .await?;
                 Ok(done.rows_affected() > 0)
             }
 
             async fn set_activity_state(&self, a: &Activity, from: ActivityState) -> Result<bool, StoreError> {
-                let done = sqlx::query::<$db>(
+                let done = self.write_one(sqlx::query::<$db>(
                     "update activities set state = $2, round = $3, results_revealed = $4, kind_state = $5, \
                      activated_at = $6, deadline_at = $7, closed_at = $8, updated_at = $9 \
                      where id = $1 and state = $10",
@@ -1085,14 +1091,13 @@ macro_rules! impl_store {
                 .bind(a.deadline_at)
                 .bind(a.closed_at)
                 .bind(a.updated_at)
-                .bind(from.as_str())
-                .execute(&self.pool)
+                .bind(from.as_str()))
                 .await?;
                 Ok(done.rows_affected() > 0)
             }
 
             async fn delete_activity(&self, id: ActivityId) -> Result<bool, StoreError> {
-                let done = sqlx::query::<$db>("delete from activities where id = $1").bind(id).execute(&self.pool).await?;
+                let done = self.write_one(sqlx::query::<$db>("delete from activities where id = $1").bind(id)).await?;
                 Ok(done.rows_affected() > 0)
             }
 
@@ -1499,18 +1504,17 @@ macro_rules! impl_store {
             }
 
             async fn update_template(&self, t: &Template) -> Result<bool, StoreError> {
-                let done = sqlx::query::<$db>("update templates set name = $2, description = $3, updated_at = $4 where id = $1")
+                let done = self.write_one(sqlx::query::<$db>("update templates set name = $2, description = $3, updated_at = $4 where id = $1")
                     .bind(t.id)
                     .bind(&t.name)
                     .bind(&t.description)
-                    .bind(t.updated_at)
-                    .execute(&self.pool)
+                    .bind(t.updated_at))
                     .await?;
                 Ok(done.rows_affected() > 0)
             }
 
             async fn delete_template(&self, id: TemplateId) -> Result<bool, StoreError> {
-                let done = sqlx::query::<$db>("delete from templates where id = $1").bind(id).execute(&self.pool).await?;
+                let done = self.write_one(sqlx::query::<$db>("delete from templates where id = $1").bind(id)).await?;
                 Ok(done.rows_affected() > 0)
             }
 

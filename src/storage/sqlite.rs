@@ -33,6 +33,8 @@ static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 
 /// The SQLite implementation of [`Store`].
 pub struct SqliteStore {
+    /// Read-only connections for every read: a write through one of them fails at once
+    /// ("attempt to write a readonly database"), so every write takes `writer`.
     pool: SqlitePool,
     /// The one connection every write transaction runs on; `None` once the store is closed.
     /// Its lock is the write gate: SQLite has one writer at a time, and two connections of
@@ -135,12 +137,13 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
+        // The writer first: it creates the file and turns on WAL, which readers then share.
+        let writer = connect.connect().await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(options.acquire_timeout)
-            .connect_with(connect.clone())
+            .connect_with(connect.clone().create_if_missing(false).read_only(true))
             .await?;
-        let writer = connect.connect().await?;
         Ok(Self {
             pool,
             writer: Arc::new(Mutex::new(Some(writer))),
@@ -149,11 +152,27 @@ impl SqliteStore {
         })
     }
 
+    /// The writing connection, once every earlier writer of this process is done with it.
+    async fn writing(&self) -> Result<Writing, sqlx::Error> {
+        let slot = self.writer.clone().lock_owned().await;
+        OwnedMutexGuard::try_map(slot, Option::as_mut).map_err(|_| sqlx::Error::PoolClosed)
+    }
+
+    /// For running migrations, which `sqlx` runs through a pool: a read-write pool of one
+    /// connection, with the writing connection's lock, so that no other write of this
+    /// process runs beside them.
+    async fn migration_pool(&self) -> Result<(Writing, SqlitePool), sqlx::Error> {
+        let writing = self.writing().await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(self.connect.clone())
+            .await?;
+        Ok((writing, pool))
+    }
+
     /// Opens a write transaction once every earlier writer of this process is done.
     async fn begin_write(&self) -> Result<SqliteWriteTx, StoreError> {
-        let slot = self.writer.clone().lock_owned().await;
-        let conn = OwnedMutexGuard::try_map(slot, Option::as_mut)
-            .map_err(|_| StoreError::from(sqlx::Error::PoolClosed))?;
+        let conn = self.writing().await?;
         // Held before BEGIN is sent: if this future is dropped while BEGIN runs, the
         // transaction's drop rolls back what BEGIN may have opened.
         let mut tx = SqliteWriteTx { conn: Some(conn) };
@@ -244,14 +263,20 @@ impl Engine for SqliteStore {
 
     async fn apply_migrations(&self) -> Result<Vec<MigrationStep>, MigrationError> {
         let before = self.schema_status().await?;
-        MIGRATOR.run(&self.pool).await?;
+        let (_writing, pool) = self.migration_pool().await?;
+        let ran = MIGRATOR.run(&pool).await;
+        pool.close().await;
+        ran?;
         let after = self.schema_status().await?;
         Ok(migrations::steps_between(&MIGRATOR, &before, &after))
     }
 
     async fn revert_migrations(&self, target: i64) -> Result<Vec<MigrationStep>, MigrationError> {
         let before = self.schema_status().await?;
-        MIGRATOR.undo(&self.pool, target).await?;
+        let (_writing, pool) = self.migration_pool().await?;
+        let ran = MIGRATOR.undo(&pool, target).await;
+        pool.close().await;
+        ran?;
         let after = self.schema_status().await?;
         Ok(migrations::steps_between(&MIGRATOR, &before, &after))
     }
@@ -313,5 +338,68 @@ impl Engine for SqliteStore {
 
     async fn change_listener(&self) -> Result<Option<Box<dyn ChangeListener>>, StoreError> {
         Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::{DatabaseUrl, Store as _};
+
+    async fn store(dir: &tempfile::TempDir) -> SqliteStore {
+        let path = dir.path().join("conflicto.db");
+        let options = ConnectOptions {
+            url: DatabaseUrl::Sqlite { path: path.clone() },
+            max_connections: 2,
+            acquire_timeout: Duration::from_secs(5),
+        };
+        let store = SqliteStore::connect(&path, &options).await.unwrap();
+        store.apply_migrations().await.unwrap();
+        store
+    }
+
+    /// A write on a pooled connection would contend with the writing connection in
+    /// SQLite's busy handler (sleeping up to 100 ms a try) and leave its page cache cold.
+    #[tokio::test]
+    async fn only_the_writing_connection_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(&dir).await;
+        let refused = sqlx::query(
+            "insert into signing_keys (id, secret, created_at) values (1, x'00', '2026-12-05')",
+        )
+        .execute(&store.pool)
+        .await
+        .unwrap_err();
+        assert!(
+            refused.to_string().contains("readonly"),
+            "a pooled connection wrote, or failed otherwise: {refused}"
+        );
+        // The store's own writes take the writing connection, and the pool reads them.
+        let key = store
+            .signing_key(&[7; 32], chrono::Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(key, [7; 32]);
+        assert_eq!(
+            store
+                .signing_key(&[8; 32], chrono::Utc::now())
+                .await
+                .unwrap(),
+            [7; 32]
+        );
+    }
+
+    /// Migrations run through a pool of their own; reverting and applying again works with
+    /// the read pool read-only.
+    #[tokio::test]
+    async fn migrations_revert_and_apply_beside_a_read_only_pool() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(&dir).await;
+        let latest = MIGRATOR.iter().map(|m| m.version).max().unwrap();
+        let reverted = store.revert_migrations(latest - 1).await.unwrap();
+        assert_eq!(reverted.len(), 1);
+        let applied = store.apply_migrations().await.unwrap();
+        assert_eq!(applied.len(), 1);
+        store.close().await;
     }
 }
