@@ -26,7 +26,7 @@ use crate::participants::roster::Roster;
 use crate::realtime::Hub;
 use crate::responses::tally::Tallies;
 use crate::responses::writer::Writer;
-use crate::storage::{self, SchemaVerdict, Store, migrations::BackupPolicy};
+use crate::storage::{self, SchemaVerdict, Store, WriteThread, migrations::BackupPolicy};
 
 /// Shared by every request handler.
 #[derive(Clone)]
@@ -61,6 +61,9 @@ pub struct AppState {
     pub reactions: Arc<crate::reactions::Reactions>,
     /// Live event fan-out.
     pub hub: Arc<Hub>,
+    /// Where the writer, the joiner and the presence and reaction flushes run; it stops
+    /// when the last copy of the state is gone.
+    _write_thread: Arc<WriteThread>,
 }
 
 /// Where the process is in its life: serving, or draining towards exit.
@@ -150,8 +153,10 @@ impl App {
             registry.clone(),
             public_base_url.clone(),
         );
-        let writer = Writer::start(store.clone(), tallies.clone(), hub.clone());
-        let joiner = Joiner::start(store.clone());
+        let write_thread =
+            WriteThread::start().context("cannot start the storage writers' thread")?;
+        let writer = Writer::start(&write_thread, store.clone(), tallies.clone(), hub.clone());
+        let joiner = Joiner::start(&write_thread, store.clone());
         hub.set_writer(writer.clone());
         hub.start(lifecycle.background_token());
         crate::activities::timers::start(
@@ -186,7 +191,7 @@ impl App {
         .await
         .context("cannot listen for other instances' changes")?;
         let presence = Arc::new(PresenceBook::default());
-        presence.start_flushing(store.clone(), lifecycle.background_token());
+        presence.start_flushing(&write_thread, store.clone(), lifecycle.background_token());
         let limits = RateLimits::new(&config);
         limits.start_pruning(lifecycle.background_token());
         if let Some(period) = config.retention {
@@ -199,7 +204,12 @@ impl App {
             );
         }
         let reactions = Arc::new(crate::reactions::Reactions::default());
-        reactions.start(store.clone(), hub.clone(), lifecycle.background_token());
+        reactions.start(
+            &write_thread,
+            store.clone(),
+            hub.clone(),
+            lifecycle.background_token(),
+        );
         let state = AppState {
             config: Arc::new(config),
             store,
@@ -216,6 +226,7 @@ impl App {
             limits,
             reactions,
             hub,
+            _write_thread: Arc::new(write_thread),
         };
         let router = crate::http::router(state.clone(), extra);
         Ok(App {

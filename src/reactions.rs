@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::ids::SessionId;
 use crate::realtime::{Change, Hub};
-use crate::storage::{Store, StoreError};
+use crate::storage::{Store, StoreError, WriteThread};
 
 /// The emoji set: the name the API uses and the glyph screens show.
 pub const EMOJI: [(&str, &str); 6] = [
@@ -79,10 +79,16 @@ impl Reactions {
         }
     }
 
-    /// Flushes every quarter second until `stop`, then once more.
-    pub fn start(self: &Arc<Self>, store: Arc<dyn Store>, hub: Arc<Hub>, stop: CancellationToken) {
+    /// Flushes every quarter second on `thread` until `stop`, then once more.
+    pub fn start(
+        self: &Arc<Self>,
+        thread: &WriteThread,
+        store: Arc<dyn Store>,
+        hub: Arc<Hub>,
+        stop: CancellationToken,
+    ) {
         let reactions = self.clone();
-        tokio::spawn(async move {
+        thread.spawn(async move {
             let mut tick = tokio::time::interval(FLUSH);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {

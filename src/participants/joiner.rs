@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 use super::participant::Participant;
-use crate::storage::{JoinOutcome, Store, StoreError};
+use crate::storage::{JoinOutcome, Store, StoreError, WriteThread};
 
 /// Most joins stored in one transaction.
 const MAX_BATCH: usize = 512;
@@ -27,10 +27,10 @@ pub struct Joiner {
 }
 
 impl Joiner {
-    /// Starts the joining task.
-    pub fn start(store: Arc<dyn Store>) -> Joiner {
+    /// Starts the joining task on `thread`.
+    pub fn start(thread: &WriteThread, store: Arc<dyn Store>) -> Joiner {
         let (jobs, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(run(store, queue));
+        thread.spawn(run(store, queue));
         Joiner { jobs }
     }
 

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
 
 use crate::ids::ParticipantId;
-use crate::storage::Store;
+use crate::storage::{Store, WriteThread};
 
 /// How often last-contact times are written to storage.
 pub const FLUSH_EVERY: Duration = Duration::from_secs(10);
@@ -55,14 +55,15 @@ impl PresenceBook {
         }
     }
 
-    /// Flushes every [`FLUSH_EVERY`] until `stop` is cancelled, then once more.
+    /// Flushes every [`FLUSH_EVERY`] on `thread` until `stop` is cancelled, then once more.
     pub fn start_flushing(
         self: &Arc<Self>,
+        thread: &WriteThread,
         store: Arc<dyn Store>,
         stop: tokio_util::sync::CancellationToken,
     ) {
         let book = self.clone();
-        tokio::spawn(async move {
+        thread.spawn(async move {
             let mut tick = tokio::time::interval(FLUSH_EVERY);
             loop {
                 tokio::select! {

@@ -14,7 +14,7 @@ use crate::activities::activity::Activity;
 use crate::activities::kind::{Prepared, Reference};
 use crate::ids::{ActivityId, ParticipantId};
 use crate::realtime::{Change, Hub};
-use crate::storage::{ResponseWrite, Store, StoreError, WriteOutcome};
+use crate::storage::{ResponseWrite, Store, StoreError, WriteOutcome, WriteThread};
 
 /// Most submissions committed in one transaction.
 pub const MAX_BATCH: usize = 512;
@@ -44,10 +44,15 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer task; `hub` hears of every activity a batch changed.
-    pub fn start(store: Arc<dyn Store>, tallies: Arc<Tallies>, hub: Arc<Hub>) -> Writer {
+    /// Starts the writer task on `thread`; `hub` hears of every activity a batch changed.
+    pub fn start(
+        thread: &WriteThread,
+        store: Arc<dyn Store>,
+        tallies: Arc<Tallies>,
+        hub: Arc<Hub>,
+    ) -> Writer {
         let (jobs, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(run(store.clone(), tallies, hub, queue));
+        thread.spawn(run(store.clone(), tallies, hub, queue));
         Writer { jobs, store }
     }
 

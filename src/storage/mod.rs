@@ -7,6 +7,7 @@ pub mod migrations;
 mod portable;
 mod postgres;
 mod sqlite;
+mod write_thread;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,6 +20,7 @@ pub use migrations::{
 };
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+pub use write_thread::WriteThread;
 
 /// Which database engine a [`Store`] runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
