@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -19,8 +20,33 @@ pub enum LogFormat {
     Pretty,
 }
 
+/// Where log lines go: straight to standard output, or through a thread of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogWriter {
+    /// Each line written when it is made: one-off commands, whose lines and printed output
+    /// keep their order.
+    Direct,
+    /// Lines handed to a writer thread, which writes whatever has queued through one
+    /// buffer: the server, which logs a line per request. Otherwise each request would
+    /// write its line from the runtime's threads, a system call each behind one lock, and a
+    /// slow reader of standard output (a container's log driver) would stall the requests.
+    /// Nothing is dropped: when 128,000 lines wait, the next one waits for room.
+    Thread,
+}
+
+/// Keeps the log writer's thread until dropped; held until the process ends, so that
+/// every line is written.
+#[must_use = "dropping the guard stops the log writer"]
+pub struct LogGuard {
+    _writer: Option<tracing_appender::non_blocking::WorkerGuard>,
+}
+
 /// Installs the global tracing subscriber; an invalid filter is an error.
-pub fn init_tracing(format: LogFormat, filter: &str) -> Result<(), String> {
+pub fn init_tracing(
+    format: LogFormat,
+    filter: &str,
+    writer: LogWriter,
+) -> Result<LogGuard, String> {
     let filter = EnvFilter::builder()
         .parse(filter)
         .map_err(|e| format!("{filter:?}: {e}"))?;
@@ -29,9 +55,19 @@ pub fn init_tracing(format: LogFormat, filter: &str) -> Result<(), String> {
         LogFormat::Pretty => false,
         LogFormat::Auto => !std::io::stdout().is_terminal(),
     };
+    let (make_writer, guard) = match writer {
+        LogWriter::Direct => (BoxMakeWriter::new(std::io::stdout), None),
+        LogWriter::Thread => {
+            let (lines, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+                .lossy(false)
+                .thread_name("conflicto-log")
+                .finish(std::io::BufWriter::new(std::io::stdout()));
+            (BoxMakeWriter::new(lines), Some(guard))
+        }
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stdout);
+        .with_writer(make_writer);
     // A second call (tests spawning several apps) keeps the first subscriber.
     let _ = if json {
         builder
@@ -42,7 +78,7 @@ pub fn init_tracing(format: LogFormat, filter: &str) -> Result<(), String> {
     } else {
         builder.try_init()
     };
-    Ok(())
+    Ok(LogGuard { _writer: guard })
 }
 
 /// Latency buckets in seconds, from sub-millisecond API calls to slow exports.

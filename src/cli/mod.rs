@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::config::Environment;
-use crate::telemetry::LogFormat;
+use crate::telemetry::{LogFormat, LogWriter};
 
 /// Live audience engagement: polls, Q&A, word clouds, quizzes, planning poker.
 #[derive(Debug, Parser)]
@@ -390,10 +390,18 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => error.exit(),
     };
-    if let Err(error) = crate::telemetry::init_tracing(cli.log_format, &cli.log_level) {
-        eprintln!("error: invalid LOG_LEVEL: {error}");
-        return ExitCode::from(2);
-    }
+    // The server logs a line per request, through a thread of its own.
+    let writer = match cli.command {
+        Some(Command::Serve(_)) | None => LogWriter::Thread,
+        Some(_) => LogWriter::Direct,
+    };
+    let _log = match crate::telemetry::init_tracing(cli.log_format, &cli.log_level, writer) {
+        Ok(guard) => guard,
+        Err(error) => {
+            eprintln!("error: invalid LOG_LEVEL: {error}");
+            return ExitCode::from(2);
+        }
+    };
     let command = match cli.command {
         Some(command) => command,
         None => {
