@@ -9,6 +9,8 @@
 # --instances N starts N servers on the same database; participants are spread over all of
 # them. Rate limits are off: every simulated phone comes from 127.0.0.1. The servers' logs
 # and their metrics at the end are left in target/loadtest-logs/.
+# SERVER_BIN=PATH runs that build of the server (migrations, organizer, servers) with this
+# checkout's load generator, for comparing two builds run after run.
 # Example: scripts/loadtest.sh -- --participants 10000 --vote-within 10
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +30,7 @@ done
 
 bin=target/release/conflicto
 [ -x "$bin" ] || cargo build --release
+server_bin=${SERVER_BIN:-$bin}
 work=$(mktemp -d /tmp/conflicto-loadtest.XXXXXX)
 pids=()
 # shellcheck disable=SC2317 # run by the EXIT trap
@@ -48,19 +51,19 @@ if [ -n "$postgres" ]; then
   database="loadtest_$$"
   psql -q "$postgres" -c "create database $database" >/dev/null
   export DATABASE_URL="${postgres%/*}/$database"
-  "$bin" migrate up >/dev/null
+  "$server_bin" migrate up >/dev/null
 else
   export DATABASE_URL="sqlite://$work/conflicto.db"
-  "$bin" migrate up >/dev/null
+  "$server_bin" migrate up >/dev/null
 fi
 export RATE_LIMIT_JOIN_PER_MINUTE=0 RATE_LIMIT_SUBMIT_PER_SECOND=0 LOG_FORMAT=json
 export SIGNING_KEY=${SIGNING_KEY:-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')}
-echo "loadtest-password" | "$bin" organizer create --email loadtest@example.org --password-stdin >/dev/null
+echo "loadtest-password" | "$server_bin" organizer create --email loadtest@example.org --password-stdin >/dev/null
 
 urls=()
 for n in $(seq 1 "$instances"); do
   port=$(free_port)
-  "$bin" serve --listen-addr "127.0.0.1:$port" >"$work/server-$n.log" 2>&1 &
+  "$server_bin" serve --listen-addr "127.0.0.1:$port" >"$work/server-$n.log" 2>&1 &
   pids+=($!)
   urls+=("http://127.0.0.1:$port")
 done
