@@ -553,6 +553,202 @@ macro_rules! impl_store {
                 Ok(done)
             }
 
+            /// One answer batch in one transaction (see [`Store::write_responses`]). With
+            /// `find_replays` false it expects no request id that an earlier batch stored:
+            /// the request log's insert then sends no rows back, and if it stored fewer keys
+            /// than it was given, the transaction is rolled back and `None` says to run the
+            /// batch again with `find_replays`, which reads back which keys were new.
+            async fn write_answer_batch(&self, batch: &[ResponseWrite], find_replays: bool) -> Result<Option<Vec<WriteOutcome>>, StoreError> {
+                use std::collections::{HashMap, HashSet};
+                let mut outcomes = vec![WriteOutcome::Stored; batch.len()];
+                let mut tx = self.begin_write().await?;
+
+                // 1. Which activities still take answers in the submitted round. The rows stay
+                //    locked until commit, so a concurrent close waits for this batch.
+                let activity_ids: HashSet<ActivityId> = batch.iter().map(|w| w.activity_id).collect();
+                let mut query = sqlx::QueryBuilder::<$db>::new("select id, round, deadline_at, activated_at from activities where state = 'active' and id in (");
+                let mut list = query.separated(", ");
+                for id in &activity_ids {
+                    list.push_bind(*id);
+                }
+                query.push(")");
+                query.push($for_share);
+                // Per activity: round, deadline, and when the round opened.
+                type Open = (i32, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+                let open: HashMap<ActivityId, Open> = query
+                    .build_query_as::<(ActivityId, i32, Option<DateTime<Utc>>, Option<DateTime<Utc>>)>()
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .into_iter()
+                    .map(|(id, round, deadline, activated)| (id, (round, deadline, activated)))
+                    .collect();
+
+                // 2. Which participants may still answer. Nearly always every one: they are
+                //    counted (one row back, not one per participant), and listed only when
+                //    some are not.
+                let participant_ids: HashSet<ParticipantId> = batch.iter().map(|w| w.participant_id).collect();
+                let active_participants = |query: &mut sqlx::QueryBuilder<$db>| {
+                    query.push("select id from participants where status = 'active' and id in (");
+                    let mut list = query.separated(", ");
+                    for id in &participant_ids {
+                        list.push_bind(*id);
+                    }
+                    query.push(")");
+                    query.push($for_key_share);
+                };
+                // The rows are locked inside: PostgreSQL locks no rows for an aggregate.
+                let mut query = sqlx::QueryBuilder::<$db>::new("select count(*) from (");
+                active_participants(&mut query);
+                query.push(") as locked");
+                let counted: i64 = query.build_query_scalar().fetch_one(&mut *tx).await?;
+                // None: every one is active.
+                let active: Option<HashSet<ParticipantId>> = if usize::try_from(counted).is_ok_and(|n| n == participant_ids.len()) {
+                    None
+                } else {
+                    let mut query = sqlx::QueryBuilder::<$db>::default();
+                    active_participants(&mut query);
+                    Some(query.build_query_scalar::<ParticipantId>().fetch_all(&mut *tx).await?.into_iter().collect())
+                };
+
+                for (write, outcome) in batch.iter().zip(outcomes.iter_mut()) {
+                    match open.get(&write.activity_id) {
+                        Some((round, _, _)) if *round != write.round => *outcome = WriteOutcome::ActivityNotActive,
+                        None => *outcome = WriteOutcome::ActivityNotActive,
+                        // Judged by when the answer arrived, not when its batch commits.
+                        Some((_, Some(deadline), _)) if write.at >= *deadline => *outcome = WriteOutcome::TimeUp,
+                        Some(_) => {}
+                    }
+                    if *outcome != WriteOutcome::Stored {
+                        continue;
+                    }
+                    if active.as_ref().is_some_and(|active| !active.contains(&write.participant_id)) {
+                        *outcome = WriteOutcome::ParticipantInactive;
+                    }
+                }
+
+                // 3. Final answers (quiz, buzzer): a slot filled before, or earlier in this
+                //    batch, is refused, not replaced.
+                let finals: Vec<usize> = (0..batch.len())
+                    .filter(|&i| batch[i].final_answer && outcomes[i] == WriteOutcome::Stored)
+                    .collect();
+                if !finals.is_empty() {
+                    let mut query = sqlx::QueryBuilder::<$db>::new(
+                        "select activity_id, round, participant_id, slot from responses where participant_id in (",
+                    );
+                    let mut list = query.separated(", ");
+                    for &index in &finals {
+                        list.push_bind(batch[index].participant_id);
+                    }
+                    query.push(")");
+                    let mut filled: HashSet<(ActivityId, i32, ParticipantId, String)> = query
+                        .build_query_as::<(ActivityId, i32, ParticipantId, String)>()
+                        .fetch_all(&mut *tx)
+                        .await?
+                        .into_iter()
+                        .collect();
+                    for &index in &finals {
+                        let w = &batch[index];
+                        if !filled.insert((w.activity_id, w.round, w.participant_id, w.slot.clone())) {
+                            outcomes[index] = WriteOutcome::AlreadyAnswered;
+                        }
+                    }
+                }
+
+                // 4. Idempotency: the first use of a client_request_id wins, within the batch
+                //    and across all earlier ones.
+                let mut seen_in_batch: HashSet<(ParticipantId, &str)> = HashSet::new();
+                let mut keyed: Vec<usize> = Vec::new();
+                for (index, write) in batch.iter().enumerate() {
+                    if outcomes[index] != WriteOutcome::Stored {
+                        continue;
+                    }
+                    if let Some(key) = write.client_request_id.as_deref() {
+                        if seen_in_batch.insert((write.participant_id, key)) {
+                            keyed.push(index);
+                        } else {
+                            outcomes[index] = WriteOutcome::Replay;
+                        }
+                    }
+                }
+                if !keyed.is_empty() {
+                    let mut query = sqlx::QueryBuilder::<$db>::new(
+                        "insert into response_requests (participant_id, client_request_id, activity_id, round, slot, created_at) ",
+                    );
+                    query.push_values(keyed.iter().map(|&i| &batch[i]), |mut row, w| {
+                        row.push_bind(w.participant_id)
+                            .push_bind(w.client_request_id.clone())
+                            .push_bind(w.activity_id)
+                            .push_bind(w.round)
+                            .push_bind(w.slot.clone())
+                            .push_bind(w.at);
+                    });
+                    query.push(" on conflict (participant_id, client_request_id) do nothing");
+                    if find_replays {
+                        query.push(" returning participant_id, client_request_id");
+                        let fresh: HashSet<(ParticipantId, String)> = query
+                            .build_query_as::<(ParticipantId, String)>()
+                            .fetch_all(&mut *tx)
+                            .await?
+                            .into_iter()
+                            .collect();
+                        for &index in &keyed {
+                            let w = &batch[index];
+                            let key = (w.participant_id, w.client_request_id.clone().unwrap_or_default());
+                            if !fresh.contains(&key) {
+                                outcomes[index] = WriteOutcome::Replay;
+                            }
+                        }
+                    } else {
+                        // Every key new, as nearly always: nothing to read back.
+                        let stored = query.build().execute(&mut *tx).await?.rows_affected();
+                        if usize::try_from(stored).ok() != Some(keyed.len()) {
+                            tx.rollback().await?;
+                            return Ok(None);
+                        }
+                    }
+                }
+
+                // 5. Upsert the answers. Within a batch the last answer for a slot wins; a
+                //    statement may not touch the same row twice. (Final answers reach this
+                //    point at most once per slot.)
+                let mut last_for_slot: HashMap<(ActivityId, i32, ParticipantId, &str), usize> = HashMap::new();
+                for (index, write) in batch.iter().enumerate() {
+                    if outcomes[index] == WriteOutcome::Stored {
+                        last_for_slot.insert((write.activity_id, write.round, write.participant_id, write.slot.as_str()), index);
+                    }
+                }
+                let mut rows: Vec<usize> = last_for_slot.into_values().collect();
+                rows.sort_unstable();
+                if !rows.is_empty() {
+                    let mut query = sqlx::QueryBuilder::<$db>::new(
+                        "insert into responses (id, activity_id, session_id, participant_id, round, slot, answer, \
+                         client_request_id, created_at, updated_at, answer_ms) ",
+                    );
+                    query.push_values(rows.iter().map(|&i| &batch[i]), |mut row, w| {
+                        row.push_bind(w.id)
+                            .push_bind(w.activity_id)
+                            .push_bind(w.session_id)
+                            .push_bind(w.participant_id)
+                            .push_bind(w.round)
+                            .push_bind(w.slot.clone())
+                            .push_bind(w.answer.clone())
+                            .push_bind(w.client_request_id.clone())
+                            .push_bind(w.at)
+                            .push_bind(w.at)
+                            .push_bind(answer_ms(open.get(&w.activity_id).and_then(|o| o.2), w.at));
+                    });
+                    // A replaced answer keeps its first time to answer.
+                    query.push(
+                        " on conflict (activity_id, round, participant_id, slot) do update set \
+                         answer = excluded.answer, client_request_id = excluded.client_request_id, \
+                         updated_at = excluded.updated_at",
+                    );
+                    query.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(Some(outcomes))
+            }
+
             /// Inserts one session row (its activities are separate rows).
             async fn insert_session_row(tx: &mut $write_tx, s: &Session) -> Result<(), StoreError> {
                 let settings = serde_json::to_string(&s.settings).map_err(|e| StoreError::Internal(e.to_string()))?;
@@ -1116,176 +1312,18 @@ macro_rules! impl_store {
             }
 
             async fn write_responses(&self, batch: &[ResponseWrite]) -> Result<Vec<WriteOutcome>, StoreError> {
-                use std::collections::{HashMap, HashSet};
                 if batch.is_empty() {
                     return Ok(Vec::new());
                 }
-                let mut outcomes = vec![WriteOutcome::Stored; batch.len()];
-                let mut tx = self.begin_write().await?;
-
-                // 1. Which activities still take answers in the submitted round. The rows stay
-                //    locked until commit, so a concurrent close waits for this batch.
-                let activity_ids: HashSet<ActivityId> = batch.iter().map(|w| w.activity_id).collect();
-                let mut query = sqlx::QueryBuilder::<$db>::new("select id, round, deadline_at, activated_at from activities where state = 'active' and id in (");
-                let mut list = query.separated(", ");
-                for id in &activity_ids {
-                    list.push_bind(*id);
+                if let Some(outcomes) = self.write_answer_batch(batch, false).await? {
+                    return Ok(outcomes);
                 }
-                query.push(")");
-                query.push($for_share);
-                // Per activity: round, deadline, and when the round opened.
-                type Open = (i32, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
-                let open: HashMap<ActivityId, Open> = query
-                    .build_query_as::<(ActivityId, i32, Option<DateTime<Utc>>, Option<DateTime<Utc>>)>()
-                    .fetch_all(&mut *tx)
+                // A request id was stored before (a client sent an answer again): once more,
+                // finding out which.
+                metrics::counter!("response_batches_redone_total").increment(1);
+                self.write_answer_batch(batch, true)
                     .await?
-                    .into_iter()
-                    .map(|(id, round, deadline, activated)| (id, (round, deadline, activated)))
-                    .collect();
-
-                // 2. Which participants may still answer.
-                let participant_ids: HashSet<ParticipantId> = batch.iter().map(|w| w.participant_id).collect();
-                let mut query = sqlx::QueryBuilder::<$db>::new("select id from participants where status = 'active' and id in (");
-                let mut list = query.separated(", ");
-                for id in &participant_ids {
-                    list.push_bind(*id);
-                }
-                query.push(")");
-                query.push($for_key_share);
-                let active: HashSet<ParticipantId> = query
-                    .build_query_scalar::<ParticipantId>()
-                    .fetch_all(&mut *tx)
-                    .await?
-                    .into_iter()
-                    .collect();
-
-                for (write, outcome) in batch.iter().zip(outcomes.iter_mut()) {
-                    match open.get(&write.activity_id) {
-                        Some((round, _, _)) if *round != write.round => *outcome = WriteOutcome::ActivityNotActive,
-                        None => *outcome = WriteOutcome::ActivityNotActive,
-                        // Judged by when the answer arrived, not when its batch commits.
-                        Some((_, Some(deadline), _)) if write.at >= *deadline => *outcome = WriteOutcome::TimeUp,
-                        Some(_) => {}
-                    }
-                    if *outcome != WriteOutcome::Stored {
-                        continue;
-                    }
-                    if !active.contains(&write.participant_id) {
-                        *outcome = WriteOutcome::ParticipantInactive;
-                    }
-                }
-
-                // 3. Final answers (quiz, buzzer): a slot filled before, or earlier in this
-                //    batch, is refused, not replaced.
-                let finals: Vec<usize> = (0..batch.len())
-                    .filter(|&i| batch[i].final_answer && outcomes[i] == WriteOutcome::Stored)
-                    .collect();
-                if !finals.is_empty() {
-                    let mut query = sqlx::QueryBuilder::<$db>::new(
-                        "select activity_id, round, participant_id, slot from responses where participant_id in (",
-                    );
-                    let mut list = query.separated(", ");
-                    for &index in &finals {
-                        list.push_bind(batch[index].participant_id);
-                    }
-                    query.push(")");
-                    let mut filled: HashSet<(ActivityId, i32, ParticipantId, String)> = query
-                        .build_query_as::<(ActivityId, i32, ParticipantId, String)>()
-                        .fetch_all(&mut *tx)
-                        .await?
-                        .into_iter()
-                        .collect();
-                    for &index in &finals {
-                        let w = &batch[index];
-                        if !filled.insert((w.activity_id, w.round, w.participant_id, w.slot.clone())) {
-                            outcomes[index] = WriteOutcome::AlreadyAnswered;
-                        }
-                    }
-                }
-
-                // 4. Idempotency: the first use of a client_request_id wins, within the batch
-                //    and across all earlier ones.
-                let mut seen_in_batch: HashSet<(ParticipantId, &str)> = HashSet::new();
-                let mut keyed: Vec<usize> = Vec::new();
-                for (index, write) in batch.iter().enumerate() {
-                    if outcomes[index] != WriteOutcome::Stored {
-                        continue;
-                    }
-                    if let Some(key) = write.client_request_id.as_deref() {
-                        if seen_in_batch.insert((write.participant_id, key)) {
-                            keyed.push(index);
-                        } else {
-                            outcomes[index] = WriteOutcome::Replay;
-                        }
-                    }
-                }
-                if !keyed.is_empty() {
-                    let mut query = sqlx::QueryBuilder::<$db>::new(
-                        "insert into response_requests (participant_id, client_request_id, activity_id, round, slot, created_at) ",
-                    );
-                    query.push_values(keyed.iter().map(|&i| &batch[i]), |mut row, w| {
-                        row.push_bind(w.participant_id)
-                            .push_bind(w.client_request_id.clone())
-                            .push_bind(w.activity_id)
-                            .push_bind(w.round)
-                            .push_bind(w.slot.clone())
-                            .push_bind(w.at);
-                    });
-                    query.push(" on conflict (participant_id, client_request_id) do nothing returning participant_id, client_request_id");
-                    let fresh: HashSet<(ParticipantId, String)> = query
-                        .build_query_as::<(ParticipantId, String)>()
-                        .fetch_all(&mut *tx)
-                        .await?
-                        .into_iter()
-                        .collect();
-                    for &index in &keyed {
-                        let w = &batch[index];
-                        let key = (w.participant_id, w.client_request_id.clone().unwrap_or_default());
-                        if !fresh.contains(&key) {
-                            outcomes[index] = WriteOutcome::Replay;
-                        }
-                    }
-                }
-
-                // 5. Upsert the answers. Within a batch the last answer for a slot wins; a
-                //    statement may not touch the same row twice. (Final answers reach this
-                //    point at most once per slot.)
-                let mut last_for_slot: HashMap<(ActivityId, i32, ParticipantId, &str), usize> = HashMap::new();
-                for (index, write) in batch.iter().enumerate() {
-                    if outcomes[index] == WriteOutcome::Stored {
-                        last_for_slot.insert((write.activity_id, write.round, write.participant_id, write.slot.as_str()), index);
-                    }
-                }
-                let mut rows: Vec<usize> = last_for_slot.into_values().collect();
-                rows.sort_unstable();
-                if !rows.is_empty() {
-                    let mut query = sqlx::QueryBuilder::<$db>::new(
-                        "insert into responses (id, activity_id, session_id, participant_id, round, slot, answer, \
-                         client_request_id, created_at, updated_at, answer_ms) ",
-                    );
-                    query.push_values(rows.iter().map(|&i| &batch[i]), |mut row, w| {
-                        row.push_bind(w.id)
-                            .push_bind(w.activity_id)
-                            .push_bind(w.session_id)
-                            .push_bind(w.participant_id)
-                            .push_bind(w.round)
-                            .push_bind(w.slot.clone())
-                            .push_bind(w.answer.clone())
-                            .push_bind(w.client_request_id.clone())
-                            .push_bind(w.at)
-                            .push_bind(w.at)
-                            .push_bind(answer_ms(open.get(&w.activity_id).and_then(|o| o.2), w.at));
-                    });
-                    // A replaced answer keeps its first time to answer.
-                    query.push(
-                        " on conflict (activity_id, round, participant_id, slot) do update set \
-                         answer = excluded.answer, client_request_id = excluded.client_request_id, \
-                         updated_at = excluded.updated_at",
-                    );
-                    query.build().execute(&mut *tx).await?;
-                }
-                tx.commit().await?;
-                Ok(outcomes)
+                    .ok_or_else(|| StoreError::Internal("an answer batch asked to be run again twice".into()))
             }
 
             async fn add_reactions(&self, session: SessionId, minute: DateTime<Utc>, counts: &[(&str, i64)]) -> Result<(), StoreError> {

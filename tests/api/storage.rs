@@ -238,6 +238,52 @@ both_backends! {
         assert_eq!(count(&app.db, "select count(*) from participants").await, 0);
     }
 
+    async fn one_answer_batch_tells_new_replayed_and_refused_answers_apart(db) {
+        // The batch counts its participants and inserts its request ids without reading
+        // them back; a removed participant or a replayed id sends it the long way. Each
+        // answer must get the outcome it would get alone.
+        let mut app = TestApp::spawn(db).await;
+        let host = app.host("ada@example.org", false).await;
+        let (session, _) = app.open_session(&host, None).await;
+        let poll = app.poll(&host, &session, serde_json::json!({"question": "q", "options": ["a", "b"]}), serde_json::json!({})).await;
+        app.transition(&host, &poll, "active").await;
+        let (ann, bob, cat) = (app.join(&session, "Ann").await, app.join(&session, "Bob").await, app.join(&session, "Cat").await);
+        assert_eq!(app.vote(&ann, &poll, serde_json::json!({"options": [0]}), Some("ann-1")).await.status(), reqwest::StatusCode::CREATED);
+        let removed = app.call(reqwest::Method::DELETE, format!("/api/v1/sessions/{session}/participants/{}", cat.id), Some(&host.token), None).await;
+        assert_eq!(removed.status(), reqwest::StatusCode::NO_CONTENT);
+        app.stop().await.unwrap();
+
+        let store = app.db.store().await;
+        let at = chrono::Utc::now();
+        let answer = |who: &crate::helpers::Guest, option: u8, key: &str| conflicto::storage::ResponseWrite {
+            id: conflicto::ids::ResponseId::new(),
+            activity_id: poll.parse().unwrap(),
+            session_id: session.parse().unwrap(),
+            participant_id: who.id.parse().unwrap(),
+            round: 1,
+            slot: "vote".into(),
+            answer: format!("{{\"options\":[{option}]}}"),
+            client_request_id: Some(key.into()),
+            at,
+            final_answer: false,
+        };
+        use conflicto::storage::WriteOutcome::{ParticipantInactive, Replay, Stored};
+        // Every answer new and every participant active: the short way.
+        let fresh = store.write_responses(&[answer(&bob, 0, "bob-1"), answer(&ann, 0, "ann-2")]).await.unwrap();
+        assert_eq!(fresh, [Stored, Stored]);
+        // A replay of an earlier batch's id, a removed participant, a replay within the batch.
+        let batch = [answer(&ann, 1, "ann-1"), answer(&bob, 1, "bob-2"), answer(&cat, 1, "cat-1"), answer(&bob, 0, "bob-2"), answer(&ann, 1, "ann-3")];
+        let outcomes = store.write_responses(&batch).await.unwrap();
+        assert_eq!(outcomes, [Replay, Stored, ParticipantInactive, Replay, Stored]);
+        assert_eq!(count(&app.db, "select count(*) from response_requests").await, 5, "ann-1, bob-1, ann-2, bob-2, ann-3");
+        assert_eq!(count(&app.db, "select count(*) from responses").await, 2, "one answer each for Ann and Bob");
+        store.close().await;
+
+        // Both answers are the ones stored last: Ann's ann-3 and Bob's first bob-2.
+        let app = app.restart().await;
+        assert_eq!(crate::helpers::counts(&app.results(&host.token, &poll).await), [0, 2]);
+    }
+
     async fn a_write_cancelled_at_any_point_leaves_the_store_writable_and_whole(db) {
         let mut app = TestApp::spawn(db).await;
         let host = app.host("ada@example.org", false).await;
