@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use bytes::Bytes;
 use futures_util::StreamExt;
 use parking_lot::Mutex;
 use rand::Rng;
@@ -557,6 +558,7 @@ impl Phone {
         let phase = Phase::Qna as usize;
         match self.post(activity, json!({"ask": {"text": text}})).await {
             Ok((at, took, body)) => {
+                let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
                 let mut record = self.group.record.lock();
                 record.phases[phase].acks.push((at, took));
                 record.phases[phase].asked += 1;
@@ -578,13 +580,21 @@ impl Phone {
             return;
         };
         let interval = Duration::from_secs_f64(plan.total as f64 / rate.max(1.0));
+        let url = match self.answer_url(activity) {
+            Ok(url) => url,
+            Err(error) => {
+                self.failed(Phase::Ingest, error);
+                self.group.done[Phase::Ingest as usize].fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+        };
         let end = Instant::now() + Duration::from_secs_f64(seconds);
         // Spread the phones' first answers over one interval.
         sleep_random(0.0, interval.as_secs_f64()).await;
         let mut next = tokio::time::Instant::now();
         while Instant::now() < end {
             let pick = rand::rng().random_range(0..plan.options);
-            match self.post(activity, json!({"options": [pick]})).await {
+            match self.post_to(&url, json!({"options": [pick]})).await {
                 Ok((at, took, _)) => {
                     self.group.record.lock().phases[Phase::Ingest as usize]
                         .acks
@@ -632,16 +642,25 @@ impl Phone {
         record.error(format!("{}: {error}", phase.name()));
     }
 
+    /// Where answers to `activity` go.
+    fn answer_url(&self, activity: &str) -> Result<url::Url, String> {
+        self.base
+            .join(&format!("api/v1/activities/{activity}/responses"))
+            .map_err(|e| e.to_string())
+    }
+
+    /// POSTs an answer to `activity` (see [`Phone::post_to`]).
+    async fn post(&self, activity: &str, answer: Value) -> Result<(u64, u64, Bytes), String> {
+        self.post_to(&self.answer_url(activity)?, answer).await
+    }
+
     /// POSTs an answer: (acknowledged at, took µs, body) once it is stored. Like the web
     /// app's phones, a request that got no answer at all (a connection closed under it) is
     /// sent again with the same `client_request_id`, at most [`SEND_ATTEMPTS`] times; the
     /// server stores it once and answers a repeat with 200. Each repeat is counted in
-    /// [`Record::retried`]. Any HTTP error answer fails at once.
-    async fn post(&self, activity: &str, answer: Value) -> Result<(u64, u64, Value), String> {
-        let url = self
-            .base
-            .join(&format!("api/v1/activities/{activity}/responses"))
-            .map_err(|e| e.to_string())?;
+    /// [`Record::retried`]. Any HTTP error answer fails at once. The body is left unread
+    /// as JSON: only a question's id is ever needed from it.
+    async fn post_to(&self, url: &url::Url, answer: Value) -> Result<(u64, u64, Bytes), String> {
         // Time-ordered, like the web app's (docs/decisions/0011).
         let body = json!({"answer": answer, "client_request_id": uuid::Uuid::now_v7().to_string()});
         let sent = Instant::now();
@@ -676,11 +695,11 @@ impl Phone {
         let took = u64::try_from(sent.elapsed().as_micros()).unwrap_or(u64::MAX);
         let at = now_us();
         let status = response.status();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
+        let body = response.bytes().await.unwrap_or_default();
         if status.is_success() {
             Ok((at, took, body))
         } else {
-            Err(format!("{status} {body}"))
+            Err(format!("{status} {}", String::from_utf8_lossy(&body)))
         }
     }
 }
