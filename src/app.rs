@@ -173,6 +173,7 @@ impl App {
         let joiner = Joiner::start(&write_thread, store.clone());
         hub.set_writer(writer.clone());
         hub.start(lifecycle.background_token());
+        tallies.start_sweeping(lifecycle.background_token());
         crate::activities::timers::start(
             store.clone(),
             registry.clone(),

@@ -428,15 +428,24 @@ pub async fn publish_results(
     activity_id: ActivityId,
     screens: bool,
     lane: Option<usize>,
-) -> Result<usize, StoreError> {
+) -> Result<usize, ActivityError> {
     let Some(room) = hub.existing_room(session_id) else {
         return Ok(0);
     };
     let Some(activity) = hub.activity(activity_id).await? else {
         return Ok(0);
     };
-    let Some(folded) = hub.tallies.results(activity.id, activity.round) else {
-        return Ok(0);
+    // A round not in memory (never needed here, or dropped unused by the tallies' sweep)
+    // is read from storage, now that someone watches it.
+    let folded = match (
+        hub.tallies.results(activity.id, activity.round),
+        hub.writer.get(),
+    ) {
+        (Some(folded), _) => folded,
+        (None, Some(writer)) => {
+            activities::results(&hub.registry, writer, &hub.tallies, &activity).await?
+        }
+        (None, None) => return Ok(0),
     };
     let (seq, id) = hub.next_id();
     let mut audiences = Vec::with_capacity(3);

@@ -4,6 +4,12 @@
 //! of the organizer, the big screen and the phones. Only the writer task changes answers
 //! (after its batch commits) and loads rounds from the database, so memory never runs ahead
 //! of or behind what is stored.
+//!
+//! A round stays in memory while something uses it: an answer, a results view, a check.
+//! Once a minute [`Tallies::sweep`] drops the rounds nobody used for [`IDLE_SWEEPS`]
+//! sweeps, so a server that runs event after event holds the rounds of the events running
+//! now, not of every event since it started. A dropped round is read from storage again
+//! when it is next needed, exactly as after a restart.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -27,6 +33,12 @@ pub struct Held {
     pub at: DateTime<Utc>,
 }
 
+/// How many sweeps, one a minute, a round may go unused before it leaves memory.
+pub const IDLE_SWEEPS: u64 = 10;
+
+/// How often [`Tallies::start_sweeping`] sweeps.
+pub const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// One round's answers.
 struct Round {
     prepared: Arc<dyn Prepared>,
@@ -36,6 +48,8 @@ struct Round {
     slots: HashSet<String>,
     version: u64,
     folded: Option<Arc<Folded>>,
+    /// The sweep during which it was last used.
+    used_in: u64,
 }
 
 /// Results folded at one version, with the views that are broadcast.
@@ -76,13 +90,30 @@ impl Folded {
 /// Every loaded round, shared by request handlers (readers) and the writer (the one writer).
 #[derive(Default)]
 pub struct Tallies {
-    rounds: Mutex<HashMap<(ActivityId, i32), Round>>,
+    rounds: Mutex<Rounds>,
+}
+
+#[derive(Default)]
+struct Rounds {
+    by_key: HashMap<(ActivityId, i32), Round>,
+    /// Sweeps so far.
+    sweep: u64,
+}
+
+impl Rounds {
+    /// The round, marked as used now.
+    fn used(&mut self, activity: ActivityId, round: i32) -> Option<&mut Round> {
+        let sweep = self.sweep;
+        let entry = self.by_key.get_mut(&(activity, round))?;
+        entry.used_in = sweep;
+        Some(entry)
+    }
 }
 
 impl Tallies {
     /// True when the round is in memory.
     pub fn is_loaded(&self, activity: ActivityId, round: i32) -> bool {
-        self.rounds.lock().contains_key(&(activity, round))
+        self.rounds.lock().used(activity, round).is_some()
     }
 
     /// Puts a round in memory with the answers read from storage. Writer only.
@@ -92,7 +123,9 @@ impl Tallies {
         prepared: Arc<dyn Prepared>,
         answers: HashMap<(ParticipantId, String), Held>,
     ) {
-        self.rounds.lock().insert(
+        let mut rounds = self.rounds.lock();
+        let used_in = rounds.sweep;
+        rounds.by_key.insert(
             (activity.id, activity.round),
             Round {
                 prepared,
@@ -100,6 +133,7 @@ impl Tallies {
                 answers,
                 version: 1,
                 folded: None,
+                used_in,
             },
         );
     }
@@ -114,7 +148,7 @@ impl Tallies {
         slot: String,
         held: Held,
     ) {
-        if let Some(entry) = self.rounds.lock().get_mut(&(activity, round)) {
+        if let Some(entry) = self.rounds.lock().used(activity, round) {
             if !entry.slots.contains(&slot) {
                 entry.slots.insert(slot.clone());
             }
@@ -133,8 +167,8 @@ impl Tallies {
         participant: ParticipantId,
         reference: &Reference,
     ) -> Option<bool> {
-        let rounds = self.rounds.lock();
-        let entry = rounds.get(&(activity, round))?;
+        let mut rounds = self.rounds.lock();
+        let entry = rounds.used(activity, round)?;
         Some(if reference.own {
             entry
                 .answers
@@ -147,7 +181,7 @@ impl Tallies {
     /// Replaces the kind binding after a host command changed the kind's state (a lock, a
     /// reveal): answers are checked and results folded against it from now on.
     pub fn rebind(&self, activity: ActivityId, round: i32, prepared: Arc<dyn Prepared>) {
-        if let Some(entry) = self.rounds.lock().get_mut(&(activity, round)) {
+        if let Some(entry) = self.rounds.lock().used(activity, round) {
             entry.prepared = prepared;
             entry.version += 1;
         }
@@ -157,7 +191,7 @@ impl Tallies {
     pub fn prepared(&self, activity: ActivityId, round: i32) -> Option<Arc<dyn Prepared>> {
         self.rounds
             .lock()
-            .get(&(activity, round))
+            .used(activity, round)
             .map(|r| r.prepared.clone())
     }
 
@@ -165,8 +199,8 @@ impl Tallies {
     /// changed).
     pub fn results(&self, activity: ActivityId, round: i32) -> Option<Arc<Folded>> {
         let (prepared, answers, version) = {
-            let rounds = self.rounds.lock();
-            let entry = rounds.get(&(activity, round))?;
+            let mut rounds = self.rounds.lock();
+            let entry = rounds.used(activity, round)?;
             if let Some(folded) = &entry.folded
                 && folded.version == entry.version
             {
@@ -200,7 +234,7 @@ impl Tallies {
             results,
             prepared,
         });
-        if let Some(entry) = self.rounds.lock().get_mut(&(activity, round))
+        if let Some(entry) = self.rounds.lock().by_key.get_mut(&(activity, round))
             && entry.version == version
         {
             entry.folded = Some(folded.clone());
@@ -210,11 +244,48 @@ impl Tallies {
 
     /// Every round in memory.
     pub fn loaded(&self) -> Vec<(ActivityId, i32)> {
-        self.rounds.lock().keys().copied().collect()
+        self.rounds.lock().by_key.keys().copied().collect()
     }
 
     /// Drops every round of an activity (deleted, or its session completed).
     pub fn forget(&self, activity: ActivityId) {
-        self.rounds.lock().retain(|(id, _), _| *id != activity);
+        self.rounds
+            .lock()
+            .by_key
+            .retain(|(id, _), _| *id != activity);
+    }
+
+    /// Ends a sweep: drops the rounds not used during this one nor the `idle - 1` before
+    /// it, and returns how many it dropped.
+    pub fn sweep(&self, idle: u64) -> usize {
+        let mut rounds = self.rounds.lock();
+        let before = rounds.by_key.len();
+        let sweep = rounds.sweep;
+        rounds
+            .by_key
+            .retain(|_, round| sweep - round.used_in < idle);
+        rounds.sweep += 1;
+        let dropped = before - rounds.by_key.len();
+        metrics::gauge!("tally_rounds_loaded").set(rounds.by_key.len() as f64);
+        dropped
+    }
+
+    /// Sweeps every [`SWEEP_EVERY`] until `stop`, dropping rounds unused for
+    /// [`IDLE_SWEEPS`] sweeps.
+    pub fn start_sweeping(self: &Arc<Self>, stop: tokio_util::sync::CancellationToken) {
+        let tallies = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(SWEEP_EVERY);
+            tick.tick().await; // the first tick is immediate
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {
+                        let dropped = tallies.sweep(IDLE_SWEEPS);
+                        metrics::counter!("tally_rounds_dropped_total").increment(dropped as u64);
+                    }
+                    () = stop.cancelled() => return,
+                }
+            }
+        });
     }
 }

@@ -392,6 +392,20 @@ impl TestApp {
     }
 }
 
+/// Sweeps the app's tallies until no round is left in memory: each sweep drops the rounds
+/// unused since the one before, and results still owed to phones' lanes keep a round in use
+/// for about a second after its last answer.
+pub async fn drop_unused_rounds(app: &TestApp) {
+    for _ in 0..100 {
+        app.state.tallies.sweep(1);
+        if app.state.tallies.loaded().is_empty() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("rounds still in memory: {:?}", app.state.tallies.loaded());
+}
+
 /// Poll counts in results, in option order.
 pub fn counts(results: &serde_json::Value) -> Vec<u64> {
     results["options"]

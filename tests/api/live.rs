@@ -416,4 +416,53 @@ mod instances {
             .await;
         assert_eq!(counts(&b.results(&host.token, &poll).await), [0, 1]);
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_round_dropped_from_memory_is_read_again_when_another_instances_votes_reach_its_screen()
+     {
+        let Some((a, b)) = two_instances().await else {
+            return;
+        };
+        let host = a.host("ada@example.org", false).await;
+        let (session, _) = a.open_session(&host, None).await;
+        let poll = a
+            .poll(
+                &host,
+                &session,
+                json!({"question": "q", "options": ["a", "b"]}),
+                json!({}),
+            )
+            .await;
+        let viewer_token = a.viewer_token(&host, &session).await;
+        let mut screen_on_b = b.stream(&session, &viewer_token).await;
+        assert_eq!(screen_on_b.next(SOON).await.unwrap().event, "snapshot");
+        a.transition(&host, &poll, "active").await;
+        let (x, y) = (a.join(&session, "X").await, a.join(&session, "Y").await);
+        assert_eq!(
+            a.vote(&x, &poll, json!({"options": [0]}), None)
+                .await
+                .status(),
+            StatusCode::CREATED
+        );
+        screen_on_b
+            .wait_for("results", SOON, |d| d["results"]["total_voters"] == 1)
+            .await;
+
+        crate::helpers::drop_unused_rounds(&b).await;
+        assert_eq!(
+            a.vote(&y, &poll, json!({"options": [1]}), None)
+                .await
+                .status(),
+            StatusCode::CREATED
+        );
+        let event = screen_on_b
+            .wait_for("results", SOON, |d| d["results"]["total_voters"] == 2)
+            .await;
+        assert_eq!(
+            counts(&event.data["results"]),
+            [1, 1],
+            "read again whole: {}",
+            event.data
+        );
+    }
 }

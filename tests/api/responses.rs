@@ -223,6 +223,32 @@ both_backends! {
         assert_eq!(counts(&app.results(&host.token, &poll).await), expected, "in storage");
     }
 
+    async fn a_round_dropped_from_memory_is_read_again_whole_when_next_needed(db) {
+        let app = TestApp::spawn(db).await;
+        let host = app.host("ada@example.org", false).await;
+        let (session, _) = app.open_session(&host, None).await;
+        let poll = app.poll(&host, &session, json!({"question": "q", "options": ["a", "b", "c"]}), json!({})).await;
+        app.transition(&host, &poll, "active").await;
+        let mut organizer = app.stream(&session, &host.token).await;
+        let guests = [app.join(&session, "X").await, app.join(&session, "Y").await, app.join(&session, "Z").await];
+        for (n, guest) in guests.iter().take(2).enumerate() {
+            assert_eq!(app.vote(guest, &poll, json!({"options": [n]}), Some(&format!("first-{n}"))).await.status(), StatusCode::CREATED);
+        }
+        organizer.wait_for("results", std::time::Duration::from_secs(3), |d| d["results"]["total_voters"] == 2).await;
+
+        crate::helpers::drop_unused_rounds(&app).await;
+        assert_eq!(counts(&app.results(&host.token, &poll).await), [1, 1, 0], "read from storage");
+
+        crate::helpers::drop_unused_rounds(&app).await;
+        // An answer to a dropped round: a changed vote moves, a replay is not counted again.
+        assert_eq!(app.vote(&guests[0], &poll, json!({"options": [2]}), None).await.status(), StatusCode::CREATED);
+        assert_eq!(app.vote(&guests[1], &poll, json!({"options": [1]}), Some("first-1")).await.status(), StatusCode::OK);
+        assert_eq!(app.vote(&guests[2], &poll, json!({"options": [2]}), None).await.status(), StatusCode::CREATED);
+        let event = organizer.wait_for("results", std::time::Duration::from_secs(3), |d| d["results"]["total_voters"] == 3).await;
+        assert_eq!(counts(&event.data["results"]), [0, 1, 2]);
+        assert_eq!(counts(&app.results(&host.token, &poll).await), [0, 1, 2]);
+    }
+
     async fn rounds_keep_their_answers_apart(db) {
         let app = TestApp::spawn(db).await;
         let host = app.host("ada@example.org", false).await;
