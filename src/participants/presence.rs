@@ -12,8 +12,13 @@ use parking_lot::Mutex;
 use crate::ids::ParticipantId;
 use crate::storage::{Store, WriteThread};
 
-/// How often last-contact times are written to storage.
+/// How often each participant's last contact is written to storage.
 pub const FLUSH_EVERY: Duration = Duration::from_secs(10);
+
+/// The flush is spread over [`FLUSH_EVERY`] in this many shares, one share of the
+/// participants (by id) each tick: a tenth of them every second rather than all of them at
+/// once, so the answers' group commit never waits behind a run of presence statements.
+const SHARES: u32 = 10;
 
 /// Last contact per participant, not yet (or already) flushed.
 #[derive(Default)]
@@ -35,13 +40,26 @@ impl PresenceBook {
         self.seen.lock().get(&participant).copied()
     }
 
-    /// Writes pending contact times to storage, and forgets participants not seen for ten
-    /// minutes (storage still has their last contact).
+    /// Writes every pending contact time to storage, and forgets participants not seen for
+    /// ten minutes (storage still has their last contact).
     pub async fn flush(&self, store: &dyn Store) {
+        self.flush_where(store, |_| true).await;
+    }
+
+    /// Writes the pending contact times of one share of the participants (see [`SHARES`]).
+    pub async fn flush_share(&self, store: &dyn Store, share: u32) {
+        self.flush_where(store, |id| share_of(id) == share % SHARES)
+            .await;
+    }
+
+    async fn flush_where(&self, store: &dyn Store, mut due: impl FnMut(ParticipantId) -> bool) {
         let cutoff = Utc::now() - chrono::Duration::minutes(10);
         self.seen.lock().retain(|_, at| *at > cutoff);
         let mut pending: Vec<(ParticipantId, DateTime<Utc>)> =
-            self.unflushed.lock().drain().collect();
+            self.unflushed.lock().extract_if(|id, _| due(*id)).collect();
+        if pending.is_empty() {
+            return;
+        }
         // Ids are time-ordered (UUIDv7), and so is SQLite's row order of participants: in id
         // order, each chunk of the flush updates rows that share pages, instead of a page per
         // row (10,000 contacts while phones join: 57–82 ms instead of 225–230 ms).
@@ -55,7 +73,9 @@ impl PresenceBook {
         }
     }
 
-    /// Flushes every [`FLUSH_EVERY`] on `thread` until `stop` is cancelled, then once more.
+    /// Flushes one share every [`FLUSH_EVERY`] / [`SHARES`] on `thread`, so each
+    /// participant's contact is written every [`FLUSH_EVERY`], until `stop` is cancelled;
+    /// then flushes everything once more.
     pub fn start_flushing(
         self: &Arc<Self>,
         thread: &WriteThread,
@@ -64,10 +84,14 @@ impl PresenceBook {
     ) {
         let book = self.clone();
         thread.spawn(async move {
-            let mut tick = tokio::time::interval(FLUSH_EVERY);
+            let mut tick = tokio::time::interval(FLUSH_EVERY / SHARES);
+            let mut share = 0;
             loop {
                 tokio::select! {
-                    _ = tick.tick() => book.flush(store.as_ref()).await,
+                    _ = tick.tick() => {
+                        book.flush_share(store.as_ref(), share).await;
+                        share = (share + 1) % SHARES;
+                    }
                     () = stop.cancelled() => {
                         book.flush(store.as_ref()).await;
                         return;
@@ -76,4 +100,9 @@ impl PresenceBook {
             }
         });
     }
+}
+
+/// The share of the flush a participant belongs to: from the random end of its id.
+fn share_of(id: ParticipantId) -> u32 {
+    (id.0.as_u128() % u128::from(SHARES)) as u32
 }

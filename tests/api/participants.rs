@@ -120,6 +120,42 @@ both_backends! {
         }
     }
 
+    async fn presence_is_flushed_a_share_at_a_time_and_whole_in_ten_shares(db) {
+        let app = TestApp::spawn_with(db, |c| c.rate_limit_join_per_minute = 0, axum::Router::new()).await;
+        let host = app.host("ada@example.org", false).await;
+        let (id, _) = app.open_session(&host, None).await;
+        let mut people = Vec::new();
+        for n in 0..200 {
+            people.push(app.join(&id, &format!("p{n}")).await);
+        }
+        let store = app.state.store.as_ref();
+        // Whatever joining left pending is written first, so only the touches below remain.
+        app.state.presence.flush(store).await;
+        let joined_at = store.participant(people[0].id.parse().unwrap()).await.unwrap().unwrap().last_seen_at;
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        for person in &people {
+            app.state.presence.touch(person.id.parse().unwrap());
+        }
+        let written = || async {
+            let mut written = 0;
+            for person in &people {
+                let stored = store.participant(person.id.parse().unwrap()).await.unwrap().unwrap();
+                if stored.last_seen_at > joined_at {
+                    written += 1;
+                }
+            }
+            written
+        };
+        app.state.presence.flush_share(store, 3).await;
+        let after_one = written().await;
+        // 200 random ids in ten shares: one share holds some of them and never all.
+        assert!(after_one > 0 && after_one < people.len(), "one share wrote {after_one} of {}", people.len());
+        for share in (0..10).filter(|share| *share != 3) {
+            app.state.presence.flush_share(store, share).await;
+        }
+        assert_eq!(written().await, people.len(), "ten shares write everyone once");
+    }
+
     async fn drafts_cannot_be_joined(db) {
         let app = TestApp::spawn(db).await;
         let host = app.host("ada@example.org", false).await;
