@@ -20,11 +20,24 @@
 //!
 //! Only HTTP/1 is served, as browsers speak HTTP/2 only over TLS and the TLS terminator
 //! (the ALB, nginx) speaks HTTP/1.1 to the server.
+//!
+//! Two deadlines guard a connection while it waits for a request ([`Guarded`]): a request
+//! head must arrive whole within [`Timeouts::head`] of its first byte (or of the
+//! connection's start), against slow-loris clients; and a kept-alive connection may stay
+//! silent between requests for [`Timeouts::idle`], longer than the load balancer's idle
+//! timeout. hyper's own `header_read_timeout` cannot tell the two apart: it also closes a
+//! kept-alive connection after that time without a request, so a load balancer that keeps
+//! connections to its targets longer (the ALB: 300 s) could send a request on one the
+//! server was closing, and answer the phone 502.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::io::Write as _;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
@@ -36,7 +49,7 @@ use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
@@ -48,13 +61,35 @@ use crate::http::connections::Peer;
 #[derive(Debug, Clone, Copy)]
 pub struct Detachable;
 
-/// How long a new connection may take to send its request head (slow-loris guard).
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a connection may wait for requests.
+#[derive(Debug, Clone, Copy)]
+struct Timeouts {
+    /// From a request head's first byte, or from the connection's start, to its end.
+    head: Duration,
+    /// Silence between requests on a kept-alive connection.
+    idle: Duration,
+}
+
+/// The server's deadlines. `idle` is above the ALB's idle timeout of 300 s
+/// (`deploy/terraform/modules/alb`) and nginx's upstream `keepalive_timeout` of 60 s, so the
+/// server is never the first to close a connection a load balancer keeps.
+const TIMEOUTS: Timeouts = Timeouts {
+    head: Duration::from_secs(30),
+    idle: Duration::from_secs(330),
+};
 
 /// Accepts connections until `stop` is cancelled, then waits for the open ones: hyper
 /// finishes the request in flight on each, and detached streams end when the live streams
 /// are told to (the app cancels them when it starts to drain).
-pub async fn serve<L>(mut listener: L, router: Router, stop: CancellationToken)
+pub async fn serve<L>(listener: L, router: Router, stop: CancellationToken)
+where
+    L: Listener<Addr = SocketAddr>,
+    L::Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    serve_with(listener, router, stop, TIMEOUTS).await;
+}
+
+async fn serve_with<L>(mut listener: L, router: Router, stop: CancellationToken, timeouts: Timeouts)
 where
     L: Listener<Addr = SocketAddr>,
     L::Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -65,7 +100,12 @@ where
             accepted = listener.accept() => accepted,
             () = stop.cancelled() => break,
         };
-        connections.spawn(connection(io, peer, router.clone(), stop.clone()));
+        connections.spawn(connection(
+            Guarded::new(io, timeouts),
+            peer,
+            router.clone(),
+            stop.clone(),
+        ));
     }
     drop(listener);
     connections.close();
@@ -85,17 +125,20 @@ struct Slot {
     filled: tokio::sync::Notify,
 }
 
-async fn connection<I>(io: I, peer: SocketAddr, router: Router, stop: CancellationToken)
+async fn connection<I>(io: Guarded<I>, peer: SocketAddr, router: Router, stop: CancellationToken)
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let slot = Arc::new(Slot::default());
+    let requests = io.requests.clone();
     let service = {
         let slot = slot.clone();
         hyper::service::service_fn(move |request: Request<Incoming>| {
             let router = router.clone();
             let slot = slot.clone();
+            let requests = requests.clone();
             async move {
+                let _serving = requests.serving();
                 let (method, version) = (request.method().clone(), request.version());
                 let mut request = request.map(Body::new);
                 request.extensions_mut().insert(ConnectInfo(Peer(peer)));
@@ -115,8 +158,8 @@ where
         })
     };
     let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
+    // Our deadlines replace hyper's (see the module documentation).
+    http.timer(TokioTimer::new()).header_read_timeout(None);
     let mut conn = http.serve_connection(TokioIo::new(io), service);
     let mut stopping = false;
     loop {
@@ -138,12 +181,172 @@ where
         return;
     };
     // Dropping hyper's connection frees its buffers and the pending request future.
-    let io = conn.into_parts().io.into_inner();
+    let mut io = conn.into_parts().io.into_inner();
+    io.unguard();
     if let Err(error) = Detached::new(io, hand_over.version)
         .write(hand_over.response)
         .await
     {
         tracing::debug!(%error, "a detached stream ended with an error");
+    }
+}
+
+/// What a connection's requests tell its [`Guarded`] reads: whether one is being served,
+/// and how many have been.
+#[derive(Default)]
+struct Requests {
+    serving: AtomicBool,
+    served: AtomicU64,
+}
+
+impl Requests {
+    /// Marks a request as served until the guard is dropped.
+    fn serving(self: &Arc<Self>) -> Serving {
+        self.serving.store(true, Ordering::Relaxed);
+        Serving(self.clone())
+    }
+}
+
+/// A request being served; see [`Requests::serving`].
+struct Serving(Arc<Requests>);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        self.0.served.fetch_add(1, Ordering::Relaxed);
+        self.0.serving.store(false, Ordering::Relaxed);
+    }
+}
+
+/// A connection's socket with the deadlines of [`Timeouts`] on its reads while no request
+/// is being served. A read past a deadline fails with `TimedOut`, and hyper closes the
+/// connection. A detached stream's request is never done being served, so its reads have
+/// no deadline.
+struct Guarded<I> {
+    io: I,
+    timeouts: Timeouts,
+    requests: Arc<Requests>,
+    /// Requests served when the reads last looked.
+    served: u64,
+    /// When the request head being read began: the connection's start, then the first
+    /// byte read after each request.
+    head_since: Option<tokio::time::Instant>,
+    /// The last time anything was read or written.
+    active_at: tokio::time::Instant,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    /// False once a detached stream owns the socket: it reads only to notice the close.
+    guarding: bool,
+}
+
+impl<I> Guarded<I> {
+    /// Drops the deadlines, for a detached stream.
+    fn unguard(&mut self) {
+        self.guarding = false;
+    }
+
+    fn new(io: I, timeouts: Timeouts) -> Self {
+        let now = tokio::time::Instant::now();
+        Self {
+            io,
+            timeouts,
+            requests: Arc::default(),
+            served: 0,
+            head_since: Some(now),
+            active_at: now,
+            deadline: Box::pin(tokio::time::sleep_until(now + timeouts.head)),
+            guarding: true,
+        }
+    }
+}
+
+impl<I: AsyncRead + Unpin> AsyncRead for Guarded<I> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = &mut *self;
+        let served = this.requests.served.load(Ordering::Relaxed);
+        if served != this.served {
+            // A request was served since: the next head has not begun.
+            this.served = served;
+            this.head_since = None;
+            this.active_at = tokio::time::Instant::now();
+        }
+        let before = buf.filled().len();
+        match Pin::new(&mut this.io).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                if buf.filled().len() > before {
+                    let now = tokio::time::Instant::now();
+                    this.active_at = now;
+                    if this.head_since.is_none() && !this.requests.serving.load(Ordering::Relaxed) {
+                        this.head_since = Some(now);
+                    }
+                }
+                return Poll::Ready(Ok(()));
+            }
+            other => {
+                if !matches!(other, Poll::Pending) {
+                    return other;
+                }
+            }
+        }
+        if !this.guarding || this.requests.serving.load(Ordering::Relaxed) {
+            return Poll::Pending;
+        }
+        let deadline = match this.head_since {
+            Some(since) => since + this.timeouts.head,
+            None => this.active_at + this.timeouts.idle,
+        };
+        if this.deadline.deadline() != deadline {
+            this.deadline.as_mut().reset(deadline);
+        }
+        if this.deadline.as_mut().poll(cx).is_ready() {
+            let what = if this.head_since.is_some() {
+                "no whole request head in time"
+            } else {
+                "kept alive without a request for too long"
+            };
+            return Poll::Ready(Err(std::io::Error::new(std::io::ErrorKind::TimedOut, what)));
+        }
+        Poll::Pending
+    }
+}
+
+impl<I: AsyncWrite + Unpin> AsyncWrite for Guarded<I> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let written = Pin::new(&mut self.io).poll_write(cx, data);
+        if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
+            self.active_at = tokio::time::Instant::now();
+        }
+        written
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let written = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
+        if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
+            self.active_at = tokio::time::Instant::now();
+        }
+        written
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
     }
 }
 
@@ -271,11 +474,117 @@ mod tests {
     }
 
     async fn start(end: CancellationToken) -> (SocketAddr, CancellationToken) {
+        start_with(end, TIMEOUTS).await
+    }
+
+    async fn start_with(
+        end: CancellationToken,
+        timeouts: Timeouts,
+    ) -> (SocketAddr, CancellationToken) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let stop = CancellationToken::new();
-        tokio::spawn(serve(listener, router(end), stop.clone()));
+        tokio::spawn(serve_with(listener, router(end), stop.clone(), timeouts));
         (addr, stop)
+    }
+
+    /// Short deadlines for tests: 300 ms for a head, 1.5 s between requests.
+    const SHORT: Timeouts = Timeouts {
+        head: Duration::from_millis(300),
+        idle: Duration::from_millis(1500),
+    };
+
+    /// Sends GET /plain on the connection and reads the whole answer.
+    async fn plain<R: AsyncBufReadExt + Unpin, W: AsyncWrite + Unpin>(
+        reader: &mut R,
+        write: &mut W,
+    ) {
+        write
+            .write_all(b"GET /plain HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let lines = head(reader).await;
+        assert!(lines[0].starts_with("HTTP/1.1 200"), "{lines:?}");
+        let mut body = [0u8; 5];
+        reader.read_exact(&mut body).await.unwrap();
+        assert_eq!(&body, b"plain");
+    }
+
+    /// Waits for the server to close the connection, for at most `limit`.
+    async fn closed<R: AsyncRead + Unpin>(reader: &mut R, limit: Duration) -> bool {
+        let mut rest = Vec::new();
+        matches!(
+            tokio::time::timeout(limit, reader.read_to_end(&mut rest)).await,
+            Ok(Ok(0)) | Ok(Err(_))
+        )
+    }
+
+    #[tokio::test]
+    async fn a_kept_alive_connection_outlasts_the_head_deadline_and_closes_after_the_idle_one() {
+        let (addr, _stop) = start_with(CancellationToken::new(), SHORT).await;
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (read, mut write) = tcp.into_split();
+        let mut reader = BufReader::new(read);
+        plain(&mut reader, &mut write).await;
+        // Silent for twice the head deadline: still open, as a load balancer expects.
+        tokio::time::sleep(SHORT.head * 2).await;
+        plain(&mut reader, &mut write).await;
+        let quiet = std::time::Instant::now();
+        assert!(
+            closed(&mut reader, SHORT.idle * 3).await,
+            "closed after the idle deadline"
+        );
+        assert!(
+            quiet.elapsed() >= SHORT.idle,
+            "not before it: {:?}",
+            quiet.elapsed()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_request_head_sent_too_slowly_is_cut_off() {
+        let (addr, _stop) = start_with(CancellationToken::new(), SHORT).await;
+        // A new connection that sends nothing.
+        let silent = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (mut silent_read, _silent_write) = silent.into_split();
+        // One that sends half a head, after a request.
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (read, mut write) = tcp.into_split();
+        let mut reader = BufReader::new(read);
+        plain(&mut reader, &mut write).await;
+        write.write_all(b"GET /plain HTTP/1.1\r\nho").await.unwrap();
+        let started = std::time::Instant::now();
+        assert!(
+            closed(&mut reader, SHORT.idle).await,
+            "half a head is cut off"
+        );
+        assert!(
+            started.elapsed() < SHORT.idle,
+            "at the head deadline, not the idle one"
+        );
+        assert!(
+            closed(&mut silent_read, SHORT.idle).await,
+            "so is a connection that never sends"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_detached_stream_has_no_deadline() {
+        let end = CancellationToken::new();
+        let (addr, _stop) = start_with(end.clone(), SHORT).await;
+        let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        tcp.write_all(b"GET /stream HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .unwrap();
+        tokio::time::sleep(SHORT.idle * 2).await;
+        end.cancel();
+        let mut all = Vec::new();
+        tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut all))
+            .await
+            .expect("the stream ends when told")
+            .unwrap();
+        let all = String::from_utf8(all).unwrap();
+        assert!(all.ends_with("data: end\n\n\r\n0\r\n\r\n"), "{all}");
     }
 
     /// Reads one response head; returns its lines.

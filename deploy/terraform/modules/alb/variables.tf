@@ -35,9 +35,14 @@ variable "domain_name" {
 }
 
 variable "idle_timeout_seconds" {
-  description = "Idle time before the ALB closes a connection; live streams send a keep-alive every 15 s."
+  description = "Idle time before the ALB closes a connection; live streams send a keep-alive every 15 s. Below the server's 330 s for idle connections (src/http/server.rs), so the ALB closes first."
   type        = number
   default     = 300
+
+  validation {
+    condition     = var.idle_timeout_seconds < 330
+    error_message = "The server closes connections idle for 330 s; the ALB must close them first."
+  }
 }
 
 variable "deregistration_delay_seconds" {
