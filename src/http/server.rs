@@ -130,7 +130,7 @@ where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let slot = Arc::new(Slot::default());
-    let requests = io.requests.clone();
+    let requests = io.requests();
     let service = {
         let slot = slot.clone();
         hyper::service::service_fn(move |request: Request<Incoming>| {
@@ -219,10 +219,16 @@ impl Drop for Serving {
 
 /// A connection's socket with the deadlines of [`Timeouts`] on its reads while no request
 /// is being served. A read past a deadline fails with `TimedOut`, and hyper closes the
-/// connection. A detached stream's request is never done being served, so its reads have
-/// no deadline.
+/// connection. A detached stream's socket has no deadlines: its request is never done
+/// being served, and [`Guarded::unguard`] drops them.
 struct Guarded<I> {
     io: I,
+    /// On the heap, so that a detached stream, which keeps its connection task's whole
+    /// future for as long as it runs, pays one pointer for it.
+    guard: Option<Box<Guard>>,
+}
+
+struct Guard {
     timeouts: Timeouts,
     requests: Arc<Requests>,
     /// Requests served when the reads last looked.
@@ -232,29 +238,88 @@ struct Guarded<I> {
     head_since: Option<tokio::time::Instant>,
     /// The last time anything was read or written.
     active_at: tokio::time::Instant,
-    deadline: Pin<Box<tokio::time::Sleep>>,
-    /// False once a detached stream owns the socket: it reads only to notice the close.
-    guarding: bool,
+    /// The timer, made when a read first waits.
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl<I> Guarded<I> {
-    /// Drops the deadlines, for a detached stream.
-    fn unguard(&mut self) {
-        self.guarding = false;
-    }
-
     fn new(io: I, timeouts: Timeouts) -> Self {
         let now = tokio::time::Instant::now();
         Self {
             io,
-            timeouts,
-            requests: Arc::default(),
-            served: 0,
-            head_since: Some(now),
-            active_at: now,
-            deadline: Box::pin(tokio::time::sleep_until(now + timeouts.head)),
-            guarding: true,
+            guard: Some(Box::new(Guard {
+                timeouts,
+                requests: Arc::default(),
+                served: 0,
+                head_since: Some(now),
+                active_at: now,
+                timer: None,
+            })),
         }
+    }
+
+    /// What the connection's service tells the reads.
+    fn requests(&self) -> Arc<Requests> {
+        self.guard
+            .as_ref()
+            .map(|guard| guard.requests.clone())
+            .unwrap_or_default()
+    }
+
+    /// Drops the deadlines, for a detached stream.
+    fn unguard(&mut self) {
+        self.guard = None;
+    }
+
+    fn active(&mut self) {
+        if let Some(guard) = self.guard.as_mut() {
+            guard.active_at = tokio::time::Instant::now();
+        }
+    }
+}
+
+impl Guard {
+    /// Notes a read: `got` bytes or none (the read waits). Returns the error that ends the
+    /// connection when a deadline has passed.
+    fn read(&mut self, got: bool, cx: &mut Context<'_>) -> Option<std::io::Error> {
+        let served = self.requests.served.load(Ordering::Relaxed);
+        let serving = self.requests.serving.load(Ordering::Relaxed);
+        if served != self.served {
+            // A request was served since: the next head has not begun.
+            self.served = served;
+            self.head_since = None;
+            self.active_at = tokio::time::Instant::now();
+        }
+        if got {
+            let now = tokio::time::Instant::now();
+            self.active_at = now;
+            if self.head_since.is_none() && !serving {
+                self.head_since = Some(now);
+            }
+            return None;
+        }
+        if serving {
+            return None;
+        }
+        let deadline = match self.head_since {
+            Some(since) => since + self.timeouts.head,
+            None => self.active_at + self.timeouts.idle,
+        };
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        if timer.deadline() != deadline {
+            timer.as_mut().reset(deadline);
+        }
+        if timer.as_mut().poll(cx).is_pending() {
+            return None;
+        }
+        let what = if self.head_since.is_some() {
+            "no whole request head in time"
+        } else {
+            "kept alive without a request for too long"
+        };
+        Some(std::io::Error::new(std::io::ErrorKind::TimedOut, what))
     }
 }
 
@@ -265,50 +330,25 @@ impl<I: AsyncRead + Unpin> AsyncRead for Guarded<I> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
         let this = &mut *self;
-        let served = this.requests.served.load(Ordering::Relaxed);
-        if served != this.served {
-            // A request was served since: the next head has not begun.
-            this.served = served;
-            this.head_since = None;
-            this.active_at = tokio::time::Instant::now();
-        }
         let before = buf.filled().len();
-        match Pin::new(&mut this.io).poll_read(cx, buf) {
-            Poll::Ready(Ok(())) => {
-                if buf.filled().len() > before {
-                    let now = tokio::time::Instant::now();
-                    this.active_at = now;
-                    if this.head_since.is_none() && !this.requests.serving.load(Ordering::Relaxed) {
-                        this.head_since = Some(now);
-                    }
-                }
-                return Poll::Ready(Ok(()));
-            }
-            other => {
-                if !matches!(other, Poll::Pending) {
-                    return other;
-                }
-            }
-        }
-        if !this.guarding || this.requests.serving.load(Ordering::Relaxed) {
-            return Poll::Pending;
-        }
-        let deadline = match this.head_since {
-            Some(since) => since + this.timeouts.head,
-            None => this.active_at + this.timeouts.idle,
+        let read = Pin::new(&mut this.io).poll_read(cx, buf);
+        let Some(guard) = this.guard.as_mut() else {
+            return read;
         };
-        if this.deadline.deadline() != deadline {
-            this.deadline.as_mut().reset(deadline);
+        match read {
+            Poll::Ready(Ok(())) => {
+                // A read of nothing is the end of the stream, not a wait.
+                if buf.filled().len() > before {
+                    guard.read(true, cx);
+                }
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
+            Poll::Pending => match guard.read(false, cx) {
+                Some(error) => Poll::Ready(Err(error)),
+                None => Poll::Pending,
+            },
         }
-        if this.deadline.as_mut().poll(cx).is_ready() {
-            let what = if this.head_since.is_some() {
-                "no whole request head in time"
-            } else {
-                "kept alive without a request for too long"
-            };
-            return Poll::Ready(Err(std::io::Error::new(std::io::ErrorKind::TimedOut, what)));
-        }
-        Poll::Pending
     }
 }
 
@@ -320,7 +360,7 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for Guarded<I> {
     ) -> Poll<std::io::Result<usize>> {
         let written = Pin::new(&mut self.io).poll_write(cx, data);
         if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
-            self.active_at = tokio::time::Instant::now();
+            self.active();
         }
         written
     }
@@ -340,7 +380,7 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for Guarded<I> {
     ) -> Poll<std::io::Result<usize>> {
         let written = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
         if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
-            self.active_at = tokio::time::Instant::now();
+            self.active();
         }
         written
     }
