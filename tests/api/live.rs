@@ -290,21 +290,31 @@ mod instances {
         Some((a, b))
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_vote_on_one_instance_reaches_a_stream_on_another_within_a_second() {
-        let Some((a, b)) = two_instances().await else {
-            return;
-        };
+    /// Two instances, an organizer, an open session and a poll (not yet active) with
+    /// these options, made on the first instance.
+    async fn two_instances_with_a_poll(
+        options: &[&str],
+    ) -> Option<(TestApp, TestApp, crate::helpers::Host, String, String)> {
+        let (a, b) = two_instances().await?;
         let host = a.host("ada@example.org", false).await;
         let (session, _) = a.open_session(&host, None).await;
         let poll = a
             .poll(
                 &host,
                 &session,
-                json!({"question": "q", "options": ["a", "b", "c"]}),
+                json!({"question": "q", "options": options}),
                 json!({}),
             )
             .await;
+        Some((a, b, host, session, poll))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_vote_on_one_instance_reaches_a_stream_on_another_within_a_second() {
+        let Some((a, b, host, session, poll)) = two_instances_with_a_poll(&["a", "b", "c"]).await
+        else {
+            return;
+        };
         let viewer_token = a.viewer_token(&host, &session).await;
         let mut screen_on_b = b.stream(&session, &viewer_token).await;
         assert_eq!(screen_on_b.next(SOON).await.unwrap().event, "snapshot");
@@ -361,19 +371,9 @@ mod instances {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn after_losing_its_database_connections_an_instance_resyncs() {
-        let Some((a, b)) = two_instances().await else {
+        let Some((a, b, host, session, poll)) = two_instances_with_a_poll(&["a", "b"]).await else {
             return;
         };
-        let host = a.host("ada@example.org", false).await;
-        let (session, _) = a.open_session(&host, None).await;
-        let poll = a
-            .poll(
-                &host,
-                &session,
-                json!({"question": "q", "options": ["a", "b"]}),
-                json!({}),
-            )
-            .await;
         a.transition(&host, &poll, "active").await;
         let guest = a.join(&session, "G").await;
         let mut organizer_on_b = b.stream(&session, &host.token).await;
@@ -420,19 +420,9 @@ mod instances {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_round_dropped_from_memory_is_read_again_when_another_instances_votes_reach_its_screen()
      {
-        let Some((a, b)) = two_instances().await else {
+        let Some((a, b, host, session, poll)) = two_instances_with_a_poll(&["a", "b"]).await else {
             return;
         };
-        let host = a.host("ada@example.org", false).await;
-        let (session, _) = a.open_session(&host, None).await;
-        let poll = a
-            .poll(
-                &host,
-                &session,
-                json!({"question": "q", "options": ["a", "b"]}),
-                json!({}),
-            )
-            .await;
         let viewer_token = a.viewer_token(&host, &session).await;
         let mut screen_on_b = b.stream(&session, &viewer_token).await;
         assert_eq!(screen_on_b.next(SOON).await.unwrap().event, "snapshot");
