@@ -43,18 +43,26 @@ impl PresenceBook {
     /// Writes every pending contact time to storage, and forgets participants not seen for
     /// ten minutes (storage still has their last contact).
     pub async fn flush(&self, store: &dyn Store) {
+        self.forget_stale();
         self.flush_where(store, |_| true).await;
     }
 
-    /// Writes the pending contact times of one share of the participants (see [`SHARES`]).
+    /// Writes the pending contact times of one share of the participants (see [`SHARES`]);
+    /// share 0 also forgets participants not seen for ten minutes, once a round of shares.
     pub async fn flush_share(&self, store: &dyn Store, share: u32) {
-        self.flush_where(store, |id| share_of(id) == share % SHARES)
-            .await;
+        let share = share % SHARES;
+        if share == 0 {
+            self.forget_stale();
+        }
+        self.flush_where(store, |id| share_of(id) == share).await;
+    }
+
+    fn forget_stale(&self) {
+        let cutoff = Utc::now() - chrono::Duration::minutes(10);
+        self.seen.lock().retain(|_, at| *at > cutoff);
     }
 
     async fn flush_where(&self, store: &dyn Store, mut due: impl FnMut(ParticipantId) -> bool) {
-        let cutoff = Utc::now() - chrono::Duration::minutes(10);
-        self.seen.lock().retain(|_, at| *at > cutoff);
         let mut pending: Vec<(ParticipantId, DateTime<Utc>)> =
             self.unflushed.lock().extract_if(|id, _| due(*id)).collect();
         if pending.is_empty() {

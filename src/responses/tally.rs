@@ -267,6 +267,7 @@ impl Tallies {
         rounds.sweep += 1;
         let dropped = before - rounds.by_key.len();
         metrics::gauge!("tally_rounds_loaded").set(rounds.by_key.len() as f64);
+        metrics::counter!("tally_rounds_dropped_total").increment(dropped as u64);
         dropped
     }
 
@@ -280,8 +281,7 @@ impl Tallies {
             loop {
                 tokio::select! {
                     _ = tick.tick() => {
-                        let dropped = tallies.sweep(IDLE_SWEEPS);
-                        metrics::counter!("tally_rounds_dropped_total").increment(dropped as u64);
+                        tallies.sweep(IDLE_SWEEPS);
                     }
                     () = stop.cancelled() => return,
                 }
