@@ -100,12 +100,7 @@ where
             accepted = listener.accept() => accepted,
             () = stop.cancelled() => break,
         };
-        connections.spawn(connection(
-            Guarded::new(io, timeouts),
-            peer,
-            router.clone(),
-            stop.clone(),
-        ));
+        connections.spawn(connection(io, timeouts, peer, router.clone(), stop.clone()));
     }
     drop(listener);
     connections.close();
@@ -125,12 +120,17 @@ struct Slot {
     filled: tokio::sync::Notify,
 }
 
-async fn connection<I>(io: Guarded<I>, peer: SocketAddr, router: Router, stop: CancellationToken)
-where
+async fn connection<I>(
+    io: I,
+    timeouts: Timeouts,
+    peer: SocketAddr,
+    router: Router,
+    stop: CancellationToken,
+) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let slot = Arc::new(Slot::default());
-    let requests = io.requests();
+    let (io, requests) = Guarded::new(io, timeouts);
     let service = {
         let slot = slot.clone();
         hyper::service::service_fn(move |request: Request<Incoming>| {
@@ -243,27 +243,22 @@ struct Guard {
 }
 
 impl<I> Guarded<I> {
-    fn new(io: I, timeouts: Timeouts) -> Self {
+    /// The guarded socket, and what the connection's service tells its reads.
+    fn new(io: I, timeouts: Timeouts) -> (Self, Arc<Requests>) {
         let now = tokio::time::Instant::now();
-        Self {
+        let requests = Arc::new(Requests::default());
+        let guarded = Self {
             io,
             guard: Some(Box::new(Guard {
                 timeouts,
-                requests: Arc::default(),
+                requests: requests.clone(),
                 served: 0,
                 head_since: Some(now),
                 active_at: now,
                 timer: None,
             })),
-        }
-    }
-
-    /// What the connection's service tells the reads.
-    fn requests(&self) -> Arc<Requests> {
-        self.guard
-            .as_ref()
-            .map(|guard| guard.requests.clone())
-            .unwrap_or_default()
+        };
+        (guarded, requests)
     }
 
     /// Drops the deadlines, for a detached stream.
@@ -279,26 +274,32 @@ impl<I> Guarded<I> {
 }
 
 impl Guard {
-    /// Notes a read: `got` bytes or none (the read waits). Returns the error that ends the
-    /// connection when a deadline has passed.
-    fn read(&mut self, got: bool, cx: &mut Context<'_>) -> Option<std::io::Error> {
+    /// Catches up with the service: whether a request is being served now. Once one was
+    /// served since the reads last looked, the next head has not begun.
+    fn serving(&mut self) -> bool {
         let served = self.requests.served.load(Ordering::Relaxed);
-        let serving = self.requests.serving.load(Ordering::Relaxed);
         if served != self.served {
-            // A request was served since: the next head has not begun.
             self.served = served;
             self.head_since = None;
             self.active_at = tokio::time::Instant::now();
         }
-        if got {
-            let now = tokio::time::Instant::now();
-            self.active_at = now;
-            if self.head_since.is_none() && !serving {
-                self.head_since = Some(now);
-            }
-            return None;
+        self.requests.serving.load(Ordering::Relaxed)
+    }
+
+    /// Notes bytes read: between requests, they begin the next head.
+    fn bytes_read(&mut self) {
+        let serving = self.serving();
+        let now = tokio::time::Instant::now();
+        self.active_at = now;
+        if self.head_since.is_none() && !serving {
+            self.head_since = Some(now);
         }
-        if serving {
+    }
+
+    /// Notes a read that waits: the error that ends the connection once a deadline has
+    /// passed; otherwise `cx` is woken at the deadline.
+    fn waiting(&mut self, cx: &mut Context<'_>) -> Option<std::io::Error> {
+        if self.serving() {
             return None;
         }
         let deadline = match self.head_since {
@@ -339,12 +340,12 @@ impl<I: AsyncRead + Unpin> AsyncRead for Guarded<I> {
             Poll::Ready(Ok(())) => {
                 // A read of nothing is the end of the stream, not a wait.
                 if buf.filled().len() > before {
-                    guard.read(true, cx);
+                    guard.bytes_read();
                 }
                 Poll::Ready(Ok(()))
             }
             Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
-            Poll::Pending => match guard.read(false, cx) {
+            Poll::Pending => match guard.waiting(cx) {
                 Some(error) => Poll::Ready(Err(error)),
                 None => Poll::Pending,
             },
