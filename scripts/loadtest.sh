@@ -7,8 +7,9 @@
 # Without --postgres the server uses a new SQLite file in a temporary folder. With it, the
 # database named by URL (an admin URL; a new database is created in it) is migrated first.
 # --instances N starts N servers on the same database; participants are spread over all of
-# them. Rate limits are off: every simulated phone comes from 127.0.0.1. The servers' logs
-# and their metrics at the end are left in target/loadtest-logs/.
+# them. The servers run as shipped, rate limits included: every simulated phone comes from
+# 127.0.0.1, as a whole room behind one NAT does. The servers' logs and their metrics at the
+# end are left in target/loadtest-logs/.
 # SERVER_BIN=PATH runs that build of the server (migrations, organizer, servers) with this
 # checkout's load generator, for comparing two builds run after run.
 # Example: scripts/loadtest.sh -- --participants 10000 --vote-within 10
@@ -56,7 +57,7 @@ else
   export DATABASE_URL="sqlite://$work/conflicto.db"
   "$server_bin" migrate up >/dev/null
 fi
-export RATE_LIMIT_JOIN_PER_MINUTE=0 RATE_LIMIT_SUBMIT_PER_SECOND=0 LOG_FORMAT=json
+export LOG_FORMAT=json
 export SIGNING_KEY=${SIGNING_KEY:-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')}
 echo "loadtest-password" | "$server_bin" organizer create --email loadtest@example.org --password-stdin >/dev/null
 

@@ -95,16 +95,32 @@ pub struct Config {
     /// Take the client address from the last `X-Forwarded-For` entry, as set by a load
     /// balancer in front (`TRUST_FORWARDED_FOR`). Off when clients connect directly.
     pub trust_forwarded_for: bool,
-    /// Joins per minute from one address (`RATE_LIMIT_JOIN_PER_MINUTE`); 0 = no limit.
-    pub rate_limit_join_per_minute: u32,
-    /// Answers per second from one address (`RATE_LIMIT_SUBMIT_PER_SECOND`); 0 = no limit.
-    pub rate_limit_submit_per_second: u32,
+    /// The flood guard: requests per second from one address
+    /// (`RATE_LIMIT_ADDRESS_PER_SECOND`), far above what a whole room behind one NAT sends;
+    /// 0 = no limit.
+    pub rate_limit_address_per_second: u32,
+    /// New participants per second admitted to one session
+    /// (`RATE_LIMIT_SESSION_JOINS_PER_SECOND`), with five seconds' worth at once; 0 = no limit.
+    pub rate_limit_session_joins_per_second: u32,
+    /// Join-code lookups that find no open session, per minute from one address
+    /// (`RATE_LIMIT_CODE_MISSES_PER_MINUTE`); 0 = no limit.
+    pub rate_limit_code_misses_per_minute: u32,
     /// Largest `max_participants` a session may ask for (`SESSION_PARTICIPANT_LIMIT`).
     pub session_participant_limit: u32,
     /// How long after a session ends its nicknames and free text are removed, keeping
     /// counts (`RETENTION_DAYS`); `None` keeps them until the session is deleted.
     pub retention: Option<Duration>,
 }
+
+/// The flood guard's default: requests a second from one address. The largest room the
+/// server admits, 50,000 phones behind one NAT, voting within ten seconds sends about
+/// 5,000 a second, and the ingest benchmark sends 10,000 (docs/security.md).
+pub const DEFAULT_ADDRESS_PER_SECOND: u32 = 20_000;
+/// The default admission rate of one session: a room of 5,000 joining within a minute
+/// averages 83 a second.
+pub const DEFAULT_SESSION_JOINS_PER_SECOND: u32 = 1_000;
+/// The default of failed join-code lookups a minute from one address.
+pub const DEFAULT_CODE_MISSES_PER_MINUTE: u32 = 300;
 
 impl Config {
     /// A configuration with every default, on the given database; what tests start from.
@@ -128,8 +144,9 @@ impl Config {
             metrics_token: None,
             backup_dir: PathBuf::from("backups"),
             trust_forwarded_for: false,
-            rate_limit_join_per_minute: 600,
-            rate_limit_submit_per_second: 200,
+            rate_limit_address_per_second: DEFAULT_ADDRESS_PER_SECOND,
+            rate_limit_session_joins_per_second: DEFAULT_SESSION_JOINS_PER_SECOND,
+            rate_limit_code_misses_per_minute: DEFAULT_CODE_MISSES_PER_MINUTE,
             session_participant_limit: 50_000,
             retention: None,
         }

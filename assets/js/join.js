@@ -2,7 +2,7 @@
 // The token is kept in localStorage per join code, so a reload or a lost connection comes
 // back as the same participant, with its answers.
 
-import { h, t, fill, api, ApiError, errorText, follow, announce } from './lib.js';
+import { h, t, fill, api, ApiError, errorText, follow, announce, persist, isTransient, PATIENCE_MS } from './lib.js';
 import { renderInput, renderResults, submitter, REACTIONS } from './kinds.js';
 
 const body = document.body;
@@ -38,13 +38,22 @@ function showError(el, input, text) {
 
 const normalise = (code) => code.replace(/[^0-9a-z]/gi, '').toUpperCase();
 
+// While the server asks the room to wait (429, 503) or the network is away, the page says
+// "joining…" or "sending…" calmly, and an error only after 30 s of trying.
+const joinWait = document.getElementById('join-wait');
+function joinWaiting(waiting) {
+  joinWait.textContent = waiting ? t('join.waiting') : '';
+  joinWait.hidden = !waiting;
+}
+const joinHooks = { onWait: joinWaiting, giveUpMs: PATIENCE_MS };
+
 let found = null; // the public session behind the typed code
 
 async function lookUp(code) {
   found = null;
   if (!code) return null;
   try {
-    found = await api('GET', `/sessions/code/${encodeURIComponent(code)}`);
+    found = await persist(() => api('GET', `/sessions/code/${encodeURIComponent(code)}`), joinHooks);
     if (!found.joinable) {
       showError(codeError, codeInput, found.reason || t('join.not_joinable'));
     } else {
@@ -99,7 +108,7 @@ form.addEventListener('submit', async (event) => {
   const button = form.querySelector('button[type=submit]');
   button.disabled = true;
   try {
-    const joined = await api('POST', `/sessions/${found.id}/join`, nickname ? { nickname } : {});
+    const joined = await persist(() => api('POST', `/sessions/${found.id}/join`, nickname ? { nickname } : {}), joinHooks);
     remember(code, joined);
     history.replaceState(null, '', `/join/${code}`);
     play(code, joined);
@@ -130,6 +139,7 @@ function play(code, joined) {
   document.title = `${t('phone.title')} · Conflicto`;
 
   const status = h('span', { class: 'conn', role: 'status' }, t('phone.connecting'));
+  const sendingNote = h('p', { class: 'notice info sending', role: 'status', hidden: true });
   const sessionTitle = h('h1', { class: 'phone-title' }, '');
   const activityArea = h('section', { class: 'activity', 'aria-live': 'polite' });
   const resultsArea = h('section', { class: 'phone-results', 'aria-label': t('results.heading') });
@@ -140,17 +150,54 @@ function play(code, joined) {
   fill(playView,
     h('header', { class: 'phone-head' }, sessionTitle,
       h('p', { class: 'who' }, t('phone.you_are', { nickname: joined.nickname }), ' · ', status)),
-    activityArea, resultsArea, reactions);
+    sendingNote, activityArea, resultsArea, reactions);
 
   const state = { session: null, activity: null, results: null, own: null, mine: [], signature: '' };
 
-  const send = (activityId, payload) => api('POST', `/activities/${activityId}/responses`, payload, { token });
+  // Answers not yet stored are kept in localStorage until the server has answered them, so
+  // that a reload or a lost phone battery does not lose them; they are sent again with the
+  // same request id, which the server counts once.
+  const pendingKey = `conflicto.pending.${code.toUpperCase()}`;
+  const pending = () => { try { return JSON.parse(localStorage.getItem(pendingKey) || '[]'); } catch { return []; } };
+  const keepPending = (list) => (list.length ? localStorage.setItem(pendingKey, JSON.stringify(list)) : localStorage.removeItem(pendingKey));
+  const waiting = new Set();
+  const sendingHooks = (id) => ({
+    onWait(on) {
+      if (on) waiting.add(id); else waiting.delete(id);
+      if (!waiting.size) sendingNote.hidden = true;
+      else if (sendingNote.hidden) notice(t('phone.sending_wait'), 'info');
+    },
+    onLate() { notice(t('phone.sending_late'), 'error'); },
+  });
+  function notice(text, kind) {
+    sendingNote.textContent = text;
+    sendingNote.className = `notice ${kind} sending`;
+    sendingNote.hidden = false;
+  }
+
+  const send = async (activityId, payload) => {
+    const id = payload.client_request_id;
+    if (!pending().some((p) => p.payload.client_request_id === id)) keepPending([...pending(), { activityId, payload }]);
+    try {
+      const stored = await api('POST', `/activities/${activityId}/responses`, payload, { token });
+      keepPending(pending().filter((p) => p.payload.client_request_id !== id));
+      return stored;
+    } catch (error) {
+      if (!isTransient(error)) keepPending(pending().filter((p) => p.payload.client_request_id !== id));
+      throw error;
+    }
+  };
+
+  // Answers a reload interrupted go out again first.
+  for (const { activityId, payload } of pending()) {
+    persist(() => send(activityId, payload), sendingHooks(payload.client_request_id)).catch(() => {});
+  }
 
   async function react(name, glyph) {
     floatUp(glyph);
     try {
-      await api('POST', `/sessions/${sessionId}/reactions`, { emoji: name }, { token });
-    } catch { /* too fast or offline: a reaction is not worth an error */ }
+      await persist(() => api('POST', `/sessions/${sessionId}/reactions`, { emoji: name }, { token }), { giveUpMs: PATIENCE_MS });
+    } catch { /* refused or offline for long: a reaction is not worth an error */ }
   }
 
   function floatUp(glyph) {
@@ -231,7 +278,7 @@ function play(code, joined) {
         activity: a, results: state.results, own: state.own, mine: state.mine,
         submit: async (answer) => {
           try {
-            const stored = await submitter(a.id, send)(answer);
+            const stored = await submitter(a.id, send, sendingHooks(`${a.id}:${Date.now()}:${Math.random()}`))(answer);
             refreshOwn().then(() => render({ inputChanged: true }));
             return stored;
           } catch (error) {
@@ -329,11 +376,18 @@ async function start() {
   const saved = code ? recall(code) : null;
   if (saved) {
     try {
-      const joined = await api('POST', `/sessions/${saved.session_id}/join`, { token: saved.token });
+      const joined = await persist(() => api('POST', `/sessions/${saved.session_id}/join`, { token: saved.token }), joinHooks);
       remember(code, joined);
       play(code, joined);
       return;
     } catch (error) {
+      // Still busy after 30 s: keep the token for the next try, say so.
+      if (isTransient(error)) {
+        const notice = document.getElementById('join-notice');
+        notice.textContent = errorText(error);
+        notice.hidden = false;
+        return;
+      }
       forget(code);
       // The token no longer names someone in the session: removed, banned, or ended.
       const notice = document.getElementById('join-notice');

@@ -2,7 +2,7 @@
 // report, and the input on a phone. Every chart also exists as text for screen readers.
 // The shapes are the API's (docs/activity-kinds.md); nothing is counted here.
 
-import { h, t, num, srOnly, countdown, clock, requestId } from './lib.js';
+import { h, t, num, srOnly, countdown, clock, requestId, persist } from './lib.js';
 
 const EMOJI = { thumbs_up: '👍', heart: '❤️', laugh: '😂', wow: '😮', clap: '👏', party: '🎉' };
 export const REACTIONS = Object.entries(EMOJI);
@@ -534,20 +534,14 @@ const INPUTS = {
   },
 };
 
-/** A `submit` for phones: sends one answer with a fresh request id, retrying the same id. */
-export function submitter(activityId, send) {
-  return async (answer) => {
-    const id = requestId();
-    let lastError;
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        return await send(activityId, { answer, client_request_id: id });
-      } catch (error) {
-        lastError = error;
-        if (error.status && error.status !== 429 && error.status < 500) break;
-        await new Promise((r) => setTimeout(r, 400 * (attempt + 1)));
-      }
-    }
-    throw lastError;
+/**
+ * A `submit` for phones: sends one answer with a fresh request id and keeps sending it, with
+ * the same id, while the server is busy or away (see `persist`), so an answer the person
+ * gave is never dropped and never counted twice. `hooks` show the waiting to the person.
+ */
+export function submitter(activityId, send, hooks = {}) {
+  return (answer) => {
+    const payload = { answer, client_request_id: requestId() };
+    return persist(() => send(activityId, payload), hooks);
   };
 }

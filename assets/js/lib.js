@@ -66,13 +66,72 @@ export function announce(text) {
   setTimeout(() => { region.textContent = text; }, 50);
 }
 
-/** An error from the API, with the envelope's code. */
+/** An error from the API, with the envelope's code and, for 429 and 503, how long to wait. */
 export class ApiError extends Error {
-  constructor(status, code, message, details) {
+  constructor(status, code, message, details, retryAfter) {
     super(message);
     this.status = status;
     this.code = code;
     this.details = details || {};
+    this.retryAfter = retryAfter || null;
+  }
+}
+
+/** Seconds from a `Retry-After` header (a number of seconds or an HTTP date), or null. */
+function retryAfterOf(response) {
+  const value = response.headers.get('retry-after');
+  if (!value) return null;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds);
+  const date = Date.parse(value);
+  return Number.isFinite(date) ? Math.max(0, (date - Date.now()) / 1000) : null;
+}
+
+/** Failures that waiting fixes: no network, busy (429), or a server that is away (502–504). */
+export function isTransient(error) {
+  return error instanceof ApiError && [0, 429, 502, 503, 504].includes(error.status);
+}
+
+/** Milliseconds to wait before trying again: `Retry-After` when given, else a growing
+ * back-off, plus jitter so a room that was told to wait does not come back at once. */
+export function backoff(error, attempt) {
+  const told = error && error.retryAfter != null ? error.retryAfter * 1000 : null;
+  const base = told ?? Math.min(8000, 500 * 2 ** attempt);
+  return base + Math.random() * Math.max(500, base / 2);
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** How long an action may keep failing before the person is told. */
+export const PATIENCE_MS = 30000;
+
+/**
+ * Runs `action` until it succeeds, waiting out transient failures (see `isTransient`) as
+ * the server asks. `onWait(true)` is called while it waits and `onWait(false)` when it is
+ * done; `onLate(error)` once the action has failed for more than 30 s. It stops and throws
+ * on any other error, or after `giveUpMs` (never, by default: an answer is not dropped).
+ */
+export async function persist(action, { onWait = () => {}, onLate = () => {}, giveUpMs = Infinity } = {}) {
+  const started = Date.now();
+  let late = false;
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      const result = await action();
+      onWait(false);
+      return result;
+    } catch (error) {
+      const waited = Date.now() - started;
+      if (!isTransient(error) || waited > giveUpMs) {
+        onWait(false);
+        throw error;
+      }
+      onWait(true);
+      if (!late && waited > PATIENCE_MS) {
+        late = true;
+        onLate(error);
+      }
+      await sleep(backoff(error, attempt));
+    }
   }
 }
 
@@ -139,7 +198,7 @@ export async function api(method, path, body, { token, raw, contentType } = {}) 
     if (response.status === 401 && !token && !path.startsWith('/auth/')) {
       location.href = `/login?next=${encodeURIComponent(location.pathname)}`;
     }
-    throw new ApiError(response.status, error.code, error.message, error.details);
+    throw new ApiError(response.status, error.code, error.message, error.details, retryAfterOf(response));
   }
   return data;
 }
@@ -177,39 +236,96 @@ export const clock = {
   },
 };
 
-const EVENTS = ['snapshot', 'session', 'activity', 'results', 'participants', 'reactions', 'timer', 'shutdown', 'dropped', 'removed'];
-
 /**
- * Follows a session's live stream. `handlers[event](data)` gets each event's data;
- * `onStatus('live' | 'reconnecting')` follows the connection. EventSource reconnects by
- * itself (resuming with Last-Event-ID); when the server refused the stream it is retried
- * after `onClosed()` (which may fix the token) a few seconds later.
+ * Follows a session's live stream (Server-Sent Events, read with `fetch` so that a refusal's
+ * status and `Retry-After` can be honoured). `handlers[event](data)` gets each event's data;
+ * `onStatus('live' | 'reconnecting')` follows the connection. A stream that ends is opened
+ * again after the server's `retry` time, resuming with `Last-Event-ID`; a 429 or 503, or a
+ * lost network, is waited out as the server asks, with jitter; when the server refused the
+ * token, `onClosed()` (which may fix it) decides whether to try again.
  */
 export function follow(sessionId, token, handlers, onStatus = () => {}, onClosed = async () => true) {
-  let source = null;
   let stopped = false;
-  const open = () => {
-    const query = token ? `?token=${encodeURIComponent(token())}` : '';
-    source = new EventSource(`/api/v1/sessions/${sessionId}/events${query}`);
-    source.onopen = () => onStatus('live');
-    source.onerror = async () => {
-      onStatus('reconnecting');
-      if (source.readyState === EventSource.CLOSED && !stopped) {
-        const again = await onClosed();
-        if (again !== false) setTimeout(open, 3000);
+  let controller = null;
+  let lastId = null;
+  let retryMs = 2000;
+
+  const dispatch = (name, raw) => {
+    let data;
+    try { data = JSON.parse(raw); } catch { return; }
+    if (data && data.server_time) clock.sync(data.server_time);
+    if (handlers[name]) handlers[name](data);
+  };
+
+  // One block of lines, as the SSE format defines them.
+  const block = (text) => {
+    let name = 'message';
+    const data = [];
+    for (const line of text.split(/\r\n|\r|\n/)) {
+      if (!line || line.startsWith(':')) continue;
+      const colon = line.indexOf(':');
+      const field = colon < 0 ? line : line.slice(0, colon);
+      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+      if (field === 'event') name = value;
+      else if (field === 'data') data.push(value);
+      else if (field === 'id') lastId = value;
+      else if (field === 'retry' && /^\d+$/.test(value)) retryMs = Number(value);
+    }
+    if (data.length) dispatch(name, data.join('\n'));
+  };
+
+  const read = async (body) => {
+    const reader = body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += decoder.decode(value, { stream: true });
+      let end;
+      while ((end = buffer.search(/\r?\n\r?\n/)) >= 0) {
+        const match = buffer.slice(end).match(/^\r?\n\r?\n/)[0];
+        block(buffer.slice(0, end));
+        buffer = buffer.slice(end + match.length);
       }
-    };
-    for (const name of EVENTS) {
-      source.addEventListener(name, (event) => {
-        let data;
-        try { data = JSON.parse(event.data); } catch { return; }
-        if (data && data.server_time) clock.sync(data.server_time);
-        if (handlers[name]) handlers[name](data);
-      });
     }
   };
-  open();
-  return { close() { stopped = true; source && source.close(); } };
+
+  const run = async () => {
+    for (let attempt = 0; !stopped;) {
+      controller = new AbortController();
+      const query = token ? `?token=${encodeURIComponent(token())}` : '';
+      const headers = { accept: 'text/event-stream' };
+      if (lastId) headers['last-event-id'] = lastId;
+      let response = null;
+      try {
+        response = await fetch(`/api/v1/sessions/${sessionId}/events${query}`, {
+          headers, signal: controller.signal, credentials: 'same-origin', cache: 'no-store',
+        });
+      } catch { response = null; }
+      if (stopped) return;
+      if (response && response.ok) {
+        onStatus('live');
+        attempt = 0;
+        try { await read(response.body); } catch { /* the connection broke */ }
+        if (stopped) return;
+        onStatus('reconnecting');
+        await sleep(retryMs + Math.random() * 1000);
+        continue;
+      }
+      onStatus('reconnecting');
+      if (response && [401, 403, 404].includes(response.status)) {
+        if ((await onClosed()) === false) return;
+        await sleep(3000 + Math.random() * 2000);
+        continue;
+      }
+      const error = new ApiError(response ? response.status : 0, 'stream', '', null, response && retryAfterOf(response));
+      await sleep(backoff(error, attempt));
+      attempt += 1;
+    }
+  };
+  run();
+  return { close() { stopped = true; if (controller) controller.abort(); } };
 }
 
 /** Shows a live countdown to `deadline` (ISO, server clock) in `el`; returns a stopper. */

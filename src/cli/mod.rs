@@ -225,24 +225,36 @@ pub struct ServeArgs {
           action = clap::ArgAction::Set)]
     pub trust_forwarded_for: bool,
 
-    /// Joins per minute allowed from one client address; 0 turns the limit off.
+    /// Flood guard: requests per second from one client address, far above what a whole
+    /// room behind one NAT sends; 0 turns it off. Answers, reactions and joins are limited
+    /// per participant and per session instead (docs/security.md).
     #[arg(
         long,
-        env = "RATE_LIMIT_JOIN_PER_MINUTE",
-        value_name = "RATE_LIMIT_JOIN_PER_MINUTE",
-        default_value_t = 600
+        env = "RATE_LIMIT_ADDRESS_PER_SECOND",
+        value_name = "RATE_LIMIT_ADDRESS_PER_SECOND",
+        default_value_t = crate::config::DEFAULT_ADDRESS_PER_SECOND
     )]
-    pub rate_limit_join_per_minute: u32,
+    pub rate_limit_address_per_second: u32,
 
-    /// Answers per second allowed from one client address; 0 turns the limit off. Each
-    /// participant is also held to 10 per second.
+    /// New participants per second admitted to one session (five seconds' worth may come at
+    /// once); 0 turns it off. The session's max_participants caps the total.
     #[arg(
         long,
-        env = "RATE_LIMIT_SUBMIT_PER_SECOND",
-        value_name = "RATE_LIMIT_SUBMIT_PER_SECOND",
-        default_value_t = 200
+        env = "RATE_LIMIT_SESSION_JOINS_PER_SECOND",
+        value_name = "RATE_LIMIT_SESSION_JOINS_PER_SECOND",
+        default_value_t = crate::config::DEFAULT_SESSION_JOINS_PER_SECOND
     )]
-    pub rate_limit_submit_per_second: u32,
+    pub rate_limit_session_joins_per_second: u32,
+
+    /// Join-code lookups that find no open session, per minute from one client address, so
+    /// codes cannot be enumerated; 0 turns it off. Right codes never count.
+    #[arg(
+        long,
+        env = "RATE_LIMIT_CODE_MISSES_PER_MINUTE",
+        value_name = "RATE_LIMIT_CODE_MISSES_PER_MINUTE",
+        default_value_t = crate::config::DEFAULT_CODE_MISSES_PER_MINUTE
+    )]
+    pub rate_limit_code_misses_per_minute: u32,
 
     /// Largest max_participants a session may ask for.
     #[arg(long, env = "SESSION_PARTICIPANT_LIMIT", value_name = "SESSION_PARTICIPANT_LIMIT", default_value_t = 50_000,

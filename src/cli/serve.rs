@@ -54,8 +54,9 @@ pub fn config_from_args(args: ServeArgs) -> Result<Config, InvalidConfig> {
         metrics_token,
         backup_dir: args.database.backup_dir,
         trust_forwarded_for: args.trust_forwarded_for,
-        rate_limit_join_per_minute: args.rate_limit_join_per_minute,
-        rate_limit_submit_per_second: args.rate_limit_submit_per_second,
+        rate_limit_address_per_second: args.rate_limit_address_per_second,
+        rate_limit_session_joins_per_second: args.rate_limit_session_joins_per_second,
+        rate_limit_code_misses_per_minute: args.rate_limit_code_misses_per_minute,
         session_participant_limit: args.session_participant_limit,
         retention: (args.retention_days > 0)
             .then(|| Duration::from_secs(u64::from(args.retention_days) * 86_400)),

@@ -1,64 +1,132 @@
-//! Rate limits for the endpoints a stranger can hammer: login (per IP and per email), join
-//! (per IP) and submit (per IP and per participant). Keyed token buckets from `governor`,
-//! pruned every minute so memory stays bounded.
+//! Rate limits that follow identities, not addresses: a whole audience may reach the server
+//! from one address (venue Wi-Fi, an office or carrier NAT), so answers, reactions,
+//! heartbeats and reconnects are limited per participant, joins per session, and logins per
+//! account. Per address there are only a flood guard, whose ceiling a full room never meets,
+//! and a limit on failed join-code lookups, so codes cannot be enumerated.
+//! docs/security.md gives the threat model. Keyed token buckets from `governor`, pruned every
+//! minute so memory stays bounded.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use parking_lot::Mutex;
 
 use super::error::ApiError;
 use crate::config::Config;
-use crate::ids::ParticipantId;
+use crate::ids::{ParticipantId, SessionId};
+
+/// Answers per second per participant, and the burst: far beyond a person's thumb.
+pub const SUBMIT_PER_SECOND: u32 = 10;
+const SUBMIT_BURST: u32 = 20;
+/// Reactions are taps: per participant, with bursts.
+pub const REACT_PER_SECOND: u32 = 5;
+const REACT_BURST: u32 = 10;
+/// Heartbeats per participant; a phone sends one every 15–30 s.
+pub const HEARTBEAT_PER_SECOND: u32 = 1;
+const HEARTBEAT_BURST: u32 = 5;
+/// Stream opens and rejoins per participant: a phone reconnects after a lost network or a
+/// deploy, not in a loop.
+pub const RECONNECT_PER_SECOND: u32 = 2;
+const RECONNECT_BURST: u32 = 20;
+/// Seconds of the session's join rate that may arrive at once.
+const JOIN_BURST_SECONDS: u32 = 5;
+/// Seconds of the flood guard's rate that may arrive at once.
+const ADDRESS_BURST_SECONDS: u32 = 2;
 
 /// Every limiter the API uses.
 pub struct RateLimits {
+    address: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    code_misses: Option<CodeMisses>,
+    session_joins: Option<DefaultKeyedRateLimiter<SessionId>>,
     login_ip: DefaultKeyedRateLimiter<IpAddr>,
     login_email: DefaultKeyedRateLimiter<String>,
-    join_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
-    submit_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
-    submit_participant: DefaultKeyedRateLimiter<ParticipantId>,
-    react_participant: DefaultKeyedRateLimiter<ParticipantId>,
+    submit: DefaultKeyedRateLimiter<ParticipantId>,
+    react: DefaultKeyedRateLimiter<ParticipantId>,
+    heartbeat: DefaultKeyedRateLimiter<ParticipantId>,
+    reconnect: DefaultKeyedRateLimiter<ParticipantId>,
 }
 
-fn per_minute(n: u32, burst: u32) -> Quota {
-    Quota::per_minute(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN))
-        .allow_burst(NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN))
+/// Failed join-code lookups per address. Only misses drain the bucket, so a room typing the
+/// right code never does; once an address has used it up, every lookup from it is refused
+/// until it refills, hits included, so that a refusal cannot tell a guesser "miss".
+struct CodeMisses {
+    limiter: DefaultKeyedRateLimiter<IpAddr>,
+    blocked: Mutex<HashMap<IpAddr, Instant>>,
+}
+
+fn quota(per_second: Option<u32>, per_minute: Option<u32>, burst: u32) -> Quota {
+    let nonzero = |n: u32| NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN);
+    let base = match (per_second, per_minute) {
+        (Some(n), _) => Quota::per_second(nonzero(n)),
+        (None, Some(n)) => Quota::per_minute(nonzero(n)),
+        (None, None) => Quota::per_second(NonZeroU32::MIN),
+    };
+    base.allow_burst(nonzero(burst))
 }
 
 fn per_second(n: u32, burst: u32) -> Quota {
-    Quota::per_second(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN))
-        .allow_burst(NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN))
+    quota(Some(n), None, burst)
+}
+
+fn per_minute(n: u32, burst: u32) -> Quota {
+    quota(None, Some(n), burst)
 }
 
 type Checked = Result<(), governor::NotUntil<<DefaultClock as Clock>::Instant>>;
 
+fn wait_of(result: Checked) -> Option<Duration> {
+    result
+        .err()
+        .map(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+}
+
 fn refuse(result: Checked, what: &str) -> Result<(), ApiError> {
-    result.map_err(|not_until| {
-        let wait = not_until.wait_time_from(DefaultClock::default().now());
-        ApiError::rate_limited(what, wait)
-    })
+    match wait_of(result) {
+        Some(wait) => Err(ApiError::rate_limited(what, wait)),
+        None => Ok(()),
+    }
 }
 
 impl RateLimits {
-    /// Limits from the configuration; a per-IP limit of 0 turns that limit off.
+    /// Limits from the configuration; a limit set to 0 is off.
     pub fn new(config: &Config) -> Arc<Self> {
-        let join = config.rate_limit_join_per_minute;
-        let submit = config.rate_limit_submit_per_second;
+        let address = config.rate_limit_address_per_second;
+        let joins = config.rate_limit_session_joins_per_second;
+        let misses = config.rate_limit_code_misses_per_minute;
         Arc::new(Self {
+            address: (address > 0).then(|| {
+                RateLimiter::keyed(per_second(
+                    address,
+                    address.saturating_mul(ADDRESS_BURST_SECONDS),
+                ))
+            }),
+            code_misses: (misses > 0).then(|| CodeMisses {
+                limiter: RateLimiter::keyed(per_minute(misses, misses)),
+                blocked: Mutex::new(HashMap::new()),
+            }),
+            session_joins: (joins > 0).then(|| {
+                RateLimiter::keyed(per_second(joins, joins.saturating_mul(JOIN_BURST_SECONDS)))
+            }),
             login_ip: RateLimiter::keyed(per_minute(30, 10)),
             login_email: RateLimiter::keyed(per_minute(10, 5)),
-            join_ip: (join > 0).then(|| RateLimiter::keyed(per_minute(join, join.div_ceil(4)))),
-            submit_ip: (submit > 0)
-                .then(|| RateLimiter::keyed(per_second(submit, submit.saturating_mul(2)))),
-            // Ten answers a second with bursts of twenty is far beyond a person's thumb.
-            submit_participant: RateLimiter::keyed(per_second(10, 20)),
-            // Reactions are taps: five a second with bursts of ten, per person.
-            react_participant: RateLimiter::keyed(per_second(5, 10)),
+            submit: RateLimiter::keyed(per_second(SUBMIT_PER_SECOND, SUBMIT_BURST)),
+            react: RateLimiter::keyed(per_second(REACT_PER_SECOND, REACT_BURST)),
+            heartbeat: RateLimiter::keyed(per_second(HEARTBEAT_PER_SECOND, HEARTBEAT_BURST)),
+            reconnect: RateLimiter::keyed(per_second(RECONNECT_PER_SECOND, RECONNECT_BURST)),
         })
+    }
+
+    /// Any request: the flood guard per address.
+    pub fn request(&self, ip: IpAddr) -> Result<(), ApiError> {
+        match &self.address {
+            Some(limiter) => refuse(limiter.check_key(&ip), "requests from this address"),
+            None => Ok(()),
+        }
     }
 
     /// A login attempt.
@@ -73,42 +141,90 @@ impl RateLimits {
         )
     }
 
-    /// A join attempt.
-    pub fn join(&self, ip: IpAddr) -> Result<(), ApiError> {
-        match &self.join_ip {
-            Some(limiter) => refuse(limiter.check_key(&ip), "joins from this address"),
+    /// Before looking up a join code: refused while this address has used up its misses.
+    pub fn code_lookup(&self, ip: IpAddr) -> Result<(), ApiError> {
+        let Some(misses) = &self.code_misses else {
+            return Ok(());
+        };
+        let mut blocked = misses.blocked.lock();
+        match blocked.get(&ip) {
+            Some(until) if *until > Instant::now() => Err(ApiError::rate_limited(
+                "failed join-code lookups from this address",
+                *until - Instant::now(),
+            )),
+            Some(_) => {
+                blocked.remove(&ip);
+                Ok(())
+            }
             None => Ok(()),
         }
     }
 
-    /// A submission.
-    pub fn submit(&self, ip: IpAddr, participant: ParticipantId) -> Result<(), ApiError> {
-        if let Some(limiter) = &self.submit_ip {
-            refuse(limiter.check_key(&ip), "submissions from this address")?;
+    /// A join code that names no open session. Refused (and the address blocked until its
+    /// bucket refills) once the address has missed too often.
+    pub fn code_missed(&self, ip: IpAddr) -> Result<(), ApiError> {
+        let Some(misses) = &self.code_misses else {
+            return Ok(());
+        };
+        match wait_of(misses.limiter.check_key(&ip)) {
+            Some(wait) => {
+                misses.blocked.lock().insert(ip, Instant::now() + wait);
+                Err(ApiError::rate_limited(
+                    "failed join-code lookups from this address",
+                    wait,
+                ))
+            }
+            None => Ok(()),
         }
-        refuse(
-            self.submit_participant.check_key(&participant),
-            "submissions",
-        )
+    }
+
+    /// A new participant asking to join a session: its admission rate.
+    pub fn admit(&self, session: SessionId) -> Result<(), ApiError> {
+        match &self.session_joins {
+            Some(limiter) => refuse(limiter.check_key(&session), "joins to this session"),
+            None => Ok(()),
+        }
+    }
+
+    /// A participant coming back: a rejoin or a live stream opened again.
+    pub fn reconnect(&self, participant: ParticipantId) -> Result<(), ApiError> {
+        refuse(self.reconnect.check_key(&participant), "reconnects")
+    }
+
+    /// An answer.
+    pub fn submit(&self, participant: ParticipantId) -> Result<(), ApiError> {
+        refuse(self.submit.check_key(&participant), "answers")
     }
 
     /// An emoji reaction.
     pub fn react(&self, participant: ParticipantId) -> Result<(), ApiError> {
-        refuse(self.react_participant.check_key(&participant), "reactions")
+        refuse(self.react.check_key(&participant), "reactions")
     }
 
-    /// Forgets keys whose buckets are full again.
+    /// A heartbeat.
+    pub fn heartbeat(&self, participant: ParticipantId) -> Result<(), ApiError> {
+        refuse(self.heartbeat.check_key(&participant), "heartbeats")
+    }
+
+    /// Forgets keys whose buckets are full again, and blocks that have run out.
     pub fn prune(&self) {
+        if let Some(l) = &self.address {
+            l.retain_recent();
+        }
+        if let Some(misses) = &self.code_misses {
+            misses.limiter.retain_recent();
+            let now = Instant::now();
+            misses.blocked.lock().retain(|_, until| *until > now);
+        }
+        if let Some(l) = &self.session_joins {
+            l.retain_recent();
+        }
         self.login_ip.retain_recent();
         self.login_email.retain_recent();
-        if let Some(l) = &self.join_ip {
-            l.retain_recent();
-        }
-        if let Some(l) = &self.submit_ip {
-            l.retain_recent();
-        }
-        self.submit_participant.retain_recent();
-        self.react_participant.retain_recent();
+        self.submit.retain_recent();
+        self.react.retain_recent();
+        self.heartbeat.retain_recent();
+        self.reconnect.retain_recent();
     }
 
     /// Prunes every minute until `stop` is cancelled.
@@ -123,5 +239,62 @@ impl RateLimits {
                 }
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::DatabaseUrl;
+
+    fn limits() -> Arc<RateLimits> {
+        RateLimits::new(&Config::with_database(
+            DatabaseUrl::parse("sqlite://unused.db").unwrap(),
+        ))
+    }
+
+    #[test]
+    fn a_room_behind_one_address_meets_no_address_limit() {
+        let limits = limits();
+        let ip = IpAddr::from([203, 0, 113, 7]);
+        // 5,000 phones' joins, lookups, streams and a vote each, all at once.
+        for _ in 0..20_000 {
+            limits.request(ip).unwrap();
+        }
+        let session = SessionId::new();
+        for _ in 0..5_000 {
+            limits.admit(session).unwrap();
+        }
+    }
+
+    #[test]
+    fn only_misses_drain_the_code_budget_and_a_spent_one_refuses_every_lookup() {
+        let limits = limits();
+        let ip = IpAddr::from([198, 51, 100, 1]);
+        let mut refused_at = None;
+        for n in 0..10_000 {
+            limits.code_lookup(ip).unwrap();
+            if limits.code_missed(ip).is_err() {
+                refused_at = Some(n);
+                break;
+            }
+        }
+        let refused_at = refused_at.expect("misses are limited");
+        assert!(
+            refused_at >= 100,
+            "an honest room's typos fit: {refused_at}"
+        );
+        assert!(limits.code_lookup(ip).is_err(), "a hit is refused too");
+        let other = IpAddr::from([198, 51, 100, 2]);
+        assert!(limits.code_lookup(other).is_ok(), "other addresses are not");
+    }
+
+    #[test]
+    fn one_token_is_held_to_its_own_rate() {
+        let limits = limits();
+        let flooder = ParticipantId::new();
+        let refused = (0..100).filter(|_| limits.submit(flooder).is_err()).count();
+        assert!(refused >= 70, "{refused}");
+        assert!(limits.submit(ParticipantId::new()).is_ok());
     }
 }

@@ -5,12 +5,14 @@
 use std::time::Instant;
 
 use axum::body::{Body, to_bytes};
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::{ApiError, code_for_status};
+use super::extract::ClientIp;
+use crate::app::AppState;
 
 /// The header that carries the request id, in and out.
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -130,6 +132,19 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
 }
 
 /// The fallback for unknown paths.
+/// The flood guard: refuses an address that sends far more than a whole room would.
+pub async fn flood_guard(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    request: Request,
+    next: Next,
+) -> Response {
+    match state.limits.request(ip) {
+        Ok(()) => next.run(request).await,
+        Err(error) => error.into_response(),
+    }
+}
+
 pub async fn not_found() -> ApiError {
     ApiError::not_found("no such resource")
 }

@@ -1,9 +1,11 @@
 //! HTTP: [`router`] assembles the API, metrics and pages behind one middleware stack.
 //! Handlers translate HTTP into use cases; they never write SQL or publish events.
-//! Layer order, outermost first: observe (request id, log line, metrics) → gzip → security headers
-//! → error envelope → panic catcher → CORS → timeout → body limit → route.
+//! Layer order, outermost first: canonical path (trailing slash) → observe (request id, log
+//! line, metrics) → gzip → security headers → error envelope → panic catcher → CORS → timeout
+//! → body limit → flood guard (per address) → route.
 
 pub mod api;
+pub mod canonical;
 pub mod connections;
 pub mod error;
 pub mod extract;
@@ -41,6 +43,8 @@ const DOCS_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self
 pub fn router(state: AppState, extra: Router<AppState>) -> Router {
     let config = state.config.clone();
     let (api, document) = api::router();
+    let canonical =
+        std::sync::Arc::new(canonical::CanonicalPaths::new(document.paths.paths.keys()));
     // The API reference page: Swagger UI, vendored into the binary, reading our document.
     let docs: Router<AppState> = Router::from(
         utoipa_swagger_ui::SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", document),
@@ -55,7 +59,11 @@ pub fn router(state: AppState, extra: Router<AppState>) -> Router {
         .route("/metrics", get(metrics::render_metrics))
         .merge(crate::web::router())
         .merge(extra)
-        .fallback(middleware::not_found);
+        .fallback(middleware::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::flood_guard,
+        ));
 
     // No ALLOWED_ORIGINS: no CORS headers at all, so browsers allow same-origin only.
     let cors = (!config.allowed_origins.is_empty()).then(|| {
@@ -108,7 +116,7 @@ pub fn router(state: AppState, extra: Router<AppState>) -> Router {
             hsts.then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains")),
         ));
 
-    routes
+    let app = routes
         .layer(
             ServiceBuilder::new()
                 .layer(axum::middleware::from_fn(middleware::observe))
@@ -126,5 +134,12 @@ pub fn router(state: AppState, extra: Router<AppState>) -> Router {
                 .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
                 .layer(DefaultBodyLimit::max(config.max_body_bytes)),
         )
-        .with_state(state)
+        .with_state(state);
+    // Paths are made canonical before routing, so a path with or without its trailing
+    // slash reaches the same handler.
+    Router::new().fallback_service(
+        ServiceBuilder::new()
+            .map_request(move |request| canonical.rewrite(request))
+            .service(app),
+    )
 }

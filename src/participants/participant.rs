@@ -117,7 +117,7 @@ pub enum InvalidNickname {
 impl Nickname {
     /// Trims, collapses inner whitespace, and checks length and characters.
     pub fn parse(raw: &str) -> Result<Nickname, InvalidNickname> {
-        if raw.chars().any(|c| c.is_control() || is_invisible(c)) {
+        if !is_printable(raw) {
             return Err(InvalidNickname::Unprintable);
         }
         let display = raw.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -169,9 +169,41 @@ impl Nickname {
     }
 }
 
-/// Zero-width and direction-override characters, which make look-alike nicknames.
+/// No control characters, no direction overrides, nothing invisible; joiners, variation
+/// selectors, keycaps and tags only inside a sequence that shows as one emoji (👩‍💻, 🏳️‍🌈,
+/// 1️⃣, 🏴󠁧󠁢󠁳󠁣󠁴󠁿).
+fn is_printable(raw: &str) -> bool {
+    use unicode_segmentation::UnicodeSegmentation;
+    raw.graphemes(true).all(|grapheme| {
+        let mut chars = grapheme.chars();
+        if chars.any(|c| c.is_control() || is_invisible(c)) {
+            return false;
+        }
+        !grapheme.chars().any(is_emoji_glue) || is_one_emoji(grapheme)
+    })
+}
+
+/// Zero-width, direction-control and filler characters, which make look-alike or
+/// reordered nicknames.
 fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}' | '\u{200C}' | '\u{200E}' | '\u{200F}'
+        | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FEFF}'
+        | '\u{FFA0}' | '\u{FFF0}'..='\u{FFFB}' | '\u{1D173}'..='\u{1D17A}')
+}
+
+/// Characters that are invisible alone and join or modify an emoji.
+fn is_emoji_glue(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200D}' | '\u{FE0E}' | '\u{FE0F}' | '\u{20E3}' | '\u{E0020}'..='\u{E007F}'
+    )
+}
+
+/// Whether a grapheme is one emoji, typed fully qualified or without its variation selector.
+fn is_one_emoji(grapheme: &str) -> bool {
+    emojis::get(grapheme).is_some() || emojis::get(&grapheme.replace('\u{FE0F}', "")).is_some()
 }
 
 #[cfg(test)]
@@ -188,13 +220,29 @@ mod tests {
 
     #[test]
     fn nickname_rules_table() {
-        let cases: [(&str, Result<(), InvalidNickname>); 6] = [
+        let cases: [(&str, Result<(), InvalidNickname>); 19] = [
             ("", Err(InvalidNickname::Empty)),
             ("   ", Err(InvalidNickname::Empty)),
             (&"x".repeat(40), Ok(())),
             (&"x".repeat(41), Err(InvalidNickname::TooLong)),
             ("bad\u{0007}bell", Err(InvalidNickname::Unprintable)),
             ("zero\u{200B}width", Err(InvalidNickname::Unprintable)),
+            ("👩\u{200D}💻 Ada", Ok(())),
+            ("🏳\u{FE0F}\u{200D}🌈", Ok(())),
+            ("🏳\u{200D}🌈", Ok(())),
+            ("👍🏽 Kim", Ok(())),
+            ("1\u{FE0F}\u{20E3} Team", Ok(())),
+            ("🇩🇪 Jonas", Ok(())),
+            (
+                "🏴\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}",
+                Ok(()),
+            ),
+            ("Ana\u{200D}Lena", Err(InvalidNickname::Unprintable)),
+            ("a\u{FE0F}", Err(InvalidNickname::Unprintable)),
+            ("evil\u{202E}txt.exe", Err(InvalidNickname::Unprintable)),
+            ("iso\u{2066}late", Err(InvalidNickname::Unprintable)),
+            ("tag\u{E0041}", Err(InvalidNickname::Unprintable)),
+            ("\u{3164}", Err(InvalidNickname::Unprintable)),
         ];
         for (raw, expected) in cases {
             assert_eq!(Nickname::parse(raw).map(|_| ()), expected, "{raw:?}");

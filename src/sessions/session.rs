@@ -78,7 +78,7 @@ impl Default for SessionSettings {
         Self {
             allow_late_join: true,
             require_nickname: true,
-            profanity_filter: false,
+            profanity_filter: true,
             banned_words: Vec::new(),
         }
     }

@@ -12,6 +12,7 @@ mod errors;
 mod health;
 mod helpers;
 mod kinds;
+mod limits;
 mod live;
 mod metrics;
 mod openapi;

@@ -98,7 +98,7 @@ both_backends! {
     }
 
     async fn presence_is_flushed_to_storage(db) {
-        let app = TestApp::spawn_with(db, |c| c.rate_limit_join_per_minute = 0, axum::Router::new()).await;
+        let app = TestApp::spawn(db).await;
         let host = app.host("ada@example.org", false).await;
         let (id, _) = app.open_session(&host, None).await;
         let mut people = Vec::new();
@@ -121,7 +121,7 @@ both_backends! {
     }
 
     async fn presence_is_flushed_a_share_at_a_time_and_whole_in_ten_shares(db) {
-        let app = TestApp::spawn_with(db, |c| c.rate_limit_join_per_minute = 0, axum::Router::new()).await;
+        let app = TestApp::spawn(db).await;
         let host = app.host("ada@example.org", false).await;
         let (id, _) = app.open_session(&host, None).await;
         let mut people = Vec::new();

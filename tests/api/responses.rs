@@ -15,10 +15,7 @@ both_backends! {
         // deadlock under load (seen in the 50,000-participant run), and the batch's answers
         // got 500. This run did not reproduce that deadlock here before the fix; it guards
         // the combination on both engines.
-        let app = TestApp::spawn_with(db, |c| {
-            c.rate_limit_join_per_minute = 0;
-            c.rate_limit_submit_per_second = 0;
-        }, axum::Router::new()).await;
+        let app = TestApp::spawn(db).await;
         let host = app.host("ada@example.org", false).await;
         let (session, _) = app.open_session(&host, None).await;
         let poll = app.poll(&host, &session, json!({"question": "q", "options": ["a", "b"]}), json!({})).await;

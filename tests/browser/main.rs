@@ -13,3 +13,4 @@ mod helpers;
 mod driver;
 mod event;
 mod library;
+mod waiting;

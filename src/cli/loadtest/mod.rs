@@ -817,6 +817,10 @@ impl Report<'_> {
             }
             summary.push(line);
         }
+        println!(
+            "waits:         {} requests answered 429 or 503 and sent again after Retry-After",
+            record.waits
+        );
         if record.retried > 0 {
             println!(
                 "retried:       {} answers sent again after a connection closed under them (same request id)",

@@ -138,6 +138,10 @@ pub struct Record {
     /// Answers sent again after a connection closed under them (see `Phone::post`).
     #[serde(default)]
     pub retried: usize,
+    /// Requests the server answered 429 or 503 that were sent again after `Retry-After`:
+    /// joins, answers and stream opens (see [`told_to_wait`]).
+    #[serde(default)]
+    pub waits: usize,
     pub first_errors: Vec<String>,
     pub phases: [PhaseRecord; 4],
 }
@@ -155,6 +159,7 @@ impl Record {
         self.stream_errors += other.stream_errors;
         self.reconnects += other.reconnects;
         self.retried += other.retried;
+        self.waits += other.waits;
         for error in other.first_errors {
             self.error(error);
         }
@@ -286,17 +291,29 @@ impl Group {
         let index = self.plan.first + local;
         let base = &self.plan.urls[index % self.plan.urls.len()];
         let joined = async {
-            let _turn = self.in_flight.acquire().await?;
-            let response = self
-                .client
-                .post(base.join(&format!("api/v1/sessions/{}/join", self.plan.session))?)
-                .json(&json!({"nickname": format!("p{index}")}))
-                .send()
-                .await?;
-            let status = response.status();
-            let body: Value = response.json().await?;
-            anyhow::ensure!(status.is_success(), "join: {status} {body}");
-            Ok::<String, anyhow::Error>(body["token"].as_str().unwrap_or_default().to_owned())
+            let url = base.join(&format!("api/v1/sessions/{}/join", self.plan.session))?;
+            let started = Instant::now();
+            loop {
+                let turn = self.in_flight.acquire().await?;
+                let response = self
+                    .client
+                    .post(url.clone())
+                    .json(&json!({"nickname": format!("p{index}")}))
+                    .send()
+                    .await?;
+                drop(turn);
+                let status = response.status();
+                if let Some(wait) = told_to_wait(&response, started) {
+                    self.record.lock().waits += 1;
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+                let body: Value = response.json().await?;
+                anyhow::ensure!(status.is_success(), "join: {status} {body}");
+                break Ok::<String, anyhow::Error>(
+                    body["token"].as_str().unwrap_or_default().to_owned(),
+                );
+            }
         };
         let token = match joined.await {
             Ok(token) => token,
@@ -326,6 +343,7 @@ impl Group {
                 }
             }
             StreamEvent::Reopened => self.record.lock().reconnects += 1,
+            StreamEvent::Waited => self.record.lock().waits += 1,
             StreamEvent::Refused(why) => {
                 let mut record = self.record.lock();
                 record.stream_errors += 1;
@@ -368,6 +386,8 @@ pub enum StreamEvent<'a> {
     Reopened,
     /// A (re)connect was answered with an error or failed; it is tried again.
     Refused(String),
+    /// A (re)connect was answered 429 or 503, and waited out as `Retry-After` asked.
+    Waited,
     /// One whole event, up to its blank line.
     Frame(&'a [u8]),
 }
@@ -377,8 +397,9 @@ pub const MAX_RECONNECTS: u32 = 20;
 
 /// Holds a live stream the way a browser's `EventSource` does: when the server ends it (a
 /// restart, a drain during a deploy), it waits a random 0.1–1 s and reconnects with
-/// `Last-Event-ID`, so the server replays what was missed. A 4xx answer ends it for good
-/// (removed, session gone); 5xx answers and transport errors are reported and retried.
+/// `Last-Event-ID`, so the server replays what was missed. A 429 or 503 is waited out as
+/// its `Retry-After` asks; another 4xx answer ends it for good (removed, session gone);
+/// other 5xx answers and transport errors are reported and retried.
 /// Returns why it gave up.
 pub async fn hold_stream(
     client: &reqwest::Client,
@@ -389,8 +410,9 @@ pub async fn hold_stream(
     let mut last_id: Option<String> = None;
     let mut opened_before = false;
     let mut attempts = 0;
+    let mut waiting_since: Option<Instant> = None;
     loop {
-        if attempts > 0 {
+        if attempts > 0 && waiting_since.is_none() {
             sleep_random(0.1, 1.0).await;
         }
         attempts += 1;
@@ -403,6 +425,18 @@ pub async fn hold_stream(
         }
         let response = match request.send().await {
             Ok(r) if r.status().is_success() => r,
+            Ok(r) if is_busy(r.status()) => {
+                let since = *waiting_since.get_or_insert_with(Instant::now);
+                match told_to_wait(&r, since) {
+                    Some(wait) => {
+                        on(StreamEvent::Waited);
+                        attempts -= 1;
+                        tokio::time::sleep(wait).await;
+                    }
+                    None => on(StreamEvent::Refused(r.status().to_string())),
+                }
+                continue;
+            }
             Ok(r) if r.status().is_client_error() => return Err(r.status().to_string()),
             Ok(r) => {
                 on(StreamEvent::Refused(r.status().to_string()));
@@ -413,6 +447,7 @@ pub async fn hold_stream(
                 continue;
             }
         };
+        waiting_since = None;
         on(StreamEvent::Opened);
         if std::mem::replace(&mut opened_before, true) {
             on(StreamEvent::Reopened);
@@ -658,20 +693,21 @@ impl Phone {
     /// app's phones, a request that got no answer at all (a connection closed under it) is
     /// sent again with the same `client_request_id`, at most [`SEND_ATTEMPTS`] times; the
     /// server stores it once and answers a repeat with 200. Each repeat is counted in
-    /// [`Record::retried`]. Any HTTP error answer fails at once. The body is left unread
+    /// [`Record::retried`]. A 429 or 503 is waited out as the server asks (counted in
+    /// [`Record::waits`]); any other HTTP error answer fails at once. The body is left unread
     /// as JSON: only a question's id is ever needed from it.
     async fn post_to(&self, url: &url::Url, answer: Value) -> Result<(u64, u64, Bytes), String> {
         // Time-ordered, like the web app's (docs/decisions/0011).
         let body = json!({"answer": answer, "client_request_id": uuid::Uuid::now_v7().to_string()});
         let sent = Instant::now();
-        let _turn = self
-            .group
-            .in_flight
-            .acquire()
-            .await
-            .map_err(|e| e.to_string())?;
         let mut attempt = 1;
         let response = loop {
+            let turn = self
+                .group
+                .in_flight
+                .acquire()
+                .await
+                .map_err(|e| e.to_string())?;
             let sending = self
                 .group
                 .client
@@ -680,8 +716,15 @@ impl Phone {
                 .json(&body)
                 .send()
                 .await;
+            drop(turn);
             match sending {
-                Ok(response) => break response,
+                Ok(response) => match told_to_wait(&response, sent) {
+                    Some(wait) => {
+                        self.group.record.lock().waits += 1;
+                        tokio::time::sleep(wait).await;
+                    }
+                    None => break response,
+                },
                 Err(error) if attempt >= SEND_ATTEMPTS => {
                     return Err(format!("{attempt} attempts: {}", root_cause(&error)));
                 }
@@ -706,6 +749,33 @@ impl Phone {
 
 /// How often a phone sends one answer when no answer comes back (the web app: 3).
 const SEND_ATTEMPTS: u64 = 3;
+
+/// How long the web app's phones keep waiting for a busy server before they say so.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// 429 and 503: the server asks to come back later.
+fn is_busy(status: reqwest::StatusCode) -> bool {
+    status == reqwest::StatusCode::TOO_MANY_REQUESTS
+        || status == reqwest::StatusCode::SERVICE_UNAVAILABLE
+}
+
+/// For a 429 or 503 answer while the action has been tried for less than [`PATIENCE`]:
+/// how long to wait, as the web app's phones do, `Retry-After` (1 s when absent) plus up
+/// to half of it again as jitter. None for any other answer, or once patience ran out.
+fn told_to_wait(response: &reqwest::Response, since: Instant) -> Option<Duration> {
+    if !is_busy(response.status()) || since.elapsed() > PATIENCE {
+        return None;
+    }
+    let seconds = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .unwrap_or(1.0)
+        .clamp(0.0, 30.0);
+    let jitter = rand::rng().random_range(0.0..=seconds.max(0.5) / 2.0);
+    Some(Duration::from_secs_f64(seconds + jitter))
+}
 
 fn pick_byte(pick: usize) -> u8 {
     u8::try_from(pick).unwrap_or(NO_PICK - 1)

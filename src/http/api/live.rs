@@ -119,6 +119,7 @@ async fn audience_of(
         (status = 401, body = ErrorEnvelope),
         (status = 403, body = ErrorEnvelope),
         (status = 404, body = ErrorEnvelope),
+        (status = 429, description = "The participant reconnects too often; see Retry-After", body = ErrorEnvelope),
     ))]
 async fn session_events(
     State(state): State<AppState>,
@@ -145,6 +146,9 @@ async fn session_events(
         return Err(ApiError::unauthorized("the token is not valid"));
     }
     let (audience, me) = audience_of(&state, id, &token).await?;
+    if let Some(me) = &me {
+        state.limits.reconnect(me.participant_id)?;
+    }
     let session = state
         .store
         .session(id)

@@ -35,15 +35,26 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(remove_participant))
 }
 
-/// Resolves a path segment that is a session id or a join code.
-async fn session_by_id_or_code(state: &AppState, raw: &str) -> Result<Session, ApiError> {
+/// Resolves a path segment that is a session id or a join code; a code that names no open
+/// session counts against the address's failed lookups.
+async fn session_by_id_or_code(
+    state: &AppState,
+    ip: std::net::IpAddr,
+    raw: &str,
+) -> Result<Session, ApiError> {
     let found = match raw.parse::<SessionId>() {
         Ok(id) => state.store.session(id).await?,
-        Err(_) => match sessions::by_code(state.store.as_ref(), raw).await {
-            Ok(session) => Some(session),
-            Err(SessionError::NotFound) => None,
-            Err(other) => return Err(other.into()),
-        },
+        Err(_) => {
+            state.limits.code_lookup(ip)?;
+            match sessions::by_code(state.store.as_ref(), raw).await {
+                Ok(session) => Some(session),
+                Err(SessionError::NotFound) => {
+                    state.limits.code_missed(ip)?;
+                    None
+                }
+                Err(other) => return Err(other.into()),
+            }
+        }
     };
     found.ok_or_else(|| {
         ApiError::new(
@@ -109,13 +120,17 @@ async fn join_session(
             "nickname or token is too long",
         ));
     }
-    state.limits.join(ip)?;
-    let session = session_by_id_or_code(&state, &id).await?;
+    let session = session_by_id_or_code(&state, ip, &id).await?;
     let header_token = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     let existing = request.token.as_deref().or(header_token);
+    // Someone coming back is limited as themselves; a newcomer by the session's admission.
+    match existing.and_then(|token| state.key.verify_participant_token(token)) {
+        Some((_, participant)) => state.limits.reconnect(participant)?,
+        None => state.limits.admit(session.id)?,
+    }
     let joined = participants::join(
         state.store.as_ref(),
         &state.joiner,
@@ -184,8 +199,7 @@ async fn validate_nickname(
             "the nickname is too long",
         ));
     }
-    state.limits.join(ip)?;
-    let session = session_by_id_or_code(&state, &id).await?;
+    let session = session_by_id_or_code(&state, ip, &id).await?;
     let check =
         participants::check_nickname(state.store.as_ref(), &session, &query.nickname).await?;
     Ok(Json(NicknameValidation {
@@ -208,7 +222,7 @@ pub struct HeartbeatResponse {
 
 /// Tells the server the phone is still there (every 15–30 s without a live stream).
 #[utoipa::path(post, path = "/participants/{id}/heartbeat", tag = "participants", params(("id" = ParticipantId, Path)),
-    responses((status = 200, body = HeartbeatResponse), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+    responses((status = 200, body = HeartbeatResponse), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
 async fn heartbeat(
     State(state): State<AppState>,
     auth: ParticipantAuth,
@@ -220,6 +234,7 @@ async fn heartbeat(
             "a participant can only send their own heartbeat",
         ));
     }
+    state.limits.heartbeat(id)?;
     state.presence.touch(id);
     Ok(Json(HeartbeatResponse {
         presence: Presence::Online,

@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 
 use crate::app::AppState;
 use crate::http::error::{ApiError, ErrorEnvelope};
-use crate::http::extract::{AppJson, AppPath, ClientIp, ParticipantAuth};
+use crate::http::extract::{AppJson, AppPath, ParticipantAuth};
 use crate::ids::ActivityId;
 use crate::responses;
 
@@ -92,11 +92,10 @@ pub struct SubmitResponse {
 async fn submit_response(
     State(state): State<AppState>,
     auth: ParticipantAuth,
-    ClientIp(ip): ClientIp,
     AppPath(id): AppPath<ActivityId>,
     AppJson(request): AppJson<SubmitRequest>,
 ) -> Result<(StatusCode, Json<SubmitResponse>), ApiError> {
-    state.limits.submit(ip, auth.participant_id)?;
+    state.limits.submit(auth.participant_id)?;
     let activity = activity_of_session(&state, id, auth.session_id).await?;
     let moderator = state.hub.moderator(auth.session_id).await?;
     let submitted = responses::submit(

@@ -16,7 +16,7 @@ use crate::activities::activity::Activity;
 use crate::activities::activity::ActivityState;
 use crate::app::AppState;
 use crate::http::error::{ApiError, ErrorEnvelope};
-use crate::http::extract::{AnyAuth, AppJson, AppPath, AppQuery, HostAuth, Paging};
+use crate::http::extract::{AnyAuth, AppJson, AppPath, AppQuery, ClientIp, HostAuth, Paging};
 use crate::ids::SessionId;
 use crate::realtime::events::{ActivityView, Audience};
 use crate::sessions::session::{Session, SessionSettings, SessionStatus};
@@ -335,21 +335,26 @@ impl PublicSession {
 
 /// Finds an open session by its join code (case-insensitive; spaces and dashes ignored).
 #[utoipa::path(get, path = "/sessions/code/{code}", tag = "sessions", params(("code" = String, Path, description = "Join code")),
-    responses((status = 200, body = PublicSession), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 200, body = PublicSession), (status = 404, body = ErrorEnvelope),
+        (status = 429, description = "Too many codes from this address named no session", body = ErrorEnvelope)))]
 async fn session_by_code(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     AppPath(code): AppPath<String>,
 ) -> Result<Json<PublicSession>, ApiError> {
-    let session = sessions::by_code(state.store.as_ref(), &code)
-        .await
-        .map_err(|error| match error {
-            SessionError::NotFound => ApiError::new(
+    state.limits.code_lookup(ip)?;
+    let session = match sessions::by_code(state.store.as_ref(), &code).await {
+        Ok(session) => session,
+        Err(SessionError::NotFound) => {
+            state.limits.code_missed(ip)?;
+            return Err(ApiError::new(
                 StatusCode::NOT_FOUND,
                 "session_not_found",
                 "no open session has this code",
-            ),
-            other => other.into(),
-        })?;
+            ));
+        }
+        Err(other) => return Err(other.into()),
+    };
     Ok(Json(PublicSession::new(&session)))
 }
 
