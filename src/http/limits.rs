@@ -142,6 +142,8 @@ impl RateLimits {
     }
 
     /// Before looking up a join code: refused while this address has used up its misses.
+    /// A malformed code (wrong length or letters) cannot name a session, so the caller
+    /// answers it without a lookup and without counting it.
     pub fn code_lookup(&self, ip: IpAddr) -> Result<(), ApiError> {
         let Some(misses) = &self.code_misses else {
             return Ok(());

@@ -53,6 +53,14 @@ fn look_alike(c: char) -> char {
 /// letters and stand-ins read as letters; separators and anything else that is not a letter
 /// or digit dropped. `*` stays when `keep_wildcards`, for masked words (`f*ck`).
 fn fold_word(raw: &str, keep_wildcards: bool) -> String {
+    // A number is a number ("Team 455"), not letters in disguise.
+    if raw
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+        && raw.chars().any(|c| c.is_ascii_digit())
+    {
+        return raw.chars().filter(char::is_ascii_digit).collect();
+    }
     let mut spelled = String::with_capacity(raw.len());
     for c in raw.chars().flat_map(char::to_lowercase) {
         match c {
@@ -318,6 +326,7 @@ mod tests {
         assert_eq!(fold("$h1t happens"), "shit happens");
         assert_eq!(fold("Café Zoë"), "cafe zoe");
         assert_eq!(fold("fuсk"), "fuck", "Cyrillic с");
+        assert_eq!(fold("Team 455"), "team 455", "numbers stay numbers");
     }
 
     #[test]

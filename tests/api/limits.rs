@@ -114,6 +114,8 @@ both_backends! {
             assert!(misses < 2_000, "guessing was never stopped");
         };
         assert!(misses >= 100, "a room's typos fit in the budget ({misses})");
+        // A code that cannot exist costs nothing and tells nothing new.
+        assert_eq!(lookup("NOPE".to_owned(), "203.0.113.77").await.status(), StatusCode::NOT_FOUND);
         assert!(limited.headers().contains_key("retry-after"));
         assert_envelope(&json(limited).await, "rate_limited");
         // The guesser cannot tell a hit from a miss now ...

@@ -21,6 +21,9 @@
 //! several servers run here); and exactness: the organizer's results must equal what was
 //! acknowledged, option by option, word by word and upvote by upvote.
 //!
+//! `--venue-wifi` puts a delaying, lossy proxy between the phones and the servers
+//! (`venue.rs`); the organizer and the big screen connect directly.
+//!
 //! `--also-url` adds servers (of one deployment): participants are spread over all of
 //! them. `--processes P` runs the phones in P worker processes of this binary, since one
 //! process can only hold so many connections. Every loop is bounded by count and by
@@ -28,6 +31,7 @@
 //! line sums the run up.
 
 mod phones;
+mod venue;
 
 use std::collections::BTreeMap;
 use std::process::{ExitCode, Stdio};
@@ -102,6 +106,11 @@ pub struct LoadtestArgs {
     /// Keep the session afterwards instead of deleting it.
     #[arg(long)]
     pub keep: bool,
+
+    /// The phones reach the servers over "venue Wi-Fi": a proxy on 127.0.0.1 delays every
+    /// chunk 150 ± 50 ms each way and holds 2 % of them 200–1,000 ms more.
+    #[arg(long)]
+    pub venue_wifi: bool,
 
     /// Internal: run as a worker process, reading a plan on stdin.
     #[arg(long, hide = true)]
@@ -246,7 +255,7 @@ struct Worker {
 impl Phones {
     async fn start(args: &LoadtestArgs, plan: Plan) -> anyhow::Result<Phones> {
         if args.processes <= 1 {
-            let group = Group::new(plan)?;
+            let group = Group::new(venue::routed(plan).await?)?;
             group.start();
             return Ok(Phones::Here(group));
         }
@@ -456,6 +465,12 @@ async fn event(args: &LoadtestArgs) -> anyhow::Result<bool> {
         urls.len(),
         args.processes
     );
+    if args.venue_wifi {
+        println!(
+            "venue Wi-Fi:   phones go through a proxy, {}",
+            venue::DESCRIPTION
+        );
+    }
     let plan = Plan {
         urls,
         session: session_id.clone(),
@@ -467,6 +482,7 @@ async fn event(args: &LoadtestArgs) -> anyhow::Result<bool> {
         activities: activities.clone(),
         total: n,
         ingest: args.ingest_seconds.map(|s| (s, args.ingest_rate)),
+        venue_wifi: args.venue_wifi,
     };
     let phones = Phones::start(args, plan).await?;
     let joining = bar(n as u64, "joined");

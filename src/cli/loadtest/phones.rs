@@ -36,6 +36,9 @@ pub const ASKED_MAX: usize = 150;
 /// every live stream holds one. Without a cap, a slow moment makes the pool open ever more
 /// connections until the server runs out of file descriptors.
 const IN_FLIGHT: usize = 128;
+/// The same over venue Wi-Fi, where every request spends at least 200 ms on the air: the
+/// wait is on each phone's own link, not in a balancer's pool, so many more are in flight.
+const IN_FLIGHT_VENUE: usize = 1024;
 
 /// What one group of phones does.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -59,6 +62,9 @@ pub struct Plan {
     pub total: usize,
     /// Seconds of continuous re-voting in the ingest phase, and the run's target rate.
     pub ingest: Option<(f64, f64)>,
+    /// The phones reach the servers through the venue Wi-Fi proxy (`super::venue`).
+    #[serde(default)]
+    pub venue_wifi: bool,
 }
 
 /// The activity ids of each phase (absent phases are skipped).
@@ -217,6 +223,11 @@ impl Group {
                 .map(|_| AtomicU8::new(NO_PICK))
                 .collect::<Vec<_>>()
         });
+        let in_flight = if plan.venue_wifi {
+            IN_FLIGHT_VENUE
+        } else {
+            IN_FLIGHT
+        };
         Ok(Arc::new(Group {
             plan,
             client,
@@ -228,7 +239,7 @@ impl Group {
             picks,
             questions: Mutex::new(Vec::new()),
             tasks: Mutex::new(Vec::new()),
-            in_flight: tokio::sync::Semaphore::new(IN_FLIGHT),
+            in_flight: tokio::sync::Semaphore::new(in_flight),
         }))
     }
 
@@ -298,7 +309,7 @@ impl Group {
                 let response = self
                     .client
                     .post(url.clone())
-                    .json(&json!({"nickname": format!("p{index}")}))
+                    .json(&json!({"nickname": format!("Phone {index}")}))
                     .send()
                     .await?;
                 drop(turn);
@@ -813,7 +824,7 @@ pub async fn worker(timeout: Duration) -> anyhow::Result<()> {
         Some(line) => serde_json::from_str(&line)?,
         None => anyhow::bail!("no plan on stdin"),
     };
-    let group = Group::new(plan)?;
+    let group = Group::new(super::venue::routed(plan).await?)?;
     group.start();
     let mut stdout = tokio::io::stdout();
     let deadline = tokio::time::Instant::now() + timeout;

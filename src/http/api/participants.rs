@@ -21,6 +21,7 @@ use crate::ids::{ActivityId, ParticipantId, SessionId};
 use crate::participants::participant::{ParticipantStatus, Presence};
 use crate::participants::{self};
 use crate::responses;
+use crate::sessions::join_code::JoinCode;
 use crate::sessions::session::Session;
 use crate::sessions::{self, SessionError};
 
@@ -44,6 +45,8 @@ async fn session_by_id_or_code(
 ) -> Result<Session, ApiError> {
     let found = match raw.parse::<SessionId>() {
         Ok(id) => state.store.session(id).await?,
+        // A malformed code names no session and costs no lookup budget.
+        Err(_) if JoinCode::parse(raw).is_none() => None,
         Err(_) => {
             state.limits.code_lookup(ip)?;
             match sessions::by_code(state.store.as_ref(), raw).await {

@@ -19,6 +19,7 @@ use crate::http::error::{ApiError, ErrorEnvelope};
 use crate::http::extract::{AnyAuth, AppJson, AppPath, AppQuery, ClientIp, HostAuth, Paging};
 use crate::ids::SessionId;
 use crate::realtime::events::{ActivityView, Audience};
+use crate::sessions::join_code::JoinCode;
 use crate::sessions::session::{Session, SessionSettings, SessionStatus};
 use crate::sessions::{self, NewSession, SessionChanges, SessionError};
 use crate::templates::{self, definition::Definition};
@@ -342,16 +343,23 @@ async fn session_by_code(
     ClientIp(ip): ClientIp,
     AppPath(code): AppPath<String>,
 ) -> Result<Json<PublicSession>, ApiError> {
+    let missing = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "session_not_found",
+            "no open session has this code",
+        )
+    };
+    // A malformed code names no session; it is no guess at one, so it costs no budget.
+    if JoinCode::parse(&code).is_none() {
+        return Err(missing());
+    }
     state.limits.code_lookup(ip)?;
     let session = match sessions::by_code(state.store.as_ref(), &code).await {
         Ok(session) => session,
         Err(SessionError::NotFound) => {
             state.limits.code_missed(ip)?;
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "session_not_found",
-                "no open session has this code",
-            ));
+            return Err(missing());
         }
         Err(other) => return Err(other.into()),
     };
