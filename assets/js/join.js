@@ -2,7 +2,7 @@
 // The token is kept in localStorage per join code, so a reload or a lost connection comes
 // back as the same participant, with its answers.
 
-import { h, t, fill, api, ApiError, errorText, follow, announce, persist, isTransient, PATIENCE_MS } from './lib.js';
+import { h, t, fill, api, ApiError, errorText, follow, announce, persist, hedged, isTransient, PATIENCE_MS } from './lib.js';
 import { renderInput, renderResults, submitter, REACTIONS } from './kinds.js';
 
 const body = document.body;
@@ -179,7 +179,7 @@ function play(code, joined) {
     const id = payload.client_request_id;
     if (!pending().some((p) => p.payload.client_request_id === id)) keepPending([...pending(), { activityId, payload }]);
     try {
-      const stored = await api('POST', `/activities/${activityId}/responses`, payload, { token });
+      const stored = await hedged(() => api('POST', `/activities/${activityId}/responses`, payload, { token }));
       keepPending(pending().filter((p) => p.payload.client_request_id !== id));
       return stored;
     } catch (error) {

@@ -102,6 +102,38 @@ export function backoff(error, attempt) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** After this long without a reply, an idempotent request is sent once more. */
+export const HEDGE_MS = 600;
+
+/**
+ * Runs `call` (an idempotent request, such as an answer with its request id) and, if no
+ * reply has come after `HEDGE_MS`, once more beside it; the first reply wins. On a lossy
+ * network a lost packet holds one connection for a second or more, while the second request
+ * travels on another. On a healthy network the reply comes long before.
+ */
+export function hedged(call, afterMs = HEDGE_MS) {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    let started = 1;
+    let failed = 0;
+    let timer = null;
+    const finish = (ok, value) => {
+      if (settled) return;
+      if (!ok && ++failed < started) return;
+      settled = true;
+      clearTimeout(timer);
+      if (ok) resolve(value); else reject(value);
+    };
+    const run = () => call().then((v) => finish(true, v), (e) => finish(false, e));
+    run();
+    timer = setTimeout(() => {
+      if (settled) return;
+      started += 1;
+      run();
+    }, afterMs);
+  });
+}
+
 /** How long an action may keep failing before the person is told. */
 export const PATIENCE_MS = 30000;
 

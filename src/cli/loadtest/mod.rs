@@ -837,6 +837,12 @@ impl Report<'_> {
             "waits:         {} requests answered 429 or 503 and sent again after Retry-After",
             record.waits
         );
+        if record.hedged > 0 {
+            println!(
+                "hedged:        {} answers sent once more after 600 ms without a reply (same request id)",
+                record.hedged
+            );
+        }
         if record.retried > 0 {
             println!(
                 "retried:       {} answers sent again after a connection closed under them (same request id)",

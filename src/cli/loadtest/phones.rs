@@ -144,6 +144,9 @@ pub struct Record {
     /// Answers sent again after a connection closed under them (see `Phone::post`).
     #[serde(default)]
     pub retried: usize,
+    /// Answers sent a second time beside the first after [`HEDGE_AFTER`] without a reply.
+    #[serde(default)]
+    pub hedged: usize,
     /// Requests the server answered 429 or 503 that were sent again after `Retry-After`:
     /// joins, answers and stream opens (see [`told_to_wait`]).
     #[serde(default)]
@@ -166,6 +169,7 @@ impl Record {
         self.reconnects += other.reconnects;
         self.retried += other.retried;
         self.waits += other.waits;
+        self.hedged += other.hedged;
         for error in other.first_errors {
             self.error(error);
         }
@@ -695,6 +699,38 @@ impl Phone {
             .map_err(|e| e.to_string())
     }
 
+    /// Sends one answer, and once more beside it if no reply came within [`HEDGE_AFTER`], as
+    /// the web app's phones do; the first reply wins. Both carry the same request id, so
+    /// the server stores the answer once.
+    async fn hedged_send(
+        &self,
+        url: &url::Url,
+        body: &Value,
+    ) -> Result<reqwest::Response, reqwest::Error> {
+        let send = || {
+            self.group
+                .client
+                .post(url.clone())
+                .bearer_auth(&*self.token)
+                .json(body)
+                .send()
+        };
+        let first = send();
+        tokio::pin!(first);
+        tokio::select! {
+            sent = &mut first => sent,
+            () = tokio::time::sleep(HEDGE_AFTER) => {
+                self.group.record.lock().hedged += 1;
+                let second = send();
+                tokio::pin!(second);
+                tokio::select! {
+                    sent = &mut first => sent,
+                    sent = &mut second => sent,
+                }
+            }
+        }
+    }
+
     /// POSTs an answer to `activity` (see [`Phone::post_to`]).
     async fn post(&self, activity: &str, answer: Value) -> Result<(u64, u64, Bytes), String> {
         self.post_to(&self.answer_url(activity)?, answer).await
@@ -719,14 +755,7 @@ impl Phone {
                 .acquire()
                 .await
                 .map_err(|e| e.to_string())?;
-            let sending = self
-                .group
-                .client
-                .post(url.clone())
-                .bearer_auth(&*self.token)
-                .json(&body)
-                .send()
-                .await;
+            let sending = self.hedged_send(url, &body).await;
             drop(turn);
             match sending {
                 Ok(response) => match told_to_wait(&response, sent) {
@@ -760,6 +789,10 @@ impl Phone {
 
 /// How often a phone sends one answer when no answer comes back (the web app: 3).
 const SEND_ATTEMPTS: u64 = 3;
+
+/// After this long without a reply an answer is sent once more beside the first (the web
+/// app's `HEDGE_MS`).
+const HEDGE_AFTER: Duration = Duration::from_millis(600);
 
 /// How long the web app's phones keep waiting for a busy server before they say so.
 const PATIENCE: Duration = Duration::from_secs(30);
