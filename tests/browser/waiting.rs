@@ -174,6 +174,16 @@ async fn the_phone_waits_politely_and_loses_nothing() {
     phone.wait_text(".notice.sending", "Sending").await;
     phone.shot("41-phone-sending").await;
     phone.check_accessibility("phone-sending").await;
+    assert_eq!(
+        phone
+            .js(
+                "return !!document.querySelector('.notice.error.sending:not([hidden])');",
+                vec![]
+            )
+            .await,
+        json!(false),
+        "no error before 30 s"
+    );
     phone.wait_text(".notice.ok", "Your vote is counted").await;
     phone.wait_gone(".notice.sending").await;
     let results = app.results(&host.token, &poll).await;
@@ -190,5 +200,35 @@ async fn the_phone_waits_politely_and_loses_nothing() {
         )
         .await;
     assert_eq!(pending, serde_json::Value::Null, "nothing left to send");
+
+    // Refused for longer than 30 s: the phone says so, keeps the answer, and sends it when
+    // the server takes it again.
+    *proxy.faults.answers_until.lock() = Some(Instant::now() + Duration::from_secs(36));
+    phone.click("#poll-0").await;
+    phone.click(".answer button[type=submit]").await;
+    phone.wait_text(".notice.sending", "Sending").await;
+    let kept = phone
+        .js(
+            "return localStorage.getItem(arguments[0]);",
+            vec![json!(format!("conflicto.pending.{code}"))],
+        )
+        .await;
+    assert!(
+        kept.as_str().is_some_and(|k| k.contains("\"options\":[0]")),
+        "kept on the phone: {kept}"
+    );
+    tokio::time::sleep(Duration::from_secs(28)).await;
+    phone
+        .wait_text(".notice.error.sending", "Not sent yet")
+        .await;
+    phone.shot("42-phone-not-sent-yet").await;
+    phone.wait_text(".notice.ok", "Your vote is counted").await;
+    phone.wait_gone(".notice.sending").await;
+    let results = app.results(&host.token, &poll).await;
+    assert_eq!(results["total_voters"], 1, "{results}");
+    assert_eq!(
+        results["options"][0]["count"], 1,
+        "the changed vote, once: {results}"
+    );
     phone.close().await;
 }
