@@ -92,8 +92,10 @@ psql "$admin" -q -c "create database conflicto_rehearsal"
 export DATABASE_URL="${admin%/postgres}/conflicto_rehearsal"
 export ENVIRONMENT=prod BACKUP_DIR="$work/backups" LOG_FORMAT=json LOG_LEVEL=info
 export SHUTDOWN_DRAIN_SECONDS=2 SHUTDOWN_TIMEOUT_SECONDS=15
-# Every simulated phone comes from 127.0.0.1: per-address limits would refuse them.
-export TRUST_FORWARDED_FOR=true
+# Every simulated phone comes from 127.0.0.1, like a room behind one NAT. Releases from
+# before decision 0012 limited joins and answers per address; these names switch those
+# limits off for release N and mean nothing to later releases, which run as shipped.
+export TRUST_FORWARDED_FOR=true RATE_LIMIT_JOIN_PER_MINUTE=0 RATE_LIMIT_SUBMIT_PER_SECOND=0
 "$old" migrate up >"$work/migrate-n.log" 2>&1 || { cat "$work/migrate-n.log"; fail "release N could not migrate an empty database"; }
 echo "a long rehearsal password" | "$old" organizer create --email rehearsal@example.org --password-stdin >/dev/null
 
