@@ -59,22 +59,16 @@ struct CodeMisses {
     blocked: Mutex<HashMap<IpAddr, Instant>>,
 }
 
-fn quota(per_second: Option<u32>, per_minute: Option<u32>, burst: u32) -> Quota {
-    let nonzero = |n: u32| NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN);
-    let base = match (per_second, per_minute) {
-        (Some(n), _) => Quota::per_second(nonzero(n)),
-        (None, Some(n)) => Quota::per_minute(nonzero(n)),
-        (None, None) => Quota::per_second(NonZeroU32::MIN),
-    };
-    base.allow_burst(nonzero(burst))
+fn nonzero(n: u32) -> NonZeroU32 {
+    NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
 }
 
 fn per_second(n: u32, burst: u32) -> Quota {
-    quota(Some(n), None, burst)
+    Quota::per_second(nonzero(n)).allow_burst(nonzero(burst))
 }
 
 fn per_minute(n: u32, burst: u32) -> Quota {
-    quota(None, Some(n), burst)
+    Quota::per_minute(nonzero(n)).allow_burst(nonzero(burst))
 }
 
 type Checked = Result<(), governor::NotUntil<<DefaultClock as Clock>::Instant>>;
@@ -148,11 +142,12 @@ impl RateLimits {
         let Some(misses) = &self.code_misses else {
             return Ok(());
         };
+        let now = Instant::now();
         let mut blocked = misses.blocked.lock();
-        match blocked.get(&ip) {
-            Some(until) if *until > Instant::now() => Err(ApiError::rate_limited(
+        match blocked.get(&ip).copied() {
+            Some(until) if until > now => Err(ApiError::rate_limited(
                 "failed join-code lookups from this address",
-                *until - Instant::now(),
+                until - now,
             )),
             Some(_) => {
                 blocked.remove(&ip);

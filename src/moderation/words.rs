@@ -165,7 +165,10 @@ impl Tokens {
             if !joined.is_empty() {
                 words.push(joined);
             }
-            words.extend(segment_parts.iter().cloned());
+            // A segment without separators is its one part, already pushed whole.
+            if segment_parts.len() > 1 {
+                words.extend(segment_parts.iter().cloned());
+            }
             parts.extend(segment_parts);
         }
         if run >= 3 {

@@ -175,11 +175,8 @@ impl Nickname {
 fn is_printable(raw: &str) -> bool {
     use unicode_segmentation::UnicodeSegmentation;
     raw.graphemes(true).all(|grapheme| {
-        let mut chars = grapheme.chars();
-        if chars.any(|c| c.is_control() || is_invisible(c)) {
-            return false;
-        }
-        !grapheme.chars().any(is_emoji_glue) || is_one_emoji(grapheme)
+        !grapheme.chars().any(|c| c.is_control() || is_invisible(c))
+            && (!grapheme.chars().any(is_emoji_glue) || is_one_emoji(grapheme))
     })
 }
 

@@ -21,7 +21,6 @@ use crate::ids::{ActivityId, ParticipantId, SessionId};
 use crate::participants::participant::{ParticipantStatus, Presence};
 use crate::participants::{self};
 use crate::responses;
-use crate::sessions::join_code::JoinCode;
 use crate::sessions::session::Session;
 use crate::sessions::{self, SessionError};
 
@@ -45,19 +44,7 @@ async fn session_by_id_or_code(
 ) -> Result<Session, ApiError> {
     let found = match raw.parse::<SessionId>() {
         Ok(id) => state.store.session(id).await?,
-        // A malformed code names no session and costs no lookup budget.
-        Err(_) if JoinCode::parse(raw).is_none() => None,
-        Err(_) => {
-            state.limits.code_lookup(ip)?;
-            match sessions::by_code(state.store.as_ref(), raw).await {
-                Ok(session) => Some(session),
-                Err(SessionError::NotFound) => {
-                    state.limits.code_missed(ip)?;
-                    None
-                }
-                Err(other) => return Err(other.into()),
-            }
-        }
+        Err(_) => super::sessions::open_session_by_code(state, ip, raw).await?,
     };
     found.ok_or_else(|| {
         ApiError::new(

@@ -334,6 +334,28 @@ impl PublicSession {
     }
 }
 
+/// The open session a typed join code names, spending the address's budget of failed
+/// lookups on a miss. A malformed code names no session and is no guess at one, so it
+/// costs nothing.
+pub(super) async fn open_session_by_code(
+    state: &AppState,
+    ip: std::net::IpAddr,
+    raw: &str,
+) -> Result<Option<Session>, ApiError> {
+    if JoinCode::parse(raw).is_none() {
+        return Ok(None);
+    }
+    state.limits.code_lookup(ip)?;
+    match sessions::by_code(state.store.as_ref(), raw).await {
+        Ok(session) => Ok(Some(session)),
+        Err(SessionError::NotFound) => {
+            state.limits.code_missed(ip)?;
+            Ok(None)
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
 /// Finds an open session by its join code (case-insensitive; spaces and dashes ignored).
 #[utoipa::path(get, path = "/sessions/code/{code}", tag = "sessions", params(("code" = String, Path, description = "Join code")),
     responses((status = 200, body = PublicSession), (status = 404, body = ErrorEnvelope),
@@ -343,26 +365,15 @@ async fn session_by_code(
     ClientIp(ip): ClientIp,
     AppPath(code): AppPath<String>,
 ) -> Result<Json<PublicSession>, ApiError> {
-    let missing = || {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "session_not_found",
-            "no open session has this code",
-        )
-    };
-    // A malformed code names no session; it is no guess at one, so it costs no budget.
-    if JoinCode::parse(&code).is_none() {
-        return Err(missing());
-    }
-    state.limits.code_lookup(ip)?;
-    let session = match sessions::by_code(state.store.as_ref(), &code).await {
-        Ok(session) => session,
-        Err(SessionError::NotFound) => {
-            state.limits.code_missed(ip)?;
-            return Err(missing());
-        }
-        Err(other) => return Err(other.into()),
-    };
+    let session = open_session_by_code(&state, ip, &code)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "session_not_found",
+                "no open session has this code",
+            )
+        })?;
     Ok(Json(PublicSession::new(&session)))
 }
 
