@@ -31,6 +31,7 @@ fn answers(c: &mut Criterion) {
         received: Utc::now(),
         revealed: false,
         moderator: &moderator,
+        own_slots: &[],
     };
     c.bench_function("poll check_answer", |b| {
         b.iter(|| {

@@ -2,7 +2,7 @@
 // report, and the input on a phone. Every chart also exists as text for screen readers.
 // The shapes are the API's (docs/activity-kinds.md); nothing is counted here.
 
-import { h, t, num, srOnly, countdown, clock, requestId, persist } from './lib.js';
+import { h, t, num, srOnly, countdown, clock, requestId, persist, api } from './lib.js';
 
 const EMOJI = { thumbs_up: '👍', heart: '❤️', laugh: '😂', wow: '😮', clap: '👏', party: '🎉' };
 export const REACTIONS = Object.entries(EMOJI);
@@ -61,6 +61,34 @@ export function renderResults(activity, results, mode = 'screen', act = null) {
   return render ? render(activity, results, mode, act) : h('pre', {}, JSON.stringify(results, null, 2));
 }
 
+// Older entries of a long list the organizer asked for, per activity round and list. Live
+// documents carry the first 200 entries; the rest are read a page at a time and shown below
+// them as they were when read.
+const older = new Map();
+
+function olderEntries(activity, list, shown, total, item) {
+  if (total <= shown.length || !shown.length) return null;
+  const key = `${activity.id}/${activity.round}/${list}`;
+  const kept = older.get(key) || { items: [], next: `${shown.length}.${shown[shown.length - 1].id}` };
+  const area = h('div', { class: 'older' });
+  const draw = () => {
+    const left = total - shown.length - kept.items.length;
+    area.replaceChildren(
+      kept.items.length ? h('ul', { class: 'cards older-list' }, kept.items.map(item)) : '',
+      kept.next && left > 0 ? h('button', { type: 'button', class: 'small secondary', onclick: async (event) => {
+        event.target.disabled = true;
+        try {
+          const page = await api('GET', `/activities/${activity.id}/results/${list}?limit=100&after=${encodeURIComponent(kept.next)}`);
+          kept.items.push(...page.items);
+          kept.next = page.next;
+          older.set(key, kept);
+        } finally { draw(); }
+      } }, t('results.show_older', { count: num(left) })) : '');
+  };
+  draw();
+  return area;
+}
+
 const RESULTS = {
   poll(activity, r) {
     return h('div', { class: 'results poll' },
@@ -97,15 +125,17 @@ const RESULTS = {
 
   open_text(activity, r, mode, act) {
     const answers = mode === 'organizer' ? r.answers : r.answers.filter((a) => a.status !== 'pending');
+    const card = (a) => h('li', { class: `card status-${a.status}` },
+      h('p', { class: 'card-text' }, a.text),
+      a.nickname ? h('p', { class: 'card-by' }, '— ', a.nickname) : null,
+      mode === 'organizer' && a.status !== 'shown' ? h('p', { class: 'badge' }, t(`status.${a.status}`)) : null);
     return h('div', { class: 'results open_text' },
       mode === 'organizer' ? moderation(r.moderation_queue || [], (a) => a.text, (a) => [
         button(t('moderation.approve'), () => act('approve', { id: a.id })),
         button(t('moderation.reject'), () => act('reject', { id: a.id }), 'secondary'),
       ], () => button(t('moderation.approve_all'), () => act('approve_all', {}), 'small')) : null,
-      answers.length ? h('ul', { class: 'cards' }, answers.map((a) => h('li', { class: `card status-${a.status}` },
-        h('p', { class: 'card-text' }, a.text),
-        a.nickname ? h('p', { class: 'card-by' }, '— ', a.nickname) : null,
-        mode === 'organizer' && a.status !== 'shown' ? h('p', { class: 'badge' }, t(`status.${a.status}`)) : null))) : empty(t('results.no_answers')),
+      answers.length ? h('ul', { class: 'cards' }, answers.map(card)) : empty(t('results.no_answers')),
+      mode === 'organizer' ? olderEntries(activity, 'answers', r.answers, r.total_answers, card) : null,
       h('p', { class: 'total' }, t('open_text.totals', { people: num(r.total_people), answers: num(r.shown) })));
   },
 
@@ -132,7 +162,9 @@ const RESULTS = {
       mode === 'organizer' && act ? h('p', { class: 'inline' }, t('qna.sort'), ' ',
         button(t('qna.by_votes'), () => act('sort', { by: 'votes' }), r.sort === 'votes' ? 'small' : 'small secondary'),
         button(t('qna.by_recent'), () => act('sort', { by: 'recent' }), r.sort === 'recent' ? 'small' : 'small secondary')) : null,
-      r.questions.length ? wall : empty(t('qna.none_yet')));
+      r.questions.length ? wall : empty(t('qna.none_yet')),
+      mode === 'organizer' ? olderEntries(activity, 'questions', r.questions, r.total_questions || 0, (q) => h('li', { class: 'card' },
+        h('p', { class: 'card-text' }, q.text), h('p', { class: 'card-by' }, nameOrAnonymous(q.author), ' · ', t('qna.votes_label', { count: q.votes }), ` ${num(q.votes)}`))) : null);
   },
 
   poker(activity, r, mode) {

@@ -269,8 +269,40 @@ export const clock = {
 };
 
 /**
+ * Applies a results delta (docs/realtime.md, "Results deltas") to `doc` in place; throws when
+ * it does not fit. The same rules as `src/realtime/delta.rs`.
+ */
+export function applyDelta(doc, delta) {
+  if ('replace' in delta) return delta.replace;
+  for (const [field, value] of Object.entries(delta.set || {})) doc[field] = value;
+  for (const field of delta.unset || []) delete doc[field];
+  for (const [field, change] of Object.entries(delta.lists || {})) {
+    const key = change.key;
+    if (!Array.isArray(doc[field]) || !key) throw new Error(`no list ${field}`);
+    const removed = new Set(change.remove || []);
+    let items = doc[field].filter((item) => !removed.has(item[key]));
+    const added = [];
+    for (const entry of change.upsert || []) {
+      const at = items.findIndex((item) => item[key] === entry[key]);
+      if (at >= 0) items[at] = entry; else added.push(entry);
+    }
+    items = change.new_at === 'start' ? added.concat(items) : items.concat(added);
+    if (change.order) {
+      const byKey = new Map(items.map((item) => [item[key], item]));
+      if (change.order.length !== byKey.size || change.order.some((k) => !byKey.has(k))) throw new Error(`order of ${field}`);
+      items = change.order.map((k) => byKey.get(k));
+    }
+    doc[field] = items;
+  }
+  return doc;
+}
+
+/**
  * Follows a session's live stream (Server-Sent Events, read with `fetch` so that a refusal's
  * status and `Retry-After` can be honoured). `handlers[event](data)` gets each event's data;
+ * `results` events reach the handler whole (`{activity_id, results}`): deltas are applied
+ * here to the document of the last `snapshot`, `activity` or `results` event, and a delta
+ * that does not fit that document (a missed event) reopens the stream for a new snapshot;
  * `onStatus('live' | 'reconnecting')` follows the connection. A stream that ends is opened
  * again after the server's `retry` time, resuming with `Last-Event-ID`; a 429 or 503, or a
  * lost network, is waited out as the server asks, with jitter; when the server refused the
@@ -281,11 +313,43 @@ export function follow(sessionId, token, handlers, onStatus = () => {}, onClosed
   let controller = null;
   let lastId = null;
   let retryMs = 2000;
+  let resync = false;
+  // The results document deltas apply to: its activity, version and body.
+  let live = { activity: null, version: 0, doc: null };
+
+  const keep = (data) => {
+    live = { activity: data.activity ? data.activity.id : null, version: data.results_version || 0, doc: data.results };
+  };
+  // The results event as the page sees it, or null when it brings nothing new.
+  const results = (data) => {
+    if (data.activity_id !== live.activity || data.version <= live.version) return null;
+    if (data.delta) {
+      if (data.base !== live.version || !live.doc) throw new Error('a missed results event');
+      live.doc = applyDelta(live.doc, data.delta);
+    } else {
+      live.doc = data.results;
+    }
+    live.version = data.version;
+    return { activity_id: data.activity_id, results: live.doc };
+  };
 
   const dispatch = (name, raw) => {
     let data;
     try { data = JSON.parse(raw); } catch { return; }
     if (data && data.server_time) clock.sync(data.server_time);
+    if (name === 'snapshot' || name === 'activity') keep(data);
+    if (name === 'results') {
+      try {
+        data = results(data);
+      } catch {
+        // Start again from a snapshot, at once.
+        lastId = null;
+        resync = true;
+        if (controller) controller.abort();
+        return;
+      }
+      if (!data) return;
+    }
     if (handlers[name]) handlers[name](data);
   };
 
@@ -341,6 +405,7 @@ export function follow(sessionId, token, handlers, onStatus = () => {}, onClosed
         attempt = 0;
         try { await read(response.body); } catch { /* the connection broke */ }
         if (stopped) return;
+        if (resync) { resync = false; continue; }
         onStatus('reconnecting');
         await sleep(retryMs + Math.random() * 1000);
         continue;

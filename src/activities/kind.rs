@@ -45,6 +45,8 @@ pub struct AnswerContext<'a> {
     pub revealed: bool,
     /// The session's content filter.
     pub moderator: &'a Moderator,
+    /// The slots this participant already fills in the round (for per-person caps).
+    pub own_slots: &'a [String],
 }
 
 /// Who is looking at results.
@@ -77,6 +79,10 @@ pub trait ActivityKind: Send + Sync + 'static {
     /// True when results are always hidden until the organizer reveals them (planning
     /// poker), whatever visibility the activity was created with.
     const HIDDEN_UNTIL_REVEAL: bool = false;
+    /// The top-level lists of the results that grow with answers, each with the field that
+    /// keys its entries: live streams send them as deltas entry by entry
+    /// ([`crate::realtime::delta`]), every other field whole when it changes.
+    const LISTS: &'static [(&'static str, &'static str)] = &[];
     /// Chosen by the organizer.
     type Config: Serialize + DeserializeOwned + Send + Sync + 'static;
     /// Changed by host commands while the activity runs (use `()`-like empty structs when
@@ -130,6 +136,18 @@ pub trait ActivityKind: Send + Sync + 'static {
         let _ = (config, state);
         (viewer == Viewer::Organizer || revealed).then(|| to_json(results))
     }
+    /// Every entry of `list` (one of [`ActivityKind::LISTS`]) as the organizer sees it, in
+    /// its order: live documents carry the first [`LIST_PAGE`], and the REST API pages
+    /// through all of them. `None` for a name that is not one of the kind's lists.
+    fn list(
+        config: &Self::Config,
+        state: &Self::State,
+        results: &Self::Results,
+        name: &str,
+    ) -> Option<Vec<Value>> {
+        let _ = (config, state, results, name);
+        None
+    }
     /// What a participant's phone gets of the configuration (for example without the
     /// correct answers of a quiz).
     fn participant_config(config: &Self::Config, state: &Self::State) -> Value {
@@ -166,6 +184,10 @@ pub trait ActivityKind: Send + Sync + 'static {
         Self::State::default()
     }
 }
+
+/// Most entries of a growing list (answers, questions, a moderation queue) that a live
+/// results document carries; the REST API pages through the rest with a cursor.
+pub const LIST_PAGE: usize = 200;
 
 /// What a participant's text reads after the retention period removed it.
 pub const REDACTED: &str = "[removed]";
@@ -264,6 +286,10 @@ pub trait Prepared: Send + Sync {
     fn participant_config(&self) -> Value;
     /// The state of the next round, given this round's results.
     fn next_round(&self, results: &AnyResults, round: i32) -> Value;
+    /// The keyed lists of the results ([`ActivityKind::LISTS`]).
+    fn lists(&self) -> &'static [(&'static str, &'static str)];
+    /// Every entry of one keyed list, for the organizer ([`ActivityKind::list`]).
+    fn list(&self, results: &AnyResults, name: &str) -> Option<Vec<Value>>;
 }
 
 /// A kind behind JSON, as the registry holds it.
@@ -451,6 +477,14 @@ impl<K: ActivityKind> Prepared for Bound<K> {
         )
     }
 
+    fn lists(&self) -> &'static [(&'static str, &'static str)] {
+        K::LISTS
+    }
+
+    fn list(&self, results: &AnyResults, name: &str) -> Option<Vec<Value>> {
+        K::list(&self.config, &self.state, self.results(results)?, name)
+    }
+
     fn participant_config(&self) -> Value {
         K::participant_config(&self.config, &self.state)
     }
@@ -518,6 +552,7 @@ pub(crate) mod testing {
             received: chrono::Utc::now(),
             revealed: false,
             moderator: &OFF,
+            own_slots: &[],
         }
     }
 

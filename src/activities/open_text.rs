@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::kind::{
-    ActivityKind, AnswerContext, Entry, REDACTED, Viewer, arg, check_length, new_item_id, to_json,
+    ActivityKind, AnswerContext, Entry, LIST_PAGE, REDACTED, Viewer, arg, check_length,
+    new_item_id, to_json,
 };
 use crate::ids::ParticipantId;
 use crate::moderation::Flag;
@@ -129,9 +130,13 @@ pub struct OpenTextResults {
     pub total_answers: usize,
     /// Answers on the screen.
     pub shown: usize,
-    /// The answers this viewer may see, newest first.
+    /// Answers waiting for the organizer.
+    pub waiting: usize,
+    /// The answers this viewer may see, newest first (in live documents, the newest
+    /// [`LIST_PAGE`] for the organizer and [`SHOWN_MAX`] for everyone else).
     pub answers: Vec<TextItem>,
-    /// Answers waiting for the organizer, oldest first (organizer only).
+    /// Answers waiting for the organizer, oldest first (organizer only; in live documents,
+    /// the oldest [`LIST_PAGE`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub moderation_queue: Option<Vec<TextItem>>,
     /// The asking participant's own answers, whatever their status.
@@ -169,6 +174,11 @@ impl ActivityKind for OpenText {
     type State = OpenTextState;
     type Answer = OpenTextAnswer;
     type Results = OpenTextResults;
+    const LISTS: &'static [(&'static str, &'static str)] = &[
+        ("answers", "id"),
+        ("moderation_queue", "id"),
+        ("mine", "id"),
+    ];
 
     fn config_schema() -> Value {
         json!({
@@ -277,6 +287,7 @@ impl ActivityKind for OpenText {
             total_people: people.len(),
             total_answers: items.len(),
             shown: items.iter().filter(|i| i.status == Status::Shown).count(),
+            waiting: queue.len(),
             answers: items,
             moderation_queue: Some(queue),
             mine: None,
@@ -291,7 +302,15 @@ impl ActivityKind for OpenText {
         revealed: bool,
     ) -> Option<Value> {
         if viewer == Viewer::Organizer {
-            return Some(to_json(results));
+            return Some(to_json(&OpenTextResults {
+                answers: results.answers.iter().take(LIST_PAGE).cloned().collect(),
+                moderation_queue: results
+                    .moderation_queue
+                    .as_ref()
+                    .map(|queue| queue.iter().take(LIST_PAGE).cloned().collect()),
+                mine: None,
+                ..*results
+            }));
         }
         let public = |item: &TextItem| TextItem {
             nickname: item.nickname.clone().filter(|_| config.show_names),
@@ -325,8 +344,22 @@ impl ActivityKind for OpenText {
                 .collect(),
             moderation_queue: None,
             mine,
-            ..results.clone()
+            ..*results
         }))
+    }
+
+    fn list(
+        _config: &OpenTextConfig,
+        _state: &OpenTextState,
+        results: &OpenTextResults,
+        name: &str,
+    ) -> Option<Vec<Value>> {
+        let items = match name {
+            "answers" => &results.answers,
+            "moderation_queue" => results.moderation_queue.as_ref()?,
+            _ => return None,
+        };
+        Some(items.iter().map(to_json).collect())
     }
 
     fn host_command(

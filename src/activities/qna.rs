@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::kind::{
-    ActivityKind, AnswerContext, Entry, REDACTED, Reference, Viewer, arg, check_length,
+    ActivityKind, AnswerContext, Entry, LIST_PAGE, REDACTED, Reference, Viewer, arg, check_length,
     new_item_id, to_json,
 };
 use crate::ids::ParticipantId;
@@ -26,6 +26,8 @@ use crate::moderation::Flag;
 pub const LENGTH_MAX: usize = 1000;
 /// Most questions the screen lists.
 pub const SHOWN_MAX: usize = 200;
+/// Most questions one person may ask under any configuration.
+pub const QUESTIONS_MAX: usize = 50;
 
 /// The Q&A kind.
 pub struct Qna;
@@ -59,10 +61,17 @@ pub struct QnaConfig {
     /// How the wall is sorted at first.
     #[serde(default)]
     pub sort: Sort,
+    /// Questions one person may ask, 1–50 (default 5); withdrawn ones count too.
+    #[serde(default = "default_max_questions")]
+    pub max_questions: usize,
 }
 
 fn yes() -> bool {
     true
+}
+
+fn default_max_questions() -> usize {
+    5
 }
 
 fn default_max_length() -> usize {
@@ -174,7 +183,11 @@ pub struct QnaResults {
     /// Questions asked (organizer only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_questions: Option<usize>,
-    /// Questions waiting for approval, oldest first (organizer only).
+    /// Questions waiting for approval (organizer only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<usize>,
+    /// Questions waiting for approval, oldest first (organizer only; in live documents,
+    /// the oldest [`LIST_PAGE`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub moderation_queue: Option<Vec<Question>>,
     /// The asking participant's own questions, whatever their status.
@@ -219,6 +232,11 @@ impl ActivityKind for Qna {
     type State = QnaState;
     type Answer = QnaAnswer;
     type Results = QnaResults;
+    const LISTS: &'static [(&'static str, &'static str)] = &[
+        ("questions", "id"),
+        ("moderation_queue", "id"),
+        ("mine", "id"),
+    ];
 
     fn config_schema() -> Value {
         json!({
@@ -232,7 +250,8 @@ impl ActivityKind for Qna {
                 "moderation": {"type": "boolean", "default": false, "title": "Approve questions before they are shown"},
                 "allow_anonymous": {"type": "boolean", "default": true, "title": "Allow anonymous questions"},
                 "max_length": {"type": "integer", "minimum": 1, "maximum": LENGTH_MAX, "default": 280, "title": "Longest question"},
-                "sort": {"enum": ["votes", "recent"], "default": "votes", "title": "Sort the wall by"}
+                "sort": {"enum": ["votes", "recent"], "default": "votes", "title": "Sort the wall by"},
+                "max_questions": {"type": "integer", "minimum": 1, "maximum": QUESTIONS_MAX, "default": 5, "title": "Questions per person"}
             }
         })
     }
@@ -258,6 +277,11 @@ impl ActivityKind for Qna {
         if !(1..=LENGTH_MAX).contains(&config.max_length) {
             return Err(format!("max_length must be between 1 and {LENGTH_MAX}"));
         }
+        if !(1..=QUESTIONS_MAX).contains(&config.max_questions) {
+            return Err(format!(
+                "max_questions must be between 1 and {QUESTIONS_MAX}"
+            ));
+        }
         Ok(())
     }
 
@@ -274,6 +298,16 @@ impl ActivityKind for Qna {
                 }
                 if ask.anonymous && !config.allow_anonymous {
                     return Err("anonymous questions are not allowed here".into());
+                }
+                let asked = context
+                    .own_slots
+                    .iter()
+                    .filter(|slot| slot.starts_with("q:"))
+                    .count();
+                if asked >= config.max_questions {
+                    return Err(format!(
+                        "you have asked {asked} questions, the most this Q&A allows per person"
+                    ));
                 }
                 let text = ask.text.split_whitespace().collect::<Vec<_>>().join(" ");
                 check_length("the question", &text, 1, config.max_length)?;
@@ -387,6 +421,7 @@ impl ActivityKind for Qna {
                 .filter(|q| q.status == Status::Visible)
                 .count(),
             total_questions: Some(questions.len()),
+            waiting: Some(queue.len()),
             questions,
             moderation_queue: Some(queue),
             mine: None,
@@ -402,7 +437,18 @@ impl ActivityKind for Qna {
         revealed: bool,
     ) -> Option<Value> {
         if viewer == Viewer::Organizer {
-            return Some(to_json(results));
+            return Some(to_json(&QnaResults {
+                questions: results.questions.iter().take(LIST_PAGE).cloned().collect(),
+                total_questions: results.total_questions,
+                waiting: results.waiting,
+                moderation_queue: results
+                    .moderation_queue
+                    .as_ref()
+                    .map(|queue| queue.iter().take(LIST_PAGE).cloned().collect()),
+                mine: None,
+                my_votes: None,
+                ..*results
+            }));
         }
         let (mine, my_votes) = match viewer {
             Viewer::Participant { me: Some(me) } => (
@@ -443,11 +489,26 @@ impl ActivityKind for Qna {
                 })
                 .collect(),
             total_questions: None,
+            waiting: None,
             moderation_queue: None,
             mine,
             my_votes,
-            ..results.clone()
+            ..*results
         }))
+    }
+
+    fn list(
+        _config: &QnaConfig,
+        _state: &QnaState,
+        results: &QnaResults,
+        name: &str,
+    ) -> Option<Vec<Value>> {
+        let items = match name {
+            "questions" => &results.questions,
+            "moderation_queue" => results.moderation_queue.as_ref()?,
+            _ => return None,
+        };
+        Some(items.iter().map(to_json).collect())
     }
 
     fn host_command(
@@ -516,6 +577,7 @@ mod tests {
             allow_anonymous: true,
             max_length: 100,
             sort: Sort::Votes,
+            max_questions: 3,
         }
     }
 

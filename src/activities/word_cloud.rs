@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use chrono::{DateTime, Utc};
 
-use super::kind::{ActivityKind, AnswerContext, Entry, REDACTED, Viewer, arg, to_json};
+use super::kind::{ActivityKind, AnswerContext, Entry, LIST_PAGE, REDACTED, Viewer, arg, to_json};
 
 /// Most words one person may give.
 pub const WORDS_MAX: usize = 10;
@@ -124,7 +124,8 @@ pub struct WordCloudResults {
     pub distinct_words: usize,
     /// The top words, most frequent first.
     pub words: Vec<WordCount>,
-    /// Flagged words waiting for the organizer, most frequent first (organizer only).
+    /// Flagged words waiting for the organizer, most frequent first (organizer only; in
+    /// live documents, the first [`LIST_PAGE`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub moderation_queue: Option<Vec<WordCount>>,
     /// Words the organizer took out of the cloud (organizer only).
@@ -172,6 +173,8 @@ impl ActivityKind for WordCloud {
     type State = WordCloudState;
     type Answer = WordCloudAnswer;
     type Results = WordCloudResults;
+    const LISTS: &'static [(&'static str, &'static str)] =
+        &[("words", "word"), ("moderation_queue", "word")];
 
     fn config_schema() -> Value {
         json!({
@@ -373,12 +376,40 @@ impl ActivityKind for WordCloud {
         revealed: bool,
     ) -> Option<Value> {
         match viewer {
-            Viewer::Organizer => Some(to_json(results)),
+            Viewer::Organizer => Some(to_json(&WordCloudResults {
+                words: results.words.clone(),
+                moderation_queue: results
+                    .moderation_queue
+                    .as_ref()
+                    .map(|queue| queue.iter().take(LIST_PAGE).cloned().collect()),
+                hidden: results.hidden.clone(),
+                ..*results
+            })),
             _ if revealed => Some(to_json(&WordCloudResults {
                 moderation_queue: None,
                 hidden: None,
                 ..results.clone()
             })),
+            _ => None,
+        }
+    }
+
+    fn list(
+        _config: &WordCloudConfig,
+        _state: &WordCloudState,
+        results: &WordCloudResults,
+        name: &str,
+    ) -> Option<Vec<Value>> {
+        match name {
+            "words" => Some(results.words.iter().map(to_json).collect()),
+            "moderation_queue" => Some(
+                results
+                    .moderation_queue
+                    .as_ref()?
+                    .iter()
+                    .map(to_json)
+                    .collect(),
+            ),
             _ => None,
         }
     }

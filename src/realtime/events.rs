@@ -4,12 +4,14 @@
 //! never reach viewers or participants; participants get the participant view of a config).
 //! The shapes are documented in docs/realtime.md.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::Hub;
+use super::{Hub, LANES, Published, Subscription, Target, delta};
 use crate::activities::activity::{Activity, ActivityState, ResultsVisibility};
 use crate::activities::kind::{ActivityRegistry, Viewer};
 use crate::activities::{self, ActivityError};
@@ -197,6 +199,9 @@ pub struct ActivityEvent {
     pub activity: Option<ActivityView>,
     /// Its results, when this audience may see them.
     pub results: Option<Value>,
+    /// The version of `results`: the next `results` delta on this stream is made from it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub results_version: Option<u64>,
     /// Every activity in order (organizer only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agenda: Option<Vec<AgendaItem>>,
@@ -265,18 +270,21 @@ async fn activity_event(
     Ok(ActivityEvent {
         activity: view,
         results,
+        results_version: None,
         agenda,
         server_time: Utc::now(),
     })
 }
 
-/// Builds the snapshot a new stream starts with.
+/// Builds the snapshot a new stream starts with. Its results are the ones last sent to the
+/// stream's audience or lane, so the deltas that follow apply to them.
 pub async fn snapshot(
     hub: &Hub,
     session: &Session,
-    audience: Audience,
+    subscription: &Subscription,
     me: Option<Me>,
 ) -> Result<Snapshot, ActivityError> {
+    let audience = subscription.audience();
     let activities = hub.store.activities_of(session.id).await?;
     hub.ensure_loaded(&activities).await?;
     let reactions = if audience == Audience::Participant {
@@ -290,11 +298,32 @@ pub async fn snapshot(
             .or_insert_with(|| totals.clone());
         Some(totals)
     };
+    let mut activity = activity_event(hub, &activities, audience).await?;
+    if let Some(current) = activities::current(&activities) {
+        let room = subscription.room();
+        let mut published = room.published.lock();
+        let kept = published
+            .get(&subscription.target())
+            .filter(|p| p.activity == current.id && p.round == current.round)
+            .cloned();
+        let base = kept.unwrap_or_else(|| {
+            let fresh = Published {
+                activity: current.id,
+                round: current.round,
+                version: hub.next_id().0,
+                doc: activity.results.take().map(Arc::new),
+            };
+            published.insert(subscription.target(), fresh.clone());
+            fresh
+        });
+        activity.results = base.doc.map(|doc| (*doc).clone());
+        activity.results_version = Some(base.version);
+    }
     Ok(Snapshot {
         reactions,
         audience,
         session: SessionView::new(session, &hub.public_base_url),
-        activity: activity_event(hub, &activities, audience).await?,
+        activity,
         me,
         participants_online: hub.room(session.id).subscribers(Audience::Participant),
     })
@@ -342,12 +371,38 @@ pub async fn publish_activity(hub: &Hub, session_id: SessionId) -> Result<(), Ac
             );
         }
     }
-    let (seq, id) = hub.next_id();
+    let current = activities::current(&activities);
     for audience in Audience::ALL {
-        let body = activity_event(hub, &activities, audience).await?;
+        let mut body = activity_event(hub, &activities, audience).await?;
+        // Its results are the base of the deltas that follow, on every lane of the audience.
+        let mut published = room.published.lock();
+        let (seq, id) = hub.next_id();
+        if let Some(current) = current {
+            let doc = body.results.clone().map(Arc::new);
+            for target in targets_of(audience) {
+                published.insert(
+                    target,
+                    Published {
+                        activity: current.id,
+                        round: current.round,
+                        version: seq,
+                        doc: doc.clone(),
+                    },
+                );
+            }
+            body.results_version = Some(seq);
+        }
         hub.send(&room, audience, seq, frame(&id, "activity", &body));
     }
     Ok(())
+}
+
+/// The keys of [`Room::published`] an audience's frames go to.
+fn targets_of(audience: Audience) -> Vec<Target> {
+    match audience {
+        Audience::Participant => (0..LANES).map(Target::Lane).collect(),
+        other => vec![Target::Audience(other)],
+    }
 }
 
 /// Publishes the participant count to the organizer and the big screen, and to phones only
@@ -447,34 +502,90 @@ pub async fn publish_results(
         }
         (None, None) => return Ok(0),
     };
-    let (seq, id) = hub.next_id();
-    let mut audiences = Vec::with_capacity(3);
+    let mut targets = Vec::with_capacity(3);
     if screens {
-        audiences.extend([Audience::Organizer, Audience::Viewer]);
+        targets.extend([
+            (Audience::Organizer, Target::Audience(Audience::Organizer)),
+            (Audience::Viewer, Target::Audience(Audience::Viewer)),
+        ]);
     }
-    if lane.is_some() {
-        audiences.push(Audience::Participant);
+    if let Some(lane) = lane {
+        targets.push((Audience::Participant, Target::Lane(lane % LANES)));
     }
     // Each audience gets its own view, serialised once for all its subscribers; one that
     // may not see results now gets nothing.
     let mut phones = 0;
-    for audience in audiences {
-        if let Some(view) = folded.view(audience.viewer()) {
-            let body = serde_json::json!({
-                "activity_id": activity.id,
-                "results": activities::results_document(&activity, &view),
-            });
-            let shared = frame(&id, "results", &body);
-            match (audience, lane) {
-                (Audience::Participant, Some(lane)) => {
-                    phones = hub.send_to_lane(&room, lane, seq, shared);
-                }
-                _ => hub.send(&room, audience, seq, shared),
-            }
+    for (audience, target) in targets {
+        let Some(view) = folded.view(audience.viewer()) else {
+            continue;
+        };
+        let doc = Arc::new(activities::results_document(&activity, &view));
+        let lists = folded.prepared().lists();
+        let mut published = room.published.lock();
+        let before = published
+            .get(&target)
+            .filter(|p| p.activity == activity.id && p.round == activity.round)
+            .and_then(|p| Some((p.version, p.doc.clone()?)));
+        if before.as_ref().is_some_and(|(_, old)| **old == *doc) {
+            continue;
+        }
+        let (seq, id) = hub.next_id();
+        let shared = results_frame(&id, seq, &activity, before, &doc, lists);
+        published.insert(
+            target,
+            Published {
+                activity: activity.id,
+                round: activity.round,
+                version: seq,
+                doc: Some(doc),
+            },
+        );
+        let reached = Hub::send_to(&room, target, seq, shared);
+        if audience == Audience::Participant {
+            phones = reached;
         }
     }
     metrics::counter!("live_results_published_total").increment(1);
     Ok(phones)
+}
+
+/// A `results` frame: the delta from `before` (its version and document) when there is
+/// one and it is smaller, else the whole document.
+fn results_frame(
+    id: &str,
+    version: u64,
+    activity: &Activity,
+    before: Option<(u64, Arc<Value>)>,
+    doc: &Value,
+    lists: &[(&str, &str)],
+) -> Frame {
+    let whole = || {
+        frame(
+            id,
+            "results",
+            &serde_json::json!({"activity_id": activity.id, "version": version, "results": doc}),
+        )
+    };
+    let Some((base, old)) = before else {
+        return whole();
+    };
+    let Some(change) = delta::diff(&old, doc, lists) else {
+        return whole();
+    };
+    let small = frame(
+        id,
+        "results",
+        &serde_json::json!({"activity_id": activity.id, "version": version, "base": base, "delta": change}),
+    );
+    if small.len() > 4096 {
+        let full = whole();
+        if full.len() < small.len() {
+            metrics::counter!("live_results_frames_total", "kind" => "whole").increment(1);
+            return full;
+        }
+    }
+    metrics::counter!("live_results_frames_total", "kind" => "delta").increment(1);
+    small
 }
 
 /// Publishes a running activity's countdown to every audience.

@@ -1,13 +1,20 @@
 //! Real-time fan-out: one [`Hub`] per process holds a room per session with three
 //! audiences (organizer, viewer, participant). Every event is serialised once per audience
-//! into a pre-framed SSE frame and shared by all subscribers through a bounded broadcast
-//! channel; a subscriber that falls behind is dropped and reconnects into a fresh snapshot.
+//! into a pre-framed SSE frame and appended to the room's log, which every stream of the
+//! room reads from with a cursor of its own and which a reconnecting client resumes from.
+//! The log is capped in bytes ([`ROOM_LOG_BYTES`]); a stream whose cursor falls off its
+//! start is dropped and reconnects into a fresh snapshot. A stream costs its cursor, never
+//! a copy of what it has not read.
+//!
+//! Results travel as deltas ([`delta`]): the room keeps, per audience and participants'
+//! lane, the last results document it sent, and sends what changed since.
 //!
 //! Use cases call [`Hub::changed`] after they commit; the hub re-reads the state and
 //! publishes. Results are coalesced: the writer marks an activity dirty after each commit and
 //! a ticker publishes its results at most every 100 ms to organizer and viewer, and every
 //! second to participants (only when results are visible to them).
 
+pub mod delta;
 pub mod events;
 pub mod relay;
 
@@ -17,8 +24,9 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use parking_lot::Mutex;
-use tokio::sync::broadcast;
+use parking_lot::{Mutex, RwLock};
+use serde_json::Value;
+use tokio::sync::Notify;
 
 pub use self::events::Audience;
 use self::events::Frame;
@@ -31,10 +39,12 @@ use crate::responses::writer::Writer;
 use crate::sessions::session::SessionStatus;
 use crate::storage::{Store, StoreError};
 
-/// Frames a subscriber may be behind before it is dropped.
-pub const SUBSCRIBER_BUFFER: usize = 256;
-/// Frames kept per room so a reconnecting client can resume with `Last-Event-ID`.
-pub const HISTORY: usize = 512;
+/// Bytes of frames a room keeps: every stream of the room reads from them, and a client
+/// reconnecting with `Last-Event-ID` resumes from them. A stream that falls further behind
+/// is dropped. Each frame counts its length plus [`FRAME_OVERHEAD`].
+pub const ROOM_LOG_BYTES: usize = 4 << 20;
+/// What one kept frame costs beside its bytes (its place in the log, its shared buffer).
+pub const FRAME_OVERHEAD: usize = 64;
 /// How often organizer and viewer get fresh results while votes come in.
 pub const FAST_RESULTS: Duration = Duration::from_millis(100);
 /// How often participants get fresh results (when visible to them).
@@ -75,46 +85,105 @@ pub enum Change {
 
 /// Who a frame is for: an audience (on every lane for participants), or one participants'
 /// lane.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Target {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Target {
     Audience(Audience),
     Lane(usize),
 }
 
+impl Target {
+    /// The wake-up list its streams wait on: organizer, viewer, then one per lane.
+    fn wake_index(self) -> usize {
+        match self {
+            Target::Audience(audience) => audience.index(),
+            Target::Lane(lane) => 2 + lane,
+        }
+    }
+}
+
+/// One frame in a room's log.
+struct Logged {
+    seq: u64,
+    target: Target,
+    frame: Frame,
+}
+
+/// A room's recent frames, capped in bytes. Positions count every frame ever appended, so a
+/// stream's cursor stays valid while frames leave the front.
+#[derive(Default)]
+struct Log {
+    entries: VecDeque<Logged>,
+    /// The position of `entries[0]`.
+    first: u64,
+    bytes: usize,
+    /// The highest event id that has left the log: a client that last saw an older one
+    /// may have missed frames.
+    dropped_seq: u64,
+}
+
+impl Log {
+    fn end(&self) -> u64 {
+        self.first + self.entries.len() as u64
+    }
+
+    fn push(&mut self, seq: u64, target: Target, frame: Frame) {
+        self.bytes += frame.len() + FRAME_OVERHEAD;
+        self.entries.push_back(Logged { seq, target, frame });
+        while self.bytes > ROOM_LOG_BYTES && self.entries.len() > 1 {
+            if let Some(gone) = self.entries.pop_front() {
+                self.bytes -= gone.frame.len() + FRAME_OVERHEAD;
+                self.dropped_seq = self.dropped_seq.max(gone.seq);
+                self.first += 1;
+            }
+        }
+    }
+}
+
+/// The last results document a room sent to one audience or lane, the base of the next
+/// delta ([`events::publish_results`]).
+#[derive(Clone)]
+pub(crate) struct Published {
+    pub(crate) activity: ActivityId,
+    pub(crate) round: i32,
+    /// Unique in this process; clients apply a delta only to the version it was made from.
+    pub(crate) version: u64,
+    /// `None` while this audience may not see results.
+    pub(crate) doc: Option<Arc<Value>>,
+}
+
 /// One session's subscribers and recent frames.
 pub struct Room {
+    log: RwLock<Log>,
     /// Organizer, viewer, then the participants' lanes.
-    channels: Vec<broadcast::Sender<Frame>>,
-    history: Mutex<VecDeque<(u64, Target, Frame)>>,
+    wake: Vec<Notify>,
     subscribers: [AtomicU64; 3],
+    lane_subscribers: [AtomicU64; LANES],
     /// The lane the next participant's stream joins.
     next_lane: AtomicUsize,
+    /// Per audience or lane, the results last sent (deltas are made against it).
+    pub(crate) published: Mutex<HashMap<Target, Published>>,
 }
 
 impl Room {
     fn new() -> Self {
         Self {
-            channels: (0..2 + LANES)
-                .map(|_| broadcast::channel(SUBSCRIBER_BUFFER).0)
-                .collect(),
-            history: Mutex::new(VecDeque::with_capacity(HISTORY)),
+            log: RwLock::new(Log::default()),
+            wake: (0..2 + LANES).map(|_| Notify::new()).collect(),
             subscribers: std::array::from_fn(|_| AtomicU64::new(0)),
+            lane_subscribers: std::array::from_fn(|_| AtomicU64::new(0)),
             next_lane: AtomicUsize::new(0),
-        }
-    }
-
-    /// The channels a target's frames go to.
-    fn channels_of(&self, target: Target) -> &[broadcast::Sender<Frame>] {
-        match target {
-            Target::Audience(Audience::Participant) => &self.channels[2..],
-            Target::Audience(audience) => &self.channels[audience.index()..=audience.index()],
-            Target::Lane(lane) => &self.channels[2 + lane..=2 + lane],
+            published: Mutex::new(HashMap::new()),
         }
     }
 
     /// Open streams of one audience.
     pub fn subscribers(&self, audience: Audience) -> u64 {
         self.subscribers[audience.index()].load(Ordering::Relaxed)
+    }
+
+    /// Bytes its log holds now.
+    pub fn log_bytes(&self) -> usize {
+        self.log.read().bytes
     }
 }
 
@@ -388,62 +457,62 @@ impl Hub {
         Self::send_to(room, Target::Audience(audience), seq, frame);
     }
 
-    /// Sends a frame to the participants of one lane only; returns how many streams it
-    /// reached.
-    pub(crate) fn send_to_lane(&self, room: &Room, lane: usize, seq: u64, frame: Frame) -> usize {
-        Self::send_to(room, Target::Lane(lane % LANES), seq, frame)
-    }
-
-    /// Returns how many streams the frame reached.
-    fn send_to(room: &Room, target: Target, seq: u64, frame: Frame) -> usize {
-        {
-            let mut history = room.history.lock();
-            if history.len() == HISTORY {
-                history.pop_front();
+    /// Appends a frame for `target` to the room's log and wakes its streams; returns how
+    /// many streams it is for.
+    pub(crate) fn send_to(room: &Room, target: Target, seq: u64, frame: Frame) -> usize {
+        room.log.write().push(seq, target, frame);
+        match target {
+            Target::Audience(Audience::Participant) => {
+                room.wake[2..].iter().for_each(Notify::notify_waiters);
+                usize::try_from(room.subscribers(Audience::Participant)).unwrap_or(usize::MAX)
             }
-            history.push_back((seq, target, frame.clone()));
+            Target::Audience(audience) => {
+                room.wake[target.wake_index()].notify_waiters();
+                usize::try_from(room.subscribers(audience)).unwrap_or(usize::MAX)
+            }
+            Target::Lane(lane) => {
+                room.wake[target.wake_index()].notify_waiters();
+                usize::try_from(room.lane_subscribers[lane].load(Ordering::Relaxed))
+                    .unwrap_or(usize::MAX)
+            }
         }
-        room.channels_of(target)
-            .iter()
-            // No receivers is fine: nobody is watching this audience right now.
-            .map(|channel| channel.send(frame.clone()).unwrap_or(0))
-            .sum()
     }
 
-    /// Subscribes to one audience of a session (participants: to the next lane in turn).
+    /// Subscribes to one audience of a session (participants: to the next lane in turn),
+    /// from the end of its log.
     pub fn subscribe(&self, session: SessionId, audience: Audience) -> Subscription {
         let room = self.room(session);
         room.subscribers[audience.index()].fetch_add(1, Ordering::Relaxed);
         metrics::gauge!("live_streams_open", "audience" => audience.as_str()).increment(1.0);
         let target = match audience {
             Audience::Participant => {
-                Target::Lane(room.next_lane.fetch_add(1, Ordering::Relaxed) % LANES)
+                let lane = room.next_lane.fetch_add(1, Ordering::Relaxed) % LANES;
+                room.lane_subscribers[lane].fetch_add(1, Ordering::Relaxed);
+                Target::Lane(lane)
             }
             other => Target::Audience(other),
         };
+        let next = room.log.read().end();
         Subscription {
-            receiver: room.channels_of(target)[0].subscribe(),
             room,
             audience,
             target,
+            next,
+            after_seq: 0,
         }
     }
 
-    /// Frames for the subscription after event `seq`, if the history still has all of them.
-    pub fn replay_after(&self, subscription: &Subscription, seq: u64) -> Option<Vec<Frame>> {
-        let history = subscription.room.history.lock();
-        let oldest = history.front().map(|(s, _, _)| *s)?;
-        if seq + 1 < oldest {
-            return None;
+    /// Moves a new subscription back to just after event `seq`, if the log still holds
+    /// every frame since; returns false when a frame may have been missed (the client then
+    /// needs a snapshot).
+    pub fn resume_after(&self, subscription: &mut Subscription, seq: u64) -> bool {
+        let log = subscription.room.log.read();
+        if seq < log.dropped_seq {
+            return false;
         }
-        let audience = Target::Audience(subscription.audience);
-        Some(
-            history
-                .iter()
-                .filter(|(s, t, _)| *s > seq && (*t == audience || *t == subscription.target))
-                .map(|(_, _, f)| f.clone())
-                .collect(),
-        )
+        subscription.next = log.first;
+        subscription.after_seq = seq;
+        true
     }
 
     /// Forgets rooms nobody is subscribed to, so memory follows the sessions being watched,
@@ -635,19 +704,79 @@ impl LanesOwed {
     }
 }
 
-/// One open stream's place in a room.
+/// One open stream's place in a room: a cursor into its log.
 pub struct Subscription {
-    /// Frames as they are published.
-    pub receiver: broadcast::Receiver<Frame>,
     room: Arc<Room>,
     audience: Audience,
-    /// Its channel: the audience's, or a participants' lane.
+    /// The audience's frames, or a participants' lane's.
     target: Target,
+    /// The log position to read next.
+    next: u64,
+    /// Frames with this event id or an older one are skipped (already seen before a
+    /// reconnect).
+    after_seq: u64,
+}
+
+/// The stream fell so far behind that the frames it had not read left the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lagged;
+
+impl Subscription {
+    /// The next frame for this stream, waiting for one if needed.
+    pub async fn recv(&mut self) -> Result<Frame, Lagged> {
+        let Self {
+            room,
+            audience,
+            target,
+            next,
+            after_seq,
+        } = self;
+        let mine = Target::Audience(*audience);
+        let wake = &room.wake[target.wake_index()];
+        loop {
+            // Registered before the log is read, so a frame appended in between still wakes.
+            let notified = wake.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let log = room.log.read();
+                if *next < log.first {
+                    return Err(Lagged);
+                }
+                while *next < log.end() {
+                    let entry = &log.entries[usize::try_from(*next - log.first).unwrap_or(0)];
+                    *next += 1;
+                    if entry.seq > *after_seq && (entry.target == mine || entry.target == *target) {
+                        return Ok(entry.frame.clone());
+                    }
+                }
+            }
+            notified.await;
+        }
+    }
+
+    /// Whom it is for.
+    pub fn audience(&self) -> Audience {
+        self.audience
+    }
+
+    /// The audience or lane it reads.
+    pub(crate) fn target(&self) -> Target {
+        self.target
+    }
+
+    /// Its room.
+    pub(crate) fn room(&self) -> &Arc<Room> {
+        &self.room
+    }
 }
 
 impl Drop for Subscription {
     fn drop(&mut self) {
         self.room.subscribers[self.audience.index()].fetch_sub(1, Ordering::Relaxed);
+        if let Target::Lane(lane) = self.target {
+            self.room.lane_subscribers[lane].fetch_sub(1, Ordering::Relaxed);
+        }
         metrics::gauge!("live_streams_open", "audience" => self.audience.as_str()).decrement(1.0);
     }
 }

@@ -46,6 +46,8 @@ struct Round {
     /// Every slot some answer fills (answers replace, never leave a slot): for answers
     /// that refer to another (an upvote to its question) without a scan.
     slots: HashSet<String>,
+    /// The slots each participant fills, for per-person caps.
+    by_participant: HashMap<ParticipantId, Vec<String>>,
     version: u64,
     folded: Option<Arc<Folded>>,
     /// The sweep during which it was last used.
@@ -123,6 +125,13 @@ impl Tallies {
         prepared: Arc<dyn Prepared>,
         answers: HashMap<(ParticipantId, String), Held>,
     ) {
+        let mut by_participant: HashMap<ParticipantId, Vec<String>> = HashMap::new();
+        for (participant, slot) in answers.keys() {
+            by_participant
+                .entry(*participant)
+                .or_default()
+                .push(slot.clone());
+        }
         let mut rounds = self.rounds.lock();
         let used_in = rounds.sweep;
         rounds.by_key.insert(
@@ -130,6 +139,7 @@ impl Tallies {
             Round {
                 prepared,
                 slots: answers.keys().map(|(_, slot)| slot.clone()).collect(),
+                by_participant,
                 answers,
                 version: 1,
                 folded: None,
@@ -151,6 +161,10 @@ impl Tallies {
         if let Some(entry) = self.rounds.lock().used(activity, round) {
             if !entry.slots.contains(&slot) {
                 entry.slots.insert(slot.clone());
+            }
+            let own = entry.by_participant.entry(participant).or_default();
+            if !own.contains(&slot) {
+                own.push(slot.clone());
             }
             entry.answers.insert((participant, slot), held);
             entry.version += 1;
@@ -176,6 +190,21 @@ impl Tallies {
         } else {
             entry.slots.contains(&reference.slot)
         })
+    }
+
+    /// The slots a participant fills in a loaded round (empty when the round is not in
+    /// memory).
+    pub fn slots_of(
+        &self,
+        activity: ActivityId,
+        round: i32,
+        participant: ParticipantId,
+    ) -> Vec<String> {
+        self.rounds
+            .lock()
+            .used(activity, round)
+            .and_then(|r| r.by_participant.get(&participant).cloned())
+            .unwrap_or_default()
     }
 
     /// Replaces the kind binding after a host command changed the kind's state (a lock, a

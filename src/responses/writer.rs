@@ -211,8 +211,9 @@ async fn commit(store: &dyn Store, tallies: &Tallies, hub: &Hub, pending: Batch)
             let mut stored = 0u64;
             for ((write, (answer, done)), outcome) in batch.into_iter().zip(waiting).zip(outcomes) {
                 if outcome == WriteOutcome::Stored {
-                    hub.changed(write.session_id, Change::Results(write.activity_id));
                     // In submission order, so the last answer for a slot wins, as in storage.
+                    // The tallies hold the answer before the hub hears of it: the publisher
+                    // runs on another thread and must never fold results without it.
                     tallies.apply(
                         write.activity_id,
                         write.round,
@@ -220,6 +221,7 @@ async fn commit(store: &dyn Store, tallies: &Tallies, hub: &Hub, pending: Batch)
                         write.slot,
                         answer,
                     );
+                    hub.changed(write.session_id, Change::Results(write.activity_id));
                     stored += 1;
                 }
                 let _ = done.send(Ok(outcome));

@@ -435,6 +435,9 @@ pub struct Stream {
     pub seen: Vec<Event>,
     /// True once the server ended the stream.
     pub ended: bool,
+    /// The results document, kept as a client keeps it: `results` events are read with
+    /// their deltas applied, so `data["results"]` is always the whole document.
+    pub follower: conflicto::realtime::delta::Follower,
 }
 
 impl Stream {
@@ -457,11 +460,24 @@ impl Stream {
                     }
                 }
                 let Some(event) = event else { continue };
-                let parsed = Event {
+                let mut parsed = Event {
                     id,
                     event,
                     data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
                 };
+                match parsed.event.as_str() {
+                    "snapshot" | "activity" => self.follower.reset(&parsed.data),
+                    "results" => {
+                        let changed = self
+                            .follower
+                            .results(&parsed.data)
+                            .unwrap_or_else(|misfit| panic!("{misfit}: {}", parsed.data));
+                        if changed {
+                            parsed.data["results"] = self.follower.doc.clone().unwrap_or_default();
+                        }
+                    }
+                    _ => {}
+                }
                 self.seen.push(parsed.clone());
                 return Some(parsed);
             }
@@ -477,6 +493,9 @@ impl Stream {
     }
 
     /// Reads until an event named `name` whose data satisfies `wanted`, at most `limit`.
+    /// For `results`, any event that brings results counts (`snapshot`, `activity` and
+    /// `results`: an unchanged document is not sent again), and `wanted` sees
+    /// `{"activity_id", "results"}` with the whole document as the client holds it.
     pub async fn wait_for(
         &mut self,
         name: &str,
@@ -487,6 +506,22 @@ impl Stream {
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             match self.next(left).await {
+                Some(event)
+                    if name == "results"
+                        && matches!(event.event.as_str(), "snapshot" | "activity" | "results") =>
+                {
+                    let data = serde_json::json!({
+                        "activity_id": self.follower.activity(),
+                        "results": self.follower.doc.clone(),
+                    });
+                    if wanted(&data) {
+                        return Event {
+                            id: event.id,
+                            event: "results".into(),
+                            data,
+                        };
+                    }
+                }
                 Some(event) if event.event == name && wanted(&event.data) => return event,
                 Some(_) => {}
                 None => panic!(
@@ -526,6 +561,7 @@ impl TestApp {
             buffer: String::new(),
             seen: Vec::new(),
             ended: false,
+            follower: conflicto::realtime::delta::Follower::default(),
         }
     }
 

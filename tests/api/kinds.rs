@@ -36,6 +36,47 @@ async fn activity(
     id
 }
 
+/// Reads `stream` until the results document it followed (deltas applied) equals the one a
+/// fresh stream of the same caller starts with, on `app`, within ten seconds.
+async fn follows_to_the_snapshot(
+    stream: &mut crate::helpers::Stream,
+    app: &TestApp,
+    session: &str,
+    token: &str,
+    who: &str,
+) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        while stream
+            .next(std::time::Duration::from_millis(300))
+            .await
+            .is_some()
+        {}
+        let mut fresh = app.stream(session, token).await;
+        let snapshot = fresh
+            .wait_for("snapshot", std::time::Duration::from_secs(5), |_| true)
+            .await;
+        let followed = stream.follower.doc.clone().unwrap_or_default();
+        if snapshot.data["results"] == followed && !followed.is_null() {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{who}: followed {followed}\nbut a fresh snapshot has {}\nafter {:?}",
+            snapshot.data["results"],
+            stream
+                .seen
+                .iter()
+                .map(|e| format!(
+                    "{} {}",
+                    e.event,
+                    e.data.to_string().chars().take(300).collect::<String>()
+                ))
+                .collect::<Vec<_>>()
+        );
+    }
+}
+
 both_backends! {
     async fn a_rating_round_gives_distribution_mean_and_median(db) {
         let app = TestApp::spawn(db).await;
@@ -545,5 +586,151 @@ both_backends! {
         command(&app, &host, &cloud, "allow_word", json!({"word": "voldemort"})).await;
         let screen = app.results(&people[0].token, &cloud).await;
         assert_eq!(screen["total_people"], 2);
+    }
+
+    async fn live_documents_followed_through_deltas_match_a_fresh_snapshot(db) {
+        // On PostgreSQL the big screen follows a second instance; SQLite runs one instance.
+        let two = db.backend() == conflicto::storage::Backend::Postgres;
+        let app = TestApp::spawn(db).await;
+        let second = if two { Some(app.peer().await) } else { None };
+        let peer = second.as_ref().unwrap_or(&app);
+        let host = app.host("ada@example.org", false).await;
+        let (session, _) = app.open_session(&host, None).await;
+        app.call(Method::PATCH, format!("/api/v1/sessions/{session}"), Some(&host.token),
+            Some(json!({"settings": {"banned_words": ["kale"]}}))).await;
+        let viewer = app.viewer_token(&host, &session).await;
+        let people = guests(&app, &session, &["ann", "bob", "cat", "dan"]).await;
+        // The organizer and a phone on one instance, the big screen on the other.
+        let mut organizer = app.stream(&session, &host.token).await;
+        let mut screen = peer.stream(&session, &viewer).await;
+        let mut phone = app.stream(&session, &people[3].token).await;
+
+        // Open text: answers, an edit, a flagged answer approved, one rejected.
+        let text = activity(&app, &host, &session, "open_text", json!({"prompt": "Change?", "max_answers": 3}), json!({})).await;
+        let first = stored(&app, &people[0], &text, json!({"text": "More coffee"})).await;
+        stored(&app, &people[0], &text, json!({"text": "Shorter meetings", "index": 1})).await;
+        let held = stored(&app, &people[1], &text, json!({"text": "more kale"})).await;
+        organizer.next(std::time::Duration::from_millis(300)).await;
+        stored(&app, &people[0], &text, json!({"text": "More coffee, please"})).await;
+        command(&app, &host, &text, "approve", json!({"id": held["answer"]["id"]})).await;
+        stored(&app, &people[2], &text, json!({"text": "Fewer slides"})).await;
+        command(&app, &host, &text, "reject", json!({"id": first["answer"]["id"]})).await;
+
+        // The phone drops its stream and resumes it with Last-Event-ID, keeping its copy.
+        while phone.next(std::time::Duration::from_millis(300)).await.is_some() {}
+        let last = phone.seen.iter().rev().find_map(|e| e.id.clone()).unwrap();
+        let mut resumed = app.stream_with(&session, &people[3].token, Some(&last)).await;
+        resumed.follower = phone.follower.clone();
+        let mut phone = resumed;
+        stored(&app, &people[3], &text, json!({"text": "Live demos"})).await;
+
+        for (stream, on, token, who) in [
+            (&mut organizer, &app, host.token.as_str(), "organizer"),
+            (&mut screen, peer, viewer.as_str(), "big screen"),
+            (&mut phone, &app, people[3].token.as_str(), "phone"),
+        ] {
+            follows_to_the_snapshot(stream, on, &session, token, who).await;
+        }
+        let answers = organizer.follower.doc.clone().unwrap();
+        assert_eq!(answers["total_answers"], 5, "{answers}");
+        assert!(organizer.seen.iter().any(|e| e.event == "results" && e.data.get("delta").is_some()),
+            "the organizer got deltas, not whole documents");
+        assert_eq!(answers, app.results(&host.token, &text).await, "the same as GET /results");
+
+        // Q&A: questions, a flagged one approved, upvotes and an undo, a pin, a hidden one.
+        app.transition(&host, &text, "closed").await;
+        let qna = activity(&app, &host, &session, "qna", json!({"topic": "AMA", "max_questions": 2}), json!({})).await;
+        let q1 = stored(&app, &people[0], &qna, json!({"ask": {"text": "Why Rust?"}})).await["answer"]["ask"]["id"].clone();
+        let q2 = stored(&app, &people[0], &qna, json!({"ask": {"text": "When is lunch?"}})).await["answer"]["ask"]["id"].clone();
+        let over = app.vote(&people[0], &qna, json!({"ask": {"text": "A third?"}}), None).await;
+        assert_eq!(over.status(), StatusCode::UNPROCESSABLE_ENTITY, "two questions per person");
+        let q3 = stored(&app, &people[1], &qna, json!({"ask": {"text": "Is kale served?"}})).await["answer"]["ask"]["id"].clone();
+        for voter in &people[1..] {
+            stored(&app, voter, &qna, json!({"upvote": q2})).await;
+        }
+        stored(&app, &people[2], &qna, json!({"upvote": q1})).await;
+        stored(&app, &people[3], &qna, json!({"unvote": q2})).await;
+        command(&app, &host, &qna, "approve", json!({"id": q3})).await;
+        stored(&app, &people[2], &qna, json!({"upvote": q3})).await;
+        command(&app, &host, &qna, "pin", json!({"id": q1})).await;
+        command(&app, &host, &qna, "hide_question", json!({"id": q2})).await;
+        for (stream, on, token, who) in [
+            (&mut organizer, &app, host.token.as_str(), "organizer"),
+            (&mut screen, peer, viewer.as_str(), "big screen"),
+            (&mut phone, &app, people[3].token.as_str(), "phone"),
+        ] {
+            follows_to_the_snapshot(stream, on, &session, token, who).await;
+        }
+        let wall = screen.follower.doc.clone().unwrap();
+        let ids: Vec<&serde_json::Value> = wall["questions"].as_array().unwrap().iter().map(|q| &q["id"]).collect();
+        assert_eq!(ids, [&q1, &q3], "pinned first, the hidden one gone: {wall}");
+
+        // Word cloud: a flagged word waits in the queue, then is allowed; a word is hidden.
+        app.transition(&host, &qna, "closed").await;
+        let cloud = activity(&app, &host, &session, "word_cloud", json!({"prompt": "One word", "max_words": 3}), json!({})).await;
+        stored(&app, &people[0], &cloud, json!({"words": ["rust", "kale"]})).await;
+        stored(&app, &people[1], &cloud, json!({"words": ["kale", "speed"]})).await;
+        let queued = app.results(&host.token, &cloud).await;
+        assert_eq!(queued["moderation_queue"][0]["word"], "kale", "{queued}");
+        command(&app, &host, &cloud, "allow_word", json!({"word": "kale"})).await;
+        command(&app, &host, &cloud, "hide_word", json!({"word": "speed"})).await;
+        stored(&app, &people[2], &cloud, json!({"words": ["rust"]})).await;
+        for (stream, on, token, who) in [
+            (&mut organizer, &app, host.token.as_str(), "organizer"),
+            (&mut screen, peer, viewer.as_str(), "big screen"),
+            (&mut phone, &app, people[3].token.as_str(), "phone"),
+        ] {
+            follows_to_the_snapshot(stream, on, &session, token, who).await;
+        }
+        let words = organizer.follower.doc.clone().unwrap();
+        assert_eq!(words["moderation_queue"], json!([]), "{words}");
+        let cloud_words: Vec<&str> = words["words"].as_array().unwrap().iter().map(|w| w["word"].as_str().unwrap()).collect();
+        assert_eq!(cloud_words, ["kale", "rust"], "allowed, counted twice each; speed hidden");
+    }
+
+    async fn a_long_list_is_capped_in_live_documents_and_paged_with_a_cursor(db) {
+        let app = TestApp::spawn(db).await;
+        let host = app.host("ada@example.org", false).await;
+        let (session, _) = app.open_session(&host, None).await;
+        let text = activity(&app, &host, &session, "open_text", json!({"prompt": "Ideas?", "max_answers": 10}), json!({})).await;
+        let names: Vec<String> = (0..26).map(|n| format!("p{n}")).collect();
+        let people = guests(&app, &session, &names.iter().map(String::as_str).collect::<Vec<_>>()).await;
+        for index in 0..10 {
+            for person in &people {
+                stored(&app, person, &text, json!({"text": format!("idea {index}"), "index": index})).await;
+            }
+        }
+        let live = app.results(&host.token, &text).await;
+        assert_eq!(live["total_answers"], 260);
+        assert_eq!(live["answers"].as_array().unwrap().len(), 200, "the newest 200");
+
+        let mut seen = Vec::new();
+        let mut after: Option<String> = None;
+        for _ in 0..5 {
+            let query = after.as_ref().map_or(String::new(), |a| format!("&after={a}"));
+            let page = json(app.call(Method::GET, format!("/api/v1/activities/{text}/results/answers?limit=100{query}"), Some(&host.token), None).await).await;
+            assert_eq!(page["total"], 260);
+            seen.extend(page["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_owned()));
+            after = page["next"].as_str().map(str::to_owned);
+            if after.is_none() {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), 260, "every answer once");
+        assert_eq!(seen.iter().collect::<std::collections::HashSet<_>>().len(), 260);
+        let first_page: Vec<&str> = live["answers"].as_array().unwrap().iter().take(100).map(|i| i["id"].as_str().unwrap()).collect();
+        assert_eq!(seen[..100], first_page[..], "the same order as the live document");
+
+        for (path, status, code) in [
+            ("answers?limit=0", StatusCode::BAD_REQUEST, "invalid_query"),
+            ("answers?after=nonsense", StatusCode::BAD_REQUEST, "invalid_query"),
+            ("questions", StatusCode::NOT_FOUND, "list_not_found"),
+        ] {
+            let response = app.call(Method::GET, format!("/api/v1/activities/{text}/results/{path}"), Some(&host.token), None).await;
+            assert_eq!(response.status(), status, "{path}");
+            assert_envelope(&json(response).await, code);
+        }
+        let phone = app.call(Method::GET, format!("/api/v1/activities/{text}/results/answers"), Some(&people[0].token), None).await;
+        assert_eq!(phone.status(), StatusCode::FORBIDDEN, "organizers only");
     }
 }

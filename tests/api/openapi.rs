@@ -45,6 +45,7 @@ const ROUTED: &[&str] = &[
     "POST /api/v1/activities/{id}/transition",
     "POST /api/v1/activities/{id}/commands/{command}",
     "GET /api/v1/activities/{id}/results",
+    "GET /api/v1/activities/{id}/results/{list}",
     "POST /api/v1/activities/{id}/responses",
     "GET /api/v1/activities/{id}/responses/me",
     "POST /api/v1/sessions/{id}/reactions",

@@ -601,14 +601,18 @@ async fn screen_stream(
     poll: String,
     screen: Screen,
 ) {
-    // A screen that cannot connect shows up as votes never shown.
+    // A screen that cannot connect shows up as votes never shown; one that misses an event
+    // (a delta that does not fit) stops counting, and shows up the same way.
+    let mut follower = crate::realtime::delta::Follower::default();
     let _ = phones::hold_stream(&client, &events, &token, |event| {
         let phones::StreamEvent::Frame(frame) = event else {
             return;
         };
         let at = now_us();
-        if !phones::contains(frame, b"\nevent: results\n")
+        let results = phones::contains(frame, b"\nevent: results\n");
+        if !results
             && !phones::contains(frame, b"\nevent: activity\n")
+            && !phones::contains(frame, b"\nevent: snapshot\n")
         {
             return;
         }
@@ -619,11 +623,21 @@ async fn screen_stream(
         let Ok(value) = serde_json::from_str::<Value>(data) else {
             return;
         };
+        if results {
+            if follower.results(&value) != Ok(true) {
+                return;
+            }
+        } else {
+            follower.reset(&value);
+        }
         let about = value["activity_id"]
             .as_str()
             .or_else(|| value["activity"]["id"].as_str());
         if about == Some(poll.as_str())
-            && let Some(total) = value["results"]["total_voters"].as_u64()
+            && let Some(total) = follower
+                .doc
+                .as_ref()
+                .and_then(|doc| doc["total_voters"].as_u64())
         {
             screen.lock().push((at, total));
         }

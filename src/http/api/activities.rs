@@ -36,6 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(transition_activity))
         .routes(routes!(run_command))
         .routes(routes!(activity_results))
+        .routes(routes!(results_list))
 }
 
 /// The activity and its session, if the organizer owns the session.
@@ -497,4 +498,100 @@ async fn activity_results(
     };
     let body = activities::results_document(&activity, &results);
     Ok(Json(body))
+}
+
+/// Most entries one page of a results list holds.
+pub const LIST_PAGE_MAX: usize = 200;
+
+/// Where a page of a results list starts.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListPage {
+    /// The `next` cursor of the page before; absent for the first page.
+    pub after: Option<String>,
+    /// Entries per page, 1–200 (default 50).
+    pub limit: Option<usize>,
+}
+
+/// One page of a results list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListPageBody {
+    /// The entries, in the list's order.
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<Value>,
+    /// Entries in the whole list now.
+    pub total: usize,
+    /// Pass as `after` for the next page; null on the last page.
+    pub next: Option<String>,
+}
+
+/// Pages through a growing list of the current round's results, as the organizer sees it:
+/// `answers` or `moderation_queue` of an open question, `questions` or `moderation_queue`
+/// of a Q&A, `words` or `moderation_queue` of a word cloud. Live documents carry the first
+/// 200 entries of each; this reads all of them. The cursor names the last entry read, so a
+/// list that grows at its start (newest first) does not repeat entries across pages.
+#[utoipa::path(get, path = "/activities/{id}/results/{list}", tag = "activities",
+    params(("id" = ActivityId, Path), ("list" = String, Path), ListPage),
+    responses(
+        (status = 200, body = ListPageBody),
+        (status = 400, description = "A bad limit or cursor", body = ErrorEnvelope),
+        (status = 404, description = "No such activity, or no such list for its kind", body = ErrorEnvelope),
+    ))]
+async fn results_list(
+    State(state): State<AppState>,
+    HostAuth(auth): HostAuth,
+    AppPath((id, list)): AppPath<(ActivityId, String)>,
+    AppQuery(page): AppQuery<ListPage>,
+) -> Result<Json<ListPageBody>, ApiError> {
+    let limit = page.limit.unwrap_or(50);
+    if !(1..=LIST_PAGE_MAX).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("limit must be between 1 and {LIST_PAGE_MAX}"),
+        ));
+    }
+    let (_, activity) = owned_activity(&state, &auth.organizer, id).await?;
+    let folded =
+        activities::results(&state.registry, &state.writer, &state.tallies, &activity).await?;
+    let Some(items) = folded.prepared().list(&folded.results, &list) else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "list_not_found",
+            "this activity's results have no such list",
+        ));
+    };
+    let key = folded
+        .prepared()
+        .lists()
+        .iter()
+        .find(|(name, _)| *name == list)
+        .map_or("id", |(_, key)| *key);
+    let key_of = |item: &Value| item.get(key).and_then(Value::as_str).map(str::to_owned);
+    let start = match page.after.as_deref() {
+        None => 0,
+        Some(cursor) => {
+            let (position, after) = cursor
+                .split_once('.')
+                .and_then(|(n, k)| Some((n.parse::<usize>().ok()?, k)))
+                .ok_or_else(|| {
+                    ApiError::bad_request("invalid_query", "after is not a cursor from this list")
+                })?;
+            // Where the named entry is now; if it is gone, where it was.
+            items
+                .iter()
+                .position(|item| key_of(item).as_deref() == Some(after))
+                .map_or(position.min(items.len()), |found| found + 1)
+        }
+    };
+    let total = items.len();
+    let chunk: Vec<Value> = items.into_iter().skip(start).take(limit).collect();
+    let end = start + chunk.len();
+    let next = (end < total)
+        .then(|| chunk.last().and_then(key_of).map(|k| format!("{end}.{k}")))
+        .flatten();
+    Ok(Json(ListPageBody {
+        items: chunk,
+        total,
+        next,
+    }))
 }

@@ -15,7 +15,6 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -30,7 +29,7 @@ use crate::participants::participant::ParticipantStatus;
 use crate::participants::presence::PresenceBook;
 use crate::participants::roster::Roster;
 use crate::realtime::events::{self, Audience, Me};
-use crate::realtime::{Subscription, keep_alive};
+use crate::realtime::{Lagged, Subscription, keep_alive};
 use crate::sessions::{self, SessionError};
 
 /// Longest silence before a keep-alive comment; proxies and the ALB keep the stream open.
@@ -156,21 +155,18 @@ async fn session_events(
         .ok_or(SessionError::NotFound)?;
 
     // Subscribe before reading the snapshot, so nothing published in between is missed.
-    let subscription = state.hub.subscribe(id, audience);
-    let resume = headers
+    let mut subscription = state.hub.subscribe(id, audience);
+    let resumed = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| state.hub.parse_id(v))
-        .and_then(|seq| state.hub.replay_after(&subscription, seq));
+        .is_some_and(|seq| state.hub.resume_after(&mut subscription, seq));
     let mut initial: VecDeque<Bytes> = VecDeque::new();
     initial.push_back(Bytes::from_static(b"retry: 2000\n\n"));
-    match resume {
-        Some(missed) => initial.extend(missed),
-        None => {
-            let snapshot = events::snapshot(&state.hub, &session, audience, me.clone()).await?;
-            let (_, event_id) = state.hub.next_id();
-            initial.push_back(events::frame(&event_id, "snapshot", &snapshot));
-        }
+    if !resumed {
+        let snapshot = events::snapshot(&state.hub, &session, &subscription, me.clone()).await?;
+        let (_, event_id) = state.hub.next_id();
+        initial.push_back(events::frame(&event_id, "snapshot", &snapshot));
     }
     let participant = me.map(|m| m.participant_id);
     if let Some(participant) = participant {
@@ -253,7 +249,7 @@ impl LiveStream {
                 self.done = true;
                 Some((Ok(Bytes::from_static(b"retry: 1000\nevent: shutdown\ndata: {\"reason\":\"server restarting\",\"retry_ms\":1000}\n\n")), self))
             }
-            received = self.subscription.receiver.recv() => match received {
+            received = self.subscription.recv() => match received {
                 Ok(_) if self.participant.as_ref().is_some_and(Watched::removed) => {
                     self.done = true;
                     Some((Ok(Bytes::from_static(REMOVED)), self))
@@ -262,15 +258,14 @@ impl LiveStream {
                     self.keep_alive.reset();
                     Some((Ok(frame), self))
                 }
-                Err(RecvError::Lagged(missed)) => {
-                    // Too slow: drop it rather than buffer without bound. EventSource
+                Err(Lagged) => {
+                    // Too slow: what it had not read has left the room's log. The client
                     // reconnects, and the missed events are answered with a snapshot.
                     metrics::counter!("live_streams_dropped_total").increment(1);
-                    tracing::debug!(missed, "dropping a live stream that fell behind");
+                    tracing::debug!("dropping a live stream that fell behind");
                     self.done = true;
                     Some((Ok(Bytes::from_static(b"retry: 1000\nevent: dropped\ndata: {\"reason\":\"too slow\"}\n\n")), self))
                 }
-                Err(RecvError::Closed) => None,
             },
             _ = self.keep_alive.tick() => {
                 // An open stream counts as contact for presence.
@@ -320,7 +315,7 @@ async fn viewer_link(
 mod tests {
     use super::*;
     use crate::activities::kind::ActivityRegistry;
-    use crate::realtime::{Hub, SUBSCRIBER_BUFFER};
+    use crate::realtime::{Hub, ROOM_LOG_BYTES};
     use crate::responses::tally::Tallies;
     use crate::storage::{ConnectOptions, DatabaseUrl};
 
@@ -364,15 +359,21 @@ mod tests {
         let session = SessionId::new();
         let slow = stream(hub.subscribe(session, Audience::Viewer));
         let room = hub.room(session);
-        for n in 0..(SUBSCRIBER_BUFFER as u64 + 50) {
+        // Frames of 64 KiB each, more than the log holds.
+        let filler = "x".repeat(64 << 10);
+        for _ in 0..(ROOM_LOG_BYTES / filler.len() + 10) {
             let (seq, id) = hub.next_id();
             hub.send(
                 &room,
                 Audience::Viewer,
                 seq,
-                events::frame(&id, "results", &n),
+                events::frame(&id, "results", &filler),
             );
         }
+        assert!(
+            room.log_bytes() <= ROOM_LOG_BYTES,
+            "the log is capped in bytes"
+        );
         let (frame, slow) = slow.next().await.expect("one last frame");
         let text = String::from_utf8(frame.unwrap().to_vec()).unwrap();
         assert!(
