@@ -18,6 +18,7 @@ pub mod cli;
 pub mod config;
 pub mod http;
 pub mod ids;
+pub mod memory;
 pub mod moderation;
 pub mod organizers;
 pub mod participants;

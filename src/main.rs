@@ -8,5 +8,6 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    conflicto::memory::set_release(conflicto_memory::release);
     conflicto::cli::main()
 }

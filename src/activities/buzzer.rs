@@ -156,6 +156,7 @@ impl ActivityKind for Buzzer {
     type State = BuzzerState;
     type Answer = BuzzerAnswer;
     type Results = BuzzerResults;
+    const PERSONAL_VIEW: bool = true;
 
     fn config_schema() -> Value {
         json!({

@@ -83,6 +83,10 @@ pub trait ActivityKind: Send + Sync + 'static {
     /// keys its entries: live streams send them as deltas entry by entry
     /// ([`crate::realtime::delta`]), every other field whole when it changes.
     const LISTS: &'static [(&'static str, &'static str)] = &[];
+    /// True when what a participant sees depends on who they are (their own answers, score
+    /// or place): their view is built for them. Otherwise every phone is served one shared
+    /// document.
+    const PERSONAL_VIEW: bool = false;
     /// Chosen by the organizer.
     type Config: Serialize + DeserializeOwned + Send + Sync + 'static;
     /// Changed by host commands while the activity runs (use `()`-like empty structs when
@@ -290,6 +294,8 @@ pub trait Prepared: Send + Sync {
     fn lists(&self) -> &'static [(&'static str, &'static str)];
     /// Every entry of one keyed list, for the organizer ([`ActivityKind::list`]).
     fn list(&self, results: &AnyResults, name: &str) -> Option<Vec<Value>>;
+    /// Whether participants' views are their own ([`ActivityKind::PERSONAL_VIEW`]).
+    fn personal(&self) -> bool;
 }
 
 /// A kind behind JSON, as the registry holds it.
@@ -483,6 +489,10 @@ impl<K: ActivityKind> Prepared for Bound<K> {
 
     fn list(&self, results: &AnyResults, name: &str) -> Option<Vec<Value>> {
         K::list(&self.config, &self.state, self.results(results)?, name)
+    }
+
+    fn personal(&self) -> bool {
+        K::PERSONAL_VIEW
     }
 
     fn participant_config(&self) -> Value {

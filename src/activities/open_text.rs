@@ -4,6 +4,7 @@
 //! wait there. The big screen and phones only ever see approved or unflagged answers.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -74,8 +75,8 @@ pub struct OpenTextState {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OpenTextAnswer {
-    /// The text.
-    pub text: String,
+    /// The text (shared with the results folded from it, not copied).
+    pub text: Arc<str>,
     /// Which of the person's answers this is, 0-based (default 0); sending the same index
     /// again edits that answer.
     #[serde(default)]
@@ -106,7 +107,7 @@ pub struct TextItem {
     /// Its id, for moderation commands.
     pub id: String,
     /// The text.
-    pub text: String,
+    pub text: Arc<str>,
     /// The author's nickname (organizer always; others when `show_names`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nickname: Option<String>,
@@ -174,6 +175,7 @@ impl ActivityKind for OpenText {
     type State = OpenTextState;
     type Answer = OpenTextAnswer;
     type Results = OpenTextResults;
+    const PERSONAL_VIEW: bool = true;
     const LISTS: &'static [(&'static str, &'static str)] = &[
         ("answers", "id"),
         ("moderation_queue", "id"),
@@ -240,14 +242,14 @@ impl ActivityKind for OpenText {
         check_length("text", &text, 1, config.max_length)?;
         Ok(OpenTextAnswer {
             flag: context.moderator.check(&text),
-            text,
+            text: text.into(),
             index: answer.index,
             id: Some(new_item_id()),
         })
     }
 
     fn redact(mut answer: OpenTextAnswer) -> OpenTextAnswer {
-        answer.text = REDACTED.to_owned();
+        answer.text = Arc::from(REDACTED);
         answer
     }
 
@@ -427,7 +429,7 @@ mod tests {
             &context(),
         )
         .unwrap();
-        assert_eq!(checked.text, "more coffee");
+        assert_eq!(&*checked.text, "more coffee");
         assert!(checked.id.is_some());
         assert_eq!(OpenText::slot(&config(false), &checked), "text:1");
         for bad in [answer("", 0), answer(&"x".repeat(21), 0), answer("ok", 2)] {
@@ -461,7 +463,7 @@ mod tests {
         assert_eq!((results.total_answers, results.shown), (2, 1));
         let queue = results.moderation_queue.clone().unwrap();
         assert_eq!(queue.len(), 1);
-        assert_eq!(queue[0].text, "more kale");
+        assert_eq!(&*queue[0].text, "more kale");
         let screen = OpenText::view(&cfg, &state, &results, Viewer::Screen, true).unwrap();
         assert_eq!(screen["answers"].as_array().unwrap().len(), 1);
         assert_eq!(screen["answers"][0]["text"], "more coffee");

@@ -10,6 +10,7 @@
 //! question by replacing its slot.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -104,8 +105,8 @@ pub struct QnaState {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Ask {
-    /// The question.
-    pub text: String,
+    /// The question (shared with the results folded from it, not copied).
+    pub text: Arc<str>,
     /// Ask without the name.
     #[serde(default)]
     pub anonymous: bool,
@@ -149,7 +150,7 @@ pub struct Question {
     /// Its id, for votes and commands.
     pub id: String,
     /// The text.
-    pub text: String,
+    pub text: Arc<str>,
     /// Who asked; null when anonymous.
     pub author: Option<String>,
     /// Upvotes from others.
@@ -232,6 +233,7 @@ impl ActivityKind for Qna {
     type State = QnaState;
     type Answer = QnaAnswer;
     type Results = QnaResults;
+    const PERSONAL_VIEW: bool = true;
     const LISTS: &'static [(&'static str, &'static str)] = &[
         ("questions", "id"),
         ("moderation_queue", "id"),
@@ -313,7 +315,7 @@ impl ActivityKind for Qna {
                 check_length("the question", &text, 1, config.max_length)?;
                 Ok(QnaAnswer::Ask(Ask {
                     flag: context.moderator.check(&text),
-                    text,
+                    text: text.into(),
                     anonymous: ask.anonymous,
                     id: Some(new_item_id()),
                 }))
@@ -330,7 +332,7 @@ impl ActivityKind for Qna {
     fn redact(answer: QnaAnswer) -> QnaAnswer {
         match answer {
             QnaAnswer::Ask(ask) => QnaAnswer::Ask(Ask {
-                text: REDACTED.to_owned(),
+                text: Arc::from(REDACTED),
                 ..ask
             }),
             other => other,
@@ -647,7 +649,7 @@ mod tests {
         let wall: Vec<(&str, usize, Option<&str>)> = results
             .questions
             .iter()
-            .map(|q| (q.text.as_str(), q.votes, q.author.as_deref()))
+            .map(|q| (&*q.text, q.votes, q.author.as_deref()))
             .collect();
         assert_eq!(
             wall,
@@ -669,15 +671,15 @@ mod tests {
         let now = Utc::now();
         Qna::host_command(&cfg, &mut state, "sort", &json!({"by": "recent"}), now).unwrap();
         let recent = Qna::tally(&cfg, &state, &entries);
-        assert_eq!(recent.questions[0].text, "When is lunch?");
+        assert_eq!(&*recent.questions[0].text, "When is lunch?");
         Qna::host_command(&cfg, &mut state, "pin", &json!({"id": q1}), now).unwrap();
         assert_eq!(
-            Qna::tally(&cfg, &state, &entries).questions[0].text,
+            &*Qna::tally(&cfg, &state, &entries).questions[0].text,
             "Why Rust?"
         );
         Qna::host_command(&cfg, &mut state, "mark_answered", &json!({"id": q1}), now).unwrap();
         let answered = Qna::tally(&cfg, &state, &entries);
-        assert_eq!(answered.questions[1].text, "Why Rust?");
+        assert_eq!(&*answered.questions[1].text, "Why Rust?");
         assert!(answered.questions[1].answered && !answered.questions[1].pinned);
     }
 

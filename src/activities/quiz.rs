@@ -250,6 +250,7 @@ impl ActivityKind for Quiz {
     type State = QuizState;
     type Answer = QuizAnswer;
     type Results = QuizResults;
+    const PERSONAL_VIEW: bool = true;
 
     fn config_schema() -> Value {
         json!({

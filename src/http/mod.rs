@@ -12,6 +12,7 @@ pub mod extract;
 pub mod limits;
 pub mod metrics;
 pub mod middleware;
+pub mod prepared;
 pub mod server;
 
 use axum::Router;

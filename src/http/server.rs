@@ -460,19 +460,20 @@ impl<I: AsyncRead + AsyncWrite + Unpin> Detached<I> {
         self.io.shutdown().await
     }
 
-    /// Writes one chunk in one write: size line, data and line end together.
+    /// Writes one chunk in one vectored write: size line, data and line end together. The
+    /// data is not copied: a stream that waits on a full socket holds only its share of a
+    /// frame the room's log holds anyway.
     async fn data(&mut self, data: Bytes) -> std::io::Result<()> {
+        use bytes::Buf as _;
         if data.is_empty() {
             return Ok(());
         }
         if !self.chunked {
             return self.io.write_all(&data).await;
         }
-        let mut chunk = Vec::with_capacity(data.len() + 12);
-        write!(chunk, "{:x}\r\n", data.len())?;
-        chunk.extend_from_slice(&data);
-        chunk.extend_from_slice(b"\r\n");
-        self.io.write_all(&chunk).await
+        let size = Bytes::from(format!("{:x}\r\n", data.len()));
+        let mut chunk = size.chain(data).chain(Bytes::from_static(b"\r\n"));
+        self.io.write_all_buf(&mut chunk).await
     }
 }
 

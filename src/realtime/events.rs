@@ -65,10 +65,24 @@ impl Audience {
     }
 }
 
-/// Frames one event.
+/// Frames one event, in a buffer of exactly its size (the room's log counts frames by
+/// their length, so spare capacity would be memory it does not see).
 pub fn frame(id: &str, event: &str, data: &impl Serialize) -> Frame {
-    let json = serde_json::to_string(data).unwrap_or_else(|_| "null".into());
-    Bytes::from(format!("id: {id}\nevent: {event}\ndata: {json}\n\n"))
+    let json = serde_json::to_vec(data).unwrap_or_else(|_| b"null".to_vec());
+    let parts: [&[u8]; 7] = [
+        b"id: ",
+        id.as_bytes(),
+        b"\nevent: ",
+        event.as_bytes(),
+        b"\ndata: ",
+        &json,
+        b"\n\n",
+    ];
+    let mut framed = Vec::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for part in parts {
+        framed.extend_from_slice(part);
+    }
+    Bytes::from(framed)
 }
 
 /// The session as every audience sees it.
@@ -198,7 +212,7 @@ pub struct ActivityEvent {
     /// The running activity, or else the one closed last; null before the first.
     pub activity: Option<ActivityView>,
     /// Its results, when this audience may see them.
-    pub results: Option<Value>,
+    pub results: Option<Arc<Value>>,
     /// The version of `results`: the next `results` delta on this stream is made from it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub results_version: Option<u64>,
@@ -251,8 +265,7 @@ async fn activity_event(
         .filter(|a| a.activated_at.is_some())
         .and_then(|activity| {
             let folded = hub.tallies.results(activity.id, activity.round)?;
-            let view = folded.view(audience.viewer())?;
-            Some(activities::results_document(activity, &view))
+            Some(folded.document(audience.viewer(), activity)?.doc.clone())
         });
     let agenda = (audience == Audience::Organizer).then(|| {
         activities
@@ -311,12 +324,12 @@ pub async fn snapshot(
                 activity: current.id,
                 round: current.round,
                 version: hub.next_id().0,
-                doc: activity.results.take().map(Arc::new),
+                doc: activity.results.take(),
             };
             published.insert(subscription.target(), fresh.clone());
             fresh
         });
-        activity.results = base.doc.map(|doc| (*doc).clone());
+        activity.results = base.doc;
         activity.results_version = Some(base.version);
     }
     Ok(Snapshot {
@@ -378,7 +391,7 @@ pub async fn publish_activity(hub: &Hub, session_id: SessionId) -> Result<(), Ac
         let mut published = room.published.lock();
         let (seq, id) = hub.next_id();
         if let Some(current) = current {
-            let doc = body.results.clone().map(Arc::new);
+            let doc = body.results.clone();
             for target in targets_of(audience) {
                 published.insert(
                     target,
@@ -516,10 +529,10 @@ pub async fn publish_results(
     // may not see results now gets nothing.
     let mut phones = 0;
     for (audience, target) in targets {
-        let Some(view) = folded.view(audience.viewer()) else {
+        let Some(document) = folded.document(audience.viewer(), &activity) else {
             continue;
         };
-        let doc = Arc::new(activities::results_document(&activity, &view));
+        let doc = document.doc.clone();
         let lists = folded.prepared().lists();
         let mut published = room.published.lock();
         let before = published

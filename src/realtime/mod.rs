@@ -42,7 +42,7 @@ use crate::storage::{Store, StoreError};
 /// Bytes of frames a room keeps: every stream of the room reads from them, and a client
 /// reconnecting with `Last-Event-ID` resumes from them. A stream that falls further behind
 /// is dropped. Each frame counts its length plus [`FRAME_OVERHEAD`].
-pub const ROOM_LOG_BYTES: usize = 4 << 20;
+pub const ROOM_LOG_BYTES: usize = 2 << 20;
 /// What one kept frame costs beside its bytes (its place in the log, its shared buffer).
 pub const FRAME_OVERHEAD: usize = 64;
 /// How often organizer and viewer get fresh results while votes come in.
@@ -126,6 +126,17 @@ impl Log {
         self.first + self.entries.len() as u64
     }
 
+    /// Forgets every frame (nobody is left to read them): a client that comes back gets a
+    /// snapshot.
+    fn clear(&mut self) {
+        if let Some(last) = self.entries.back() {
+            self.dropped_seq = self.dropped_seq.max(last.seq);
+        }
+        self.first = self.end();
+        self.entries = VecDeque::new();
+        self.bytes = 0;
+    }
+
     fn push(&mut self, seq: u64, target: Target, frame: Frame) {
         self.bytes += frame.len() + FRAME_OVERHEAD;
         self.entries.push_back(Logged { seq, target, frame });
@@ -205,6 +216,30 @@ pub struct SessionFacts {
     pub status: SessionStatus,
 }
 
+/// A session's status document for one audience, serialised once per change: the JSON
+/// object without its closing brace (the reply adds `server_time`), and its entity tag.
+pub struct PreparedStatus {
+    /// `{"session_id":…,"current_activity":…` with no closing brace.
+    pub open: Bytes,
+    /// A weak entity tag (the clock in the reply changes; the state it reports does not).
+    pub etag: String,
+}
+
+impl PreparedStatus {
+    /// From a JSON object.
+    pub fn new(body: &impl serde::Serialize) -> Self {
+        use std::hash::{Hash, Hasher};
+        let mut json = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
+        json.pop(); // the closing brace
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        json.hash(&mut hasher);
+        Self {
+            etag: format!("W/\"{:016x}\"", hasher.finish()),
+            open: Bytes::from(json),
+        }
+    }
+}
+
 /// Rows the hot paths read from storage, kept until a change forgets them. Every forget
 /// bumps a generation, so a read that raced a change is not kept.
 struct ReadCache<K, V> {
@@ -274,6 +309,7 @@ pub struct Hub {
     pub(crate) outbox_signal: tokio::sync::Notify,
     sessions: ReadCache<SessionId, SessionFacts>,
     activities: ReadCache<ActivityId, Activity>,
+    statuses: ReadCache<(SessionId, Audience), PreparedStatus>,
     pub(crate) reaction_totals: Mutex<HashMap<SessionId, std::collections::BTreeMap<String, i64>>>,
 }
 
@@ -303,6 +339,7 @@ impl Hub {
             outbox_signal: tokio::sync::Notify::new(),
             sessions: ReadCache::new(),
             activities: ReadCache::new(),
+            statuses: ReadCache::new(),
             reaction_totals: Mutex::new(HashMap::new()),
         })
     }
@@ -410,10 +447,23 @@ impl Hub {
             .await
     }
 
+    /// A session's prepared status for an audience, built by `load` only when this
+    /// instance has not built it since the session, its activities or its participants
+    /// last changed (here or, through the relay, on another instance).
+    pub async fn status<F: Future<Output = Result<Option<PreparedStatus>, StoreError>>>(
+        &self,
+        session: SessionId,
+        audience: Audience,
+        load: impl FnOnce() -> F,
+    ) -> Result<Option<Arc<PreparedStatus>>, StoreError> {
+        self.statuses.get_or_load((session, audience), load).await
+    }
+
     /// Drops every cached activity and session (after notices may have been missed).
     pub(crate) fn forget_cached(&self) {
         self.activities.forget(|_, _| true);
         self.sessions.forget(|_, _| true);
+        self.statuses.forget(|_, _| true);
     }
 
     /// Records a change (made here or reported by another instance) to publish shortly,
@@ -425,6 +475,9 @@ impl Hub {
         if matches!(change, Change::Session | Change::Activity) {
             self.activities
                 .forget(|_, activity| activity.session_id == session);
+        }
+        if !matches!(change, Change::Reactions | Change::Results(_)) {
+            self.statuses.forget(|(id, _), _| *id == session);
         }
         {
             let mut pending = self.pending.lock();
@@ -776,6 +829,13 @@ impl Drop for Subscription {
         self.room.subscribers[self.audience.index()].fetch_sub(1, Ordering::Relaxed);
         if let Target::Lane(lane) = self.target {
             self.room.lane_subscribers[lane].fetch_sub(1, Ordering::Relaxed);
+        }
+        // The last stream of the room is gone: its frames and results bases go too, rather
+        // than wait for the sweep. (A stream that subscribes meanwhile starts at the end of
+        // the log, so it misses nothing.)
+        if Audience::ALL.iter().all(|a| self.room.subscribers(*a) == 0) {
+            self.room.log.write().clear();
+            self.room.published.lock().clear();
         }
         metrics::gauge!("live_streams_open", "audience" => self.audience.as_str()).decrement(1.0);
     }

@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
 use serde_json::Value;
 
-use crate::activities::activity::Activity;
+use crate::activities::activity::{Activity, ActivityState};
 use crate::activities::kind::{AnyAnswer, AnyResults, Entry, Prepared, Reference, Viewer};
 use crate::ids::{ActivityId, ParticipantId};
 
@@ -54,9 +54,45 @@ struct Round {
     used_in: u64,
 }
 
+/// Round versions, unique in this process (a round read again from storage gets a new one).
+static VERSIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn next_version() -> u64 {
+    VERSIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// This process, in entity tags: the same version in another instance is other content.
+fn process_tag() -> &'static str {
+    static TAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TAG.get_or_init(|| uuid::Uuid::new_v4().simple().to_string()[..8].to_owned())
+}
+
+/// A results document (the view with `activity_id`, `kind`, `round` and `state`) built
+/// once and shared by every stream and read that needs it, with its JSON bytes and an
+/// entity tag for `If-None-Match`.
+pub struct Document {
+    /// The document.
+    pub doc: Arc<Value>,
+    /// It, serialised.
+    pub bytes: bytes::Bytes,
+    /// A strong entity tag, quoted.
+    pub etag: String,
+}
+
+impl Document {
+    fn new(doc: Value, etag: String) -> Arc<Document> {
+        let bytes = serde_json::to_vec(&doc).unwrap_or_default().into();
+        Arc::new(Document {
+            doc: Arc::new(doc),
+            bytes,
+            etag,
+        })
+    }
+}
+
 /// Results folded at one version, with the views that are broadcast.
 pub struct Folded {
-    /// The version of the round they reflect.
+    /// The version of the round they reflect, unique in this process.
     pub version: u64,
     /// The kind's results.
     pub results: AnyResults,
@@ -67,6 +103,8 @@ pub struct Folded {
     /// What every phone may see now.
     pub participants: Option<Arc<Value>>,
     prepared: Arc<dyn Prepared>,
+    /// Documents built so far: per shared viewer and activity state.
+    documents: Mutex<Vec<(u8, ActivityState, Arc<Document>)>>,
 }
 
 impl Folded {
@@ -86,6 +124,52 @@ impl Folded {
     /// The binding that folded them.
     pub fn prepared(&self) -> &Arc<dyn Prepared> {
         &self.prepared
+    }
+
+    /// The results document of `viewer` (`None` when they may not see results now). For
+    /// the organizer, the big screen and the phones' shared copy it is built once per
+    /// version and activity state; a known participant's own view is built for them, and
+    /// when the kind shows every phone the same (a poll), the shared copy serves them.
+    pub fn document(&self, viewer: Viewer, activity: &Activity) -> Option<Arc<Document>> {
+        let class = match viewer {
+            Viewer::Organizer => 0,
+            Viewer::Screen => 1,
+            Viewer::Participant { me: Some(me) } if self.prepared.personal() => {
+                let view = self.prepared.view(&self.results, viewer)?;
+                let etag = format!(
+                    "\"{}-{}-{me}-{}\"",
+                    process_tag(),
+                    self.version,
+                    activity.state.as_str()
+                );
+                return Some(Document::new(
+                    crate::activities::results_document(activity, &view),
+                    etag,
+                ));
+            }
+            Viewer::Participant { .. } => 2,
+        };
+        let mut documents = self.documents.lock();
+        if let Some((_, _, found)) = documents
+            .iter()
+            .find(|(c, state, _)| *c == class && *state == activity.state)
+        {
+            return Some(found.clone());
+        }
+        let view = match class {
+            0 => self.organizer.clone(),
+            1 => self.screen.clone()?,
+            _ => self.participants.clone()?,
+        };
+        let etag = format!(
+            "\"{}-{}-{class}-{}\"",
+            process_tag(),
+            self.version,
+            activity.state.as_str()
+        );
+        let document = Document::new(crate::activities::results_document(activity, &view), etag);
+        documents.push((class, activity.state, document.clone()));
+        Some(document)
     }
 }
 
@@ -141,7 +225,7 @@ impl Tallies {
                 slots: answers.keys().map(|(_, slot)| slot.clone()).collect(),
                 by_participant,
                 answers,
-                version: 1,
+                version: next_version(),
                 folded: None,
                 used_in,
             },
@@ -167,7 +251,7 @@ impl Tallies {
                 own.push(slot.clone());
             }
             entry.answers.insert((participant, slot), held);
-            entry.version += 1;
+            entry.version = next_version();
         }
     }
 
@@ -212,7 +296,7 @@ impl Tallies {
     pub fn rebind(&self, activity: ActivityId, round: i32, prepared: Arc<dyn Prepared>) {
         if let Some(entry) = self.rounds.lock().used(activity, round) {
             entry.prepared = prepared;
-            entry.version += 1;
+            entry.version = next_version();
         }
     }
 
@@ -262,6 +346,7 @@ impl Tallies {
             participants: view(Viewer::Participant { me: None }),
             results,
             prepared,
+            documents: Mutex::new(Vec::new()),
         });
         if let Some(entry) = self.rounds.lock().by_key.get_mut(&(activity, round))
             && entry.version == version

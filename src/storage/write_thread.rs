@@ -30,6 +30,7 @@ impl WriteThread {
     /// Starts the thread and its runtime.
     pub fn start() -> std::io::Result<WriteThread> {
         let runtime = tokio::runtime::Builder::new_current_thread()
+            .on_thread_park(crate::memory::on_idle)
             .enable_all()
             .build()?;
         let handle = runtime.handle().clone();

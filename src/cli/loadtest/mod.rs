@@ -31,6 +31,7 @@
 //! line sums the run up.
 
 mod phones;
+mod storm;
 mod venue;
 
 use std::collections::BTreeMap;
@@ -112,6 +113,15 @@ pub struct LoadtestArgs {
     #[arg(long)]
     pub venue_wifi: bool,
 
+    /// Instead of the event: a storm of 1 KB answers on one growing list, with stalled
+    /// streams, measuring the server's memory (needs --server-pid; see storm.rs).
+    #[arg(long, value_name = "KIND")]
+    pub storm: Option<storm::Storm>,
+
+    /// Streams the storm opens and never reads.
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub stalled_streams: u32,
+
     /// Internal: run as a worker process, reading a plan on stdin.
     #[arg(long, hide = true)]
     pub worker: bool,
@@ -128,7 +138,13 @@ pub async fn run(args: LoadtestArgs) -> ExitCode {
             }
         };
     }
-    match tokio::time::timeout(deadline, event(&args)).await {
+    let run = async {
+        match args.storm {
+            Some(kind) => storm::run(&args, kind).await,
+            None => event(&args).await,
+        }
+    };
+    match tokio::time::timeout(deadline, run).await {
         Ok(Ok(true)) => ExitCode::SUCCESS,
         Ok(Ok(false)) => ExitCode::FAILURE,
         Ok(Err(error)) => {

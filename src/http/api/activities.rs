@@ -2,9 +2,12 @@
 //! transitions, host commands and results. Only the session's organizer drives an
 //! activity; participants read results only when they are visible to them.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -448,26 +451,32 @@ async fn run_command(
 
 /// Current results of an activity's current round, as the kind folds them (for a poll:
 /// `total_voters` and `options` with `label`, `count`, `percent`), plus `activity_id`,
-/// `kind`, `round` and `state`.
-#[utoipa::path(get, path = "/activities/{id}/results", tag = "activities", params(("id" = ActivityId, Path)),
+/// `kind`, `round` and `state`. Growing lists carry their first 200 entries (see
+/// `/activities/{id}/results/{list}`). The body is built once per change and shared; its
+/// `ETag` answers a repeated read with `If-None-Match` by `304 Not Modified`.
+#[utoipa::path(get, path = "/activities/{id}/results", tag = "activities",
+    params(("id" = ActivityId, Path), ("If-None-Match" = Option<String>, Header, description = "The ETag of a copy already held")),
     responses(
-        (status = 200, body = Object),
+        (status = 200, body = Object, headers(("ETag" = String, description = "Changes whenever the document does"))),
+        (status = 304, description = "The copy held is current"),
         (status = 403, description = "Results are hidden from participants until revealed", body = ErrorEnvelope),
         (status = 404, body = ErrorEnvelope),
     ))]
 async fn activity_results(
     State(state): State<AppState>,
+    headers: HeaderMap,
     auth: AnyAuth,
     AppPath(id): AppPath<ActivityId>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let (activity, viewer) = match &auth {
         AnyAuth::Organizer(organizer) => (
-            owned_activity(&state, &organizer.organizer, id).await?.1,
+            Arc::new(owned_activity(&state, &organizer.organizer, id).await?.1),
             Viewer::Organizer,
         ),
         AnyAuth::Participant(participant) => {
+            // From the hub's cache: a phone's read costs no database round trip.
             let activity = state
-                .store
+                .hub
                 .activity(id)
                 .await?
                 .filter(|a| {
@@ -490,14 +499,17 @@ async fn activity_results(
     };
     let folded =
         activities::results(&state.registry, &state.writer, &state.tallies, &activity).await?;
-    let Some(results) = folded.view(viewer) else {
+    let Some(document) = folded.document(viewer, &activity) else {
         return Err(ApiError::forbidden(
             "results_hidden",
             "the results are hidden until the organizer reveals them",
         ));
     };
-    let body = activities::results_document(&activity, &results);
-    Ok(Json(body))
+    Ok(crate::http::prepared::prepared_json(
+        &headers,
+        &document.etag,
+        document.bytes.clone(),
+    ))
 }
 
 /// Most entries one page of a results list holds.

@@ -3,7 +3,9 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -18,6 +20,7 @@ use crate::app::AppState;
 use crate::http::error::{ApiError, ErrorEnvelope};
 use crate::http::extract::{AnyAuth, AppJson, AppPath, AppQuery, ClientIp, HostAuth, Paging};
 use crate::ids::SessionId;
+use crate::realtime::PreparedStatus;
 use crate::realtime::events::{ActivityView, Audience};
 use crate::sessions::join_code::JoinCode;
 use crate::sessions::session::{Session, SessionSettings, SessionStatus};
@@ -395,25 +398,69 @@ pub struct SessionStatusResponse {
 }
 
 /// The session's state, for clients that poll instead of holding a live stream.
-#[utoipa::path(get, path = "/sessions/{id}/status", tag = "sessions", params(("id" = SessionId, Path)),
-    responses((status = 200, body = SessionStatusResponse), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+/// Served from a body prepared once per change, with a weak `ETag`: a repeated read with
+/// `If-None-Match` gets `304 Not Modified`.
+#[utoipa::path(get, path = "/sessions/{id}/status", tag = "sessions",
+    params(("id" = SessionId, Path), ("If-None-Match" = Option<String>, Header, description = "The ETag of a copy already held")),
+    responses((status = 200, body = SessionStatusResponse, headers(("ETag" = String))), (status = 304, description = "The copy held is current"),
+        (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 async fn session_status(
     State(state): State<AppState>,
+    headers: HeaderMap,
     auth: AnyAuth,
     AppPath(id): AppPath<SessionId>,
-) -> Result<Json<SessionStatusResponse>, ApiError> {
-    let session = match &auth {
+) -> Result<Response, ApiError> {
+    let audience = match &auth {
         AnyAuth::Organizer(organizer) => {
-            sessions::owned(state.store.as_ref(), &organizer.organizer, id).await?
+            sessions::owned(state.store.as_ref(), &organizer.organizer, id).await?;
+            Audience::Organizer
         }
-        AnyAuth::Participant(participant) if participant.session_id == id => state
-            .store
-            .session(id)
-            .await?
-            .ok_or(SessionError::NotFound)?,
+        AnyAuth::Participant(participant) if participant.session_id == id => Audience::Participant,
         AnyAuth::Participant(_) => return Err(SessionError::NotFound.into()),
     };
-    let is_organizer = matches!(auth, AnyAuth::Organizer(_));
+    // Built once per change of the session, its activities or its participants, and then
+    // served from bytes; the clock is added to each reply.
+    let mut failed = None;
+    let load = async || match status_body(&state, id, audience).await {
+        Ok(body) => Ok(body.map(|body| PreparedStatus::new(&body))),
+        Err(error) => {
+            failed = Some(error);
+            Ok(None)
+        }
+    };
+    let prepared = state.hub.status(id, audience, load).await?;
+    if let Some(error) = failed {
+        return Err(error);
+    }
+    let prepared = prepared.ok_or(SessionError::NotFound)?;
+    if crate::http::prepared::not_modified(&headers, &prepared.etag) {
+        return Ok(crate::http::prepared::prepared_json(
+            &headers,
+            &prepared.etag,
+            Bytes::new(),
+        ));
+    }
+    let mut body = Vec::with_capacity(prepared.open.len() + 48);
+    body.extend_from_slice(&prepared.open);
+    body.extend_from_slice(b",\"server_time\":");
+    body.extend_from_slice(&serde_json::to_vec(&Utc::now()).unwrap_or_default());
+    body.push(b'}');
+    Ok(crate::http::prepared::prepared_json(
+        &HeaderMap::new(),
+        &prepared.etag,
+        Bytes::from(body),
+    ))
+}
+
+/// The status document without its clock, or `None` when the session is gone.
+async fn status_body(
+    state: &AppState,
+    id: SessionId,
+    audience: Audience,
+) -> Result<Option<serde_json::Value>, ApiError> {
+    let Some(session) = state.store.session(id).await? else {
+        return Ok(None);
+    };
     let mut activities = state.store.activities_of(session.id).await?;
     activities.retain(|a| matches!(a.state, ActivityState::Active | ActivityState::Closed));
     let current = activities
@@ -425,20 +472,14 @@ async fn session_status(
                 .filter(|a| a.closed_at.is_some())
                 .max_by_key(|a| a.closed_at)
         });
-    let audience = if is_organizer {
-        Audience::Organizer
-    } else {
-        Audience::Participant
-    };
     let current_activity = current
         .map(|activity| ActivityView::new(activity, &state.registry, audience))
         .transpose()?;
-    Ok(Json(SessionStatusResponse {
-        session_id: session.id,
-        title: session.title,
-        status: session.status,
-        participant_count: session.participant_count,
-        current_activity,
-        server_time: Utc::now(),
-    }))
+    Ok(Some(serde_json::json!({
+        "session_id": session.id,
+        "title": session.title,
+        "status": session.status,
+        "participant_count": session.participant_count,
+        "current_activity": current_activity,
+    })))
 }
