@@ -77,6 +77,16 @@ async fn follows_to_the_snapshot(
     }
 }
 
+/// [`follows_to_the_snapshot`] for each stream: (stream, its instance, its token, who).
+async fn every_copy_matches(
+    streams: &mut [(&mut crate::helpers::Stream, &TestApp, &str, &str)],
+    session: &str,
+) {
+    for (stream, on, token, who) in streams.iter_mut() {
+        follows_to_the_snapshot(stream, on, session, token, who).await;
+    }
+}
+
 both_backends! {
     async fn a_rating_round_gives_distribution_mean_and_median(db) {
         let app = TestApp::spawn(db).await;
@@ -624,13 +634,11 @@ both_backends! {
         let mut phone = resumed;
         stored(&app, &people[3], &text, json!({"text": "Live demos"})).await;
 
-        for (stream, on, token, who) in [
+        every_copy_matches(&mut [
             (&mut organizer, &app, host.token.as_str(), "organizer"),
             (&mut screen, peer, viewer.as_str(), "big screen"),
             (&mut phone, &app, people[3].token.as_str(), "phone"),
-        ] {
-            follows_to_the_snapshot(stream, on, &session, token, who).await;
-        }
+        ], &session).await;
         let answers = organizer.follower.doc.clone().unwrap();
         assert_eq!(answers["total_answers"], 5, "{answers}");
         assert!(organizer.seen.iter().any(|e| e.event == "results" && e.data.get("delta").is_some()),
@@ -654,13 +662,11 @@ both_backends! {
         stored(&app, &people[2], &qna, json!({"upvote": q3})).await;
         command(&app, &host, &qna, "pin", json!({"id": q1})).await;
         command(&app, &host, &qna, "hide_question", json!({"id": q2})).await;
-        for (stream, on, token, who) in [
+        every_copy_matches(&mut [
             (&mut organizer, &app, host.token.as_str(), "organizer"),
             (&mut screen, peer, viewer.as_str(), "big screen"),
             (&mut phone, &app, people[3].token.as_str(), "phone"),
-        ] {
-            follows_to_the_snapshot(stream, on, &session, token, who).await;
-        }
+        ], &session).await;
         let wall = screen.follower.doc.clone().unwrap();
         let ids: Vec<&serde_json::Value> = wall["questions"].as_array().unwrap().iter().map(|q| &q["id"]).collect();
         assert_eq!(ids, [&q1, &q3], "pinned first, the hidden one gone: {wall}");
@@ -675,13 +681,11 @@ both_backends! {
         command(&app, &host, &cloud, "allow_word", json!({"word": "kale"})).await;
         command(&app, &host, &cloud, "hide_word", json!({"word": "speed"})).await;
         stored(&app, &people[2], &cloud, json!({"words": ["rust"]})).await;
-        for (stream, on, token, who) in [
+        every_copy_matches(&mut [
             (&mut organizer, &app, host.token.as_str(), "organizer"),
             (&mut screen, peer, viewer.as_str(), "big screen"),
             (&mut phone, &app, people[3].token.as_str(), "phone"),
-        ] {
-            follows_to_the_snapshot(stream, on, &session, token, who).await;
-        }
+        ], &session).await;
         let words = organizer.follower.doc.clone().unwrap();
         assert_eq!(words["moderation_queue"], json!([]), "{words}");
         let cloud_words: Vec<&str> = words["words"].as_array().unwrap().iter().map(|w| w["word"].as_str().unwrap()).collect();

@@ -217,6 +217,24 @@ impl Host {
     }
 }
 
+/// The generator's HTTP client: no Nagle delay, and a bounded connect.
+fn http_client() -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .tcp_nodelay(true)
+        .connect_timeout(Duration::from_secs(10))
+        .build()
+}
+
+impl Host {
+    fn new(args: &LoadtestArgs, client: &reqwest::Client, base: &url::Url) -> Self {
+        Self {
+            client: client.clone(),
+            base: base.clone(),
+            token: args.organizer.token.clone(),
+        }
+    }
+}
+
 /// With a slash at the end, so relative joins keep the whole path.
 fn base_of(url: &url::Url) -> url::Url {
     let mut base = url.clone();
@@ -389,15 +407,8 @@ type Screen = Arc<Mutex<Vec<(u64, u64)>>>;
 async fn event(args: &LoadtestArgs) -> anyhow::Result<bool> {
     let n = args.participants as usize;
     let base = base_of(&args.url);
-    let client = reqwest::Client::builder()
-        .tcp_nodelay(true)
-        .connect_timeout(Duration::from_secs(10))
-        .build()?;
-    let host = Host {
-        client: client.clone(),
-        base: base.clone(),
-        token: args.organizer.token.clone(),
-    };
+    let client = http_client()?;
+    let host = Host::new(args, &client, &base);
 
     // The session and its activities.
     let session = host

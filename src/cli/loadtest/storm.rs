@@ -21,7 +21,7 @@ use parking_lot::Mutex;
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 
-use super::{Host, LoadtestArgs, base_of, phones, rss_kib};
+use super::{Host, LoadtestArgs, base_of, http_client, phones, rss_kib};
 use crate::realtime::delta::Follower;
 
 /// Which list grows.
@@ -46,15 +46,8 @@ pub async fn run(args: &LoadtestArgs, storm: Storm) -> anyhow::Result<bool> {
         "--storm needs --server-pid to read memory"
     );
     let base = base_of(&args.url);
-    let client = reqwest::Client::builder()
-        .tcp_nodelay(true)
-        .connect_timeout(Duration::from_secs(10))
-        .build()?;
-    let host = Host {
-        client: client.clone(),
-        base: base.clone(),
-        token: args.organizer.token.clone(),
-    };
+    let client = http_client()?;
+    let host = Host::new(args, &client, &base);
     let n = args.participants as usize;
     let session = host
         .call(
@@ -188,10 +181,7 @@ pub async fn run(args: &LoadtestArgs, storm: Storm) -> anyhow::Result<bool> {
     };
     let answers = base.join(&format!("api/v1/activities/{activity}/responses"))?;
     // The phones' own connections, closed with the streams at the end.
-    let phones_client = reqwest::Client::builder()
-        .tcp_nodelay(true)
-        .connect_timeout(Duration::from_secs(10))
-        .build()?;
+    let phones_client = http_client()?;
     let send = async |token: &str, body: Value| -> anyhow::Result<Value> {
         let response = phones_client
             .post(answers.clone())
