@@ -322,7 +322,10 @@ export function follow(sessionId, token, handlers, onStatus = () => {}, onClosed
   };
   // The results event as the page sees it, or null when it brings nothing new.
   const results = (data) => {
-    if (data.activity_id !== live.activity || data.version <= live.version) return null;
+    if (data.activity_id !== live.activity) return null;
+    // A server from before deltas (during a rolling deploy) sends whole documents only.
+    if (data.version === undefined) { live.doc = data.results; return data; }
+    if (data.version <= live.version) return null;
     if (data.delta) {
       if (data.base !== live.version || !live.doc) throw new Error('a missed results event');
       live.doc = applyDelta(live.doc, data.delta);

@@ -252,7 +252,14 @@ impl Follower {
     /// event it already holds or about another activity, `Err` when a delta does not fit
     /// (an event was missed: the client needs a new snapshot).
     pub fn results(&mut self, event: &Value) -> Result<bool, Misfit> {
-        let version = event["version"].as_u64().unwrap_or(0);
+        // A server from before deltas (during a rolling deploy) sends whole documents only.
+        let Some(version) = event["version"].as_u64() else {
+            if event["activity_id"].as_str() != self.activity.as_deref() {
+                return Ok(false);
+            }
+            self.doc = Some(event["results"].clone());
+            return Ok(true);
+        };
         if event["activity_id"].as_str() != self.activity.as_deref() || version <= self.version {
             return Ok(false);
         }
@@ -351,5 +358,23 @@ mod tests {
         let mut doc = json!({"answers": [answer("a", "x", 0)]});
         let delta = json!({"lists": {"answers": {"key": "id", "order": ["zzz"]}}});
         assert!(apply(&mut doc, &delta).is_err());
+    }
+
+    #[test]
+    fn a_follower_applies_deltas_in_order_resyncs_on_a_gap_and_takes_old_servers_whole() {
+        let mut follower = Follower::default();
+        follower
+            .reset(&json!({"activity": {"id": "p"}, "results": {"n": 1}, "results_version": 5}));
+        let delta =
+            json!({"activity_id": "p", "version": 7, "base": 5, "delta": {"set": {"n": 2}}});
+        assert_eq!(follower.results(&delta), Ok(true));
+        assert_eq!(follower.results(&delta), Ok(false), "already held");
+        let gap = json!({"activity_id": "p", "version": 9, "base": 8, "delta": {"set": {"n": 3}}});
+        assert!(follower.results(&gap).is_err(), "a missed event");
+        let other = json!({"activity_id": "q", "version": 10, "results": {"n": 0}});
+        assert_eq!(follower.results(&other), Ok(false));
+        let old_server = json!({"activity_id": "p", "results": {"n": 4}});
+        assert_eq!(follower.results(&old_server), Ok(true));
+        assert_eq!(follower.doc, Some(json!({"n": 4})));
     }
 }
