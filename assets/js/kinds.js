@@ -75,7 +75,7 @@ function olderEntries(activity, list, shown, total, item) {
     const left = total - shown.length - kept.items.length;
     area.replaceChildren(
       kept.items.length ? h('ul', { class: 'cards older-list' }, kept.items.map(item)) : '',
-      kept.next && left > 0 ? h('button', { type: 'button', class: 'small secondary', onclick: async (event) => {
+      kept.next && left > 0 ? h('button', { type: 'button', class: 'button small secondary', onclick: async (event) => {
         event.target.disabled = true;
         try {
           const page = await api('GET', `/activities/${activity.id}/results/${list}?limit=100&after=${encodeURIComponent(kept.next)}`);

@@ -13,4 +13,5 @@ mod helpers;
 mod driver;
 mod event;
 mod library;
+mod long_lists;
 mod waiting;
