@@ -31,7 +31,7 @@ fn answers(c: &mut Criterion) {
         received: Utc::now(),
         revealed: false,
         moderator: &moderator,
-        own_slots: &[],
+        own_slots: &Vec::new,
     };
     c.bench_function("poll check_answer", |b| {
         b.iter(|| {

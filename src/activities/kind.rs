@@ -35,7 +35,7 @@ pub struct Entry<'a, A> {
 }
 
 /// What a kind may know about a submission beyond the answer itself.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct AnswerContext<'a> {
     /// Who is answering.
     pub participant: ParticipantId,
@@ -45,8 +45,9 @@ pub struct AnswerContext<'a> {
     pub revealed: bool,
     /// The session's content filter.
     pub moderator: &'a Moderator,
-    /// The slots this participant already fills in the round (for per-person caps).
-    pub own_slots: &'a [String],
+    /// The slots this participant already fills in the round, for per-person caps. Read
+    /// only when called, so kinds without a cap cost the answer path nothing.
+    pub own_slots: &'a (dyn Fn() -> Vec<String> + Sync),
 }
 
 /// Who is looking at results.
@@ -562,7 +563,7 @@ pub(crate) mod testing {
             received: chrono::Utc::now(),
             revealed: false,
             moderator: &OFF,
-            own_slots: &[],
+            own_slots: &Vec::new,
         }
     }
 

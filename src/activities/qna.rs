@@ -301,8 +301,7 @@ impl ActivityKind for Qna {
                 if ask.anonymous && !config.allow_anonymous {
                     return Err("anonymous questions are not allowed here".into());
                 }
-                let asked = context
-                    .own_slots
+                let asked = (context.own_slots)()
                     .iter()
                     .filter(|slot| slot.starts_with("q:"))
                     .count();

@@ -111,13 +111,12 @@ pub async fn submit(
             prepared
         }
     };
-    let own_slots = tallies.slots_of(activity.id, activity.round, author.id);
     let context = AnswerContext {
         participant: author.id,
         received,
         revealed: activity.results_visible_to_participants(),
         moderator,
-        own_slots: &own_slots,
+        own_slots: &|| tallies.slots_of(activity.id, activity.round, author.id),
     };
     let checked = prepared
         .check_answer(answer, &context)
