@@ -9,7 +9,7 @@ use bytes::Bytes;
 
 /// Whether an `If-None-Match` header names `etag` (or is `*`). Weak tags compare by their
 /// value, as RFC 9110 asks of `If-None-Match`.
-pub fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
+fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
     let bare = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
     let wanted = bare(etag);
     headers
@@ -20,14 +20,15 @@ pub fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
         .any(|tag| tag.trim() == "*" || bare(tag) == wanted)
 }
 
-/// A JSON body prepared beforehand, or `304` when the client's copy is current. Clients
-/// must check again every time (`no-cache`), and shared caches keep nothing (`private`).
-pub fn prepared_json(headers: &HeaderMap, etag: &str, body: Bytes) -> Response {
+/// A JSON body prepared beforehand (`body` is called only when it is sent), or `304` when
+/// the client's copy is current. Clients must check again every time (`no-cache`), and
+/// shared caches keep nothing (`private`).
+pub fn prepared_json(headers: &HeaderMap, etag: &str, body: impl FnOnce() -> Bytes) -> Response {
     let fresh = not_modified(headers, etag);
     let mut response = if fresh {
         Response::new(Body::empty())
     } else {
-        Response::new(Body::from(body))
+        Response::new(Body::from(body()))
     };
     let head = response.headers_mut();
     if let Ok(tag) = HeaderValue::from_str(etag) {
@@ -73,10 +74,10 @@ mod tests {
     #[test]
     fn a_current_copy_gets_304_with_no_body_and_the_tag() {
         let tag = "\"a\"";
-        let response = prepared_json(&asking(tag), tag, Bytes::from_static(b"{}"));
+        let response = prepared_json(&asking(tag), tag, || Bytes::from_static(b"{}"));
         assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
         assert_eq!(response.headers()[header::ETAG], tag);
-        let response = prepared_json(&HeaderMap::new(), tag, Bytes::from_static(b"{}"));
+        let response = prepared_json(&HeaderMap::new(), tag, || Bytes::from_static(b"{}"));
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
     }

@@ -256,11 +256,11 @@ impl<K: Copy + Eq + std::hash::Hash, V> ReadCache<K, V> {
     /// The kept value, or else what `load` reads, kept unless a forget came while it read.
     /// Nothing is kept for a row that does not exist. (`load` is only called on a miss: the
     /// storage futures are boxed.)
-    async fn get_or_load<F: Future<Output = Result<Option<V>, StoreError>>>(
+    async fn get_or_load<E, F: Future<Output = Result<Option<V>, E>>>(
         &self,
         key: K,
         load: impl FnOnce() -> F,
-    ) -> Result<Option<Arc<V>>, StoreError> {
+    ) -> Result<Option<Arc<V>>, E> {
         let generation = {
             let inner = self.inner.lock();
             if let Some(found) = inner.1.get(&key) {
@@ -450,12 +450,12 @@ impl Hub {
     /// A session's prepared status for an audience, built by `load` only when this
     /// instance has not built it since the session, its activities or its participants
     /// last changed (here or, through the relay, on another instance).
-    pub async fn status<F: Future<Output = Result<Option<PreparedStatus>, StoreError>>>(
+    pub async fn status<E, F: Future<Output = Result<Option<PreparedStatus>, E>>>(
         &self,
         session: SessionId,
         audience: Audience,
         load: impl FnOnce() -> F,
-    ) -> Result<Option<Arc<PreparedStatus>>, StoreError> {
+    ) -> Result<Option<Arc<PreparedStatus>>, E> {
         self.statuses.get_or_load((session, audience), load).await
     }
 

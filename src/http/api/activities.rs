@@ -508,7 +508,7 @@ async fn activity_results(
     Ok(crate::http::prepared::prepared_json(
         &headers,
         &document.etag,
-        document.bytes.clone(),
+        || document.bytes.clone(),
     ))
 }
 

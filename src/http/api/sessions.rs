@@ -15,7 +15,6 @@ use utoipa_axum::routes;
 use super::views::SessionResponse;
 use crate::activities;
 use crate::activities::activity::Activity;
-use crate::activities::activity::ActivityState;
 use crate::app::AppState;
 use crate::http::error::{ApiError, ErrorEnvelope};
 use crate::http::extract::{AnyAuth, AppJson, AppPath, AppQuery, ClientIp, HostAuth, Paging};
@@ -383,6 +382,16 @@ async fn session_by_code(
 /// The polling fallback: everything a phone or screen needs to show the session now.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SessionStatusResponse {
+    /// The session's state, prepared once per change.
+    #[serde(flatten)]
+    pub state: SessionState,
+    /// The server's clock, to show deadlines right on any phone.
+    pub server_time: DateTime<Utc>,
+}
+
+/// What the status tells, without the clock.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionState {
     /// The session.
     pub session_id: SessionId,
     /// Title.
@@ -393,8 +402,6 @@ pub struct SessionStatusResponse {
     pub participant_count: u32,
     /// The running activity, or else the one closed last; null before the first.
     pub current_activity: Option<ActivityView>,
-    /// The server's clock, to show deadlines right on any phone.
-    pub server_time: DateTime<Utc>,
 }
 
 /// The session's state, for clients that poll instead of holding a live stream.
@@ -420,66 +427,47 @@ async fn session_status(
     };
     // Built once per change of the session, its activities or its participants, and then
     // served from bytes; the clock is added to each reply.
-    let mut failed = None;
-    let load = async || match status_body(&state, id, audience).await {
-        Ok(body) => Ok(body.map(|body| PreparedStatus::new(&body))),
-        Err(error) => {
-            failed = Some(error);
-            Ok(None)
-        }
+    let load = async || {
+        let state = session_state(&state, id, audience).await?;
+        Ok::<_, ApiError>(state.map(|state| PreparedStatus::new(&state)))
     };
-    let prepared = state.hub.status(id, audience, load).await?;
-    if let Some(error) = failed {
-        return Err(error);
-    }
-    let prepared = prepared.ok_or(SessionError::NotFound)?;
-    if crate::http::prepared::not_modified(&headers, &prepared.etag) {
-        return Ok(crate::http::prepared::prepared_json(
-            &headers,
-            &prepared.etag,
-            Bytes::new(),
-        ));
-    }
-    let mut body = Vec::with_capacity(prepared.open.len() + 48);
-    body.extend_from_slice(&prepared.open);
-    body.extend_from_slice(b",\"server_time\":");
-    body.extend_from_slice(&serde_json::to_vec(&Utc::now()).unwrap_or_default());
-    body.push(b'}');
+    let prepared = state
+        .hub
+        .status(id, audience, load)
+        .await?
+        .ok_or(SessionError::NotFound)?;
     Ok(crate::http::prepared::prepared_json(
-        &HeaderMap::new(),
+        &headers,
         &prepared.etag,
-        Bytes::from(body),
+        || {
+            let mut body = Vec::with_capacity(prepared.open.len() + 48);
+            body.extend_from_slice(&prepared.open);
+            body.extend_from_slice(b",\"server_time\":");
+            body.extend_from_slice(&serde_json::to_vec(&Utc::now()).unwrap_or_default());
+            body.push(b'}');
+            Bytes::from(body)
+        },
     ))
 }
 
-/// The status document without its clock, or `None` when the session is gone.
-async fn status_body(
+/// The session's state for the status, or `None` when the session is gone.
+async fn session_state(
     state: &AppState,
     id: SessionId,
     audience: Audience,
-) -> Result<Option<serde_json::Value>, ApiError> {
+) -> Result<Option<SessionState>, ApiError> {
     let Some(session) = state.store.session(id).await? else {
         return Ok(None);
     };
-    let mut activities = state.store.activities_of(session.id).await?;
-    activities.retain(|a| matches!(a.state, ActivityState::Active | ActivityState::Closed));
-    let current = activities
-        .iter()
-        .find(|a| a.state == ActivityState::Active)
-        .or_else(|| {
-            activities
-                .iter()
-                .filter(|a| a.closed_at.is_some())
-                .max_by_key(|a| a.closed_at)
-        });
-    let current_activity = current
+    let activities = state.store.activities_of(session.id).await?;
+    let current_activity = activities::current(&activities)
         .map(|activity| ActivityView::new(activity, &state.registry, audience))
         .transpose()?;
-    Ok(Some(serde_json::json!({
-        "session_id": session.id,
-        "title": session.title,
-        "status": session.status,
-        "participant_count": session.participant_count,
-        "current_activity": current_activity,
-    })))
+    Ok(Some(SessionState {
+        session_id: session.id,
+        title: session.title,
+        status: session.status,
+        participant_count: session.participant_count,
+        current_activity,
+    }))
 }
