@@ -286,7 +286,21 @@ impl TestApp {
         config: serde_json::Value,
         extra: serde_json::Value,
     ) -> String {
-        let mut body = serde_json::json!({"kind": "poll", "title": "A poll", "config": config});
+        self.activity(host, session, "poll", config, extra).await
+    }
+
+    /// Adds an activity of `kind`, titled as its kind unless `extra` says otherwise
+    /// (published, not active), and returns its id.
+    pub async fn activity(
+        &self,
+        host: &Host,
+        session: &str,
+        kind: &str,
+        config: serde_json::Value,
+        extra: serde_json::Value,
+    ) -> String {
+        let title = if kind == "poll" { "A poll" } else { kind };
+        let mut body = serde_json::json!({"kind": kind, "title": title, "config": config});
         if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
             body.extend(extra.clone());
         }

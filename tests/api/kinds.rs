@@ -15,23 +15,7 @@ async fn activity(
     config: serde_json::Value,
     extra: serde_json::Value,
 ) -> String {
-    let mut body = json!({"kind": kind, "title": kind, "config": config});
-    if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
-        body.extend(extra.clone());
-    }
-    let response = app
-        .call(
-            Method::POST,
-            format!("/api/v1/sessions/{session}/activities"),
-            Some(&host.token),
-            Some(body),
-        )
-        .await;
-    let status = response.status();
-    let body = json(response).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let id = body["id"].as_str().unwrap().to_owned();
-    app.transition(host, &id, "published").await;
+    let id = app.activity(host, session, kind, config, extra).await;
     app.transition(host, &id, "active").await;
     id
 }

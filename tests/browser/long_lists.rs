@@ -16,18 +16,15 @@ async fn the_run_view_pages_through_a_long_list() {
     let app = TestApp::spawn(TestDb::sqlite().await).await;
     let host = app.host("lists@example.org", false).await;
     let (session, _) = app.open_session(&host, None).await;
-    let created = crate::helpers::json(
-        app.call(
-            reqwest::Method::POST,
-            format!("/api/v1/sessions/{session}/activities"),
-            Some(&host.token),
-            Some(json!({"kind": "open_text", "title": "Ideas", "config": {"prompt": "Ideas?", "max_answers": 10}})),
+    let text = app
+        .activity(
+            &host,
+            &session,
+            "open_text",
+            json!({"prompt": "Ideas?", "max_answers": 10}),
+            json!({}),
         )
-        .await,
-    )
-    .await;
-    let text = created["id"].as_str().unwrap().to_owned();
-    app.transition(&host, &text, "published").await;
+        .await;
     app.transition(&host, &text, "active").await;
     let mut people = Vec::new();
     for n in 0..26 {
