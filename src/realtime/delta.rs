@@ -248,6 +248,19 @@ impl Follower {
         self.doc = Some(event["results"].clone()).filter(|doc| !doc.is_null());
     }
 
+    /// Follows one event of a stream: `snapshot` and `activity` set the document, `results`
+    /// changes it ([`Follower::results`]); `Ok(true)` when the document may have changed.
+    pub fn follow(&mut self, name: &str, event: &Value) -> Result<bool, Misfit> {
+        match name {
+            "snapshot" | "activity" => {
+                self.reset(event);
+                Ok(true)
+            }
+            "results" => self.results(event),
+            _ => Ok(false),
+        }
+    }
+
     /// Applies a `results` event: `Ok(true)` when the document changed, `Ok(false)` for an
     /// event it already holds or about another activity, `Err` when a delta does not fit
     /// (an event was missed: the client needs a new snapshot).

@@ -479,18 +479,12 @@ impl Stream {
                     event,
                     data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
                 };
-                match parsed.event.as_str() {
-                    "snapshot" | "activity" => self.follower.reset(&parsed.data),
-                    "results" => {
-                        let changed = self
-                            .follower
-                            .results(&parsed.data)
-                            .unwrap_or_else(|misfit| panic!("{misfit}: {}", parsed.data));
-                        if changed {
-                            parsed.data["results"] = self.follower.doc.clone().unwrap_or_default();
-                        }
-                    }
-                    _ => {}
+                let changed = self
+                    .follower
+                    .follow(&parsed.event, &parsed.data)
+                    .unwrap_or_else(|misfit| panic!("{misfit}: {}", parsed.data));
+                if changed && parsed.event == "results" {
+                    parsed.data["results"] = self.follower.doc.clone().unwrap_or_default();
                 }
                 self.seen.push(parsed.clone());
                 return Some(parsed);

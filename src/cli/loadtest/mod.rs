@@ -636,26 +636,16 @@ async fn screen_stream(
             return;
         };
         let at = now_us();
-        let results = phones::contains(frame, b"\nevent: results\n");
-        if !results
-            && !phones::contains(frame, b"\nevent: activity\n")
-            && !phones::contains(frame, b"\nevent: snapshot\n")
-        {
-            return;
-        }
-        let text = String::from_utf8_lossy(frame);
-        let Some(data) = text.lines().find_map(|l| l.strip_prefix("data: ")) else {
+        let Some((name, data)) = phones::event_of(frame)
+            .filter(|(name, _)| matches!(*name, "snapshot" | "activity" | "results"))
+        else {
             return;
         };
         let Ok(value) = serde_json::from_str::<Value>(data) else {
             return;
         };
-        if results {
-            if follower.results(&value) != Ok(true) {
-                return;
-            }
-        } else {
-            follower.reset(&value);
+        if follower.follow(name, &value) != Ok(true) {
+            return;
         }
         let about = value["activity_id"]
             .as_str()

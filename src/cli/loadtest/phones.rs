@@ -516,6 +516,13 @@ fn active_activity(frame: &[u8]) -> Option<String> {
     (activity.state == "active").then(|| activity.id.to_owned())
 }
 
+/// The name and the data line of one event frame.
+pub fn event_of(frame: &[u8]) -> Option<(&str, &str)> {
+    let text = std::str::from_utf8(frame).ok()?;
+    let field = |name: &str| text.lines().find_map(|l| l.strip_prefix(name));
+    Some((field("event: ")?, field("data: ")?))
+}
+
 /// One joined phone, cheap to clone into its answering tasks.
 #[derive(Clone)]
 struct Phone {

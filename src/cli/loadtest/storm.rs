@@ -129,19 +129,14 @@ pub async fn run(args: &LoadtestArgs, storm: Storm) -> anyhow::Result<bool> {
                 };
                 let mut followed = followed.lock();
                 followed.1 += frame.len() as u64;
-                let text = String::from_utf8_lossy(frame);
-                let name = text.lines().find_map(|l| l.strip_prefix("event: "));
-                let Some(data) = text
-                    .lines()
-                    .find_map(|l| l.strip_prefix("data: "))
-                    .and_then(|d| serde_json::from_str::<Value>(d).ok())
-                else {
+                let Some((name, data)) = phones::event_of(frame) else {
                     return;
                 };
-                match name {
-                    Some("snapshot" | "activity") => followed.0.reset(&data),
-                    Some("results") if followed.0.results(&data).is_err() => followed.2 += 1,
-                    _ => {}
+                let Ok(data) = serde_json::from_str::<Value>(data) else {
+                    return;
+                };
+                if followed.0.follow(name, &data).is_err() {
+                    followed.2 += 1;
                 }
             })
             .await;
