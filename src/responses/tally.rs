@@ -108,19 +108,6 @@ pub struct Folded {
 }
 
 impl Folded {
-    /// The view of one viewer; for a known participant it is computed on demand (their own
-    /// score, rank or pending questions).
-    pub fn view(&self, viewer: Viewer) -> Option<Arc<Value>> {
-        match viewer {
-            Viewer::Organizer => Some(self.organizer.clone()),
-            Viewer::Screen => self.screen.clone(),
-            Viewer::Participant { me: None } => self.participants.clone(),
-            Viewer::Participant { me: Some(_) } => {
-                self.prepared.view(&self.results, viewer).map(Arc::new)
-            }
-        }
-    }
-
     /// The binding that folded them.
     pub fn prepared(&self) -> &Arc<dyn Prepared> {
         &self.prepared
