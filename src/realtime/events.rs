@@ -317,15 +317,10 @@ pub async fn snapshot(
         let mut published = room.published.lock();
         let kept = published
             .get(&subscription.target())
-            .filter(|p| p.activity == current.id && p.round == current.round)
+            .filter(|p| p.is_for(current))
             .cloned();
         let base = kept.unwrap_or_else(|| {
-            let fresh = Published {
-                activity: current.id,
-                round: current.round,
-                version: hub.next_id().0,
-                doc: activity.results.take(),
-            };
+            let fresh = Published::of(current, hub.next_id().0, activity.results.take());
             published.insert(subscription.target(), fresh.clone());
             fresh
         });
@@ -393,15 +388,7 @@ pub async fn publish_activity(hub: &Hub, session_id: SessionId) -> Result<(), Ac
         if let Some(current) = current {
             let doc = body.results.clone();
             for target in targets_of(audience) {
-                published.insert(
-                    target,
-                    Published {
-                        activity: current.id,
-                        round: current.round,
-                        version: seq,
-                        doc: doc.clone(),
-                    },
-                );
+                published.insert(target, Published::of(current, seq, doc.clone()));
             }
             body.results_version = Some(seq);
         }
@@ -537,22 +524,14 @@ pub async fn publish_results(
         let mut published = room.published.lock();
         let before = published
             .get(&target)
-            .filter(|p| p.activity == activity.id && p.round == activity.round)
+            .filter(|p| p.is_for(&activity))
             .and_then(|p| Some((p.version, p.doc.clone()?)));
         if before.as_ref().is_some_and(|(_, old)| **old == *doc) {
             continue;
         }
         let (seq, id) = hub.next_id();
         let shared = results_frame(&id, seq, &activity, before, &doc, lists);
-        published.insert(
-            target,
-            Published {
-                activity: activity.id,
-                round: activity.round,
-                version: seq,
-                doc: Some(doc),
-            },
-        );
+        published.insert(target, Published::of(&activity, seq, Some(doc)));
         let reached = Hub::send_to(&room, target, seq, shared);
         if audience == Audience::Participant {
             phones = reached;

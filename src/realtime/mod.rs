@@ -162,6 +162,22 @@ pub(crate) struct Published {
     pub(crate) doc: Option<Arc<Value>>,
 }
 
+impl Published {
+    pub(crate) fn of(activity: &Activity, version: u64, doc: Option<Arc<Value>>) -> Self {
+        Self {
+            activity: activity.id,
+            round: activity.round,
+            version,
+            doc,
+        }
+    }
+
+    /// Whether it is the base for this activity's current round.
+    pub(crate) fn is_for(&self, activity: &Activity) -> bool {
+        self.activity == activity.id && self.round == activity.round
+    }
+}
+
 /// One session's subscribers and recent frames.
 pub struct Room {
     log: RwLock<Log>,
