@@ -585,8 +585,8 @@ pub fn current(activities: &[Activity]) -> Option<&Activity> {
 
 /// The results document of `GET /activities/{id}/results` and of `results` events: the
 /// kind's results plus `activity_id`, `kind`, `round` and `state`.
-pub fn results_document(activity: &Activity, results: &Value) -> Value {
-    let mut body = results.clone();
+pub fn results_document(activity: &Activity, results: Value) -> Value {
+    let mut body = results;
     if let Value::Object(map) = &mut body {
         map.insert("activity_id".into(), Value::String(activity.id.to_string()));
         map.insert("kind".into(), Value::String(activity.kind.clone()));

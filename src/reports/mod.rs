@@ -136,7 +136,9 @@ pub async fn build(
                 round,
                 respondents: count,
                 participation_rate: crate::activities::poll::percent(count, counts.total),
-                results: (*results.organizer).clone(),
+                results: results
+                    .view(crate::activities::kind::Viewer::Organizer)
+                    .unwrap_or_default(),
             });
         }
         summaries.push(ActivitySummary {

@@ -39,6 +39,11 @@ pub const IDLE_SWEEPS: u64 = 10;
 /// How often [`Tallies::start_sweeping`] sweeps.
 pub const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// How often [`Tallies::start_sweeping`] lets go of folded results nobody read since the
+/// time before: they are derived from the answers (and for open text or Q&A hold each
+/// audience's document), so a session nobody watches keeps only its answers.
+pub const FOLDED_EVERY: std::time::Duration = std::time::Duration::from_secs(4);
+
 /// One round's answers.
 struct Round {
     prepared: Arc<dyn Prepared>,
@@ -50,6 +55,8 @@ struct Round {
     by_participant: HashMap<ParticipantId, Vec<String>>,
     version: u64,
     folded: Option<Arc<Folded>>,
+    /// Whether `folded` was read since [`Tallies::drop_unread_folded`] last looked.
+    folded_read: bool,
     /// The sweep during which it was last used.
     used_in: u64,
 }
@@ -70,6 +77,7 @@ fn process_tag() -> &'static str {
 /// A results document (the view with `activity_id`, `kind`, `round` and `state`) built
 /// once and shared by every stream and read that needs it, with its JSON bytes and an
 /// entity tag for `If-None-Match`.
+#[derive(Debug)]
 pub struct Document {
     /// The document.
     pub doc: Arc<Value>,
@@ -77,6 +85,14 @@ pub struct Document {
     pub bytes: bytes::Bytes,
     /// A strong entity tag, quoted.
     pub etag: String,
+}
+
+/// A document serialises as the document itself (its bytes serve HTTP reads and
+/// snapshots without serialising again).
+impl serde::Serialize for Document {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.doc.serialize(serializer)
+    }
 }
 
 impl Document {
@@ -90,20 +106,15 @@ impl Document {
     }
 }
 
-/// Results folded at one version, with the views that are broadcast.
+/// Results folded at one version, with the documents built from them so far.
 pub struct Folded {
     /// The version of the round they reflect, unique in this process.
     pub version: u64,
     /// The kind's results.
     pub results: AnyResults,
-    /// Everything, for the organizer.
-    pub organizer: Arc<Value>,
-    /// What the big screen may show now.
-    pub screen: Option<Arc<Value>>,
-    /// What every phone may see now.
-    pub participants: Option<Arc<Value>>,
     prepared: Arc<dyn Prepared>,
-    /// Documents built so far: per shared viewer and activity state.
+    /// Documents built so far: per shared viewer and activity state. A viewer's view is
+    /// made when its document is first asked for, and lives only inside the document.
     documents: Mutex<Vec<(u8, ActivityState, Arc<Document>)>>,
 }
 
@@ -111,6 +122,11 @@ impl Folded {
     /// The binding that folded them.
     pub fn prepared(&self) -> &Arc<dyn Prepared> {
         &self.prepared
+    }
+
+    /// What `viewer` may see of the results now (`None`: nothing).
+    pub fn view(&self, viewer: Viewer) -> Option<Value> {
+        self.prepared.view(&self.results, viewer)
     }
 
     /// The results document of `viewer` (`None` when they may not see results now). For
@@ -122,7 +138,7 @@ impl Folded {
             Viewer::Organizer => 0,
             Viewer::Screen => 1,
             Viewer::Participant { me: Some(me) } if self.prepared.personal() => {
-                let view = self.prepared.view(&self.results, viewer)?;
+                let view = self.view(viewer)?;
                 let etag = format!(
                     "\"{}-{}-{me}-{}\"",
                     process_tag(),
@@ -130,7 +146,7 @@ impl Folded {
                     activity.state.as_str()
                 );
                 return Some(Document::new(
-                    crate::activities::results_document(activity, &view),
+                    crate::activities::results_document(activity, view),
                     etag,
                 ));
             }
@@ -144,9 +160,9 @@ impl Folded {
             return Some(found.clone());
         }
         let view = match class {
-            0 => self.organizer.clone(),
-            1 => self.screen.clone()?,
-            _ => self.participants.clone()?,
+            0 => self.view(Viewer::Organizer).unwrap_or(Value::Null),
+            1 => self.view(Viewer::Screen)?,
+            _ => self.view(Viewer::Participant { me: None })?,
         };
         let etag = format!(
             "\"{}-{}-{class}-{}\"",
@@ -154,7 +170,7 @@ impl Folded {
             self.version,
             activity.state.as_str()
         );
-        let document = Document::new(crate::activities::results_document(activity, &view), etag);
+        let document = Document::new(crate::activities::results_document(activity, view), etag);
         documents.push((class, activity.state, document.clone()));
         Some(document)
     }
@@ -214,6 +230,7 @@ impl Tallies {
                 answers,
                 version: next_version(),
                 folded: None,
+                folded_read: false,
                 used_in,
             },
         );
@@ -221,23 +238,37 @@ impl Tallies {
 
     /// Records a committed answer. Writer only; a round not in memory is skipped, since
     /// loading it later reads the committed row.
+    ///
+    /// What the round keeps is decoded again from `stored`, the JSON just committed, rather
+    /// than taken from the request: memory then holds exactly what storage holds, and what
+    /// an event keeps is allocated here, on the writer's thread, instead of among a burst
+    /// of requests' short-lived buffers, whose pages then go back to the system whole. The
+    /// request's own answer (`held`) stands in only if the JSON cannot be decoded.
     pub(crate) fn apply(
         &self,
         activity: ActivityId,
         round: i32,
         participant: ParticipantId,
-        slot: String,
+        slot: &str,
         held: Held,
+        stored: &str,
     ) {
+        let Some(prepared) = self.prepared(activity, round) else {
+            return;
+        };
+        let held = Held {
+            answer: prepared.decode_stored(stored).unwrap_or(held.answer),
+            ..held
+        };
         if let Some(entry) = self.rounds.lock().used(activity, round) {
-            if !entry.slots.contains(&slot) {
-                entry.slots.insert(slot.clone());
+            if !entry.slots.contains(slot) {
+                entry.slots.insert(slot.to_owned());
             }
             let own = entry.by_participant.entry(participant).or_default();
-            if !own.contains(&slot) {
-                own.push(slot.clone());
+            if !own.iter().any(|s| s == slot) {
+                own.push(slot.to_owned());
             }
-            entry.answers.insert((participant, slot), held);
+            entry.answers.insert((participant, slot.to_owned()), held);
             entry.version = next_version();
         }
     }
@@ -301,6 +332,7 @@ impl Tallies {
         let (prepared, answers, version) = {
             let mut rounds = self.rounds.lock();
             let entry = rounds.used(activity, round)?;
+            entry.folded_read = true;
             if let Some(folded) = &entry.folded
                 && folded.version == entry.version
             {
@@ -325,12 +357,8 @@ impl Tallies {
             })
             .collect();
         let results = prepared.tally(&entries);
-        let view = |viewer| prepared.view(&results, viewer).map(Arc::new);
         let folded = Arc::new(Folded {
             version,
-            organizer: view(Viewer::Organizer).unwrap_or_else(|| Arc::new(Value::Null)),
-            screen: view(Viewer::Screen),
-            participants: view(Viewer::Participant { me: None }),
             results,
             prepared,
             documents: Mutex::new(Vec::new()),
@@ -372,17 +400,33 @@ impl Tallies {
         dropped
     }
 
-    /// Sweeps every [`SWEEP_EVERY`] until `stop`, dropping rounds unused for
-    /// [`IDLE_SWEEPS`] sweeps.
+    /// Drops the folded results that nobody read since the previous call, and returns
+    /// how many it dropped. They are folded again when next asked for, at the same version.
+    pub fn drop_unread_folded(&self) -> usize {
+        let mut dropped = 0;
+        for round in self.rounds.lock().by_key.values_mut() {
+            if !std::mem::take(&mut round.folded_read) && round.folded.take().is_some() {
+                dropped += 1;
+            }
+        }
+        dropped
+    }
+
+    /// Until `stop`: sweeps every [`SWEEP_EVERY`], dropping rounds unused for
+    /// [`IDLE_SWEEPS`] sweeps, and every [`FOLDED_EVERY`] drops unread folded results.
     pub fn start_sweeping(self: &Arc<Self>, stop: tokio_util::sync::CancellationToken) {
         let tallies = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(SWEEP_EVERY);
+            let mut folded = tokio::time::interval(FOLDED_EVERY);
             tick.tick().await; // the first tick is immediate
             loop {
                 tokio::select! {
                     _ = tick.tick() => {
                         tallies.sweep(IDLE_SWEEPS);
+                    }
+                    _ = folded.tick() => {
+                        tallies.drop_unread_folded();
                     }
                     () = stop.cancelled() => return,
                 }

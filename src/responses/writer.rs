@@ -218,8 +218,9 @@ async fn commit(store: &dyn Store, tallies: &Tallies, hub: &Hub, pending: Batch)
                         write.activity_id,
                         write.round,
                         write.participant_id,
-                        write.slot,
+                        &write.slot,
                         answer,
+                        &write.answer,
                     );
                     hub.changed(write.session_id, Change::Results(write.activity_id));
                     stored += 1;

@@ -5,6 +5,10 @@
 //!
 //! Portability rules: `$n` placeholders, `returning`, `on conflict`, no `now()` (timestamps
 //! come from Rust), JSON stored as text, booleans bound as `bool`.
+//!
+//! A statement whose text grows with its batch (`in (…)` lists, multi-row `values`) is
+//! built with `persistent(false)`: cached, every batch size would keep a prepared program of
+//! its own on every connection.
 
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
@@ -576,7 +580,7 @@ macro_rules! impl_store {
                 // Per activity: round, deadline, and when the round opened.
                 type Open = (i32, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
                 let open: HashMap<ActivityId, Open> = query
-                    .build_query_as::<(ActivityId, i32, Option<DateTime<Utc>>, Option<DateTime<Utc>>)>()
+                    .build_query_as::<(ActivityId, i32, Option<DateTime<Utc>>, Option<DateTime<Utc>>)>().persistent(false)
                     .fetch_all(&mut *tx)
                     .await?
                     .into_iter()
@@ -600,14 +604,14 @@ macro_rules! impl_store {
                 let mut query = sqlx::QueryBuilder::<$db>::new("select count(*) from (");
                 active_participants(&mut query);
                 query.push(") as locked");
-                let counted: i64 = query.build_query_scalar().fetch_one(&mut *tx).await?;
+                let counted: i64 = query.build_query_scalar().persistent(false).fetch_one(&mut *tx).await?;
                 // None: every one is active.
                 let active: Option<HashSet<ParticipantId>> = if usize::try_from(counted).is_ok_and(|n| n == participant_ids.len()) {
                     None
                 } else {
                     let mut query = sqlx::QueryBuilder::<$db>::default();
                     active_participants(&mut query);
-                    Some(query.build_query_scalar::<ParticipantId>().fetch_all(&mut *tx).await?.into_iter().collect())
+                    Some(query.build_query_scalar::<ParticipantId>().persistent(false).fetch_all(&mut *tx).await?.into_iter().collect())
                 };
 
                 for (write, outcome) in batch.iter().zip(outcomes.iter_mut()) {
@@ -641,7 +645,7 @@ macro_rules! impl_store {
                     }
                     query.push(")");
                     let mut filled: HashSet<(ActivityId, i32, ParticipantId, String)> = query
-                        .build_query_as::<(ActivityId, i32, ParticipantId, String)>()
+                        .build_query_as::<(ActivityId, i32, ParticipantId, String)>().persistent(false)
                         .fetch_all(&mut *tx)
                         .await?
                         .into_iter()
@@ -686,7 +690,7 @@ macro_rules! impl_store {
                     if find_replays {
                         query.push(" returning participant_id, client_request_id");
                         let fresh: HashSet<(ParticipantId, String)> = query
-                            .build_query_as::<(ParticipantId, String)>()
+                            .build_query_as::<(ParticipantId, String)>().persistent(false)
                             .fetch_all(&mut *tx)
                             .await?
                             .into_iter()
@@ -700,7 +704,7 @@ macro_rules! impl_store {
                         }
                     } else {
                         // Every key new, as nearly always: nothing to read back.
-                        let stored = query.build().execute(&mut *tx).await?.rows_affected();
+                        let stored = query.build().persistent(false).execute(&mut *tx).await?.rows_affected();
                         if usize::try_from(stored).ok() != Some(keyed.len()) {
                             tx.rollback().await?;
                             return Ok(None);
@@ -743,7 +747,7 @@ macro_rules! impl_store {
                          answer = excluded.answer, client_request_id = excluded.client_request_id, \
                          updated_at = excluded.updated_at",
                     );
-                    query.build().execute(&mut *tx).await?;
+                    query.build().persistent(false).execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
                 Ok(Some(outcomes))
@@ -1191,7 +1195,7 @@ macro_rules! impl_store {
                     });
                     query.push(") as v where participants.id = v.column1 and participants.last_seen_at < v.column2");
                     let mut tx = self.begin_write().await?;
-                    query.build().execute(&mut *tx).await?;
+                    query.build().persistent(false).execute(&mut *tx).await?;
                     tx.commit().await?;
                 }
                 Ok(())
@@ -1336,7 +1340,7 @@ macro_rules! impl_store {
                 });
                 query.push(" on conflict (session_id, minute, emoji) do update set count = reaction_counts.count + excluded.count");
                 let mut tx = self.begin_write().await?;
-                query.build().execute(&mut *tx).await?;
+                query.build().persistent(false).execute(&mut *tx).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -1465,7 +1469,7 @@ macro_rules! impl_store {
                     });
                     query.push(") as v where participants.id = v.column1 and participants.session_id = ");
                     query.push_bind(session);
-                    query.build().execute(&mut *tx).await?;
+                    query.build().persistent(false).execute(&mut *tx).await?;
                 }
                 for chunk in answers.chunks(PRESENCE_CHUNK) {
                     let mut query = sqlx::QueryBuilder::<$db>::new("update responses set answer = v.column2 from (");
@@ -1474,7 +1478,7 @@ macro_rules! impl_store {
                     });
                     query.push(") as v where responses.id = v.column1 and responses.session_id = ");
                     query.push_bind(session);
-                    query.build().execute(&mut *tx).await?;
+                    query.build().persistent(false).execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
                 Ok(true)

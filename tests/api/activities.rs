@@ -123,6 +123,39 @@ both_backends! {
         assert_eq!(listed["items"].as_array().unwrap().len(), 2);
     }
 
+    async fn results_carry_an_etag_that_changes_only_with_them(db) {
+        let app = TestApp::spawn(db).await;
+        let host = app.host("ada@example.org", false).await;
+        let (session, _) = app.open_session(&host, None).await;
+        let poll = app.poll(&host, &session, json!({"question": "q", "options": ["a", "b"]}), json!({})).await;
+        app.transition(&host, &poll, "active").await;
+        let guest = app.join(&session, "Voter").await;
+        let path = format!("{}/api/v1/activities/{poll}/results", app.base);
+        let read = |tag: Option<String>| {
+            let mut request = app.client.get(&path).bearer_auth(&host.token);
+            if let Some(tag) = tag {
+                request = request.header(reqwest::header::IF_NONE_MATCH, tag);
+            }
+            request.send()
+        };
+        let first = read(None).await.unwrap();
+        assert_eq!(first.status(), StatusCode::OK);
+        let tag = first.headers()[reqwest::header::ETAG].to_str().unwrap().to_owned();
+
+        // Folded results nobody reads leave memory; folded again, they keep their tag.
+        app.state.tallies.drop_unread_folded();
+        assert_eq!(app.state.tallies.drop_unread_folded(), 1);
+        let again = read(Some(tag.clone())).await.unwrap();
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+        assert!(again.bytes().await.unwrap().is_empty());
+
+        app.vote(&guest, &poll, json!({"options": [1]}), None).await;
+        let changed = read(Some(tag.clone())).await.unwrap();
+        assert_eq!(changed.status(), StatusCode::OK);
+        assert_ne!(changed.headers()[reqwest::header::ETAG].to_str().unwrap(), tag);
+        assert_eq!(counts(&json(changed).await), [0, 1]);
+    }
+
     async fn hidden_results_stay_hidden_from_participants_until_revealed(db) {
         let app = TestApp::spawn(db).await;
         let host = app.host("ada@example.org", false).await;
