@@ -5,7 +5,8 @@
 #   GET /api/v1/health/live                   (truly empty: no database)
 #   GET /api/v1/activities/{id}/results       (a poll with 1,000 votes, as a phone reads it)
 #   GET /api/v1/sessions/{id}/status          (as a phone reads it)
-#   the same two with If-None-Match           (a client that holds the current copy: 304)
+#   GET /api/v1/sessions/{id}/snapshot        (what a new stream starts with; a phone's)
+#   the same three with If-None-Match         (a client that holds the current copy: 304)
 # against a fresh release server. wrk sends every request from 127.0.0.1, far beyond the
 # per-address flood guard (20,000 a second), so the guard is off for this run
 # (RATE_LIMIT_ADDRESS_PER_SECOND=0); every other setting is as shipped.
@@ -77,11 +78,14 @@ run() {
 }
 results_path="/api/v1/activities/$activity/results"
 status_path="/api/v1/sessions/$session/status"
+snapshot_path="/api/v1/sessions/$session/snapshot"
 echo "wrk -t2 -c64 -d${seconds}s, 127.0.0.1, SQLite, RATE_LIMIT_ADDRESS_PER_SECOND=0, $(nproc) CPUs, $(date -u +%F)"
 run "health" /api/v1/health/
 run "health/live" /api/v1/health/live
 curl -fsS -o /dev/null -w 'a results read: %{http_code}, %{size_download} bytes\n' -H "authorization: Bearer $phone" "$base$results_path"
 run "results (poll, 1,000 votes)" "$results_path" -H "authorization: Bearer $phone"
 run "session status" "$status_path" -H "authorization: Bearer $phone"
+run "snapshot" "$snapshot_path" -H "authorization: Bearer $phone"
 run "results, If-None-Match (304)" "$results_path" -H "authorization: Bearer $phone" -H "if-none-match: $(etag "$results_path")"
 run "session status, If-None-Match (304)" "$status_path" -H "authorization: Bearer $phone" -H "if-none-match: $(etag "$status_path")"
+run "snapshot, If-None-Match (304)" "$snapshot_path" -H "authorization: Bearer $phone" -H "if-none-match: $(etag "$snapshot_path")"

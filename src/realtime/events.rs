@@ -16,6 +16,7 @@ use crate::activities::activity::{Activity, ActivityState, ResultsVisibility};
 use crate::activities::kind::{ActivityRegistry, Viewer};
 use crate::activities::{self, ActivityError};
 use crate::ids::{ActivityId, ParticipantId, SessionId};
+use crate::responses::tally::Document;
 use crate::sessions::session::{Session, SessionStatus};
 use crate::storage::StoreError;
 
@@ -69,13 +70,18 @@ impl Audience {
 /// their length, so spare capacity would be memory it does not see).
 pub fn frame(id: &str, event: &str, data: &impl Serialize) -> Frame {
     let json = serde_json::to_vec(data).unwrap_or_else(|_| b"null".to_vec());
+    json_frame(id, event, &json)
+}
+
+/// A complete SSE frame around JSON already serialised.
+pub fn json_frame(id: &str, event: &str, json: &[u8]) -> Frame {
     let parts: [&[u8]; 7] = [
         b"id: ",
         id.as_bytes(),
         b"\nevent: ",
         event.as_bytes(),
         b"\ndata: ",
-        &json,
+        json,
         b"\n\n",
     ];
     let mut framed = Vec::with_capacity(parts.iter().map(|p| p.len()).sum());
@@ -212,7 +218,7 @@ pub struct ActivityEvent {
     /// The running activity, or else the one closed last; null before the first.
     pub activity: Option<ActivityView>,
     /// Its results, when this audience may see them.
-    pub results: Option<Arc<Value>>,
+    pub results: Option<Arc<Document>>,
     /// The version of `results`: the next `results` delta on this stream is made from it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub results_version: Option<u64>,
@@ -232,24 +238,18 @@ pub struct Me {
     pub nickname: String,
 }
 
-/// The first event of every stream.
-#[derive(Debug, Clone, Serialize)]
-pub struct Snapshot {
-    /// This stream's audience.
-    pub audience: Audience,
-    /// The session.
-    pub session: SessionView,
-    /// The current activity, its results and (organizer) the agenda.
-    #[serde(flatten)]
-    pub activity: ActivityEvent,
-    /// The participant this stream belongs to (participant streams only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub me: Option<Me>,
-    /// Open live streams of participants on this instance.
-    pub participants_online: u64,
-    /// Reaction totals per emoji (organizer and big screen only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reactions: Option<std::collections::BTreeMap<String, i64>>,
+fn agenda_of(activities: &[Activity]) -> Vec<AgendaItem> {
+    activities
+        .iter()
+        .map(|a| AgendaItem {
+            id: a.id,
+            kind: a.kind.clone(),
+            title: a.title.clone(),
+            state: a.state,
+            position: a.position,
+            round: a.round,
+        })
+        .collect()
 }
 
 async fn activity_event(
@@ -265,21 +265,9 @@ async fn activity_event(
         .filter(|a| a.activated_at.is_some())
         .and_then(|activity| {
             let folded = hub.tallies.results(activity.id, activity.round)?;
-            Some(folded.document(audience.viewer(), activity)?.doc.clone())
+            folded.document(audience.viewer(), activity)
         });
-    let agenda = (audience == Audience::Organizer).then(|| {
-        activities
-            .iter()
-            .map(|a| AgendaItem {
-                id: a.id,
-                kind: a.kind.clone(),
-                title: a.title.clone(),
-                state: a.state,
-                position: a.position,
-                round: a.round,
-            })
-            .collect()
-    });
+    let agenda = (audience == Audience::Organizer).then(|| agenda_of(activities));
     Ok(ActivityEvent {
         activity: view,
         results,
@@ -289,52 +277,184 @@ async fn activity_event(
     })
 }
 
-/// Builds the snapshot a new stream starts with. Its results are the ones last sent to the
-/// stream's audience or lane, so the deltas that follow apply to them.
+/// What every new stream of one audience of a session starts from, prepared once and kept
+/// until the session, its activities or its participants change (here or, through the
+/// relay, on another instance): the session, the current activity and, for the organizer,
+/// the agenda, already serialised.
+pub struct SnapshotBase {
+    /// The session.
+    pub session: Session,
+    /// The activity the session is on (see [`activities::current`]).
+    current: Option<Activity>,
+    /// `{"session":…,"activity":…` and the organizer's `,"agenda":…`, left open.
+    members: Vec<u8>,
+}
+
+impl SnapshotBase {
+    /// Reads and serialises what it holds; `None` when the session does not exist.
+    pub(crate) async fn load(
+        hub: &Hub,
+        session_id: SessionId,
+        audience: Audience,
+    ) -> Result<Option<SnapshotBase>, ActivityError> {
+        let Some(session) = hub.store.session(session_id).await? else {
+            return Ok(None);
+        };
+        let activities = hub.store.activities_of(session_id).await?;
+        let current = activities::current(&activities).cloned();
+        let view = current
+            .as_ref()
+            .map(|activity| ActivityView::new(activity, &hub.registry, audience))
+            .transpose()?;
+        let mut members = Members::default();
+        members.value("session", &SessionView::new(&session, &hub.public_base_url));
+        members.value("activity", &view);
+        if audience == Audience::Organizer {
+            members.value("agenda", &agenda_of(&activities));
+        }
+        Ok(Some(SnapshotBase {
+            session,
+            current,
+            members: members.0,
+        }))
+    }
+}
+
+/// A JSON object written member by member, some of them already serialised.
+#[derive(Default)]
+struct Members(Vec<u8>);
+
+impl Members {
+    fn key(&mut self, key: &str) {
+        self.0.push(if self.0.is_empty() { b'{' } else { b',' });
+        let _ = serde_json::to_writer(&mut self.0, key);
+        self.0.push(b':');
+    }
+
+    fn value(&mut self, key: &str, value: &impl Serialize) {
+        self.key(key);
+        if serde_json::to_writer(&mut self.0, value).is_err() {
+            self.0.extend_from_slice(b"null");
+        }
+    }
+
+    fn raw(&mut self, key: &str, json: &[u8]) {
+        self.key(key);
+        self.0.extend_from_slice(json);
+    }
+
+    /// Members written elsewhere by a `Members` (without its opening brace).
+    fn members(&mut self, members: &[u8]) {
+        if let Some(rest) = members.strip_prefix(b"{") {
+            self.0.push(if self.0.is_empty() { b'{' } else { b',' });
+            self.0.extend_from_slice(rest);
+        }
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        if self.0.is_empty() {
+            self.0.push(b'{');
+        }
+        self.0.push(b'}');
+        self.0
+    }
+}
+
+/// The `snapshot` a stream starts with, and what `GET /sessions/{id}/snapshot` answers:
+/// `{"audience", "session", "activity", "agenda"?, "results", "results_version"?, "me"?,
+/// "participants_online", "reactions"?, "server_time"}`. It is put together from prepared
+/// bytes: the [`SnapshotBase`], the results document every stream shares (for a stream,
+/// the base of its next delta, whose version it names), and the few values that are the
+/// reader's own.
+pub struct Snapshot {
+    members: Members,
+}
+
+impl Snapshot {
+    /// A strong entity tag of everything but the clock.
+    pub fn etag(&self) -> String {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::hash::DefaultHasher::new();
+        self.members.0.hash(&mut hasher);
+        format!("\"s{:016x}\"", hasher.finish())
+    }
+
+    /// The JSON, with the clock.
+    pub fn finish(mut self) -> Vec<u8> {
+        self.members.value("server_time", &Utc::now());
+        self.members.finish()
+    }
+}
+
+/// The snapshot of `audience`; `stream` is the subscription it starts (a stream's results
+/// become the base of its deltas).
 pub async fn snapshot(
     hub: &Hub,
-    session: &Session,
-    subscription: &Subscription,
-    me: Option<Me>,
+    base: &SnapshotBase,
+    audience: Audience,
+    stream: Option<&Subscription>,
+    me: Option<&Me>,
 ) -> Result<Snapshot, ActivityError> {
-    let audience = subscription.audience();
-    let activities = hub.store.activities_of(session.id).await?;
-    hub.ensure_loaded(&activities).await?;
+    let session_id = base.session.id;
     let reactions = if audience == Audience::Participant {
         None
     } else {
-        let totals = crate::reactions::totals(hub.store.as_ref(), session.id).await?;
-        // Later `reactions` events count what is new from here.
-        hub.reaction_totals
-            .lock()
-            .entry(session.id)
-            .or_insert_with(|| totals.clone());
-        Some(totals)
+        let known = hub.reaction_totals.lock().get(&session_id).cloned();
+        Some(match known {
+            Some(totals) => totals,
+            None => {
+                let totals = crate::reactions::totals(hub.store.as_ref(), session_id).await?;
+                // Later `reactions` events count what is new from here.
+                hub.reaction_totals
+                    .lock()
+                    .entry(session_id)
+                    .or_insert_with(|| totals.clone());
+                totals
+            }
+        })
     };
-    let mut activity = activity_event(hub, &activities, audience).await?;
-    if let Some(current) = activities::current(&activities) {
-        let room = subscription.room();
-        let mut published = room.published.lock();
-        let kept = published
-            .get(&subscription.target())
-            .filter(|p| p.is_for(current))
-            .cloned();
-        let base = kept.unwrap_or_else(|| {
-            let fresh = Published::of(current, hub.next_id().0, activity.results.take());
-            published.insert(subscription.target(), fresh.clone());
-            fresh
-        });
-        activity.results = base.doc;
-        activity.results_version = Some(base.version);
+    let mut out = Members::default();
+    out.value("audience", &audience);
+    out.members(&base.members);
+    let mut results = None;
+    if let Some(current) = &base.current {
+        if current.activated_at.is_some() {
+            hub.ensure_loaded(std::slice::from_ref(current)).await?;
+            results = hub
+                .tallies
+                .results(current.id, current.round)
+                .and_then(|folded| folded.document(audience.viewer(), current));
+        }
+        if let Some(stream) = stream {
+            let mut published = stream.room().published.lock();
+            let kept = published
+                .get(&stream.target())
+                .filter(|p| p.is_for(current))
+                .cloned();
+            let sent = kept.unwrap_or_else(|| {
+                let fresh = Published::of(current, hub.next_id().0, results);
+                published.insert(stream.target(), fresh.clone());
+                fresh
+            });
+            results = sent.doc;
+            out.value("results_version", &sent.version);
+        }
     }
-    Ok(Snapshot {
-        reactions,
-        audience,
-        session: SessionView::new(session, &hub.public_base_url),
-        activity,
-        me,
-        participants_online: hub.room(session.id).subscribers(Audience::Participant),
-    })
+    match &results {
+        Some(document) => out.raw("results", &document.bytes),
+        None => out.raw("results", b"null"),
+    }
+    if let Some(me) = me {
+        out.value("me", me);
+    }
+    let online = hub
+        .existing_room(session_id)
+        .map_or(0, |room| room.subscribers(Audience::Participant));
+    out.value("participants_online", &online);
+    if let Some(reactions) = &reactions {
+        out.value("reactions", reactions);
+    }
+    Ok(Snapshot { members: out })
 }
 
 /// Publishes a `session` event after the session itself changed (status, title, capacity).
@@ -487,6 +607,9 @@ pub async fn publish_results(
     let Some(room) = hub.existing_room(session_id) else {
         return Ok(0);
     };
+    if hub.skip_unwatched(&room) {
+        return Ok(0);
+    }
     let Some(activity) = hub.activity(activity_id).await? else {
         return Ok(0);
     };
@@ -519,19 +642,21 @@ pub async fn publish_results(
         let Some(document) = folded.document(audience.viewer(), &activity) else {
             continue;
         };
-        let doc = document.doc.clone();
         let lists = folded.prepared().lists();
         let mut published = room.published.lock();
         let before = published
             .get(&target)
             .filter(|p| p.is_for(&activity))
-            .and_then(|p| Some((p.version, p.doc.clone()?)));
-        if before.as_ref().is_some_and(|(_, old)| **old == *doc) {
+            .and_then(|p| Some((p.version, p.doc.as_ref()?.doc.clone())));
+        if before
+            .as_ref()
+            .is_some_and(|(_, old)| **old == *document.doc)
+        {
             continue;
         }
         let (seq, id) = hub.next_id();
-        let shared = results_frame(&id, seq, &activity, before, &doc, lists);
-        published.insert(target, Published::of(&activity, seq, Some(doc)));
+        let shared = results_frame(&id, seq, &activity, before, &document.doc, lists);
+        published.insert(target, Published::of(&activity, seq, Some(document)));
         let reached = Hub::send_to(&room, target, seq, shared);
         if audience == Audience::Participant {
             phones = reached;

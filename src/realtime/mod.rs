@@ -9,6 +9,12 @@
 //! Results travel as deltas ([`delta`]): the room keeps, per audience and participants'
 //! lane, the last results document it sent, and sends what changed since.
 //!
+//! A room nobody watches keeps little: when its last stream leaves, its log and results
+//! bases go; results are not published to it, and its log holds at most
+//! [`UNWATCHED_LOG_BYTES`] of other events, so that an organizer whose one device drops for
+//! a moment resumes where it was. A client that resumes from before anything the room did
+//! not keep gets a snapshot instead, as does one whose room was forgotten and made again.
+//!
 //! Use cases call [`Hub::changed`] after they commit; the hub re-reads the state and
 //! publishes. Results are coalesced: the writer marks an activity dirty after each commit and
 //! a ticker publishes its results at most every 100 ms to organizer and viewer, and every
@@ -25,7 +31,6 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use parking_lot::{Mutex, RwLock};
-use serde_json::Value;
 use tokio::sync::Notify;
 
 pub use self::events::Audience;
@@ -34,7 +39,7 @@ use crate::activities::activity::Activity;
 use crate::activities::kind::ActivityRegistry;
 use crate::ids::{ActivityId, SessionId};
 use crate::moderation::Moderator;
-use crate::responses::tally::Tallies;
+use crate::responses::tally::{Document, Tallies};
 use crate::responses::writer::Writer;
 use crate::sessions::session::SessionStatus;
 use crate::storage::{Store, StoreError};
@@ -43,6 +48,8 @@ use crate::storage::{Store, StoreError};
 /// reconnecting with `Last-Event-ID` resumes from them. A stream that falls further behind
 /// is dropped. Each frame counts its length plus [`FRAME_OVERHEAD`].
 pub const ROOM_LOG_BYTES: usize = 2 << 20;
+/// Bytes of frames a room keeps while no stream is subscribed to it.
+pub const UNWATCHED_LOG_BYTES: usize = 64 << 10;
 /// What one kept frame costs beside its bytes (its place in the log, its shared buffer).
 pub const FRAME_OVERHEAD: usize = 64;
 /// How often organizer and viewer get fresh results while votes come in.
@@ -137,10 +144,10 @@ impl Log {
         self.bytes = 0;
     }
 
-    fn push(&mut self, seq: u64, target: Target, frame: Frame) {
+    fn push(&mut self, seq: u64, target: Target, frame: Frame, cap: usize) {
         self.bytes += frame.len() + FRAME_OVERHEAD;
         self.entries.push_back(Logged { seq, target, frame });
-        while self.bytes > ROOM_LOG_BYTES && self.entries.len() > 1 {
+        while self.bytes > cap && self.entries.len() > 1 {
             if let Some(gone) = self.entries.pop_front() {
                 self.bytes -= gone.frame.len() + FRAME_OVERHEAD;
                 self.dropped_seq = self.dropped_seq.max(gone.seq);
@@ -159,11 +166,11 @@ pub(crate) struct Published {
     /// Unique in this process; clients apply a delta only to the version it was made from.
     pub(crate) version: u64,
     /// `None` while this audience may not see results.
-    pub(crate) doc: Option<Arc<Value>>,
+    pub(crate) doc: Option<Arc<Document>>,
 }
 
 impl Published {
-    pub(crate) fn of(activity: &Activity, version: u64, doc: Option<Arc<Value>>) -> Self {
+    pub(crate) fn of(activity: &Activity, version: u64, doc: Option<Arc<Document>>) -> Self {
         Self {
             activity: activity.id,
             round: activity.round,
@@ -192,9 +199,14 @@ pub struct Room {
 }
 
 impl Room {
-    fn new() -> Self {
+    /// A room that knows nothing before event `made_at`: a client resuming from before it
+    /// gets a snapshot.
+    fn new(made_at: u64) -> Self {
         Self {
-            log: RwLock::new(Log::default()),
+            log: RwLock::new(Log {
+                dropped_seq: made_at,
+                ..Log::default()
+            }),
             wake: (0..2 + LANES).map(|_| Notify::new()).collect(),
             subscribers: std::array::from_fn(|_| AtomicU64::new(0)),
             lane_subscribers: std::array::from_fn(|_| AtomicU64::new(0)),
@@ -206,6 +218,11 @@ impl Room {
     /// Open streams of one audience.
     pub fn subscribers(&self, audience: Audience) -> u64 {
         self.subscribers[audience.index()].load(Ordering::Relaxed)
+    }
+
+    /// Whether any stream is subscribed.
+    pub fn is_watched(&self) -> bool {
+        Audience::ALL.iter().any(|a| self.subscribers(*a) > 0)
     }
 
     /// Bytes its log holds now.
@@ -326,6 +343,7 @@ pub struct Hub {
     sessions: ReadCache<SessionId, SessionFacts>,
     activities: ReadCache<ActivityId, Activity>,
     statuses: ReadCache<(SessionId, Audience), PreparedStatus>,
+    snapshots: ReadCache<(SessionId, Audience), events::SnapshotBase>,
     pub(crate) reaction_totals: Mutex<HashMap<SessionId, std::collections::BTreeMap<String, i64>>>,
 }
 
@@ -356,6 +374,7 @@ impl Hub {
             sessions: ReadCache::new(),
             activities: ReadCache::new(),
             statuses: ReadCache::new(),
+            snapshots: ReadCache::new(),
             reaction_totals: Mutex::new(HashMap::new()),
         })
     }
@@ -386,7 +405,7 @@ impl Hub {
         self.rooms
             .lock()
             .entry(session)
-            .or_insert_with(|| Arc::new(Room::new()))
+            .or_insert_with(|| Arc::new(Room::new(self.next_seq())))
             .clone()
     }
 
@@ -475,11 +494,28 @@ impl Hub {
         self.statuses.get_or_load((session, audience), load).await
     }
 
+    /// What every new stream of an audience of a session starts from (`None`: no such
+    /// session), built only when this instance has not built it since the session, its
+    /// activities or its participants last changed (here or, through the relay, on another
+    /// instance).
+    pub async fn snapshot_base(
+        &self,
+        session: SessionId,
+        audience: Audience,
+    ) -> Result<Option<Arc<events::SnapshotBase>>, crate::activities::ActivityError> {
+        self.snapshots
+            .get_or_load((session, audience), || {
+                events::SnapshotBase::load(self, session, audience)
+            })
+            .await
+    }
+
     /// Drops every cached activity and session (after notices may have been missed).
     pub(crate) fn forget_cached(&self) {
         self.activities.forget(|_, _| true);
         self.sessions.forget(|_, _| true);
         self.statuses.forget(|_, _| true);
+        self.snapshots.forget(|_, _| true);
     }
 
     /// Records a change (made here or reported by another instance) to publish shortly,
@@ -494,6 +530,7 @@ impl Hub {
         }
         if !matches!(change, Change::Reactions | Change::Results(_)) {
             self.statuses.forget(|(id, _), _| *id == session);
+            self.snapshots.forget(|(id, _), _| *id == session);
         }
         {
             let mut pending = self.pending.lock();
@@ -511,8 +548,24 @@ impl Hub {
 
     /// A new event id.
     pub(crate) fn next_id(&self) -> (u64, String) {
-        let seq = self.sequence.fetch_add(1, Ordering::Relaxed) + 1;
+        let seq = self.next_seq();
         (seq, format!("{}-{seq}", self.epoch))
+    }
+
+    fn next_seq(&self) -> u64 {
+        self.sequence.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// When nobody watches the room, notes that a change was not sent to it (a client
+    /// resuming from before then gets a snapshot) and returns true. Decided under the log's
+    /// lock, so a stream subscribing meanwhile either is counted or sees the note.
+    pub(crate) fn skip_unwatched(&self, room: &Room) -> bool {
+        let mut log = room.log.write();
+        if room.is_watched() {
+            return false;
+        }
+        log.dropped_seq = log.dropped_seq.max(self.next_seq());
+        true
     }
 
     /// Parses an event id of this process.
@@ -529,7 +582,15 @@ impl Hub {
     /// Appends a frame for `target` to the room's log and wakes its streams; returns how
     /// many streams it is for.
     pub(crate) fn send_to(room: &Room, target: Target, seq: u64, frame: Frame) -> usize {
-        room.log.write().push(seq, target, frame);
+        {
+            let mut log = room.log.write();
+            let cap = if room.is_watched() {
+                ROOM_LOG_BYTES
+            } else {
+                UNWATCHED_LOG_BYTES
+            };
+            log.push(seq, target, frame, cap);
+        }
         match target {
             Target::Audience(Audience::Participant) => {
                 room.wake[2..].iter().for_each(Notify::notify_waiters);
@@ -587,9 +648,7 @@ impl Hub {
     /// Forgets rooms nobody is subscribed to, so memory follows the sessions being watched,
     /// not every session ever watched. A client that reconnects later gets a snapshot.
     pub fn sweep(&self) {
-        self.rooms
-            .lock()
-            .retain(|_, room| Audience::ALL.iter().any(|a| room.subscribers(*a) > 0));
+        self.rooms.lock().retain(|_, room| room.is_watched());
         // Read again from storage when next needed.
         self.sessions.forget(|_, _| true);
         let rooms = self.rooms.lock();
@@ -849,7 +908,7 @@ impl Drop for Subscription {
         // The last stream of the room is gone: its frames and results bases go too, rather
         // than wait for the sweep. (A stream that subscribes meanwhile starts at the end of
         // the log, so it misses nothing.)
-        if Audience::ALL.iter().all(|a| self.room.subscribers(*a) == 0) {
+        if !self.room.is_watched() {
             self.room.log.write().clear();
             self.room.published.lock().clear();
         }

@@ -110,6 +110,108 @@ both_backends! {
         }
     }
 
+    async fn a_stream_resuming_after_its_room_was_forgotten_gets_a_snapshot(db) {
+        let app = TestApp::spawn(db).await;
+        let host = app.host("ada@example.org", false).await;
+        let (session, _) = app.open_session(&host, None).await;
+        let poll = app.poll(&host, &session, json!({"question": "q", "options": ["a", "b"]}), json!({})).await;
+        app.transition(&host, &poll, "active").await;
+        let guest = app.join(&session, "Voter").await;
+        let mut first = app.stream(&session, &host.token).await;
+        let last_id = first.next(SOON).await.unwrap().id.unwrap();
+        drop(first);
+        // Nobody watches: the room goes, and the vote is published to no one.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        app.state.hub.sweep();
+        app.vote(&guest, &poll, json!({"options": [1]}), None).await;
+
+        let mut resumed = app.stream_with(&session, &host.token, Some(&last_id)).await;
+        let event = resumed.next(SOON).await.unwrap();
+        assert_eq!(event.event, "snapshot", "the stream cannot know what it missed");
+        assert_eq!(event.data["results"]["total_voters"], 1);
+    }
+
+    async fn a_stream_resuming_after_results_changed_unwatched_ends_with_them(db) {
+        let app = TestApp::spawn(db).await;
+        let host = app.host("ada@example.org", false).await;
+        let (session, _) = app.open_session(&host, None).await;
+        let poll = app.poll(&host, &session, json!({"question": "q", "options": ["a", "b"]}), json!({})).await;
+        app.transition(&host, &poll, "active").await;
+        let guests = futures_util::future::join_all((0..3).map(|n| app.join(&session, format!("g{n}")))).await;
+        let mut first = app.stream(&session, &host.token).await;
+        app.vote(&guests[0], &poll, json!({"options": [0]}), None).await;
+        let seen = first.wait_for("results", SOON, |d| d["results"]["total_voters"] == 1).await;
+        let last_id = seen.id.unwrap();
+        let follower = first.follower.clone();
+        drop(first);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        for guest in &guests[1..] {
+            app.vote(guest, &poll, json!({"options": [1]}), None).await;
+        }
+        tokio::time::sleep(Duration::from_millis(400)).await;
+
+        // Whether it resumes or starts again from a snapshot, its copy ends up current.
+        let mut resumed = app.stream_with(&session, &host.token, Some(&last_id)).await;
+        resumed.follower = follower;
+        resumed.wait_for("results", SOON, |d| d["results"]["total_voters"] == 3).await;
+    }
+
+    async fn the_snapshot_can_be_polled_with_an_etag(db) {
+        let app = TestApp::spawn(db).await;
+        let host = app.host("ada@example.org", false).await;
+        let (session, code) = app.open_session(&host, None).await;
+        let poll = app.poll(&host, &session, json!({"question": "q", "options": ["a", "b"]}), json!({})).await;
+        app.transition(&host, &poll, "active").await;
+        let guest = app.join(&session, "Poller").await;
+        let viewer = app.viewer_token(&host, &session).await;
+        let path = app.url(&format!("/api/v1/sessions/{session}/snapshot"));
+        let read = |token: &str, tag: Option<&str>| {
+            let mut request = app.client.get(&path).bearer_auth(token);
+            if let Some(tag) = tag {
+                request = request.header(reqwest::header::IF_NONE_MATCH, tag);
+            }
+            request.send()
+        };
+
+        // The same document a new stream starts with, per audience.
+        for (token, audience) in [(host.token.as_str(), "organizer"), (viewer.as_str(), "viewer"), (guest.token.as_str(), "participant")] {
+            let mut stream = app.stream(&session, token).await;
+            let first = stream.next(SOON).await.unwrap();
+            let polled = read(token, None).await.unwrap();
+            assert_eq!(polled.status(), StatusCode::OK);
+            let polled = json(polled).await;
+            assert_eq!(polled["audience"], audience);
+            for key in ["session", "activity", "results", "me", "agenda", "reactions"] {
+                assert_eq!(polled.get(key), first.data.get(key), "{audience}: {key}");
+            }
+            assert_eq!(polled["session"]["join_code"], code.as_str());
+        }
+
+        let first = read(&guest.token, None).await.unwrap();
+        let tag = first.headers()[reqwest::header::ETAG].to_str().unwrap().to_owned();
+        let held = read(&guest.token, Some(&tag)).await.unwrap();
+        assert_eq!(held.status(), StatusCode::NOT_MODIFIED);
+        assert!(held.bytes().await.unwrap().is_empty());
+
+        // An answer changes the organizer's results; a new activity state changes everyone's.
+        let organizer_tag = read(&host.token, None).await.unwrap().headers()[reqwest::header::ETAG].to_str().unwrap().to_owned();
+        app.vote(&guest, &poll, json!({"options": [1]}), None).await;
+        let after = read(&host.token, Some(&organizer_tag)).await.unwrap();
+        assert_eq!(after.status(), StatusCode::OK);
+        assert_eq!(json(after).await["results"]["total_voters"], 1);
+        app.transition(&host, &poll, "closed").await;
+        let closed = read(&guest.token, Some(&tag)).await.unwrap();
+        assert_eq!(closed.status(), StatusCode::OK);
+        assert_eq!(json(closed).await["activity"]["state"], "closed");
+
+        let anonymous = app.client.get(&path).send().await.unwrap();
+        assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+        assert_envelope(&json(anonymous).await, "unauthorized");
+        let (other, _) = app.open_session(&host, None).await;
+        let elsewhere = app.client.get(app.url(&format!("/api/v1/sessions/{other}/snapshot"))).bearer_auth(&guest.token).send().await.unwrap();
+        assert_eq!(elsewhere.status(), StatusCode::NOT_FOUND);
+    }
+
     async fn results_are_coalesced_not_sent_per_vote(db) {
         let app = TestApp::spawn(db).await;
         let host = app.host("ada@example.org", false).await;

@@ -54,6 +54,7 @@ const ROUTED: &[&str] = &[
     "GET /api/v1/sessions/{id}/export.csv",
     "GET /api/v1/sessions/{id}/export.json",
     "GET /api/v1/sessions/{id}/events",
+    "GET /api/v1/sessions/{id}/snapshot",
     "POST /api/v1/sessions/{id}/viewer-link",
     "POST /api/v1/sessions/import",
     "GET /api/v1/sessions/{id}/definition",

@@ -1,5 +1,7 @@
 //! `GET /sessions/{id}/events`: the live Server-Sent Events stream. The token (header or
 //! `token` query parameter, since `EventSource` cannot send headers) decides the audience.
+//! `GET /sessions/{id}/snapshot` answers what a new stream would start with, for clients
+//! that poll.
 //! The stream subscribes first, then sends a `snapshot` (or, with a known `Last-Event-ID`,
 //! the missed events), then every event for its audience, with keep-alives every 15 s.
 //! On shutdown it ends with a `shutdown` event and a reconnect hint; a subscriber that falls
@@ -39,6 +41,7 @@ pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(session_events))
+        .routes(routes!(session_snapshot))
         .routes(routes!(viewer_link))
 }
 
@@ -108,6 +111,64 @@ async fn audience_of(
     ))
 }
 
+/// The token of a live read: the Authorization header, else the `token` parameter, else
+/// (the organizer's pages cannot read their HttpOnly login cookie) the login cookie.
+fn token_of(headers: &HeaderMap, query: Option<String>) -> Result<String, ApiError> {
+    let header_token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    // The organizer's pages cannot read their HttpOnly login cookie, so it counts too.
+    let cookie_token = || crate::http::extract::session_cookie(headers).map(str::to_owned);
+    let token = header_token
+        .or(query)
+        .or_else(cookie_token)
+        .ok_or_else(|| {
+            ApiError::unauthorized(
+                "send a token in the Authorization header or the token parameter",
+            )
+        })?;
+    if token.len() > 200 {
+        return Err(ApiError::unauthorized("the token is not valid"));
+    }
+    Ok(token)
+}
+
+/// What a new live stream of the session would start with (its `snapshot` event), for a
+/// client that polls instead. Served from prepared bytes, with an ETag: a client that holds
+/// the current copy gets `304` and no body.
+#[utoipa::path(get, path = "/sessions/{id}/snapshot", tag = "live",
+    params(("id" = SessionId, Path), StreamQuery, ("If-None-Match" = Option<String>, Header, description = "The ETag of a copy already held")),
+    responses(
+        (status = 200, description = "The snapshot, as the first event of a stream", body = Object, headers(("ETag" = String))),
+        (status = 304, description = "The copy held is current"),
+        (status = 401, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope),
+    ))]
+async fn session_snapshot(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    AppPath(id): AppPath<SessionId>,
+    AppQuery(query): AppQuery<StreamQuery>,
+) -> Result<Response, ApiError> {
+    let token = token_of(&headers, query.token)?;
+    let (audience, me) = audience_of(&state, id, &token).await?;
+    let base = state
+        .hub
+        .snapshot_base(id, audience)
+        .await?
+        .ok_or(SessionError::NotFound)?;
+    let snapshot = events::snapshot(&state.hub, &base, audience, None, me.as_ref()).await?;
+    let etag = snapshot.etag();
+    Ok(crate::http::prepared::prepared_json(
+        &headers,
+        &etag,
+        || Bytes::from(snapshot.finish()),
+    ))
+}
+
 /// The live event stream of a session (Server-Sent Events). The first event is `snapshot`;
 /// then `session`, `activity`, `results`, `participants` and `timer` events follow, as
 /// described in docs/realtime.md. Reconnect with `Last-Event-ID` to resume.
@@ -126,31 +187,14 @@ async fn session_events(
     AppPath(id): AppPath<SessionId>,
     AppQuery(query): AppQuery<StreamQuery>,
 ) -> Result<Response, ApiError> {
-    let header_token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_owned);
-    // The organizer's pages cannot read their HttpOnly login cookie, so it counts too.
-    let cookie_token = || crate::http::extract::session_cookie(&headers).map(str::to_owned);
-    let token = header_token
-        .or(query.token)
-        .or_else(cookie_token)
-        .ok_or_else(|| {
-            ApiError::unauthorized(
-                "send a token in the Authorization header or the token parameter",
-            )
-        })?;
-    if token.len() > 200 {
-        return Err(ApiError::unauthorized("the token is not valid"));
-    }
+    let token = token_of(&headers, query.token)?;
     let (audience, me) = audience_of(&state, id, &token).await?;
     if let Some(me) = &me {
         state.limits.reconnect(me.participant_id)?;
     }
-    let session = state
-        .store
-        .session(id)
+    let base = state
+        .hub
+        .snapshot_base(id, audience)
         .await?
         .ok_or(SessionError::NotFound)?;
 
@@ -164,9 +208,20 @@ async fn session_events(
     let mut initial: VecDeque<Bytes> = VecDeque::new();
     initial.push_back(Bytes::from_static(b"retry: 2000\n\n"));
     if !resumed {
-        let snapshot = events::snapshot(&state.hub, &session, &subscription, me.clone()).await?;
+        let snapshot = events::snapshot(
+            &state.hub,
+            &base,
+            audience,
+            Some(&subscription),
+            me.as_ref(),
+        )
+        .await?;
         let (_, event_id) = state.hub.next_id();
-        initial.push_back(events::frame(&event_id, "snapshot", &snapshot));
+        initial.push_back(events::json_frame(
+            &event_id,
+            "snapshot",
+            &snapshot.finish(),
+        ));
     }
     let participant = me.map(|m| m.participant_id);
     if let Some(participant) = participant {
