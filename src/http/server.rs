@@ -4,9 +4,9 @@
 //!
 //! Why: hyper keeps two buffers of at least 8 KiB each (reading, and the response head) for
 //! as long as a connection is open, and `max_buf_size` cannot go below that. An event
-//! stream stays open for the whole event, so those 16 KiB per phone were most of what
-//! 19,000 phones cost (docs/performance.md, "Memory"). After the hand-over the connection
-//! holds only its socket, the stream's state and whatever frame is being written.
+//! stream stays open for the whole event, so those buffers would be most of what an open
+//! phone costs (docs/performance.md, "Memory"). After the hand-over the connection holds
+//! only its socket, the stream's state and whatever frame is being written.
 //!
 //! How: a handler marks its response [`Detachable`]. The per-request service sees the mark
 //! on a GET's response and, instead of returning the response to hyper, puts it in the

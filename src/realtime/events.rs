@@ -528,8 +528,7 @@ fn targets_of(audience: Audience) -> Vec<Target> {
 /// Publishes the participant count to the organizer and the big screen, and to phones only
 /// when `phones` (after a removal, so that the removed one's stream wakes and ends). Phones
 /// do not get every count: while a crowd joins it changes ten times a second, and sending
-/// each change to every phone already there costs the square of the crowd (19,000 phones
-/// joining meant 190,000 frames a second).
+/// each change to every phone already there costs the square of the crowd.
 pub async fn publish_participants(
     hub: &Hub,
     session_id: SessionId,

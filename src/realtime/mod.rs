@@ -59,9 +59,8 @@ pub const SLOW_RESULTS: Duration = Duration::from_secs(1);
 /// Participants' streams are spread over this many lanes, and while votes come in each
 /// publishing round refreshes one lane's results, so every phone gets results once per
 /// [`SLOW_RESULTS`] (or less often, see [`PHONE_RESULTS_PER_SECOND`]) but never all at
-/// once. Waking ten thousand streams in one burst kept both cores busy for about 200 ms
-/// every second, and every answer waiting behind the burst was acknowledged late. State
-/// changes still go to every lane at once.
+/// once: waking every phone's stream in one burst holds up the answers queued behind it.
+/// State changes still go to every lane at once.
 pub const LANES: usize = (SLOW_RESULTS.as_millis() / FAST_RESULTS.as_millis()) as usize;
 /// Most results frames one instance sends to participants' streams a second, over all
 /// rooms. Up to this many phones, each gets results once per [`SLOW_RESULTS`]; with more,

@@ -7,9 +7,7 @@
 //! again. On the request handlers' runtime it would wait its turn behind thousands of
 //! requests and live streams, several milliseconds a statement under load, with the gate
 //! held all the while. Here nothing else queues, so a batch takes the time its statements
-//! take: in scenario C on SQLite (10,000 answers a second), an answer batch took 4.3 ms on
-//! average on the shared runtime and 1.3 ms here (docs/performance.md, "What each change
-//! bought").
+//! take (docs/performance.md, "What each change bought").
 //!
 //! The thread runs a current-thread Tokio runtime until the [`WriteThread`] is dropped;
 //! then every task still on it is dropped, as the request runtime's tasks are at exit.
