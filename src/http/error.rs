@@ -241,9 +241,9 @@ impl From<crate::sessions::SessionError> for ApiError {
     }
 }
 
-impl From<crate::templates::TemplateError> for ApiError {
-    fn from(error: crate::templates::TemplateError) -> Self {
-        use crate::templates::TemplateError as E;
+impl From<crate::session_templates::TemplateError> for ApiError {
+    fn from(error: crate::session_templates::TemplateError) -> Self {
+        use crate::session_templates::TemplateError as E;
         match error {
             E::NotFound => Self::new(
                 StatusCode::NOT_FOUND,

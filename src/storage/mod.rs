@@ -542,8 +542,8 @@ use crate::ids::{
 };
 use crate::organizers::{Organizer, TokenRecord};
 use crate::participants::participant::{Participant, ParticipantStatus};
+use crate::session_templates::{NewVersion, Template, TemplateVersion};
 use crate::sessions::session::{Session, SessionStatus};
-use crate::templates::{NewVersion, Template, TemplateVersion};
 
 /// Opens the database named by `options` (creating a SQLite file if missing).
 pub async fn connect(options: &ConnectOptions) -> Result<Arc<dyn Store>, StoreError> {

@@ -20,9 +20,9 @@ use crate::ids::{
 };
 use crate::organizers::{Organizer, TokenKind, TokenRecord};
 use crate::participants::participant::{Nickname, Participant, ParticipantStatus};
+use crate::session_templates::{Template, TemplateVersion};
 use crate::sessions::join_code::JoinCode;
 use crate::sessions::session::{Session, SessionSettings, SessionStatus, TemplateOrigin};
-use crate::templates::{Template, TemplateVersion};
 
 /// What [`super::Store::join_sessions`] did with one join.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -507,8 +507,8 @@ pub(crate) mod prelude {
     };
     pub(crate) use crate::organizers::{Organizer, TokenRecord};
     pub(crate) use crate::participants::participant::{Participant, ParticipantStatus};
+    pub(crate) use crate::session_templates::{NewVersion, Template, TemplateVersion};
     pub(crate) use crate::sessions::session::{Session, SessionStatus};
-    pub(crate) use crate::templates::{NewVersion, Template, TemplateVersion};
     pub(crate) use chrono::{DateTime, Utc};
 }
 

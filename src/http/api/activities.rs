@@ -23,9 +23,9 @@ use crate::http::error::{ApiError, ErrorEnvelope};
 use crate::http::extract::{AnyAuth, AppJson, AppPath, AppQuery, HostAuth};
 use crate::ids::{ActivityId, SessionId};
 use crate::organizers::Organizer;
+use crate::session_templates::quiz_csv;
 use crate::sessions::session::Session;
 use crate::sessions::{self, SessionError};
-use crate::templates::quiz_csv;
 
 /// The activity routes.
 pub fn router() -> OpenApiRouter<AppState> {

@@ -21,10 +21,10 @@ use crate::http::extract::{AnyAuth, AppJson, AppPath, AppQuery, ClientIp, HostAu
 use crate::ids::SessionId;
 use crate::realtime::PreparedStatus;
 use crate::realtime::events::{ActivityView, Audience};
+use crate::session_templates::{self, definition::Definition};
 use crate::sessions::join_code::JoinCode;
 use crate::sessions::session::{Session, SessionSettings, SessionStatus};
 use crate::sessions::{self, NewSession, SessionChanges, SessionError};
-use crate::templates::{self, definition::Definition};
 
 /// The session routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -68,7 +68,7 @@ async fn import_session(
     HostAuth(auth): HostAuth,
     AppJson(document): AppJson<serde_json::Value>,
 ) -> Result<(StatusCode, Json<SessionResponse>), ApiError> {
-    let session = templates::import_session(
+    let session = session_templates::import_session(
         state.store.as_ref(),
         &state.registry,
         &auth.organizer,
@@ -93,7 +93,7 @@ async fn session_definition(
 ) -> Result<Json<Definition>, ApiError> {
     let session = sessions::owned(state.store.as_ref(), &auth.organizer, id).await?;
     Ok(Json(
-        templates::export_session(state.store.as_ref(), &session).await?,
+        session_templates::export_session(state.store.as_ref(), &session).await?,
     ))
 }
 

@@ -17,8 +17,8 @@ use crate::app::AppState;
 use crate::http::error::{ApiError, ErrorEnvelope};
 use crate::http::extract::{AppJson, AppPath, AppQuery, HostAuth};
 use crate::ids::{SessionId, TemplateId};
-use crate::templates::definition::{self, Change, Definition};
-use crate::templates::{self, Instantiate, NewTemplate, Source, Template, TemplateVersion};
+use crate::session_templates::definition::{self, Change, Definition};
+use crate::session_templates::{self, Instantiate, NewTemplate, Source, Template, TemplateVersion};
 
 /// The template routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -138,7 +138,7 @@ async fn create_template(
         note: request.note,
         source: source(request.session_id, request.definition)?,
     };
-    let (template, version) = templates::create(
+    let (template, version) = session_templates::create(
         state.store.as_ref(),
         &state.registry,
         &auth.organizer,
@@ -163,7 +163,7 @@ async fn list_templates(
     State(state): State<AppState>,
     HostAuth(auth): HostAuth,
 ) -> Result<Json<TemplateList>, ApiError> {
-    let items = templates::list(state.store.as_ref(), &auth.organizer).await?;
+    let items = session_templates::list(state.store.as_ref(), &auth.organizer).await?;
     Ok(Json(TemplateList { items }))
 }
 
@@ -175,7 +175,7 @@ async fn get_template(
     HostAuth(auth): HostAuth,
     AppPath(id): AppPath<TemplateId>,
 ) -> Result<Json<TemplateDetail>, ApiError> {
-    let template = templates::owned(state.store.as_ref(), &auth.organizer, id).await?;
+    let template = session_templates::owned(state.store.as_ref(), &auth.organizer, id).await?;
     let versions = state.store.template_versions(template.id).await?;
     Ok(Json(detail(template, &versions)))
 }
@@ -201,8 +201,8 @@ async fn update_template(
     AppPath(id): AppPath<TemplateId>,
     AppJson(request): AppJson<UpdateTemplateRequest>,
 ) -> Result<Json<Template>, ApiError> {
-    let template = templates::owned(state.store.as_ref(), &auth.organizer, id).await?;
-    let template = templates::update(
+    let template = session_templates::owned(state.store.as_ref(), &auth.organizer, id).await?;
+    let template = session_templates::update(
         state.store.as_ref(),
         template,
         request.name.as_deref(),
@@ -220,8 +220,8 @@ async fn delete_template(
     HostAuth(auth): HostAuth,
     AppPath(id): AppPath<TemplateId>,
 ) -> Result<StatusCode, ApiError> {
-    let template = templates::owned(state.store.as_ref(), &auth.organizer, id).await?;
-    templates::delete(state.store.as_ref(), &template).await?;
+    let template = session_templates::owned(state.store.as_ref(), &auth.organizer, id).await?;
+    session_templates::delete(state.store.as_ref(), &template).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -251,9 +251,9 @@ async fn add_version(
     AppJson(request): AppJson<AddVersionRequest>,
 ) -> Result<(StatusCode, Json<VersionSummary>), ApiError> {
     let store = state.store.as_ref();
-    let template = templates::owned(store, &auth.organizer, id).await?;
+    let template = session_templates::owned(store, &auth.organizer, id).await?;
     let source = source(request.session_id, request.definition)?;
-    let version = templates::add_version(
+    let version = session_templates::add_version(
         store,
         &state.registry,
         &template,
@@ -292,8 +292,8 @@ async fn get_version(
     AppQuery(query): AppQuery<VariantQuery>,
 ) -> Result<Json<Definition>, ApiError> {
     let store = state.store.as_ref();
-    let template = templates::owned(store, &auth.organizer, id).await?;
-    let version = templates::version(store, &template, number).await?;
+    let template = session_templates::owned(store, &auth.organizer, id).await?;
+    let version = session_templates::version(store, &template, number).await?;
     let Some(name) = query.variant else {
         return Ok(Json(version.definition));
     };
@@ -331,10 +331,10 @@ async fn version_changes(
     AppQuery(query): AppQuery<ChangesQuery>,
 ) -> Result<Json<ChangeLog>, ApiError> {
     let store = state.store.as_ref();
-    let template = templates::owned(store, &auth.organizer, id).await?;
-    let to = templates::version(store, &template, number).await?;
+    let template = session_templates::owned(store, &auth.organizer, id).await?;
+    let to = session_templates::version(store, &template, number).await?;
     let from_number = query.from.unwrap_or(number - 1);
-    let from = templates::version(store, &template, from_number).await?;
+    let from = session_templates::version(store, &template, from_number).await?;
     Ok(Json(ChangeLog {
         from: from_number,
         to: number,
@@ -367,8 +367,8 @@ async fn session_from_template(
     AppJson(request): AppJson<SessionFromTemplateRequest>,
 ) -> Result<(StatusCode, Json<SessionResponse>), ApiError> {
     let store = state.store.as_ref();
-    let template = templates::owned(store, &auth.organizer, id).await?;
-    let session = templates::instantiate(
+    let template = session_templates::owned(store, &auth.organizer, id).await?;
+    let session = session_templates::instantiate(
         store,
         &state.registry,
         &auth.organizer,
