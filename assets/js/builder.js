@@ -1,7 +1,7 @@
 // The session builder: settings, and the ordered activities with an editor generated from
 // each kind's schema and a live preview of what phones will show.
 
-import { h, t, strings, fill, api, errorText, setupHeader, mainArea, kindName, announce } from './lib.js';
+import { h, t, strings, fill, api, errorText, setupHeader, mainArea, kindName, announce, notice } from './lib.js';
 import { schemaForm } from './forms.js';
 import { renderInput } from './kinds.js';
 
@@ -21,19 +21,13 @@ let session = null;
 let activities = [];
 let kinds = [];
 
-function say(text, kind = 'ok') {
-  message.textContent = text;
-  message.className = `notice ${kind}`;
-  message.hidden = !text;
-}
-
 async function guard(action, success) {
   try {
     await action();
-    if (success) say(success);
+    if (success) notice(message, success, 'ok');
     return true;
   } catch (error) {
-    say(errorText(error), 'error');
+    notice(message, errorText(error), 'error');
     return false;
   }
 }
@@ -237,7 +231,7 @@ async function openEditor(kind, existing) {
       else await api('POST', `/sessions/${sessionId}/activities`, { kind, ...body });
       editorArea.hidden = true;
       await loadActivities();
-      say(existing ? t('builder.activity_saved', { title: body.title }) : t('builder.activity_added', { title: body.title }));
+      notice(message, existing ? t('builder.activity_saved', { title: body.title }) : t('builder.activity_added', { title: body.title }), 'ok');
       document.getElementById('add-activity')?.querySelector('select')?.focus();
     } catch (error) {
       errorEl.textContent = errorText(error) + (error.details && error.details.field ? ` (${error.details.field})` : '');
@@ -269,7 +263,7 @@ async function drawTemplate() {
       const created = await api('POST', '/templates/', { name: name.value.trim(), session_id: sessionId });
       session = await api('GET', `/sessions/${sessionId}`);
       await drawTemplate();
-      say(t('builder.template_saved', { name: created.name }));
+      notice(message, t('builder.template_saved', { name: created.name }), 'ok');
     });
   });
   let saveVersion = null;
@@ -279,7 +273,7 @@ async function drawTemplate() {
       const version = await api('POST', `/templates/${parent.id}/versions`, { session_id: sessionId });
       session = await api('GET', `/sessions/${sessionId}`);
       await drawTemplate();
-      say(t('builder.version_saved', { n: version.version, name: parent.name, changes: version.changes.length }));
+      notice(message, t('builder.version_saved', { n: version.version, name: parent.name, changes: version.changes.length }), 'ok');
     }));
   }
   const csvFile = h('input', { id: 'quiz-csv', type: 'file', accept: '.csv,text/csv' });
@@ -295,9 +289,9 @@ async function drawTemplate() {
       const quiz = await api('POST', `/sessions/${sessionId}/activities/quiz-csv?title=${encodeURIComponent(quizTitle)}`, await file.text(), { contentType: 'text/csv' });
       csvForm.reset();
       await loadActivities();
-      say(t('builder.quiz_imported', { title: quiz.title, count: quiz.config.questions.length }));
+      notice(message, t('builder.quiz_imported', { title: quiz.title, count: quiz.config.questions.length }), 'ok');
     } catch (error) {
-      say(errorText(error) + (error.details && error.details.field ? ` (${error.details.field})` : ''), 'error');
+      notice(message, errorText(error) + (error.details && error.details.field ? ` (${error.details.field})` : ''), 'error');
     }
   });
   fill(templateArea,
@@ -321,4 +315,4 @@ async function start() {
   await drawTemplate();
 }
 
-start().catch((error) => say(errorText(error), 'error'));
+start().catch((error) => notice(message, errorText(error), 'error'));

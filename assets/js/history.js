@@ -1,7 +1,7 @@
 // The organizer's history: engagement per event over time as a chart and a table, and two
 // runs side by side (activity by activity, matched by template key). Each also as CSV.
 
-import { h, t, fill, api, errorText, setupHeader, mainArea, num } from './lib.js';
+import { h, t, fill, api, errorText, setupHeader, mainArea, num, notice } from './lib.js';
 
 setupHeader();
 const main = mainArea();
@@ -11,12 +11,6 @@ const chartArea = h('section', { class: 'card', 'aria-labelledby': 'engagement-h
 const tableArea = h('section', { 'aria-labelledby': 'events-heading' });
 const compareArea = h('section', { class: 'card', 'aria-labelledby': 'compare-heading' });
 const comparison = h('div', { class: 'comparison', 'aria-live': 'polite' });
-
-function say(text, kind = 'error') {
-  message.textContent = text;
-  message.className = `notice ${kind}`;
-  message.hidden = !text;
-}
 
 const day = (iso) => new Date(iso).toLocaleDateString(undefined, { day: 'numeric', month: 'short' });
 
@@ -93,7 +87,7 @@ function compareForm(items) {
     event.preventDefault();
     try {
       drawComparison(await api('GET', `/analytics/compare?a=${first.value}&b=${second.value}`));
-    } catch (e) { say(errorText(e)); }
+    } catch (e) { notice(message, errorText(e), 'error'); }
   });
   return form;
 }
@@ -114,4 +108,4 @@ async function load() {
 }
 
 fill(main, title, message, chartArea, tableArea, compareArea);
-load().catch((e) => say(errorText(e)));
+load().catch((e) => notice(message, errorText(e), 'error'));

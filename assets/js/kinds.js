@@ -2,7 +2,7 @@
 // report, and the input on a phone. Every chart also exists as text for screen readers.
 // The shapes are the API's (docs/activity-kinds.md); nothing is counted here.
 
-import { h, t, num, srOnly, countdown, clock, requestId, persist, api } from './lib.js';
+import { h, t, num, srOnly, countdown, clock, requestId, persist, api, notice } from './lib.js';
 
 const EMOJI = { thumbs_up: '👍', heart: '❤️', laugh: '😂', wow: '😮', clap: '👏', party: '🎉' };
 export const REACTIONS = Object.entries(EMOJI);
@@ -277,10 +277,7 @@ function current(el) {
 }
 
 function say(statusEl, text, kind) {
-  const el = current(statusEl);
-  el.className = `notice ${kind}`;
-  el.textContent = text;
-  el.hidden = false;
+  notice(current(statusEl), text, kind);
 }
 
 /** A submit button that shows progress and the result of `action`. */

@@ -2,7 +2,7 @@
 // the organizer sees: moderation queues, hidden results), timers, participants with presence,
 // and reactions. It follows the organizer's live stream.
 
-import { h, t, fill, api, errorText, follow, setupHeader, mainArea, kindName, num, countdown, time, srOnly } from './lib.js';
+import { h, t, fill, api, errorText, follow, setupHeader, mainArea, kindName, num, countdown, time, srOnly, notice } from './lib.js';
 import { renderResults, headline, REACTIONS } from './kinds.js';
 import * as control from './control.js';
 
@@ -22,18 +22,12 @@ main.append(bar, message, h('div', { class: 'run-grid' }, agendaArea, currentAre
 const state = { session: null, activity: null, results: null, agenda: [], online: 0, totals: {}, participants: [], connection: 'connecting' };
 let stopCountdown = () => {};
 
-function say(text, kind = 'ok') {
-  message.textContent = text;
-  message.className = `notice ${kind}`;
-  message.hidden = !text;
-}
-
 async function act(action, success) {
   try {
     await action();
-    say(success || '');
+    notice(message, success || '', 'ok');
   } catch (error) {
-    say(errorText(error), 'error');
+    notice(message, errorText(error), 'error');
   }
 }
 
@@ -68,7 +62,7 @@ function drawBar() {
 async function next() {
   await act(async () => {
     const started = await control.next(sessionId);
-    say(started ? t('present.started', { title: started.title }) : t('present.agenda_done'));
+    notice(message, started ? t('present.started', { title: started.title }) : t('present.agenda_done'), 'ok');
   });
 }
 

@@ -2,19 +2,13 @@
 // each version as JSON, and a form that makes a session from a version and variant. An
 // import form reads a definition document (a file or pasted JSON) as a new template.
 
-import { h, t, fill, api, errorText, setupHeader, mainArea, num } from './lib.js';
+import { h, t, fill, api, errorText, setupHeader, mainArea, num, notice } from './lib.js';
 
 setupHeader();
 const main = mainArea();
 const title = document.getElementById('page-title');
 const message = h('p', { class: 'notice', role: 'status', hidden: true });
 const list = h('section', { 'aria-labelledby': 'list-heading' });
-
-function say(text, kind = 'ok') {
-  message.textContent = text;
-  message.className = `notice ${kind}`;
-  message.hidden = !text;
-}
 
 function failure(error) {
   const field = error.details && error.details.field ? ` (${error.details.field})` : '';
@@ -53,7 +47,7 @@ importForm.addEventListener('submit', async (event) => {
   try {
     const created = await api('POST', '/templates/', { name: importName.value.trim(), definition });
     importForm.reset();
-    say(t('templates.imported', { name: created.name }));
+    notice(message, t('templates.imported', { name: created.name }), 'ok');
     await load();
   } catch (error) {
     importError.textContent = failure(error);
@@ -131,9 +125,9 @@ function templateCard(template) {
     if (!confirm(t('templates.confirm_delete', { name: template.name }))) return;
     try {
       await api('DELETE', `/templates/${template.id}`);
-      say(t('templates.deleted', { name: template.name }));
+      notice(message, t('templates.deleted', { name: template.name }), 'ok');
       await load();
-    } catch (e) { say(errorText(e), 'error'); }
+    } catch (e) { notice(message, errorText(e), 'error'); }
   });
   return h('article', { class: 'card template', 'aria-labelledby': `t-${template.id}-name` },
     h('h2', { id: `t-${template.id}-name` }, template.name, ' ', h('span', { class: 'badge' }, t('templates.version', { n: template.latest_version }))),
@@ -157,4 +151,4 @@ async function load() {
 }
 
 fill(main, title, h('p', { class: 'muted' }, t('templates.intro')), message, list, importForm);
-load().catch((e) => say(errorText(e), 'error'));
+load().catch((e) => notice(message, errorText(e), 'error'));

@@ -9,11 +9,102 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+/// Declares [`ErrorCode`] from `Variant => "code"` pairs.
+macro_rules! error_codes {
+    ($($variant:ident => $code:literal,)*) => {
+        /// Every code an error envelope can carry, in one place. Clients match on the
+        /// strings ([`ErrorCode::as_str`]); they never change meaning.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $($variant,)*
+        }
+
+        impl ErrorCode {
+            /// Every code.
+            pub const ALL: &[ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            /// The code as clients see it.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $code,)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    ActivityBusy => "activity_busy",
+    ActivityNotActive => "activity_not_active",
+    ActivityNotEditable => "activity_not_editable",
+    ActivityNotFound => "activity_not_found",
+    AlreadyAnswered => "already_answered",
+    AnotherActivityActive => "another_activity_active",
+    BadRequest => "bad_request",
+    Banned => "banned",
+    Conflict => "conflict",
+    CsrfFailed => "csrf_failed",
+    DatabaseUnavailable => "database_unavailable",
+    Error => "error",
+    Forbidden => "forbidden",
+    InternalError => "internal_error",
+    InvalidAnswer => "invalid_answer",
+    InvalidBody => "invalid_body",
+    InvalidClientRequestId => "invalid_client_request_id",
+    InvalidCommand => "invalid_command",
+    InvalidContent => "invalid_content",
+    InvalidCredentials => "invalid_credentials",
+    InvalidCsv => "invalid_csv",
+    InvalidDefinition => "invalid_definition",
+    InvalidEmoji => "invalid_emoji",
+    InvalidField => "invalid_field",
+    InvalidNickname => "invalid_nickname",
+    InvalidPaging => "invalid_paging",
+    InvalidPath => "invalid_path",
+    InvalidQuery => "invalid_query",
+    InvalidTransition => "invalid_transition",
+    KindNotFound => "kind_not_found",
+    LateJoinClosed => "late_join_closed",
+    ListNotFound => "list_not_found",
+    MadeFromVariant => "made_from_variant",
+    MalformedCsv => "malformed_csv",
+    MalformedJson => "malformed_json",
+    MethodNotAllowed => "method_not_allowed",
+    NicknameTaken => "nickname_taken",
+    NotAcceptable => "not_acceptable",
+    NotFound => "not_found",
+    NotReady => "not_ready",
+    NotYourself => "not_yourself",
+    OrganizerOnly => "organizer_only",
+    ParticipantNotFound => "participant_not_found",
+    ParticipantRemoved => "participant_removed",
+    PayloadTooLarge => "payload_too_large",
+    RateLimited => "rate_limited",
+    RequestTimeout => "request_timeout",
+    ResultsHidden => "results_hidden",
+    SessionCompleted => "session_completed",
+    SessionFull => "session_full",
+    SessionNotActive => "session_not_active",
+    SessionNotCompleted => "session_not_completed",
+    SessionNotFound => "session_not_found",
+    SessionNotOpen => "session_not_open",
+    TemplateNameTaken => "template_name_taken",
+    TemplateNotFound => "template_not_found",
+    TokenNotFound => "token_not_found",
+    Unauthorized => "unauthorized",
+    Unavailable => "unavailable",
+    UnknownKind => "unknown_kind",
+    UnsupportedMediaType => "unsupported_media_type",
+    UriTooLong => "uri_too_long",
+    VariantNotFound => "variant_not_found",
+    VersionNotFound => "version_not_found",
+}
+
 /// An error answered to an API client.
 #[derive(Debug, Clone)]
 pub struct ApiError {
     status: StatusCode,
-    code: Cow<'static, str>,
+    code: ErrorCode,
     message: String,
     /// Boxed, so that `Result<_, ApiError>` stays small on the happy path.
     details: Option<Box<serde_json::Value>>,
@@ -42,14 +133,10 @@ pub struct ErrorBody {
 
 impl ApiError {
     /// An error with an explicit status and code.
-    pub fn new(
-        status: StatusCode,
-        code: impl Into<Cow<'static, str>>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             status,
-            code: code.into(),
+            code,
             message: message.into(),
             details: None,
         }
@@ -62,27 +149,27 @@ impl ApiError {
     }
 
     /// 400: the request could not be understood.
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 
     /// 401: credentials are missing or wrong.
     pub fn unauthorized(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+        Self::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message)
     }
 
     /// 404: nothing here.
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+        Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
     }
 
     /// 403: authenticated, but not allowed.
-    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn forbidden(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, code, message)
     }
 
     /// 409: the request conflicts with the current state.
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn conflict(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, message)
     }
 
@@ -91,14 +178,14 @@ impl ApiError {
         let seconds = wait.as_secs().max(1);
         Self::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
+            ErrorCode::RateLimited,
             format!("too many {what}; try again in {seconds} s"),
         )
         .with_details(serde_json::json!({ "retry_after_seconds": seconds }))
     }
 
     /// 422: well-formed but invalid content.
-    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn invalid(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
     }
 
@@ -114,7 +201,7 @@ impl ApiError {
         tracing::error!(error.chain = %chain, "internal error");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
+            ErrorCode::InternalError,
             "something went wrong on the server; it has been logged",
         )
     }
@@ -125,15 +212,15 @@ impl ApiError {
     }
 
     /// The stable code.
-    pub fn code(&self) -> &str {
-        &self.code
+    pub fn code(&self) -> ErrorCode {
+        self.code
     }
 
     /// The envelope, for handlers that embed it in a larger body.
     pub fn envelope(&self) -> ErrorEnvelope {
         ErrorEnvelope {
             error: ErrorBody {
-                code: self.code.clone(),
+                code: Cow::Borrowed(self.code.as_str()),
                 message: self.message.clone(),
                 details: self.details.as_deref().cloned(),
             },
@@ -165,7 +252,7 @@ impl From<crate::storage::StoreError> for ApiError {
         match error {
             crate::storage::StoreError::Unavailable(_) => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "database_unavailable",
+                ErrorCode::DatabaseUnavailable,
                 "the database is not answering; try again shortly",
             ),
             crate::storage::StoreError::NotFound => Self::not_found("no such resource"),
@@ -175,24 +262,24 @@ impl From<crate::storage::StoreError> for ApiError {
 }
 
 /// The code used when a response with this status carries no envelope of its own.
-pub fn code_for_status(status: StatusCode) -> &'static str {
+pub fn code_for_status(status: StatusCode) -> ErrorCode {
     match status {
-        StatusCode::BAD_REQUEST => "bad_request",
-        StatusCode::UNAUTHORIZED => "unauthorized",
-        StatusCode::FORBIDDEN => "forbidden",
-        StatusCode::NOT_FOUND => "not_found",
-        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-        StatusCode::NOT_ACCEPTABLE => "not_acceptable",
-        StatusCode::REQUEST_TIMEOUT => "request_timeout",
-        StatusCode::CONFLICT => "conflict",
-        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-        StatusCode::URI_TOO_LONG => "uri_too_long",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-        StatusCode::UNPROCESSABLE_ENTITY => "invalid_content",
-        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
-        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
-        s if s.is_server_error() => "internal_error",
-        _ => "error",
+        StatusCode::BAD_REQUEST => ErrorCode::BadRequest,
+        StatusCode::UNAUTHORIZED => ErrorCode::Unauthorized,
+        StatusCode::FORBIDDEN => ErrorCode::Forbidden,
+        StatusCode::NOT_FOUND => ErrorCode::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+        StatusCode::NOT_ACCEPTABLE => ErrorCode::NotAcceptable,
+        StatusCode::REQUEST_TIMEOUT => ErrorCode::RequestTimeout,
+        StatusCode::CONFLICT => ErrorCode::Conflict,
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+        StatusCode::URI_TOO_LONG => ErrorCode::UriTooLong,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+        StatusCode::UNPROCESSABLE_ENTITY => ErrorCode::InvalidContent,
+        StatusCode::TOO_MANY_REQUESTS => ErrorCode::RateLimited,
+        StatusCode::SERVICE_UNAVAILABLE => ErrorCode::Unavailable,
+        s if s.is_server_error() => ErrorCode::InternalError,
+        _ => ErrorCode::Error,
     }
 }
 
@@ -204,7 +291,7 @@ fn invalid_transition(what: &str, from: &str, to: &str, allowed: Vec<&str>) -> A
         allowed.join(", ")
     };
     ApiError::conflict(
-        "invalid_transition",
+        ErrorCode::InvalidTransition,
         format!("a {from} {what} cannot become {to}; allowed: {listed}"),
     )
     .with_details(serde_json::json!({ "from": from, "to": to, "allowed": allowed }))
@@ -212,7 +299,8 @@ fn invalid_transition(what: &str, from: &str, to: &str, allowed: Vec<&str>) -> A
 
 /// 422 naming the field at fault.
 fn invalid_field(field: &str, message: String) -> ApiError {
-    ApiError::invalid("invalid_field", message).with_details(serde_json::json!({ "field": field }))
+    ApiError::invalid(ErrorCode::InvalidField, message)
+        .with_details(serde_json::json!({ "field": field }))
 }
 
 impl From<crate::sessions::SessionError> for ApiError {
@@ -221,7 +309,7 @@ impl From<crate::sessions::SessionError> for ApiError {
         match error {
             E::NotFound => Self::new(
                 StatusCode::NOT_FOUND,
-                "session_not_found",
+                ErrorCode::SessionNotFound,
                 "no such session",
             ),
             E::Invalid { field, message } => invalid_field(field, message),
@@ -232,10 +320,10 @@ impl From<crate::sessions::SessionError> for ApiError {
                 allowed.iter().map(|s| s.as_str()).collect(),
             ),
             E::Completed => Self::conflict(
-                "session_completed",
+                ErrorCode::SessionCompleted,
                 "the session is completed and can no longer change",
             ),
-            E::NotCompleted => Self::conflict("session_not_completed", error.to_string()),
+            E::NotCompleted => Self::conflict(ErrorCode::SessionNotCompleted, error.to_string()),
             E::Store(store) => store.into(),
         }
     }
@@ -247,25 +335,25 @@ impl From<crate::session_templates::TemplateError> for ApiError {
         match error {
             E::NotFound => Self::new(
                 StatusCode::NOT_FOUND,
-                "template_not_found",
+                ErrorCode::TemplateNotFound,
                 "no such template",
             ),
             E::VersionNotFound(version) => Self::new(
                 StatusCode::NOT_FOUND,
-                "version_not_found",
+                ErrorCode::VersionNotFound,
                 format!("this template has no version {version}"),
             ),
             E::VariantNotFound { name, known } => Self::new(
                 StatusCode::NOT_FOUND,
-                "variant_not_found",
+                ErrorCode::VariantNotFound,
                 format!("this version has no variant `{name}`"),
             )
             .with_details(serde_json::json!({ "variants": known })),
             E::Invalid { field, message } => invalid_field(field, message),
-            E::Definition(e) => ApiError::invalid("invalid_definition", e.to_string())
+            E::Definition(e) => ApiError::invalid(ErrorCode::InvalidDefinition, e.to_string())
                 .with_details(serde_json::json!({ "field": e.field })),
-            E::NameTaken(_) => Self::conflict("template_name_taken", error.to_string()),
-            E::MadeFromVariant(_) => Self::conflict("made_from_variant", error.to_string()),
+            E::NameTaken(_) => Self::conflict(ErrorCode::TemplateNameTaken, error.to_string()),
+            E::MadeFromVariant(_) => Self::conflict(ErrorCode::MadeFromVariant, error.to_string()),
             E::Session(e) => e.into(),
             E::Store(e) => e.into(),
         }
@@ -278,11 +366,11 @@ impl From<crate::activities::ActivityError> for ApiError {
         match error {
             E::NotFound => Self::new(
                 StatusCode::NOT_FOUND,
-                "activity_not_found",
+                ErrorCode::ActivityNotFound,
                 "no such activity",
             ),
             E::UnknownKind { kind, known } => Self::invalid(
-                "unknown_kind",
+                ErrorCode::UnknownKind,
                 format!("there is no activity kind `{kind}`"),
             )
             .with_details(serde_json::json!({ "field": "kind", "known": known })),
@@ -294,31 +382,31 @@ impl From<crate::activities::ActivityError> for ApiError {
                 allowed.iter().map(|s| s.as_str()).collect(),
             ),
             E::AnotherActive { active } => Self::conflict(
-                "another_activity_active",
+                ErrorCode::AnotherActivityActive,
                 "another activity of this session is active; close it first",
             )
             .with_details(serde_json::json!({ "active_activity_id": active })),
             E::SessionNotActive(status) => Self::conflict(
-                "session_not_active",
+                ErrorCode::SessionNotActive,
                 format!(
                     "the session is {}; open it before starting activities",
                     status.as_str()
                 ),
             ),
             E::SessionCompleted => Self::conflict(
-                "session_completed",
+                ErrorCode::SessionCompleted,
                 "the session is completed and can no longer change",
             ),
             E::NotEditable(state) => Self::conflict(
-                "activity_not_editable",
+                ErrorCode::ActivityNotEditable,
                 format!(
                     "a {} activity cannot be changed that way; only draft or published ones can",
                     state.as_str()
                 ),
             ),
-            E::Command(message) => Self::invalid("invalid_command", message),
+            E::Command(message) => Self::invalid(ErrorCode::InvalidCommand, message),
             E::Contended => Self::conflict(
-                "activity_busy",
+                ErrorCode::ActivityBusy,
                 "other commands kept changing the activity; try again",
             ),
             E::Store(store) => store.into(),
@@ -331,7 +419,7 @@ impl From<crate::participants::JoinError> for ApiError {
         use crate::participants::JoinError as E;
         match error {
             E::SessionNotOpen(status) => Self::conflict(
-                "session_not_open",
+                ErrorCode::SessionNotOpen,
                 match status {
                     crate::sessions::session::SessionStatus::Completed => {
                         "the session has ended".to_owned()
@@ -341,18 +429,20 @@ impl From<crate::participants::JoinError> for ApiError {
             )
             .with_details(serde_json::json!({ "status": status })),
             E::LateJoinClosed => Self::conflict(
-                "late_join_closed",
+                ErrorCode::LateJoinClosed,
                 "the session has started and does not take late joiners",
             ),
-            E::SessionFull => Self::conflict("session_full", "the session is full"),
-            E::InvalidNickname(problem) => Self::invalid("invalid_nickname", problem.to_string())
-                .with_details(serde_json::json!({ "field": "nickname" })),
+            E::SessionFull => Self::conflict(ErrorCode::SessionFull, "the session is full"),
+            E::InvalidNickname(problem) => {
+                Self::invalid(ErrorCode::InvalidNickname, problem.to_string())
+                    .with_details(serde_json::json!({ "field": "nickname" }))
+            }
             E::NicknameTaken { suggestion } => Self::conflict(
-                "nickname_taken",
+                ErrorCode::NicknameTaken,
                 format!("that nickname is taken; how about \"{suggestion}\"?"),
             )
             .with_details(serde_json::json!({ "field": "nickname", "suggestion": suggestion })),
-            E::Banned => Self::forbidden("banned", "you cannot join this session"),
+            E::Banned => Self::forbidden(ErrorCode::Banned, "you cannot join this session"),
             E::Store(store) => store.into(),
         }
     }
@@ -363,22 +453,27 @@ impl From<crate::responses::SubmitError> for ApiError {
         use crate::responses::SubmitError as E;
         match error {
             E::NotActive(state) => Self::conflict(
-                "activity_not_active",
+                ErrorCode::ActivityNotActive,
                 format!("the activity is {}, not taking answers", state.as_str()),
             )
             .with_details(serde_json::json!({ "state": state })),
-            E::TimeUp => Self::conflict("activity_not_active", "time is up for this activity"),
+            E::TimeUp => {
+                Self::conflict(ErrorCode::ActivityNotActive, "time is up for this activity")
+            }
             E::AlreadyAnswered => Self::conflict(
-                "already_answered",
+                ErrorCode::AlreadyAnswered,
                 "you have already answered this; answers here cannot be changed",
             ),
-            E::InvalidAnswer(message) => Self::invalid("invalid_answer", message)
+            E::InvalidAnswer(message) => Self::invalid(ErrorCode::InvalidAnswer, message)
                 .with_details(serde_json::json!({ "field": "answer" })),
-            E::InvalidRequestId => Self::invalid("invalid_client_request_id", error.to_string())
-                .with_details(serde_json::json!({ "field": "client_request_id" })),
-            E::ParticipantRemoved => {
-                Self::forbidden("participant_removed", "you were removed from this session")
+            E::InvalidRequestId => {
+                Self::invalid(ErrorCode::InvalidClientRequestId, error.to_string())
+                    .with_details(serde_json::json!({ "field": "client_request_id" }))
             }
+            E::ParticipantRemoved => Self::forbidden(
+                ErrorCode::ParticipantRemoved,
+                "you were removed from this session",
+            ),
             E::Activity(activity) => activity.into(),
             E::Store(store) => store.into(),
         }
@@ -390,10 +485,49 @@ impl From<crate::organizers::LoginError> for ApiError {
         match error {
             crate::organizers::LoginError::InvalidCredentials => Self::new(
                 StatusCode::UNAUTHORIZED,
-                "invalid_credentials",
+                ErrorCode::InvalidCredentials,
                 "the email or password is wrong",
             ),
             crate::organizers::LoginError::Store(store) => store.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_is_distinct_snake_case() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            let text = code.as_str();
+            assert!(seen.insert(text), "{text} twice");
+            assert!(
+                text.split('_')
+                    .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase())),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_api_document_lists_every_code() {
+        let doc = include_str!("../../docs/api.md");
+        let table = &doc[doc.find("## Errors").expect("an Errors section")..];
+        for code in ErrorCode::ALL {
+            assert!(
+                table.contains(&format!("`{}`", code.as_str())),
+                "docs/api.md does not list {}",
+                code.as_str()
+            );
+        }
+    }
+
+    #[test]
+    fn the_envelope_carries_the_codes_string() {
+        let error = ApiError::conflict(ErrorCode::SessionFull, "full");
+        assert_eq!(error.envelope().error.code, "session_full");
+        assert_eq!(code_for_status(StatusCode::IM_A_TEAPOT), ErrorCode::Error);
     }
 }

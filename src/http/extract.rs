@@ -10,7 +10,7 @@ use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorCode};
 use crate::app::AppState;
 use crate::ids::{ParticipantId, SessionId};
 use crate::participants::participant::ParticipantStatus;
@@ -37,23 +37,23 @@ where
 fn json_rejection(rejection: &JsonRejection) -> ApiError {
     match rejection {
         JsonRejection::JsonSyntaxError(e) => ApiError::bad_request(
-            "malformed_json",
+            ErrorCode::MalformedJson,
             format!("the body is not valid JSON: {}", e.body_text()),
         ),
-        JsonRejection::JsonDataError(e) => ApiError::invalid("invalid_body", e.body_text()),
+        JsonRejection::JsonDataError(e) => ApiError::invalid(ErrorCode::InvalidBody, e.body_text()),
         JsonRejection::MissingJsonContentType(_) => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "send the body as JSON with `Content-Type: application/json`",
         ),
         JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
+                ErrorCode::PayloadTooLarge,
                 "the body is too large",
             )
         }
-        other => ApiError::new(other.status(), "bad_request", other.body_text()),
+        other => ApiError::new(other.status(), ErrorCode::BadRequest, other.body_text()),
     }
 }
 
@@ -77,7 +77,7 @@ where
 }
 
 fn path_rejection(rejection: &PathRejection) -> ApiError {
-    ApiError::bad_request("invalid_path", rejection.body_text())
+    ApiError::bad_request(ErrorCode::InvalidPath, rejection.body_text())
 }
 
 /// The cookie that carries an organizer's login token for the web pages.
@@ -135,7 +135,7 @@ impl FromRequestParts<AppState> for HostAuth {
         };
         if token.starts_with(crate::auth::PARTICIPANT_TOKEN_PREFIX) {
             return Err(ApiError::forbidden(
-                "organizer_only",
+                ErrorCode::OrganizerOnly,
                 "only the session's organizer may do this",
             ));
         }
@@ -158,7 +158,7 @@ impl FromRequestParts<AppState> for HostAuth {
                 .verify_csrf_token(&authenticated.token.token_hash, given)
             {
                 return Err(ApiError::forbidden(
-                    "csrf_failed",
+                    ErrorCode::CsrfFailed,
                     "send the X-CSRF-Token header from GET /api/v1/auth/me with requests made with the cookie",
                 ));
             }
@@ -209,7 +209,7 @@ impl FromRequestParts<AppState> for ParticipantAuth {
                 })
             }
             Some(_) => Err(ApiError::forbidden(
-                "participant_removed",
+                ErrorCode::ParticipantRemoved,
                 "you were removed from this session",
             )),
             None => Err(ApiError::unauthorized(
@@ -276,7 +276,7 @@ impl Paging {
     pub fn checked(self) -> Result<Paging, ApiError> {
         if self.page == 0 || self.per_page == 0 || self.per_page > 100 {
             return Err(ApiError::bad_request(
-                "invalid_paging",
+                ErrorCode::InvalidPaging,
                 "page must be 1 or more and per_page 1 to 100",
             ));
         }
@@ -299,7 +299,7 @@ where
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(value)) => Ok(AppQuery(value)),
             Err(rejection) => Err(ApiError::bad_request(
-                "invalid_query",
+                ErrorCode::InvalidQuery,
                 rejection.body_text(),
             )),
         }

@@ -19,7 +19,7 @@ use crate::activities::kind::Viewer;
 use crate::activities::quiz::Scoring;
 use crate::activities::{self, ActivityChanges, NewActivity};
 use crate::app::AppState;
-use crate::http::error::{ApiError, ErrorEnvelope};
+use crate::http::error::{ApiError, ErrorCode, ErrorEnvelope};
 use crate::http::extract::{AnyAuth, AppJson, AppPath, AppQuery, HostAuth};
 use crate::ids::{ActivityId, SessionId};
 use crate::organizers::Organizer;
@@ -51,7 +51,7 @@ pub async fn owned_activity(
     let not_found = || {
         ApiError::new(
             StatusCode::NOT_FOUND,
-            "activity_not_found",
+            ErrorCode::ActivityNotFound,
             "no such activity",
         )
     };
@@ -122,7 +122,7 @@ async fn kind_schema(
     let found = state.registry.get(&kind).ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
-            "kind_not_found",
+            ErrorCode::KindNotFound,
             format!("there is no activity kind `{kind}`"),
         )
     })?;
@@ -222,15 +222,15 @@ async fn import_quiz_csv(
     if !matches!(media.as_deref(), Some("text/csv" | "text/plain")) {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "send the questions as CSV with `Content-Type: text/csv`",
         ));
     }
     let text = std::str::from_utf8(&body)
-        .map_err(|_| ApiError::bad_request("malformed_csv", "the CSV is not UTF-8 text"))?;
+        .map_err(|_| ApiError::bad_request(ErrorCode::MalformedCsv, "the CSV is not UTF-8 text"))?;
     let session = sessions::owned(state.store.as_ref(), &auth.organizer, id).await?;
     let mut config = quiz_csv::quiz_config(text).map_err(|e| {
-        ApiError::invalid("invalid_csv", e.to_string())
+        ApiError::invalid(ErrorCode::InvalidCsv, e.to_string())
             .with_details(serde_json::json!({ "field": e.field }))
     })?;
     if let Some(scoring) = query.scoring {
@@ -284,7 +284,10 @@ async fn reorder_activities(
     AppJson(request): AppJson<ReorderRequest>,
 ) -> Result<Json<ActivityList>, ApiError> {
     if request.activity_ids.len() > 1000 {
-        return Err(ApiError::invalid("invalid_field", "too many activity ids"));
+        return Err(ApiError::invalid(
+            ErrorCode::InvalidField,
+            "too many activity ids",
+        ));
     }
     let session = sessions::owned(state.store.as_ref(), &auth.organizer, id).await?;
     let items = activities::reorder(
@@ -425,11 +428,17 @@ async fn run_command(
         Value::Null
     } else {
         serde_json::from_slice(&body).map_err(|e| {
-            ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
+            ApiError::bad_request(
+                ErrorCode::MalformedJson,
+                format!("the body is not valid JSON: {e}"),
+            )
         })?
     };
     if command.len() > 64 {
-        return Err(ApiError::invalid("invalid_command", "unknown command"));
+        return Err(ApiError::invalid(
+            ErrorCode::InvalidCommand,
+            "unknown command",
+        ));
     }
     let (session, activity) = owned_activity(&state, &auth.organizer, id).await?;
     let activity = activities::command(
@@ -485,7 +494,7 @@ async fn activity_results(
                 .ok_or_else(|| {
                     ApiError::new(
                         StatusCode::NOT_FOUND,
-                        "activity_not_found",
+                        ErrorCode::ActivityNotFound,
                         "no such activity",
                     )
                 })?;
@@ -501,7 +510,7 @@ async fn activity_results(
         activities::results(&state.registry, &state.writer, &state.tallies, &activity).await?;
     let Some(document) = folded.document(viewer, &activity) else {
         return Err(ApiError::forbidden(
-            "results_hidden",
+            ErrorCode::ResultsHidden,
             "the results are hidden until the organizer reveals them",
         ));
     };
@@ -558,7 +567,7 @@ async fn results_list(
     let limit = page.limit.unwrap_or(50);
     if !(1..=LIST_PAGE_MAX).contains(&limit) {
         return Err(ApiError::bad_request(
-            "invalid_query",
+            ErrorCode::InvalidQuery,
             format!("limit must be between 1 and {LIST_PAGE_MAX}"),
         ));
     }
@@ -568,7 +577,7 @@ async fn results_list(
     let Some(items) = folded.prepared().list(&folded.results, &list) else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
-            "list_not_found",
+            ErrorCode::ListNotFound,
             "this activity's results have no such list",
         ));
     };
@@ -586,7 +595,10 @@ async fn results_list(
                 .split_once('.')
                 .and_then(|(n, k)| Some((n.parse::<usize>().ok()?, k)))
                 .ok_or_else(|| {
-                    ApiError::bad_request("invalid_query", "after is not a cursor from this list")
+                    ApiError::bad_request(
+                        ErrorCode::InvalidQuery,
+                        "after is not a cursor from this list",
+                    )
                 })?;
             // Where the named entry is now; if it is gone, where it was.
             items

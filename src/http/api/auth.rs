@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::app::AppState;
-use crate::http::error::{ApiError, ErrorEnvelope};
+use crate::http::error::{ApiError, ErrorCode, ErrorEnvelope};
 use crate::http::extract::{AppJson, AppPath, ClientIp, HostAuth, SESSION_COOKIE};
 use crate::ids::{OrganizerId, TokenId};
 use crate::organizers::{self, LOGIN_LIFETIME, Organizer, TokenKind, TokenRecord};
@@ -104,7 +104,7 @@ async fn login(
 ) -> Result<Response, ApiError> {
     if request.email.len() > 254 || request.password.len() > 1024 {
         return Err(ApiError::invalid(
-            "invalid_field",
+            ErrorCode::InvalidField,
             "email or password is too long",
         ));
     }
@@ -219,14 +219,15 @@ async fn create_token(
 ) -> Result<(StatusCode, Json<CreatedTokenResponse>), ApiError> {
     let name = request.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(
-            ApiError::invalid("invalid_field", "name must have 1 to 100 characters")
-                .with_details(serde_json::json!({"field": "name"})),
-        );
+        return Err(ApiError::invalid(
+            ErrorCode::InvalidField,
+            "name must have 1 to 100 characters",
+        )
+        .with_details(serde_json::json!({"field": "name"})));
     }
     if request.expires_in_days.is_some_and(|d| d == 0 || d > 3650) {
         return Err(ApiError::invalid(
-            "invalid_field",
+            ErrorCode::InvalidField,
             "expires_in_days must be between 1 and 3650",
         )
         .with_details(serde_json::json!({"field": "expires_in_days"})));
@@ -280,7 +281,7 @@ async fn delete_token(
     } else {
         Err(ApiError::new(
             StatusCode::NOT_FOUND,
-            "token_not_found",
+            ErrorCode::TokenNotFound,
             "no such token",
         ))
     }

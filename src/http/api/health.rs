@@ -14,7 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::app::AppState;
-use crate::http::error::{ApiError, ErrorBody};
+use crate::http::error::{ApiError, ErrorBody, ErrorCode};
 
 /// How long the database gets to answer a health ping.
 const PING_TIMEOUT: Duration = Duration::from_secs(2);
@@ -90,7 +90,7 @@ async fn health(State(state): State<AppState>) -> Response {
     let error = result.as_ref().err().map(|message| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "database_unavailable",
+            ErrorCode::DatabaseUnavailable,
             message.clone(),
         )
         .envelope()
@@ -190,9 +190,13 @@ async fn ready(State(state): State<AppState>) -> Response {
             draining,
         },
         error: reason.clone().map(|message| {
-            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", message)
-                .envelope()
-                .error
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::NotReady,
+                message,
+            )
+            .envelope()
+            .error
         }),
     };
     let status = if reason.is_none() {

@@ -24,7 +24,7 @@ use utoipa_axum::routes;
 
 use crate::app::AppState;
 use crate::auth::{ORGANIZER_TOKEN_PREFIX, PARTICIPANT_TOKEN_PREFIX, VIEWER_TOKEN_PREFIX};
-use crate::http::error::{ApiError, ErrorEnvelope};
+use crate::http::error::{ApiError, ErrorCode, ErrorEnvelope};
 use crate::http::extract::{AppPath, AppQuery, HostAuth};
 use crate::ids::{ParticipantId, SessionId};
 use crate::participants::participant::ParticipantStatus;
@@ -98,7 +98,7 @@ async fn audience_of(
                 }),
             )),
             Some(_) => Err(ApiError::forbidden(
-                "participant_removed",
+                ErrorCode::ParticipantRemoved,
                 "you were removed from this session",
             )),
             None => Err(ApiError::unauthorized(

@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 
 use super::sessions::PublicSession;
 use crate::app::AppState;
-use crate::http::error::{ApiError, ErrorEnvelope};
+use crate::http::error::{ApiError, ErrorCode, ErrorEnvelope};
 use crate::http::extract::{
     AppJson, AppPath, AppQuery, ClientIp, HostAuth, Paging, ParticipantAuth,
 };
@@ -49,7 +49,7 @@ async fn session_by_id_or_code(
     found.ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
-            "session_not_found",
+            ErrorCode::SessionNotFound,
             "no such session",
         )
     })
@@ -106,7 +106,7 @@ async fn join_session(
         || request.token.as_ref().is_some_and(|t| t.len() > 200)
     {
         return Err(ApiError::invalid(
-            "invalid_field",
+            ErrorCode::InvalidField,
             "nickname or token is too long",
         ));
     }
@@ -185,7 +185,7 @@ async fn validate_nickname(
 ) -> Result<Json<NicknameValidation>, ApiError> {
     if query.nickname.len() > 400 {
         return Err(ApiError::invalid(
-            "invalid_field",
+            ErrorCode::InvalidField,
             "the nickname is too long",
         ));
     }
@@ -220,7 +220,7 @@ async fn heartbeat(
 ) -> Result<Json<HeartbeatResponse>, ApiError> {
     if auth.participant_id != id {
         return Err(ApiError::forbidden(
-            "not_yourself",
+            ErrorCode::NotYourself,
             "a participant can only send their own heartbeat",
         ));
     }
@@ -406,7 +406,7 @@ async fn remove_participant(
     } else {
         Err(ApiError::new(
             StatusCode::NOT_FOUND,
-            "participant_not_found",
+            ErrorCode::ParticipantNotFound,
             "no such participant in this session",
         ))
     }

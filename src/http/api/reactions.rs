@@ -10,7 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::app::AppState;
-use crate::http::error::{ApiError, ErrorEnvelope};
+use crate::http::error::{ApiError, ErrorCode, ErrorEnvelope};
 use crate::http::extract::{AppJson, AppPath, HostAuth, ParticipantAuth};
 use crate::ids::SessionId;
 use crate::reactions::{self, EMOJI, ReactionHistory};
@@ -58,7 +58,7 @@ async fn react(
     }
     let Some(emoji) = reactions::parse(&request.emoji) else {
         return Err(ApiError::invalid(
-            "invalid_emoji",
+            ErrorCode::InvalidEmoji,
             format!(
                 "use one of {}",
                 EMOJI.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
@@ -71,13 +71,13 @@ async fn react(
         Some(SessionStatus::Active) => {}
         Some(SessionStatus::Completed) => {
             return Err(ApiError::conflict(
-                "session_completed",
+                ErrorCode::SessionCompleted,
                 "the session is over; reactions are closed",
             ));
         }
         Some(SessionStatus::Draft) | None => {
             return Err(ApiError::conflict(
-                "session_not_active",
+                ErrorCode::SessionNotActive,
                 "the session is not open",
             ));
         }

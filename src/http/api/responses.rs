@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::app::AppState;
-use crate::http::error::{ApiError, ErrorEnvelope};
+use crate::http::error::{ApiError, ErrorCode, ErrorEnvelope};
 use crate::http::extract::{AppJson, AppPath, ParticipantAuth};
 use crate::ids::ActivityId;
 use crate::responses;
@@ -40,7 +40,7 @@ async fn activity_of_session(
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::NOT_FOUND,
-                "activity_not_found",
+                ErrorCode::ActivityNotFound,
                 "no such activity in your session",
             )
         })

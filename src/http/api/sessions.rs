@@ -16,7 +16,7 @@ use super::views::SessionResponse;
 use crate::activities;
 use crate::activities::activity::Activity;
 use crate::app::AppState;
-use crate::http::error::{ApiError, ErrorEnvelope};
+use crate::http::error::{ApiError, ErrorCode, ErrorEnvelope};
 use crate::http::extract::{AnyAuth, AppJson, AppPath, AppQuery, ClientIp, HostAuth, Paging};
 use crate::ids::SessionId;
 use crate::realtime::PreparedStatus;
@@ -372,7 +372,7 @@ async fn session_by_code(
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::NOT_FOUND,
-                "session_not_found",
+                ErrorCode::SessionNotFound,
                 "no open session has this code",
             )
         })?;

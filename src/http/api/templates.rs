@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 
 use super::views::SessionResponse;
 use crate::app::AppState;
-use crate::http::error::{ApiError, ErrorEnvelope};
+use crate::http::error::{ApiError, ErrorCode, ErrorEnvelope};
 use crate::http::extract::{AppJson, AppPath, AppQuery, HostAuth};
 use crate::ids::{SessionId, TemplateId};
 use crate::session_templates::definition::{self, Change, Definition};
@@ -37,7 +37,7 @@ fn source(session_id: Option<SessionId>, definition: Option<Value>) -> Result<So
         (Some(session), None) => Ok(Source::Session(session)),
         (None, Some(definition)) => Ok(Source::Definition(definition)),
         _ => Err(ApiError::invalid(
-            "invalid_field",
+            ErrorCode::InvalidField,
             "give exactly one of `session_id` and `definition`",
         )
         .with_details(serde_json::json!({ "field": "session_id" }))),
