@@ -20,18 +20,81 @@ use crate::http::extract::{AppPath, AppQuery, session_cookie};
 use crate::ids::SessionId;
 use i18n::{CATALOGS, Catalog, LANG_COOKIE, Lang};
 
+/// An organizer's page: where it is, its title's key and the script that drives it. Every
+/// one needs the login cookie; the pages under `/organizer/sessions/{id}` are about one
+/// session, which their script reads from `data-session`.
+struct OrganizerPage {
+    route: &'static str,
+    title_key: &'static str,
+    script: &'static str,
+}
+
+/// The organizer's pages: the sessions, templates, history (engagement per event, two runs
+/// side by side), and a session's builder, run view and report.
+static ORGANIZER_PAGES: [OrganizerPage; 6] = [
+    OrganizerPage {
+        route: "/organizer",
+        title_key: "sessions.title",
+        script: "sessions",
+    },
+    OrganizerPage {
+        route: "/organizer/templates",
+        title_key: "templates.title",
+        script: "templates",
+    },
+    OrganizerPage {
+        route: "/organizer/analytics",
+        title_key: "history.title",
+        script: "history",
+    },
+    OrganizerPage {
+        route: "/organizer/sessions/{id}",
+        title_key: "builder.page",
+        script: "builder",
+    },
+    OrganizerPage {
+        route: "/organizer/sessions/{id}/run",
+        title_key: "run.title",
+        script: "run",
+    },
+    OrganizerPage {
+        route: "/organizer/sessions/{id}/report",
+        title_key: "report.title",
+        script: "report",
+    },
+];
+
 /// The page routes and `/assets/...`.
 pub fn router() -> Router<AppState> {
-    Router::new()
+    let mut router = Router::new()
         .route("/", get(landing))
         .route("/lang/{lang}", get(choose_language))
-        .route("/login", get(login))
-        .route("/organizer", get(sessions))
-        .route("/organizer/templates", get(templates))
-        .route("/organizer/analytics", get(history))
-        .route("/organizer/sessions/{id}", get(builder))
-        .route("/organizer/sessions/{id}/run", get(run))
-        .route("/organizer/sessions/{id}/report", get(report))
+        .route("/login", get(login));
+    for page in &ORGANIZER_PAGES {
+        router = if page.route.contains("{id}") {
+            router.route(
+                page.route,
+                get(
+                    move |State(state): State<AppState>,
+                          headers: HeaderMap,
+                          Lang(t): Lang,
+                          AppPath(id): AppPath<SessionId>| async move {
+                        organizer_page(&state, &headers, t, page, Some(id)).await
+                    },
+                ),
+            )
+        } else {
+            router.route(
+                page.route,
+                get(
+                    move |State(state): State<AppState>, headers: HeaderMap, Lang(t): Lang| async move {
+                        organizer_page(&state, &headers, t, page, None).await
+                    },
+                ),
+            )
+        };
+    }
+    router
         .route("/present/{id}", get(present))
         .route("/join", get(join))
         .route("/join/{code}", get(join_code))
@@ -183,125 +246,42 @@ async fn login(Lang(t): Lang, AppQuery(next): AppQuery<Next>) -> Response {
     })
 }
 
-/// None when the login cookie names an organizer; otherwise the answer to send instead: a
-/// redirect to the login page, or the error when the database cannot tell.
-async fn organizer_page(state: &AppState, headers: &HeaderMap, path: &str) -> Option<Response> {
+/// An organizer's page (of session `id` for the pages about one), or, without a valid login
+/// cookie, a redirect to the login page that comes back here; when the database cannot tell,
+/// the error.
+async fn organizer_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    t: &'static Catalog,
+    page: &OrganizerPage,
+    id: Option<SessionId>,
+) -> Response {
+    let path = match id {
+        Some(id) => page.route.replace("{id}", &id.to_string()),
+        None => page.route.to_owned(),
+    };
     let signed_in = match session_cookie(headers) {
         Some(token) => match crate::organizers::authenticate(state.store.as_ref(), token).await {
             Ok(found) => found.is_some(),
             // The database is down: say so, rather than ask for a login that cannot work.
-            Err(error) => return Some(crate::http::error::ApiError::from(error).into_response()),
+            Err(error) => return crate::http::error::ApiError::from(error).into_response(),
         },
         None => false,
     };
-    (!signed_in)
-        .then(|| Redirect::to(&format!("/login?next={}", query_value(path))).into_response())
+    if !signed_in {
+        return Redirect::to(&format!("/login?next={}", query_value(&path))).into_response();
+    }
+    let mut shell = Shell::new(t, page.title_key, page.script, path);
+    if let Some(id) = id {
+        shell = shell.data("session", id);
+    }
+    shell.organizer = true;
+    render(Page { shell })
 }
 
 /// A path made safe to put in a query string (the `next` of a redirect).
 fn query_value(path: &str) -> String {
     percent_encoding::utf8_percent_encode(path, percent_encoding::NON_ALPHANUMERIC).to_string()
-}
-
-async fn sessions(State(state): State<AppState>, headers: HeaderMap, Lang(t): Lang) -> Response {
-    organizer_list_page(
-        state,
-        headers,
-        t,
-        "/organizer",
-        "sessions.title",
-        "sessions",
-    )
-    .await
-}
-
-/// The organizer's templates: versions with their change logs, import, export, and new
-/// sessions from a version and variant.
-async fn templates(State(state): State<AppState>, headers: HeaderMap, Lang(t): Lang) -> Response {
-    organizer_list_page(
-        state,
-        headers,
-        t,
-        "/organizer/templates",
-        "templates.title",
-        "templates",
-    )
-    .await
-}
-
-/// The organizer's history: engagement per event, and two runs side by side.
-async fn history(State(state): State<AppState>, headers: HeaderMap, Lang(t): Lang) -> Response {
-    organizer_list_page(
-        state,
-        headers,
-        t,
-        "/organizer/analytics",
-        "history.title",
-        "history",
-    )
-    .await
-}
-
-/// An organizer page that is not about one session.
-async fn organizer_list_page(
-    state: AppState,
-    headers: HeaderMap,
-    t: &'static Catalog,
-    path: &str,
-    title_key: &str,
-    script: &'static str,
-) -> Response {
-    if let Some(redirect) = organizer_page(&state, &headers, path).await {
-        return redirect;
-    }
-    let mut shell = Shell::new(t, title_key, script, path.into());
-    shell.organizer = true;
-    render(Page { shell })
-}
-
-async fn organizer_session_page(
-    state: AppState,
-    headers: HeaderMap,
-    t: &'static Catalog,
-    id: SessionId,
-    suffix: &str,
-    title_key: &str,
-    script: &'static str,
-) -> Response {
-    let path = format!("/organizer/sessions/{id}{suffix}");
-    if let Some(redirect) = organizer_page(&state, &headers, &path).await {
-        return redirect;
-    }
-    let mut shell = Shell::new(t, title_key, script, path).data("session", id);
-    shell.organizer = true;
-    render(Page { shell })
-}
-
-async fn builder(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Lang(t): Lang,
-    AppPath(id): AppPath<SessionId>,
-) -> Response {
-    organizer_session_page(state, headers, t, id, "", "builder.page", "builder").await
-}
-
-async fn run(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Lang(t): Lang,
-    AppPath(id): AppPath<SessionId>,
-) -> Response {
-    organizer_session_page(state, headers, t, id, "/run", "run.title", "run").await
-}
-
-async fn report(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Lang(t): Lang,
-    AppPath(id): AppPath<SessionId>,
-) -> Response {
-    organizer_session_page(state, headers, t, id, "/report", "report.title", "report").await
 }
 
 /// The big screen. Its script reads the viewer key from `?key=` (the viewer link) and, when

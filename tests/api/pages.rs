@@ -82,12 +82,28 @@ both_backends! {
         let run = app.get(&format!("/organizer/sessions/{id}/run")).await;
         assert_eq!(run.status(), StatusCode::SEE_OTHER);
 
+        let bad = app.get("/organizer/sessions/not-an-id/run").await;
+        assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+        assert_envelope(&json(bad).await, "invalid_path");
+
         let cookie = login_cookie(&app).await;
-        for path in ["/organizer".to_owned(), format!("/organizer/sessions/{id}"), format!("/organizer/sessions/{id}/run"), format!("/organizer/sessions/{id}/report")] {
-            let page = app.client.get(app.url(&path)).header("cookie", &cookie).send().await.unwrap();
+        let pages = [
+            ("/organizer".to_owned(), "sessions"),
+            ("/organizer/templates".to_owned(), "templates"),
+            ("/organizer/analytics".to_owned(), "history"),
+            (format!("/organizer/sessions/{id}"), "builder"),
+            (format!("/organizer/sessions/{id}/run"), "run"),
+            (format!("/organizer/sessions/{id}/report"), "report"),
+        ];
+        for (path, script) in &pages {
+            let away = app.get(path).await;
+            assert_eq!(away.status(), StatusCode::SEE_OTHER, "{path}");
+            assert_eq!(away.headers()[LOCATION].to_str().unwrap(), format!("/login?next={}", path.replace('/', "%2F").replace('-', "%2D")), "{path}");
+            let page = app.client.get(app.url(path)).header("cookie", &cookie).send().await.unwrap();
             assert_eq!(page.status(), StatusCode::OK, "{path}");
             let html = page.text().await.unwrap();
             assert!(html.contains("id=\"logout\""), "{path}");
+            assert!(html.contains(&format!("/assets/js/{script}.js")), "{path} runs {script}.js");
         }
         let builder = app.client.get(app.url(&format!("/organizer/sessions/{id}"))).header("cookie", &cookie).send().await.unwrap();
         assert!(builder.text().await.unwrap().contains(&format!("data-session=\"{id}\"")));
