@@ -84,8 +84,9 @@ impl Default for SessionSettings {
     }
 }
 
-/// A live event.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A live event. Serialised, it is what its organizer sees of it (the API adds the join
+/// link); everyone else sees the live events' public `SessionView`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Session {
     /// Its id.
     pub id: SessionId,
@@ -98,6 +99,7 @@ pub struct Session {
     /// Draft, active or completed.
     pub status: SessionStatus,
     /// The code people type to join.
+    #[schema(value_type = String)]
     pub join_code: JoinCode,
     /// The most active participants at once.
     pub max_participants: u32,
