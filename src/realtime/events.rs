@@ -117,7 +117,7 @@ impl SessionView {
             title: session.title.clone(),
             status: session.status,
             join_code: session.join_code.as_str().to_owned(),
-            join_url: crate::http::api::views::join_url(base, session.join_code.as_str()),
+            join_url: session.join_code.url(base),
             participant_count: session.participant_count,
             max_participants: session.max_participants,
         }

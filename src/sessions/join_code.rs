@@ -25,6 +25,14 @@ impl JoinCode {
         JoinCode(code)
     }
 
+    /// The link a phone opens to join with this code (the QR code encodes it); `base` is
+    /// the server's public base URL.
+    pub fn url(&self, base: &url::Url) -> String {
+        let code = self.as_str();
+        base.join(&format!("join/{code}"))
+            .map_or_else(|_| format!("{base}join/{code}"), |u| u.to_string())
+    }
+
     /// Parses what a person typed: case-insensitive, spaces and dashes ignored.
     pub fn parse(raw: &str) -> Option<JoinCode> {
         let code: String = raw
