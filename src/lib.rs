@@ -17,9 +17,10 @@
 //! - Foundations: [`auth`] (token formats, signing, password hashing), [`ids`] (typed ids),
 //!   [`telemetry`], [`memory`] (returning freed memory to the system).
 //!
-//! Uses that still point up: the domain tells the fan-out of its changes, storage reads and
-//! writes the domain's types, and the handlers take the app's state. See
-//! `docs/architecture.md` for the picture and the path of a request.
+//! Uses that still point up: storage reads and writes the domain's types, and the handlers
+//! take the app's state. The domain tells the fan-out of its changes through
+//! [`sessions::changes::Changes`], which the fan-out implements. See `docs/architecture.md`
+//! for the picture and the path of a request.
 
 pub mod activities;
 pub mod app;
@@ -72,15 +73,10 @@ mod layers {
         &["cli"],
     ];
 
-    /// Uses that point up today: the domain tells the fan-out of changes itself, storage
-    /// reads and writes the domain's types, and the handlers take the app's state.
+    /// Uses that point up today: storage reads and writes the domain's types, and the
+    /// handlers take the app's state.
     const UPWARD: &[(&str, &str)] = &[
-        ("activities", "realtime"),
         ("http", "app"),
-        ("participants", "realtime"),
-        ("reactions", "realtime"),
-        ("responses", "realtime"),
-        ("sessions", "realtime"),
         ("storage", "activities"),
         ("storage", "organizers"),
         ("storage", "participants"),

@@ -13,7 +13,7 @@ use parking_lot::Mutex;
 use tokio_util::sync::CancellationToken;
 
 use crate::ids::SessionId;
-use crate::realtime::{Change, Hub};
+use crate::sessions::changes::{Change, Changes};
 use crate::storage::{Store, StoreError, WriteThread};
 
 /// The emoji set: the name the API uses and the glyph screens show.
@@ -60,7 +60,7 @@ impl Reactions {
 
     /// Stores what is pending and tells the hub; what could not be stored is kept for the
     /// next attempt.
-    pub async fn flush(&self, store: &dyn Store, hub: &Hub) {
+    pub async fn flush(&self, store: &dyn Store, hub: &dyn Changes) {
         let pending = std::mem::take(&mut *self.pending.lock());
         let minute = minute_of(Utc::now());
         for (session, counts) in pending {
@@ -84,7 +84,7 @@ impl Reactions {
         self: &Arc<Self>,
         thread: &WriteThread,
         store: Arc<dyn Store>,
-        hub: Arc<Hub>,
+        hub: Arc<dyn Changes>,
         stop: CancellationToken,
     ) {
         let reactions = self.clone();

@@ -82,7 +82,7 @@ pub trait ActivityKind: Send + Sync + 'static {
     const HIDDEN_UNTIL_REVEAL: bool = false;
     /// The top-level lists of the results that grow with answers, each with the field that
     /// keys its entries: live streams send them as deltas entry by entry
-    /// ([`crate::realtime::delta`]), every other field whole when it changes.
+    /// (`realtime::delta`), every other field whole when it changes.
     const LISTS: &'static [(&'static str, &'static str)] = &[];
     /// True when what a participant sees depends on who they are (their own answers, score
     /// or place): their view is built for them. Otherwise every phone is served one shared

@@ -23,9 +23,9 @@ use serde_json::Value;
 use self::activity::{Activity, ActivityState, ResultsVisibility, TIME_LIMIT_MAX};
 use self::kind::{ActivityRegistry, DynKind, Prepared};
 use crate::ids::{ActivityId, SessionId};
-use crate::realtime::{Change, Hub};
 use crate::responses::tally::{Folded, Tallies};
 use crate::responses::writer::Writer;
+use crate::sessions::changes::{Change, Changes};
 use crate::sessions::session::{Session, SessionStatus};
 use crate::storage::{Store, StoreError};
 
@@ -132,7 +132,7 @@ fn visibility_for(
 /// Adds a draft activity at the end of the session.
 pub async fn create(
     store: &dyn Store,
-    hub: &Hub,
+    hub: &dyn Changes,
     registry: &ActivityRegistry,
     session: &Session,
     new: NewActivity,
@@ -216,7 +216,7 @@ pub struct ActivityChanges {
 /// always match the configuration they were given for.
 pub async fn update(
     store: &dyn Store,
-    hub: &Hub,
+    hub: &dyn Changes,
     registry: &ActivityRegistry,
     session: &Session,
     mut activity: Activity,
@@ -264,7 +264,7 @@ pub async fn update(
 /// Deletes an activity that is not running.
 pub async fn delete(
     store: &dyn Store,
-    hub: &Hub,
+    hub: &dyn Changes,
     tallies: &Tallies,
     session: &Session,
     activity: &Activity,
@@ -284,7 +284,7 @@ pub async fn delete(
 /// Puts the session's activities in the given order, which must list each exactly once.
 pub async fn reorder(
     store: &dyn Store,
-    hub: &Hub,
+    hub: &dyn Changes,
     session: &Session,
     order: &[ActivityId],
 ) -> Result<Vec<Activity>, ActivityError> {
@@ -330,7 +330,7 @@ pub fn prepare(
 /// active activity; reopening a closed one starts a new round.
 pub async fn transition(
     store: &dyn Store,
-    hub: &Hub,
+    hub: &dyn Changes,
     registry: &ActivityRegistry,
     writer: &Writer,
     session: &Session,
@@ -409,7 +409,7 @@ pub async fn transition(
 /// Closes the session's running activity, if any (before the session ends).
 pub async fn close_running(
     store: &dyn Store,
-    hub: &Hub,
+    hub: &dyn Changes,
     registry: &ActivityRegistry,
     writer: &Writer,
     session: &Session,
@@ -461,7 +461,7 @@ const COMMAND_ATTEMPTS: usize = 8;
 )]
 pub async fn command(
     store: &dyn Store,
-    hub: &Hub,
+    hub: &dyn Changes,
     registry: &ActivityRegistry,
     writer: &Writer,
     tallies: &Tallies,

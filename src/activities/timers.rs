@@ -15,8 +15,8 @@ use super::activity::ActivityState;
 use super::kind::ActivityRegistry;
 use super::{ActivityError, transition};
 use crate::ids::ActivityId;
-use crate::realtime::{Hub, events};
 use crate::responses::writer::Writer;
+use crate::sessions::changes::Changes;
 use crate::storage::Store;
 
 /// How often deadlines are checked.
@@ -29,7 +29,7 @@ pub fn start(
     store: Arc<dyn Store>,
     registry: Arc<ActivityRegistry>,
     writer: Writer,
-    hub: Arc<Hub>,
+    hub: Arc<dyn Changes>,
     stop: CancellationToken,
 ) {
     tokio::spawn(async move {
@@ -54,7 +54,7 @@ async fn run_once(
     store: &dyn Store,
     registry: &ActivityRegistry,
     writer: &Writer,
-    hub: &Hub,
+    hub: &dyn Changes,
     last_tick: &mut HashMap<ActivityId, std::time::Instant>,
 ) -> Result<(), ActivityError> {
     let now = Utc::now();
@@ -93,7 +93,7 @@ async fn run_once(
             .is_none_or(|at| at.elapsed() >= TICK_EVERY);
         if due {
             last_tick.insert(activity.id, std::time::Instant::now());
-            events::publish_timer(hub, &activity, now);
+            hub.timer(&activity, now);
         }
     }
     Ok(())

@@ -15,7 +15,7 @@ use self::roster::Roster;
 use crate::auth::SigningKey;
 use crate::ids::ParticipantId;
 use crate::moderation::Moderator;
-use crate::realtime::{Change, Hub};
+use crate::sessions::changes::{Change, Changes};
 use crate::sessions::session::{Session, SessionStatus};
 use crate::storage::{JoinOutcome, Store, StoreError};
 
@@ -67,7 +67,7 @@ pub struct Joined {
 pub async fn join(
     store: &dyn Store,
     joiner: &Joiner,
-    hub: &Hub,
+    hub: &dyn Changes,
     key: &SigningKey,
     roster: &Roster,
     presence: &PresenceBook,
@@ -266,7 +266,7 @@ pub async fn list(
 /// Removes a participant (optionally banning token and nickname); false when unknown.
 pub async fn remove(
     store: &dyn Store,
-    hub: &Hub,
+    hub: &dyn Changes,
     roster: &Roster,
     session: &Session,
     participant: ParticipantId,

@@ -41,6 +41,7 @@ use crate::ids::{ActivityId, SessionId};
 use crate::moderation::Moderator;
 use crate::responses::tally::{Document, Tallies};
 use crate::responses::writer::Writer;
+pub use crate::sessions::changes::Change;
 use crate::sessions::session::SessionStatus;
 use crate::storage::{Store, StoreError};
 
@@ -71,22 +72,15 @@ pub const PHONE_RESULTS_PER_SECOND: f64 = 5_000.0;
 /// How often rooms without subscribers are forgotten.
 pub const ROOM_IDLE: Duration = Duration::from_secs(300);
 
-/// What changed in a session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Change {
-    /// Status, title or settings.
-    Session,
-    /// The current activity (state, reveal, lock, config) or the agenda.
-    Activity,
-    /// Someone joined or opened a stream (the count, for organizer and big screen).
-    Participants,
-    /// Someone was removed or banned: phones hear of it too, so the removed one's open
-    /// stream wakes, notices and ends.
-    Removed,
-    /// New answers were committed for this activity.
-    Results(ActivityId),
-    /// Emoji reactions were stored.
-    Reactions,
+/// The use cases' changes reach every screen through the hub.
+impl crate::sessions::changes::Changes for Hub {
+    fn changed(&self, session: SessionId, change: Change) {
+        Hub::changed(self, session, change);
+    }
+
+    fn timer(&self, activity: &Activity, now: chrono::DateTime<chrono::Utc>) {
+        events::publish_timer(self, activity, now);
+    }
 }
 
 /// Who a frame is for: an audience (on every lane for participants), or one participants'

@@ -13,7 +13,7 @@ use super::tally::{Held, Tallies};
 use crate::activities::activity::Activity;
 use crate::activities::kind::{Prepared, Reference};
 use crate::ids::{ActivityId, ParticipantId};
-use crate::realtime::{Change, Hub};
+use crate::sessions::changes::{Change, Changes};
 use crate::storage::{ResponseWrite, Store, StoreError, WriteOutcome, WriteThread};
 
 /// Most submissions committed in one transaction.
@@ -49,7 +49,7 @@ impl Writer {
         thread: &WriteThread,
         store: Arc<dyn Store>,
         tallies: Arc<Tallies>,
-        hub: Arc<Hub>,
+        hub: Arc<dyn Changes>,
     ) -> Writer {
         let (jobs, queue) = mpsc::channel(QUEUE);
         thread.spawn(run(store.clone(), tallies, hub, queue));
@@ -139,7 +139,7 @@ impl Writer {
 async fn run(
     store: Arc<dyn Store>,
     tallies: Arc<Tallies>,
-    hub: Arc<Hub>,
+    hub: Arc<dyn Changes>,
     mut queue: mpsc::Receiver<Job>,
 ) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
@@ -192,7 +192,7 @@ impl Batch {
     }
 }
 
-async fn commit(store: &dyn Store, tallies: &Tallies, hub: &Hub, pending: Batch) {
+async fn commit(store: &dyn Store, tallies: &Tallies, hub: &dyn Changes, pending: Batch) {
     let Batch {
         writes: batch,
         waiting,

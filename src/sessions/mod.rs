@@ -1,6 +1,7 @@
 //! Sessions: create, list, read, edit, open, close and delete a live event. Only the owner
 //! (or an admin) sees or changes a session; to anyone else it does not exist.
 
+pub mod changes;
 pub mod join_code;
 pub mod retention;
 pub mod session;
@@ -12,7 +13,7 @@ use self::session::{Session, SessionSettings, SessionStatus};
 use crate::activities::activity::Activity;
 use crate::ids::SessionId;
 use crate::organizers::Organizer;
-use crate::realtime::{Change, Hub};
+use crate::sessions::changes::{Change, Changes};
 use crate::storage::{Store, StoreError};
 
 /// Why a session use case failed.
@@ -190,7 +191,7 @@ pub struct SessionChanges {
 /// Applies changes; a status change is a transition and must be allowed.
 pub async fn update(
     store: &dyn Store,
-    hub: &Hub,
+    hub: &dyn Changes,
     mut session: Session,
     changes: SessionChanges,
     participant_limit: u32,
