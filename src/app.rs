@@ -5,21 +5,19 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
 
 use anyhow::Context;
 use axum::Router;
 use axum::serve::ListenerExt;
-use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use url::Url;
 
 use crate::activities::kind::ActivityRegistry;
 use crate::auth::SigningKey;
 use crate::config::{Config, Environment, derived_base_url};
 use crate::http::limits::RateLimits;
+pub use crate::http::state::Lifecycle;
+use crate::http::state::{AppState, Services};
 use crate::participants::joiner::Joiner;
 use crate::participants::presence::PresenceBook;
 use crate::participants::roster::Roster;
@@ -27,97 +25,6 @@ use crate::realtime::Hub;
 use crate::responses::tally::Tallies;
 use crate::responses::writer::Writer;
 use crate::storage::{self, SchemaVerdict, Store, WriteThread, migrations::BackupPolicy};
-
-/// Shared by every request handler. It is one pointer: axum copies the state for every
-/// request and every extractor, and a copy is then one reference count, not one per field.
-#[derive(Clone)]
-pub struct AppState(Arc<Services>);
-
-impl std::ops::Deref for AppState {
-    type Target = Services;
-
-    fn deref(&self) -> &Services {
-        &self.0
-    }
-}
-
-/// What [`AppState`] points to.
-pub struct Services {
-    /// The configuration the app was built with.
-    pub config: Arc<Config>,
-    /// The database.
-    pub store: Arc<dyn Store>,
-    /// Draining flag and the live-stream cancellation token.
-    pub lifecycle: Arc<Lifecycle>,
-    /// Renders `/metrics`.
-    pub metrics: PrometheusHandle,
-    /// The URL phones and QR codes use.
-    pub public_base_url: Url,
-    /// Signs participant and CSRF tokens; shared by all instances through the database.
-    pub key: SigningKey,
-    /// Every activity kind.
-    pub registry: Arc<ActivityRegistry>,
-    /// Live results per activity round.
-    pub tallies: Arc<Tallies>,
-    /// The group-commit response writer.
-    pub writer: Writer,
-    /// The group-commit joining task.
-    pub joiner: Joiner,
-    /// Last contact per participant.
-    pub presence: Arc<PresenceBook>,
-    /// Cached participant statuses.
-    pub roster: Arc<Roster>,
-    /// Rate limiters.
-    pub limits: Arc<RateLimits>,
-    /// Emoji taps waiting to be stored.
-    pub reactions: Arc<crate::reactions::Reactions>,
-    /// Live event fan-out.
-    pub hub: Arc<Hub>,
-    /// Where the writer, the joiner and the presence and reaction flushes run; it stops
-    /// when the state is gone.
-    _write_thread: WriteThread,
-}
-
-/// Where the process is in its life: serving, or draining towards exit.
-#[derive(Debug, Default)]
-pub struct Lifecycle {
-    draining: AtomicBool,
-    streams: CancellationToken,
-    background: CancellationToken,
-    started: std::sync::OnceLock<Instant>,
-}
-
-impl Lifecycle {
-    /// True once shutdown has begun; readiness then answers 503.
-    pub fn is_draining(&self) -> bool {
-        self.draining.load(Ordering::SeqCst)
-    }
-
-    /// Cancelled when shutdown begins. Every live stream selects on it and ends with a
-    /// reconnect hint, because graceful shutdown would otherwise wait for them forever.
-    pub fn streams_token(&self) -> CancellationToken {
-        self.streams.clone()
-    }
-
-    /// Cancelled when the server has stopped: background tasks (presence flush, limiter
-    /// pruning) do their last work and end.
-    pub fn background_token(&self) -> CancellationToken {
-        self.background.clone()
-    }
-
-    /// Seconds since the app was built.
-    pub fn uptime_seconds(&self) -> f64 {
-        self.started
-            .get()
-            .map_or(0.0, |started| started.elapsed().as_secs_f64())
-    }
-
-    /// Marks the app not-ready and tells live streams to end.
-    pub fn begin_draining(&self) {
-        self.draining.store(true, Ordering::SeqCst);
-        self.streams.cancel();
-    }
-}
 
 /// A built application, bound to its port, not yet serving.
 pub struct App {
@@ -149,8 +56,7 @@ impl App {
             .public_base_url
             .clone()
             .unwrap_or_else(|| derived_base_url(local));
-        let lifecycle = Arc::new(Lifecycle::default());
-        let _ = lifecycle.started.set(Instant::now());
+        let lifecycle = Arc::new(Lifecycle::starting_now());
         let key = SigningKey::from_bytes(
             store
                 .signing_key(SigningKey::generate().as_bytes(), chrono::Utc::now())
@@ -223,7 +129,7 @@ impl App {
             hub.clone(),
             lifecycle.background_token(),
         );
-        let state = AppState(Arc::new(Services {
+        let state = AppState::new(Services {
             config: Arc::new(config),
             store,
             lifecycle,
@@ -239,8 +145,8 @@ impl App {
             limits,
             reactions,
             hub,
-            _write_thread: write_thread,
-        }));
+            write_thread,
+        });
         let router = crate::http::router(state.clone(), extra);
         Ok(App {
             listener,
@@ -314,7 +220,7 @@ impl App {
                 tracing::warn!("shutdown timeout reached with requests still running; exiting anyway");
             }
         }
-        state.lifecycle.background.cancel();
+        state.lifecycle.stop_background();
         state.presence.flush(state.store.as_ref()).await;
         state.store.close().await;
         tracing::info!("stopped");

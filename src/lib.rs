@@ -17,8 +17,7 @@
 //! - Foundations: [`auth`] (token formats, signing, password hashing), [`ids`] (typed ids),
 //!   [`telemetry`], [`memory`] (returning freed memory to the system).
 //!
-//! Uses that still point up: storage reads and writes the domain's types, and the handlers
-//! take the app's state. The domain tells the fan-out of its changes through
+//! Uses that still point up: storage reads and writes the domain's types. The domain tells the fan-out of its changes through
 //! [`sessions::changes::Changes`], which the fan-out implements. See `docs/architecture.md`
 //! for the picture and the path of a request.
 
@@ -73,16 +72,13 @@ mod layers {
         &["cli"],
     ];
 
-    /// Uses that point up today: storage reads and writes the domain's types, and the
-    /// handlers take the app's state.
+    /// Uses that point up today: storage reads and writes the domain's types.
     const UPWARD: &[(&str, &str)] = &[
-        ("http", "app"),
         ("storage", "activities"),
         ("storage", "organizers"),
         ("storage", "participants"),
         ("storage", "session_templates"),
         ("storage", "sessions"),
-        ("web", "app"),
     ];
 
     fn layer(module: &str) -> usize {

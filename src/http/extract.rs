@@ -11,7 +11,7 @@ use axum::http::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 
 use super::error::{ApiError, ErrorCode};
-use crate::app::AppState;
+use crate::http::state::AppState;
 use crate::ids::{ParticipantId, SessionId};
 use crate::participants::participant::ParticipantStatus;
 

@@ -6,8 +6,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::app::AppState;
 use crate::http::error::ApiError;
+use crate::http::state::AppState;
 
 /// Renders every metric; requires the bearer token when `METRICS_TOKEN` is set.
 pub async fn render_metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {

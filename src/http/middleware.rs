@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::error::{ApiError, code_for_status};
 use super::extract::ClientIp;
-use crate::app::AppState;
+use crate::http::state::AppState;
 
 /// The header that carries the request id, in and out.
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

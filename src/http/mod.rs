@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod prepared;
 pub mod server;
+pub mod state;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -27,7 +28,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::app::AppState;
+use crate::http::state::AppState;
 
 /// Content-Security-Policy for every response: same-origin scripts, styles and connections
 /// only (no CDN), no framing, no plugins.

@@ -15,8 +15,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::http::extract::{AppPath, AppQuery, session_cookie};
+use crate::http::state::AppState;
 use crate::ids::SessionId;
 use i18n::{CATALOGS, Catalog, LANG_COOKIE, Lang};
 

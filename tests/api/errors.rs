@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::{get, post};
-use conflicto::app::AppState;
 use conflicto::http::extract::AppJson;
+use conflicto::http::state::AppState;
 use reqwest::StatusCode;
 use serde::Deserialize;
 

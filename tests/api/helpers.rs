@@ -1,8 +1,9 @@
 //! `TestApp`: the real application on port 0 with its own database, plus typed calls.
 
 use axum::Router;
-use conflicto::app::{App, AppState};
+use conflicto::app::App;
 use conflicto::config::Config;
+use conflicto::http::state::AppState;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 

@@ -8,7 +8,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::sse::{Event, Sse};
 use axum::routing::get;
-use conflicto::app::AppState;
+use conflicto::http::state::AppState;
 use futures_util::StreamExt;
 use reqwest::StatusCode;
 

@@ -12,9 +12,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::reports::{csv_file, report};
-use crate::app::AppState;
 use crate::http::error::{ApiError, ErrorEnvelope};
 use crate::http::extract::{AppPath, AppQuery, HostAuth};
+use crate::http::state::AppState;
 use crate::ids::SessionId;
 use crate::reports::analytics::{self, Comparison, EventEngagement, SessionAnalytics};
 

@@ -11,9 +11,9 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
 use crate::http::error::{ApiError, ErrorCode, ErrorEnvelope};
 use crate::http::extract::{AppJson, AppPath, ClientIp, HostAuth, SESSION_COOKIE};
+use crate::http::state::AppState;
 use crate::ids::{OrganizerId, TokenId};
 use crate::organizers::{self, LOGIN_LIFETIME, Organizer, TokenKind, TokenRecord};
 

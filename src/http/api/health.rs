@@ -13,8 +13,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
 use crate::http::error::{ApiError, ErrorBody, ErrorCode};
+use crate::http::state::AppState;
 
 /// How long the database gets to answer a health ping.
 const PING_TIMEOUT: Duration = Duration::from_secs(2);

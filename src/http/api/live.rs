@@ -22,10 +22,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
 use crate::auth::{ORGANIZER_TOKEN_PREFIX, PARTICIPANT_TOKEN_PREFIX, VIEWER_TOKEN_PREFIX};
 use crate::http::error::{ApiError, ErrorCode, ErrorEnvelope};
 use crate::http::extract::{AppPath, AppQuery, HostAuth};
+use crate::http::state::AppState;
 use crate::ids::{ParticipantId, SessionId};
 use crate::participants::participant::ParticipantStatus;
 use crate::participants::presence::PresenceBook;

@@ -19,7 +19,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::app::AppState;
+use crate::http::state::AppState;
 
 /// The document's fixed parts; paths and schemas come from the handlers.
 #[derive(OpenApi)]

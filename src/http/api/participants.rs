@@ -12,11 +12,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::sessions::PublicSession;
-use crate::app::AppState;
 use crate::http::error::{ApiError, ErrorCode, ErrorEnvelope};
 use crate::http::extract::{
     AppJson, AppPath, AppQuery, ClientIp, HostAuth, Paging, ParticipantAuth,
 };
+use crate::http::state::AppState;
 use crate::ids::{ActivityId, ParticipantId, SessionId};
 use crate::participants::participant::{ParticipantStatus, Presence};
 use crate::participants::{self};

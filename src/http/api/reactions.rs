@@ -9,9 +9,9 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
 use crate::http::error::{ApiError, ErrorCode, ErrorEnvelope};
 use crate::http::extract::{AppJson, AppPath, HostAuth, ParticipantAuth};
+use crate::http::state::AppState;
 use crate::ids::SessionId;
 use crate::reactions::{self, EMOJI, ReactionHistory};
 use crate::sessions;

@@ -12,9 +12,9 @@ use utoipa_axum::routes;
 
 use super::views::SessionResponse;
 use crate::activities::activity::Activity;
-use crate::app::AppState;
 use crate::http::error::{ApiError, ErrorEnvelope};
 use crate::http::extract::{AppPath, HostAuth};
+use crate::http::state::AppState;
 use crate::ids::SessionId;
 use crate::reports::{self, Report, Summary};
 use crate::sessions::{self};

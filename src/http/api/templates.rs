@@ -13,9 +13,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::views::SessionResponse;
-use crate::app::AppState;
 use crate::http::error::{ApiError, ErrorCode, ErrorEnvelope};
 use crate::http::extract::{AppJson, AppPath, AppQuery, HostAuth};
+use crate::http::state::AppState;
 use crate::ids::{SessionId, TemplateId};
 use crate::session_templates::definition::{self, Change, Definition};
 use crate::session_templates::{self, Instantiate, NewTemplate, Source, Template, TemplateVersion};
