@@ -291,6 +291,11 @@ pub struct SnapshotBase {
 }
 
 impl SnapshotBase {
+    /// The activity the session is on.
+    pub fn current(&self) -> Option<&Activity> {
+        self.current.as_ref()
+    }
+
     /// Reads and serialises what it holds; `None` when the session does not exist.
     pub(crate) async fn load(
         hub: &Hub,
@@ -343,14 +348,6 @@ impl Members {
         self.0.extend_from_slice(json);
     }
 
-    /// Members written elsewhere by a `Members` (without its opening brace).
-    fn members(&mut self, members: &[u8]) {
-        if let Some(rest) = members.strip_prefix(b"{") {
-            self.0.push(if self.0.is_empty() { b'{' } else { b',' });
-            self.0.extend_from_slice(rest);
-        }
-    }
-
     fn finish(mut self) -> Vec<u8> {
         if self.0.is_empty() {
             self.0.push(b'{');
@@ -373,17 +370,29 @@ pub struct Snapshot {
 impl Snapshot {
     /// A strong entity tag of everything but the clock.
     pub fn etag(&self) -> String {
-        use std::hash::{Hash, Hasher};
-        let mut hasher = std::hash::DefaultHasher::new();
-        self.members.0.hash(&mut hasher);
-        format!("\"s{:016x}\"", hasher.finish())
+        format!("\"s{:016x}\"", tag_of(&self.members.0))
     }
 
     /// The JSON, with the clock.
-    pub fn finish(mut self) -> Vec<u8> {
-        self.members.value("server_time", &Utc::now());
-        self.members.finish()
+    pub fn finish(self) -> Vec<u8> {
+        with_clock(&self.members.0)
     }
+}
+
+/// A hash of a prepared reply's JSON (all but the clock), for its entity tag.
+pub fn tag_of(open: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    open.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// A JSON object left open (`{"a":1` with no closing brace), closed with the server's
+/// clock as `server_time`: how every prepared reply that carries the clock ends.
+pub fn with_clock(open: &[u8]) -> Vec<u8> {
+    let mut members = Members(open.to_vec());
+    members.value("server_time", &Utc::now());
+    members.finish()
 }
 
 /// The snapshot of `audience`; `stream` is the subscription it starts (a stream's results
@@ -413,9 +422,8 @@ pub async fn snapshot(
             }
         })
     };
-    let mut out = Members::default();
+    let mut out = Members(base.members.clone());
     out.value("audience", &audience);
-    out.members(&base.members);
     let mut results = None;
     if let Some(current) = &base.current {
         if current.activated_at.is_some() {

@@ -254,13 +254,10 @@ pub struct PreparedStatus {
 impl PreparedStatus {
     /// From a JSON object.
     pub fn new(body: &impl serde::Serialize) -> Self {
-        use std::hash::{Hash, Hasher};
         let mut json = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
         json.pop(); // the closing brace
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        json.hash(&mut hasher);
         Self {
-            etag: format!("W/\"{:016x}\"", hasher.finish()),
+            etag: format!("W/\"{:016x}\"", events::tag_of(&json)),
             open: Bytes::from(json),
         }
     }
@@ -507,8 +504,8 @@ impl Hub {
     pub(crate) fn forget_cached(&self) {
         self.activities.forget(|_, _| true);
         self.sessions.forget(|_, _| true);
-        self.statuses.forget(|_, _| true);
         self.snapshots.forget(|_, _| true);
+        self.statuses.forget(|_, _| true);
     }
 
     /// Records a change (made here or reported by another instance) to publish shortly,
@@ -522,8 +519,10 @@ impl Hub {
                 .forget(|_, activity| activity.session_id == session);
         }
         if !matches!(change, Change::Reactions | Change::Results(_)) {
-            self.statuses.forget(|(id, _), _| *id == session);
+            // Snapshot bases first: a status is built from one, and must not be built
+            // from a stale one after its own cache was cleared.
             self.snapshots.forget(|(id, _), _| *id == session);
+            self.statuses.forget(|(id, _), _| *id == session);
         }
         {
             let mut pending = self.pending.lock();

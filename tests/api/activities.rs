@@ -126,9 +126,7 @@ both_backends! {
     async fn results_carry_an_etag_that_changes_only_with_them(db) {
         let app = TestApp::spawn(db).await;
         let host = app.host("ada@example.org", false).await;
-        let (session, _) = app.open_session(&host, None).await;
-        let poll = app.poll(&host, &session, json!({"question": "q", "options": ["a", "b"]}), json!({})).await;
-        app.transition(&host, &poll, "active").await;
+        let (session, _, poll) = app.live_poll(&host).await;
         let guest = app.join(&session, "Voter").await;
         let path = format!("{}/api/v1/activities/{poll}/results", app.base);
         let read = |tag: Option<String>| {

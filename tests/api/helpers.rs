@@ -279,6 +279,21 @@ impl TestApp {
         self.transition(host, activity, "closed").await;
     }
 
+    /// An open session with a running two-option poll: (session id, join code, poll id).
+    pub async fn live_poll(&self, host: &Host) -> (String, String, String) {
+        let (session, code) = self.open_session(host, None).await;
+        let poll = self
+            .poll(
+                host,
+                &session,
+                serde_json::json!({"question": "q", "options": ["a", "b"]}),
+                serde_json::json!({}),
+            )
+            .await;
+        self.transition(host, &poll, "active").await;
+        (session, code, poll)
+    }
+
     /// Adds a poll (published, not active) and returns its id.
     pub async fn poll(
         &self,

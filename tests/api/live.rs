@@ -113,9 +113,7 @@ both_backends! {
     async fn a_stream_resuming_after_its_room_was_forgotten_gets_a_snapshot(db) {
         let app = TestApp::spawn(db).await;
         let host = app.host("ada@example.org", false).await;
-        let (session, _) = app.open_session(&host, None).await;
-        let poll = app.poll(&host, &session, json!({"question": "q", "options": ["a", "b"]}), json!({})).await;
-        app.transition(&host, &poll, "active").await;
+        let (session, _, poll) = app.live_poll(&host).await;
         let guest = app.join(&session, "Voter").await;
         let mut first = app.stream(&session, &host.token).await;
         let last_id = first.next(SOON).await.unwrap().id.unwrap();
@@ -134,9 +132,7 @@ both_backends! {
     async fn a_stream_resuming_after_results_changed_unwatched_ends_with_them(db) {
         let app = TestApp::spawn(db).await;
         let host = app.host("ada@example.org", false).await;
-        let (session, _) = app.open_session(&host, None).await;
-        let poll = app.poll(&host, &session, json!({"question": "q", "options": ["a", "b"]}), json!({})).await;
-        app.transition(&host, &poll, "active").await;
+        let (session, _, poll) = app.live_poll(&host).await;
         let guests = futures_util::future::join_all((0..3).map(|n| app.join(&session, format!("g{n}")))).await;
         let mut first = app.stream(&session, &host.token).await;
         app.vote(&guests[0], &poll, json!({"options": [0]}), None).await;
@@ -159,9 +155,7 @@ both_backends! {
     async fn the_snapshot_can_be_polled_with_an_etag(db) {
         let app = TestApp::spawn(db).await;
         let host = app.host("ada@example.org", false).await;
-        let (session, code) = app.open_session(&host, None).await;
-        let poll = app.poll(&host, &session, json!({"question": "q", "options": ["a", "b"]}), json!({})).await;
-        app.transition(&host, &poll, "active").await;
+        let (session, code, poll) = app.live_poll(&host).await;
         let guest = app.join(&session, "Poller").await;
         let viewer = app.viewer_token(&host, &session).await;
         let path = app.url(&format!("/api/v1/sessions/{session}/snapshot"));

@@ -439,33 +439,28 @@ async fn session_status(
     Ok(crate::http::prepared::prepared_json(
         &headers,
         &prepared.etag,
-        || {
-            let mut body = Vec::with_capacity(prepared.open.len() + 48);
-            body.extend_from_slice(&prepared.open);
-            body.extend_from_slice(b",\"server_time\":");
-            body.extend_from_slice(&serde_json::to_vec(&Utc::now()).unwrap_or_default());
-            body.push(b'}');
-            Bytes::from(body)
-        },
+        || Bytes::from(crate::realtime::events::with_clock(&prepared.open)),
     ))
 }
 
-/// The session's state for the status, or `None` when the session is gone.
+/// The session's state for the status, or `None` when the session is gone: from the same
+/// prepared base as a new stream's snapshot, so the two reads share one trip to storage.
 async fn session_state(
     state: &AppState,
     id: SessionId,
     audience: Audience,
 ) -> Result<Option<SessionState>, ApiError> {
-    let Some(session) = state.store.session(id).await? else {
+    let Some(base) = state.hub.snapshot_base(id, audience).await? else {
         return Ok(None);
     };
-    let activities = state.store.activities_of(session.id).await?;
-    let current_activity = activities::current(&activities)
+    let current_activity = base
+        .current()
         .map(|activity| ActivityView::new(activity, &state.registry, audience))
         .transpose()?;
+    let session = &base.session;
     Ok(Some(SessionState {
         session_id: session.id,
-        title: session.title,
+        title: session.title.clone(),
         status: session.status,
         participant_count: session.participant_count,
         current_activity,
