@@ -3,7 +3,6 @@
 //! Nothing above this module writes SQL, and nothing in it knows about HTTP.
 
 pub mod migrations;
-#[macro_use]
 mod portable;
 mod postgres;
 mod sqlite;

@@ -16,17 +16,20 @@ use super::{
     StoreError,
 };
 
-#[allow(clippy::wildcard_imports)]
-use super::portable::prelude::*;
+/// What [`shared`] compiles against on this engine (see its module docs).
+type Db = sqlx::Postgres;
+type EngineStore = PostgresStore;
+type WriteTx = sqlx::Transaction<'static, sqlx::Postgres>;
+const FOR_SHARE: &str = " for share";
+const FOR_KEY_SHARE: &str = " for key share";
+const FOR_UPDATE: &str = " for update";
 
-impl_store!(
-    PostgresStore,
-    sqlx::Postgres,
-    for_share = " for share",
-    for_key_share = " for key share",
-    for_update = " for update",
-    write_tx = sqlx::Transaction<'static, sqlx::Postgres>
-);
+#[allow(
+    clippy::duplicate_mod,
+    reason = "each engine compiles the shared SQL against its own types"
+)]
+#[path = "shared.rs"]
+mod shared;
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
 

@@ -17,17 +17,20 @@ use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
 use super::migrations::{self, IntegrityReport, MigrationError, MigrationLock, MigrationStep};
 use super::{Backend, ChangeListener, ConnectOptions, Engine, PoolStats, SchemaStatus, StoreError};
 
-#[allow(clippy::wildcard_imports)]
-use super::portable::prelude::*;
+/// What [`shared`] compiles against on this engine (see its module docs).
+type Db = sqlx::Sqlite;
+type EngineStore = SqliteStore;
+type WriteTx = SqliteWriteTx;
+const FOR_SHARE: &str = "";
+const FOR_KEY_SHARE: &str = "";
+const FOR_UPDATE: &str = "";
 
-impl_store!(
-    SqliteStore,
-    sqlx::Sqlite,
-    for_share = "",
-    for_key_share = "",
-    for_update = "",
-    write_tx = SqliteWriteTx
-);
+#[allow(
+    clippy::duplicate_mod,
+    reason = "each engine compiles the shared SQL against its own types"
+)]
+#[path = "shared.rs"]
+mod shared;
 
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 

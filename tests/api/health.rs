@@ -7,64 +7,79 @@ use crate::both_backends;
 use crate::common::{PrivateCluster, TestDb};
 use crate::helpers::{TestApp, assert_envelope, json};
 
-both_backends! {
-    async fn health_is_healthy_with_every_documented_field(db) {
-        let app = TestApp::spawn(db).await;
-        let response = app.get("/api/v1/health/").await;
-        assert_eq!(response.status(), StatusCode::OK);
-        let body = json(response).await;
-        assert_eq!(body["status"], "healthy");
-        assert_eq!(body["environment"], "development");
-        assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
-        assert!(body["app_version"].is_string());
-        assert!(body["timestamp"].as_str().unwrap().contains('T'));
-        assert_eq!(body["database"]["status"], "up");
-        assert_eq!(body["database"]["backend"], app.db.backend().as_str());
-    }
+both_backends!(
+    health_is_healthy_with_every_documented_field,
+    health_is_503_unhealthy_when_the_database_does_not_answer,
+    ready_and_live_answer_while_serving,
+    ready_is_503_when_a_migration_goes_missing_under_a_running_app
+);
 
-    async fn health_is_503_unhealthy_when_the_database_does_not_answer(db) {
-        let app = TestApp::spawn(db).await;
-        app.state.store.close().await;
-        let response = app.get("/api/v1/health/").await;
-        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-        let body = json(response).await;
-        assert_eq!(body["status"], "unhealthy");
-        assert_eq!(body["database"]["status"], "down");
-        assert_envelope(&body, "database_unavailable");
-        let ready = app.get("/api/v1/health/ready").await;
-        assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(json(ready).await["status"], "not_ready");
-        let live = app.get("/api/v1/health/live").await;
-        assert_eq!(live.status(), StatusCode::OK, "liveness ignores the database");
-    }
+async fn health_is_healthy_with_every_documented_field(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let response = app.get("/api/v1/health/").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = json(response).await;
+    assert_eq!(body["status"], "healthy");
+    assert_eq!(body["environment"], "development");
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+    assert!(body["app_version"].is_string());
+    assert!(body["timestamp"].as_str().unwrap().contains('T'));
+    assert_eq!(body["database"]["status"], "up");
+    assert_eq!(body["database"]["backend"], app.db.backend().as_str());
+}
 
-    async fn ready_and_live_answer_while_serving(db) {
-        let app = TestApp::spawn(db).await;
-        let ready = app.get("/api/v1/health/ready").await;
-        assert_eq!(ready.status(), StatusCode::OK);
-        let ready = json(ready).await;
-        assert_eq!(ready["status"], "ready");
-        assert_eq!(ready["checks"]["database"], "up");
-        assert_eq!(ready["checks"]["draining"], false);
-        let live = app.get("/api/v1/health/live").await;
-        assert_eq!(live.status(), StatusCode::OK);
-        let live = json(live).await;
-        assert_eq!(live["status"], "alive");
-        assert!(live["uptime_seconds"].as_f64().unwrap() >= 0.0);
-    }
+async fn health_is_503_unhealthy_when_the_database_does_not_answer(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    app.state.store.close().await;
+    let response = app.get("/api/v1/health/").await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body = json(response).await;
+    assert_eq!(body["status"], "unhealthy");
+    assert_eq!(body["database"]["status"], "down");
+    assert_envelope(&body, "database_unavailable");
+    let ready = app.get("/api/v1/health/ready").await;
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(json(ready).await["status"], "not_ready");
+    let live = app.get("/api/v1/health/live").await;
+    assert_eq!(
+        live.status(),
+        StatusCode::OK,
+        "liveness ignores the database"
+    );
+}
 
-    async fn ready_is_503_when_a_migration_goes_missing_under_a_running_app(db) {
-        let app = TestApp::spawn(db).await;
-        let other = app.db.store().await;
-        migrations::downgrade(other.as_ref(), 1, &BackupPolicy::Skip).await.unwrap();
-        let response = app.get("/api/v1/health/ready").await;
-        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-        let body = json(response).await;
-        let message = assert_envelope(&body, "not_ready");
-        assert!(message.contains("conflicto migrate up"), "{message}");
-        let health = app.get("/api/v1/health/").await;
-        assert_eq!(health.status(), StatusCode::OK, "the database still answers");
-    }
+async fn ready_and_live_answer_while_serving(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let ready = app.get("/api/v1/health/ready").await;
+    assert_eq!(ready.status(), StatusCode::OK);
+    let ready = json(ready).await;
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["checks"]["database"], "up");
+    assert_eq!(ready["checks"]["draining"], false);
+    let live = app.get("/api/v1/health/live").await;
+    assert_eq!(live.status(), StatusCode::OK);
+    let live = json(live).await;
+    assert_eq!(live["status"], "alive");
+    assert!(live["uptime_seconds"].as_f64().unwrap() >= 0.0);
+}
+
+async fn ready_is_503_when_a_migration_goes_missing_under_a_running_app(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let other = app.db.store().await;
+    migrations::downgrade(other.as_ref(), 1, &BackupPolicy::Skip)
+        .await
+        .unwrap();
+    let response = app.get("/api/v1/health/ready").await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body = json(response).await;
+    let message = assert_envelope(&body, "not_ready");
+    assert!(message.contains("conflicto migrate up"), "{message}");
+    let health = app.get("/api/v1/health/").await;
+    assert_eq!(
+        health.status(),
+        StatusCode::OK,
+        "the database still answers"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

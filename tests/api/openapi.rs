@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use reqwest::{Method, StatusCode};
 
 use crate::both_backends;
+use crate::common::TestDb;
 use crate::helpers::{TestApp, json};
 
 /// Every API operation the router serves, as `METHOD path`. Kept by hand on purpose: adding
@@ -94,48 +95,72 @@ async fn documented(app: &TestApp) -> BTreeSet<String> {
     operations
 }
 
-both_backends! {
-    async fn every_routed_operation_is_documented_and_nothing_else(db) {
-        let app = TestApp::spawn(db).await;
-        let documented = documented(&app).await;
-        let routed: BTreeSet<String> = ROUTED.iter().map(|s| (*s).to_owned()).collect();
-        assert_eq!(documented, routed, "document and router differ");
-    }
+both_backends!(
+    every_routed_operation_is_documented_and_nothing_else,
+    every_documented_operation_reaches_a_handler,
+    the_reference_page_is_served_without_any_cdn
+);
 
-    async fn every_documented_operation_reaches_a_handler(db) {
-        let app = TestApp::spawn(db).await;
-        let uuid = "00000000-0000-7000-8000-000000000000";
-        for operation in documented(&app).await {
-            let (method, template) = operation.split_once(' ').unwrap();
-            let path = template
-                .replace("{id}", uuid)
-                .replace("{participant_id}", uuid)
-                .replace("{code}", "ABCDEF")
-                .replace("{kind}", "poll")
-                .replace("{command}", "reveal");
-            let response = app.call(method.parse::<Method>().unwrap(), &path, None, None).await;
-            let status = response.status();
-            assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{operation}");
-            if status == StatusCode::NOT_FOUND {
-                let body = json(response).await;
-                assert_ne!(body["error"]["message"], "no such resource", "{operation} fell through to the fallback");
-            }
-            assert!(status.as_u16() < 500 || status == StatusCode::SERVICE_UNAVAILABLE, "{operation}: {status}");
-        }
-    }
+async fn every_routed_operation_is_documented_and_nothing_else(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let documented = documented(&app).await;
+    let routed: BTreeSet<String> = ROUTED.iter().map(|s| (*s).to_owned()).collect();
+    assert_eq!(documented, routed, "document and router differ");
+}
 
-    async fn the_reference_page_is_served_without_any_cdn(db) {
-        let app = TestApp::spawn(db).await;
-        let page = app.get("/api/v1/docs/").await;
-        assert_eq!(page.status(), StatusCode::OK);
-        let html = page.text().await.unwrap();
-        assert!(html.contains("swagger"), "{html}");
-        for cdn in ["cdn.", "unpkg", "jsdelivr", "googleapis"] {
-            assert!(!html.contains(cdn), "the page loads from {cdn}");
+async fn every_documented_operation_reaches_a_handler(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let uuid = "00000000-0000-7000-8000-000000000000";
+    for operation in documented(&app).await {
+        let (method, template) = operation.split_once(' ').unwrap();
+        let path = template
+            .replace("{id}", uuid)
+            .replace("{participant_id}", uuid)
+            .replace("{code}", "ABCDEF")
+            .replace("{kind}", "poll")
+            .replace("{command}", "reveal");
+        let response = app
+            .call(method.parse::<Method>().unwrap(), &path, None, None)
+            .await;
+        let status = response.status();
+        assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{operation}");
+        if status == StatusCode::NOT_FOUND {
+            let body = json(response).await;
+            assert_ne!(
+                body["error"]["message"], "no such resource",
+                "{operation} fell through to the fallback"
+            );
         }
-        let script = app.get("/api/v1/docs/swagger-ui-bundle.js").await;
-        assert_eq!(script.status(), StatusCode::OK, "the UI is vendored in the binary");
-        let initializer = app.get("/api/v1/docs/swagger-initializer.js").await.text().await.unwrap();
-        assert!(initializer.contains("/api/v1/openapi.json"), "{initializer}");
+        assert!(
+            status.as_u16() < 500 || status == StatusCode::SERVICE_UNAVAILABLE,
+            "{operation}: {status}"
+        );
     }
+}
+
+async fn the_reference_page_is_served_without_any_cdn(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let page = app.get("/api/v1/docs/").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("swagger"), "{html}");
+    for cdn in ["cdn.", "unpkg", "jsdelivr", "googleapis"] {
+        assert!(!html.contains(cdn), "the page loads from {cdn}");
+    }
+    let script = app.get("/api/v1/docs/swagger-ui-bundle.js").await;
+    assert_eq!(
+        script.status(),
+        StatusCode::OK,
+        "the UI is vendored in the binary"
+    );
+    let initializer = app
+        .get("/api/v1/docs/swagger-initializer.js")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        initializer.contains("/api/v1/openapi.json"),
+        "{initializer}"
+    );
 }

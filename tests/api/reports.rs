@@ -4,55 +4,145 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::both_backends;
+use crate::common::TestDb;
 use crate::helpers::{TestApp, counts, json};
 
-both_backends! {
-    async fn the_summary_and_exports_match_what_happened(db) {
-        let app = TestApp::spawn(db).await;
-        let host = app.host("ada@example.org", false).await;
-        let (session, code) = app.open_session(&host, None).await;
-        let lunch = app.poll(&host, &session, json!({"question": "Lunch?", "options": ["Pizza", "Sushi"]}), json!({})).await;
-        let unused = app.poll(&host, &session, json!({"question": "Later?", "options": ["y", "n"]}), json!({})).await;
-        app.transition(&host, &lunch, "active").await;
-        let guests = [app.join(&session, "A").await, app.join(&session, "=HYPERLINK(\"x\")").await, app.join(&session, "C").await, app.join(&session, "D").await];
-        for (guest, option) in guests.iter().take(3).zip([0, 1, 1]) {
-            assert_eq!(app.vote(guest, &lunch, json!({"options": [option]}), None).await.status(), StatusCode::CREATED);
-        }
-        app.call(Method::DELETE, &format!("/api/v1/sessions/{session}/participants/{}?ban=true", guests[3].id), Some(&host.token), None).await;
+both_backends!(the_summary_and_exports_match_what_happened);
 
-        let summary = json(app.call(Method::GET, &format!("/api/v1/sessions/{session}/summary"), Some(&host.token), None).await).await;
-        assert_eq!(summary["participants"], json!({"total": 4, "active": 3, "removed": 0, "banned": 1}));
-        let first = &summary["activities"][0];
-        assert_eq!(first["id"], lunch.as_str());
-        assert_eq!(first["rounds"][0]["respondents"], 3);
-        assert_eq!(first["rounds"][0]["participation_rate"], 75.0);
-        assert_eq!(counts(&first["rounds"][0]["results"]), [1, 2]);
-        assert_eq!(summary["activities"][1]["id"], unused.as_str());
-        assert_eq!(summary["activities"][1]["rounds"], json!([]), "never run, no rounds");
-
-        let csv = app.call(Method::GET, &format!("/api/v1/sessions/{session}/export.csv"), Some(&host.token), None).await;
-        assert_eq!(csv.status(), StatusCode::OK);
-        assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
-        assert!(csv.headers()["content-disposition"].to_str().unwrap().contains(&code));
-        let text = csv.text().await.unwrap();
-        let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 4, "a header and one row per answer:\n{text}");
-        assert!(lines[0].starts_with("activity_position,activity_title,kind,round,participant_id,nickname"));
-        let mut reader = csv::Reader::from_reader(text.as_bytes());
-        let nicknames: Vec<String> = reader.records().map(|r| r.unwrap()[5].to_owned()).collect();
-        assert_eq!(nicknames, ["A", "'=HYPERLINK(\"x\")", "C"], "formula-like cells are defused");
-        let mut reader = csv::Reader::from_reader(text.as_bytes());
-        assert_eq!(&reader.headers().unwrap()[10], "seconds_to_answer");
-        for record in reader.records() {
-            let seconds: f64 = record.unwrap()[10].parse().expect("time to answer is known for new answers");
-            assert!((0.0..60.0).contains(&seconds), "{seconds}");
-        }
-
-        let export = json(app.call(Method::GET, &format!("/api/v1/sessions/{session}/export.json"), Some(&host.token), None).await).await;
-        assert_eq!(export["format"], "conflicto.session-export/1");
-        assert_eq!(export["responses"].as_array().unwrap().len(), 3);
-        assert!(export["responses"].as_array().unwrap().iter().all(|r| r["answer_ms"].as_i64().is_some_and(|ms| ms >= 0)));
-        assert_eq!(export["participants"].as_array().unwrap().len(), 4);
-        assert_eq!(export["activities"].as_array().unwrap().len(), 2);
+async fn the_summary_and_exports_match_what_happened(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let host = app.host("ada@example.org", false).await;
+    let (session, code) = app.open_session(&host, None).await;
+    let lunch = app
+        .poll(
+            &host,
+            &session,
+            json!({"question": "Lunch?", "options": ["Pizza", "Sushi"]}),
+            json!({}),
+        )
+        .await;
+    let unused = app
+        .poll(
+            &host,
+            &session,
+            json!({"question": "Later?", "options": ["y", "n"]}),
+            json!({}),
+        )
+        .await;
+    app.transition(&host, &lunch, "active").await;
+    let guests = [
+        app.join(&session, "A").await,
+        app.join(&session, "=HYPERLINK(\"x\")").await,
+        app.join(&session, "C").await,
+        app.join(&session, "D").await,
+    ];
+    for (guest, option) in guests.iter().take(3).zip([0, 1, 1]) {
+        assert_eq!(
+            app.vote(guest, &lunch, json!({"options": [option]}), None)
+                .await
+                .status(),
+            StatusCode::CREATED
+        );
     }
+    app.call(
+        Method::DELETE,
+        &format!(
+            "/api/v1/sessions/{session}/participants/{}?ban=true",
+            guests[3].id
+        ),
+        Some(&host.token),
+        None,
+    )
+    .await;
+
+    let summary = json(
+        app.call(
+            Method::GET,
+            &format!("/api/v1/sessions/{session}/summary"),
+            Some(&host.token),
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        summary["participants"],
+        json!({"total": 4, "active": 3, "removed": 0, "banned": 1})
+    );
+    let first = &summary["activities"][0];
+    assert_eq!(first["id"], lunch.as_str());
+    assert_eq!(first["rounds"][0]["respondents"], 3);
+    assert_eq!(first["rounds"][0]["participation_rate"], 75.0);
+    assert_eq!(counts(&first["rounds"][0]["results"]), [1, 2]);
+    assert_eq!(summary["activities"][1]["id"], unused.as_str());
+    assert_eq!(
+        summary["activities"][1]["rounds"],
+        json!([]),
+        "never run, no rounds"
+    );
+
+    let csv = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/sessions/{session}/export.csv"),
+            Some(&host.token),
+            None,
+        )
+        .await;
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert!(
+        csv.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    assert!(
+        csv.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains(&code)
+    );
+    let text = csv.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "a header and one row per answer:\n{text}");
+    assert!(
+        lines[0].starts_with("activity_position,activity_title,kind,round,participant_id,nickname")
+    );
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let nicknames: Vec<String> = reader.records().map(|r| r.unwrap()[5].to_owned()).collect();
+    assert_eq!(
+        nicknames,
+        ["A", "'=HYPERLINK(\"x\")", "C"],
+        "formula-like cells are defused"
+    );
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(&reader.headers().unwrap()[10], "seconds_to_answer");
+    for record in reader.records() {
+        let seconds: f64 = record.unwrap()[10]
+            .parse()
+            .expect("time to answer is known for new answers");
+        assert!((0.0..60.0).contains(&seconds), "{seconds}");
+    }
+
+    let export = json(
+        app.call(
+            Method::GET,
+            &format!("/api/v1/sessions/{session}/export.json"),
+            Some(&host.token),
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(export["format"], "conflicto.session-export/1");
+    assert_eq!(export["responses"].as_array().unwrap().len(), 3);
+    assert!(
+        export["responses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["answer_ms"].as_i64().is_some_and(|ms| ms >= 0))
+    );
+    assert_eq!(export["participants"].as_array().unwrap().len(), 4);
+    assert_eq!(export["activities"].as_array().unwrap().len(), 2);
 }

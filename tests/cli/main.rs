@@ -356,80 +356,115 @@ fn migrate(db: &TestDb, args: &[&str], env: &[(&str, &str)]) -> (Output, String,
     run(&mut command)
 }
 
-both_backends! {
-    async fn migrate_cli_round_trips_and_reports_integrity(db) {
-        let (output, stdout, _) = migrate(&db, &["status"], &[]);
-        assert!(output.status.success(), "{stdout}");
-        assert!(stdout.contains("pending") && stdout.contains("conflicto migrate up"), "{stdout}");
+both_backends!(
+    migrate_cli_round_trips_and_reports_integrity,
+    migrate_cli_backs_up_first_outside_development,
+    concurrent_migrate_processes_are_serialised,
+    serve_refuses_pending_migrations_and_names_the_command
+);
 
-        let (output, stdout, stderr) = migrate(&db, &["up"], &[]);
-        assert!(output.status.success(), "{stdout}{stderr}");
-        assert!(stdout.contains("applied 0001 create schema compatibility"), "{stdout}");
-        assert!(stdout.contains("applied 0002 create organizers"), "{stdout}");
-        assert!(stdout.contains("integrity check ok"), "{stdout}");
-        assert!(!stdout.contains("backup written"), "no backup in development");
+async fn migrate_cli_round_trips_and_reports_integrity(db: TestDb) {
+    let (output, stdout, _) = migrate(&db, &["status"], &[]);
+    assert!(output.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("pending") && stdout.contains("conflicto migrate up"),
+        "{stdout}"
+    );
 
-        let (_, stdout, _) = migrate(&db, &["status"], &[]);
-        assert!(stdout.contains("schema is current"), "{stdout}");
+    let (output, stdout, stderr) = migrate(&db, &["up"], &[]);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("applied 0001 create schema compatibility"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("applied 0002 create organizers"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("integrity check ok"), "{stdout}");
+    assert!(
+        !stdout.contains("backup written"),
+        "no backup in development"
+    );
 
-        let latest = format!("reverted {:04}", common::migration_count());
-        let (output, stdout, _) = migrate(&db, &["down"], &[]);
-        assert!(output.status.success(), "{stdout}");
-        assert!(stdout.contains(&latest), "{stdout}");
-        assert_eq!(stdout.matches("reverted ").count(), 1, "{stdout}");
-        let (output, stdout, _) = migrate(&db, &["down", "100"], &[]);
-        assert!(output.status.success(), "{stdout}");
-        assert!(stdout.contains("reverted 0001"), "{stdout}");
-        let (output, stdout, _) = migrate(&db, &["up"], &[]);
-        assert!(output.status.success() && stdout.contains("applied 0002"), "{stdout}");
-    }
+    let (_, stdout, _) = migrate(&db, &["status"], &[]);
+    assert!(stdout.contains("schema is current"), "{stdout}");
 
-    async fn migrate_cli_backs_up_first_outside_development(db) {
-        let backups = db.scratch().join("before-migrate");
-        let backups = backups.to_str().unwrap();
-        let (output, stdout, stderr) =
-            migrate(&db, &["up"], &[("ENVIRONMENT", "prod"), ("BACKUP_DIR", backups)]);
-        assert!(output.status.success(), "{stdout}{stderr}");
-        let line = stdout.lines().find(|l| l.starts_with("backup written to ")).expect(&stdout);
-        let path = line.trim_start_matches("backup written to ");
-        assert!(std::fs::metadata(path).unwrap().len() > 0);
-        assert!(stdout.find("backup written").unwrap() < stdout.find("applied 0001").unwrap(), "backup first");
-    }
+    let latest = format!("reverted {:04}", common::migration_count());
+    let (output, stdout, _) = migrate(&db, &["down"], &[]);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains(&latest), "{stdout}");
+    assert_eq!(stdout.matches("reverted ").count(), 1, "{stdout}");
+    let (output, stdout, _) = migrate(&db, &["down", "100"], &[]);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("reverted 0001"), "{stdout}");
+    let (output, stdout, _) = migrate(&db, &["up"], &[]);
+    assert!(
+        output.status.success() && stdout.contains("applied 0002"),
+        "{stdout}"
+    );
+}
 
-    async fn concurrent_migrate_processes_are_serialised(db) {
-        let children: Vec<_> = (0..3)
-            .map(|_| {
-                conflicto()
-                    .args(["migrate", "up"])
-                    .env("DATABASE_URL", &db.raw_url)
-                    .stdout(std::process::Stdio::piped())
-                    .stderr(std::process::Stdio::piped())
-                    .spawn()
-                    .unwrap()
-            })
-            .collect();
-        let mut applied = 0;
-        for child in children {
-            let output = child.wait_with_output().unwrap();
-            let stdout = String::from_utf8_lossy(&output.stdout);
-            assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
-            assert!(stdout.contains("integrity check ok"), "{stdout}");
-            applied += stdout.lines().filter(|l| l.starts_with("applied ")).count();
-        }
-        assert_eq!(applied, common::migration_count(), "each migration applied by exactly one process");
-    }
+async fn migrate_cli_backs_up_first_outside_development(db: TestDb) {
+    let backups = db.scratch().join("before-migrate");
+    let backups = backups.to_str().unwrap();
+    let (output, stdout, stderr) = migrate(
+        &db,
+        &["up"],
+        &[("ENVIRONMENT", "prod"), ("BACKUP_DIR", backups)],
+    );
+    assert!(output.status.success(), "{stdout}{stderr}");
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("backup written to "))
+        .expect(&stdout);
+    let path = line.trim_start_matches("backup written to ");
+    assert!(std::fs::metadata(path).unwrap().len() > 0);
+    assert!(
+        stdout.find("backup written").unwrap() < stdout.find("applied 0001").unwrap(),
+        "backup first"
+    );
+}
 
-    async fn serve_refuses_pending_migrations_and_names_the_command(db) {
-        let (output, _, stderr) = run(
+async fn concurrent_migrate_processes_are_serialised(db: TestDb) {
+    let children: Vec<_> = (0..3)
+        .map(|_| {
             conflicto()
-                .arg("serve")
+                .args(["migrate", "up"])
                 .env("DATABASE_URL", &db.raw_url)
-                .env("LISTEN_ADDR", "127.0.0.1:0")
-                .current_dir(db.scratch()),
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut applied = 0;
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
         );
-        assert_eq!(output.status.code(), Some(1));
-        assert!(stderr.contains("conflicto migrate up"), "{stderr}");
+        assert!(stdout.contains("integrity check ok"), "{stdout}");
+        applied += stdout.lines().filter(|l| l.starts_with("applied ")).count();
     }
+    assert_eq!(
+        applied,
+        common::migration_count(),
+        "each migration applied by exactly one process"
+    );
+}
+
+async fn serve_refuses_pending_migrations_and_names_the_command(db: TestDb) {
+    let (output, _, stderr) = run(conflicto()
+        .arg("serve")
+        .env("DATABASE_URL", &db.raw_url)
+        .env("LISTEN_ADDR", "127.0.0.1:0")
+        .current_dir(db.scratch()));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr.contains("conflicto migrate up"), "{stderr}");
 }
 
 #[tokio::test]

@@ -12,23 +12,23 @@ use conflicto::storage::migrations::{self, BackupPolicy};
 use conflicto::storage::{self, ConnectOptions, DatabaseUrl, Store};
 use sqlx::Connection;
 
-/// Runs each listed test body once on SQLite and once on PostgreSQL, as `name::sqlite` and
-/// `name::postgres`. The body sees `$db: TestDb`.
+/// Runs each listed test function once on SQLite and once on PostgreSQL, as `name::sqlite`
+/// and `name::postgres`. A function is an ordinary `async fn name(db: TestDb)` beside the
+/// list, so rustfmt and an IDE see it; one left off the list is unused, which the lint
+/// refuses.
 #[macro_export]
 macro_rules! both_backends {
-    ($(async fn $name:ident($db:ident) $body:block)*) => {$(
+    ($($name:ident),* $(,)?) => {$(
         mod $name {
-            #[allow(unused_imports)]
-            use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let $db = $crate::common::TestDb::sqlite().await;
-                $body
+                super::$name($crate::common::TestDb::sqlite().await).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                let Some($db) = $crate::common::TestDb::postgres().await else { return };
-                $body
+                if let Some(db) = $crate::common::TestDb::postgres().await {
+                    super::$name(db).await;
+                }
             }
         }
     )*};
