@@ -24,4 +24,4 @@ if [ -z "${TEST_DATABASE_URL:-}" ]; then
 fi
 # PostgreSQL tests must run, never skip, when this script runs them.
 export CONFLICTO_REQUIRE_POSTGRES=1
-cargo test --all-targets "$@"
+cargo test --all-targets --features toy-kind "$@"

@@ -3,7 +3,7 @@
 
 import { h, t, strings, fill, api, errorText, setupHeader, mainArea, kindName, announce, notice } from './lib.js';
 import { schemaForm } from './forms.js';
-import { renderInput } from './kinds.js';
+import { renderInput, kindOf } from './kinds.js';
 
 setupHeader();
 const sessionId = document.body.dataset.session;
@@ -170,19 +170,7 @@ async function schemaOf(kind) {
 
 /** What a phone would be shown for this config (the server's participant view, approximated). */
 function previewActivity(kind, titleText, config, schema) {
-  let shown = config;
-  if (kind === 'quiz') {
-    const q = (config.questions || [])[0] || { question: '', choices: [] };
-    shown = { question_count: (config.questions || []).length, current: { index: 0, question: q.question, choices: q.choices || [], picks: (q.correct || [0]).length } };
-  }
-  if (kind === 'poker') {
-    // The server's decks, as its schema lists them.
-    const decks = (schema.properties.deck || {})['x-cards'] || {};
-    const cards = config.deck === 'custom' ? [...(config.custom_cards || [])] : [...(decks[config.deck || 'fibonacci'] || [])];
-    if (config.unsure_card !== false) cards.push('?');
-    if (config.coffee_card) cards.push('coffee');
-    shown = { ...config, cards };
-  }
+  const shown = kindOf(kind).preview(config, schema);
   return { id: 'preview', kind, title: titleText, state: 'active', round: 1, config: shown, kind_state: {}, results_visible: false };
 }
 
@@ -190,7 +178,7 @@ async function openEditor(kind, existing) {
   const schema = (await schemaOf(kind)).config_schema || (await schemaOf(kind));
   const titleInput = h('input', { id: 'a-title', maxlength: 200, required: true, value: existing ? existing.title : '' });
   const visibility = h('select', { id: 'a-visibility' },
-    ['live', 'hidden'].map((v) => h('option', { value: v, selected: (existing ? existing.results_visibility : (kind === 'poker' ? 'hidden' : 'live')) === v }, t(`visibility.${v}`))));
+    ['live', 'hidden'].map((v) => h('option', { value: v, selected: (existing ? existing.results_visibility : kindOf(kind).defaultVisibility) === v }, t(`visibility.${v}`))));
   const limit = h('input', { id: 'a-limit', type: 'number', min: 1, max: 3600, value: existing && existing.time_limit_seconds ? existing.time_limit_seconds : '' });
   const errorEl = h('p', { class: 'error', role: 'alert', hidden: true });
   const preview = h('div', { class: 'phone-frame', 'aria-hidden': 'true' });
@@ -276,23 +264,27 @@ async function drawTemplate() {
       notice(message, t('builder.version_saved', { n: version.version, name: parent.name, changes: version.changes.length }), 'ok');
     }));
   }
-  const csvFile = h('input', { id: 'quiz-csv', type: 'file', accept: '.csv,text/csv' });
-  const csvForm = h('form', { class: 'row', id: 'quiz-csv-form' },
-    h('div', { class: 'field grow' }, h('label', { for: 'quiz-csv' }, t('builder.quiz_csv')), csvFile),
-    h('button', { type: 'submit', class: 'button secondary' }, t('builder.quiz_csv_import')));
-  csvForm.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const file = csvFile.files[0];
-    if (!file) return;
-    const quizTitle = file.name.replace(/\.csv$/i, '').slice(0, 200) || 'Quiz';
-    try {
-      const quiz = await api('POST', `/sessions/${sessionId}/activities/quiz-csv?title=${encodeURIComponent(quizTitle)}`, await file.text(), { contentType: 'text/csv' });
-      csvForm.reset();
-      await loadActivities();
-      notice(message, t('builder.quiz_imported', { title: quiz.title, count: quiz.config.questions.length }), 'ok');
-    } catch (error) {
-      notice(message, errorText(error) + (error.details && error.details.field ? ` (${error.details.field})` : ''), 'error');
-    }
+  // One form per kind that can be made from a CSV file (a quiz from its questions).
+  const csvForms = kinds.filter((k) => k.csv_import).map((k) => {
+    const csvFile = h('input', { id: `csv-${k.kind}`, type: 'file', accept: '.csv,text/csv' });
+    const csvForm = h('form', { class: 'row csv-form', id: `csv-form-${k.kind}` },
+      h('div', { class: 'field grow' }, h('label', { for: `csv-${k.kind}` }, t('builder.csv', { kind: kindName(k.kind) })), csvFile),
+      h('button', { type: 'submit', class: 'button secondary' }, t('builder.csv_import', { kind: kindName(k.kind) })));
+    csvForm.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const file = csvFile.files[0];
+      if (!file) return;
+      const title = file.name.replace(/\.csv$/i, '').slice(0, 200) || kindName(k.kind);
+      try {
+        const made = await api('POST', `/sessions/${sessionId}/activities/csv/${k.kind}?title=${encodeURIComponent(title)}`, await file.text(), { contentType: 'text/csv' });
+        csvForm.reset();
+        await loadActivities();
+        notice(message, t('builder.csv_imported', { title: made.title, kind: kindName(k.kind) }), 'ok');
+      } catch (error) {
+        notice(message, errorText(error) + (error.details && error.details.field ? ` (${error.details.field})` : ''), 'error');
+      }
+    });
+    return csvForm;
   });
   fill(templateArea,
     h('h2', { id: 'template-heading' }, t('builder.template')),
@@ -301,7 +293,7 @@ async function drawTemplate() {
     saveVersion ? h('div', { class: 'toolbar' }, saveVersion) : null,
     saveNew,
     h('p', {}, h('a', { href: `/api/v1/sessions/${sessionId}/definition`, download: `${session.title}.json` }, t('builder.download_definition'))),
-    session.status !== 'completed' ? csvForm : null);
+    session.status !== 'completed' ? csvForms : null);
 }
 
 async function start() {

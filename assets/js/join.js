@@ -3,7 +3,7 @@
 // back as the same participant, with its answers.
 
 import { h, t, fill, api, ApiError, errorText, follow, announce, persist, hedged, isTransient, PATIENCE_MS } from './lib.js';
-import { renderInput, renderResults, submitter, REACTIONS } from './kinds.js';
+import { renderInput, renderResults, submitter, kindOf, REACTIONS } from './kinds.js';
 
 const body = document.body;
 const joinView = document.getElementById('join-view');
@@ -292,7 +292,7 @@ function play(code, joined) {
   }
 
   function showResults(a) {
-    const withResults = a && state.results && ['poll', 'rating', 'word_cloud', 'open_text', 'poker', 'quiz', 'buzzer'].includes(a.kind);
+    const withResults = a && state.results && kindOf(a.kind).phoneResults;
     if (!withResults) return fill(resultsArea);
     fill(resultsArea, h('h2', { class: 'small-heading' }, t('results.heading')), renderResults(a, state.results, 'phone'));
   }
@@ -309,7 +309,7 @@ function play(code, joined) {
       await refreshOwn();
       render({ inputChanged: true });
     } else {
-      render({ inputChanged: ['qna', 'poker'].includes(activity && activity.kind) });
+      render({ inputChanged: !!activity && kindOf(activity.kind).inputUsesResults });
     }
   }
 
@@ -340,7 +340,7 @@ function play(code, joined) {
     results(data) {
       if (state.activity && data.activity_id === state.activity.id) {
         state.results = data.results;
-        render({ inputChanged: ['qna', 'poker', 'quiz', 'buzzer'].includes(state.activity.kind) });
+        render({ inputChanged: kindOf(state.activity.kind).inputUsesResults });
       }
     },
   }, (s) => {

@@ -4,7 +4,7 @@
 // room may see, even when the organizer's laptop drives it.
 
 import { h, t, fill, api, follow, countdown, clock, currentOrganizer, errorText, num, reducedMotion, kindName, announce } from './lib.js';
-import { renderResults, headline, REACTIONS } from './kinds.js';
+import { renderResults, headline, kindOf, REACTIONS } from './kinds.js';
 import * as control from './control.js';
 
 const sessionId = document.body.dataset.session;
@@ -64,25 +64,21 @@ function corner() {
 
 function activityPanel(a) {
   const clockEl = h('span', { class: 'countdown big', role: 'timer' });
-  const quizCurrent = a.kind === 'quiz' ? a.config.current : null;
-  const deadline = a.state === 'active' ? (quizCurrent && !quizCurrent.revealed ? quizCurrent.deadline_at : a.deadline_at) : null;
+  const kind = kindOf(a.kind);
+  const deadline = a.state === 'active' ? (kind.deadline(a, null) || a.deadline_at) : null;
   stopCountdown();
   stopCountdown = deadline ? countdown(clockEl, deadline) : () => {};
   const sub = [];
-  if (a.kind === 'quiz' && quizCurrent) sub.push(t('quiz.question_of', { n: quizCurrent.index + 1, total: a.config.question_count }));
+  const subtitle = kind.subtitle(a);
+  if (subtitle) sub.push(subtitle);
   if (a.state === 'closed') sub.push(t('present.closed'));
   let content;
   // The server sends this screen only what the room may see (a poker table before the
   // reveal shows who voted); whatever arrives is shown.
   if (state.results) {
     content = renderResults(a, state.results, 'screen');
-  } else if (a.kind === 'quiz' && quizCurrent) {
-    content = h('ol', { class: 'tiles' }, quizCurrent.choices.map((c, i) => h('li', { class: `tile c${i % 8}` }, c)));
-  } else if (a.kind === 'poll') {
-    content = h('div', {}, h('ol', { class: 'tiles' }, a.config.options.map((o, i) => h('li', { class: `tile c${i % 8}` }, o))),
-      h('p', { class: 'muted center' }, t('present.results_hidden')));
   } else {
-    content = h('p', { class: 'lead center muted' }, t('present.results_hidden'));
+    content = kind.waiting(a) || h('p', { class: 'lead center muted' }, t('present.results_hidden'));
   }
   return h('section', { class: `activity-panel kind-${a.kind}` },
     h('header', { class: 'activity-head' },

@@ -3,7 +3,7 @@
 // and reactions. It follows the organizer's live stream.
 
 import { h, t, fill, api, errorText, follow, setupHeader, mainArea, kindName, num, countdown, time, srOnly, notice } from './lib.js';
-import { renderResults, headline, REACTIONS } from './kinds.js';
+import { renderResults, headline, kindOf, REACTIONS } from './kinds.js';
 import * as control from './control.js';
 
 setupHeader();
@@ -82,34 +82,9 @@ function commandButton(label, name, args = {}, cls = 'secondary') {
   return h('button', { type: 'button', class: `button ${cls}`, onclick: () => act(() => control.command(state.activity.id, name, args)) }, label);
 }
 
-/** The controls each kind adds to the framework's (close, reveal, new round). */
+/** The controls the kind adds to the framework's (close, reveal, new round). */
 function kindControls(a, r) {
-  switch (a.kind) {
-    case 'poll': return [a.kind_state && a.kind_state.locked ? commandButton(t('run.unlock'), 'unlock') : commandButton(t('run.lock'), 'lock')];
-    case 'quiz': {
-      const current = r && r.current;
-      const total = (a.config.questions || []).length;
-      const revealed = a.kind_state && (a.kind_state.revealed || []).includes(current);
-      return [
-        current == null || current + 1 < total ? commandButton(current == null ? t('run.first_question') : t('run.next_question'), 'next', {}, 'primary') : null,
-        current != null && !revealed ? commandButton(t('run.reveal_answer'), 'reveal_answer') : null,
-      ];
-    }
-    case 'buzzer': {
-      const prompt = h('input', { id: 'buzzer-prompt', maxlength: 300, placeholder: t('run.buzzer_prompt') });
-      return [
-        a.kind_state && a.kind_state.armed ? commandButton(t('run.disarm'), 'disarm') : null,
-        h('span', { class: 'inline' }, h('label', { for: 'buzzer-prompt', class: 'sr-only' }, t('run.buzzer_prompt')), prompt,
-          h('button', { type: 'button', class: 'button', onclick: () => act(() => control.command(a.id, 'arm', prompt.value.trim() ? { prompt: prompt.value.trim() } : {})) }, t('run.arm'))),
-      ];
-    }
-    case 'poker': {
-      const story = h('input', { id: 'poker-story', maxlength: 200, placeholder: t('run.story') });
-      return [h('span', { class: 'inline' }, h('label', { for: 'poker-story', class: 'sr-only' }, t('run.story')), story,
-        h('button', { type: 'button', class: 'button secondary', onclick: () => act(() => control.command(a.id, 'set_story', { story: story.value.trim() })) }, t('run.set_story')))];
-    }
-    default: return [];
-  }
+  return kindOf(a.kind).controls(a, commandButton, (name, args) => act(() => control.command(a.id, name, args)), r);
 }
 
 function drawCurrent() {
@@ -121,8 +96,8 @@ function drawCurrent() {
   }
   const active = a.state === 'active';
   const clockEl = h('span', { class: 'countdown', role: 'timer' });
-  const quizDeadline = a.kind === 'quiz' && state.results && state.results.deadline_at;
-  const deadline = active ? (quizDeadline || a.deadline_at) : null;
+  const kind = kindOf(a.kind);
+  const deadline = active ? (kind.deadline(a, state.results) || a.deadline_at) : null;
   if (deadline) stopCountdown = countdown(clockEl, deadline);
   fill(currentArea,
     h('h2', { id: 'current-heading' }, a.title, ' ', h('span', { class: 'kind-badge' }, kindName(a.kind))),
@@ -133,9 +108,9 @@ function drawCurrent() {
     h('p', { class: 'lead' }, headline(a)),
     h('div', { class: 'toolbar' },
       active ? h('button', { type: 'button', class: 'button', onclick: () => act(() => control.close(a.id)) }, t('run.close')) : h('button', { type: 'button', class: 'button', onclick: () => act(() => control.activate(a)) }, t('run.reopen')),
-      a.kind === 'poker' || a.results_visibility === 'hidden' ? commandButton(a.results_revealed ? t('run.hide') : t('run.reveal'), a.results_revealed ? 'hide' : 'reveal', {}, 'primary') : null,
-      active ? commandButton(a.kind === 'poker' ? t('run.revote') : t('run.new_round'), 'new_round') : null,
-      active && a.deadline_at && a.kind !== 'quiz' ? h('button', { type: 'button', class: 'button secondary', 'aria-label': t('run.add_time_label'),
+      kind.alwaysRevealable || a.results_visibility === 'hidden' ? commandButton(a.results_revealed ? t('run.hide') : t('run.reveal'), a.results_revealed ? 'hide' : 'reveal', {}, 'primary') : null,
+      active ? commandButton(t(kind.newRoundLabel), 'new_round') : null,
+      active && a.deadline_at && !kind.ownDeadline ? h('button', { type: 'button', class: 'button secondary', 'aria-label': t('run.add_time_label'),
         onclick: () => act(() => control.command(a.id, 'add_time', { seconds: 30 })) }, t('run.add_time')) : null,
       active ? kindControls(a, state.results) : null),
     h('section', { class: 'run-results', 'aria-label': t('results.heading') },

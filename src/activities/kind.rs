@@ -177,6 +177,24 @@ pub trait ActivityKind: Send + Sync + 'static {
     fn redact(answer: Self::Answer) -> Self::Answer {
         answer
     }
+    /// Whether an organizer can make one from an uploaded CSV file ([`Self::from_csv`]).
+    const CSV_IMPORT: bool = false;
+    /// Reads an uploaded CSV file into a configuration (a quiz's questions, one per row).
+    /// Errors name the line and column. Only called when [`Self::CSV_IMPORT`] is set.
+    fn from_csv(text: &str) -> Result<Value, ImportError> {
+        let _ = text;
+        Err(ImportError {
+            field: String::new(),
+            message: format!("{} takes no CSV", Self::KIND),
+        })
+    }
+    /// What the audience asked in one round, read from the organizer's results of that
+    /// round, for the session report's list of questions. Only kinds where people ask
+    /// questions (Q&A) have any.
+    fn asked(results: &Value) -> Vec<Asked> {
+        let _ = results;
+        Vec::new()
+    }
     /// The state a new round starts with, given the round that ends (planning poker keeps
     /// a history of earlier rounds). By default a new round starts afresh.
     fn next_round(
@@ -299,6 +317,33 @@ pub trait Prepared: Send + Sync {
     fn personal(&self) -> bool;
 }
 
+/// A file that could not be read into a configuration, and where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct ImportError {
+    /// Where in the file (`line 3, column correct`).
+    pub field: String,
+    /// What is wrong there.
+    pub message: String,
+}
+
+/// One question the audience asked, for the session report ([`ActivityKind::asked`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asked {
+    /// The question's id within its round.
+    pub id: String,
+    /// The question.
+    pub text: String,
+    /// Upvotes.
+    pub votes: u64,
+    /// `visible`, `pending` or `hidden`.
+    pub status: String,
+    /// Marked answered.
+    pub answered: bool,
+    /// When it was asked.
+    pub at: Option<String>,
+}
+
 /// A kind behind JSON, as the registry holds it.
 pub trait DynKind: Send + Sync {
     /// The kind's name.
@@ -333,6 +378,12 @@ pub trait DynKind: Send + Sync {
     ) -> Result<Value, String>;
     /// A stored answer with the participant's texts removed ([`ActivityKind::redact`]).
     fn redact_answer(&self, answer: &Value) -> Result<Value, String>;
+    /// Whether it can be made from a CSV file ([`ActivityKind::CSV_IMPORT`]).
+    fn csv_import(&self) -> bool;
+    /// A configuration from a CSV file ([`ActivityKind::from_csv`]).
+    fn config_from_csv(&self, text: &str) -> Result<Value, ImportError>;
+    /// What the audience asked in a round ([`ActivityKind::asked`]).
+    fn asked(&self, results: &Value) -> Vec<Asked>;
 }
 
 struct Erased<K>(std::marker::PhantomData<fn() -> K>);
@@ -383,6 +434,18 @@ impl<K: ActivityKind> DynKind for Erased<K> {
     fn redact_answer(&self, answer: &Value) -> Result<Value, String> {
         let typed: K::Answer = parse(answer, "answer")?;
         serde_json::to_value(K::redact(typed)).map_err(|e| e.to_string())
+    }
+
+    fn csv_import(&self) -> bool {
+        K::CSV_IMPORT
+    }
+
+    fn config_from_csv(&self, text: &str) -> Result<Value, ImportError> {
+        K::from_csv(text)
+    }
+
+    fn asked(&self, results: &Value) -> Vec<Asked> {
+        K::asked(results)
     }
 
     fn check_config(&self, config: &Value) -> Result<Value, String> {
@@ -527,6 +590,8 @@ impl ActivityRegistry {
         registry.register::<super::poker::Poker>();
         registry.register::<super::quiz::Quiz>();
         registry.register::<super::buzzer::Buzzer>();
+        #[cfg(feature = "toy-kind")]
+        registry.register::<super::toy::Toy>();
         registry
     }
 
@@ -544,6 +609,12 @@ impl ActivityRegistry {
     /// Every kind, by name.
     pub fn iter(&self) -> impl Iterator<Item = &dyn DynKind> {
         self.kinds.values().map(AsRef::as_ref)
+    }
+
+    /// Every kind's name, space-separated: the pages load the browser module
+    /// `assets/js/kinds/<name>.js` of each.
+    pub fn names(&self) -> String {
+        self.kinds.keys().copied().collect::<Vec<_>>().join(" ")
     }
 }
 

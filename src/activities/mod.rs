@@ -11,8 +11,12 @@ pub mod poker;
 pub mod poll;
 pub mod qna;
 pub mod quiz;
+pub mod quiz_csv;
 pub mod rating;
 pub mod timers;
+#[cfg(feature = "toy-kind")]
+#[path = "../../tests/toy_kind/toy.rs"]
+pub mod toy;
 pub mod word_cloud;
 
 use std::sync::Arc;

@@ -225,6 +225,25 @@ fn wall_order(sort: Sort) -> impl Fn(&Question, &Question) -> std::cmp::Ordering
 }
 
 impl ActivityKind for Qna {
+    /// Every question of the round, the wall's and the moderation queue's (the organizer's
+    /// results carry both).
+    fn asked(results: &Value) -> Vec<super::kind::Asked> {
+        let lists = ["questions", "moderation_queue"].map(|field| &results[field]);
+        lists
+            .into_iter()
+            .filter_map(Value::as_array)
+            .flatten()
+            .map(|question| super::kind::Asked {
+                id: question["id"].as_str().unwrap_or_default().to_owned(),
+                text: question["text"].as_str().unwrap_or_default().to_owned(),
+                votes: question["votes"].as_u64().unwrap_or_default(),
+                status: question["status"].as_str().unwrap_or_default().to_owned(),
+                answered: question["answered"].as_bool().unwrap_or_default(),
+                at: question["at"].as_str().map(str::to_owned),
+            })
+            .collect()
+    }
+
     const KIND: &'static str = "qna";
     const NAME: &'static str = "Q&A";
     const DESCRIPTION: &'static str =

@@ -241,11 +241,16 @@ fn standings(totals: HashMap<ParticipantId, (String, i64, usize)>) -> Vec<Standi
 }
 
 impl ActivityKind for Quiz {
+    fn from_csv(text: &str) -> Result<Value, super::kind::ImportError> {
+        super::quiz_csv::quiz_config(text)
+    }
+
     const KIND: &'static str = "quiz";
     const NAME: &'static str = "Quiz";
     const DESCRIPTION: &'static str =
         "Timed questions with right answers, points for speed, and a leaderboard.";
     const FINAL_ANSWERS: bool = true;
+    const CSV_IMPORT: bool = true;
     type Config = QuizConfig;
     type State = QuizState;
     type Answer = QuizAnswer;

@@ -11,11 +11,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde::Serialize;
-use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::Report;
-use crate::activities::kind::ActivityKind;
+use crate::activities::kind::ActivityRegistry;
 use crate::ids::{ActivityId, ParticipantId, SessionId};
 use crate::sessions::session::{Session, SessionStatus, TemplateOrigin};
 use crate::storage::SessionEngagement;
@@ -173,6 +172,7 @@ fn answer_times(mut ms: Vec<i64>) -> Option<AnswerTimes> {
 /// Computes a session's analytics from its report and its reactions per minute. `now`
 /// ends the timeline of a session that has not ended.
 pub fn of_session(
+    registry: &ActivityRegistry,
     session: &Session,
     report: &Report,
     reactions: &[(DateTime<Utc>, String, i64)],
@@ -311,32 +311,31 @@ pub fn of_session(
         timeline,
         activities,
         reactions,
-        questions: questions(report),
+        questions: questions(registry, report),
     }
 }
 
-/// Every question of the session's Q&As, from the organizer's results of each round.
-fn questions(report: &Report) -> Vec<AskedQuestion> {
+/// Every question the audience asked, from the organizer's results of each round, as
+/// each kind reads them ([`crate::activities::kind::ActivityKind::asked`]).
+fn questions(registry: &ActivityRegistry, report: &Report) -> Vec<AskedQuestion> {
     let mut seen = HashSet::new();
     let mut asked = Vec::new();
     for activity in &report.summary.activities {
-        if activity.kind != crate::activities::qna::Qna::KIND {
+        let Some(kind) = registry.get(&activity.kind) else {
             continue;
-        }
+        };
         for round in &activity.rounds {
-            let lists = ["questions", "moderation_queue"].map(|field| &round.results[field]);
-            for question in lists.into_iter().filter_map(Value::as_array).flatten() {
-                let id = question["id"].as_str().unwrap_or_default().to_owned();
-                if !seen.insert((activity.id, round.round, id)) {
+            for question in kind.asked(&round.results) {
+                if !seen.insert((activity.id, round.round, question.id)) {
                     continue;
                 }
                 asked.push(AskedQuestion {
                     activity_id: activity.id,
-                    text: question["text"].as_str().unwrap_or_default().to_owned(),
-                    votes: question["votes"].as_u64().unwrap_or_default(),
-                    status: question["status"].as_str().unwrap_or_default().to_owned(),
-                    answered: question["answered"].as_bool().unwrap_or_default(),
-                    at: question["at"].as_str().map(str::to_owned),
+                    text: question.text,
+                    votes: question.votes,
+                    status: question.status,
+                    answered: question.answered,
+                    at: question.at,
                 });
             }
         }
@@ -729,7 +728,13 @@ mod tests {
             (at(1, 0), "clap".to_owned(), 4),
             (at(3, 0), "heart".to_owned(), 1),
         ];
-        let analytics = of_session(&session, &report, &reactions, at(30, 0));
+        let analytics = of_session(
+            &ActivityRegistry::with_builtin_kinds(),
+            &session,
+            &report,
+            &reactions,
+            at(30, 0),
+        );
         let present: Vec<usize> = analytics.timeline.iter().map(|b| b.present).collect();
         let joined: Vec<usize> = analytics.timeline.iter().map(|b| b.joined_total).collect();
         let clap: Vec<i64> = analytics.timeline.iter().map(|b| b.reactions).collect();
@@ -755,7 +760,13 @@ mod tests {
         // A day-long event gets wider buckets, at most TIMELINE_POINTS + 2 of them.
         let mut long = session.clone();
         long.completed_at = Some(at(24 * 60, 0));
-        let analytics = of_session(&long, &report, &[], at(24 * 60, 0));
+        let analytics = of_session(
+            &ActivityRegistry::with_builtin_kinds(),
+            &long,
+            &report,
+            &[],
+            at(24 * 60, 0),
+        );
         assert!(analytics.bucket_seconds > 60);
         assert!(analytics.timeline.len() <= usize::try_from(TIMELINE_POINTS).unwrap() + 2);
         assert_eq!(analytics.bucket_seconds, 7 * 60);

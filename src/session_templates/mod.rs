@@ -3,7 +3,6 @@
 //! version stores, and the import and export format, is [`definition::Definition`].
 
 pub mod definition;
-pub mod quiz_csv;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

@@ -13,8 +13,21 @@ use crate::http::extract::AppPath;
 #[folder = "assets/"]
 struct Assets;
 
+/// The test build's toy kind's module (see `activities::toy`).
+#[cfg(feature = "toy-kind")]
+#[derive(RustEmbed)]
+#[folder = "tests/toy_kind/assets/"]
+struct ToyAssets;
+
+fn asset(path: &str) -> Option<rust_embed::EmbeddedFile> {
+    let found = Assets::get(path);
+    #[cfg(feature = "toy-kind")]
+    let found = found.or_else(|| ToyAssets::get(path));
+    found
+}
+
 pub async fn serve(headers: HeaderMap, AppPath(path): AppPath<String>) -> Response {
-    let Some(file) = Assets::get(&path) else {
+    let Some(file) = asset(&path) else {
         return ApiError::not_found("no such asset").into_response();
     };
     let etag = format!(

@@ -15,6 +15,12 @@ use rust_embed::RustEmbed;
 #[folder = "locales/"]
 struct Files;
 
+/// The test build's toy kind's keys (see `activities::toy`), merged into each language.
+#[cfg(feature = "toy-kind")]
+#[derive(RustEmbed)]
+#[folder = "tests/toy_kind/locales/"]
+struct ToyFiles;
+
 /// The cookie that remembers the chosen language.
 pub const LANG_COOKIE: &str = "conflicto_lang";
 /// The language used when nothing else matches, and the reference for the others' keys.
@@ -53,6 +59,14 @@ pub static CATALOGS: LazyLock<Vec<Catalog>> = LazyLock::new(|| {
             let file = Files::get(&name)?;
             let strings: BTreeMap<String, String> = serde_json::from_slice(&file.data)
                 .unwrap_or_else(|e| panic!("locales/{name} is not a flat JSON object: {e}"));
+            #[cfg(feature = "toy-kind")]
+            let mut strings = strings;
+            #[cfg(feature = "toy-kind")]
+            if let Some(toy) = ToyFiles::get(&name) {
+                let keys: BTreeMap<String, String> = serde_json::from_slice(&toy.data)
+                    .unwrap_or_else(|e| panic!("the toy kind's {name} is not flat JSON: {e}"));
+                strings.extend(keys);
+            }
             // `<` escaped, so no string can close the script element it is embedded in.
             let json = serde_json::to_string(&strings)
                 .expect("strings serialise")

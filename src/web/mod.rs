@@ -271,7 +271,8 @@ async fn organizer_page(
     if !signed_in {
         return Redirect::to(&format!("/login?next={}", query_value(&path))).into_response();
     }
-    let mut shell = Shell::new(t, page.title_key, page.script, path);
+    let mut shell =
+        Shell::new(t, page.title_key, page.script, path).data("kinds", state.registry.names());
     if let Some(id) = id {
         shell = shell.data("session", id);
     }
@@ -286,16 +287,22 @@ fn query_value(path: &str) -> String {
 
 /// The big screen. Its script reads the viewer key from `?key=` (the viewer link) and, when
 /// there is none, asks for one with the organizer's cookie.
-async fn present(Lang(t): Lang, AppPath(id): AppPath<SessionId>) -> Response {
+async fn present(
+    State(state): State<AppState>,
+    Lang(t): Lang,
+    AppPath(id): AppPath<SessionId>,
+) -> Response {
     render(Page {
         shell: Shell::new(t, "present.title", "present", format!("/present/{id}"))
-            .data("session", id),
+            .data("session", id)
+            .data("kinds", state.registry.names()),
     })
 }
 
-async fn join(Lang(t): Lang) -> Response {
+async fn join(State(state): State<AppState>, Lang(t): Lang) -> Response {
     render(Join {
-        shell: Shell::new(t, "join.title", "join", "/join".into()),
+        shell: Shell::new(t, "join.title", "join", "/join".into())
+            .data("kinds", state.registry.names()),
         code: String::new(),
     })
 }
@@ -306,10 +313,16 @@ fn clean_code(code: &str) -> Option<String> {
         .then(|| code.to_ascii_uppercase())
 }
 
-async fn join_code(Lang(t): Lang, AppPath(code): AppPath<String>) -> Response {
+async fn join_code(
+    State(state): State<AppState>,
+    Lang(t): Lang,
+    AppPath(code): AppPath<String>,
+) -> Response {
     let code = clean_code(&code).unwrap_or_default();
     render(Join {
-        shell: Shell::new(t, "join.title", "join", format!("/join/{code}")).data("code", &code),
+        shell: Shell::new(t, "join.title", "join", format!("/join/{code}"))
+            .data("code", &code)
+            .data("kinds", state.registry.names()),
         code,
     })
 }

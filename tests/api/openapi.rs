@@ -59,7 +59,7 @@ const ROUTED: &[&str] = &[
     "POST /api/v1/sessions/{id}/viewer-link",
     "POST /api/v1/sessions/import",
     "GET /api/v1/sessions/{id}/definition",
-    "POST /api/v1/sessions/{id}/activities/quiz-csv",
+    "POST /api/v1/sessions/{id}/activities/csv/{kind}",
     "POST /api/v1/templates/",
     "GET /api/v1/templates/",
     "GET /api/v1/templates/{id}",

@@ -252,20 +252,68 @@ async fn the_qr_code_is_an_svg_of_the_join_url(db: TestDb) {
     assert!(page.contains("data-code=\"ABC234\"") && page.contains("value=\"ABC234\""));
 }
 
-/// Every module a page loads imports only modules that exist, so no page breaks on a typo.
+/// Every module a page loads imports only modules that exist, and only names they export,
+/// so no page breaks on a typo. The kinds' modules (and the test build's toy kind) count.
 #[test]
 fn every_script_import_resolves() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/js");
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut scripts = Vec::new();
+    for dir in [
+        "assets/js",
+        "assets/js/kinds",
+        "tests/toy_kind/assets/js/kinds",
+    ] {
+        for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "js") {
+                scripts.push(path);
+            }
+        }
+    }
+    for path in scripts {
         let source = std::fs::read_to_string(&path).unwrap();
         for line in source.lines().filter(|l| l.starts_with("import ")) {
             let target = line.rsplit("from '").next().unwrap().trim_end_matches("';");
-            assert!(
-                dir.join(target.trim_start_matches("./")).is_file(),
-                "{}: {line}",
-                path.display()
-            );
+            // The toy kind is served beside the real kinds, so it imports as they do.
+            let target = path.parent().unwrap().join(target).canonicalize();
+            let target = target.or_else(|_| {
+                root.join("assets/js/kinds")
+                    .join(line.rsplit("from '").next().unwrap().trim_end_matches("';"))
+                    .canonicalize()
+            });
+            let Ok(target) = target else {
+                panic!("{}: {line}", path.display());
+            };
+            let exported = std::fs::read_to_string(&target).unwrap();
+            let names = line
+                .split_once('{')
+                .and_then(|(_, rest)| rest.split_once('}'))
+                .map_or("", |(names, _)| names);
+            for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                let name = name.split(" as ").next().unwrap();
+                assert!(
+                    ["function", "async function", "const", "let", "class"]
+                        .iter()
+                        .any(|what| exported.contains(&format!("export {what} {name}"))),
+                    "{}: {name} is not exported by {}",
+                    path.display(),
+                    target.display()
+                );
+            }
         }
+    }
+}
+
+/// Every kind the server registers has its browser module.
+#[test]
+fn every_kind_has_a_browser_module() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let registry = conflicto::activities::kind::ActivityRegistry::with_builtin_kinds();
+    for kind in registry.iter() {
+        let name = kind.kind();
+        let found = ["assets/js/kinds", "tests/toy_kind/assets/js/kinds"]
+            .iter()
+            .any(|dir| root.join(dir).join(format!("{name}.js")).is_file());
+        assert!(found, "no assets/js/kinds/{name}.js");
     }
 }

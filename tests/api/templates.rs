@@ -849,7 +849,7 @@ async fn a_quiz_is_read_from_a_csv_file(db: TestDb) {
     let id = session["id"].as_str().unwrap();
     let send = |body: &'static str, content_type: &'static str, query: &'static str| {
         app.client
-            .post(app.url(&format!("/api/v1/sessions/{id}/activities/quiz-csv{query}")))
+            .post(app.url(&format!("/api/v1/sessions/{id}/activities/csv/quiz{query}")))
             .bearer_auth(&host.token)
             .header("content-type", content_type)
             .body(body)
@@ -901,6 +901,31 @@ async fn a_quiz_is_read_from_a_csv_file(db: TestDb) {
     .unwrap();
     assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_envelope(&json(response).await, "unsupported_media_type");
+    // Only a kind that says it takes CSV is made from one.
+    let response = app
+        .client
+        .post(app.url(&format!("/api/v1/sessions/{id}/activities/csv/poll")))
+        .bearer_auth(&host.token)
+        .header("content-type", "text/csv")
+        .body("question,choice1\nq,a\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_envelope(&json(response).await, "kind_not_found");
+    let types = json(
+        app.call(Method::GET, "/api/v1/activities/types", None, None)
+            .await,
+    )
+    .await;
+    let takes_csv: Vec<&str> = types["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["csv_import"] == true)
+        .map(|k| k["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(takes_csv, ["quiz"]);
     let (_, activities) = call(
         &app,
         &host,

@@ -14,4 +14,6 @@ mod driver;
 mod event;
 mod library;
 mod long_lists;
+#[cfg(feature = "toy-kind")]
+mod toy;
 mod waiting;

@@ -16,14 +16,12 @@ use utoipa_axum::routes;
 
 use crate::activities::activity::{Activity, ActivityState, ResultsVisibility};
 use crate::activities::kind::Viewer;
-use crate::activities::quiz::Scoring;
 use crate::activities::{self, ActivityChanges, NewActivity};
 use crate::http::error::{ApiError, ErrorCode, ErrorEnvelope};
 use crate::http::extract::{AnyAuth, AppJson, AppPath, AppQuery, HostAuth};
 use crate::http::state::AppState;
 use crate::ids::{ActivityId, SessionId};
 use crate::organizers::Organizer;
-use crate::session_templates::quiz_csv;
 use crate::sessions::session::Session;
 use crate::sessions::{self, SessionError};
 
@@ -33,7 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_kinds))
         .routes(routes!(kind_schema))
         .routes(routes!(create_activity, list_activities))
-        .routes(routes!(import_quiz_csv))
+        .routes(routes!(import_csv))
         .routes(routes!(reorder_activities))
         .routes(routes!(get_activity, update_activity, delete_activity))
         .routes(routes!(transition_activity))
@@ -74,6 +72,8 @@ pub struct KindSummary {
     pub name: &'static str,
     /// What it is for.
     pub description: &'static str,
+    /// Whether `POST /sessions/{id}/activities/csv/{kind}` makes one from a CSV file.
+    pub csv_import: bool,
 }
 
 /// Every kind.
@@ -94,6 +94,7 @@ async fn list_kinds(State(state): State<AppState>) -> Json<KindList> {
                 kind: k.kind(),
                 name: k.name(),
                 description: k.description(),
+                csv_import: k.csv_import(),
             })
             .collect(),
     })
@@ -188,29 +189,34 @@ async fn add_activity(
     Ok((StatusCode::CREATED, Json(activity)))
 }
 
-/// How to name and score a quiz read from CSV.
+/// How to name an activity read from CSV.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct QuizCsvQuery {
-    /// The activity's title (default "Quiz").
+pub struct CsvQuery {
+    /// The activity's title (default: the kind's name).
     pub title: Option<String>,
-    /// `speed` (default) or `correctness`.
-    pub scoring: Option<Scoring>,
+    /// Any other parameter sets the configuration field of its name to its text
+    /// (a quiz's `scoring=correctness`).
+    #[serde(flatten)]
+    #[param(value_type = Object)]
+    pub config: std::collections::BTreeMap<String, String>,
 }
 
-/// Adds a draft quiz made from a CSV file of questions (`Content-Type: text/csv`; the
-/// columns are in docs/templates.md). Errors name the line and column.
-#[utoipa::path(post, path = "/sessions/{id}/activities/quiz-csv", tag = "activities",
-    params(("id" = SessionId, Path), QuizCsvQuery),
+/// Adds a draft activity made from a CSV file (`Content-Type: text/csv`) by a kind that
+/// takes one (`csv_import` in `GET /activities/types`; a quiz's columns are in
+/// docs/templates.md). Errors name the line and column.
+#[utoipa::path(post, path = "/sessions/{id}/activities/csv/{kind}", tag = "activities",
+    params(("id" = SessionId, Path), ("kind" = String, Path), CsvQuery),
     request_body(content = String, content_type = "text/csv"),
-    responses((status = 201, body = Activity), (status = 404, body = ErrorEnvelope),
+    responses((status = 201, body = Activity),
+        (status = 404, description = "no such session, or no kind of that name takes CSV", body = ErrorEnvelope),
         (status = 409, body = ErrorEnvelope), (status = 415, body = ErrorEnvelope),
         (status = 422, description = "`details.field` names the line and column", body = ErrorEnvelope)))]
-async fn import_quiz_csv(
+async fn import_csv(
     State(state): State<AppState>,
     HostAuth(auth): HostAuth,
-    AppPath(id): AppPath<SessionId>,
-    AppQuery(query): AppQuery<QuizCsvQuery>,
+    AppPath((id, kind)): AppPath<(SessionId, String)>,
+    AppQuery(query): AppQuery<CsvQuery>,
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Activity>), ApiError> {
@@ -223,22 +229,29 @@ async fn import_quiz_csv(
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::UnsupportedMediaType,
-            "send the questions as CSV with `Content-Type: text/csv`",
+            "send the file as CSV with `Content-Type: text/csv`",
         ));
     }
+    let Some(importer) = state.registry.get(&kind).filter(|k| k.csv_import()) else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::KindNotFound,
+            format!("no activity kind `{kind}` takes CSV"),
+        ));
+    };
     let text = std::str::from_utf8(&body)
         .map_err(|_| ApiError::bad_request(ErrorCode::MalformedCsv, "the CSV is not UTF-8 text"))?;
     let session = sessions::owned(state.store.as_ref(), &auth.organizer, id).await?;
-    let mut config = quiz_csv::quiz_config(text).map_err(|e| {
+    let mut config = importer.config_from_csv(text).map_err(|e| {
         ApiError::invalid(ErrorCode::InvalidCsv, e.to_string())
             .with_details(serde_json::json!({ "field": e.field }))
     })?;
-    if let Some(scoring) = query.scoring {
-        config["scoring"] = serde_json::json!(scoring);
+    for (field, value) in query.config {
+        config[field] = Value::String(value);
     }
     let new = NewActivity {
-        kind: "quiz".to_owned(),
-        title: query.title.unwrap_or_else(|| "Quiz".to_owned()),
+        kind: importer.kind().to_owned(),
+        title: query.title.unwrap_or_else(|| importer.name().to_owned()),
         config,
         time_limit_seconds: None,
         results_visibility: None,

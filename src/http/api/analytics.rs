@@ -40,6 +40,7 @@ async fn of_session(
     let (session, report) = report(state, auth, id).await?;
     let reactions = state.store.reaction_minutes(session.id).await?;
     Ok(analytics::of_session(
+        &state.registry,
         &session,
         &report,
         &reactions,

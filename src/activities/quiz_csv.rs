@@ -12,11 +12,11 @@
 
 use serde_json::{Value, json};
 
-use super::definition::DefinitionError;
-use crate::activities::quiz::{CHOICES, QUESTIONS_MAX};
+use super::kind::ImportError;
+use super::quiz::{CHOICES, QUESTIONS_MAX};
 
 /// Reads the CSV into a quiz configuration. Errors name the line and column.
-pub fn quiz_config(text: &str) -> Result<Value, DefinitionError> {
+pub fn quiz_config(text: &str) -> Result<Value, ImportError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let header = text.lines().next().unwrap_or_default();
     let delimiter = if header.contains(';') && !header.contains(',') {
@@ -152,8 +152,8 @@ pub fn quiz_config(text: &str) -> Result<Value, DefinitionError> {
     Ok(json!({ "questions": questions }))
 }
 
-fn fault(line: u64, column: &str, message: impl Into<String>) -> DefinitionError {
-    DefinitionError {
+fn fault(line: u64, column: &str, message: impl Into<String>) -> ImportError {
+    ImportError {
         field: if column.is_empty() {
             format!("line {line}")
         } else {

@@ -1,0 +1,127 @@
+// What the kinds' modules (assets/js/kinds/*.js) build their views from: charts, lists and
+// the moderation queue for results, and the pieces of a phone's answer form.
+
+import { h, t, num, srOnly, api, notice } from '../lib.js';
+
+/** Horizontal bars with counts and percentages; a list, so it reads as text too. */
+export function bars(rows, { highlight = () => false } = {}) {
+  return h('ol', { class: 'bars' }, rows.map((row, i) => h('li', { class: highlight(i) ? 'bar correct' : 'bar' },
+    h('span', { class: 'bar-label' }, row.label, highlight(i) ? h('span', { class: 'tick', 'aria-hidden': 'true' }, ' ✓') : null),
+    h('span', { class: 'bar-track', 'aria-hidden': 'true' },
+      h('span', { class: `bar-fill c${i % 8}`, style: { width: `${Math.max(0, Math.min(100, row.percent))}%` } })),
+    h('span', { class: 'bar-value' }, t('results.count_percent', { count: num(row.count), percent: num(row.percent, 1) })),
+    highlight(i) ? srOnly(t('quiz.correct_answer')) : null)));
+}
+
+export function stat(label, value) {
+  return h('div', { class: 'stat' }, h('span', { class: 'stat-value' }, value), h('span', { class: 'stat-label' }, label));
+}
+
+export function empty(text) {
+  return h('p', { class: 'empty' }, text);
+}
+
+export function nameOrAnonymous(name) {
+  return name || t('qna.anonymous');
+}
+
+// Older entries of a long list the organizer asked for, per activity round and list. Live
+// documents carry the first 200 entries; the rest are read a page at a time and shown below
+// them as they were when read.
+const older = new Map();
+
+export function olderEntries(activity, list, shown, total, item) {
+  if (total <= shown.length || !shown.length) return null;
+  const key = `${activity.id}/${activity.round}/${list}`;
+  const kept = older.get(key) || { items: [], next: `${shown.length}.${shown[shown.length - 1].id}` };
+  const area = h('div', { class: 'older' });
+  const draw = () => {
+    const left = total - shown.length - kept.items.length;
+    area.replaceChildren(
+      kept.items.length ? h('ul', { class: 'cards older-list' }, kept.items.map(item)) : '',
+      kept.next && left > 0 ? h('button', { type: 'button', class: 'button small secondary', onclick: async (event) => {
+        event.target.disabled = true;
+        try {
+          const page = await api('GET', `/activities/${activity.id}/results/${list}?limit=100&after=${encodeURIComponent(kept.next)}`);
+          kept.items.push(...page.items);
+          kept.next = page.next;
+          older.set(key, kept);
+        } finally { draw(); }
+      } }, t('results.show_older', { count: num(left) })) : '');
+  };
+  draw();
+  return area;
+}
+
+export function button(label, onclick, cls = '') {
+  return h('button', { type: 'button', class: `button ${cls}`, onclick }, label);
+}
+
+/** The organizer's moderation queue: held items with their decisions. */
+export function moderation(queue, text, actions, bulk) {
+  return h('section', { class: 'moderation', 'aria-label': t('moderation.queue') },
+    h('h3', {}, t('moderation.queue'), ' ', h('span', { class: 'badge' }, num(queue.length))),
+    queue.length ? h('ul', { class: 'plain' }, queue.map((item) => h('li', { class: 'held' },
+      h('span', {}, text(item)), item.flag ? h('span', { class: 'badge warn' }, t(`flag.${item.flag}`)) : null,
+      h('span', { class: 'actions' }, actions(item))))) : h('p', { class: 'muted' }, t('moderation.empty')),
+    queue.length > 1 && bulk ? bulk() : null);
+}
+
+// ---------------------------------------------------------------------------------------
+// Phones
+
+/**
+ * The element now on the page in place of `el`. Live results may redraw the input while an
+ * answer is on its way (the phone page marks what it replaces `data-stale`); what happens
+ * after the answer arrives goes to what is shown then.
+ */
+export function current(el) {
+  return (el.dataset.stale && el.id && document.getElementById(el.id)) || el;
+}
+
+function say(statusEl, text, kind) {
+  notice(current(statusEl), text, kind);
+}
+
+/** A submit button that shows progress and the result of `action`. */
+export function sendButton(label, action, status) {
+  const btn = h('button', { type: 'submit', class: 'button big' }, label);
+  btn.run = async () => {
+    btn.disabled = true;
+    say(status, t('phone.sending'), 'info');
+    try {
+      await action();
+    } catch (error) {
+      say(status, error.message ? (error.localized || error.message) : String(error), 'error');
+    } finally {
+      btn.disabled = false;
+    }
+  };
+  return btn;
+}
+
+export function status() {
+  return h('p', { id: 'answer-status', class: 'notice', role: 'status', 'aria-live': 'polite', hidden: true });
+}
+
+export function confirm(statusEl, text) {
+  say(statusEl, text, 'ok');
+}
+
+export function choiceList(name, labels, multiple, chosen, disabled) {
+  return h('div', { class: 'choices-list' }, labels.map((label, i) => {
+    const id = `${name}-${i}`;
+    return h('div', { class: 'choice' },
+      h('input', { type: multiple ? 'checkbox' : 'radio', name, id, value: String(i), checked: chosen.includes(i), disabled }),
+      h('label', { for: id, class: `c${i % 8}` }, label));
+  }));
+}
+
+export function picked(form, name) {
+  return [...form.querySelectorAll(`input[name="${name}"]:checked`)].map((i) => Number(i.value));
+}
+
+export function latest(mine, slot) {
+  const found = (mine || []).filter((r) => !slot || r.slot === slot || r.slot.startsWith(slot));
+  return found.length ? found[found.length - 1].answer : null;
+}
