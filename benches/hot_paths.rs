@@ -4,10 +4,10 @@
 //! come from `cargo bench --bench hot_paths` and go in docs/performance.md.
 
 use chrono::Utc;
-use conflicto::activities::kind::{ActivityKind, AnswerContext, Entry};
-use conflicto::activities::poll::{Poll, PollAnswer, PollConfig, PollState};
 use conflicto::auth::SigningKey;
 use conflicto::ids::{ParticipantId, SessionId};
+use conflicto::kinds::poll::{Poll, PollAnswer, PollConfig, PollState};
+use conflicto::kinds::{ActivityKind, AnswerContext, Entry};
 use conflicto::moderation::Moderator;
 use conflicto::realtime::events::frame;
 use criterion::{Criterion, criterion_group, criterion_main};

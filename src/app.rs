@@ -12,12 +12,12 @@ use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::activities::kind::ActivityRegistry;
 use crate::auth::SigningKey;
 use crate::config::{Config, Environment, derived_base_url};
 use crate::http::limits::RateLimits;
 pub use crate::http::state::Lifecycle;
 use crate::http::state::{AppState, Services};
+use crate::kinds::ActivityRegistry;
 use crate::participants::joiner::Joiner;
 use crate::participants::presence::PresenceBook;
 use crate::participants::roster::Roster;
@@ -91,7 +91,8 @@ impl App {
             .await
             .context("cannot list active activities")?
         {
-            let prepared = crate::activities::prepare(&registry, &activity)
+            let prepared = registry
+                .prepare(&activity)
                 .map_err(|e| anyhow::anyhow!("activity {}: {e}", activity.id))?;
             writer
                 .load(activity, prepared)
@@ -147,7 +148,7 @@ impl App {
             hub,
             write_thread,
         });
-        let router = crate::http::router(state.clone(), extra);
+        let router = crate::http::router(state.clone(), crate::web::router().merge(extra));
         Ok(App {
             listener,
             router,

@@ -13,7 +13,7 @@ use parking_lot::Mutex;
 use tokio_util::sync::CancellationToken;
 
 use crate::ids::SessionId;
-use crate::sessions::changes::{Change, Changes};
+use crate::model::changes::{Change, Changes};
 use crate::storage::{Store, StoreError, WriteThread};
 
 /// The emoji set: the name the API uses and the glyph screens show.

@@ -1,36 +1,22 @@
 //! Activities: the steps of a session. Create, edit, reorder and delete them; move them
 //! through draft → published → active → closed (reopen = a new round); run host commands
 //! (reveal, hide, and each kind's own); read results. Kinds plug in through
-//! [`kind::ActivityKind`]; nothing here matches on a kind's name.
+//! [`crate::kinds::ActivityKind`]; nothing here matches on a kind's name.
 
-pub mod activity;
-pub mod buzzer;
-pub mod kind;
-pub mod open_text;
-pub mod poker;
-pub mod poll;
-pub mod qna;
-pub mod quiz;
-pub mod quiz_csv;
-pub mod rating;
 pub mod timers;
-#[cfg(feature = "toy-kind")]
-#[path = "../../tests/toy_kind/toy.rs"]
-pub mod toy;
-pub mod word_cloud;
 
 use std::sync::Arc;
 
 use chrono::Utc;
 use serde_json::Value;
 
-use self::activity::{Activity, ActivityState, ResultsVisibility, TIME_LIMIT_MAX};
-use self::kind::{ActivityRegistry, DynKind, Prepared};
 use crate::ids::{ActivityId, SessionId};
+use crate::kinds::{ActivityRegistry, DynKind, PrepareError};
+use crate::model::activity::{self, Activity, ActivityState, ResultsVisibility, TIME_LIMIT_MAX};
+use crate::model::changes::{Change, Changes};
+use crate::model::session::{Session, SessionStatus};
 use crate::responses::tally::{Folded, Tallies};
 use crate::responses::writer::Writer;
-use crate::sessions::changes::{Change, Changes};
-use crate::sessions::session::{Session, SessionStatus};
 use crate::storage::{Store, StoreError};
 
 /// Why an activity use case failed.
@@ -108,6 +94,17 @@ pub struct NewActivity {
     pub time_limit_seconds: Option<u32>,
     /// Live or hidden results (default live).
     pub results_visibility: Option<ResultsVisibility>,
+}
+
+impl From<PrepareError> for ActivityError {
+    fn from(error: PrepareError) -> Self {
+        match error {
+            PrepareError::UnknownKind { kind, known } => ActivityError::UnknownKind { kind, known },
+            corrupt @ PrepareError::Corrupt { .. } => {
+                ActivityError::Store(StoreError::Corrupt(corrupt.to_string()))
+            }
+        }
+    }
 }
 
 fn unknown_kind(registry: &ActivityRegistry, kind: &str) -> ActivityError {
@@ -314,22 +311,6 @@ pub async fn reorder(
     Ok(store.activities_of(session.id).await?)
 }
 
-/// The kind bound to the activity's configuration and current state.
-pub fn prepare(
-    registry: &ActivityRegistry,
-    activity: &Activity,
-) -> Result<Arc<dyn Prepared>, ActivityError> {
-    let kind = registry
-        .get(&activity.kind)
-        .ok_or_else(|| unknown_kind(registry, &activity.kind))?;
-    kind.prepare(
-        &activity.config,
-        &activity.kind_state,
-        activity.results_visible_to_participants(),
-    )
-    .map_err(|message| StoreError::Corrupt(format!("activity {}: {message}", activity.id)).into())
-}
-
 /// Moves an activity to another state. Activating needs an active session and no other
 /// active activity; reopening a closed one starts a new round.
 pub async fn transition(
@@ -403,7 +384,7 @@ pub async fn transition(
     }
     if to == ActivityState::Active {
         writer
-            .load(activity.clone(), prepare(registry, &activity)?)
+            .load(activity.clone(), registry.prepare(&activity)?)
             .await?;
     }
     hub.changed(session.id, Change::Activity);
@@ -483,7 +464,7 @@ pub async fn command(
         match command.name {
             "add_time" => {
                 let seconds: i64 =
-                    kind::arg(command.args, "seconds").map_err(ActivityError::Command)?;
+                    crate::kinds::arg(command.args, "seconds").map_err(ActivityError::Command)?;
                 if !(1..=i64::from(TIME_LIMIT_MAX)).contains(&seconds) {
                     return Err(ActivityError::Command(format!(
                         "args.seconds must be between 1 and {TIME_LIMIT_MAX}"
@@ -536,7 +517,7 @@ pub async fn command(
         }
         next.updated_at = now;
         if store.update_activity_run(&next, &previous).await? {
-            let prepared = prepare(registry, &next)?;
+            let prepared = registry.prepare(&next)?;
             if next.round == previous.round {
                 tallies.rebind(next.id, next.round, prepared);
             } else if next.state == ActivityState::Active {
@@ -567,7 +548,7 @@ pub async fn results(
         return Ok(folded);
     }
     writer
-        .load(activity.clone(), prepare(registry, activity)?)
+        .load(activity.clone(), registry.prepare(activity)?)
         .await?;
     tallies
         .results(activity.id, activity.round)
@@ -585,20 +566,4 @@ pub fn current(activities: &[Activity]) -> Option<&Activity> {
                 .filter(|a| a.state == ActivityState::Closed && a.closed_at.is_some())
                 .max_by_key(|a| a.closed_at)
         })
-}
-
-/// The results document of `GET /activities/{id}/results` and of `results` events: the
-/// kind's results plus `activity_id`, `kind`, `round` and `state`.
-pub fn results_document(activity: &Activity, results: Value) -> Value {
-    let mut body = results;
-    if let Value::Object(map) = &mut body {
-        map.insert("activity_id".into(), Value::String(activity.id.to_string()));
-        map.insert("kind".into(), Value::String(activity.kind.clone()));
-        map.insert("round".into(), Value::from(activity.round));
-        map.insert(
-            "state".into(),
-            Value::String(activity.state.as_str().into()),
-        );
-    }
-    body
 }

@@ -11,12 +11,12 @@ use std::time::Duration;
 use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 
-use super::activity::ActivityState;
-use super::kind::ActivityRegistry;
 use super::{ActivityError, transition};
 use crate::ids::ActivityId;
+use crate::kinds::ActivityRegistry;
+use crate::model::activity::ActivityState;
+use crate::model::changes::Changes;
 use crate::responses::writer::Writer;
-use crate::sessions::changes::Changes;
 use crate::storage::Store;
 
 /// How often deadlines are checked.

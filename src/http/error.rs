@@ -421,7 +421,7 @@ impl From<crate::participants::JoinError> for ApiError {
             E::SessionNotOpen(status) => Self::conflict(
                 ErrorCode::SessionNotOpen,
                 match status {
-                    crate::sessions::session::SessionStatus::Completed => {
+                    crate::model::session::SessionStatus::Completed => {
                         "the session has ended".to_owned()
                     }
                     _ => "the session has not started yet".to_owned(),
@@ -474,7 +474,7 @@ impl From<crate::responses::SubmitError> for ApiError {
                 ErrorCode::ParticipantRemoved,
                 "you were removed from this session",
             ),
-            E::Activity(activity) => activity.into(),
+            E::Prepare(error) => crate::activities::ActivityError::from(error).into(),
             E::Store(store) => store.into(),
         }
     }

@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use super::error::{ApiError, ErrorCode};
 use crate::http::state::AppState;
 use crate::ids::{ParticipantId, SessionId};
-use crate::participants::participant::ParticipantStatus;
+use crate::model::participant::ParticipantStatus;
 
 /// A JSON body whose rejection is an [`ApiError`].
 #[derive(Debug, Clone, Copy, Default)]

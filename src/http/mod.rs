@@ -41,8 +41,10 @@ const DOCS_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self
      style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
      object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// The whole application router, with `extra` routes (tests' probes) merged in.
-pub fn router(state: AppState, extra: Router<AppState>) -> Router {
+/// The whole application router: the API, its document, `/metrics` and `pages` (the web
+/// app, and tests' probes) behind one middleware stack. The pages come in from `app`, so
+/// this layer does not know the web app that uses it.
+pub fn router(state: AppState, pages: Router<AppState>) -> Router {
     let config = state.config.clone();
     let (api, document) = api::router();
     let canonical =
@@ -59,8 +61,7 @@ pub fn router(state: AppState, extra: Router<AppState>) -> Router {
         .merge(api)
         .merge(docs)
         .route("/metrics", get(metrics::render_metrics))
-        .merge(crate::web::router())
-        .merge(extra)
+        .merge(pages)
         .fallback(middleware::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -9,10 +9,10 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::activities::kind::ActivityRegistry;
 use crate::auth::SigningKey;
 use crate::config::Config;
 use crate::http::limits::RateLimits;
+use crate::kinds::ActivityRegistry;
 use crate::participants::joiner::Joiner;
 use crate::participants::presence::PresenceBook;
 use crate::participants::roster::Roster;

@@ -12,7 +12,7 @@ mod words;
 
 use std::collections::HashSet;
 
-use crate::sessions::session::SessionSettings;
+use crate::model::session::SessionSettings;
 
 /// Most banned words per session.
 pub const BANNED_MAX: usize = 200;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::participant::Participant;
+use crate::model::participant::Participant;
 use crate::storage::{JoinOutcome, Store, StoreError, WriteThread};
 
 /// Most joins stored in one transaction.

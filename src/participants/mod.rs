@@ -2,21 +2,22 @@
 //! heartbeat, the organizer's list with presence, and remove or remove-and-ban.
 
 pub mod joiner;
-pub mod participant;
 pub mod presence;
 pub mod roster;
 
 use chrono::Utc;
 
 use self::joiner::Joiner;
-use self::participant::{InvalidNickname, Nickname, Participant, ParticipantStatus, Presence};
 use self::presence::PresenceBook;
 use self::roster::Roster;
 use crate::auth::SigningKey;
 use crate::ids::ParticipantId;
+use crate::model::changes::{Change, Changes};
+use crate::model::participant::{
+    InvalidNickname, Nickname, Participant, ParticipantStatus, Presence,
+};
+use crate::model::session::{Session, SessionStatus};
 use crate::moderation::Moderator;
-use crate::sessions::changes::{Change, Changes};
-use crate::sessions::session::{Session, SessionStatus};
 use crate::storage::{JoinOutcome, Store, StoreError};
 
 /// Why joining failed.

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
-use super::participant::ParticipantStatus;
 use crate::ids::{ParticipantId, SessionId};
+use crate::model::participant::ParticipantStatus;
 use crate::storage::{Store, StoreError};
 
 /// What the roster knows of one participant.

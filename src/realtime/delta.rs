@@ -16,7 +16,7 @@
 //! - `set`: top-level fields replaced whole (scalars, and lists that are not keyed);
 //! - `unset`: top-level fields removed;
 //! - `lists`: keyed lists (the kind names them and their key field, see
-//!   [`crate::activities::kind::ActivityKind::LISTS`]; `key` repeats the field): entries
+//!   [`crate::kinds::ActivityKind::LISTS`]; `key` repeats the field): entries
 //!   added or changed (`upsert`, whole entries), entries gone (`remove`, by key), and the
 //!   order. Entries that were there keep their place and new ones go at the end, unless
 //!   `new_at` is `"start"`, or unless `order` lists every key of the list in its new order.

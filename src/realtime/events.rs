@@ -12,12 +12,12 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{Hub, LANES, Published, Subscription, Target, delta};
-use crate::activities::activity::{Activity, ActivityState, ResultsVisibility};
-use crate::activities::kind::{ActivityRegistry, Viewer};
 use crate::activities::{self, ActivityError};
 use crate::ids::{ActivityId, ParticipantId, SessionId};
+use crate::kinds::{ActivityRegistry, Viewer};
+use crate::model::activity::{Activity, ActivityState, ResultsVisibility};
+use crate::model::session::{Session, SessionStatus};
 use crate::responses::tally::Document;
-use crate::sessions::session::{Session, SessionStatus};
 use crate::storage::StoreError;
 
 /// A pre-framed SSE message (`id`, `event`, `data` lines), shared by every subscriber.
@@ -173,7 +173,7 @@ impl ActivityView {
         let config = if audience == Audience::Organizer {
             activity.config.clone()
         } else {
-            activities::prepare(registry, activity)?.participant_config()
+            registry.prepare(activity)?.participant_config()
         };
         Ok(Self {
             id: activity.id,
@@ -500,11 +500,8 @@ pub async fn publish_activity(hub: &Hub, session_id: SessionId) -> Result<(), Ac
         .filter(|a| a.state == ActivityState::Active)
     {
         if hub.tallies.is_loaded(activity.id, activity.round) {
-            hub.tallies.rebind(
-                activity.id,
-                activity.round,
-                activities::prepare(&hub.registry, activity)?,
-            );
+            hub.tallies
+                .rebind(activity.id, activity.round, hub.registry.prepare(activity)?);
         }
     }
     let current = activities::current(&activities);

@@ -35,14 +35,14 @@ use tokio::sync::Notify;
 
 pub use self::events::Audience;
 use self::events::Frame;
-use crate::activities::activity::Activity;
-use crate::activities::kind::ActivityRegistry;
 use crate::ids::{ActivityId, SessionId};
+use crate::kinds::ActivityRegistry;
+use crate::model::activity::Activity;
+pub use crate::model::changes::Change;
+use crate::model::session::SessionStatus;
 use crate::moderation::Moderator;
 use crate::responses::tally::{Document, Tallies};
 use crate::responses::writer::Writer;
-pub use crate::sessions::changes::Change;
-use crate::sessions::session::SessionStatus;
 use crate::storage::{Store, StoreError};
 
 /// Bytes of frames a room keeps: every stream of the room reads from them, and a client
@@ -73,7 +73,7 @@ pub const PHONE_RESULTS_PER_SECOND: f64 = 5_000.0;
 pub const ROOM_IDLE: Duration = Duration::from_secs(300);
 
 /// The use cases' changes reach every screen through the hub.
-impl crate::sessions::changes::Changes for Hub {
+impl crate::model::changes::Changes for Hub {
     fn changed(&self, session: SessionId, change: Change) {
         Hub::changed(self, session, change);
     }
@@ -378,7 +378,7 @@ impl Hub {
     /// Makes sure the current activity's round is in the tallies, so events carry results.
     pub(crate) async fn ensure_loaded(
         &self,
-        activities: &[crate::activities::activity::Activity],
+        activities: &[crate::model::activity::Activity],
     ) -> Result<(), crate::activities::ActivityError> {
         if let (Some(current), Some(writer)) =
             (crate::activities::current(activities), self.writer.get())

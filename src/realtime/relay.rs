@@ -13,10 +13,9 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use super::{Change, Hub};
-use crate::activities::activity::ActivityState;
-use crate::activities::kind::ActivityRegistry;
-use crate::activities::prepare;
 use crate::ids::{ActivityId, SessionId};
+use crate::kinds::ActivityRegistry;
+use crate::model::activity::ActivityState;
 use crate::participants::roster::Roster;
 use crate::responses::writer::Writer;
 use crate::storage::{Store, StoreError};
@@ -137,8 +136,10 @@ impl Relay {
         if !self.hub.tallies.is_loaded(activity.id, activity.round) {
             return Ok(()); // loaded from storage when first needed
         }
-        let prepared =
-            prepare(&self.registry, &activity).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let prepared = self
+            .registry
+            .prepare(&activity)
+            .map_err(|e| StoreError::Internal(e.to_string()))?;
         self.writer.reload(activity, prepared).await
     }
 

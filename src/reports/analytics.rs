@@ -14,9 +14,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::Report;
-use crate::activities::kind::ActivityRegistry;
 use crate::ids::{ActivityId, ParticipantId, SessionId};
-use crate::sessions::session::{Session, SessionStatus, TemplateOrigin};
+use crate::kinds::ActivityRegistry;
+use crate::model::session::{Session, SessionStatus, TemplateOrigin};
 use crate::storage::SessionEngagement;
 
 /// Most points on a timeline; longer events get wider buckets.
@@ -139,7 +139,7 @@ pub struct SessionAnalytics {
 }
 
 fn percent(part: usize, whole: usize) -> f64 {
-    crate::activities::poll::percent(part, whole)
+    crate::kinds::poll::percent(part, whole)
 }
 
 /// The value at fraction `q` (0–1) of sorted values.
@@ -316,7 +316,7 @@ pub fn of_session(
 }
 
 /// Every question the audience asked, from the organizer's results of each round, as
-/// each kind reads them ([`crate::activities::kind::ActivityKind::asked`]).
+/// each kind reads them ([`crate::kinds::ActivityKind::asked`]).
 fn questions(registry: &ActivityRegistry, report: &Report) -> Vec<AskedQuestion> {
     let mut seen = HashSet::new();
     let mut asked = Vec::new();
@@ -664,10 +664,10 @@ pub fn comparison_csv(comparison: &Comparison) -> Result<Vec<u8>, csv::Error> {
 mod tests {
     use super::*;
     use crate::ids::OrganizerId;
-    use crate::participants::participant::{Nickname, Participant, ParticipantStatus};
+    use crate::model::join_code::JoinCode;
+    use crate::model::participant::{Nickname, Participant, ParticipantStatus};
+    use crate::model::session::SessionSettings;
     use crate::reports::{ParticipantCounts, Summary};
-    use crate::sessions::join_code::JoinCode;
-    use crate::sessions::session::SessionSettings;
 
     fn at(minute: i64, second: i64) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-03-01T10:00:00Z")

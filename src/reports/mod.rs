@@ -10,14 +10,14 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::activities::activity::{Activity, ActivityState};
-use crate::activities::kind::ActivityRegistry;
 use crate::activities::{self, ActivityError};
 use crate::ids::{ActivityId, ParticipantId};
-use crate::participants::participant::{Participant, ParticipantStatus};
+use crate::kinds::ActivityRegistry;
+use crate::model::activity::{Activity, ActivityState};
+use crate::model::participant::{Participant, ParticipantStatus};
+use crate::model::session::Session;
 use crate::responses::tally::Tallies;
 use crate::responses::writer::Writer;
-use crate::sessions::session::Session;
 use crate::storage::{Store, StoredResponse};
 
 /// How many participants, by status.
@@ -135,9 +135,9 @@ pub async fn build(
             rounds.push(RoundSummary {
                 round,
                 respondents: count,
-                participation_rate: crate::activities::poll::percent(count, counts.total),
+                participation_rate: crate::kinds::poll::percent(count, counts.total),
                 results: results
-                    .view(crate::activities::kind::Viewer::Organizer)
+                    .view(crate::kinds::Viewer::Organizer)
                     .unwrap_or_default(),
             });
         }

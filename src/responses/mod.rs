@@ -12,10 +12,9 @@ use std::sync::Arc;
 
 use self::tally::{Held, Tallies};
 use self::writer::Writer;
-use crate::activities::activity::{Activity, ActivityState};
-use crate::activities::kind::{ActivityRegistry, AnswerContext};
-use crate::activities::{self, ActivityError};
 use crate::ids::{ParticipantId, ResponseId};
+use crate::kinds::{ActivityRegistry, AnswerContext, PrepareError};
+use crate::model::activity::{Activity, ActivityState};
 use crate::moderation::Moderator;
 use crate::storage::{ResponseWrite, Store, StoreError, StoredResponse, WriteOutcome};
 
@@ -43,9 +42,9 @@ pub enum SubmitError {
     /// The participant was removed meanwhile.
     #[error("you were removed from this session")]
     ParticipantRemoved,
-    /// The activity could not be prepared.
+    /// The activity could not be bound to its kind.
     #[error(transparent)]
-    Activity(#[from] ActivityError),
+    Prepare(#[from] PrepareError),
     /// Storage failed; nothing was stored.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -106,7 +105,7 @@ pub async fn submit(
     let prepared = match tallies.prepared(activity.id, activity.round) {
         Some(prepared) => prepared,
         None => {
-            let prepared = activities::prepare(registry, activity)?;
+            let prepared = registry.prepare(activity)?;
             writer.load(activity.clone(), prepared.clone()).await?;
             prepared
         }

@@ -18,9 +18,9 @@ use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
 use serde_json::Value;
 
-use crate::activities::activity::{Activity, ActivityState};
-use crate::activities::kind::{AnyAnswer, AnyResults, Entry, Prepared, Reference, Viewer};
 use crate::ids::{ActivityId, ParticipantId};
+use crate::kinds::{AnyAnswer, AnyResults, Entry, Prepared, Reference, Viewer};
+use crate::model::activity::{Activity, ActivityState};
 
 /// One stored answer in memory.
 #[derive(Clone)]
@@ -145,10 +145,7 @@ impl Folded {
                     self.version,
                     activity.state.as_str()
                 );
-                return Some(Document::new(
-                    crate::activities::results_document(activity, view),
-                    etag,
-                ));
+                return Some(Document::new(activity.results_document(view), etag));
             }
             Viewer::Participant { .. } => 2,
         };
@@ -170,7 +167,7 @@ impl Folded {
             self.version,
             activity.state.as_str()
         );
-        let document = Document::new(crate::activities::results_document(activity, view), etag);
+        let document = Document::new(activity.results_document(view), etag);
         documents.push((class, activity.state, document.clone()));
         Some(document)
     }

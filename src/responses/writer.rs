@@ -10,10 +10,10 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 use super::tally::{Held, Tallies};
-use crate::activities::activity::Activity;
-use crate::activities::kind::{Prepared, Reference};
 use crate::ids::{ActivityId, ParticipantId};
-use crate::sessions::changes::{Change, Changes};
+use crate::kinds::{Prepared, Reference};
+use crate::model::activity::Activity;
+use crate::model::changes::{Change, Changes};
 use crate::storage::{ResponseWrite, Store, StoreError, WriteOutcome, WriteThread};
 
 /// Most submissions committed in one transaction.

@@ -14,11 +14,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::activities::activity::{Activity, ResultsVisibility};
-use crate::activities::kind::ActivityRegistry;
 use crate::activities::{self, ActivityError, NewActivity};
 use crate::ids::SessionId;
-use crate::sessions::session::{self, Session, SessionSettings};
+use crate::kinds::ActivityRegistry;
+use crate::model::activity::{Activity, ResultsVisibility};
+use crate::model::session::{self, Session, SessionSettings};
 
 /// The value of `format` in every definition.
 pub const FORMAT: &str = "conflicto.session-definition";

@@ -5,36 +5,16 @@
 pub mod definition;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use self::definition::{Definition, DefinitionError};
 use crate::activities;
-use crate::activities::kind::ActivityRegistry;
-use crate::ids::{ActivityId, OrganizerId, SessionId, TemplateId};
+use crate::ids::{ActivityId, SessionId, TemplateId};
+use crate::kinds::ActivityRegistry;
+use crate::model::session::{self, Session, TemplateOrigin};
+pub use crate::model::template::{NewVersion, Template, VersionRecord};
 use crate::organizers::Organizer;
-use crate::sessions::session::{self, Session, TemplateOrigin};
 use crate::sessions::{self, NewSession, SessionError};
 use crate::storage::{Store, StoreError};
-
-/// A named template; its content lives in its versions.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct Template {
-    /// Its id.
-    pub id: TemplateId,
-    /// The owner.
-    pub organizer_id: OrganizerId,
-    /// 1–200 characters, unique among the owner's templates.
-    pub name: String,
-    /// Up to 2000 characters.
-    pub description: String,
-    /// The newest version's number (versions count from 1).
-    pub latest_version: i32,
-    /// Created.
-    pub created_at: DateTime<Utc>,
-    /// Last renamed or given a version.
-    pub updated_at: DateTime<Utc>,
-}
 
 /// One immutable version of a template.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +34,18 @@ pub struct TemplateVersion {
 }
 
 impl TemplateVersion {
+    /// A stored version with its definition read (and so checked for shape).
+    pub fn from_record(record: VersionRecord) -> Result<Self, TemplateError> {
+        Ok(TemplateVersion {
+            template_id: record.template_id,
+            version: record.version,
+            note: record.note,
+            definition: Definition::from_json(record.definition)?,
+            source_session_id: record.source_session_id,
+            created_at: record.created_at,
+        })
+    }
+
     /// The definition a session is made from: the base, or one variant applied;
     /// `VariantNotFound` (with the names there are) for a variant it does not have.
     pub fn resolved(&self, variant: Option<&str>) -> Result<Definition, TemplateError> {
@@ -67,24 +59,6 @@ impl TemplateVersion {
         }
         Ok(self.definition.resolved(variant)?)
     }
-}
-
-/// A version about to be stored; the store gives it the next number.
-#[derive(Debug, Clone, Copy)]
-pub struct NewVersion<'a> {
-    /// The template.
-    pub template_id: TemplateId,
-    /// The author's note.
-    pub note: &'a str,
-    /// The content, checked.
-    pub definition: &'a Definition,
-    /// The session it is saved from: in the same transaction, it is linked to the new
-    /// version and its activities get their keys (`keys`).
-    pub source: Option<SessionId>,
-    /// The key of each of the source session's activities.
-    pub keys: &'a [(ActivityId, String)],
-    /// Now.
-    pub at: DateTime<Utc>,
 }
 
 /// Why a template use case failed.
@@ -270,10 +244,11 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
+    let definition = to_json(&content.definition)?;
     let first = NewVersion {
         template_id: template.id,
         note: &note,
-        definition: &content.definition,
+        definition: &definition,
         source: content.source,
         keys: &content.keys,
         at: now,
@@ -312,16 +287,18 @@ pub async fn add_version(
             .template_version(template.id, template.latest_version)
             .await?
     {
+        let latest = TemplateVersion::from_record(latest)?;
         content.definition = content
             .definition
             .with_variants_of(&latest.definition, registry);
     }
     let now = Utc::now();
+    let definition = to_json(&content.definition)?;
     let version = store
         .add_template_version(&NewVersion {
             template_id: template.id,
             note: &note,
-            definition: &content.definition,
+            definition: &definition,
             source: content.source,
             keys: &content.keys,
             at: now,
@@ -347,10 +324,28 @@ pub async fn version(
     template: &Template,
     version: i32,
 ) -> Result<TemplateVersion, TemplateError> {
-    store
+    let record = store
         .template_version(template.id, version)
         .await?
-        .ok_or(TemplateError::VersionNotFound(version))
+        .ok_or(TemplateError::VersionNotFound(version))?;
+    TemplateVersion::from_record(record)
+}
+
+/// Every version of a template, oldest first.
+pub async fn versions(
+    store: &dyn Store,
+    template: &Template,
+) -> Result<Vec<TemplateVersion>, TemplateError> {
+    let records = store.template_versions(template.id).await?;
+    records
+        .into_iter()
+        .map(TemplateVersion::from_record)
+        .collect()
+}
+
+/// A checked definition as the JSON a version stores.
+fn to_json(definition: &Definition) -> Result<serde_json::Value, TemplateError> {
+    serde_json::to_value(definition).map_err(|e| StoreError::Internal(e.to_string()).into())
 }
 
 /// Renames a template or changes its description.

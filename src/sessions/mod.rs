@@ -1,19 +1,16 @@
 //! Sessions: create, list, read, edit, open, close and delete a live event. Only the owner
 //! (or an admin) sees or changes a session; to anyone else it does not exist.
 
-pub mod changes;
-pub mod join_code;
 pub mod retention;
-pub mod session;
 
 use chrono::Utc;
 
-use self::join_code::JoinCode;
-use self::session::{Session, SessionSettings, SessionStatus};
-use crate::activities::activity::Activity;
 use crate::ids::SessionId;
+use crate::model::activity::Activity;
+use crate::model::changes::{Change, Changes};
+use crate::model::join_code::JoinCode;
+use crate::model::session::{self, Session, SessionSettings, SessionStatus};
 use crate::organizers::Organizer;
-use crate::sessions::changes::{Change, Changes};
 use crate::storage::{Store, StoreError};
 
 /// Why a session use case failed.

@@ -10,11 +10,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::activities::kind::ActivityRegistry;
 use crate::ids::{ActivityId, ResponseId};
+use crate::kinds::ActivityRegistry;
+use crate::model::session::{Session, SessionStatus};
 use crate::responses::tally::Tallies;
 use crate::sessions::SessionError;
-use crate::sessions::session::{Session, SessionStatus};
 use crate::storage::{Store, StoreError};
 
 /// How often each instance looks for sessions past the retention period.

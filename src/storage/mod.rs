@@ -513,13 +513,13 @@ pub trait Store: Engine {
     async fn template_versions(
         &self,
         template: TemplateId,
-    ) -> Result<Vec<TemplateVersion>, StoreError>;
+    ) -> Result<Vec<VersionRecord>, StoreError>;
     /// One version of a template.
     async fn template_version(
         &self,
         template: TemplateId,
         version: i32,
-    ) -> Result<Option<TemplateVersion>, StoreError>;
+    ) -> Result<Option<VersionRecord>, StoreError>;
     /// Saves name, description and `updated_at`; `Conflict` when the name is taken.
     async fn update_template(&self, template: &Template) -> Result<bool, StoreError>;
     /// Deletes a template and its versions; sessions made from it keep their record.
@@ -535,14 +535,14 @@ pub trait Store: Engine {
 
 use chrono::{DateTime, Utc};
 
-use crate::activities::activity::{Activity, ActivityState};
 use crate::ids::{
     ActivityId, OrganizerId, ParticipantId, ResponseId, SessionId, TemplateId, TokenId,
 };
-use crate::organizers::{Organizer, TokenRecord};
-use crate::participants::participant::{Participant, ParticipantStatus};
-use crate::session_templates::{NewVersion, Template, TemplateVersion};
-use crate::sessions::session::{Session, SessionStatus};
+use crate::model::activity::{Activity, ActivityState};
+use crate::model::organizer::{Organizer, TokenRecord};
+use crate::model::participant::{Participant, ParticipantStatus};
+use crate::model::session::{Session, SessionStatus};
+use crate::model::template::{NewVersion, Template, VersionRecord};
 
 /// Opens the database named by `options` (creating a SQLite file if missing).
 pub async fn connect(options: &ConnectOptions) -> Result<Arc<dyn Store>, StoreError> {

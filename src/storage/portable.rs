@@ -14,15 +14,15 @@ use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
 use super::StoreError;
-use crate::activities::activity::{Activity, ActivityState, ResultsVisibility};
 use crate::ids::{
     ActivityId, OrganizerId, ParticipantId, ResponseId, SessionId, TemplateId, TokenId,
 };
-use crate::organizers::{Organizer, TokenKind, TokenRecord};
-use crate::participants::participant::{Nickname, Participant, ParticipantStatus};
-use crate::session_templates::{Template, TemplateVersion};
-use crate::sessions::join_code::JoinCode;
-use crate::sessions::session::{Session, SessionSettings, SessionStatus, TemplateOrigin};
+use crate::model::activity::{Activity, ActivityState, ResultsVisibility};
+use crate::model::join_code::JoinCode;
+use crate::model::organizer::{Organizer, TokenKind, TokenRecord};
+use crate::model::participant::{Nickname, Participant, ParticipantStatus};
+use crate::model::session::{Session, SessionSettings, SessionStatus, TemplateOrigin};
+use crate::model::template::{Template, VersionRecord};
 
 /// What [`super::Store::join_sessions`] did with one join.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -474,14 +474,14 @@ pub(crate) struct VersionRow {
 }
 
 impl VersionRow {
-    pub(crate) fn into_version(self) -> Result<TemplateVersion, StoreError> {
+    pub(crate) fn into_version(self) -> Result<VersionRecord, StoreError> {
         let definition = serde_json::from_str(&self.definition).map_err(|e| {
             StoreError::Corrupt(format!(
                 "template {} version {}: {e}",
                 self.template_id, self.version
             ))
         })?;
-        Ok(TemplateVersion {
+        Ok(VersionRecord {
             template_id: self.template_id,
             version: self.version,
             note: self.note,
@@ -501,14 +501,14 @@ pub(crate) mod prelude {
         StoredResponse, TEMPLATE_COLUMNS, TemplateRow, TokenOwnerRow, TokenRow, VERSION_COLUMNS,
         VersionRow, WriteOutcome, answer_ms, as_i32,
     };
-    pub(crate) use crate::activities::activity::{Activity, ActivityState};
     pub(crate) use crate::ids::{
         ActivityId, OrganizerId, ParticipantId, ResponseId, SessionId, TemplateId, TokenId,
     };
-    pub(crate) use crate::organizers::{Organizer, TokenRecord};
-    pub(crate) use crate::participants::participant::{Participant, ParticipantStatus};
-    pub(crate) use crate::session_templates::{NewVersion, Template, TemplateVersion};
-    pub(crate) use crate::sessions::session::{Session, SessionStatus};
+    pub(crate) use crate::model::activity::{Activity, ActivityState};
+    pub(crate) use crate::model::organizer::{Organizer, TokenRecord};
+    pub(crate) use crate::model::participant::{Participant, ParticipantStatus};
+    pub(crate) use crate::model::session::{Session, SessionStatus};
+    pub(crate) use crate::model::template::{NewVersion, Template, VersionRecord};
     pub(crate) use chrono::{DateTime, Utc};
 }
 

@@ -1306,7 +1306,7 @@ impl Store for EngineStore {
     async fn template_versions(
         &self,
         template: TemplateId,
-    ) -> Result<Vec<TemplateVersion>, StoreError> {
+    ) -> Result<Vec<VersionRecord>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
             "select {VERSION_COLUMNS} from template_versions where template_id = $1 order by \
              version"
@@ -1322,7 +1322,7 @@ impl Store for EngineStore {
         &self,
         template: TemplateId,
         version: i32,
-    ) -> Result<Option<TemplateVersion>, StoreError> {
+    ) -> Result<Option<VersionRecord>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
             "select {VERSION_COLUMNS} from template_versions where template_id = $1 and version \
              = $2"

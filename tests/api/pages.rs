@@ -308,7 +308,7 @@ fn every_script_import_resolves() {
 #[test]
 fn every_kind_has_a_browser_module() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let registry = conflicto::activities::kind::ActivityRegistry::with_builtin_kinds();
+    let registry = conflicto::kinds::ActivityRegistry::with_builtin_kinds();
     for kind in registry.iter() {
         let name = kind.kind();
         let found = ["assets/js/kinds", "tests/toy_kind/assets/js/kinds"]

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::activities::kind::{ActivityKind, AnswerContext, Entry};
+use crate::kinds::{ActivityKind, AnswerContext, Entry};
 
 /// The toy kind.
 pub struct Toy;

@@ -14,15 +14,15 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::activities::activity::{Activity, ActivityState, ResultsVisibility};
-use crate::activities::kind::Viewer;
 use crate::activities::{self, ActivityChanges, NewActivity};
 use crate::http::error::{ApiError, ErrorCode, ErrorEnvelope};
 use crate::http::extract::{AnyAuth, AppJson, AppPath, AppQuery, HostAuth};
 use crate::http::state::AppState;
 use crate::ids::{ActivityId, SessionId};
+use crate::kinds::Viewer;
+use crate::model::activity::{Activity, ActivityState, ResultsVisibility};
+use crate::model::session::Session;
 use crate::organizers::Organizer;
-use crate::sessions::session::Session;
 use crate::sessions::{self, SessionError};
 
 /// The activity routes.

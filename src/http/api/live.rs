@@ -27,7 +27,7 @@ use crate::http::error::{ApiError, ErrorCode, ErrorEnvelope};
 use crate::http::extract::{AppPath, AppQuery, HostAuth};
 use crate::http::state::AppState;
 use crate::ids::{ParticipantId, SessionId};
-use crate::participants::participant::ParticipantStatus;
+use crate::model::participant::ParticipantStatus;
 use crate::participants::presence::PresenceBook;
 use crate::participants::roster::Roster;
 use crate::realtime::events::{self, Audience, Me};
@@ -369,7 +369,7 @@ async fn viewer_link(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::activities::kind::ActivityRegistry;
+    use crate::kinds::ActivityRegistry;
     use crate::realtime::{Hub, ROOM_LOG_BYTES};
     use crate::responses::tally::Tallies;
     use crate::storage::{ConnectOptions, DatabaseUrl};

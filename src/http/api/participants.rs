@@ -18,10 +18,10 @@ use crate::http::extract::{
 };
 use crate::http::state::AppState;
 use crate::ids::{ActivityId, ParticipantId, SessionId};
-use crate::participants::participant::{ParticipantStatus, Presence};
+use crate::model::participant::{ParticipantStatus, Presence};
+use crate::model::session::Session;
 use crate::participants::{self};
 use crate::responses;
-use crate::sessions::session::Session;
 use crate::sessions::{self, SessionError};
 
 /// The participant routes.

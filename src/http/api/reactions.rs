@@ -13,9 +13,9 @@ use crate::http::error::{ApiError, ErrorCode, ErrorEnvelope};
 use crate::http::extract::{AppJson, AppPath, HostAuth, ParticipantAuth};
 use crate::http::state::AppState;
 use crate::ids::SessionId;
+use crate::model::session::SessionStatus;
 use crate::reactions::{self, EMOJI, ReactionHistory};
 use crate::sessions;
-use crate::sessions::session::SessionStatus;
 
 /// The reaction routes.
 pub fn router() -> OpenApiRouter<AppState> {

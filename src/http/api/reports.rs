@@ -11,11 +11,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::views::SessionResponse;
-use crate::activities::activity::Activity;
 use crate::http::error::{ApiError, ErrorEnvelope};
 use crate::http::extract::{AppPath, HostAuth};
 use crate::http::state::AppState;
 use crate::ids::SessionId;
+use crate::model::activity::Activity;
 use crate::reports::{self, Report, Summary};
 use crate::sessions::{self};
 
@@ -32,7 +32,7 @@ pub async fn report(
     state: &AppState,
     auth: &HostAuth,
     id: SessionId,
-) -> Result<(crate::sessions::session::Session, Report), ApiError> {
+) -> Result<(crate::model::session::Session, Report), ApiError> {
     let session = sessions::owned(state.store.as_ref(), &auth.0.organizer, id).await?;
     let report = reports::build(
         state.store.as_ref(),

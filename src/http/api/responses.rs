@@ -31,7 +31,7 @@ async fn activity_of_session(
     state: &AppState,
     id: ActivityId,
     session: crate::ids::SessionId,
-) -> Result<std::sync::Arc<crate::activities::activity::Activity>, ApiError> {
+) -> Result<std::sync::Arc<crate::model::activity::Activity>, ApiError> {
     state
         .hub
         .activity(id)

@@ -14,16 +14,16 @@ use utoipa_axum::routes;
 
 use super::views::SessionResponse;
 use crate::activities;
-use crate::activities::activity::Activity;
 use crate::http::error::{ApiError, ErrorCode, ErrorEnvelope};
 use crate::http::extract::{AnyAuth, AppJson, AppPath, AppQuery, ClientIp, HostAuth, Paging};
 use crate::http::state::AppState;
 use crate::ids::SessionId;
+use crate::model::activity::Activity;
+use crate::model::join_code::JoinCode;
+use crate::model::session::{Session, SessionSettings, SessionStatus};
 use crate::realtime::PreparedStatus;
 use crate::realtime::events::{ActivityView, Audience};
 use crate::session_templates::{self, definition::Definition};
-use crate::sessions::join_code::JoinCode;
-use crate::sessions::session::{Session, SessionSettings, SessionStatus};
 use crate::sessions::{self, NewSession, SessionChanges, SessionError};
 
 /// The session routes.

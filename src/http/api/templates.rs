@@ -176,7 +176,7 @@ async fn get_template(
     AppPath(id): AppPath<TemplateId>,
 ) -> Result<Json<TemplateDetail>, ApiError> {
     let template = session_templates::owned(state.store.as_ref(), &auth.organizer, id).await?;
-    let versions = state.store.template_versions(template.id).await?;
+    let versions = session_templates::versions(state.store.as_ref(), &template).await?;
     Ok(Json(detail(template, &versions)))
 }
 
@@ -263,9 +263,10 @@ async fn add_version(
         state.config.session_participant_limit,
     )
     .await?;
-    let previous = store
-        .template_version(template.id, version.version - 1)
-        .await?;
+    let previous = match version.version {
+        1 => None,
+        n => Some(session_templates::version(store, &template, n - 1).await?),
+    };
     Ok((
         StatusCode::CREATED,
         Json(VersionSummary::new(&version, previous.as_ref())),

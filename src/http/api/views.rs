@@ -3,7 +3,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::sessions::session::Session;
+use crate::model::session::Session;
 
 /// A session as its organizer sees it: the session, and the link phones open.
 #[derive(Debug, Serialize, ToSchema)]

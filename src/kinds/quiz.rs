@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::kind::{
+use super::{
     ActivityKind, AnswerContext, Entry, Viewer, arg, check_length, competition_ranks, to_json,
 };
 use crate::ids::ParticipantId;
@@ -241,7 +241,7 @@ fn standings(totals: HashMap<ParticipantId, (String, i64, usize)>) -> Vec<Standi
 }
 
 impl ActivityKind for Quiz {
-    fn from_csv(text: &str) -> Result<Value, super::kind::ImportError> {
+    fn from_csv(text: &str) -> Result<Value, super::ImportError> {
         super::quiz_csv::quiz_config(text)
     }
 
@@ -563,7 +563,7 @@ impl ActivityKind for Quiz {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::activities::kind::testing::context;
+    use crate::kinds::testing::context;
 
     fn config(scoring: Scoring) -> QuizConfig {
         QuizConfig {

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::kind::{
+use super::{
     ActivityKind, AnswerContext, Entry, LIST_PAGE, REDACTED, Viewer, arg, check_length,
     new_item_id, to_json,
 };
@@ -396,9 +396,9 @@ impl ActivityKind for OpenText {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::activities::kind::testing::{context, entries};
+    use crate::kinds::testing::{context, entries};
+    use crate::model::session::SessionSettings;
     use crate::moderation::Moderator;
-    use crate::sessions::session::SessionSettings;
 
     fn config(moderation: bool) -> OpenTextConfig {
         OpenTextConfig {

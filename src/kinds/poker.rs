@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::kind::{ActivityKind, AnswerContext, Entry, Viewer, arg, check_length, to_json};
+use super::{ActivityKind, AnswerContext, Entry, Viewer, arg, check_length, to_json};
 
 /// The "I don't know" card.
 pub const UNSURE: &str = "?";
@@ -464,7 +464,7 @@ impl ActivityKind for Poker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::activities::kind::testing::{context, fold};
+    use crate::kinds::testing::{context, fold};
 
     fn config(deck: Deck) -> PokerConfig {
         PokerConfig {

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::kind::{
+use super::{
     ActivityKind, AnswerContext, Entry, LIST_PAGE, REDACTED, Reference, Viewer, arg, check_length,
     new_item_id, to_json,
 };
@@ -227,13 +227,13 @@ fn wall_order(sort: Sort) -> impl Fn(&Question, &Question) -> std::cmp::Ordering
 impl ActivityKind for Qna {
     /// Every question of the round, the wall's and the moderation queue's (the organizer's
     /// results carry both).
-    fn asked(results: &Value) -> Vec<super::kind::Asked> {
+    fn asked(results: &Value) -> Vec<super::Asked> {
         let lists = ["questions", "moderation_queue"].map(|field| &results[field]);
         lists
             .into_iter()
             .filter_map(Value::as_array)
             .flatten()
-            .map(|question| super::kind::Asked {
+            .map(|question| super::Asked {
                 id: question["id"].as_str().unwrap_or_default().to_owned(),
                 text: question["text"].as_str().unwrap_or_default().to_owned(),
                 votes: question["votes"].as_u64().unwrap_or_default(),
@@ -584,7 +584,7 @@ mod tests {
     use std::collections::HashSet;
 
     use super::*;
-    use crate::activities::kind::testing::context;
+    use crate::kinds::testing::context;
 
     fn question_ids(results: &QnaResults) -> HashSet<&str> {
         results.questions.iter().map(|q| q.id.as_str()).collect()

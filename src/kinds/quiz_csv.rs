@@ -12,7 +12,7 @@
 
 use serde_json::{Value, json};
 
-use super::kind::ImportError;
+use super::ImportError;
 use super::quiz::{CHOICES, QUESTIONS_MAX};
 
 /// Reads the CSV into a quiz configuration. Errors name the line and column.

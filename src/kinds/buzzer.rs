@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::kind::{
+use super::{
     ActivityKind, AnswerContext, Entry, Viewer, arg, check_length, competition_ranks, to_json,
 };
 use crate::ids::ParticipantId;
@@ -393,7 +393,7 @@ impl ActivityKind for Buzzer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::activities::kind::testing::context;
+    use crate::kinds::testing::context;
 
     fn config() -> BuzzerConfig {
         BuzzerConfig {

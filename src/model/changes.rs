@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::activities::activity::Activity;
 use crate::ids::{ActivityId, SessionId};
+use crate::model::activity::Activity;
 
 /// What changed in a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use chrono::{DateTime, Utc};
 
-use super::kind::{ActivityKind, AnswerContext, Entry, LIST_PAGE, REDACTED, Viewer, arg, to_json};
+use super::{ActivityKind, AnswerContext, Entry, LIST_PAGE, REDACTED, Viewer, arg, to_json};
 
 /// Most words one person may give.
 pub const WORDS_MAX: usize = 10;
@@ -455,7 +455,7 @@ fn rank(counts: HashMap<&str, usize>) -> Vec<(&str, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::activities::kind::testing::{context, fold};
+    use crate::kinds::testing::{context, fold};
     use crate::moderation::Moderator;
 
     fn config(phrases: bool, stopwords: Stopwords) -> WordCloudConfig {
@@ -530,7 +530,7 @@ mod tests {
     #[test]
     fn flagged_words_are_held_for_the_organizer_and_allowed_or_hidden_by_command() {
         let cfg = config(false, Stopwords::None);
-        let moderator = Moderator::for_settings(&crate::sessions::session::SessionSettings {
+        let moderator = Moderator::for_settings(&crate::model::session::SessionSettings {
             banned_words: vec!["kale".into()],
             ..Default::default()
         });
@@ -561,7 +561,7 @@ mod tests {
         )
         .unwrap();
         let answers = [&checked, &only_bad];
-        let entries = crate::activities::kind::testing::entries(&answers);
+        let entries = crate::kinds::testing::entries(&answers);
         let mut state = WordCloudState::default();
         let results = WordCloud::tally(&cfg, &state, &entries);
         assert_eq!(

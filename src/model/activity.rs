@@ -132,6 +132,19 @@ pub struct Activity {
 }
 
 impl Activity {
+    /// The results document of `GET /activities/{id}/results` and of `results` events: the
+    /// kind's results plus `activity_id`, `kind`, `round` and `state`.
+    pub fn results_document(&self, results: serde_json::Value) -> serde_json::Value {
+        let mut body = results;
+        if let serde_json::Value::Object(map) = &mut body {
+            map.insert("activity_id".into(), self.id.to_string().into());
+            map.insert("kind".into(), self.kind.clone().into());
+            map.insert("round".into(), self.round.into());
+            map.insert("state".into(), self.state.as_str().into());
+        }
+        body
+    }
+
     /// Whether a participant may see the current results.
     pub fn results_visible_to_participants(&self) -> bool {
         self.results_visibility == ResultsVisibility::Live || self.results_revealed
@@ -140,7 +153,7 @@ impl Activity {
 
 /// Trims and checks an activity title: the same rule as a session's.
 pub fn parse_title(raw: &str) -> Result<String, String> {
-    crate::sessions::session::parse_title(raw)
+    crate::model::session::parse_title(raw)
 }
 
 /// Checks a time limit (1 s to one hour).

@@ -2,6 +2,19 @@
 //! [`ActivityRegistry`], which type-erases kinds behind JSON so the rest of the code never
 //! matches on a kind's name. Adding a kind is one module plus one `register` line.
 
+pub mod buzzer;
+pub mod open_text;
+pub mod poker;
+pub mod poll;
+pub mod qna;
+pub mod quiz;
+pub mod quiz_csv;
+pub mod rating;
+#[cfg(feature = "toy-kind")]
+#[path = "../../tests/toy_kind/toy.rs"]
+pub mod toy;
+pub mod word_cloud;
+
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -11,7 +24,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::ids::ParticipantId;
+use crate::ids::{ActivityId, ParticipantId};
+use crate::model::activity::Activity;
 use crate::moderation::Moderator;
 
 /// An answer held in memory in its kind's own type.
@@ -344,6 +358,27 @@ pub struct Asked {
     pub at: Option<String>,
 }
 
+/// Why an activity could not be bound to its kind ([`ActivityRegistry::prepare`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PrepareError {
+    /// Its kind is not registered.
+    #[error("unknown kind `{kind}`")]
+    UnknownKind {
+        /// The activity's kind.
+        kind: String,
+        /// What is registered.
+        known: Vec<String>,
+    },
+    /// Its stored configuration or state does not fit its kind.
+    #[error("activity {activity}: {message}")]
+    Corrupt {
+        /// The activity.
+        activity: ActivityId,
+        /// What does not fit.
+        message: String,
+    },
+}
+
 /// A kind behind JSON, as the registry holds it.
 pub trait DynKind: Send + Sync {
     /// The kind's name.
@@ -582,16 +617,16 @@ impl ActivityRegistry {
     /// The registry with every kind this build ships.
     pub fn with_builtin_kinds() -> Self {
         let mut registry = Self::default();
-        registry.register::<super::poll::Poll>();
-        registry.register::<super::rating::Rating>();
-        registry.register::<super::word_cloud::WordCloud>();
-        registry.register::<super::open_text::OpenText>();
-        registry.register::<super::qna::Qna>();
-        registry.register::<super::poker::Poker>();
-        registry.register::<super::quiz::Quiz>();
-        registry.register::<super::buzzer::Buzzer>();
+        registry.register::<self::poll::Poll>();
+        registry.register::<self::rating::Rating>();
+        registry.register::<self::word_cloud::WordCloud>();
+        registry.register::<self::open_text::OpenText>();
+        registry.register::<self::qna::Qna>();
+        registry.register::<self::poker::Poker>();
+        registry.register::<self::quiz::Quiz>();
+        registry.register::<self::buzzer::Buzzer>();
         #[cfg(feature = "toy-kind")]
-        registry.register::<super::toy::Toy>();
+        registry.register::<self::toy::Toy>();
         registry
     }
 
@@ -609,6 +644,25 @@ impl ActivityRegistry {
     /// Every kind, by name.
     pub fn iter(&self) -> impl Iterator<Item = &dyn DynKind> {
         self.kinds.values().map(AsRef::as_ref)
+    }
+
+    /// The kind bound to an activity's configuration and current state.
+    pub fn prepare(&self, activity: &Activity) -> Result<Arc<dyn Prepared>, PrepareError> {
+        let kind = self
+            .get(&activity.kind)
+            .ok_or_else(|| PrepareError::UnknownKind {
+                kind: activity.kind.clone(),
+                known: self.iter().map(|k| k.kind().to_owned()).collect(),
+            })?;
+        kind.prepare(
+            &activity.config,
+            &activity.kind_state,
+            activity.results_visible_to_participants(),
+        )
+        .map_err(|message| PrepareError::Corrupt {
+            activity: activity.id,
+            message,
+        })
     }
 
     /// Every kind's name, space-separated: the pages load the browser module

@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::kind::{ActivityKind, AnswerContext, Entry};
 use super::poll::percent;
+use super::{ActivityKind, AnswerContext, Entry};
 
 /// Lowest allowed scale value.
 pub const SCALE_MIN: i64 = -100;
@@ -219,7 +219,7 @@ impl ActivityKind for Rating {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::activities::kind::testing::{context, fold};
+    use crate::kinds::testing::{context, fold};
 
     fn config() -> RatingConfig {
         RatingConfig {

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::kind::{ActivityKind, AnswerContext, Entry};
+use super::{ActivityKind, AnswerContext, Entry};
 
 /// Fewest options.
 pub const OPTIONS_MIN: usize = 2;
@@ -253,7 +253,7 @@ pub fn percent(part: usize, whole: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::activities::kind::testing::{context, fold};
+    use crate::kinds::testing::{context, fold};
 
     fn config(multiple: bool, max_picks: Option<usize>) -> PollConfig {
         PollConfig {
