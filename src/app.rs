@@ -22,6 +22,7 @@ use crate::participants::joiner::Joiner;
 use crate::participants::presence::PresenceBook;
 use crate::participants::roster::Roster;
 use crate::realtime::Hub;
+use crate::responses::live::Live;
 use crate::responses::tally::Tallies;
 use crate::responses::writer::Writer;
 use crate::storage::{self, SchemaVerdict, Store, WriteThread, migrations::BackupPolicy};
@@ -65,26 +66,25 @@ impl App {
         );
         let tallies = Arc::new(Tallies::default());
         let registry = Arc::new(ActivityRegistry::with_builtin_kinds());
-        let hub = Hub::new(
-            store.clone(),
-            tallies.clone(),
-            registry.clone(),
-            public_base_url.clone(),
-        );
+        // The fan-out first: the writer tells it of every commit. The domain's live state
+        // holds the writer and tells the fan-out of the use cases' changes; the fan-out's
+        // publisher reads through it.
+        let hub = Hub::new();
         let write_thread =
             WriteThread::start().context("cannot start the storage writers' thread")?;
         let writer = Writer::start(&write_thread, store.clone(), tallies.clone(), hub.clone());
-        let joiner = Joiner::start(&write_thread, store.clone());
-        hub.set_writer(writer.clone());
-        hub.start(lifecycle.background_token());
-        tallies.start_sweeping(lifecycle.background_token());
-        crate::activities::timers::start(
+        let live = Live::new(
             store.clone(),
             registry.clone(),
+            tallies.clone(),
             writer.clone(),
+            public_base_url.clone(),
             hub.clone(),
-            lifecycle.background_token(),
         );
+        let joiner = Joiner::start(&write_thread, store.clone());
+        hub.start(live.clone(), lifecycle.background_token());
+        tallies.start_sweeping(lifecycle.background_token());
+        crate::activities::timers::start(live.clone(), lifecycle.background_token());
         // Rebuild the tallies of every running activity, so results survive a restart.
         for activity in store
             .active_activities()
@@ -102,9 +102,7 @@ impl App {
         let roster = Arc::new(Roster::default());
         crate::realtime::relay::Relay {
             hub: hub.clone(),
-            store: store.clone(),
-            registry: registry.clone(),
-            writer: writer.clone(),
+            live: live.clone(),
             roster: roster.clone(),
         }
         .start(lifecycle.background_token())
@@ -127,7 +125,7 @@ impl App {
         reactions.start(
             &write_thread,
             store.clone(),
-            hub.clone(),
+            live.clone(),
             lifecycle.background_token(),
         );
         let state = AppState::new(Services {
@@ -138,8 +136,7 @@ impl App {
             public_base_url,
             key,
             registry,
-            tallies,
-            writer,
+            live,
             joiner,
             presence,
             roster,

@@ -12,7 +12,8 @@
 //! - Use cases, from the top: [`session_templates`]; [`sessions`] and [`reports`];
 //!   [`activities`] (the state machine, host commands, results), [`organizers`],
 //!   [`participants`], [`reactions`]; [`responses`] (submission, the group-commit writer,
-//!   tallies); [`kinds`] (the `ActivityKind` trait, the registry and one module per kind);
+//!   tallies, and [`responses::live::Live`], the domain's live state the use cases take);
+//!   [`kinds`] (the `ActivityKind` trait, the registry and one module per kind);
 //!   [`moderation`].
 //! - [`config`], which names how to reach the database.
 //! - Storage: [`storage`] (the [`storage::Store`] trait, SQLite and PostgreSQL, migrations).

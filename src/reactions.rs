@@ -60,13 +60,13 @@ impl Reactions {
 
     /// Stores what is pending and tells the hub; what could not be stored is kept for the
     /// next attempt.
-    pub async fn flush(&self, store: &dyn Store, hub: &dyn Changes) {
+    pub async fn flush(&self, store: &dyn Store, changes: &dyn Changes) {
         let pending = std::mem::take(&mut *self.pending.lock());
         let minute = minute_of(Utc::now());
         for (session, counts) in pending {
             let rows: Vec<(&str, i64)> = counts.iter().map(|(e, c)| (*e, *c)).collect();
             match store.add_reactions(session, minute, &rows).await {
-                Ok(()) => hub.changed(session, Change::Reactions),
+                Ok(()) => changes.changed(session, Change::Reactions),
                 Err(error) => {
                     tracing::warn!(session.id = %session, error = %error, "could not store reactions; retrying");
                     let mut again = self.pending.lock();
@@ -84,7 +84,7 @@ impl Reactions {
         self: &Arc<Self>,
         thread: &WriteThread,
         store: Arc<dyn Store>,
-        hub: Arc<dyn Changes>,
+        changes: Arc<dyn Changes>,
         stop: CancellationToken,
     ) {
         let reactions = self.clone();
@@ -93,9 +93,9 @@ impl Reactions {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tokio::select! {
-                    _ = tick.tick() => reactions.flush(store.as_ref(), &hub).await,
+                    _ = tick.tick() => reactions.flush(store.as_ref(), &changes).await,
                     () = stop.cancelled() => {
-                        reactions.flush(store.as_ref(), &hub).await;
+                        reactions.flush(store.as_ref(), &changes).await;
                         return;
                     }
                 }

@@ -5,18 +5,16 @@
 
 pub mod timers;
 
-use std::sync::Arc;
-
 use chrono::Utc;
 use serde_json::Value;
 
 use crate::ids::{ActivityId, SessionId};
 use crate::kinds::{ActivityRegistry, DynKind, PrepareError};
+pub use crate::model::activity::current;
 use crate::model::activity::{self, Activity, ActivityState, ResultsVisibility, TIME_LIMIT_MAX};
 use crate::model::changes::{Change, Changes};
 use crate::model::session::{Session, SessionStatus};
-use crate::responses::tally::{Folded, Tallies};
-use crate::responses::writer::Writer;
+use crate::responses::live::Live;
 use crate::storage::{Store, StoreError};
 
 /// Why an activity use case failed.
@@ -132,18 +130,18 @@ fn visibility_for(
 
 /// Adds a draft activity at the end of the session.
 pub async fn create(
-    store: &dyn Store,
-    hub: &dyn Changes,
-    registry: &ActivityRegistry,
+    live: &Live,
     session: &Session,
     new: NewActivity,
 ) -> Result<Activity, ActivityError> {
+    let store = live.store.as_ref();
+    let registry = &*live.registry;
     if session.status == SessionStatus::Completed {
         return Err(ActivityError::SessionCompleted);
     }
     let activity = draft(registry, session.id, new)?;
     let activity = store.insert_activity(&activity).await?;
-    hub.changed(session.id, Change::Activity);
+    live.changed(session.id, Change::Activity);
     Ok(activity)
 }
 
@@ -216,13 +214,13 @@ pub struct ActivityChanges {
 /// Edits an activity. Configuration and time limit change only before it runs, so answers
 /// always match the configuration they were given for.
 pub async fn update(
-    store: &dyn Store,
-    hub: &dyn Changes,
-    registry: &ActivityRegistry,
+    live: &Live,
     session: &Session,
     mut activity: Activity,
     changes: ActivityChanges,
 ) -> Result<Activity, ActivityError> {
+    let store = live.store.as_ref();
+    let registry = &*live.registry;
     if session.status == SessionStatus::Completed {
         return Err(ActivityError::SessionCompleted);
     }
@@ -258,18 +256,18 @@ pub async fn update(
     }
     activity.updated_at = Utc::now();
     store.update_activity(&activity).await?;
-    hub.changed(session.id, Change::Activity);
+    live.changed(session.id, Change::Activity);
     Ok(activity)
 }
 
 /// Deletes an activity that is not running.
 pub async fn delete(
-    store: &dyn Store,
-    hub: &dyn Changes,
-    tallies: &Tallies,
+    live: &Live,
     session: &Session,
     activity: &Activity,
 ) -> Result<(), ActivityError> {
+    let store = live.store.as_ref();
+    let tallies = &*live.tallies;
     if session.status == SessionStatus::Completed {
         return Err(ActivityError::SessionCompleted);
     }
@@ -278,17 +276,17 @@ pub async fn delete(
     }
     store.delete_activity(activity.id).await?;
     tallies.forget(activity.id);
-    hub.changed(session.id, Change::Activity);
+    live.changed(session.id, Change::Activity);
     Ok(())
 }
 
 /// Puts the session's activities in the given order, which must list each exactly once.
 pub async fn reorder(
-    store: &dyn Store,
-    hub: &dyn Changes,
+    live: &Live,
     session: &Session,
     order: &[ActivityId],
 ) -> Result<Vec<Activity>, ActivityError> {
+    let store = live.store.as_ref();
     if session.status == SessionStatus::Completed {
         return Err(ActivityError::SessionCompleted);
     }
@@ -307,21 +305,21 @@ pub async fn reorder(
         });
     }
     store.reorder_activities(session.id, order).await?;
-    hub.changed(session.id, Change::Activity);
+    live.changed(session.id, Change::Activity);
     Ok(store.activities_of(session.id).await?)
 }
 
 /// Moves an activity to another state. Activating needs an active session and no other
 /// active activity; reopening a closed one starts a new round.
 pub async fn transition(
-    store: &dyn Store,
-    hub: &dyn Changes,
-    registry: &ActivityRegistry,
-    writer: &Writer,
+    live: &Live,
     session: &Session,
     mut activity: Activity,
     to: ActivityState,
 ) -> Result<Activity, ActivityError> {
+    let store = live.store.as_ref();
+    let registry = &*live.registry;
+    let writer = &live.writer;
     if session.status == SessionStatus::Completed {
         return Err(ActivityError::SessionCompleted);
     }
@@ -387,35 +385,20 @@ pub async fn transition(
             .load(activity.clone(), registry.prepare(&activity)?)
             .await?;
     }
-    hub.changed(session.id, Change::Activity);
+    live.changed(session.id, Change::Activity);
     Ok(activity)
 }
 
 /// Closes the session's running activity, if any (before the session ends).
-pub async fn close_running(
-    store: &dyn Store,
-    hub: &dyn Changes,
-    registry: &ActivityRegistry,
-    writer: &Writer,
-    session: &Session,
-) -> Result<(), ActivityError> {
+pub async fn close_running(live: &Live, session: &Session) -> Result<(), ActivityError> {
+    let store = live.store.as_ref();
     let running = store
         .activities_of(session.id)
         .await?
         .into_iter()
         .find(|a| a.state == ActivityState::Active);
     if let Some(activity) = running {
-        match transition(
-            store,
-            hub,
-            registry,
-            writer,
-            session,
-            activity,
-            ActivityState::Closed,
-        )
-        .await
-        {
+        match transition(live, session, activity, ActivityState::Closed).await {
             // Closed meanwhile by the organizer or a timer: the goal is reached.
             Ok(_) | Err(ActivityError::InvalidTransition { .. }) => {}
             Err(other) => return Err(other),
@@ -440,20 +423,16 @@ const COMMAND_ATTEMPTS: usize = 8;
 /// to the kind. Commands are read-modify-write on the activity's run state, so each is
 /// applied to the latest state and saved only if nobody changed it meanwhile; concurrent
 /// commands (two moderators approving questions) are applied one after the other.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "a use case taking exactly what it needs"
-)]
 pub async fn command(
-    store: &dyn Store,
-    hub: &dyn Changes,
-    registry: &ActivityRegistry,
-    writer: &Writer,
-    tallies: &Tallies,
+    live: &Live,
     session: &Session,
     activity: Activity,
     command: HostCommand<'_>,
 ) -> Result<Activity, ActivityError> {
+    let store = live.store.as_ref();
+    let registry = &*live.registry;
+    let writer = &live.writer;
+    let tallies = &*live.tallies;
     if session.status == SessionStatus::Completed {
         return Err(ActivityError::SessionCompleted);
     }
@@ -489,7 +468,7 @@ pub async fn command(
                         "new_round needs a running activity; reopen a closed one instead".into(),
                     ));
                 }
-                let ending = results(registry, writer, tallies, &previous).await?;
+                let ending = live.results(&previous).await?;
                 next.kind_state = ending
                     .prepared()
                     .next_round(&ending.results, previous.round);
@@ -523,10 +502,10 @@ pub async fn command(
             } else if next.state == ActivityState::Active {
                 writer.load(next.clone(), prepared).await?;
             }
-            hub.changed(session.id, Change::Activity);
+            live.changed(session.id, Change::Activity);
             // A reveal or a moderation decision changes what each audience sees: send
             // results to everyone now.
-            hub.changed(session.id, Change::Results(next.id));
+            live.changed(session.id, Change::Results(next.id));
             return Ok(next);
         }
         previous = in_session(store, session.id, previous.id).await?;
@@ -535,35 +514,4 @@ pub async fn command(
         }
     }
     Err(ActivityError::Contended)
-}
-
-/// Current results of the activity's current round, folded on the server.
-pub async fn results(
-    registry: &ActivityRegistry,
-    writer: &Writer,
-    tallies: &Tallies,
-    activity: &Activity,
-) -> Result<Arc<Folded>, ActivityError> {
-    if let Some(folded) = tallies.results(activity.id, activity.round) {
-        return Ok(folded);
-    }
-    writer
-        .load(activity.clone(), registry.prepare(activity)?)
-        .await?;
-    tallies
-        .results(activity.id, activity.round)
-        .ok_or_else(|| StoreError::Internal("a loaded round vanished".into()).into())
-}
-
-/// The activity a session is on: the active one, or else the one closed most recently.
-pub fn current(activities: &[Activity]) -> Option<&Activity> {
-    activities
-        .iter()
-        .find(|a| a.state == ActivityState::Active)
-        .or_else(|| {
-            activities
-                .iter()
-                .filter(|a| a.state == ActivityState::Closed && a.closed_at.is_some())
-                .max_by_key(|a| a.closed_at)
-        })
 }

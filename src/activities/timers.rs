@@ -13,11 +13,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::{ActivityError, transition};
 use crate::ids::ActivityId;
-use crate::kinds::ActivityRegistry;
 use crate::model::activity::ActivityState;
 use crate::model::changes::Changes;
-use crate::responses::writer::Writer;
-use crate::storage::Store;
+use crate::responses::live::Live;
 
 /// How often deadlines are checked.
 pub const CHECK_EVERY: Duration = Duration::from_millis(250);
@@ -25,13 +23,7 @@ pub const CHECK_EVERY: Duration = Duration::from_millis(250);
 pub const TICK_EVERY: Duration = Duration::from_secs(1);
 
 /// Starts the timer task.
-pub fn start(
-    store: Arc<dyn Store>,
-    registry: Arc<ActivityRegistry>,
-    writer: Writer,
-    hub: Arc<dyn Changes>,
-    stop: CancellationToken,
-) {
+pub fn start(live: Arc<Live>, stop: CancellationToken) {
     tokio::spawn(async move {
         let mut check = tokio::time::interval(CHECK_EVERY);
         check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -41,9 +33,7 @@ pub fn start(
                 _ = check.tick() => {}
                 () = stop.cancelled() => return,
             }
-            if let Err(error) =
-                run_once(store.as_ref(), &registry, &writer, &hub, &mut last_tick).await
-            {
+            if let Err(error) = run_once(&live, &mut last_tick).await {
                 tracing::warn!(error = %error, "checking activity deadlines failed; will retry");
             }
         }
@@ -51,12 +41,10 @@ pub fn start(
 }
 
 async fn run_once(
-    store: &dyn Store,
-    registry: &ActivityRegistry,
-    writer: &Writer,
-    hub: &dyn Changes,
+    live: &Live,
     last_tick: &mut HashMap<ActivityId, std::time::Instant>,
 ) -> Result<(), ActivityError> {
+    let store = live.store.as_ref();
     let now = Utc::now();
     let running = store.active_activities().await?;
     last_tick.retain(|id, _| running.iter().any(|a| a.id == *id));
@@ -69,17 +57,7 @@ async fn run_once(
                 continue;
             };
             let id = activity.id;
-            match transition(
-                store,
-                hub,
-                registry,
-                writer,
-                &session,
-                activity,
-                ActivityState::Closed,
-            )
-            .await
-            {
+            match transition(live, &session, activity, ActivityState::Closed).await {
                 Ok(_) => tracing::info!(activity.id = %id, "closed on time"),
                 // Another instance (or the organizer) closed it first.
                 Err(ActivityError::InvalidTransition { .. } | ActivityError::SessionCompleted) => {}
@@ -93,7 +71,7 @@ async fn run_once(
             .is_none_or(|at| at.elapsed() >= TICK_EVERY);
         if due {
             last_tick.insert(activity.id, std::time::Instant::now());
-            hub.timer(&activity, now);
+            live.timer(&activity, now);
         }
     }
     Ok(())

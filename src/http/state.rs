@@ -17,8 +17,7 @@ use crate::participants::joiner::Joiner;
 use crate::participants::presence::PresenceBook;
 use crate::participants::roster::Roster;
 use crate::realtime::Hub;
-use crate::responses::tally::Tallies;
-use crate::responses::writer::Writer;
+use crate::responses::live::Live;
 use crate::storage::{Store, WriteThread};
 
 /// Shared by every request handler. It is one pointer: axum copies the state for every
@@ -57,10 +56,9 @@ pub struct Services {
     pub key: SigningKey,
     /// Every activity kind.
     pub registry: Arc<ActivityRegistry>,
-    /// Live results per activity round.
-    pub tallies: Arc<Tallies>,
-    /// The group-commit response writer.
-    pub writer: Writer,
+    /// The domain's live state: cached sessions and activities, the tallies and their
+    /// writer; use cases take it, and report their changes to it.
+    pub live: Arc<Live>,
     /// The group-commit joining task.
     pub joiner: Joiner,
     /// Last contact per participant.

@@ -166,6 +166,19 @@ pub fn parse_time_limit(seconds: u32) -> Result<u32, String> {
     Ok(seconds)
 }
 
+/// The activity a session is on: the active one, or else the one closed most recently.
+pub fn current(activities: &[Activity]) -> Option<&Activity> {
+    activities
+        .iter()
+        .find(|a| a.state == ActivityState::Active)
+        .or_else(|| {
+            activities
+                .iter()
+                .filter(|a| a.state == ActivityState::Closed && a.closed_at.is_some())
+                .max_by_key(|a| a.closed_at)
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

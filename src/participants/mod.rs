@@ -60,22 +60,39 @@ pub struct Joined {
     pub rejoined: bool,
 }
 
+/// What joining a session needs: storage and the joins' group commit, the key that signs
+/// participant tokens, the roster and presence caches, and where the new count is told.
+#[derive(Clone, Copy)]
+pub struct Entrance<'a> {
+    /// The database.
+    pub store: &'a dyn Store,
+    /// The joins' group commit.
+    pub joiner: &'a Joiner,
+    /// Where the changed participant count is told.
+    pub changes: &'a dyn Changes,
+    /// Signs and checks participant tokens.
+    pub key: &'a SigningKey,
+    /// Participants' statuses in memory.
+    pub roster: &'a Roster,
+    /// Participants' last contact.
+    pub presence: &'a PresenceBook,
+}
+
 /// Joins `session`, or restores the participant an existing token names.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "a use case taking exactly what it needs"
-)]
 pub async fn join(
-    store: &dyn Store,
-    joiner: &Joiner,
-    hub: &dyn Changes,
-    key: &SigningKey,
-    roster: &Roster,
-    presence: &PresenceBook,
+    entrance: Entrance<'_>,
     session: &Session,
     nickname: Option<&str>,
     existing_token: Option<&str>,
 ) -> Result<Joined, JoinError> {
+    let Entrance {
+        store,
+        joiner,
+        changes,
+        key,
+        roster,
+        presence,
+    } = entrance;
     if let Some((session_id, participant_id)) =
         existing_token.and_then(|t| key.verify_participant_token(t))
         && session_id == session.id
@@ -145,7 +162,7 @@ pub async fn join(
         participant.nickname.as_str(),
     );
     presence.touch(participant.id);
-    hub.changed(session.id, Change::Participants);
+    changes.changed(session.id, Change::Participants);
     Ok(Joined {
         token: key.participant_token(session.id, participant.id),
         participant,
@@ -267,7 +284,7 @@ pub async fn list(
 /// Removes a participant (optionally banning token and nickname); false when unknown.
 pub async fn remove(
     store: &dyn Store,
-    hub: &dyn Changes,
+    changes: &dyn Changes,
     roster: &Roster,
     session: &Session,
     participant: ParticipantId,
@@ -283,7 +300,7 @@ pub async fn remove(
         .await?;
     if previous.is_some() {
         roster.set_status(participant, status);
-        hub.changed(session.id, Change::Removed);
+        changes.changed(session.id, Change::Removed);
     }
     Ok(previous.is_some())
 }

@@ -17,6 +17,7 @@ use crate::ids::{ActivityId, ParticipantId, SessionId};
 use crate::kinds::{ActivityRegistry, Viewer};
 use crate::model::activity::{Activity, ActivityState, ResultsVisibility};
 use crate::model::session::{Session, SessionStatus};
+use crate::responses::live::Live;
 use crate::responses::tally::Document;
 use crate::storage::StoreError;
 
@@ -253,18 +254,18 @@ fn agenda_of(activities: &[Activity]) -> Vec<AgendaItem> {
 }
 
 async fn activity_event(
-    hub: &Hub,
+    live: &Live,
     activities: &[Activity],
     audience: Audience,
 ) -> Result<ActivityEvent, ActivityError> {
     let current = activities::current(activities);
     let view = current
-        .map(|activity| ActivityView::new(activity, &hub.registry, audience))
+        .map(|activity| ActivityView::new(activity, &live.registry, audience))
         .transpose()?;
     let results = current
         .filter(|a| a.activated_at.is_some())
         .and_then(|activity| {
-            let folded = hub.tallies.results(activity.id, activity.round)?;
+            let folded = live.tallies.results(activity.id, activity.round)?;
             folded.document(audience.viewer(), activity)
         });
     let agenda = (audience == Audience::Organizer).then(|| agenda_of(activities));
@@ -298,21 +299,24 @@ impl SnapshotBase {
 
     /// Reads and serialises what it holds; `None` when the session does not exist.
     pub(crate) async fn load(
-        hub: &Hub,
+        live: &Live,
         session_id: SessionId,
         audience: Audience,
     ) -> Result<Option<SnapshotBase>, ActivityError> {
-        let Some(session) = hub.store.session(session_id).await? else {
+        let Some(session) = live.store.session(session_id).await? else {
             return Ok(None);
         };
-        let activities = hub.store.activities_of(session_id).await?;
+        let activities = live.store.activities_of(session_id).await?;
         let current = activities::current(&activities).cloned();
         let view = current
             .as_ref()
-            .map(|activity| ActivityView::new(activity, &hub.registry, audience))
+            .map(|activity| ActivityView::new(activity, &live.registry, audience))
             .transpose()?;
         let mut members = Members::default();
-        members.value("session", &SessionView::new(&session, &hub.public_base_url));
+        members.value(
+            "session",
+            &SessionView::new(&session, &live.public_base_url),
+        );
         members.value("activity", &view);
         if audience == Audience::Organizer {
             members.value("agenda", &agenda_of(&activities));
@@ -399,6 +403,7 @@ pub fn with_clock(open: &[u8]) -> Vec<u8> {
 /// become the base of its deltas).
 pub async fn snapshot(
     hub: &Hub,
+    live: &Live,
     base: &SnapshotBase,
     audience: Audience,
     stream: Option<&Subscription>,
@@ -408,16 +413,16 @@ pub async fn snapshot(
     let reactions = if audience == Audience::Participant {
         None
     } else {
-        let known = hub.reaction_totals.lock().get(&session_id).cloned();
+        let room = hub.existing_room(session_id);
+        let known = room.as_ref().and_then(|room| room.reactions.lock().clone());
         Some(match known {
             Some(totals) => totals,
             None => {
-                let totals = crate::reactions::totals(hub.store.as_ref(), session_id).await?;
+                let totals = crate::reactions::totals(live.store.as_ref(), session_id).await?;
                 // Later `reactions` events count what is new from here.
-                hub.reaction_totals
-                    .lock()
-                    .entry(session_id)
-                    .or_insert_with(|| totals.clone());
+                if let Some(room) = room {
+                    room.reactions.lock().get_or_insert_with(|| totals.clone());
+                }
                 totals
             }
         })
@@ -427,8 +432,8 @@ pub async fn snapshot(
     let mut results = None;
     if let Some(current) = &base.current {
         if current.activated_at.is_some() {
-            hub.ensure_loaded(std::slice::from_ref(current)).await?;
-            results = hub
+            live.ensure_loaded(std::slice::from_ref(current)).await?;
+            results = live
                 .tallies
                 .results(current.id, current.round)
                 .and_then(|folded| folded.document(audience.viewer(), current));
@@ -466,15 +471,19 @@ pub async fn snapshot(
 }
 
 /// Publishes a `session` event after the session itself changed (status, title, capacity).
-pub async fn publish_session(hub: &Hub, session_id: SessionId) -> Result<(), StoreError> {
+pub async fn publish_session(
+    hub: &Hub,
+    live: &Live,
+    session_id: SessionId,
+) -> Result<(), StoreError> {
     let Some(room) = hub.existing_room(session_id) else {
         return Ok(());
     };
-    let Some(session) = hub.store.session(session_id).await? else {
+    let Some(session) = live.store.session(session_id).await? else {
         return Ok(());
     };
     let body = serde_json::json!({
-        "session": SessionView::new(&session, &hub.public_base_url),
+        "session": SessionView::new(&session, &live.public_base_url),
         "server_time": Utc::now(),
     });
     let (seq, id) = hub.next_id();
@@ -487,26 +496,20 @@ pub async fn publish_session(hub: &Hub, session_id: SessionId) -> Result<(), Sto
 
 /// Publishes an `activity` event (one copy per audience) after an activity or the agenda
 /// changed.
-pub async fn publish_activity(hub: &Hub, session_id: SessionId) -> Result<(), ActivityError> {
+pub async fn publish_activity(
+    hub: &Hub,
+    live: &Live,
+    session_id: SessionId,
+) -> Result<(), ActivityError> {
     let Some(room) = hub.existing_room(session_id) else {
         return Ok(());
     };
-    let activities = hub.store.activities_of(session_id).await?;
-    hub.ensure_loaded(&activities).await?;
-    // A host command here or elsewhere may have changed a kind's state (a lock): rebind
-    // the loaded rounds so answers are checked against it.
-    for activity in activities
-        .iter()
-        .filter(|a| a.state == ActivityState::Active)
-    {
-        if hub.tallies.is_loaded(activity.id, activity.round) {
-            hub.tallies
-                .rebind(activity.id, activity.round, hub.registry.prepare(activity)?);
-        }
-    }
+    let activities = live.store.activities_of(session_id).await?;
+    live.ensure_loaded(&activities).await?;
+    live.rebind_running(&activities)?;
     let current = activities::current(&activities);
     for audience in Audience::ALL {
-        let mut body = activity_event(hub, &activities, audience).await?;
+        let mut body = activity_event(live, &activities, audience).await?;
         // Its results are the base of the deltas that follow, on every lane of the audience.
         let mut published = room.published.lock();
         let (seq, id) = hub.next_id();
@@ -536,13 +539,14 @@ fn targets_of(audience: Audience) -> Vec<Target> {
 /// each change to every phone already there costs the square of the crowd.
 pub async fn publish_participants(
     hub: &Hub,
+    live: &Live,
     session_id: SessionId,
     phones: bool,
 ) -> Result<(), StoreError> {
     let Some(room) = hub.existing_room(session_id) else {
         return Ok(());
     };
-    let Some(session) = hub.store.session(session_id).await? else {
+    let Some(session) = live.store.session(session_id).await? else {
         return Ok(());
     };
     let body = serde_json::json!({
@@ -565,15 +569,18 @@ pub async fn publish_participants(
 
 /// Publishes a `reactions` event to the organizer and the big screen: the taps stored
 /// since the last event (on any instance), and the session's totals.
-pub async fn publish_reactions(hub: &Hub, session_id: SessionId) -> Result<(), StoreError> {
+pub async fn publish_reactions(
+    hub: &Hub,
+    live: &Live,
+    session_id: SessionId,
+) -> Result<(), StoreError> {
     let Some(room) = hub.existing_room(session_id) else {
         return Ok(());
     };
-    let totals = crate::reactions::totals(hub.store.as_ref(), session_id).await?;
-    let this_minute = crate::reactions::this_minute(hub.store.as_ref(), session_id).await?;
+    let totals = crate::reactions::totals(live.store.as_ref(), session_id).await?;
+    let this_minute = crate::reactions::this_minute(live.store.as_ref(), session_id).await?;
     let counts: std::collections::BTreeMap<String, i64> = {
-        let mut published = hub.reaction_totals.lock();
-        let before = published.insert(session_id, totals.clone());
+        let before = room.reactions.lock().replace(totals.clone());
         totals
             .iter()
             .map(|(emoji, total)| {
@@ -603,6 +610,7 @@ pub async fn publish_reactions(hub: &Hub, session_id: SessionId) -> Result<(), S
 /// Returns how many participants' streams it reached.
 pub async fn publish_results(
     hub: &Hub,
+    live: &Live,
     session_id: SessionId,
     activity_id: ActivityId,
     screens: bool,
@@ -614,21 +622,12 @@ pub async fn publish_results(
     if hub.skip_unwatched(&room) {
         return Ok(0);
     }
-    let Some(activity) = hub.activity(activity_id).await? else {
+    let Some(activity) = live.activity(activity_id).await? else {
         return Ok(0);
     };
     // A round not in memory (never needed here, or dropped unused by the tallies' sweep)
     // is read from storage, now that someone watches it.
-    let folded = match (
-        hub.tallies.results(activity.id, activity.round),
-        hub.writer.get(),
-    ) {
-        (Some(folded), _) => folded,
-        (None, Some(writer)) => {
-            activities::results(&hub.registry, writer, &hub.tallies, &activity).await?
-        }
-        (None, None) => return Ok(0),
-    };
+    let folded = live.results(&activity).await?;
     let mut targets = Vec::with_capacity(3);
     if screens {
         targets.extend([

@@ -36,14 +36,10 @@ use tokio::sync::Notify;
 pub use self::events::Audience;
 use self::events::Frame;
 use crate::ids::{ActivityId, SessionId};
-use crate::kinds::ActivityRegistry;
 use crate::model::activity::Activity;
 pub use crate::model::changes::Change;
-use crate::model::session::SessionStatus;
-use crate::moderation::Moderator;
-use crate::responses::tally::{Document, Tallies};
-use crate::responses::writer::Writer;
-use crate::storage::{Store, StoreError};
+use crate::responses::live::{Live, ReadCache};
+use crate::responses::tally::Document;
 
 /// Bytes of frames a room keeps: every stream of the room reads from them, and a client
 /// reconnecting with `Last-Event-ID` resumes from them. A stream that falls further behind
@@ -189,6 +185,8 @@ pub struct Room {
     next_lane: AtomicUsize,
     /// Per audience or lane, the results last sent (deltas are made against it).
     pub(crate) published: Mutex<HashMap<Target, Published>>,
+    /// The reaction totals last sent (a `reactions` event counts what is new since).
+    pub(crate) reactions: Mutex<Option<std::collections::BTreeMap<String, i64>>>,
 }
 
 impl Room {
@@ -205,6 +203,7 @@ impl Room {
             lane_subscribers: std::array::from_fn(|_| AtomicU64::new(0)),
             next_lane: AtomicUsize::new(0),
             published: Mutex::new(HashMap::new()),
+            reactions: Mutex::new(None),
         }
     }
 
@@ -234,14 +233,6 @@ struct Pending {
     results: HashMap<ActivityId, SessionId>,
 }
 
-/// What the participants' paths need of a session; see [`Hub::session_facts`].
-pub struct SessionFacts {
-    /// The content filter, from the session's settings.
-    pub moderator: Arc<Moderator>,
-    /// Draft, active or completed.
-    pub status: SessionStatus,
-}
-
 /// A session's status document for one audience, serialised once per change: the JSON
 /// object without its closing brace (the reply adds `server_time`), and its entity tag.
 pub struct PreparedStatus {
@@ -263,52 +254,6 @@ impl PreparedStatus {
     }
 }
 
-/// Rows the hot paths read from storage, kept until a change forgets them. Every forget
-/// bumps a generation, so a read that raced a change is not kept.
-struct ReadCache<K, V> {
-    inner: Mutex<(u64, HashMap<K, Arc<V>>)>,
-}
-
-impl<K: Copy + Eq + std::hash::Hash, V> ReadCache<K, V> {
-    fn new() -> Self {
-        Self {
-            inner: Mutex::new((0, HashMap::new())),
-        }
-    }
-
-    /// The kept value, or else what `load` reads, kept unless a forget came while it read.
-    /// Nothing is kept for a row that does not exist. (`load` is only called on a miss: the
-    /// storage futures are boxed.)
-    async fn get_or_load<E, F: Future<Output = Result<Option<V>, E>>>(
-        &self,
-        key: K,
-        load: impl FnOnce() -> F,
-    ) -> Result<Option<Arc<V>>, E> {
-        let generation = {
-            let inner = self.inner.lock();
-            if let Some(found) = inner.1.get(&key) {
-                return Ok(Some(found.clone()));
-            }
-            inner.0
-        };
-        let Some(found) = load().await?.map(Arc::new) else {
-            return Ok(None);
-        };
-        let mut inner = self.inner.lock();
-        if inner.0 == generation {
-            inner.1.insert(key, found.clone());
-        }
-        Ok(Some(found))
-    }
-
-    /// Forgets the values `stale` picks.
-    fn forget(&self, mut stale: impl FnMut(&K, &V) -> bool) {
-        let mut inner = self.inner.lock();
-        inner.0 += 1;
-        inner.1.retain(|key, value| !stale(key, value));
-    }
-}
-
 /// The process-wide fan-out.
 pub struct Hub {
     rooms: Mutex<HashMap<SessionId, Arc<Room>>>,
@@ -322,29 +267,16 @@ pub struct Hub {
     lanes_owed: Mutex<HashMap<ActivityId, LanesOwed>>,
     /// What may still be sent to phones (see [`PHONE_RESULTS_PER_SECOND`]).
     phone_budget: Mutex<PhoneBudget>,
-    pub(crate) store: Arc<dyn Store>,
-    pub(crate) tallies: Arc<Tallies>,
-    pub(crate) registry: Arc<ActivityRegistry>,
-    pub(crate) public_base_url: url::Url,
-    writer: std::sync::OnceLock<Writer>,
     relay_enabled: std::sync::atomic::AtomicBool,
     outbox: Mutex<HashSet<(SessionId, Change)>>,
     pub(crate) outbox_signal: tokio::sync::Notify,
-    sessions: ReadCache<SessionId, SessionFacts>,
-    activities: ReadCache<ActivityId, Activity>,
     statuses: ReadCache<(SessionId, Audience), PreparedStatus>,
     snapshots: ReadCache<(SessionId, Audience), events::SnapshotBase>,
-    pub(crate) reaction_totals: Mutex<HashMap<SessionId, std::collections::BTreeMap<String, i64>>>,
 }
 
 impl Hub {
-    /// A hub over the app's state; call [`Hub::start`] to run its publisher.
-    pub fn new(
-        store: Arc<dyn Store>,
-        tallies: Arc<Tallies>,
-        registry: Arc<ActivityRegistry>,
-        public_base_url: url::Url,
-    ) -> Arc<Self> {
+    /// A hub with no rooms yet; call [`Hub::start`] to run its publisher.
+    pub fn new() -> Arc<Self> {
         Arc::new(Self {
             rooms: Mutex::new(HashMap::new()),
             epoch: uuid::Uuid::new_v4().simple().to_string()[..8].to_owned(),
@@ -353,41 +285,12 @@ impl Hub {
             pending_signal: tokio::sync::Notify::new(),
             lanes_owed: Mutex::new(HashMap::new()),
             phone_budget: Mutex::new(PhoneBudget::new(std::time::Instant::now())),
-            store,
-            tallies,
-            registry,
-            public_base_url,
-            writer: std::sync::OnceLock::new(),
             relay_enabled: std::sync::atomic::AtomicBool::new(false),
             outbox: Mutex::new(HashSet::new()),
             outbox_signal: tokio::sync::Notify::new(),
-            sessions: ReadCache::new(),
-            activities: ReadCache::new(),
-            statuses: ReadCache::new(),
-            snapshots: ReadCache::new(),
-            reaction_totals: Mutex::new(HashMap::new()),
+            statuses: ReadCache::default(),
+            snapshots: ReadCache::default(),
         })
-    }
-
-    /// Gives the hub the writer, through which it loads rounds into the tallies. (The
-    /// writer is made after the hub, since it reports commits to it.)
-    pub fn set_writer(&self, writer: Writer) {
-        let _ = self.writer.set(writer);
-    }
-
-    /// Makes sure the current activity's round is in the tallies, so events carry results.
-    pub(crate) async fn ensure_loaded(
-        &self,
-        activities: &[crate::model::activity::Activity],
-    ) -> Result<(), crate::activities::ActivityError> {
-        if let (Some(current), Some(writer)) =
-            (crate::activities::current(activities), self.writer.get())
-            && current.activated_at.is_some()
-            && !self.tallies.is_loaded(current.id, current.round)
-        {
-            crate::activities::results(&self.registry, writer, &self.tallies, current).await?;
-        }
-        Ok(())
     }
 
     /// The room of a session, created on first use.
@@ -435,43 +338,6 @@ impl Hub {
         self.rooms.lock().keys().copied().collect()
     }
 
-    /// The content filter of a session, from its settings; cached until the session
-    /// changes (here or on another instance).
-    pub async fn moderator(&self, session: SessionId) -> Result<Arc<Moderator>, StoreError> {
-        Ok(match self.session_facts(session).await? {
-            Some(facts) => facts.moderator.clone(),
-            None => Arc::new(Moderator::OFF),
-        })
-    }
-
-    /// A session's status and content filter, read from storage only when this instance
-    /// has not read them since the session last changed (here or, through the relay, on
-    /// another instance). For the high-rate participant paths (answers, reactions) that
-    /// must not cost a database read each.
-    pub async fn session_facts(
-        &self,
-        session: SessionId,
-    ) -> Result<Option<Arc<SessionFacts>>, StoreError> {
-        let read = async || {
-            Ok(self.store.session(session).await?.map(|s| SessionFacts {
-                moderator: Arc::new(Moderator::for_settings(&s.settings)),
-                status: s.status,
-            }))
-        };
-        self.sessions.get_or_load(session, read).await
-    }
-
-    /// An activity as the answer path needs it, read from storage only when this instance
-    /// has not read it since its session's activities last changed (here or, through the
-    /// relay, on another instance). A stale copy in the moment before a notice arrives is
-    /// harmless: the group commit checks state, round and deadline again in its
-    /// transaction.
-    pub async fn activity(&self, id: ActivityId) -> Result<Option<Arc<Activity>>, StoreError> {
-        self.activities
-            .get_or_load(id, || self.store.activity(id))
-            .await
-    }
-
     /// A session's prepared status for an audience, built by `load` only when this
     /// instance has not built it since the session, its activities or its participants
     /// last changed (here or, through the relay, on another instance).
@@ -490,20 +356,19 @@ impl Hub {
     /// instance).
     pub async fn snapshot_base(
         &self,
+        live: &Live,
         session: SessionId,
         audience: Audience,
     ) -> Result<Option<Arc<events::SnapshotBase>>, crate::activities::ActivityError> {
         self.snapshots
             .get_or_load((session, audience), || {
-                events::SnapshotBase::load(self, session, audience)
+                events::SnapshotBase::load(live, session, audience)
             })
             .await
     }
 
-    /// Drops every cached activity and session (after notices may have been missed).
+    /// Drops every prepared snapshot and status (after notices may have been missed).
     pub(crate) fn forget_cached(&self) {
-        self.activities.forget(|_, _| true);
-        self.sessions.forget(|_, _| true);
         self.snapshots.forget(|_, _| true);
         self.statuses.forget(|_, _| true);
     }
@@ -511,13 +376,6 @@ impl Hub {
     /// Records a change (made here or reported by another instance) to publish shortly,
     /// coalesced with others.
     pub fn apply_remote(&self, session: SessionId, change: Change) {
-        if change == Change::Session {
-            self.sessions.forget(|id, _| *id == session);
-        }
-        if matches!(change, Change::Session | Change::Activity) {
-            self.activities
-                .forget(|_, activity| activity.session_id == session);
-        }
         if !matches!(change, Change::Reactions | Change::Results(_)) {
             // Snapshot bases first: a status is built from one, and must not be built
             // from a stale one after its own cache was cleared.
@@ -641,24 +499,24 @@ impl Hub {
     /// not every session ever watched. A client that reconnects later gets a snapshot.
     pub fn sweep(&self) {
         self.rooms.lock().retain(|_, room| room.is_watched());
-        // Read again from storage when next needed.
-        self.sessions.forget(|_, _| true);
-        let rooms = self.rooms.lock();
-        self.reaction_totals
-            .lock()
-            .retain(|session, _| rooms.contains_key(session));
     }
 
-    /// Runs the publisher until `stop` is cancelled.
-    pub fn start(self: &Arc<Self>, stop: tokio_util::sync::CancellationToken) {
+    /// Runs the publisher until `stop` is cancelled. It builds events from `live`, the
+    /// domain's state, which it forgets sessions of when it sweeps idle rooms.
+    pub fn start(self: &Arc<Self>, live: Arc<Live>, stop: tokio_util::sync::CancellationToken) {
         let hub = self.clone();
         let sweeper = self.clone();
         let sweep_stop = stop.clone();
+        let sweep_live = live.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(ROOM_IDLE);
             loop {
                 tokio::select! {
-                    _ = tick.tick() => sweeper.sweep(),
+                    _ = tick.tick() => {
+                        sweeper.sweep();
+                        // Read again from storage when next needed.
+                        sweep_live.forget_sessions();
+                    }
                     () = sweep_stop.cancelled() => return,
                 }
             }
@@ -677,7 +535,7 @@ impl Hub {
                     () = tokio::time::sleep(wait) => {}
                     () = stop.cancelled() => return,
                 }
-                hub.publish_pending().await;
+                hub.publish_pending(&live).await;
                 // Coalesce: whatever changes during the pause goes out in the next round.
                 tokio::select! {
                     () = tokio::time::sleep(FAST_RESULTS) => {}
@@ -687,26 +545,26 @@ impl Hub {
         });
     }
 
-    async fn publish_pending(&self) {
+    async fn publish_pending(&self, live: &Live) {
         let pending = std::mem::take(&mut *self.pending.lock());
         for session in &pending.sessions {
-            if let Err(error) = events::publish_session(self, *session).await {
+            if let Err(error) = events::publish_session(self, live, *session).await {
                 tracing::warn!(session.id = %session, error = %error, "could not publish a session change");
             }
         }
         for session in &pending.activities {
-            if let Err(error) = events::publish_activity(self, *session).await {
+            if let Err(error) = events::publish_activity(self, live, *session).await {
                 tracing::warn!(session.id = %session, error = %error, "could not publish an activity change");
             }
         }
         for session in pending.participants.union(&pending.removals) {
             let phones = pending.removals.contains(session);
-            if let Err(error) = events::publish_participants(self, *session, phones).await {
+            if let Err(error) = events::publish_participants(self, live, *session, phones).await {
                 tracing::warn!(session.id = %session, error = %error, "could not publish the participant count");
             }
         }
         for session in &pending.reactions {
-            if let Err(error) = events::publish_reactions(self, *session).await {
+            if let Err(error) = events::publish_reactions(self, live, *session).await {
                 tracing::warn!(session.id = %session, error = %error, "could not publish reactions");
             }
         }
@@ -740,7 +598,7 @@ impl Hub {
             publish
         };
         for (activity, session, screens, lane) in publish {
-            match events::publish_results(self, session, activity, screens, lane).await {
+            match events::publish_results(self, live, session, activity, screens, lane).await {
                 Ok(phones) => self.phone_budget.lock().spend(phones),
                 Err(error) => {
                     tracing::warn!(activity.id = %activity, error = %error, "could not publish results");

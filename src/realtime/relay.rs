@@ -14,11 +14,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Change, Hub};
 use crate::ids::{ActivityId, SessionId};
-use crate::kinds::ActivityRegistry;
 use crate::model::activity::ActivityState;
 use crate::participants::roster::Roster;
-use crate::responses::writer::Writer;
-use crate::storage::{Store, StoreError};
+use crate::responses::live::Live;
+use crate::storage::StoreError;
 
 /// How long notices are gathered before they are sent.
 pub const COALESCE: Duration = Duration::from_millis(100);
@@ -86,12 +85,9 @@ impl Notice {
 pub struct Relay {
     /// The hub.
     pub hub: Arc<Hub>,
-    /// The database.
-    pub store: Arc<dyn Store>,
-    /// Kinds, to rebuild rounds.
-    pub registry: Arc<ActivityRegistry>,
-    /// Reloads rounds.
-    pub writer: Writer,
+    /// The domain's live state: what a notice makes stale is forgotten there, and rounds
+    /// are read again through its writer.
+    pub live: Arc<Live>,
     /// Forgotten when another instance removes someone.
     pub roster: Arc<Roster>,
 }
@@ -99,7 +95,7 @@ pub struct Relay {
 impl Relay {
     /// Starts the sender and the listener, if the database connects several instances.
     pub async fn start(self, stop: CancellationToken) -> Result<(), StoreError> {
-        let Some(listener) = self.store.change_listener().await? else {
+        let Some(listener) = self.live.store.change_listener().await? else {
             return Ok(()); // SQLite: one instance, nobody to tell
         };
         self.hub.enable_relay();
@@ -125,22 +121,24 @@ impl Relay {
             }
             Change::Session | Change::Activity | Change::Reactions => {}
         }
+        self.live.forget(notice.session, change);
         self.hub.apply_remote(notice.session, change);
     }
 
     /// Reads a loaded round again (answers were committed elsewhere).
     async fn reload(&self, activity: ActivityId) -> Result<(), StoreError> {
-        let Some(activity) = self.store.activity(activity).await? else {
+        let Some(activity) = self.live.store.activity(activity).await? else {
             return Ok(());
         };
-        if !self.hub.tallies.is_loaded(activity.id, activity.round) {
+        if !self.live.tallies.is_loaded(activity.id, activity.round) {
             return Ok(()); // loaded from storage when first needed
         }
         let prepared = self
+            .live
             .registry
             .prepare(&activity)
             .map_err(|e| StoreError::Internal(e.to_string()))?;
-        self.writer.reload(activity, prepared).await
+        self.live.writer.reload(activity, prepared).await
     }
 
     /// After notices may have been missed: read every loaded round again and republish
@@ -148,9 +146,10 @@ impl Relay {
     async fn resync(&self) -> Result<(), StoreError> {
         metrics::counter!("live_relay_resyncs_total").increment(1);
         self.roster.clear();
+        self.live.forget_all();
         self.hub.forget_cached();
-        for (id, round) in self.hub.tallies.loaded() {
-            if let Some(activity) = self.store.activity(id).await?
+        for (id, round) in self.live.tallies.loaded() {
+            if let Some(activity) = self.live.store.activity(id).await?
                 && activity.round == round
                 && activity.state == ActivityState::Active
             {
@@ -178,7 +177,7 @@ async fn send_notices(relay: Arc<Relay>, stop: CancellationToken) {
             let Ok(payload) = serde_json::to_string(&notice) else {
                 continue;
             };
-            if let Err(error) = relay.store.notify_change(&payload).await {
+            if let Err(error) = relay.live.store.notify_change(&payload).await {
                 tracing::warn!(error = %error, "could not tell other instances about a change");
             }
         }
@@ -251,7 +250,7 @@ async fn listen(
                     () = tokio::time::sleep(Duration::from_millis(500)) => {}
                     () = stop.cancelled() => return,
                 }
-                match relay.store.change_listener().await {
+                match relay.live.store.change_listener().await {
                     Ok(Some(fresh)) => {
                         listener = fresh;
                         if let Err(error) = relay.resync().await {

@@ -10,15 +10,13 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::activities::{self, ActivityError};
+use crate::activities::ActivityError;
 use crate::ids::{ActivityId, ParticipantId};
-use crate::kinds::ActivityRegistry;
 use crate::model::activity::{Activity, ActivityState};
 use crate::model::participant::{Participant, ParticipantStatus};
 use crate::model::session::Session;
-use crate::responses::tally::Tallies;
-use crate::responses::writer::Writer;
-use crate::storage::{Store, StoredResponse};
+use crate::responses::live::Live;
+use crate::storage::StoredResponse;
 
 /// How many participants, by status.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -86,13 +84,8 @@ pub struct Report {
 }
 
 /// Builds the report of a session.
-pub async fn build(
-    store: &dyn Store,
-    registry: &ActivityRegistry,
-    writer: &Writer,
-    tallies: &Tallies,
-    session: &Session,
-) -> Result<Report, ActivityError> {
+pub async fn build(live: &Live, session: &Session) -> Result<Report, ActivityError> {
+    let store = live.store.as_ref();
     let (participants, _) = store.list_participants(session.id, i64::MAX, 0).await?;
     let activities = store.activities_of(session.id).await?;
     let responses = store.responses_of_session(session.id).await?;
@@ -128,7 +121,7 @@ pub async fn build(
             }
             let mut as_of_round = activity.clone();
             as_of_round.round = round;
-            let results = activities::results(registry, writer, tallies, &as_of_round).await?;
+            let results = live.results(&as_of_round).await?;
             let count = respondents
                 .get(&(activity.id, round))
                 .map_or(0, HashSet::len);

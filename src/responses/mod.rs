@@ -2,6 +2,7 @@
 //! the writer commits it in a batch, and only then is it acknowledged. A retried request
 //! with the same `client_request_id` is answered as a replay and never counted twice.
 
+pub mod live;
 pub mod tally;
 pub mod writer;
 
@@ -10,12 +11,11 @@ use serde_json::Value;
 
 use std::sync::Arc;
 
-use self::tally::{Held, Tallies};
-use self::writer::Writer;
+use self::live::Live;
+use self::tally::Held;
 use crate::ids::{ParticipantId, ResponseId};
-use crate::kinds::{ActivityRegistry, AnswerContext, PrepareError};
+use crate::kinds::{AnswerContext, PrepareError};
 use crate::model::activity::{Activity, ActivityState};
-use crate::moderation::Moderator;
 use crate::storage::{ResponseWrite, Store, StoreError, StoredResponse, WriteOutcome};
 
 /// Longest accepted `client_request_id`.
@@ -73,20 +73,14 @@ pub struct Author {
 }
 
 /// Validates and stores one answer; returns once it is committed.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "a use case taking exactly what it needs"
-)]
 pub async fn submit(
-    registry: &ActivityRegistry,
-    writer: &Writer,
-    tallies: &Tallies,
-    moderator: &Moderator,
+    live: &Live,
     activity: &Activity,
     author: Author,
     answer: Value,
     client_request_id: Option<String>,
 ) -> Result<Submitted, SubmitError> {
+    let (writer, tallies) = (&live.writer, &live.tallies);
     if let Some(id) = &client_request_id
         && (id.is_empty() || id.len() > REQUEST_ID_MAX || !id.bytes().all(|b| b.is_ascii_graphic()))
     {
@@ -102,19 +96,13 @@ pub async fn submit(
     {
         return Err(SubmitError::TimeUp);
     }
-    let prepared = match tallies.prepared(activity.id, activity.round) {
-        Some(prepared) => prepared,
-        None => {
-            let prepared = registry.prepare(activity)?;
-            writer.load(activity.clone(), prepared.clone()).await?;
-            prepared
-        }
-    };
+    let prepared = live.prepared(activity).await?;
+    let moderator = live.moderator(activity.session_id).await?;
     let context = AnswerContext {
         participant: author.id,
         received,
         revealed: activity.results_visible_to_participants(),
-        moderator,
+        moderator: &moderator,
         own_slots: &|| tallies.slots_of(activity.id, activity.round, author.id),
     };
     let checked = prepared

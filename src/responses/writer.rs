@@ -49,10 +49,10 @@ impl Writer {
         thread: &WriteThread,
         store: Arc<dyn Store>,
         tallies: Arc<Tallies>,
-        hub: Arc<dyn Changes>,
+        fan_out: Arc<dyn Changes>,
     ) -> Writer {
         let (jobs, queue) = mpsc::channel(QUEUE);
-        thread.spawn(run(store.clone(), tallies, hub, queue));
+        thread.spawn(run(store.clone(), tallies, fan_out, queue));
         Writer { jobs, store }
     }
 
@@ -139,7 +139,7 @@ impl Writer {
 async fn run(
     store: Arc<dyn Store>,
     tallies: Arc<Tallies>,
-    hub: Arc<dyn Changes>,
+    fan_out: Arc<dyn Changes>,
     mut queue: mpsc::Receiver<Job>,
 ) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
@@ -162,13 +162,19 @@ async fn run(
                     done,
                 } => {
                     // Commit what came before the load, so the load reads it.
-                    commit(store.as_ref(), &tallies, &hub, std::mem::take(&mut writes)).await;
+                    commit(
+                        store.as_ref(),
+                        &tallies,
+                        &fan_out,
+                        std::mem::take(&mut writes),
+                    )
+                    .await;
                     let loaded = load(store.as_ref(), &tallies, &activity, prepared, replace).await;
                     let _ = done.send(loaded);
                 }
             }
         }
-        commit(store.as_ref(), &tallies, &hub, writes).await;
+        commit(store.as_ref(), &tallies, &fan_out, writes).await;
     }
 }
 
@@ -192,7 +198,7 @@ impl Batch {
     }
 }
 
-async fn commit(store: &dyn Store, tallies: &Tallies, hub: &dyn Changes, pending: Batch) {
+async fn commit(store: &dyn Store, tallies: &Tallies, fan_out: &dyn Changes, pending: Batch) {
     let Batch {
         writes: batch,
         waiting,
@@ -222,7 +228,7 @@ async fn commit(store: &dyn Store, tallies: &Tallies, hub: &dyn Changes, pending
                         answer,
                         &write.answer,
                     );
-                    hub.changed(write.session_id, Change::Results(write.activity_id));
+                    fan_out.changed(write.session_id, Change::Results(write.activity_id));
                     stored += 1;
                 }
                 let _ = done.send(Ok(outcome));

@@ -188,7 +188,7 @@ pub struct SessionChanges {
 /// Applies changes; a status change is a transition and must be allowed.
 pub async fn update(
     store: &dyn Store,
-    hub: &dyn Changes,
+    live: &dyn Changes,
     mut session: Session,
     changes: SessionChanges,
     participant_limit: u32,
@@ -232,7 +232,7 @@ pub async fn update(
         }
         session.updated_at = Utc::now();
         store.update_session_details(&session).await?;
-        hub.changed(session.id, Change::Session);
+        live.changed(session.id, Change::Session);
     }
     if let Some(to) = changes.status
         && to != session.status
@@ -260,7 +260,7 @@ pub async fn update(
             SessionStatus::Completed => session.completed_at = Some(now),
             SessionStatus::Draft => {}
         }
-        hub.changed(session.id, Change::Session);
+        live.changed(session.id, Change::Session);
     }
     Ok(session)
 }

@@ -329,8 +329,8 @@ async fn results_carry_an_etag_that_changes_only_with_them(db: TestDb) {
         .to_owned();
 
     // Folded results nobody reads leave memory; folded again, they keep their tag.
-    app.state.tallies.drop_unread_folded();
-    assert_eq!(app.state.tallies.drop_unread_folded(), 1);
+    app.state.live.tallies.drop_unread_folded();
+    assert_eq!(app.state.live.tallies.drop_unread_folded(), 1);
     let again = read(Some(tag.clone())).await.unwrap();
     assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
     assert!(again.bytes().await.unwrap().is_empty());

@@ -427,13 +427,16 @@ impl TestApp {
 /// for about a second after its last answer.
 pub async fn drop_unused_rounds(app: &TestApp) {
     for _ in 0..100 {
-        app.state.tallies.sweep(1);
-        if app.state.tallies.loaded().is_empty() {
+        app.state.live.tallies.sweep(1);
+        if app.state.live.tallies.loaded().is_empty() {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    panic!("rounds still in memory: {:?}", app.state.tallies.loaded());
+    panic!(
+        "rounds still in memory: {:?}",
+        app.state.live.tallies.loaded()
+    );
 }
 
 /// Poll counts in results, in option order.

@@ -317,7 +317,9 @@ async fn one_participants_queued_answers_commit_in_the_order_they_came(db: TestD
         .unwrap();
     let choice = |voter: usize, change: usize| (voter * 5 + change * 3) % 4;
     let state = &app.state;
-    let moderator = conflicto::moderation::Moderator::OFF;
+    // Read the session's content filter now, so that each submission below, polled once,
+    // goes straight to the writer.
+    state.live.moderator(activity.session_id).await.unwrap();
     let submissions = tokio::task::unconstrained(async {
         let mut waiting = Vec::new();
         for change in 0..6 {
@@ -327,10 +329,7 @@ async fn one_participants_queued_answers_commit_in_the_order_they_came(db: TestD
                     nickname: voter.nickname.as_str().into(),
                 };
                 let mut submitting = Box::pin(conflicto::responses::submit(
-                    &state.registry,
-                    &state.writer,
-                    &state.tallies,
-                    &moderator,
+                    &state.live,
                     &activity,
                     author,
                     json!({"options": [choice(n, change)]}),

@@ -268,7 +268,7 @@ async fn the_retention_sweep_takes_only_sessions_completed_before_the_period(db:
         conflicto::sessions::retention::sweep(
             store,
             &app.state.registry,
-            &app.state.tallies,
+            &app.state.live.tallies,
             month,
             now,
         )

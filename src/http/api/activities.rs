@@ -178,14 +178,7 @@ async fn add_activity(
     session: &Session,
     new: NewActivity,
 ) -> Result<(StatusCode, Json<Activity>), ApiError> {
-    let activity = activities::create(
-        state.store.as_ref(),
-        &state.hub,
-        &state.registry,
-        session,
-        new,
-    )
-    .await?;
+    let activity = activities::create(&state.live, session, new).await?;
     Ok((StatusCode::CREATED, Json(activity)))
 }
 
@@ -303,13 +296,7 @@ async fn reorder_activities(
         ));
     }
     let session = sessions::owned(state.store.as_ref(), &auth.organizer, id).await?;
-    let items = activities::reorder(
-        state.store.as_ref(),
-        &state.hub,
-        &session,
-        &request.activity_ids,
-    )
-    .await?;
+    let items = activities::reorder(&state.live, &session, &request.activity_ids).await?;
     Ok(Json(ActivityList { items }))
 }
 
@@ -357,15 +344,7 @@ async fn update_activity(
         time_limit_seconds: request.time_limit_seconds.map(|s| (s > 0).then_some(s)),
         results_visibility: request.results_visibility,
     };
-    let activity = activities::update(
-        state.store.as_ref(),
-        &state.hub,
-        &state.registry,
-        &session,
-        activity,
-        changes,
-    )
-    .await?;
+    let activity = activities::update(&state.live, &session, activity, changes).await?;
     Ok(Json(activity))
 }
 
@@ -378,14 +357,7 @@ async fn delete_activity(
     AppPath(id): AppPath<ActivityId>,
 ) -> Result<StatusCode, ApiError> {
     let (session, activity) = owned_activity(&state, &auth.organizer, id).await?;
-    activities::delete(
-        state.store.as_ref(),
-        &state.hub,
-        &state.tallies,
-        &session,
-        &activity,
-    )
-    .await?;
+    activities::delete(&state.live, &session, &activity).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -412,16 +384,7 @@ async fn transition_activity(
     AppJson(request): AppJson<TransitionRequest>,
 ) -> Result<Json<Activity>, ApiError> {
     let (session, activity) = owned_activity(&state, &auth.organizer, id).await?;
-    let activity = activities::transition(
-        state.store.as_ref(),
-        &state.hub,
-        &state.registry,
-        &state.writer,
-        &session,
-        activity,
-        request.to,
-    )
-    .await?;
+    let activity = activities::transition(&state.live, &session, activity, request.to).await?;
     Ok(Json(activity))
 }
 
@@ -455,11 +418,7 @@ async fn run_command(
     }
     let (session, activity) = owned_activity(&state, &auth.organizer, id).await?;
     let activity = activities::command(
-        state.store.as_ref(),
-        &state.hub,
-        &state.registry,
-        &state.writer,
-        &state.tallies,
+        &state.live,
         &session,
         activity,
         activities::HostCommand {
@@ -498,7 +457,7 @@ async fn activity_results(
         AnyAuth::Participant(participant) => {
             // From the hub's cache: a phone's read costs no database round trip.
             let activity = state
-                .hub
+                .live
                 .activity(id)
                 .await?
                 .filter(|a| {
@@ -519,8 +478,7 @@ async fn activity_results(
             )
         }
     };
-    let folded =
-        activities::results(&state.registry, &state.writer, &state.tallies, &activity).await?;
+    let folded = state.live.results(&activity).await?;
     let Some(document) = folded.document(viewer, &activity) else {
         return Err(ApiError::forbidden(
             ErrorCode::ResultsHidden,
@@ -585,8 +543,7 @@ async fn results_list(
         ));
     }
     let (_, activity) = owned_activity(&state, &auth.organizer, id).await?;
-    let folded =
-        activities::results(&state.registry, &state.writer, &state.tallies, &activity).await?;
+    let folded = state.live.results(&activity).await?;
     let Some(items) = folded.prepared().list(&folded.results, &list) else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,

@@ -157,10 +157,11 @@ async fn session_snapshot(
     let (audience, me) = audience_of(&state, id, &token).await?;
     let base = state
         .hub
-        .snapshot_base(id, audience)
+        .snapshot_base(&state.live, id, audience)
         .await?
         .ok_or(SessionError::NotFound)?;
-    let snapshot = events::snapshot(&state.hub, &base, audience, None, me.as_ref()).await?;
+    let snapshot =
+        events::snapshot(&state.hub, &state.live, &base, audience, None, me.as_ref()).await?;
     let etag = snapshot.etag();
     Ok(crate::http::prepared::prepared_json(
         &headers,
@@ -194,7 +195,7 @@ async fn session_events(
     }
     let base = state
         .hub
-        .snapshot_base(id, audience)
+        .snapshot_base(&state.live, id, audience)
         .await?
         .ok_or(SessionError::NotFound)?;
 
@@ -210,6 +211,7 @@ async fn session_events(
     if !resumed {
         let snapshot = events::snapshot(
             &state.hub,
+            &state.live,
             &base,
             audience,
             Some(&subscription),
@@ -369,30 +371,7 @@ async fn viewer_link(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kinds::ActivityRegistry;
     use crate::realtime::{Hub, ROOM_LOG_BYTES};
-    use crate::responses::tally::Tallies;
-    use crate::storage::{ConnectOptions, DatabaseUrl};
-
-    async fn hub() -> (std::sync::Arc<Hub>, tempfile::TempDir) {
-        let dir = tempfile::tempdir().unwrap();
-        let url =
-            DatabaseUrl::parse(&format!("sqlite://{}", dir.path().join("t.db").display())).unwrap();
-        let store = crate::storage::connect(&ConnectOptions {
-            url,
-            max_connections: 1,
-            acquire_timeout: Duration::from_secs(1),
-        })
-        .await
-        .unwrap();
-        let hub = Hub::new(
-            store,
-            std::sync::Arc::new(Tallies::default()),
-            std::sync::Arc::new(ActivityRegistry::with_builtin_kinds()),
-            "http://x/".parse().unwrap(),
-        );
-        (hub, dir)
-    }
 
     fn stream(subscription: Subscription) -> LiveStream {
         LiveStream {
@@ -410,7 +389,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_subscriber_that_falls_too_far_behind_is_dropped_not_buffered() {
-        let (hub, _dir) = hub().await;
+        let hub = Hub::new();
         let session = SessionId::new();
         let slow = stream(hub.subscribe(session, Audience::Viewer));
         let room = hub.room(session);
@@ -445,7 +424,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_quiet_stream_sends_a_keep_alive_every_fifteen_seconds() {
-        let (hub, _dir) = hub().await;
+        let hub = Hub::new();
         // Paused time advances by itself when every task waits: no real 45 s wait.
         tokio::time::pause();
         let mut live = stream(hub.subscribe(SessionId::new(), Audience::Viewer));
@@ -465,7 +444,7 @@ mod tests {
 
     #[tokio::test]
     async fn rooms_nobody_watches_are_forgotten_and_watched_ones_kept() {
-        let (hub, _dir) = hub().await;
+        let hub = Hub::new();
         let (watched, abandoned) = (SessionId::new(), SessionId::new());
         let _keep = hub.subscribe(watched, Audience::Organizer);
         drop(hub.subscribe(abandoned, Audience::Participant));
@@ -476,7 +455,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_subscriber_that_keeps_up_gets_every_frame_in_order() {
-        let (hub, _dir) = hub().await;
+        let hub = Hub::new();
         let session = SessionId::new();
         let mut live = stream(hub.subscribe(session, Audience::Participant));
         let room = hub.room(session);

@@ -121,18 +121,16 @@ async fn join_session(
         Some((_, participant)) => state.limits.reconnect(participant)?,
         None => state.limits.admit(session.id)?,
     }
-    let joined = participants::join(
-        state.store.as_ref(),
-        &state.joiner,
-        &state.hub,
-        &state.key,
-        &state.roster,
-        &state.presence,
-        &session,
-        request.nickname.as_deref(),
-        existing,
-    )
-    .await?;
+    let entrance = participants::Entrance {
+        store: state.store.as_ref(),
+        joiner: &state.joiner,
+        changes: state.live.as_ref(),
+        key: &state.key,
+        roster: &state.roster,
+        presence: &state.presence,
+    };
+    let joined =
+        participants::join(entrance, &session, request.nickname.as_deref(), existing).await?;
     let status = if joined.rejoined {
         StatusCode::OK
     } else {
@@ -394,7 +392,7 @@ async fn remove_participant(
     let session = sessions::owned(state.store.as_ref(), &auth.organizer, id).await?;
     if participants::remove(
         state.store.as_ref(),
-        &state.hub,
+        state.live.as_ref(),
         &state.roster,
         &session,
         participant_id,

@@ -67,7 +67,12 @@ async fn react(
         .with_details(serde_json::json!({ "field": "emoji" })));
     };
     // Taps count only while the session runs (read from the hub's cache, not storage).
-    match state.hub.session_facts(id).await?.map(|facts| facts.status) {
+    match state
+        .live
+        .session_facts(id)
+        .await?
+        .map(|facts| facts.status)
+    {
         Some(SessionStatus::Active) => {}
         Some(SessionStatus::Completed) => {
             return Err(ApiError::conflict(

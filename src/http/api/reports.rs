@@ -34,14 +34,7 @@ pub async fn report(
     id: SessionId,
 ) -> Result<(crate::model::session::Session, Report), ApiError> {
     let session = sessions::owned(state.store.as_ref(), &auth.0.organizer, id).await?;
-    let report = reports::build(
-        state.store.as_ref(),
-        &state.registry,
-        &state.writer,
-        &state.tallies,
-        &session,
-    )
-    .await?;
+    let report = reports::build(&state.live, &session).await?;
     Ok((session, report))
 }
 

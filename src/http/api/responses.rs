@@ -33,7 +33,7 @@ async fn activity_of_session(
     session: crate::ids::SessionId,
 ) -> Result<std::sync::Arc<crate::model::activity::Activity>, ApiError> {
     state
-        .hub
+        .live
         .activity(id)
         .await?
         .filter(|a| a.session_id == session)
@@ -97,12 +97,8 @@ async fn submit_response(
 ) -> Result<(StatusCode, Json<SubmitResponse>), ApiError> {
     state.limits.submit(auth.participant_id)?;
     let activity = activity_of_session(&state, id, auth.session_id).await?;
-    let moderator = state.hub.moderator(auth.session_id).await?;
     let submitted = responses::submit(
-        &state.registry,
-        &state.writer,
-        &state.tallies,
-        &moderator,
+        &state.live,
         &activity,
         responses::Author {
             id: auth.participant_id,

@@ -52,8 +52,14 @@ async fn anonymize_session(
 ) -> Result<Json<SessionResponse>, ApiError> {
     let store = state.store.as_ref();
     let session = sessions::owned(store, &auth.organizer, id).await?;
-    sessions::retention::anonymize(store, &state.registry, &state.tallies, &session, Utc::now())
-        .await?;
+    sessions::retention::anonymize(
+        store,
+        &state.registry,
+        &state.live.tallies,
+        &session,
+        Utc::now(),
+    )
+    .await?;
     let session = sessions::owned(store, &auth.organizer, id).await?;
     Ok(Json(SessionResponse::new(session, &state.public_base_url)))
 }
@@ -251,14 +257,7 @@ async fn update_session(
     let session = sessions::owned(state.store.as_ref(), &auth.organizer, id).await?;
     if request.status == Some(SessionStatus::Completed) && session.status == SessionStatus::Active {
         // Ending a session closes its running activity first, so no answer lands after the end.
-        activities::close_running(
-            state.store.as_ref(),
-            &state.hub,
-            &state.registry,
-            &state.writer,
-            &session,
-        )
-        .await?;
+        activities::close_running(&state.live, &session).await?;
     }
     let changes = SessionChanges {
         title: request.title,
@@ -269,7 +268,7 @@ async fn update_session(
     };
     let session = sessions::update(
         state.store.as_ref(),
-        &state.hub,
+        state.live.as_ref(),
         session,
         changes,
         state.config.session_participant_limit,
@@ -288,7 +287,7 @@ async fn delete_session(
 ) -> Result<StatusCode, ApiError> {
     let session = sessions::owned(state.store.as_ref(), &auth.organizer, id).await?;
     for activity in state.store.activities_of(session.id).await? {
-        state.tallies.forget(activity.id);
+        state.live.tallies.forget(activity.id);
     }
     sessions::delete(state.store.as_ref(), &session).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -450,7 +449,7 @@ async fn session_state(
     id: SessionId,
     audience: Audience,
 ) -> Result<Option<SessionState>, ApiError> {
-    let Some(base) = state.hub.snapshot_base(id, audience).await? else {
+    let Some(base) = state.hub.snapshot_base(&state.live, id, audience).await? else {
         return Ok(None);
     };
     let current_activity = base
