@@ -16,7 +16,7 @@ function label(name, schema) {
 
 /** "an option", "a question": what one entry of a list is called, for its add button. */
 function oneOf(name, schema) {
-  const key = `field.${name}.one`;
+  const key = `field.${name}.item`;
   return key in strings ? t(key) : t('form.one_of', { what: label(name, schema) });
 }
 

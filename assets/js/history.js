@@ -21,8 +21,8 @@ function engagementChart(items) {
     h('span', { class: 'column-track', 'aria-hidden': 'true' },
       h('span', { class: 'column-fill c1', style: { height: `${Math.max(2, e.engagement_rate)}%` } })),
     h('span', { class: 'column-label' }, day(e.at)),
-    h('span', { class: 'column-sub' }, t('history.people', { count: num(e.participants) })),
-    h('span', { class: 'sr-only' }, ` ${e.title}: ${t('history.engagement_of', { rate: num(e.engagement_rate, 1), count: num(e.participants) })}`))));
+    h('span', { class: 'column-sub' }, t('history.people', { count: e.participants })),
+    h('span', { class: 'sr-only' }, ` ${e.title}: ${t('history.engagement_of', { rate: num(e.engagement_rate, 1), count: e.participants })}`))));
 }
 
 function eventsTable(items) {
@@ -63,8 +63,8 @@ function drawComparison(result) {
       h('tbody', {},
         h('tr', { class: 'compare-total' },
           h('th', { scope: 'row' }, t('history.whole_event')),
-          h('td', {}, t('history.engagement_of', { rate: num(a.engagement_rate, 1), count: num(a.participants) })),
-          h('td', {}, t('history.engagement_of', { rate: num(b.engagement_rate, 1), count: num(b.participants) })),
+          h('td', {}, t('history.engagement_of', { rate: num(a.engagement_rate, 1), count: a.participants })),
+          h('td', {}, t('history.engagement_of', { rate: num(b.engagement_rate, 1), count: b.participants })),
           h('td', {}, '')),
         result.activities.map((row) => h('tr', {},
           h('th', { scope: 'row' }, row.title),

@@ -2,7 +2,7 @@
 // The token is kept in localStorage per join code, so a reload or a lost connection comes
 // back as the same participant, with its answers.
 
-import { h, t, fill, api, ApiError, errorText, follow, announce, persist, hedged, isTransient, PATIENCE_MS } from './lib.js';
+import { h, t, fill, api, ApiError, errorText, follow, announce, persist, hedged, isTransient, PATIENCE_MS, countdown } from './lib.js';
 import { renderInput, renderResults, submitter, kindOf, REACTIONS } from './kinds.js';
 
 const body = document.body;
@@ -64,9 +64,24 @@ async function lookUp(code) {
     }
     return found;
   } catch (error) {
+    if (error.code === 'session_ended') {
+      showEnded(error.details && error.details.title);
+      return null;
+    }
     showError(codeError, codeInput, error.status === 404 ? t('join.no_such_code') : errorText(error));
     return null;
   }
+}
+
+/** A code whose session ended lately (an old QR code): thanks, and a way to another one. */
+/** Stops the phone's countdown of the activity on screen; a redraw replaces it. */
+let stopPhoneClock = () => {};
+
+function showEnded(title) {
+  fill(joinView,
+    h('h1', {}, title || t('join.heading')),
+    h('p', { class: 'lead', id: 'session-ended' }, t('join.ended')),
+    h('p', {}, h('a', { href: '/join' }, t('join.other_session'))));
 }
 
 let nickTimer = null;
@@ -254,7 +269,7 @@ function play(code, joined) {
   }
 
   function signature(a) {
-    return a ? JSON.stringify([a.id, a.round, a.state, a.config, a.kind_state, a.results_visible]) : '';
+    return a ? JSON.stringify([a.id, a.round, a.state, a.config, a.kind_state, a.results_visible, a.deadline_at]) : '';
   }
 
   function render({ inputChanged }) {
@@ -262,19 +277,28 @@ function play(code, joined) {
     if (s) sessionTitle.textContent = s.title;
     const a = state.activity;
     if (s && s.status === 'completed') {
+      stopPhoneClock();
       fill(activityArea, h('div', { class: 'done' }, h('p', { class: 'lead' }, t('phone.ended')), h('p', {}, t('phone.thanks'))));
       fill(resultsArea);
       return;
     }
     if (!a || a.state !== 'active') {
+      stopPhoneClock();
       fill(activityArea, h('div', { class: 'waiting' }, h('p', { class: 'lead' }, a ? t('phone.closed', { title: a.title }) : t('phone.wait')),
         h('p', { class: 'muted' }, t('phone.wait_hint'))));
       showResults(a);
       return;
     }
-    const redraw = () => fill(activityArea,
-      h('h2', { class: 'activity-title' }, a.title),
-      renderInput({
+    // A timed activity counts down on the phone too, from the server's clock; a kind that
+    // times its own steps (a quiz question) shows its own countdown.
+    const deadline = kindOf(a.kind).ownDeadline ? null : a.deadline_at;
+    const redraw = () => {
+      stopPhoneClock();
+      const clockEl = deadline ? h('span', { class: 'countdown', role: 'timer' }) : null;
+      fill(activityArea,
+        h('h2', { class: 'activity-title' }, a.title),
+        clockEl ? h('p', { class: 'phone-timer' }, t('run.time_left'), ' ', clockEl) : null,
+        renderInput({
         activity: a, results: state.results, own: state.own, mine: state.mine,
         submit: async (answer) => {
           try {
@@ -287,6 +311,8 @@ function play(code, joined) {
           }
         },
       }));
+      if (clockEl) stopPhoneClock = countdown(clockEl, deadline);
+    };
     if (inputChanged) keepInputs(redraw);
     showResults(a);
   }

@@ -5,11 +5,24 @@
 export const strings = JSON.parse(document.getElementById('strings').textContent);
 export const lang = document.documentElement.lang || 'en';
 
-/** The string for `key`, with `{name}` placeholders filled from `vars`. */
+const plurals = new Intl.PluralRules(lang);
+
+/**
+ * The string for `key`, with `{name}` placeholders filled from `vars`; numbers are written
+ * in the page's language. A key with plural forms has one string per category of the
+ * language's plural rules (`key.one`, `key.other`, …, as `Intl.PluralRules` names them), and
+ * the form for `vars.count` is used.
+ */
 export function t(key, vars) {
-  let text = strings[key] ?? key;
+  let text = strings[key];
+  if (text === undefined && vars && typeof vars.count === 'number') {
+    text = strings[`${key}.${plurals.select(vars.count)}`] ?? strings[`${key}.other`];
+  }
+  text = text ?? key;
   if (vars) {
-    for (const [name, value] of Object.entries(vars)) text = text.replaceAll(`{${name}}`, String(value));
+    for (const [name, value] of Object.entries(vars)) {
+      text = text.replaceAll(`{${name}}`, typeof value === 'number' ? num(value) : String(value));
+    }
   }
   return text;
 }

@@ -50,16 +50,15 @@ function joinPanel() {
         h('p', { class: 'join-url' }, joinHost()),
         h('p', { class: 'join-how' }, t('present.enter_code')),
         h('p', { class: 'join-code', 'aria-label': t('present.code_is', { code: s.join_code.split('').join(' ') }) }, s.join_code),
-        h('p', { class: 'join-count' }, t('present.joined', { count: num(state.session.participant_count) })))),
-    s.status === 'draft' ? h('p', { class: 'notice info' }, t('present.not_open')) : null,
-    s.status === 'completed' ? h('p', { class: 'notice info' }, t('present.ended')) : null);
+        h('p', { class: 'join-count' }, t('present.joined', { count: state.session.participant_count })))),
+    s.status === 'draft' ? h('p', { class: 'notice info' }, t('present.not_open')) : null);
 }
 
 function corner() {
   const s = state.session;
   return h('aside', { class: 'corner' }, qr('small'),
     h('div', {}, h('p', { class: 'corner-url' }, joinHost()), h('p', { class: 'corner-code' }, s.join_code),
-      h('p', { class: 'corner-count' }, t('present.people', { count: num(state.session.participant_count) }))));
+      h('p', { class: 'corner-count' }, t('present.people', { count: state.session.participant_count }))));
 }
 
 function activityPanel(a) {
@@ -88,12 +87,24 @@ function activityPanel(a) {
     h('div', { class: 'screen-results' }, content));
 }
 
+/** An ended session thanks the room and no longer invites anyone to join. */
+function endPanel() {
+  const s = state.session;
+  return h('section', { class: 'end-panel' },
+    h('h1', { class: 'screen-title' }, s.title),
+    h('p', { class: 'end-thanks' }, t('present.thanks')),
+    h('p', { class: 'end-count' }, t('present.took_part', { count: s.participant_count })));
+}
+
 function render() {
   if (!state.session) return;
   const a = state.activity;
   const showActivity = a && (a.state === 'active' || (a.state === 'closed' && state.results)) && state.session.status === 'active';
   const children = [];
-  if (showActivity && !state.qr) {
+  if (state.session.status === 'completed') {
+    stopCountdown();
+    children.push(endPanel());
+  } else if (showActivity && !state.qr) {
     children.push(activityPanel(a), corner());
   } else {
     stopCountdown();

@@ -99,7 +99,7 @@ function participation(analytics) {
     h('ul', { class: 'bars participation' }, ran.map((a) => h('li', { class: 'bar' },
       h('span', { class: 'bar-label' }, `${a.position}. ${a.title}`),
       h('span', { class: 'bar-track', 'aria-hidden': 'true' }, h('span', { class: 'bar-fill c0', style: { width: `${a.participation_rate}%` } })),
-      h('span', { class: 'bar-value' }, t('report.took_part', { rate: num(a.participation_rate, 1), count: num(a.respondents) }))))));
+      h('span', { class: 'bar-value' }, t('report.took_part', { rate: num(a.participation_rate, 1), count: a.respondents }))))));
 }
 
 function questions(analytics) {
@@ -107,7 +107,7 @@ function questions(analytics) {
   return h('section', { class: 'card', 'aria-labelledby': 'questions-heading' },
     h('h2', { id: 'questions-heading' }, t('report.questions')),
     h('ol', { class: 'asked' }, analytics.questions.map((q) => h('li', {},
-      q.text, ' ', h('span', { class: 'badge' }, t('report.votes', { count: num(q.votes) }))))));
+      q.text, ' ', h('span', { class: 'badge' }, t('report.votes', { count: q.votes }))))));
 }
 
 function privacy(session) {

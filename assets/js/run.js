@@ -48,7 +48,7 @@ function drawBar() {
     h('p', { class: 'meta' },
       h('span', { class: `status status-${s.status}` }, t(`session.${s.status}`)), ' · ',
       t('builder.code'), ' ', h('code', { class: 'big-code' }, s.join_code), ' · ',
-      h('span', { id: 'people-count' }, t('run.people', { count: num(s.participant_count), online: num(state.online) })), ' · ',
+      h('span', { id: 'people-count' }, t('run.people', { count: s.participant_count, online: num(state.online) })), ' · ',
       h('span', { class: `conn ${state.connection}` }, state.connection === 'live' ? t('phone.live') : t('phone.reconnecting'))),
     h('div', { class: 'toolbar' },
       s.status === 'draft' ? h('button', { type: 'button', class: 'button', onclick: () => act(() => api('PATCH', `/sessions/${sessionId}`, { status: 'active' }), t('builder.opened')) }, t('builder.open')) : null,

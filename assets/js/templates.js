@@ -70,7 +70,7 @@ function versionItem(template, version) {
     h('p', { class: 'version-head' },
       h('strong', {}, t('templates.version', { n: version.version })), ' · ',
       new Date(version.created_at).toLocaleString(), ' · ',
-      t('templates.activities', { count: num(version.activities) }), variants, ' · ',
+      t('templates.activities', { count: version.activities }), variants, ' · ',
       h('a', { href: `/api/v1/templates/${template.id}/versions/${version.version}`, download: `${template.name}-v${version.version}.json` },
         t('templates.download'))),
     version.note ? h('p', { class: 'muted' }, version.note) : null,
@@ -134,7 +134,7 @@ function templateCard(template) {
     template.description ? h('p', {}, template.description) : null,
     newSessionForm(template),
     h('details', { class: 'versions' },
-      h('summary', {}, t('templates.history', { count: num(template.versions.length) })),
+      h('summary', {}, t('templates.history', { count: template.versions.length })),
       h('ol', { class: 'version-list', reversed: true }, template.versions.map((v) => versionItem(template, v)))),
     h('div', { class: 'toolbar' }, remove));
 }

@@ -88,6 +88,7 @@ error_codes! {
     SessionNotCompleted => "session_not_completed",
     SessionNotFound => "session_not_found",
     SessionNotOpen => "session_not_open",
+    SessionEnded => "session_ended",
     TemplateNameTaken => "template_name_taken",
     TemplateNotFound => "template_not_found",
     TokenNotFound => "token_not_found",

@@ -274,6 +274,20 @@ pub async fn by_code(store: &dyn Store, raw: &str) -> Result<Session, SessionErr
         .ok_or(SessionError::NotFound)
 }
 
+/// How long after a session ends its code still says so: a phone that scans the old QR
+/// code is told the session ended rather than that the code is unknown.
+pub const ENDED_CODE_KEPT: chrono::Duration = chrono::Duration::days(7);
+
+/// The session with this code that ended within [`ENDED_CODE_KEPT`], if no open session
+/// has the code now.
+pub async fn ended_by_code(store: &dyn Store, raw: &str) -> Result<Option<Session>, SessionError> {
+    let Some(code) = JoinCode::parse(raw) else {
+        return Ok(None);
+    };
+    let since = chrono::Utc::now() - ENDED_CODE_KEPT;
+    Ok(store.ended_session_by_code(code.as_str(), since).await?)
+}
+
 /// Deletes a session and everything in it.
 pub async fn delete(store: &dyn Store, session: &Session) -> Result<(), SessionError> {
     store.delete_session(session.id).await?;

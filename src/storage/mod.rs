@@ -318,6 +318,12 @@ pub trait Store: Engine {
     async fn session(&self, id: SessionId) -> Result<Option<Session>, StoreError>;
     /// The open (not completed) session with this join code.
     async fn open_session_by_code(&self, code: &str) -> Result<Option<Session>, StoreError>;
+    /// The session that ended last, at or after `since`, with this join code.
+    async fn ended_session_by_code(
+        &self,
+        code: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Option<Session>, StoreError>;
     /// A page of sessions, newest first, and the total without paging.
     async fn list_sessions(
         &self,

@@ -566,6 +566,23 @@ impl Store for EngineStore {
         row.map(SessionRow::into_session).transpose()
     }
 
+    async fn ended_session_by_code(
+        &self,
+        code: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Option<Session>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "select {SESSION_COLUMNS} from sessions where join_code = $1 and status = 'completed' \
+             and completed_at >= $2 order by completed_at desc limit 1"
+        ));
+        let row: Option<SessionRow> = sqlx::query_as::<Db, SessionRow>(sql)
+            .bind(code)
+            .bind(since)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(SessionRow::into_session).transpose()
+    }
+
     async fn list_sessions(
         &self,
         owner: Option<OrganizerId>,

@@ -1,6 +1,7 @@
 //! The text of the pages, one JSON file per language in `locales/`, embedded in the binary.
 //! Adding a language is adding one file: every file found is offered, and a test checks that
-//! each has exactly the keys of `en.json`. Templates look strings up with [`Catalog::t`]; the
+//! each has exactly the keys of `en.json` (a counted string's plural forms follow each
+//! language's own categories). Templates look strings up with [`Catalog::t`]; the
 //! JavaScript modules get the whole catalog as JSON in the page.
 
 use std::collections::BTreeMap;
@@ -20,6 +21,10 @@ struct Files;
 #[derive(RustEmbed)]
 #[folder = "tests/toy_kind/locales/"]
 struct ToyFiles;
+
+/// The plural categories of `Intl.PluralRules`: a key ending in one of them is a form of a
+/// counted string.
+pub const PLURAL_CATEGORIES: [&str; 6] = ["zero", "one", "two", "few", "many", "other"];
 
 /// The cookie that remembers the chosen language.
 pub const LANG_COOKIE: &str = "conflicto_lang";
@@ -139,26 +144,46 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
 
     #[test]
     fn every_language_has_exactly_the_english_keys() {
-        let english: Vec<&str> = CATALOGS[0].keys().collect();
+        // A counted string is one key per plural category (`x.one`, `x.other`), and
+        // languages have different categories: those keys are compared by their base, and
+        // each language must have the `other` form.
+        let base = |key: &str| -> String {
+            match key.rsplit_once('.') {
+                Some((stem, category)) if PLURAL_CATEGORIES.contains(&category) => {
+                    format!("{stem}.*")
+                }
+                _ => key.to_owned(),
+            }
+        };
+        let english: BTreeSet<String> = CATALOGS[0].keys().map(base).collect();
         assert!(CATALOGS.len() >= 2, "English and German ship");
-        for catalog in CATALOGS.iter().skip(1) {
-            let keys: Vec<&str> = catalog.keys().collect();
-            let missing: Vec<_> = english.iter().filter(|k| !keys.contains(k)).collect();
-            let extra: Vec<_> = keys.iter().filter(|k| !english.contains(k)).collect();
+        for catalog in CATALOGS.iter() {
+            let keys: BTreeSet<String> = catalog.keys().map(base).collect();
+            let missing: Vec<_> = english.difference(&keys).collect();
+            let extra: Vec<_> = keys.difference(&english).collect();
             assert!(
                 missing.is_empty() && extra.is_empty(),
                 "{}: missing {missing:?}, extra {extra:?}",
                 catalog.lang
             );
-            for key in &keys {
+            for key in catalog.keys() {
                 assert!(
                     !catalog.t(key).trim().is_empty(),
                     "{}: {key} is empty",
                     catalog.lang
                 );
+                if let Some(stem) = base(key).strip_suffix(".*") {
+                    let other = format!("{stem}.other");
+                    assert!(
+                        catalog.keys().any(|k| k == other),
+                        "{}: {stem} has no `other` form",
+                        catalog.lang
+                    );
+                }
             }
         }
     }

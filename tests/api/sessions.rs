@@ -15,7 +15,7 @@ both_backends!(
     only_draft_active_completed_transitions_are_allowed,
     a_session_can_be_read_edited_and_deleted,
     the_code_lookup_is_public_tolerant_and_tells_nothing_secret,
-    completed_sessions_free_their_code_and_are_not_found_by_it
+    completed_sessions_free_their_code_and_say_they_ended
 );
 
 async fn a_new_session_is_a_draft_with_an_unambiguous_code(db: TestDb) {
@@ -284,7 +284,7 @@ async fn the_code_lookup_is_public_tolerant_and_tells_nothing_secret(db: TestDb)
     assert_eq!(junk.status(), StatusCode::NOT_FOUND);
 }
 
-async fn completed_sessions_free_their_code_and_are_not_found_by_it(db: TestDb) {
+async fn completed_sessions_free_their_code_and_say_they_ended(db: TestDb) {
     let app = TestApp::spawn(db).await;
     let host = app.host("ada@example.org", false).await;
     let (id, code) = app.open_session(&host, None).await;
@@ -303,7 +303,11 @@ async fn completed_sessions_free_their_code_and_are_not_found_by_it(db: TestDb) 
             None,
         )
         .await;
-    assert_eq!(lookup.status(), StatusCode::NOT_FOUND);
+    // The old code says the session ended (a QR code still on a slide), naming it.
+    assert_eq!(lookup.status(), StatusCode::GONE);
+    let body = json(lookup).await;
+    assert_envelope(&body, "session_ended");
+    assert_eq!(body["error"]["details"]["title"], "Test event");
     let late = app
         .call(
             Method::POST,

@@ -368,8 +368,14 @@ async fn a_whole_event_through_the_pages() {
         phone.wait_text(".notice.ok", "Answer locked in").await;
     }
     ann.shot("17-phone-quiz").await;
+    // Each choice has a shape besides its colour, the same on the phone and the screen.
+    let shapes =
+        "return [...document.querySelectorAll('.shape')].map((s) => s.textContent).join('')";
+    assert_eq!(ann.js(shapes, vec![]).await, json!("▲◆"));
     to_screen().await;
     org.wait_text(".screen-question", "2 + 2 = ?").await;
+    org.wait_text(".screen-results .tiles", "4").await;
+    assert_eq!(org.js(shapes, vec![]).await, json!("▲◆"));
     org.shot("18-screen-quiz-question").await;
     bob.client.refresh().await.unwrap();
     bob.wait_text(".notice.ok", "Answer locked in").await;

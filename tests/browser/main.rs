@@ -11,6 +11,7 @@ mod common;
 mod helpers;
 
 mod driver;
+mod endings;
 mod event;
 mod library;
 mod long_lists;

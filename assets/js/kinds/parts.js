@@ -4,12 +4,12 @@
 import { h, t, num, srOnly, api, notice } from '../lib.js';
 
 /** Horizontal bars with counts and percentages; a list, so it reads as text too. */
-export function bars(rows, { highlight = () => false } = {}) {
+export function bars(rows, { highlight = () => false, shapes = false } = {}) {
   return h('ol', { class: 'bars' }, rows.map((row, i) => h('li', { class: highlight(i) ? 'bar correct' : 'bar' },
-    h('span', { class: 'bar-label' }, row.label, highlight(i) ? h('span', { class: 'tick', 'aria-hidden': 'true' }, ' ✓') : null),
+    h('span', { class: 'bar-label' }, shapes ? [shape(i), ' '] : null, row.label, highlight(i) ? h('span', { class: 'tick', 'aria-hidden': 'true' }, ' ✓') : null),
     h('span', { class: 'bar-track', 'aria-hidden': 'true' },
       h('span', { class: `bar-fill c${i % 8}`, style: { width: `${Math.max(0, Math.min(100, row.percent))}%` } })),
-    h('span', { class: 'bar-value' }, t('results.count_percent', { count: num(row.count), percent: num(row.percent, 1) })),
+    h('span', { class: 'bar-value' }, t('results.count_percent', { count: row.count, percent: num(row.percent, 1) })),
     highlight(i) ? srOnly(t('quiz.correct_answer')) : null)));
 }
 
@@ -47,7 +47,7 @@ export function olderEntries(activity, list, shown, total, item) {
           kept.next = page.next;
           older.set(key, kept);
         } finally { draw(); }
-      } }, t('results.show_older', { count: num(left) })) : '');
+      } }, t('results.show_older', { count: left })) : '');
   };
   draw();
   return area;
@@ -108,13 +108,27 @@ export function confirm(statusEl, text) {
   say(statusEl, text, 'ok');
 }
 
-export function choiceList(name, labels, multiple, chosen, disabled) {
+export function choiceList(name, labels, multiple, chosen, disabled, { shapes = false } = {}) {
   return h('div', { class: 'choices-list' }, labels.map((label, i) => {
     const id = `${name}-${i}`;
     return h('div', { class: 'choice' },
       h('input', { type: multiple ? 'checkbox' : 'radio', name, id, value: String(i), checked: chosen.includes(i), disabled }),
-      h('label', { for: id, class: `c${i % 8}` }, label));
+      h('label', { for: id, class: `c${i % 8}` }, shapes ? [shape(i), ' '] : null, label));
   }));
+}
+
+/** Shapes that go with the choice colours (`c0`…`c7`), so colour is never the only cue. */
+const SHAPES = ['▲', '◆', '●', '■', '★', '⬢', '✚', '⬟'];
+
+/** The shape of choice `i`, hidden from screen readers (the text says the choice). */
+export function shape(i) {
+  return h('span', { class: 'shape', 'aria-hidden': 'true' }, SHAPES[i % SHAPES.length]);
+}
+
+/** Choices as coloured tiles for the big screen, with their shapes when `shapes`. */
+export function tiles(labels, { shapes = false } = {}) {
+  return h('ol', { class: 'tiles' }, labels.map((label, i) => h('li', { class: `tile c${i % 8}` },
+    shapes ? [shape(i), ' '] : null, label)));
 }
 
 export function picked(form, name) {

@@ -41,7 +41,7 @@ export default {
       h('span', { class: 'seat-name' }, v.nickname),
       srOnly(r.revealed ? ` ${t('poker.played', { card: v.card ?? '?' })}` : ` ${t('poker.has_voted')}`))));
     return h('div', { class: 'results poker' },
-      h('p', { class: 'total' }, t('poker.votes', { count: num(r.votes) })),
+      h('p', { class: 'total' }, t('poker.votes', { count: r.votes })),
       r.voters.length ? table : empty(t('poker.waiting')),
       r.revealed ? h('div', { class: 'stats' },
         stat(t('poker.average'), r.average == null ? '–' : num(r.average, 1)),

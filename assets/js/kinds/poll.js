@@ -2,12 +2,12 @@
 // See docs/activity-kinds.md for what a kind's module may provide.
 
 import { h, t, num } from '../lib.js';
-import { bars, sendButton, status, confirm, choiceList, picked, latest } from './parts.js';
+import { bars, sendButton, status, confirm, choiceList, picked, latest, tiles } from './parts.js';
 
 export default {
   /** The big screen while results are hidden: the options, so the room can read them. */
   waiting(activity) {
-    return h('div', {}, h('ol', { class: 'tiles' }, activity.config.options.map((o, i) => h('li', { class: `tile c${i % 8}` }, o))),
+    return h('div', {}, tiles(activity.config.options),
       h('p', { class: 'muted center' }, t('present.results_hidden')));
   },
 
@@ -18,7 +18,7 @@ export default {
   results(activity, r) {
     return h('div', { class: 'results poll' },
       bars(r.options),
-      h('p', { class: 'total' }, t('results.voters', { count: num(r.total_voters) })));
+      h('p', { class: 'total' }, t('results.voters', { count: r.total_voters })));
   },
 
   input({ activity, mine, submit }) {

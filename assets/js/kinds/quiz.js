@@ -2,7 +2,7 @@
 // See docs/activity-kinds.md for what a kind's module may provide.
 
 import { h, t, num, srOnly, countdown, clock } from '../lib.js';
-import { bars, empty, sendButton, status, confirm, choiceList, picked } from './parts.js';
+import { bars, empty, sendButton, status, confirm, choiceList, picked, tiles } from './parts.js';
 
 /** The countdown of the quiz question on screen; a redraw replaces it. */
 let stopQuizClock = () => {};
@@ -39,7 +39,7 @@ export default {
   /** The big screen before the answers are revealed: the choices in their colours. */
   waiting(activity) {
     const current = activity.config.current;
-    return current ? h('ol', { class: 'tiles' }, current.choices.map((c, i) => h('li', { class: `tile c${i % 8}` }, c))) : null;
+    return current ? tiles(current.choices, { shapes: true }) : null;
   },
 
   controls(activity, command, act, results) {
@@ -69,10 +69,12 @@ export default {
         const total = q.distribution.reduce((a, b) => a + b, 0);
         parts.push(bars(choices.map((label, i) => ({
           label, count: q.distribution[i] || 0, percent: total ? (100 * (q.distribution[i] || 0)) / total : 0,
-        })), { highlight: (i) => (q.correct || []).includes(i) }));
-        if (q.correct_count != null) parts.push(h('p', { class: 'total' }, t('quiz.correct_count', { count: num(q.correct_count), answered: num(q.answered) })));
+        })), { highlight: (i) => (q.correct || []).includes(i), shapes: true }));
+        if (q.correct_count != null) parts.push(h('p', { class: 'total' }, t('quiz.correct_count', { count: q.correct_count, answered: num(q.answered) })));
       } else {
-        parts.push(h('p', { class: 'total' }, t('quiz.answered', { count: num(q.answered) })));
+        // Before the reveal the room reads the choices, as the phones show them.
+        if (mode === 'screen' && choices.length) parts.push(tiles(choices, { shapes: true }));
+        parts.push(h('p', { class: 'total' }, t('quiz.answered', { count: q.answered })));
       }
     }
     parts.push(leaderboard(r.leaderboard, mode));
@@ -89,7 +91,7 @@ export default {
     const mineNow = (mine || []).map((r) => r.answer).find((a) => a && a.question === current.index);
     const answered = (you && you.answered_current) || !!mineNow;
     const multiple = current.picks > 1;
-    const list = choiceList('quiz', current.choices, multiple, mineNow ? mineNow.choices : [], answered || current.revealed);
+    const list = choiceList('quiz', current.choices, multiple, mineNow ? mineNow.choices : [], answered || current.revealed, { shapes: true });
     if (current.revealed && current.correct) {
       current.correct.forEach((i) => {
         const label = list.querySelectorAll('label')[i];
@@ -123,7 +125,7 @@ export default {
     form.addEventListener('submit', (e) => { e.preventDefault(); btn.run(); });
     if (answered) confirm(st, t('quiz.locked_in'));
     if (current.revealed && you && you.last) {
-      confirm(st, you.last.correct ? t('quiz.you_were_right', { points: num(you.last.points) }) : t('quiz.you_were_wrong'));
+      confirm(st, you.last.correct ? t('quiz.you_were_right', { count: you.last.points }) : t('quiz.you_were_wrong'));
     } else if (current.revealed && current.correct) {
       confirm(st, t('quiz.answer_was', { answer: current.correct.map((i) => current.choices[i]).join(', ') }));
     }

@@ -13,7 +13,7 @@ export default {
         h('span', { class: 'column-track', 'aria-hidden': 'true' },
           h('span', { class: `column-fill c${i % 8}`, style: { height: `${(100 * d.count) / max}%` } })),
         h('span', { class: 'column-label' }, d.label || String(d.value)),
-        srOnly(` ${t('results.count_percent', { count: num(d.count), percent: num(d.percent, 1) })}`)))),
+        srOnly(` ${t('results.count_percent', { count: d.count, percent: num(d.percent, 1) })}`)))),
       h('div', { class: 'stats' },
         stat(t('rating.mean'), r.mean === null ? '–' : num(r.mean, 2)),
         stat(t('rating.median'), r.median === null ? '–' : num(r.median, 1)),

@@ -17,7 +17,7 @@ export default {
   results(activity, r, mode, act) {
     return h('div', { class: 'results word_cloud' },
       cloud(r.words),
-      h('p', { class: 'total' }, t('word_cloud.totals', { people: num(r.total_people), words: num(r.total_words) })),
+      h('p', { class: 'total' }, t('word_cloud.totals', { people: t('count.people', { count: r.total_people }), words: t('count.words', { count: r.total_words }) })),
       mode === 'organizer' ? moderation(r.moderation_queue || [], (w) => w.word, (w) => [
         button(t('moderation.allow'), () => act('allow_word', { word: w.word })),
       ]) : null,

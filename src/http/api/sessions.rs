@@ -351,7 +351,16 @@ pub(super) async fn open_session_by_code(
         Ok(session) => Ok(Some(session)),
         Err(SessionError::NotFound) => {
             state.limits.code_missed(ip)?;
-            Ok(None)
+            // A code whose session ended lately (a QR code still on a slide) says so.
+            match sessions::ended_by_code(state.store.as_ref(), raw).await? {
+                Some(ended) => Err(ApiError::new(
+                    StatusCode::GONE,
+                    ErrorCode::SessionEnded,
+                    "this session has ended",
+                )
+                .with_details(serde_json::json!({ "title": ended.title }))),
+                None => Ok(None),
+            }
         }
         Err(other) => Err(other.into()),
     }
@@ -360,6 +369,7 @@ pub(super) async fn open_session_by_code(
 /// Finds an open session by its join code (case-insensitive; spaces and dashes ignored).
 #[utoipa::path(get, path = "/sessions/code/{code}", tag = "sessions", params(("code" = String, Path, description = "Join code")),
     responses((status = 200, body = PublicSession), (status = 404, body = ErrorEnvelope),
+        (status = 410, description = "The session with this code ended lately; `details.title` names it", body = ErrorEnvelope),
         (status = 429, description = "Too many codes from this address named no session", body = ErrorEnvelope)))]
 async fn session_by_code(
     State(state): State<AppState>,

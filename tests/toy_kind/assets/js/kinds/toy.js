@@ -13,7 +13,7 @@ export default {
     return h('div', { class: 'results toy' },
       bars(SIDES.map((side) => ({ label: t(`toy.${side}`), count: r[side], percent: total ? (100 * r[side]) / total : 0 }))),
       coin ? h('p', { class: 'total toy-coin' }, t('toy.coin', { side: t(`toy.${coin}`) })) : null,
-      h('p', { class: 'total' }, t('toy.people', { count: num(total) })));
+      h('p', { class: 'total' }, t('toy.people', { count: total })));
   },
 
   input({ activity, mine, submit }) {
