@@ -236,12 +236,16 @@ function play(code, joined) {
     if (own && own.activity_id === a.id) state.results = own;
   }
 
-  // Typed text, unsent picks and the last confirmation survive a re-render of the same
-  // activity round; a new activity or round starts clean.
+  // Typed text and unsent picks survive a re-render of the same activity round, and so does
+  // the last confirmation while the activity's run state is what it was (an answer's
+  // "sent"); a new activity or round starts clean, and a changed run state (armed, revealed,
+  // locked) says what it says now.
   function keepInputs(render) {
     const a = state.activity;
     const key = `${a.id}/${a.round}`;
     const same = activityArea.dataset.key === key;
+    const run = JSON.stringify([a.state, a.kind_state, a.results_visible]);
+    const sameRun = same && activityArea.dataset.run === run;
     const kept = new Map();
     activityArea.querySelectorAll('input[id], textarea[id]').forEach((el) => {
       kept.set(el.id, el.type === 'radio' || el.type === 'checkbox' ? el.checked : el.value);
@@ -252,6 +256,7 @@ function play(code, joined) {
     activityArea.querySelectorAll('[id]').forEach((el) => { el.dataset.stale = '1'; });
     render();
     activityArea.dataset.key = key;
+    activityArea.dataset.run = run;
     if (!same) return;
     for (const [id, value] of kept) {
       const el = document.getElementById(id);
@@ -260,7 +265,7 @@ function play(code, joined) {
       else if (!el.value) el.value = value;
     }
     const fresh = activityArea.querySelector('.notice[role=status]');
-    if (said && fresh && fresh.hidden) {
+    if (sameRun && said && fresh && fresh.hidden) {
       fresh.textContent = said.text;
       fresh.className = said.cls;
       fresh.hidden = false;

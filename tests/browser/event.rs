@@ -308,6 +308,18 @@ async fn a_whole_event_through_the_pages() {
     ann.wait_text(".notice.ok", "Sent").await;
     to_screen().await;
     org.wait_text(".screen-results", "More live demos").await;
+    // An edit replaces the answer on the screen and in the run view, without a reload.
+    ann.wait_text(".answer .hint", "edit").await;
+    ann.fill("#open-text", "More live coding").await;
+    ann.click(".answer button[type=submit]").await;
+    org.wait_text(".screen-results", "More live coding").await;
+    let shown = org.text(".screen-results").await;
+    assert!(!shown.contains("More live demos"), "{shown}");
+    to_run().await;
+    org.wait_text(".run-results", "More live coding").await;
+    let listed = org.text(".run-results").await;
+    assert!(!listed.contains("More live demos"), "{listed}");
+    to_screen().await;
     settle().await;
     org.shot("12-screen-open-text").await;
 
@@ -405,8 +417,14 @@ async fn a_whole_event_through_the_pages() {
     to_run().await;
     org.click("#next").await;
     on_activity(&phones, "Buzz round").await;
+    cat.wait_text(".activity .notice", "Wait for the organizer")
+        .await;
     org.click_text(".run-current button", "Arm the buzzer")
         .await;
+    // Arming reaches the phone without a reload, and the old advice goes.
+    cat.wait_for(".buzz-button:not([disabled])").await;
+    let armed = cat.text(".activity").await;
+    assert!(!armed.contains("Wait for the organizer"), "{armed}");
     bob.click(".buzz-button").await;
     bob.wait_text(".notice.ok", "You buzzed in position 1")
         .await;
@@ -425,6 +443,14 @@ async fn a_whole_event_through_the_pages() {
     settle().await;
     org.shot("21-screen-buzzer").await;
     bob.shot("22-phone-buzzer").await;
+    // Armed again for the next question: a phone that buzzed may buzz again, and no longer
+    // says where it buzzed last time.
+    to_run().await;
+    org.click_text(".run-current button", "Arm the buzzer")
+        .await;
+    ann.wait_for(".buzz-button:not([disabled])").await;
+    let again = ann.text(".activity").await;
+    assert!(!again.contains("position 2"), "{again}");
 
     // -- Reactions from a phone reach the organizer's counts.
     for _ in 0..3 {
