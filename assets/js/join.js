@@ -164,7 +164,7 @@ function play(code, joined) {
   }, glyph)));
   fill(playView,
     h('header', { class: 'phone-head' }, sessionTitle,
-      h('p', { class: 'who' }, t('phone.you_are', { nickname: joined.nickname }), ' · ', status)),
+      h('p', { class: 'who' }, h('span', { class: 'who-name', title: joined.nickname }, t('phone.you_are', { nickname: joined.nickname })), h('span', { 'aria-hidden': 'true' }, '·'), status)),
     sendingNote, activityArea, resultsArea, reactions);
 
   const state = { session: null, activity: null, results: null, own: null, mine: [], signature: '' };

@@ -140,7 +140,7 @@ function drawPeople() {
       h('span', { 'aria-hidden': 'true' }, glyph), ' ', num(state.totals[name] || 0), h('span', { class: 'sr-only' }, ` ${t(`reaction.${name}`)}`)))),
     people.length ? h('ul', { class: 'people' }, people.map((p) => h('li', { class: `person ${p.status}` },
       h('span', { class: `dot ${p.presence}`, title: t(`presence.${p.presence}`) }), h('span', { class: 'sr-only' }, t(`presence.${p.presence}`)), ' ',
-      h('span', { class: 'person-name' }, p.nickname),
+      h('span', { class: 'person-name', title: p.nickname }, p.nickname),
       p.status !== 'active' ? h('span', { class: 'badge' }, t(`participant.${p.status}`)) : h('span', { class: 'actions' },
         h('button', { type: 'button', class: 'button small secondary', 'aria-label': t('run.remove_named', { name: p.nickname }), onclick: () => removePerson(p, false) }, t('run.remove')),
         h('button', { type: 'button', class: 'button small danger', 'aria-label': t('run.ban_named', { name: p.nickname }), onclick: () => removePerson(p, true) }, t('run.ban')))))) : h('p', { class: 'empty' }, t('run.nobody')));

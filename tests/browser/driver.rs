@@ -380,6 +380,42 @@ impl Browser {
         );
     }
 
+    /// Checks the big screen as the room sees it: no element leaves the viewport, the page
+    /// does not scroll, and every text meant for the room is at least 2.2 % of the viewport
+    /// height. Fails naming the offenders, with a screenshot.
+    pub async fn check_room(&self, page: &str) {
+        let offenders = self
+            .js(
+                "const w = innerWidth, h = innerHeight, min = 0.022 * h, out = [];
+                 const shown = (el) => el.offsetParent !== null && !el.closest('.sr-only, .floats, .help, .toast');
+                 const name = (el) => el.tagName.toLowerCase() + (el.className ? '.' + String(el.className).trim().split(/\\s+/).join('.') : '');
+                 const root = document.scrollingElement;
+                 if (root.scrollHeight > h + 1 || root.scrollWidth > w + 1) out.push(`page scrolls: ${root.scrollWidth}x${root.scrollHeight}`);
+                 for (const el of document.querySelectorAll('main *')) {
+                   if (!shown(el)) continue;
+                   const r = el.getBoundingClientRect();
+                   if (r.width && r.height && (r.left < -1 || r.top < -1 || r.right > w + 1 || r.bottom > h + 1)) {
+                     out.push(`${name(el)} leaves the screen: ${Math.round(r.left)},${Math.round(r.top)}–${Math.round(r.right)},${Math.round(r.bottom)}`);
+                   }
+                   const text = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+                   const size = parseFloat(getComputedStyle(el).fontSize);
+                   if (text && size < min - 0.5) out.push(`${name(el)} \"${el.textContent.trim().slice(0, 30)}\" is ${size.toFixed(1)}px, under ${min.toFixed(1)}px`);
+                 }
+                 return [...new Set(out)].slice(0, 12);",
+                vec![],
+            )
+            .await;
+        let list = offenders.as_array().cloned().unwrap_or_default();
+        if !list.is_empty() {
+            self.shot(&format!("FAILED-room-{page}")).await;
+        }
+        assert!(
+            list.is_empty(),
+            "{page}: the room cannot read it all:\n{}",
+            serde_json::to_string_pretty(&list).unwrap()
+        );
+    }
+
     /// Accepts every confirm() the page asks from now on.
     pub async fn accept_confirms(&self) {
         self.js("window.confirm = () => true; return true;", vec![])

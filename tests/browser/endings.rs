@@ -33,13 +33,26 @@ async fn the_end_thanks_the_room_and_an_old_code_says_so() {
     let phone = driver.phone("end-phone").await;
     phone.goto(&format!("{base}/join/{code}")).await;
     phone.wait_for("#session-found").await;
-    phone.fill("#nickname", "Ann").await;
+    // A nickname of the longest kind allowed: it must not widen the phone's page.
+    let long = "Maximiliane-Theresa von Hohenzollern-Sig";
+    assert_eq!(long.chars().count(), 40);
+    phone.fill("#nickname", long).await;
     phone.click("#join-form button[type=submit]").await;
     phone.wait_text(".activity .activity-title", "A poll").await;
     phone.wait_text(".phone-timer", "Time left").await;
     let left = phone.text(".phone-timer .countdown").await;
     assert!(left.starts_with("4:") || left.starts_with("5:"), "{left:?}");
     phone.shot("50-phone-timer").await;
+    assert_eq!(
+        phone
+            .js(
+                "return document.scrollingElement.scrollWidth <= innerWidth",
+                vec![]
+            )
+            .await,
+        json!(true),
+        "a long nickname makes the phone scroll sideways"
+    );
 
     // -- The big screen counts one person in the singular.
     let screen = driver.browser("end-screen", 1920, 1080).await;
@@ -47,6 +60,7 @@ async fn the_end_thanks_the_room_and_an_old_code_says_so() {
         .goto(&format!("{base}/present/{session}?key={key}"))
         .await;
     screen.wait_text(".corner-count", "1 person").await;
+    screen.check_room("screen-poll-one-person").await;
     assert!(!screen.text(".corner-count").await.contains("people"));
 
     // -- The end: the screen thanks the room and no longer invites anyone to join.
@@ -64,6 +78,7 @@ async fn the_end_thanks_the_room_and_an_old_code_says_so() {
         "an ended session shows no way to join"
     );
     screen.shot("51-screen-ended").await;
+    screen.check_room("screen-ended").await;
     screen.check_accessibility("screen-ended").await;
     phone.wait_text(".done", "The session has ended.").await;
 

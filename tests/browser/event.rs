@@ -175,8 +175,10 @@ async fn a_whole_event_through_the_pages() {
     assert!(org.text(".join-url").await.contains("/join"));
     org.check_accessibility("present-join").await;
     org.shot("05-screen-join-1920x1080").await;
+    org.check_room("05-screen-join-1920x1080").await;
     org.viewport(1280, 720).await;
     org.shot("05-screen-join-1280x720").await;
+    org.check_room("05-screen-join-1280x720").await;
     org.viewport(1920, 1080).await;
 
     // -- Three phones join: by typing the code, by the QR link, and after a taken nickname.
@@ -232,6 +234,7 @@ async fn a_whole_event_through_the_pages() {
     assert!(org.text(".screen-results").await.contains("1 · 33.3%"));
     settle().await;
     org.shot("09-screen-poll").await;
+    org.check_room("09-screen-poll").await;
     org.check_accessibility("present-poll").await;
     cat.client.refresh().await.unwrap();
     cat.wait_text(".who", "You are cat").await;
@@ -264,9 +267,11 @@ async fn a_whole_event_through_the_pages() {
     org.wait_text(".screen-results", "4.67").await;
     settle().await;
     org.shot("10-screen-rating").await;
+    org.check_room("10-screen-rating").await;
     org.viewport(1280, 720).await;
     settle().await;
     org.shot("10-screen-rating-1280x720").await;
+    org.check_room("10-screen-rating-1280x720").await;
     org.viewport(1920, 1080).await;
 
     // -- Word cloud, started from the big screen's keyboard (N), after a look at its help (?).
@@ -297,6 +302,7 @@ async fn a_whole_event_through_the_pages() {
     assert!(org.text(".cloud").await.contains("rust"));
     settle().await;
     org.shot("11-screen-word-cloud").await;
+    org.check_room("11-screen-word-cloud").await;
     org.check_accessibility("present-word-cloud").await;
 
     // -- Open text.
@@ -322,6 +328,7 @@ async fn a_whole_event_through_the_pages() {
     to_screen().await;
     settle().await;
     org.shot("12-screen-open-text").await;
+    org.check_room("12-screen-open-text").await;
 
     // -- Q&A: ann asks, bob and cat upvote; the asker's own vote never counts.
     to_run().await;
@@ -341,6 +348,7 @@ async fn a_whole_event_through_the_pages() {
     org.wait_text(".wall .votes strong", "2").await;
     settle().await;
     org.shot("14-screen-qna").await;
+    org.check_room("14-screen-qna").await;
     to_run().await;
     org.wait_text(".run-results .wall", "When is lunch?").await;
     org.shot("15-run-qna").await;
@@ -366,6 +374,7 @@ async fn a_whole_event_through_the_pages() {
     assert!(org.text(".screen-results").await.contains("4.3"));
     tokio::time::sleep(Duration::from_millis(900)).await; // the cards finish turning
     org.shot("16-screen-poker-revealed").await;
+    org.check_room("16-screen-poker-revealed").await;
 
     // -- Quiz: a question with a countdown, answers locked in, a phone reloads, the reveal.
     to_run().await;
@@ -389,6 +398,7 @@ async fn a_whole_event_through_the_pages() {
     org.wait_text(".screen-results .tiles", "4").await;
     assert_eq!(org.js(shapes, vec![]).await, json!("▲◆"));
     org.shot("18-screen-quiz-question").await;
+    org.check_room("18-screen-quiz-question").await;
     bob.client.refresh().await.unwrap();
     bob.wait_text(".notice.ok", "Answer locked in").await;
     to_run().await;
@@ -408,6 +418,7 @@ async fn a_whole_event_through_the_pages() {
     );
     settle().await;
     org.shot("19-screen-quiz-leaderboard").await;
+    org.check_room("19-screen-quiz-leaderboard").await;
     ann.wait_text(".notice.ok", "Right!").await;
     ann.wait_text(".you", "rank 1").await;
     bob.wait_text(".notice.ok", "Not this time").await;
@@ -442,6 +453,7 @@ async fn a_whole_event_through_the_pages() {
     );
     settle().await;
     org.shot("21-screen-buzzer").await;
+    org.check_room("21-screen-buzzer").await;
     bob.shot("22-phone-buzzer").await;
     // Armed again for the next question: a phone that buzzed may buzz again, and no longer
     // says where it buzzed last time.

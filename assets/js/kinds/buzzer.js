@@ -28,7 +28,7 @@ export default {
       h('p', { class: `armed-state ${r.armed ? 'armed' : ''}` }, r.armed ? t('buzzer.armed') : t('buzzer.not_armed')),
       r.buzzes.length ? h('ol', { class: 'buzzes' }, r.buzzes.map((b) => h('li', { class: `buzz${b.locked_out ? ' locked' : ''}${b.judged === true ? ' right' : ''}${b.judged === false ? ' wrong' : ''}` },
         h('span', { class: 'position' }, `${b.position}.`),
-        h('span', { class: 'buzz-name' }, b.nickname),
+        h('span', { class: 'buzz-name', title: b.nickname }, b.nickname),
         h('span', { class: 'buzz-time' }, b.position === 1 ? t('buzzer.after', { ms: num(b.after_ms) }) : t('buzzer.behind', { ms: num(b.behind_ms) })),
         b.judged === true ? h('span', { class: 'badge done' }, t('buzzer.right')) : null,
         b.judged === false ? h('span', { class: 'badge' }, t('buzzer.wrong')) : null,
@@ -37,7 +37,7 @@ export default {
           button(t('buzzer.judge_right'), () => act('judge', { participant_id: b.participant_id, correct: true }), 'small'),
           button(t('buzzer.judge_wrong'), () => act('judge', { participant_id: b.participant_id, correct: false }), 'small secondary')) : null))) : empty(t('buzzer.no_buzzes')),
       r.scores.length ? h('section', { class: 'scores' }, h('h3', {}, t('buzzer.scores')), h('ol', { class: 'leaderboard' }, r.scores.map((s) => h('li', {},
-        h('span', { class: 'rank' }, `${s.rank}.`), h('span', { class: 'name' }, s.nickname), h('span', { class: 'score' }, num(s.score)))))) : null);
+        h('span', { class: 'rank' }, `${s.rank}.`), h('span', { class: 'name', title: s.nickname }, s.nickname), h('span', { class: 'score' }, num(s.score)))))) : null);
   },
 
   input({ activity, own, mine, submit }) {

@@ -4,6 +4,11 @@
 import { h, t, num, srOnly } from '../lib.js';
 import { bars, stat, empty, status, confirm, latest } from './parts.js';
 
+/** A card as the room sees it: the coffee card is a cup. */
+function face(card) {
+  return card === 'coffee' ? '☕' : card ?? '';
+}
+
 /** What the room reads as the question. */
 function headline(activity) {
   return (activity.kind_state && activity.kind_state.story) || activity.config.story;
@@ -37,8 +42,8 @@ export default {
     const table = h('ul', { class: `table${r.revealed ? ' revealed' : ''}` }, r.voters.map((v, i) => h('li', { class: 'seat' },
       h('span', { class: 'poker-card', style: { animationDelay: `${i * 60}ms` } },
         h('span', { class: 'face back', 'aria-hidden': 'true' }, '✓'),
-        h('span', { class: 'face front' }, v.card ?? '')),
-      h('span', { class: 'seat-name' }, v.nickname),
+        h('span', { class: 'face front' }, face(v.card))),
+      h('span', { class: 'seat-name', title: v.nickname }, v.nickname),
       srOnly(r.revealed ? ` ${t('poker.played', { card: v.card ?? '?' })}` : ` ${t('poker.has_voted')}`))));
     return h('div', { class: 'results poker' },
       h('p', { class: 'total' }, t('poker.votes', { count: r.votes })),
@@ -49,12 +54,12 @@ export default {
         stat(t('poker.range'), r.lowest ? `${r.lowest} – ${r.highest}` : '–'),
         stat(t('poker.consensus'), r.consensus ? t('common.yes') : t('common.no'))) : null,
       r.revealed && r.distribution ? bars(r.distribution.map((d) => ({
-        label: d.card, count: d.count, percent: r.votes ? (100 * d.count) / r.votes : 0,
+        label: face(d.card), count: d.count, percent: r.votes ? (100 * d.count) / r.votes : 0,
       }))) : null,
       mode !== 'phone' && r.history && r.history.length ? h('details', { class: 'history' },
         h('summary', {}, t('poker.history')),
         h('ol', {}, r.history.map((p) => h('li', {}, `${p.story || t('poker.round', { round: p.round })}: `,
-          p.distribution.map((d) => `${d.card}×${d.count}`).join(', '),
+          p.distribution.map((d) => `${face(d.card)}×${d.count}`).join(', '),
           p.consensus ? ` · ${t('poker.consensus')}` : '')))) : null);
   },
 
@@ -82,7 +87,7 @@ export default {
           grid.querySelectorAll('button').forEach((b) => { b.disabled = revealed; });
         }
       },
-    }, card === 'coffee' ? '☕' : card)));
+    }, face(card))));
     if (before) confirm(st, t('poker.card_in', { card: before.card }));
     return h('div', { class: 'stack answer' }, h('p', { class: 'lead' }, headline(activity) || activity.title), grid, st);
   },

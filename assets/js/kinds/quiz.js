@@ -11,7 +11,7 @@ function leaderboard(rows, mode) {
   if (!rows || !rows.length) return mode === 'phone' ? null : empty(t('quiz.no_leaderboard'));
   return h('section', { class: 'board' }, h('h3', {}, t('quiz.leaderboard')),
     h('ol', { class: 'leaderboard' }, rows.map((s) => h('li', {},
-      h('span', { class: 'rank' }, `${s.rank}.`), h('span', { class: 'name' }, s.nickname),
+      h('span', { class: 'rank' }, `${s.rank}.`), h('span', { class: 'name', title: s.nickname }, s.nickname),
       h('span', { class: 'score' }, num(s.score)), srOnly(` ${t('quiz.points')}`)))));
 }
 
