@@ -113,7 +113,55 @@ function render() {
   if (state.help) children.push(helpPanel());
   const before = [...stage.querySelectorAll('.bar-fill, .column-fill')].map((el) => el.style.width || el.style.height);
   fill(stage, children);
+  fitToScreen();
   animateFrom(before);
+}
+
+// A screen that changes size (a window moved to the projector, full screen) fits anew.
+let resizing = null;
+addEventListener('resize', () => {
+  clearTimeout(resizing);
+  resizing = setTimeout(render, 150);
+});
+
+/**
+ * Nothing is cut off at the screen's edge: a list marked `data-fit="list"` shows as many of
+ * its entries as fit, in its order (newest, most voted, fastest first), and says how many
+ * more there are; an element marked `data-fit="scale"` (the word cloud) gets smaller until
+ * it fits.
+ */
+function fitToScreen() {
+  const area = stage.querySelector('.screen-results');
+  if (!area) return;
+  const bottom = () => area.getBoundingClientRect().bottom + 1;
+  for (const el of area.querySelectorAll('[data-fit="scale"]')) {
+    const over = () => el.scrollHeight > el.clientHeight + 1 || el.getBoundingClientRect().bottom > bottom()
+      || area.scrollHeight > area.clientHeight + 1
+      || [...el.children].some((child) => child.getBoundingClientRect().right > innerWidth);
+    for (let scale = 1; scale > 0.25 && over(); scale -= 0.05) el.style.fontSize = `${scale.toFixed(2)}em`;
+  }
+  // First each list to the area's bottom, then, if what follows the lists (a total) is
+  // still pushed out, each list again until it is not. A list's `data-total` counts its
+  // entries beyond the ones sent (a live document carries the first 200).
+  const lists = [...area.querySelectorAll('[data-fit="list"]')];
+  const passes = [
+    (list) => list.getBoundingClientRect().bottom > bottom(),
+    () => area.scrollHeight > area.clientHeight + 1,
+  ];
+  for (const over of passes) {
+    for (const list of lists) {
+      const items = [...list.children].filter((item) => !item.classList.contains('more'));
+      let shown = items.filter((item) => item.style.display !== 'none').length;
+      if (!shown || !over(list)) continue;
+      const more = list.querySelector(':scope > .more') || list.appendChild(h('li', { class: 'more' }));
+      const total = Math.max(Number(list.dataset.total) || 0, items.length);
+      while (shown > 0 && over(list)) {
+        shown -= 1;
+        items[shown].style.display = 'none';
+        more.textContent = t('present.more', { count: total - shown });
+      }
+    }
+  }
 }
 
 /** Bars grow from where they were, so a new vote animates instead of jumping. */

@@ -16,7 +16,7 @@ export default {
         button(t('moderation.approve'), () => act('approve', { id: a.id })),
         button(t('moderation.reject'), () => act('reject', { id: a.id }), 'secondary'),
       ], () => button(t('moderation.approve_all'), () => act('approve_all', {}), 'small')) : null,
-      answers.length ? h('ul', { class: 'cards' }, answers.map(card)) : empty(t('results.no_answers')),
+      answers.length ? h('ul', { class: 'cards', 'data-fit': 'list', 'data-total': r.shown }, answers.map(card)) : empty(t('results.no_answers')),
       mode === 'organizer' ? olderEntries(activity, 'answers', r.answers, r.total_answers, card) : null,
       h('p', { class: 'total' }, t('open_text.totals', { people: t('count.people', { count: r.total_people }), answers: t('count.answers_shown', { count: r.shown }) })));
   },

@@ -39,7 +39,21 @@ export default {
   },
 
   results(activity, r, mode) {
-    const table = h('ul', { class: `table${r.revealed ? ' revealed' : ''}` }, r.voters.map((v, i) => h('li', { class: 'seat' },
+    const stats = () => h('div', { class: 'stats' },
+      stat(t('poker.average'), r.average == null ? '–' : num(r.average, 1)),
+      stat(t('poker.median'), r.median == null ? '–' : num(r.median, 1)),
+      stat(t('poker.range'), r.lowest ? `${face(r.lowest)} – ${face(r.highest)}` : '–'),
+      stat(t('poker.consensus'), r.consensus ? t('common.yes') : t('common.no')));
+    // Revealed on the big screen: a stack per value in deck order, with who played it
+    // under it, so a crowd's cards and the figures all fit.
+    if (mode === 'screen' && r.revealed && r.distribution) {
+      return h('div', { class: 'results poker' }, stats(),
+        h('ul', { class: 'stacks' }, r.distribution.map((d) => h('li', { class: 'stack' },
+          h('span', { class: 'stack-card' }, face(d.card)),
+          h('span', { class: 'stack-count' }, t('poker.votes', { count: d.count })),
+          h('ul', { class: 'stack-names', 'data-fit': 'list', 'data-total': d.count }, (d.voters || []).map((name) => h('li', { class: 'seat-name', title: name }, name)))))));
+    }
+    const table = h('ul', { class: `table${r.revealed ? ' revealed' : ''}`, 'data-fit': 'list' }, r.voters.map((v, i) => h('li', { class: 'seat' },
       h('span', { class: 'poker-card', style: { animationDelay: `${i * 60}ms` } },
         h('span', { class: 'face back', 'aria-hidden': 'true' }, '✓'),
         h('span', { class: 'face front' }, face(v.card))),
@@ -48,11 +62,7 @@ export default {
     return h('div', { class: 'results poker' },
       h('p', { class: 'total' }, t('poker.votes', { count: r.votes })),
       r.voters.length ? table : empty(t('poker.waiting')),
-      r.revealed ? h('div', { class: 'stats' },
-        stat(t('poker.average'), r.average == null ? '–' : num(r.average, 1)),
-        stat(t('poker.median'), r.median == null ? '–' : num(r.median, 1)),
-        stat(t('poker.range'), r.lowest ? `${r.lowest} – ${r.highest}` : '–'),
-        stat(t('poker.consensus'), r.consensus ? t('common.yes') : t('common.no'))) : null,
+      r.revealed ? stats() : null,
       r.revealed && r.distribution ? bars(r.distribution.map((d) => ({
         label: face(d.card), count: d.count, percent: r.votes ? (100 * d.count) / r.votes : 0,
       }))) : null,

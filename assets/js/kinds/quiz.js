@@ -10,7 +10,7 @@ let stopQuizClock = () => {};
 function leaderboard(rows, mode) {
   if (!rows || !rows.length) return mode === 'phone' ? null : empty(t('quiz.no_leaderboard'));
   return h('section', { class: 'board' }, h('h3', {}, t('quiz.leaderboard')),
-    h('ol', { class: 'leaderboard' }, rows.map((s) => h('li', {},
+    h('ol', { class: 'leaderboard', 'data-fit': 'list' }, rows.map((s) => h('li', {},
       h('span', { class: 'rank' }, `${s.rank}.`), h('span', { class: 'name', title: s.nickname }, s.nickname),
       h('span', { class: 'score' }, num(s.score)), srOnly(` ${t('quiz.points')}`)))));
 }
@@ -77,8 +77,8 @@ export default {
         parts.push(h('p', { class: 'total' }, t('quiz.answered', { count: q.answered })));
       }
     }
-    parts.push(leaderboard(r.leaderboard, mode));
-    return h('div', { class: 'results quiz' }, parts);
+    // The question and the leaderboard side by side, so both fit a 16:9 screen.
+    return h('div', { class: 'results quiz' }, h('div', { class: 'quiz-question' }, parts), leaderboard(r.leaderboard, mode));
   },
 
   input({ activity, own, mine, submit }) {

@@ -7,7 +7,7 @@ import { empty, button, moderation, sendButton, status, confirm, latest } from '
 /** A word cloud: bigger words were said more often. Sorted by count, so it reads in order. */
 function cloud(words) {
   if (!words.length) return empty(t('results.no_words'));
-  return h('ul', { class: 'cloud' }, words.map((w, i) => h('li', {
+  return h('ul', { class: 'cloud', 'data-fit': 'scale' }, words.map((w, i) => h('li', {
     class: `c${i % 8}`,
     style: { fontSize: `${(1 + 2.6 * w.weight).toFixed(2)}em` },
   }, w.word, srOnly(` ${t('results.times', { count: w.count })}`))));
