@@ -155,6 +155,15 @@ function fitToScreen() {
       if (!shown || !over(list)) continue;
       const more = list.querySelector(':scope > .more') || list.appendChild(h('li', { class: 'more' }));
       const total = Math.max(Number(list.dataset.total) || 0, items.length);
+      // One measuring pass drops every entry that starts below the area at once, so a long
+      // list costs a few layouts, not one per entry; the rest go one by one.
+      const limit = bottom();
+      const below = items.findIndex((item, i) => i < shown && item.getBoundingClientRect().top >= limit);
+      if (below >= 0) {
+        for (let i = below; i < shown; i += 1) items[i].style.display = 'none';
+        shown = below;
+        more.textContent = t('present.more', { count: total - shown });
+      }
       while (shown > 0 && over(list)) {
         shown -= 1;
         items[shown].style.display = 'none';
