@@ -121,7 +121,6 @@ async function loadParticipants() {
   try {
     const list = await api('GET', `/sessions/${sessionId}/participants?per_page=100`);
     state.participants = list.items;
-    state.participantTotal = list.total;
   } catch { /* shown on the next change */ }
   drawPeople();
 }
@@ -135,7 +134,10 @@ function participantsChanged() {
 function drawPeople() {
   const people = state.participants;
   fill(peopleArea,
-    h('h2', { id: 'people-heading' }, t('run.participants'), ' ', h('span', { class: 'badge' }, num(state.participantTotal ?? people.length))),
+    // "Joined" is one number everywhere: the people still in the session (removed and banned
+    // ones stay listed, marked, but are not counted), as the header and the big screen say.
+    h('h2', { id: 'people-heading' }, t('run.participants'), ' ', h('span', { class: 'badge' },
+      num(state.session ? state.session.participant_count : people.filter((p) => p.status === 'active').length))),
     h('div', { class: 'reaction-totals', 'aria-label': t('reactions.label') }, REACTIONS.map(([name, glyph]) => h('span', { class: 'reaction-total' },
       h('span', { 'aria-hidden': 'true' }, glyph), ' ', num(state.totals[name] || 0), h('span', { class: 'sr-only' }, ` ${t(`reaction.${name}`)}`)))),
     people.length ? h('ul', { class: 'people' }, people.map((p) => h('li', { class: `person ${p.status}` },

@@ -478,6 +478,9 @@ async fn a_whole_event_through_the_pages() {
     org.accept_confirms().await;
     org.click("button[aria-label='Remove cat']").await;
     org.wait_text(".run-people", "removed").await;
+    // "Joined" counts the people still in the session, the same in the header and the list.
+    org.wait_text("#people-count", "2 joined").await;
+    org.wait_text("#people-heading .badge", "2").await;
     org.shot("23-run-view").await;
     org.check_accessibility("run").await;
     cat.wait_text(".activity", "You were removed from this session")
