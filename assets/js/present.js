@@ -3,7 +3,7 @@
 // the organizer. It follows the session with a viewer key, so it only ever shows what the
 // room may see, even when the organizer's laptop drives it.
 
-import { h, t, fill, api, follow, countdown, clock, currentOrganizer, errorText, num, reducedMotion, kindName, announce } from './lib.js';
+import { h, t, fill, api, follow, countdown, clock, currentOrganizer, errorText, reducedMotion, kindName, announce } from './lib.js';
 import { renderResults, headline, kindOf, REACTIONS } from './kinds.js';
 import * as control from './control.js';
 

@@ -14,7 +14,7 @@ pub use crate::model::activity::current;
 use crate::model::activity::{self, Activity, ActivityState, ResultsVisibility, TIME_LIMIT_MAX};
 use crate::model::changes::{Change, Changes};
 use crate::model::session::{Session, SessionStatus};
-use crate::responses::live::Live;
+use crate::responses::live::{Live, LoadError};
 use crate::storage::{Store, StoreError};
 
 /// Why an activity use case failed.
@@ -92,6 +92,15 @@ pub struct NewActivity {
     pub time_limit_seconds: Option<u32>,
     /// Live or hidden results (default live).
     pub results_visibility: Option<ResultsVisibility>,
+}
+
+impl From<LoadError> for ActivityError {
+    fn from(error: LoadError) -> Self {
+        match error {
+            LoadError::Prepare(error) => error.into(),
+            LoadError::Store(error) => error.into(),
+        }
+    }
 }
 
 impl From<PrepareError> for ActivityError {

@@ -361,6 +361,12 @@ impl From<crate::session_templates::TemplateError> for ApiError {
     }
 }
 
+impl From<crate::responses::live::LoadError> for ApiError {
+    fn from(error: crate::responses::live::LoadError) -> Self {
+        crate::activities::ActivityError::from(error).into()
+    }
+}
+
 impl From<crate::activities::ActivityError> for ApiError {
     fn from(error: crate::activities::ActivityError) -> Self {
         use crate::activities::ActivityError as E;

@@ -21,6 +21,18 @@ use crate::model::session::SessionStatus;
 use crate::moderation::Moderator;
 use crate::storage::{Store, StoreError};
 
+/// Why a round could not be loaded into the tallies: its activity does not fit its kind,
+/// or storage failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The activity could not be bound to its kind.
+    #[error(transparent)]
+    Prepare(#[from] PrepareError),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// What the participants' paths need of a session; see [`Live::session_facts`].
 pub struct SessionFacts {
     /// The content filter, from the session's settings.
@@ -156,39 +168,35 @@ impl Live {
 
     /// The kind bound to the activity's current round, loading the round into the tallies
     /// first if it is not there.
-    pub async fn prepared(&self, activity: &Activity) -> Result<Arc<dyn Prepared>, PrepareError> {
-        if let Some(prepared) = self.tallies.prepared(activity.id, activity.round) {
-            return Ok(prepared);
+    pub async fn prepared(&self, activity: &Activity) -> Result<Arc<dyn Prepared>, LoadError> {
+        match self.tallies.prepared(activity.id, activity.round) {
+            Some(prepared) => Ok(prepared),
+            None => self.load(activity).await,
         }
-        let prepared = self.registry.prepare(activity)?;
-        self.writer
-            .load(activity.clone(), prepared.clone())
-            .await
-            .map_err(|e| PrepareError::Corrupt {
-                activity: activity.id,
-                message: e.to_string(),
-            })?;
-        Ok(prepared)
     }
 
     /// Current results of the activity's current round, folded on the server; the round
     /// is read from storage if it is not in memory.
-    pub async fn results(&self, activity: &Activity) -> Result<Arc<Folded>, StoreError> {
+    pub async fn results(&self, activity: &Activity) -> Result<Arc<Folded>, LoadError> {
         if let Some(folded) = self.tallies.results(activity.id, activity.round) {
             return Ok(folded);
         }
-        let prepared = self
-            .registry
-            .prepare(activity)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.writer.load(activity.clone(), prepared).await?;
+        self.load(activity).await?;
         self.tallies
             .results(activity.id, activity.round)
-            .ok_or_else(|| StoreError::Internal("a loaded round vanished".into()))
+            .ok_or_else(|| StoreError::Internal("a loaded round vanished".into()).into())
+    }
+
+    /// Reads the activity's current round from storage into the tallies, through the
+    /// writer (so a load never races a commit), bound to its kind.
+    async fn load(&self, activity: &Activity) -> Result<Arc<dyn Prepared>, LoadError> {
+        let prepared = self.registry.prepare(activity)?;
+        self.writer.load(activity.clone(), prepared.clone()).await?;
+        Ok(prepared)
     }
 
     /// Makes sure the session's current round is in the tallies, so events carry results.
-    pub async fn ensure_loaded(&self, activities: &[Activity]) -> Result<(), StoreError> {
+    pub async fn ensure_loaded(&self, activities: &[Activity]) -> Result<(), LoadError> {
         if let Some(current) = activity::current(activities)
             && current.activated_at.is_some()
             && !self.tallies.is_loaded(current.id, current.round)

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use std::sync::Arc;
 
-use self::live::Live;
+use self::live::{Live, LoadError};
 use self::tally::Held;
 use crate::ids::{ParticipantId, ResponseId};
 use crate::kinds::{AnswerContext, PrepareError};
@@ -48,6 +48,15 @@ pub enum SubmitError {
     /// Storage failed; nothing was stored.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<LoadError> for SubmitError {
+    fn from(error: LoadError) -> Self {
+        match error {
+            LoadError::Prepare(error) => SubmitError::Prepare(error),
+            LoadError::Store(error) => SubmitError::Store(error),
+        }
+    }
 }
 
 /// An acknowledged submission.

@@ -1,7 +1,7 @@
 // Open text: answers as cards, held ones in the organizer's queue; on a phone, a text box.
 // See docs/activity-kinds.md for what a kind's module may provide.
 
-import { h, t, num } from '../lib.js';
+import { h, t } from '../lib.js';
 import { empty, olderEntries, button, moderation, current, sendButton, status, confirm } from './parts.js';
 
 export default {

@@ -1,7 +1,7 @@
 // A poll: bars per option on every screen; on a phone, the options to pick from.
 // See docs/activity-kinds.md for what a kind's module may provide.
 
-import { h, t, num } from '../lib.js';
+import { h, t } from '../lib.js';
 import { bars, sendButton, status, confirm, choiceList, picked, latest, tiles } from './parts.js';
 
 export default {

@@ -1,7 +1,7 @@
 // A word cloud: bigger words were said more often; on a phone, a field per word.
 // See docs/activity-kinds.md for what a kind's module may provide.
 
-import { h, t, num, srOnly } from '../lib.js';
+import { h, t, srOnly } from '../lib.js';
 import { empty, button, moderation, sendButton, status, confirm, latest } from './parts.js';
 
 /** A word cloud: bigger words were said more often. Sorted by count, so it reads in order. */

@@ -239,8 +239,8 @@ async fn import_csv(
         ApiError::invalid(ErrorCode::InvalidCsv, e.to_string())
             .with_details(serde_json::json!({ "field": e.field }))
     })?;
-    for (field, value) in query.config {
-        config[field] = Value::String(value);
+    if let Some(fields) = config.as_object_mut() {
+        fields.extend(query.config.into_iter().map(|(k, v)| (k, Value::String(v))));
     }
     let new = NewActivity {
         kind: importer.kind().to_owned(),

@@ -1,7 +1,7 @@
 // The test build's toy kind (tests/toy_kind/toy.rs): heads or tails. Only its own module
 // and locale keys make it work on every page.
 
-import { h, t, num } from '../lib.js';
+import { h, t } from '../lib.js';
 import { bars, status, confirm, latest } from './parts.js';
 
 const SIDES = ['heads', 'tails'];
