@@ -3,7 +3,7 @@
 // the organizer. It follows the session with a viewer key, so it only ever shows what the
 // room may see, even when the organizer's laptop drives it.
 
-import { h, t, fill, api, follow, countdown, clock, currentOrganizer, errorText, reducedMotion, kindName, announce } from './lib.js';
+import { h, t, num, fill, api, follow, countdown, clock, currentOrganizer, errorText, reducedMotion, kindName, announce } from './lib.js';
 import { renderResults, headline, kindOf, REACTIONS } from './kinds.js';
 import * as control from './control.js';
 
@@ -57,7 +57,7 @@ function joinPanel() {
 function corner() {
   const s = state.session;
   return h('aside', { class: 'corner' }, qr('small'),
-    h('div', {}, h('p', { class: 'corner-url' }, joinHost()), h('p', { class: 'corner-code' }, s.join_code),
+    h('div', {}, h('p', { class: 'corner-url' }, joinHost().replace(/\/[^/]*$/, ''), h('wbr'), joinHost().match(/\/[^/]*$/)?.[0] || ''), h('p', { class: 'corner-code' }, s.join_code),
       h('p', { class: 'corner-count' }, t('present.people', { count: state.session.participant_count }))));
 }
 
@@ -111,7 +111,7 @@ function render() {
     children.push(joinPanel());
   }
   if (state.help) children.push(helpPanel());
-  const before = [...stage.querySelectorAll('.bar-fill, .column-fill')].map((el) => el.style.width || el.style.height);
+  const before = snapshot();
   fill(stage, children);
   fitToScreen();
   animateFrom(before);
@@ -124,11 +124,17 @@ addEventListener('resize', () => {
   resizing = setTimeout(render, 150);
 });
 
+/** How long a page of a rotating list stays up. */
+const PAGE_MS = 10000;
+/** Where each rotating list's shown page starts, and where the next one will, by `data-rotate`. */
+const pages = new Map();
+
 /**
  * Nothing is cut off at the screen's edge: a list marked `data-fit="list"` shows as many of
  * its entries as fit, in its order (newest, most voted, fastest first), and says how many
- * more there are; an element marked `data-fit="scale"` (the word cloud) gets smaller until
- * it fits.
+ * more there are; one also marked `data-rotate` shows the rest a page at a time instead
+ * (see `turnPages`). An element marked `data-fit="scale"` (the word cloud) gets smaller
+ * until it fits.
  */
 function fitToScreen() {
   const area = stage.querySelector('.screen-results');
@@ -140,49 +146,99 @@ function fitToScreen() {
       || [...el.children].some((child) => child.getBoundingClientRect().right > innerWidth);
     for (let scale = 1; scale > 0.25 && over(); scale -= 0.05) el.style.fontSize = `${scale.toFixed(2)}em`;
   }
-  // First each list to the area's bottom, then, if what follows the lists (a total) is
-  // still pushed out, each list again until it is not. A list's `data-total` counts its
-  // entries beyond the ones sent (a live document carries the first 200).
-  const lists = [...area.querySelectorAll('[data-fit="list"]')];
+  // Each list shows the entries from `start` to `end`, and says what it leaves out.
+  const spans = [...area.querySelectorAll('[data-fit="list"]')].map((list) => {
+    const items = [...list.children].filter((item) => !item.classList.contains('more'));
+    const page = pages.get(list.dataset.rotate);
+    const start = page && page.start < items.length ? page.start : 0;
+    items.slice(0, start).forEach((item) => { item.style.display = 'none'; });
+    const total = Math.max(Number(list.dataset.total) || 0, items.length);
+    return { list, items, start, end: items.length, total, more: null };
+  });
+  const rotating = (span) => span.list.dataset.rotate && (span.start > 0 || span.end < span.items.length);
+  const label = (span) => {
+    span.more = span.more || span.list.querySelector(':scope > .more') || span.list.appendChild(h('li', { class: 'more' }));
+    span.more.textContent = rotating(span)
+      ? t('present.page', { from: num(span.start + 1), to: num(span.end), count: span.total })
+      : t('present.more', { count: span.total - span.end });
+  };
+  for (const span of spans) if (span.start > 0) label(span);
+  // First each list is cut to the area's bottom, then, if what follows a list (a total) is
+  // still pushed out, each again until it is not.
   const passes = [
     (list) => list.getBoundingClientRect().bottom > bottom(),
-    () => area.scrollHeight > area.clientHeight + 1,
+    (list) => area.scrollHeight > area.clientHeight + 1
+      || [...list.parentElement.children].some((el) => el.getBoundingClientRect().bottom > bottom()),
   ];
   for (const over of passes) {
-    for (const list of lists) {
-      const items = [...list.children].filter((item) => !item.classList.contains('more'));
-      let shown = items.filter((item) => item.style.display !== 'none').length;
-      if (!shown || !over(list)) continue;
-      const more = list.querySelector(':scope > .more') || list.appendChild(h('li', { class: 'more' }));
-      const total = Math.max(Number(list.dataset.total) || 0, items.length);
+    for (const span of spans) {
+      const { list, items } = span;
+      if (span.end <= span.start || !over(list)) continue;
       // One measuring pass drops every entry that starts below the area at once, so a long
       // list costs a few layouts, not one per entry; the rest go one by one.
       const limit = bottom();
-      const below = items.findIndex((item, i) => i < shown && item.getBoundingClientRect().top >= limit);
+      const below = items.findIndex((item, i) => i >= span.start && i < span.end && item.getBoundingClientRect().top >= limit);
       if (below >= 0) {
-        for (let i = below; i < shown; i += 1) items[i].style.display = 'none';
-        shown = below;
-        more.textContent = t('present.more', { count: total - shown });
+        items.slice(below, span.end).forEach((item) => { item.style.display = 'none'; });
+        span.end = below;
       }
-      while (shown > 0 && over(list)) {
-        shown -= 1;
-        items[shown].style.display = 'none';
-        more.textContent = t('present.more', { count: total - shown });
+      label(span);
+      while (span.end > span.start && over(list)) {
+        span.end -= 1;
+        items[span.end].style.display = 'none';
+        label(span);
       }
     }
   }
+  for (const span of spans) {
+    if (!span.list.dataset.rotate) continue;
+    if (rotating(span)) pages.set(span.list.dataset.rotate, { start: span.start, next: span.end < span.items.length && span.end > span.start ? span.end : 0 });
+    else pages.delete(span.list.dataset.rotate);
+  }
 }
 
-/** Bars grow from where they were, so a new vote animates instead of jumping. */
-function animateFrom(before) {
+/** Every few seconds a rotating list that did not fit shows its next page. */
+function turnPages() {
+  if (!pages.size) return;
+  for (const page of pages.values()) page.start = page.next;
+  render();
+}
+
+/** Where the animated parts of the screen were before a redraw. */
+function snapshot() {
+  return {
+    fills: [...stage.querySelectorAll('.bar-fill, .column-fill')].map((el) => el.style.width || el.style.height),
+    places: new Map([...stage.querySelectorAll('[data-key]')].map((el) => [el.dataset.key, el.getBoundingClientRect()])),
+  };
+}
+
+/**
+ * Results move instead of jumping: bars grow from where they were, an entry that was on
+ * screen before (a leaderboard row, a word, a card, a question; `data-key`) slides from its
+ * old place to its new one, and a new entry turns in. Nothing moves under reduced motion.
+ */
+function animateFrom({ fills, places }) {
   if (reducedMotion()) return;
-  const fills = [...stage.querySelectorAll('.bar-fill, .column-fill')];
-  fills.forEach((el, i) => {
+  [...stage.querySelectorAll('.bar-fill, .column-fill')].forEach((el, i) => {
     const prop = el.classList.contains('bar-fill') ? 'width' : 'height';
     const target = el.style[prop];
-    el.style[prop] = before[i] ?? '0%';
+    el.style[prop] = fills[i] ?? '0%';
     requestAnimationFrame(() => requestAnimationFrame(() => { el.style[prop] = target; }));
   });
+  for (const el of stage.querySelectorAll('[data-key]')) {
+    if (el.style.display === 'none') continue;
+    const was = places.get(el.dataset.key);
+    const now = el.getBoundingClientRect();
+    if (was) {
+      const dx = was.left - now.left;
+      const dy = was.top - now.top;
+      if (Math.abs(dx) > 1 || Math.abs(dy) > 1) {
+        el.animate([{ transform: `translate(${dx}px, ${dy}px)` }, { transform: 'none' }], { duration: 600, easing: 'ease-out' });
+      }
+    } else if (places.size) {
+      el.animate([{ opacity: 0, transform: 'perspective(60em) rotateX(80deg)' }, { opacity: 1, transform: 'none' }], { duration: 500, easing: 'ease-out' });
+    }
+  }
 }
 
 function helpPanel() {
@@ -263,6 +319,7 @@ async function start() {
   // longer sent to the server with every page load (nor kept in proxies' logs).
   if (params.has('key')) history.replaceState(null, '', `${location.pathname}#key=${encodeURIComponent(keyToken)}`);
   document.addEventListener('keydown', key);
+  setInterval(turnPages, PAGE_MS);
   follow(sessionId, () => keyToken, {
     snapshot(d) {
       state.session = d.session;

@@ -186,6 +186,8 @@ pub struct QuizResults {
     /// The leaderboard: revealed questions only for the screen and phones (top 10);
     /// every answer so far for the organizer (everyone).
     pub leaderboard: Vec<Standing>,
+    /// How many people the whole leaderboard ranks (the screen shows the top 10 of them).
+    pub players: usize,
     /// The asking participant's own standing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub you: Option<You>,
@@ -435,6 +437,7 @@ impl ActivityKind for Quiz {
                     },
                 )
                 .collect(),
+            players: live.len(),
             leaderboard: standings(live),
             you: None,
             public: standings(public),
@@ -488,6 +491,7 @@ impl ActivityKind for Quiz {
                 })
                 .collect(),
             leaderboard: results.public.iter().take(LEADERBOARD).cloned().collect(),
+            players: results.public.len(),
             you,
             public: Vec::new(),
             scored: HashMap::new(),

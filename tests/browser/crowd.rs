@@ -33,7 +33,7 @@ fn nickname(n: usize) -> String {
 }
 
 /// Joins, waiting out the session's admission rate when a crowd arrives at once.
-async fn join(app: &TestApp, session: &str, name: &str) -> Guest {
+pub(crate) async fn join(app: &TestApp, session: &str, name: &str) -> Guest {
     for _ in 0..200 {
         let response = app
             .call(

@@ -380,10 +380,20 @@ impl Browser {
         );
     }
 
-    /// Checks the big screen as the room sees it: no element leaves the viewport, the page
-    /// does not scroll, and every text meant for the room is at least 2.2 % of the viewport
-    /// height. Fails naming the offenders, with a screenshot.
+    /// Checks the big screen as the room sees it: no element leaves the viewport, nothing
+    /// overlaps, the page does not scroll, and every text meant for the room is at least
+    /// 2.2 % of the viewport height. Fails naming the offenders, with a screenshot.
     pub async fn check_room(&self, page: &str) {
+        // Entries sliding or turning in are checked where they come to rest.
+        self.retry("the screen never stopped moving", async || {
+            self.js(
+                "return document.getAnimations().every((a) => a.playState !== 'running' || a.effect?.target?.closest?.('.floats'));",
+                vec![],
+            )
+            .await
+                == json!(true)
+        })
+        .await;
         let offenders = self
             .js(
                 "const w = innerWidth, h = innerHeight, min = 0.022 * h, out = [];
@@ -400,6 +410,33 @@ impl Browser {
                    const text = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
                    const size = parseFloat(getComputedStyle(el).fontSize);
                    if (text && size < min - 0.5) out.push(`${name(el)} \"${el.textContent.trim().slice(0, 30)}\" is ${size.toFixed(1)}px, under ${min.toFixed(1)}px`);
+                 }
+                 // Nothing overlaps: no line of text and no drawn part (a QR code, a bar, a
+                 // card) covers another that is not its own ancestor or descendant.
+                 const boxes = [];
+                 const walker = document.createTreeWalker(document.querySelector('main'), NodeFilter.SHOW_TEXT);
+                 for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+                   if (!n.textContent.trim() || !shown(n.parentElement)) continue;
+                   const range = document.createRange();
+                   range.selectNodeContents(n);
+                   // Text cut with an ellipsis is only as wide as what shows of it.
+                   const el = n.parentElement, clip = getComputedStyle(el).overflow !== 'visible' && el.getBoundingClientRect();
+                   for (let r of range.getClientRects()) {
+                     if (clip) r = new DOMRect(Math.max(r.left, clip.left), r.top, Math.min(r.right, clip.right) - Math.max(r.left, clip.left), r.height);
+                     if (r.width > 1 && r.height > 1) boxes.push([el, r]);
+                   }
+                 }
+                 for (const el of document.querySelectorAll('main img, main .bar-track, main .column-track, main .poker-card, main .stack-card, main .card, main .question, main .buzz, main .tile, main .stat, main .corner')) {
+                   if (shown(el)) boxes.push([el, el.getBoundingClientRect()]);
+                 }
+                 const over = (a, b) => Math.min(a.right, b.right) - Math.max(a.left, b.left) > 2 && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 2;
+                 for (let i = 0; i < boxes.length && out.length < 12; i++) {
+                   for (let j = i + 1; j < boxes.length; j++) {
+                     const [a, ra] = boxes[i], [b, rb] = boxes[j];
+                     if (a.contains(b) || b.contains(a) || !over(ra, rb)) continue;
+                     out.push(`${name(a)} \"${a.textContent.trim().slice(0, 20)}\" overlaps ${name(b)} \"${b.textContent.trim().slice(0, 20)}\"`);
+                     break;
+                   }
                  }
                  return [...new Set(out)].slice(0, 12);",
                 vec![],

@@ -16,6 +16,7 @@ mod endings;
 mod event;
 mod library;
 mod long_lists;
+mod motion;
 #[cfg(feature = "toy-kind")]
 mod toy;
 mod waiting;

@@ -26,7 +26,7 @@ export default {
   results(activity, r, mode, act) {
     return h('div', { class: 'results buzzer' },
       h('p', { class: `armed-state ${r.armed ? 'armed' : ''}` }, r.armed ? t('buzzer.armed') : t('buzzer.not_armed')),
-      r.buzzes.length ? h('ol', { class: 'buzzes', 'data-fit': 'list' }, r.buzzes.map((b) => h('li', { class: `buzz${b.locked_out ? ' locked' : ''}${b.judged === true ? ' right' : ''}${b.judged === false ? ' wrong' : ''}` },
+      r.buzzes.length ? h('ol', { class: 'buzzes', 'data-fit': 'list' }, r.buzzes.map((b) => h('li', { 'data-key': `buzz:${b.nickname}`, class: `buzz${b.locked_out ? ' locked' : ''}${b.judged === true ? ' right' : ''}${b.judged === false ? ' wrong' : ''}` },
         h('span', { class: 'position' }, `${b.position}.`),
         h('span', { class: 'buzz-name', title: b.nickname }, b.nickname),
         h('span', { class: 'buzz-time' }, b.position === 1 ? t('buzzer.after', { ms: num(b.after_ms) }) : t('buzzer.behind', { ms: num(b.behind_ms) })),
@@ -36,7 +36,7 @@ export default {
         mode === 'organizer' && act && b.participant_id && b.judged == null ? h('span', { class: 'actions' },
           button(t('buzzer.judge_right'), () => act('judge', { participant_id: b.participant_id, correct: true }), 'small'),
           button(t('buzzer.judge_wrong'), () => act('judge', { participant_id: b.participant_id, correct: false }), 'small secondary')) : null))) : empty(t('buzzer.no_buzzes')),
-      r.scores.length ? h('section', { class: 'scores' }, h('h3', {}, t('buzzer.scores')), h('ol', { class: 'leaderboard', 'data-fit': 'list' }, r.scores.map((s) => h('li', {},
+      r.scores.length ? h('section', { class: 'scores' }, h('h3', {}, t('buzzer.scores')), h('ol', { class: 'leaderboard', 'data-fit': 'list' }, r.scores.map((s) => h('li', { 'data-key': `score:${s.nickname}` },
         h('span', { class: 'rank' }, `${s.rank}.`), h('span', { class: 'name', title: s.nickname }, s.nickname), h('span', { class: 'score' }, num(s.score)))))) : null);
   },
 

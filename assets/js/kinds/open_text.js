@@ -7,7 +7,7 @@ import { empty, olderEntries, button, moderation, current, sendButton, status, c
 export default {
   results(activity, r, mode, act) {
     const answers = mode === 'organizer' ? r.answers : r.answers.filter((a) => a.status !== 'pending');
-    const card = (a) => h('li', { class: `card status-${a.status}` },
+    const card = (a) => h('li', { class: `card status-${a.status}`, 'data-key': `answer:${a.id}` },
       h('p', { class: 'card-text' }, a.text),
       a.nickname ? h('p', { class: 'card-by' }, '— ', a.nickname) : null,
       mode === 'organizer' && a.status !== 'shown' ? h('p', { class: 'badge' }, t(`status.${a.status}`)) : null);
@@ -16,7 +16,7 @@ export default {
         button(t('moderation.approve'), () => act('approve', { id: a.id })),
         button(t('moderation.reject'), () => act('reject', { id: a.id }), 'secondary'),
       ], () => button(t('moderation.approve_all'), () => act('approve_all', {}), 'small')) : null,
-      answers.length ? h('ul', { class: 'cards', 'data-fit': 'list', 'data-total': r.shown }, answers.map(card)) : empty(t('results.no_answers')),
+      answers.length ? h('ul', { class: 'cards', 'data-fit': 'list', 'data-rotate': `answers:${activity.id}`, 'data-total': r.shown }, answers.map(card)) : empty(t('results.no_answers')),
       mode === 'organizer' ? olderEntries(activity, 'answers', r.answers, r.total_answers, card) : null,
       h('p', { class: 'total' }, t('open_text.totals', { people: t('count.people', { count: r.total_people }), answers: t('count.answers_shown', { count: r.shown }) })));
   },

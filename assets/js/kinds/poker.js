@@ -48,12 +48,12 @@ export default {
     // under it, so a crowd's cards and the figures all fit.
     if (mode === 'screen' && r.revealed && r.distribution) {
       return h('div', { class: 'results poker' }, stats(),
-        h('ul', { class: 'stacks' }, r.distribution.map((d) => h('li', { class: 'stack' },
+        h('ul', { class: 'stacks' }, r.distribution.map((d) => h('li', { class: 'stack', 'data-key': `stack:${d.card}` },
           h('span', { class: 'stack-card' }, face(d.card)),
           h('span', { class: 'stack-count' }, t('poker.votes', { count: d.count })),
           h('ul', { class: 'stack-names', 'data-fit': 'list', 'data-total': d.count }, (d.voters || []).map((name) => h('li', { class: 'seat-name', title: name }, name)))))));
     }
-    const table = h('ul', { class: `table${r.revealed ? ' revealed' : ''}`, 'data-fit': 'list' }, r.voters.map((v, i) => h('li', { class: 'seat' },
+    const table = h('ul', { class: `table${r.revealed ? ' revealed' : ''}`, 'data-fit': 'list' }, r.voters.map((v, i) => h('li', { class: 'seat', 'data-key': `seat:${v.nickname}` },
       h('span', { class: 'poker-card', style: { animationDelay: `${i * 60}ms` } },
         h('span', { class: 'face back', 'aria-hidden': 'true' }, '✓'),
         h('span', { class: 'face front' }, face(v.card))),

@@ -8,7 +8,7 @@ export default {
   inputUsesResults: true,
 
   results(activity, r, mode, act) {
-    const wall = h('ol', { class: 'wall', 'data-fit': 'list', 'data-total': r.visible }, r.questions.map((q) => h('li', { class: `question${q.pinned ? ' pinned' : ''}${q.answered ? ' answered' : ''}` },
+    const wall = h('ol', { class: 'wall', 'data-fit': 'list', 'data-rotate': `questions:${activity.id}`, 'data-total': r.visible }, r.questions.map((q) => h('li', { 'data-key': `question:${q.id}`, class: `question${q.pinned ? ' pinned' : ''}${q.answered ? ' answered' : ''}` },
       h('span', { class: 'votes' }, h('strong', {}, num(q.votes)), h('span', { class: 'votes-label' }, t('qna.votes_label', { count: q.votes }))),
       h('div', { class: 'question-body' },
         h('p', { class: 'question-text' }, q.text),

@@ -7,12 +7,18 @@ import { bars, empty, sendButton, status, confirm, choiceList, picked, tiles } f
 /** The countdown of the quiz question on screen; a redraw replaces it. */
 let stopQuizClock = () => {};
 
-function leaderboard(rows, mode) {
+/** The room sees the top 10 and how many are ranked; the organizer sees everyone. */
+const TOP = 10;
+
+function leaderboard(rows, mode, players) {
   if (!rows || !rows.length) return mode === 'phone' ? null : empty(t('quiz.no_leaderboard'));
+  const shown = mode === 'organizer' ? rows : rows.slice(0, TOP);
+  const count = Math.max(players || 0, rows.length);
   return h('section', { class: 'board' }, h('h3', {}, t('quiz.leaderboard')),
-    h('ol', { class: 'leaderboard', 'data-fit': 'list' }, rows.map((s) => h('li', {},
+    h('ol', { class: 'leaderboard', 'data-fit': 'list' }, shown.map((s) => h('li', { 'data-key': `player:${s.nickname}` },
       h('span', { class: 'rank' }, `${s.rank}.`), h('span', { class: 'name', title: s.nickname }, s.nickname),
-      h('span', { class: 'score' }, num(s.score)), srOnly(` ${t('quiz.points')}`)))));
+      h('span', { class: 'score' }, num(s.score)), srOnly(` ${t('quiz.points')}`)))),
+    h('p', { class: 'total' }, count > shown.length ? t('quiz.top_of', { shown: num(shown.length), count }) : t('quiz.players', { count })));
 }
 
 export default {
@@ -78,7 +84,7 @@ export default {
       }
     }
     // The question and the leaderboard side by side, so both fit a 16:9 screen.
-    return h('div', { class: 'results quiz' }, h('div', { class: 'quiz-question' }, parts), leaderboard(r.leaderboard, mode));
+    return h('div', { class: 'results quiz' }, h('div', { class: 'quiz-question' }, parts), leaderboard(r.leaderboard, mode, r.players));
   },
 
   input({ activity, own, mine, submit }) {

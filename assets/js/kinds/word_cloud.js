@@ -9,6 +9,7 @@ function cloud(words) {
   if (!words.length) return empty(t('results.no_words'));
   return h('ul', { class: 'cloud', 'data-fit': 'scale' }, words.map((w, i) => h('li', {
     class: `c${i % 8}`,
+    'data-key': `word:${w.word}`,
     style: { fontSize: `${(1 + 2.6 * w.weight).toFixed(2)}em` },
   }, w.word, srOnly(` ${t('results.times', { count: w.count })}`))));
 }
