@@ -226,6 +226,15 @@ impl Browser {
         );
     }
 
+    /// Waits until `script` (JavaScript that may use `arguments`) returns true; fails with
+    /// `what` and a screenshot after [`PATIENCE`].
+    pub async fn wait_until(&self, what: &str, script: &str, args: Vec<Value>) {
+        self.retry(what, async || {
+            self.js(script, args.clone()).await == json!(true)
+        })
+        .await;
+    }
+
     /// Waits until `css` matches nothing visible.
     pub async fn wait_gone(&self, css: &str) {
         self.retry(&format!("`{css}` is still shown"), async || {

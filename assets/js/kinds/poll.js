@@ -11,6 +11,11 @@ export default {
       h('p', { class: 'muted center' }, t('present.results_hidden')));
   },
 
+  /** The screen says when voting is locked, as the phones do. */
+  subtitle(activity) {
+    return activity.kind_state && activity.kind_state.locked ? t('poll.locked') : null;
+  },
+
   controls(activity, command) {
     return [activity.kind_state && activity.kind_state.locked ? command(t('run.unlock'), 'unlock') : command(t('run.lock'), 'lock')];
   },
