@@ -117,13 +117,21 @@ function drawCurrent() {
       renderResults(a, state.results, 'organizer', (name, args) => act(() => control.command(a.id, name, args)))));
 }
 
+// "Joined", "online" and "removed" mean what the server says (docs/realtime.md): the list
+// carries its counts with the dots, so the header, the badge and the dots agree. People go
+// offline without an event, so the list is read again every 15 seconds.
 async function loadParticipants() {
   try {
     const list = await api('GET', `/sessions/${sessionId}/participants?per_page=100`);
     state.participants = list.items;
+    const changed = state.online !== list.online || (state.session && state.session.participant_count !== list.joined);
+    state.online = list.online;
+    if (state.session) state.session.participant_count = list.joined;
+    if (changed) drawBar();
   } catch { /* shown on the next change */ }
   drawPeople();
 }
+setInterval(loadParticipants, 15000);
 
 let peopleTimer = null;
 function participantsChanged() {
@@ -134,14 +142,13 @@ function participantsChanged() {
 function drawPeople() {
   const people = state.participants;
   fill(peopleArea,
-    // "Joined" is one number everywhere: the people still in the session (removed and banned
-    // ones stay listed, marked, but are not counted), as the header and the big screen say.
+    // Removed and banned people stay listed, marked, but are not counted.
     h('h2', { id: 'people-heading' }, t('run.participants'), ' ', h('span', { class: 'badge' },
       num(state.session ? state.session.participant_count : people.filter((p) => p.status === 'active').length))),
     h('div', { class: 'reaction-totals', 'aria-label': t('reactions.label') }, REACTIONS.map(([name, glyph]) => h('span', { class: 'reaction-total' },
       h('span', { 'aria-hidden': 'true' }, glyph), ' ', num(state.totals[name] || 0), h('span', { class: 'sr-only' }, ` ${t(`reaction.${name}`)}`)))),
     people.length ? h('ul', { class: 'people' }, people.map((p) => h('li', { class: `person ${p.status}` },
-      h('span', { class: `dot ${p.presence}`, title: t(`presence.${p.presence}`) }), h('span', { class: 'sr-only' }, t(`presence.${p.presence}`)), ' ',
+      p.status === 'active' ? [h('span', { class: `dot ${p.presence}`, title: t(`presence.${p.presence}`) }), h('span', { class: 'sr-only' }, t(`presence.${p.presence}`)), ' '] : null,
       h('span', { class: 'person-name', title: p.nickname }, p.nickname),
       p.status !== 'active' ? h('span', { class: 'badge' }, t(`participant.${p.status}`)) : h('span', { class: 'actions' },
         h('button', { type: 'button', class: 'button small secondary', 'aria-label': t('run.remove_named', { name: p.nickname }), onclick: () => removePerson(p, false) }, t('run.remove')),

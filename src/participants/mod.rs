@@ -11,10 +11,10 @@ use self::joiner::Joiner;
 use self::presence::PresenceBook;
 use self::roster::Roster;
 use crate::auth::SigningKey;
-use crate::ids::ParticipantId;
+use crate::ids::{ParticipantId, SessionId};
 use crate::model::changes::{Change, Changes};
 use crate::model::participant::{
-    InvalidNickname, Nickname, Participant, ParticipantStatus, Presence,
+    InvalidNickname, Nickname, ONLINE_SECONDS, Participant, ParticipantStatus, Presence,
 };
 use crate::model::session::{Session, SessionStatus};
 use crate::moderation::Moderator;
@@ -246,14 +246,20 @@ pub struct Listed {
     pub participant: Participant,
     /// Online, idle or disconnected.
     pub presence: Presence,
-    /// Last contact, the newer of memory and storage.
-    pub last_seen_at: chrono::DateTime<Utc>,
 }
 
-/// A page of the session's participants with presence, and the total.
+/// How many of the session's joined people are online: active (not removed or banned) and
+/// in touch within [`ONLINE_SECONDS`](crate::model::participant::ONLINE_SECONDS), by the
+/// contact times in storage. The list's dots ([`list`]) read the same times, so the count
+/// and the dots agree on every page and every instance.
+pub async fn online(store: &dyn Store, session: SessionId) -> Result<i64, StoreError> {
+    let since = Utc::now() - chrono::Duration::seconds(ONLINE_SECONDS);
+    store.count_present(session, since).await
+}
+
+/// A page of the session's participants with presence (see [`online`]), and the total.
 pub async fn list(
     store: &dyn Store,
-    presence: &PresenceBook,
     session: &Session,
     page: u32,
     per_page: u32,
@@ -265,17 +271,9 @@ pub async fn list(
     let now = Utc::now();
     let listed = participants
         .into_iter()
-        .map(|participant| {
-            let last_seen_at = presence
-                .last_seen(participant.id)
-                .map_or(participant.last_seen_at, |memory| {
-                    memory.max(participant.last_seen_at)
-                });
-            Listed {
-                presence: Presence::at(last_seen_at, now),
-                last_seen_at,
-                participant,
-            }
+        .map(|participant| Listed {
+            presence: Presence::at(participant.last_seen_at, now),
+            participant,
         })
         .collect();
     Ok((listed, total))

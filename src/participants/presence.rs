@@ -1,6 +1,7 @@
-//! Presence: when each participant was last in touch, kept in memory (a heartbeat or a
-//! request is a map insert, not a database write) and flushed to storage every few seconds
-//! so that lists and other instances see it.
+//! Presence: when each participant was last in touch, noted in memory (a heartbeat or a
+//! request is a map insert, not a database write) and flushed to storage every few seconds.
+//! Everything that shows presence reads storage (see `participants::online`), so every
+//! page and every instance counts the same people as online.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,46 +21,27 @@ pub const FLUSH_EVERY: Duration = Duration::from_secs(10);
 /// once, so the answers' group commit never waits behind a run of presence statements.
 const SHARES: u32 = 10;
 
-/// Last contact per participant, not yet (or already) flushed.
+/// Last contact per participant, not yet flushed.
 #[derive(Default)]
 pub struct PresenceBook {
-    seen: Mutex<HashMap<ParticipantId, DateTime<Utc>>>,
     unflushed: Mutex<HashMap<ParticipantId, DateTime<Utc>>>,
 }
 
 impl PresenceBook {
     /// Notes contact now.
     pub fn touch(&self, participant: ParticipantId) {
-        let now = Utc::now();
-        self.seen.lock().insert(participant, now);
-        self.unflushed.lock().insert(participant, now);
+        self.unflushed.lock().insert(participant, Utc::now());
     }
 
-    /// The last contact this instance saw, if any.
-    pub fn last_seen(&self, participant: ParticipantId) -> Option<DateTime<Utc>> {
-        self.seen.lock().get(&participant).copied()
-    }
-
-    /// Writes every pending contact time to storage, and forgets participants not seen for
-    /// ten minutes (storage still has their last contact).
+    /// Writes every pending contact time to storage.
     pub async fn flush(&self, store: &dyn Store) {
-        self.forget_stale();
         self.flush_where(store, |_| true).await;
     }
 
-    /// Writes the pending contact times of one share of the participants (see [`SHARES`]);
-    /// share 0 also forgets participants not seen for ten minutes, once a round of shares.
+    /// Writes the pending contact times of one share of the participants (see [`SHARES`]).
     pub async fn flush_share(&self, store: &dyn Store, share: u32) {
         let share = share % SHARES;
-        if share == 0 {
-            self.forget_stale();
-        }
         self.flush_where(store, |id| share_of(id) == share).await;
-    }
-
-    fn forget_stale(&self) {
-        let cutoff = Utc::now() - chrono::Duration::minutes(10);
-        self.seen.lock().retain(|_, at| *at > cutoff);
     }
 
     async fn flush_where(&self, store: &dyn Store, mut due: impl FnMut(ParticipantId) -> bool) {

@@ -460,10 +460,12 @@ pub async fn snapshot(
     if let Some(me) = me {
         out.value("me", me);
     }
-    let online = hub
-        .existing_room(session_id)
-        .map_or(0, |room| room.subscribers(Audience::Participant));
-    out.value("participants_online", &online);
+    // Only the organizer's run view shows who is online; a count per phone's snapshot would
+    // cost a query each when a crowd reconnects.
+    if audience == Audience::Organizer {
+        let online = crate::participants::online(live.store.as_ref(), session_id).await?;
+        out.value("participants_online", &online);
+    }
     if let Some(reactions) = &reactions {
         out.value("reactions", reactions);
     }
@@ -552,7 +554,7 @@ pub async fn publish_participants(
     let body = serde_json::json!({
         "participant_count": session.participant_count,
         "max_participants": session.max_participants,
-        "participants_online": room.subscribers(Audience::Participant),
+        "participants_online": crate::participants::online(live.store.as_ref(), session_id).await?,
     });
     let (seq, id) = hub.next_id();
     let shared = frame(&id, "participants", &body);

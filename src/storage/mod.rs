@@ -378,6 +378,12 @@ pub trait Store: Engine {
         participant: ParticipantId,
         status: ParticipantStatus,
     ) -> Result<Option<ParticipantStatus>, StoreError>;
+    /// How many of the session's active participants were in touch at or after `since`.
+    async fn count_present(
+        &self,
+        session: SessionId,
+        since: DateTime<Utc>,
+    ) -> Result<i64, StoreError>;
     /// Records when participants were last in touch.
     async fn record_presence(
         &self,

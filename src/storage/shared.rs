@@ -857,6 +857,21 @@ impl Store for EngineStore {
         Ok(Some(previous))
     }
 
+    async fn count_present(
+        &self,
+        session: SessionId,
+        since: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar::<Db, i64>(
+            "select count(*) from participants where session_id = $1 and status = 'active' \
+             and last_seen_at >= $2",
+        )
+        .bind(session)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     async fn record_presence(
         &self,
         seen: &[(ParticipantId, DateTime<Utc>)],

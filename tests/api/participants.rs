@@ -18,6 +18,7 @@ both_backends!(
     drafts_cannot_be_joined,
     a_token_rejoins_as_the_same_participant_with_their_answers,
     heartbeats_and_the_organizers_list_show_presence,
+    joined_online_and_removed_are_counted_one_way,
     removal_ends_a_token_and_a_ban_blocks_the_nickname_too,
     without_a_required_nickname_a_guest_name_is_made_up
 );
@@ -469,6 +470,73 @@ async fn heartbeats_and_the_organizers_list_show_presence(db: TestDb) {
         items
             .iter()
             .all(|p| p["presence"] == "online" && p["status"] == "active")
+    );
+}
+
+/// "Joined" leaves out the removed, "online" is joined and in touch within 30 s by the times
+/// in storage, and the list's counts, its dots and the store's count say the same.
+async fn joined_online_and_removed_are_counted_one_way(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let host = app.host("ada@example.org", false).await;
+    let (id, _) = app.open_session(&host, None).await;
+    let ann = app.join(&id, "Ann").await;
+    app.join(&id, "Bob").await;
+    let cem = app.join(&id, "Cem").await;
+    let removed = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/sessions/{id}/participants/{}", cem.id),
+            Some(&host.token),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status(), StatusCode::NO_CONTENT);
+    let listed = json(
+        app.call(
+            Method::GET,
+            &format!("/api/v1/sessions/{id}/participants"),
+            Some(&host.token),
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(listed["total"], 3, "the removed stay listed");
+    assert_eq!(listed["joined"], 2, "but are not counted as joined");
+    assert_eq!(listed["online"], 2, "nor as online, though seen just now");
+    let online_dots = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["status"] == "active" && p["presence"] == "online")
+        .count();
+    assert_eq!(online_dots, 2);
+
+    // Contact times decide, on either engine: later than every contact, nobody is online;
+    // a contact a minute ahead makes only Ann online then.
+    let store = app.state.store.as_ref();
+    let session: conflicto::ids::SessionId = id.parse().unwrap();
+    let now = chrono::Utc::now();
+    let ahead = now + chrono::Duration::seconds(60);
+    assert_eq!(
+        store
+            .count_present(session, now - chrono::Duration::seconds(30))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(store.count_present(session, ahead).await.unwrap(), 0);
+    store
+        .record_presence(&[
+            (ann.id.parse().unwrap(), ahead),
+            (cem.id.parse().unwrap(), ahead),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.count_present(session, ahead).await.unwrap(),
+        1,
+        "Ann, not the removed Cem"
     );
 }
 

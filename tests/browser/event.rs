@@ -481,6 +481,15 @@ async fn a_whole_event_through_the_pages() {
     // "Joined" counts the people still in the session, the same in the header and the list.
     org.wait_text("#people-count", "2 joined").await;
     org.wait_text("#people-heading .badge", "2").await;
+    // "Online" is the same people in the header and the dots: the two left, not cat.
+    org.wait_text("#people-count", "2 online").await;
+    org.wait_until(
+        "the header's online count matches the green dots",
+        "return document.querySelectorAll('.people .dot.online').length === 2
+           && !document.querySelector('.person.removed .dot');",
+        vec![],
+    )
+    .await;
     org.shot("23-run-view").await;
     org.check_accessibility("run").await;
     cat.wait_text(".activity", "You were removed from this session")

@@ -325,8 +325,13 @@ pub struct ParticipantView {
 pub struct ParticipantList {
     /// In join order.
     pub items: Vec<ParticipantView>,
-    /// All participants of the session, across pages.
+    /// All participants of the session, across pages, removed and banned ones included.
     pub total: i64,
+    /// Joined: the participants still in the session (not removed or banned).
+    pub joined: u32,
+    /// Online: joined, and in touch within the last 30 seconds (an open live stream is
+    /// contact every 15 seconds). The items' `presence` reads the same contact times.
+    pub online: i64,
     /// This page.
     pub page: u32,
     /// Page size.
@@ -344,14 +349,9 @@ async fn list_participants(
 ) -> Result<Json<ParticipantList>, ApiError> {
     let paging = paging.checked()?;
     let session = sessions::owned(state.store.as_ref(), &auth.organizer, id).await?;
-    let (listed, total) = participants::list(
-        state.store.as_ref(),
-        &state.presence,
-        &session,
-        paging.page,
-        paging.per_page,
-    )
-    .await?;
+    let (listed, total) =
+        participants::list(state.store.as_ref(), &session, paging.page, paging.per_page).await?;
+    let online = participants::online(state.store.as_ref(), session.id).await?;
     Ok(Json(ParticipantList {
         items: listed
             .into_iter()
@@ -361,10 +361,12 @@ async fn list_participants(
                 status: l.participant.status,
                 presence: l.presence,
                 joined_at: l.participant.joined_at,
-                last_seen_at: l.last_seen_at,
+                last_seen_at: l.participant.last_seen_at,
             })
             .collect(),
         total,
+        joined: session.participant_count,
+        online,
         page: paging.page,
         per_page: paging.per_page,
     }))
