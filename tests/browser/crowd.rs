@@ -3,7 +3,8 @@
 //! (`Browser::check_room`). The answers come in through the API, the screen follows a
 //! viewer link. CI runs 0, 3 and 50 people; `CONFLICTO_CROWDS=0,3,50,500` (see
 //! `scripts/screens.sh`) runs the whole matrix. Screenshots land in the artifact folder as
-//! `crowd-<kind>-<people>-<size>.png`.
+//! `crowd-<kind>-<people>-<size>.png`; the largest crowd is also checked in German at
+//! 1280×720 (`crowd-<kind>-<people>-de-1280x720.png`).
 
 use std::time::Duration;
 
@@ -222,8 +223,13 @@ async fn every_kind_fits_every_screen_with_a_crowd() {
     let base = app.base.clone();
     let host = app.host("crowd@example.org", false).await;
     let screen = driver.browser("crowd", 1920, 1080).await;
+    // The same screens in German, whose words run longer, at the smallest size with the
+    // largest crowd.
+    let german = driver.browser("crowd-de", 1280, 720).await;
+    german.goto(&format!("{base}/lang/de?next=/")).await;
     let mut shots = Vec::new();
     let crowds = crowds();
+    let largest = crowds.iter().copied().max().unwrap_or(0);
     for &people in &crowds {
         let (session, _) = app.open_session(&host, Some(1000)).await;
         let key = app.viewer_token(&host, &session).await;
@@ -234,6 +240,11 @@ async fn every_kind_fits_every_screen_with_a_crowd() {
         screen
             .goto(&format!("{base}/present/{session}?key={key}"))
             .await;
+        if people == largest {
+            german
+                .goto(&format!("{base}/present/{session}?key={key}"))
+                .await;
+        }
         for (row, case) in cases().into_iter().enumerate() {
             let activity = app
                 .activity(&host, &session, case.kind, case.config.clone(), json!({}))
@@ -258,10 +269,20 @@ async fn every_kind_fits_every_screen_with_a_crowd() {
                 .wait_for(&format!(".activity-panel.kind-{}", case.kind))
                 .await;
             look(&screen, (row, case.kind), people, &mut shots).await;
+            if people == largest {
+                german
+                    .wait_for(&format!(".activity-panel.kind-{}", case.kind))
+                    .await;
+                tokio::time::sleep(Duration::from_millis(900)).await;
+                let name = format!("crowd-{}-{people}-de-1280x720", case.kind);
+                german.shot(&name).await;
+                german.check_room(&name).await;
+            }
             app.transition(&host, &activity, "closed").await;
         }
         app.complete(&host, &session).await;
     }
     contact_sheet(&screen, shots, crowds.len() * SIZES.len()).await;
     screen.close().await;
+    german.close().await;
 }
