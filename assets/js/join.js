@@ -2,7 +2,7 @@
 // The token is kept in localStorage per join code, so a reload or a lost connection comes
 // back as the same participant, with its answers.
 
-import { h, t, fill, api, ApiError, errorText, follow, announce, persist, hedged, isTransient, PATIENCE_MS, countdown } from './lib.js';
+import { h, t, fill, api, ApiError, errorText, ruleText, follow, announce, persist, hedged, isTransient, PATIENCE_MS, countdown } from './lib.js';
 import { renderInput, renderResults, submitter, kindOf, REACTIONS } from './kinds.js';
 
 const body = document.body;
@@ -99,7 +99,7 @@ nickInput.addEventListener('input', () => {
 });
 
 function nicknameProblem(check) {
-  if (!check.valid) return check.message || t('error.invalid_nickname');
+  if (!check.valid) return check.rule ? ruleText(check.rule) : t('error.invalid_nickname');
   return check.suggestion ? t('join.taken_try', { suggestion: check.suggestion }) : t('error.nickname_taken');
 }
 

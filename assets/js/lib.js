@@ -180,14 +180,56 @@ export async function persist(action, { onWait = () => {}, onLate = () => {}, gi
   }
 }
 
-/** The human text for an API error, translated when the code is known. */
+/** Parts of a field path that only say where in the request a field sits. */
+const WRAPPERS = new Set(['config', 'answer', 'args']);
+
+/**
+ * A field path from the server (`config.questions[1].choices[2]`, counted from zero) as
+ * people say it in the page's language, counted from one: "Question 2, choice 3".
+ */
+export function fieldName(path) {
+  const parts = String(path || '').split('.').filter((part) => part && !WRAPPERS.has(part));
+  const said = parts.map((part) => {
+    const [, name, index] = part.match(/^([a-z_]*)(?:\[(\d+)\])?$/) || [];
+    if (name && index !== undefined && `field.${name}.nth` in strings) return t(`field.${name}.nth`, { n: Number(index) + 1 });
+    if (name && `field.${name}` in strings) return t(`field.${name}`);
+    return null;
+  }).filter(Boolean);
+  const text = said.length ? said.join(', ') : t('field.input');
+  return text.charAt(0).toLocaleUpperCase(lang) + text.slice(1);
+}
+
+/**
+ * The human text for an API error in the page's language: a broken rule by its code with
+ * the field as people say it, else the error's code. The server's English is never shown.
+ */
 export function errorText(error) {
   if (error instanceof ApiError) {
+    const details = error.details || {};
+    if (details.rule) return ruleText(details);
     const key = `error.${error.code}`;
-    if (key in strings) return t(key, error.details);
-    return error.message;
+    return t(key in strings ? key : 'error.error', details);
   }
   return t('error.network');
+}
+
+/** A broken rule (`{field, rule, params}`, as error details carry it) in the page's language. */
+export function ruleText({ field, rule, params = {} }) {
+  const short = `rule.${rule}_max`;
+  const key = params.min === 0 && short in strings ? short : `rule.${rule}`;
+  return t(key in strings ? key : 'error.invalid_field', {
+    ...params,
+    field: fieldName(field),
+    other: params.other ? fieldName(params.other) : '',
+    allowed: (params.allowed || []).join(', '),
+  });
+}
+
+/** What to tell a person about `error`: the server's errors in the page's language. */
+export function messageOf(error) {
+  if (error && error.localized) return error.localized;
+  if (error instanceof ApiError) return errorText(error);
+  return (error && error.message) || String(error);
 }
 
 let csrf = null;

@@ -13,6 +13,7 @@ use crate::kinds::{ActivityRegistry, DynKind, PrepareError};
 pub use crate::model::activity::current;
 use crate::model::activity::{self, Activity, ActivityState, ResultsVisibility, TIME_LIMIT_MAX};
 use crate::model::changes::{Change, Changes};
+use crate::model::invalid::{Invalid, Rule};
 use crate::model::session::{Session, SessionStatus};
 use crate::responses::live::{Live, LoadError};
 use crate::storage::{Store, StoreError};
@@ -31,14 +32,9 @@ pub enum ActivityError {
         /// What exists.
         known: Vec<String>,
     },
-    /// A field is invalid.
-    #[error("{field}: {message}")]
-    Invalid {
-        /// The field.
-        field: &'static str,
-        /// Why.
-        message: String,
-    },
+    /// A field broke a rule.
+    #[error("{0}")]
+    Invalid(#[from] Invalid),
     /// The state cannot move that way.
     #[error("a {from:?} activity cannot become {to:?}")]
     InvalidTransition {
@@ -75,8 +71,8 @@ pub enum ActivityError {
     Store(#[from] StoreError),
 }
 
-fn invalid(field: &'static str) -> impl FnOnce(String) -> ActivityError {
-    move |message| ActivityError::Invalid { field, message }
+fn invalid(field: &'static str) -> impl FnOnce(Invalid) -> ActivityError {
+    move |error| ActivityError::Invalid(error.within(field))
 }
 
 /// What an organizer gives to create an activity.
@@ -128,10 +124,13 @@ fn visibility_for(
     wanted: Option<ResultsVisibility>,
 ) -> Result<ResultsVisibility, ActivityError> {
     match (kind.hidden_until_reveal(), wanted) {
-        (true, Some(ResultsVisibility::Live)) => Err(ActivityError::Invalid {
-            field: "results_visibility",
-            message: format!("{} results are always hidden until revealed", kind.name()),
-        }),
+        // Such results are always hidden until revealed.
+        (true, Some(ResultsVisibility::Live)) => Err(ActivityError::Invalid(Invalid::new(
+            "results_visibility",
+            Rule::OneOf {
+                allowed: vec!["hidden".into()],
+            },
+        ))),
         (true, _) => Ok(ResultsVisibility::Hidden),
         (false, wanted) => Ok(wanted.unwrap_or_default()),
     }
@@ -169,14 +168,13 @@ pub fn draft(
     let time_limit_seconds = new
         .time_limit_seconds
         .map(activity::parse_time_limit)
-        .transpose()
-        .map_err(invalid("time_limit_seconds"))?;
+        .transpose()?;
     let now = Utc::now();
     Ok(Activity {
         id: ActivityId::new(),
         session_id: session,
         kind: new.kind,
-        title: activity::parse_title(&new.title).map_err(invalid("title"))?,
+        title: activity::parse_title(&new.title)?,
         position: 0,
         config,
         kind_state: Value::Object(serde_json::Map::new()),
@@ -243,7 +241,7 @@ pub async fn update(
         return Err(ActivityError::NotEditable(activity.state));
     }
     if let Some(title) = &changes.title {
-        activity.title = activity::parse_title(title).map_err(invalid("title"))?;
+        activity.title = activity::parse_title(title)?;
     }
     if let Some(config) = &changes.config {
         let kind = registry
@@ -252,10 +250,7 @@ pub async fn update(
         activity.config = kind.check_config(config).map_err(invalid("config"))?;
     }
     if let Some(limit) = changes.time_limit_seconds {
-        activity.time_limit_seconds = limit
-            .map(activity::parse_time_limit)
-            .transpose()
-            .map_err(invalid("time_limit_seconds"))?;
+        activity.time_limit_seconds = limit.map(activity::parse_time_limit).transpose()?;
     }
     if let Some(visibility) = changes.results_visibility {
         let kind = registry
@@ -305,13 +300,13 @@ pub async fn reorder(
     let mut existing: Vec<ActivityId> = current.iter().map(|a| a.id).collect();
     existing.sort_unstable();
     if given != existing {
-        return Err(ActivityError::Invalid {
-            field: "activity_ids",
-            message: format!(
-                "must list each of the session's {} activities exactly once",
-                existing.len()
-            ),
-        });
+        return Err(ActivityError::Invalid(Invalid::new(
+            "activity_ids",
+            Rule::PerEntry {
+                other: "activities".into(),
+                count: existing.len(),
+            },
+        )));
     }
     store.reorder_activities(session.id, order).await?;
     live.changed(session.id, Change::Activity);

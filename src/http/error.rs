@@ -9,6 +9,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::model::invalid::Invalid;
+
 /// Declares [`ErrorCode`] from `Variant => "code"` pairs.
 macro_rules! error_codes {
     ($($variant:ident => $code:literal,)*) => {
@@ -304,6 +306,12 @@ fn invalid_field(field: &str, message: String) -> ApiError {
         .with_details(serde_json::json!({ "field": field }))
 }
 
+/// A rule a field broke: its code, the field's path and the rule's parameters in the
+/// details, so that a page can say it in its own language.
+fn broken_rule(invalid: &Invalid) -> ApiError {
+    ApiError::invalid(ErrorCode::InvalidField, invalid.to_string()).with_details(invalid.details())
+}
+
 impl From<crate::sessions::SessionError> for ApiError {
     fn from(error: crate::sessions::SessionError) -> Self {
         use crate::sessions::SessionError as E;
@@ -313,7 +321,7 @@ impl From<crate::sessions::SessionError> for ApiError {
                 ErrorCode::SessionNotFound,
                 "no such session",
             ),
-            E::Invalid { field, message } => invalid_field(field, message),
+            E::Invalid(invalid) => broken_rule(&invalid),
             E::InvalidTransition { from, to, allowed } => invalid_transition(
                 "session",
                 from.as_str(),
@@ -381,7 +389,7 @@ impl From<crate::activities::ActivityError> for ApiError {
                 format!("there is no activity kind `{kind}`"),
             )
             .with_details(serde_json::json!({ "field": "kind", "known": known })),
-            E::Invalid { field, message } => invalid_field(field, message),
+            E::Invalid(invalid) => broken_rule(&invalid),
             E::InvalidTransition { from, to, allowed } => invalid_transition(
                 "activity",
                 from.as_str(),
@@ -442,7 +450,7 @@ impl From<crate::participants::JoinError> for ApiError {
             E::SessionFull => Self::conflict(ErrorCode::SessionFull, "the session is full"),
             E::InvalidNickname(problem) => {
                 Self::invalid(ErrorCode::InvalidNickname, problem.to_string())
-                    .with_details(serde_json::json!({ "field": "nickname" }))
+                    .with_details(problem.invalid().details())
             }
             E::NicknameTaken { suggestion } => Self::conflict(
                 ErrorCode::NicknameTaken,
@@ -471,8 +479,10 @@ impl From<crate::responses::SubmitError> for ApiError {
                 ErrorCode::AlreadyAnswered,
                 "you have already answered this; answers here cannot be changed",
             ),
-            E::InvalidAnswer(message) => Self::invalid(ErrorCode::InvalidAnswer, message)
-                .with_details(serde_json::json!({ "field": "answer" })),
+            E::InvalidAnswer(invalid) => {
+                Self::invalid(ErrorCode::InvalidAnswer, invalid.to_string())
+                    .with_details(invalid.within("answer").details())
+            }
             E::InvalidRequestId => {
                 Self::invalid(ErrorCode::InvalidClientRequestId, error.to_string())
                     .with_details(serde_json::json!({ "field": "client_request_id" }))

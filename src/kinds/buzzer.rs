@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{
-    ActivityKind, AnswerContext, Entry, Viewer, arg, check_length, competition_ranks, to_json,
+    ActivityKind, AnswerContext, Entry, Invalid, Rule, Viewer, arg, check_length, check_range,
+    competition_ranks, to_json,
 };
 use crate::ids::ParticipantId;
 
@@ -182,17 +183,11 @@ impl ActivityKind for Buzzer {
         })
     }
 
-    fn check_config(config: &BuzzerConfig) -> Result<(), String> {
+    fn check_config(config: &BuzzerConfig) -> Result<(), Invalid> {
         check_length("prompt", &config.prompt, 0, 300)?;
-        if config.lockout_ms > LOCKOUT_MAX {
-            return Err(format!("lockout_ms must be at most {LOCKOUT_MAX}"));
-        }
-        if !(-1000..=1000).contains(&config.points_right)
-            || !(-1000..=1000).contains(&config.points_wrong)
-        {
-            return Err("points must be between -1000 and 1000".into());
-        }
-        Ok(())
+        check_range("lockout_ms", config.lockout_ms, 0, LOCKOUT_MAX)?;
+        check_range("points_right", config.points_right, -1000, 1000)?;
+        check_range("points_wrong", config.points_wrong, -1000, 1000)
     }
 
     fn check_answer(
@@ -200,12 +195,12 @@ impl ActivityKind for Buzzer {
         state: &BuzzerState,
         answer: BuzzerAnswer,
         _context: &AnswerContext<'_>,
-    ) -> Result<BuzzerAnswer, String> {
+    ) -> Result<BuzzerAnswer, Invalid> {
         if !state.armed {
-            return Err("the buzzer is not armed yet".into());
+            return Err(Invalid::new("", Rule::NotArmed));
         }
         if answer.question != 0 && answer.question != state.question {
-            return Err("that question is over; buzz for the current one".into());
+            return Err(Invalid::new("question", Rule::NotCurrent));
         }
         Ok(BuzzerAnswer {
             question: state.question,
@@ -352,7 +347,8 @@ impl ActivityKind for Buzzer {
             "arm" => {
                 let prompt = match args.get("prompt") {
                     Some(Value::String(text)) => {
-                        check_length("prompt", text, 0, 300)?;
+                        check_length("prompt", text, 0, 300)
+                            .map_err(|e| e.within("args").to_string())?;
                         Some(text.trim().to_owned()).filter(|t| !t.is_empty())
                     }
                     None | Some(Value::Null) => None,

@@ -20,12 +20,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::ids::{ActivityId, ParticipantId};
 use crate::model::activity::Activity;
+pub use crate::model::invalid::{
+    Invalid, Rule, check_count, check_length, check_lengths, check_range,
+};
 use crate::moderation::Moderator;
 
 /// An answer held in memory in its kind's own type.
@@ -117,15 +120,16 @@ pub trait ActivityKind: Send + Sync + 'static {
     fn config_schema() -> Value;
     /// JSON schema of one answer.
     fn answer_schema() -> Value;
-    /// Rules serde cannot express (lengths, cross-field limits).
-    fn check_config(config: &Self::Config) -> Result<(), String>;
+    /// Rules serde cannot express (lengths, cross-field limits); fields are named as paths
+    /// inside the configuration (`questions[1].correct`).
+    fn check_config(config: &Self::Config) -> Result<(), Invalid>;
     /// Checks one answer against the configuration and state, and normalises it.
     fn check_answer(
         config: &Self::Config,
         state: &Self::State,
         answer: Self::Answer,
         context: &AnswerContext<'_>,
-    ) -> Result<Self::Answer, String>;
+    ) -> Result<Self::Answer, Invalid>;
     /// The slot an answer fills. A participant has one answer per slot per round; a new
     /// answer in the same slot replaces the old one (a changed vote), unless answers are
     /// final.
@@ -242,19 +246,6 @@ pub fn arg<T: DeserializeOwned>(args: &Value, name: &str) -> Result<T, String> {
     T::deserialize(value).map_err(|e| format!("args.{name}: {e}"))
 }
 
-/// Checks that a trimmed text has `min..=max` characters; names `field` in the error.
-pub fn check_length(field: &str, text: &str, min: usize, max: usize) -> Result<(), String> {
-    let length = text.trim().chars().count();
-    if length < min || length > max {
-        return Err(if min == 0 {
-            format!("{field} must have at most {max} characters")
-        } else {
-            format!("{field} must have {min} to {max} characters")
-        });
-    }
-    Ok(())
-}
-
 /// A new id for an item an answer creates (a question, a text): time-ordered, unique, and
 /// new for every version of the item, so a moderation decision never carries over to an
 /// edited text.
@@ -285,7 +276,7 @@ pub struct Reference {
     /// by anyone.
     pub own: bool,
     /// The error when it is not.
-    pub missing: &'static str,
+    pub missing: Invalid,
 }
 
 /// A validated answer, ready to store and to count.
@@ -312,7 +303,7 @@ pub trait Prepared: Send + Sync {
         &self,
         answer: Value,
         context: &AnswerContext<'_>,
-    ) -> Result<CheckedAnswer, String>;
+    ) -> Result<CheckedAnswer, Invalid>;
     /// Rebuilds a stored answer (when loading from the database).
     fn decode_stored(&self, json: &str) -> Option<AnyAnswer>;
     /// Folds the answers (held in their kind's type) into results.
@@ -394,7 +385,7 @@ pub trait DynKind: Send + Sync {
     /// Whether results are always hidden until revealed.
     fn hidden_until_reveal(&self) -> bool;
     /// Parses and checks a configuration; returns it normalised.
-    fn check_config(&self, config: &Value) -> Result<Value, String>;
+    fn check_config(&self, config: &Value) -> Result<Value, Invalid>;
     /// Binds the kind to a configuration and state.
     fn prepare(
         &self,
@@ -431,6 +422,16 @@ struct Bound<K: ActivityKind> {
 
 fn parse<T: DeserializeOwned>(value: &Value, what: &str) -> Result<T, String> {
     T::deserialize(value).map_err(|e| format!("invalid {what}: {e}"))
+}
+
+/// A value that does not have its type's JSON shape.
+fn shape(error: serde_json::Error) -> Invalid {
+    Invalid::new(
+        "",
+        Rule::Shape {
+            detail: error.to_string(),
+        },
+    )
 }
 
 fn parse_state<T: DeserializeOwned + Default>(state: &Value) -> Result<T, String> {
@@ -483,10 +484,10 @@ impl<K: ActivityKind> DynKind for Erased<K> {
         K::asked(results)
     }
 
-    fn check_config(&self, config: &Value) -> Result<Value, String> {
-        let typed: K::Config = parse(config, "config")?;
+    fn check_config(&self, config: &Value) -> Result<Value, Invalid> {
+        let typed: K::Config = K::Config::deserialize(config).map_err(shape)?;
         K::check_config(&typed)?;
-        serde_json::to_value(&typed).map_err(|e| e.to_string())
+        Ok(to_json(&typed))
     }
 
     fn prepare(
@@ -536,13 +537,12 @@ impl<K: ActivityKind> Prepared for Bound<K> {
         &self,
         answer: Value,
         context: &AnswerContext<'_>,
-    ) -> Result<CheckedAnswer, String> {
-        let typed: K::Answer =
-            serde_json::from_value(answer).map_err(|e| format!("invalid answer: {e}"))?;
+    ) -> Result<CheckedAnswer, Invalid> {
+        let typed: K::Answer = serde_json::from_value(answer).map_err(shape)?;
         let typed = K::check_answer(&self.config, &self.state, typed, context)?;
         let slot = K::slot(&self.config, &typed);
         let refers_to = K::refers_to(&self.config, &typed);
-        let json = serde_json::to_string(&typed).map_err(|e| e.to_string())?;
+        let json = serde_json::to_string(&typed).map_err(shape)?;
         Ok(CheckedAnswer {
             slot,
             refers_to,

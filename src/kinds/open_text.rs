@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{
-    ActivityKind, AnswerContext, Entry, LIST_PAGE, REDACTED, Viewer, arg, check_length,
-    new_item_id, to_json,
+    ActivityKind, AnswerContext, Entry, Invalid, LIST_PAGE, REDACTED, Rule, Viewer, arg,
+    check_length, check_range, new_item_id, to_json,
 };
 use crate::ids::ParticipantId;
 use crate::moderation::Flag;
@@ -212,15 +212,15 @@ impl ActivityKind for OpenText {
         })
     }
 
-    fn check_config(config: &OpenTextConfig) -> Result<(), String> {
+    fn check_config(config: &OpenTextConfig) -> Result<(), Invalid> {
         check_length("prompt", &config.prompt, 1, 300)?;
-        if !(1..=LENGTH_MAX).contains(&config.max_length) {
-            return Err(format!("max_length must be between 1 and {LENGTH_MAX}"));
-        }
-        if !(1..=ANSWERS_MAX).contains(&config.max_answers) {
-            return Err(format!("max_answers must be between 1 and {ANSWERS_MAX}"));
-        }
-        Ok(())
+        check_range("max_length", config.max_length as i64, 1, LENGTH_MAX as i64)?;
+        check_range(
+            "max_answers",
+            config.max_answers as i64,
+            1,
+            ANSWERS_MAX as i64,
+        )
     }
 
     fn check_answer(
@@ -228,16 +228,19 @@ impl ActivityKind for OpenText {
         _state: &OpenTextState,
         answer: OpenTextAnswer,
         context: &AnswerContext<'_>,
-    ) -> Result<OpenTextAnswer, String> {
-        if answer.id.is_some() || answer.flag.is_some() {
-            return Err("`id` and `flag` are set by the server; send `text` and `index`".into());
+    ) -> Result<OpenTextAnswer, Invalid> {
+        if answer.id.is_some() {
+            return Err(Invalid::new("id", Rule::ServerSet));
         }
-        if answer.index >= config.max_answers {
-            return Err(format!(
-                "index must be below {} (answers per person)",
-                config.max_answers
-            ));
+        if answer.flag.is_some() {
+            return Err(Invalid::new("flag", Rule::ServerSet));
         }
+        check_range(
+            "index",
+            answer.index as i64,
+            0,
+            config.max_answers as i64 - 1,
+        )?;
         let text = answer.text.split_whitespace().collect::<Vec<_>>().join(" ");
         check_length("text", &text, 1, config.max_length)?;
         Ok(OpenTextAnswer {

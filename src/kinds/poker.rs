@@ -8,7 +8,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{ActivityKind, AnswerContext, Entry, Viewer, arg, check_length, to_json};
+use super::{
+    ActivityKind, AnswerContext, Entry, Invalid, Rule, Viewer, arg, check_count, check_length,
+    to_json,
+};
 
 /// The "I don't know" card.
 pub const UNSURE: &str = "?";
@@ -241,7 +244,7 @@ impl ActivityKind for Poker {
                              "t_shirt": Deck::TShirt.cards(),
                              "powers_of_2": Deck::PowersOf2.cards(),
                          }},
-                "custom_cards": {"type": "array", "minItems": 2, "maxItems": CUSTOM_MAX, "items": {"type": "string", "minLength": 1, "maxLength": 10}, "title": "Custom cards, lowest first"},
+                "custom_cards": {"type": "array", "minItems": 2, "maxItems": CUSTOM_MAX, "items": {"type": "string", "minLength": 1, "maxLength": 10}, "title": "Custom cards, lowest first", "x-shown-if": {"deck": "custom"}},
                 "unsure_card": {"type": "boolean", "default": true, "title": "Offer the ? card"},
                 "coffee_card": {"type": "boolean", "default": true, "title": "Offer the coffee card"}
             }
@@ -258,33 +261,33 @@ impl ActivityKind for Poker {
         })
     }
 
-    fn check_config(config: &PokerConfig) -> Result<(), String> {
+    fn check_config(config: &PokerConfig) -> Result<(), Invalid> {
         check_length("story", &config.story, 0, 300)?;
         match (config.deck, config.custom_cards.len()) {
-            (Deck::Custom, n) if !(2..=CUSTOM_MAX).contains(&n) => {
-                return Err(format!(
-                    "a custom deck needs 2 to {CUSTOM_MAX} custom_cards"
+            (Deck::Custom, n) => check_count("custom_cards", n, 2, CUSTOM_MAX)?,
+            (_, 0) => {}
+            (_, _) => {
+                return Err(Invalid::new(
+                    "custom_cards",
+                    Rule::Needs {
+                        other: "deck".into(),
+                    },
                 ));
             }
-            (Deck::Custom, _) => {}
-            (_, 0) => {}
-            (_, _) => return Err("custom_cards needs deck: custom".into()),
         }
         for (index, card) in config.custom_cards.iter().enumerate() {
+            let field = format!("custom_cards[{index}]");
+            // A card is shown as it is typed: no outer spaces to trim away.
             if card.trim() != card || card.is_empty() || card.chars().count() > 10 {
-                return Err(format!(
-                    "custom_cards[{index}] must have 1 to 10 characters without outer spaces"
-                ));
+                return Err(Invalid::new(field, Rule::Length { min: 1, max: 10 }));
             }
             if card == UNSURE || card == COFFEE {
-                return Err(format!(
-                    "custom_cards[{index}]: `{card}` is a special card; use unsure_card or coffee_card"
-                ));
+                return Err(Invalid::new(field, Rule::Reserved));
             }
         }
         let mut seen = std::collections::HashSet::new();
         if !config.custom_cards.iter().all(|c| seen.insert(c)) {
-            return Err("custom_cards must be different from each other".into());
+            return Err(Invalid::new("custom_cards", Rule::Distinct));
         }
         Ok(())
     }
@@ -294,16 +297,12 @@ impl ActivityKind for Poker {
         _state: &PokerState,
         answer: PokerAnswer,
         context: &AnswerContext<'_>,
-    ) -> Result<PokerAnswer, String> {
+    ) -> Result<PokerAnswer, Invalid> {
         if context.revealed {
-            return Err("the cards are face up; wait for a re-vote".into());
+            return Err(Invalid::new("", Rule::FaceUp));
         }
         if !config.cards().contains(&answer.card) {
-            return Err(format!(
-                "`{}` is not in this deck; pick one of {}",
-                answer.card,
-                config.cards().join(", ")
-            ));
+            return Err(Invalid::new("card", Rule::NotInDeck));
         }
         Ok(answer)
     }
@@ -425,7 +424,7 @@ impl ActivityKind for Poker {
         match command {
             "set_story" => {
                 let story: String = arg(args, "story")?;
-                check_length("story", &story, 0, 300)?;
+                check_length("story", &story, 0, 300).map_err(|e| e.within("args").to_string())?;
                 state.story = Some(story.trim().to_owned());
                 Ok(())
             }

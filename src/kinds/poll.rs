@@ -6,7 +6,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{ActivityKind, AnswerContext, Entry};
+use super::{
+    ActivityKind, AnswerContext, Entry, Invalid, Rule, check_count, check_length, check_lengths,
+    check_range,
+};
 
 /// Fewest options.
 pub const OPTIONS_MIN: usize = 2;
@@ -108,7 +111,7 @@ impl ActivityKind for Poll {
                     "items": {"type": "string", "minLength": 1, "maxLength": OPTION_MAX}
                 },
                 "multiple": {"type": "boolean", "default": false, "title": "Allow several picks"},
-                "max_picks": {"type": "integer", "minimum": 1, "maximum": OPTIONS_MAX, "title": "Most picks per person"}
+                "max_picks": {"type": "integer", "minimum": 1, "maximum": OPTIONS_MAX, "title": "Most picks per person", "x-shown-if": {"multiple": true}}
             }
         })
     }
@@ -125,30 +128,18 @@ impl ActivityKind for Poll {
         })
     }
 
-    fn check_config(config: &PollConfig) -> Result<(), String> {
-        let question = config.question.trim();
-        if question.is_empty() || question.chars().count() > QUESTION_MAX {
-            return Err(format!("question must have 1 to {QUESTION_MAX} characters"));
-        }
-        if !(OPTIONS_MIN..=OPTIONS_MAX).contains(&config.options.len()) {
-            return Err(format!(
-                "options must list {OPTIONS_MIN} to {OPTIONS_MAX} choices"
-            ));
-        }
-        for (index, option) in config.options.iter().enumerate() {
-            let length = option.trim().chars().count();
-            if length == 0 || length > OPTION_MAX {
-                return Err(format!(
-                    "options[{index}] must have 1 to {OPTION_MAX} characters"
-                ));
-            }
-        }
+    fn check_config(config: &PollConfig) -> Result<(), Invalid> {
+        check_length("question", &config.question, 1, QUESTION_MAX)?;
+        check_count("options", config.options.len(), OPTIONS_MIN, OPTIONS_MAX)?;
+        check_lengths("options", &config.options, 1, OPTION_MAX)?;
         match (config.multiple, config.max_picks) {
-            (false, Some(_)) => Err("max_picks needs multiple: true".into()),
-            (true, Some(n)) if n == 0 || n > config.options.len() => Err(format!(
-                "max_picks must be between 1 and {}",
-                config.options.len()
+            (false, Some(_)) => Err(Invalid::new(
+                "max_picks",
+                Rule::Needs {
+                    other: "multiple".into(),
+                },
             )),
+            (true, Some(n)) => check_range("max_picks", n as i64, 1, config.options.len() as i64),
             _ => Ok(()),
         }
     }
@@ -158,31 +149,30 @@ impl ActivityKind for Poll {
         state: &PollState,
         mut answer: PollAnswer,
         _context: &AnswerContext<'_>,
-    ) -> Result<PollAnswer, String> {
+    ) -> Result<PollAnswer, Invalid> {
         if state.locked {
-            return Err("voting is locked".into());
+            return Err(Invalid::new("", Rule::Locked));
         }
         if answer.options.is_empty() {
-            return Err("pick at least one option".into());
+            return Err(Invalid::new("options", Rule::Required));
         }
-        if let Some(bad) = answer.options.iter().find(|&&i| i >= config.options.len()) {
-            return Err(format!(
-                "option {bad} does not exist; there are {}",
-                config.options.len()
+        if let Some(bad) = answer
+            .options
+            .iter()
+            .position(|&i| i >= config.options.len())
+        {
+            return Err(Invalid::new(
+                format!("options[{bad}]"),
+                Rule::Index {
+                    count: config.options.len(),
+                },
             ));
         }
         answer.options.sort_unstable();
         if answer.options.windows(2).any(|w| w[0] == w[1]) {
-            return Err("each option may be picked once".into());
+            return Err(Invalid::new("options", Rule::Distinct));
         }
-        let allowed = config.picks_allowed();
-        if answer.options.len() > allowed {
-            return Err(if config.multiple {
-                format!("pick at most {allowed} options")
-            } else {
-                "pick exactly one option".into()
-            });
-        }
+        check_count("options", answer.options.len(), 1, config.picks_allowed())?;
         Ok(answer)
     }
 

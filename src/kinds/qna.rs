@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{
-    ActivityKind, AnswerContext, Entry, LIST_PAGE, REDACTED, Reference, Viewer, arg, check_length,
-    new_item_id, to_json,
+    ActivityKind, AnswerContext, Entry, Invalid, LIST_PAGE, REDACTED, Reference, Rule, Viewer, arg,
+    check_length, check_range, new_item_id, to_json,
 };
 use crate::ids::ParticipantId;
 use crate::moderation::Flag;
@@ -293,17 +293,15 @@ impl ActivityKind for Qna {
         })
     }
 
-    fn check_config(config: &QnaConfig) -> Result<(), String> {
+    fn check_config(config: &QnaConfig) -> Result<(), Invalid> {
         check_length("topic", &config.topic, 1, 300)?;
-        if !(1..=LENGTH_MAX).contains(&config.max_length) {
-            return Err(format!("max_length must be between 1 and {LENGTH_MAX}"));
-        }
-        if !(1..=QUESTIONS_MAX).contains(&config.max_questions) {
-            return Err(format!(
-                "max_questions must be between 1 and {QUESTIONS_MAX}"
-            ));
-        }
-        Ok(())
+        check_range("max_length", config.max_length as i64, 1, LENGTH_MAX as i64)?;
+        check_range(
+            "max_questions",
+            config.max_questions as i64,
+            1,
+            QUESTIONS_MAX as i64,
+        )
     }
 
     fn check_answer(
@@ -311,26 +309,32 @@ impl ActivityKind for Qna {
         _state: &QnaState,
         answer: QnaAnswer,
         context: &AnswerContext<'_>,
-    ) -> Result<QnaAnswer, String> {
+    ) -> Result<QnaAnswer, Invalid> {
         match answer {
             QnaAnswer::Ask(ask) => {
-                if ask.id.is_some() || ask.flag.is_some() {
-                    return Err("`id` and `flag` are set by the server".into());
+                if ask.id.is_some() {
+                    return Err(Invalid::new("ask.id", Rule::ServerSet));
+                }
+                if ask.flag.is_some() {
+                    return Err(Invalid::new("ask.flag", Rule::ServerSet));
                 }
                 if ask.anonymous && !config.allow_anonymous {
-                    return Err("anonymous questions are not allowed here".into());
+                    return Err(Invalid::new("ask.anonymous", Rule::TurnedOff));
                 }
                 let asked = (context.own_slots)()
                     .iter()
                     .filter(|slot| slot.starts_with("q:"))
                     .count();
                 if asked >= config.max_questions {
-                    return Err(format!(
-                        "you have asked {asked} questions, the most this Q&A allows per person"
+                    return Err(Invalid::new(
+                        "ask",
+                        Rule::Quota {
+                            max: config.max_questions,
+                        },
                     ));
                 }
                 let text = ask.text.split_whitespace().collect::<Vec<_>>().join(" ");
-                check_length("the question", &text, 1, config.max_length)?;
+                check_length("ask.text", &text, 1, config.max_length)?;
                 Ok(QnaAnswer::Ask(Ask {
                     flag: context.moderator.check(&text),
                     text: text.into(),
@@ -341,7 +345,7 @@ impl ActivityKind for Qna {
             QnaAnswer::Upvote(id) | QnaAnswer::Unvote(id) | QnaAnswer::Withdraw(id)
                 if id.is_empty() || id.len() > 64 =>
             {
-                Err("the question id must have 1 to 64 characters".into())
+                Err(Invalid::new("", Rule::Length { min: 1, max: 64 }))
             }
             other => Ok(other),
         }
@@ -374,12 +378,19 @@ impl ActivityKind for Qna {
             QnaAnswer::Upvote(id) | QnaAnswer::Unvote(id) => Some(Reference {
                 slot: format!("q:{id}"),
                 own: false,
-                missing: "there is no question with this id in this round",
+                missing: Invalid::new(
+                    if matches!(answer, QnaAnswer::Upvote(_)) {
+                        "upvote"
+                    } else {
+                        "unvote"
+                    },
+                    Rule::Missing,
+                ),
             }),
             QnaAnswer::Withdraw(id) => Some(Reference {
                 slot: format!("q:{id}"),
                 own: true,
-                missing: "you asked no question with this id in this round",
+                missing: Invalid::new("withdraw", Rule::Missing),
             }),
         }
     }

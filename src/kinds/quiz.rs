@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{
-    ActivityKind, AnswerContext, Entry, Viewer, arg, check_length, competition_ranks, to_json,
+    ActivityKind, AnswerContext, Entry, Invalid, Rule, Viewer, arg, check_count, check_length,
+    check_lengths, check_range, competition_ranks, to_json,
 };
 use crate::ids::ParticipantId;
 
@@ -223,6 +224,36 @@ fn score(
     }
 }
 
+/// One question's rules; fields are named inside the question.
+fn check_question(q: &QuizQuestion) -> Result<(), Invalid> {
+    check_length("question", &q.question, 1, 300)?;
+    check_count("choices", q.choices.len(), *CHOICES.start(), *CHOICES.end())?;
+    check_lengths("choices", &q.choices, 1, 100)?;
+    // No choice is right until the organizer says which.
+    if q.correct.is_empty() {
+        return Err(Invalid::new("correct", Rule::Required));
+    }
+    if let Some(bad) = q.correct.iter().position(|c| *c >= q.choices.len()) {
+        return Err(Invalid::new(
+            format!("correct[{bad}]"),
+            Rule::Index {
+                count: q.choices.len(),
+            },
+        ));
+    }
+    let distinct: BTreeSet<usize> = q.correct.iter().copied().collect();
+    if distinct.len() != q.correct.len() {
+        return Err(Invalid::new("correct", Rule::Distinct));
+    }
+    check_range(
+        "time_limit_seconds",
+        q.time_limit_seconds,
+        *LIMIT.start(),
+        *LIMIT.end(),
+    )?;
+    check_range("points", q.points, 0, 10_000)
+}
+
 fn standings(totals: HashMap<ParticipantId, (String, i64, usize)>) -> Vec<Standing> {
     let mut rows: Vec<(ParticipantId, String, i64, usize)> = totals
         .into_iter()
@@ -299,40 +330,10 @@ impl ActivityKind for Quiz {
         })
     }
 
-    fn check_config(config: &QuizConfig) -> Result<(), String> {
-        if config.questions.is_empty() || config.questions.len() > QUESTIONS_MAX {
-            return Err(format!(
-                "questions must list 1 to {QUESTIONS_MAX} questions"
-            ));
-        }
+    fn check_config(config: &QuizConfig) -> Result<(), Invalid> {
+        check_count("questions", config.questions.len(), 1, QUESTIONS_MAX)?;
         for (i, q) in config.questions.iter().enumerate() {
-            check_length(&format!("questions[{i}].question"), &q.question, 1, 300)?;
-            if !CHOICES.contains(&q.choices.len()) {
-                return Err(format!("questions[{i}].choices must list 2 to 8 choices"));
-            }
-            for (j, choice) in q.choices.iter().enumerate() {
-                check_length(&format!("questions[{i}].choices[{j}]"), choice, 1, 100)?;
-            }
-            let distinct: BTreeSet<usize> = q.correct.iter().copied().collect();
-            if q.correct.is_empty()
-                || distinct.len() != q.correct.len()
-                || q.correct.iter().any(|c| *c >= q.choices.len())
-            {
-                return Err(format!(
-                    "questions[{i}].correct must list distinct indexes of its choices (0 to {})",
-                    q.choices.len() - 1
-                ));
-            }
-            if !LIMIT.contains(&q.time_limit_seconds) {
-                return Err(format!(
-                    "questions[{i}].time_limit_seconds must be between {} and {}",
-                    LIMIT.start(),
-                    LIMIT.end()
-                ));
-            }
-            if q.points > 10_000 {
-                return Err(format!("questions[{i}].points must be at most 10000"));
-            }
+            check_question(q).map_err(|e| e.within(&format!("questions[{i}]")))?;
         }
         Ok(())
     }
@@ -342,38 +343,34 @@ impl ActivityKind for Quiz {
         state: &QuizState,
         mut answer: QuizAnswer,
         context: &AnswerContext<'_>,
-    ) -> Result<QuizAnswer, String> {
-        let Some(current) = state.current else {
-            return Err("no question has started yet".into());
-        };
-        if answer.question != current {
-            return Err(format!(
-                "question {} is not the current one ({current})",
-                answer.question
-            ));
+    ) -> Result<QuizAnswer, Invalid> {
+        // Only the question being asked takes answers, until its answer is revealed.
+        if state.current != Some(answer.question) || state.revealed.contains(&answer.question) {
+            return Err(Invalid::new("question", Rule::NotCurrent));
         }
-        if state.revealed.contains(&current) {
-            return Err("the answer to this question has been revealed".into());
-        }
+        let current = answer.question;
         if state
             .deadline(config, current)
             .is_some_and(|deadline| context.received >= deadline)
         {
-            return Err("time is up for this question".into());
+            return Err(Invalid::new("", Rule::TimeUp));
         }
         let question = &config.questions[current];
         answer.choices.sort_unstable();
         answer.choices.dedup();
-        if answer.choices.is_empty() || answer.choices.iter().any(|c| *c >= question.choices.len())
+        if let Some(bad) = answer
+            .choices
+            .iter()
+            .position(|c| *c >= question.choices.len())
         {
-            return Err(format!(
-                "pick choices between 0 and {}",
-                question.choices.len() - 1
+            return Err(Invalid::new(
+                format!("choices[{bad}]"),
+                Rule::Index {
+                    count: question.choices.len(),
+                },
             ));
         }
-        if answer.choices.len() > question.correct.len() {
-            return Err(format!("pick at most {} choices", question.correct.len()));
-        }
+        check_count("choices", answer.choices.len(), 1, question.correct.len())?;
         Ok(answer)
     }
 

@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::poll::percent;
-use super::{ActivityKind, AnswerContext, Entry};
+use super::{
+    ActivityKind, AnswerContext, Entry, Invalid, Rule, check_length, check_lengths, check_range,
+};
 
 /// Lowest allowed scale value.
 pub const SCALE_MIN: i64 = -100;
@@ -125,27 +127,28 @@ impl ActivityKind for Rating {
         })
     }
 
-    fn check_config(config: &RatingConfig) -> Result<(), String> {
-        let question = config.question.trim().chars().count();
-        if question == 0 || question > 300 {
-            return Err("question must have 1 to 300 characters".into());
-        }
-        if config.min < SCALE_MIN || config.max > SCALE_MAX || config.min >= config.max {
-            return Err(format!(
-                "the scale must go up from min to max within {SCALE_MIN}..{SCALE_MAX}"
-            ));
-        }
-        if config.max - config.min + 1 > STEPS_MAX {
-            return Err(format!("the scale may have at most {STEPS_MAX} values"));
-        }
+    fn check_config(config: &RatingConfig) -> Result<(), Invalid> {
+        check_length("question", &config.question, 1, 300)?;
+        // The scale goes up from min to max, with at most STEPS_MAX values.
+        check_range("min", config.min, SCALE_MIN, SCALE_MAX - 1)?;
+        check_range(
+            "max",
+            config.max,
+            config.min + 1,
+            (config.min + STEPS_MAX - 1).min(SCALE_MAX),
+        )?;
         if let Some(labels) = &config.labels {
             let steps = usize::try_from(config.max - config.min + 1).unwrap_or(usize::MAX);
             if labels.len() != steps {
-                return Err(format!("labels must have one entry per value ({steps})"));
+                return Err(Invalid::new(
+                    "labels",
+                    Rule::PerEntry {
+                        other: "scale".into(),
+                        count: steps,
+                    },
+                ));
             }
-            if labels.iter().any(|l| l.chars().count() > 60) {
-                return Err("each label must have at most 60 characters".into());
-            }
+            check_lengths("labels", labels, 0, 60)?;
         }
         Ok(())
     }
@@ -155,13 +158,8 @@ impl ActivityKind for Rating {
         _state: &RatingState,
         answer: RatingAnswer,
         _context: &AnswerContext<'_>,
-    ) -> Result<RatingAnswer, String> {
-        if !(config.min..=config.max).contains(&answer.value) {
-            return Err(format!(
-                "value must be between {} and {}",
-                config.min, config.max
-            ));
-        }
+    ) -> Result<RatingAnswer, Invalid> {
+        check_range("value", answer.value, config.min, config.max)?;
         Ok(answer)
     }
 

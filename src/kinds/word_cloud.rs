@@ -15,7 +15,10 @@ use serde_json::{Value, json};
 
 use chrono::{DateTime, Utc};
 
-use super::{ActivityKind, AnswerContext, Entry, LIST_PAGE, REDACTED, Viewer, arg, to_json};
+use super::{
+    ActivityKind, AnswerContext, Entry, Invalid, LIST_PAGE, REDACTED, Rule, Viewer, arg,
+    check_count, check_length, check_lengths, check_range, to_json,
+};
 
 /// Most words one person may give.
 pub const WORDS_MAX: usize = 10;
@@ -204,21 +207,11 @@ impl ActivityKind for WordCloud {
         })
     }
 
-    fn check_config(config: &WordCloudConfig) -> Result<(), String> {
-        let prompt = config.prompt.trim().chars().count();
-        if prompt == 0 || prompt > 300 {
-            return Err("prompt must have 1 to 300 characters".into());
-        }
-        if !(1..=WORDS_MAX).contains(&config.max_words) {
-            return Err(format!("max_words must be between 1 and {WORDS_MAX}"));
-        }
-        if !(2..=50).contains(&config.max_word_length) {
-            return Err("max_word_length must be between 2 and 50".into());
-        }
-        if !(1..=200).contains(&config.top) {
-            return Err("top must be between 1 and 200".into());
-        }
-        Ok(())
+    fn check_config(config: &WordCloudConfig) -> Result<(), Invalid> {
+        check_length("prompt", &config.prompt, 1, 300)?;
+        check_range("max_words", config.max_words as i64, 1, WORDS_MAX as i64)?;
+        check_range("max_word_length", config.max_word_length as i64, 2, 50)?;
+        check_range("top", config.top as i64, 1, 200)
     }
 
     fn check_answer(
@@ -226,19 +219,12 @@ impl ActivityKind for WordCloud {
         _state: &WordCloudState,
         answer: WordCloudAnswer,
         context: &AnswerContext<'_>,
-    ) -> Result<WordCloudAnswer, String> {
+    ) -> Result<WordCloudAnswer, Invalid> {
         if !answer.held.is_empty() {
-            return Err("`held` is set by the server; send only `words`".into());
+            return Err(Invalid::new("held", Rule::ServerSet));
         }
-        if answer.words.is_empty() {
-            return Err("give at least one word".into());
-        }
-        if answer.words.len() > config.max_words {
-            return Err(format!("give at most {} words", config.max_words));
-        }
-        if answer.words.iter().any(|w| w.chars().count() > RAW_MAX) {
-            return Err(format!("each entry must have at most {RAW_MAX} characters"));
-        }
+        check_count("words", answer.words.len(), 1, config.max_words)?;
+        check_lengths("words", &answer.words, 0, RAW_MAX)?;
         let mut kept: Vec<String> = Vec::new();
         let mut held: Vec<String> = Vec::new();
         for raw in &answer.words {
@@ -267,10 +253,7 @@ impl ActivityKind for WordCloud {
             }
         }
         if kept.is_empty() && held.is_empty() {
-            return Err(
-                "none of these words can be used (too common, too long, or only punctuation)"
-                    .into(),
-            );
+            return Err(Invalid::new("words", Rule::Unusable));
         }
         Ok(WordCloudAnswer { words: kept, held })
     }
@@ -476,6 +459,7 @@ mod tests {
         };
         WordCloud::check_answer(config, &WordCloudState::default(), answer, &context())
             .map(|a| a.words)
+            .map_err(|e| e.to_string())
     }
 
     #[test]

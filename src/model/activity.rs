@@ -1,6 +1,7 @@
 //! The activity type, its state machine (draft → published → active → closed, reopen as a new
 //! round) and results visibility (live, or hidden until the organizer reveals).
 
+use crate::model::invalid::{Invalid, check_range};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -152,17 +153,13 @@ impl Activity {
 }
 
 /// Trims and checks an activity title: the same rule as a session's.
-pub fn parse_title(raw: &str) -> Result<String, String> {
+pub fn parse_title(raw: &str) -> Result<String, Invalid> {
     crate::model::session::parse_title(raw)
 }
 
 /// Checks a time limit (1 s to one hour).
-pub fn parse_time_limit(seconds: u32) -> Result<u32, String> {
-    if seconds == 0 || seconds > TIME_LIMIT_MAX {
-        return Err(format!(
-            "time_limit_seconds must be between 1 and {TIME_LIMIT_MAX}"
-        ));
-    }
+pub fn parse_time_limit(seconds: u32) -> Result<u32, Invalid> {
+    check_range("time_limit_seconds", seconds, 1, TIME_LIMIT_MAX)?;
     Ok(seconds)
 }
 

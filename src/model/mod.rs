@@ -5,6 +5,7 @@
 
 pub mod activity;
 pub mod changes;
+pub mod invalid;
 pub mod join_code;
 pub mod organizer;
 pub mod participant;

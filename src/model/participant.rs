@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::ids::{ParticipantId, SessionId};
+use crate::model::invalid::{Invalid, Rule};
 
 /// Longest nickname, in characters.
 pub const NICKNAME_MAX: usize = 40;
@@ -112,6 +113,21 @@ pub enum InvalidNickname {
     /// The session's filter or banned words refuse it.
     #[error("this nickname is not allowed in this session; please choose another")]
     NotAllowed,
+}
+
+impl InvalidNickname {
+    /// The rule it broke, for pages to say in their language.
+    pub fn invalid(&self) -> Invalid {
+        let rule = match self {
+            InvalidNickname::Empty | InvalidNickname::TooLong => Rule::Length {
+                min: 1,
+                max: NICKNAME_MAX,
+            },
+            InvalidNickname::Unprintable => Rule::Unprintable,
+            InvalidNickname::NotAllowed => Rule::Refused,
+        };
+        Invalid::new("nickname", rule)
+    }
 }
 
 impl Nickname {

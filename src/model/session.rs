@@ -1,6 +1,7 @@
 //! The session type, its status machine (draft → active → completed, nothing else) and the
 //! rules for its editable fields.
 
+use crate::model::invalid::{Invalid, check_length, check_range};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -133,38 +134,20 @@ pub struct TemplateOrigin {
 }
 
 /// Trims and checks a title.
-pub fn parse_title(raw: &str) -> Result<String, String> {
-    let title = raw.trim();
-    let length = title.chars().count();
-    if length == 0 {
-        return Err("the title must not be empty".into());
-    }
-    if length > TITLE_MAX {
-        return Err(format!(
-            "the title must have at most {TITLE_MAX} characters"
-        ));
-    }
-    Ok(title.to_owned())
+pub fn parse_title(raw: &str) -> Result<String, Invalid> {
+    check_length("title", raw, 1, TITLE_MAX)?;
+    Ok(raw.trim().to_owned())
 }
 
 /// Trims and checks a description.
-pub fn parse_description(raw: &str) -> Result<String, String> {
-    let description = raw.trim();
-    if description.chars().count() > DESCRIPTION_MAX {
-        return Err(format!(
-            "the description must have at most {DESCRIPTION_MAX} characters"
-        ));
-    }
-    Ok(description.to_owned())
+pub fn parse_description(raw: &str) -> Result<String, Invalid> {
+    check_length("description", raw, 0, DESCRIPTION_MAX)?;
+    Ok(raw.trim().to_owned())
 }
 
 /// Checks a capacity against the server's limit.
-pub fn parse_max_participants(value: u32, server_limit: u32) -> Result<u32, String> {
-    if value == 0 || value > server_limit {
-        return Err(format!(
-            "max_participants must be between 1 and {server_limit}"
-        ));
-    }
+pub fn parse_max_participants(value: u32, server_limit: u32) -> Result<u32, Invalid> {
+    check_range("max_participants", value, 1, server_limit)?;
     Ok(value)
 }
 

@@ -10,6 +10,7 @@
 
 mod words;
 
+use crate::model::invalid::{Invalid, check_count, check_length};
 use std::collections::HashSet;
 
 use crate::model::session::SessionSettings;
@@ -82,19 +83,13 @@ impl Moderator {
 
 /// Checks and normalises an organizer's banned-word list: trimmed, without empties or
 /// duplicates, each entry bounded.
-pub fn parse_banned_words(raw: &[String]) -> Result<Vec<String>, String> {
-    if raw.len() > BANNED_MAX {
-        return Err(format!("at most {BANNED_MAX} banned words"));
-    }
+pub fn parse_banned_words(raw: &[String]) -> Result<Vec<String>, Invalid> {
+    check_count("", raw.len(), 0, BANNED_MAX)?;
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for (index, entry) in raw.iter().enumerate() {
         let entry = entry.split_whitespace().collect::<Vec<_>>().join(" ");
-        if entry.chars().count() > BANNED_LENGTH_MAX {
-            return Err(format!(
-                "banned_words[{index}] must have at most {BANNED_LENGTH_MAX} characters"
-            ));
-        }
+        check_length(&format!("[{index}]"), &entry, 0, BANNED_LENGTH_MAX)?;
         let folded = words::plain_words(&entry);
         if folded.is_empty() {
             continue;

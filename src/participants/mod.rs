@@ -13,6 +13,7 @@ use self::roster::Roster;
 use crate::auth::SigningKey;
 use crate::ids::{ParticipantId, SessionId};
 use crate::model::changes::{Change, Changes};
+use crate::model::invalid::Invalid;
 use crate::model::participant::{
     InvalidNickname, Nickname, ONLINE_SECONDS, Participant, ParticipantStatus, Presence,
 };
@@ -199,6 +200,8 @@ pub struct NicknameCheck {
     pub normalized: Option<String>,
     /// Why it is invalid, taken or banned.
     pub problem: Option<String>,
+    /// The rule an invalid nickname broke.
+    pub rule: Option<Invalid>,
     /// A free alternative when taken.
     pub suggestion: Option<String>,
 }
@@ -215,6 +218,7 @@ pub async fn check_nickname(
             return Ok(NicknameCheck {
                 normalized: None,
                 problem: Some(problem.to_string()),
+                rule: Some(problem.invalid()),
                 suggestion: None,
             });
         }
@@ -235,6 +239,7 @@ pub async fn check_nickname(
     Ok(NicknameCheck {
         normalized: Some(nickname.as_str().to_owned()),
         problem,
+        rule: None,
         suggestion,
     })
 }

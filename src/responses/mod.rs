@@ -16,6 +16,7 @@ use self::tally::Held;
 use crate::ids::{ParticipantId, ResponseId};
 use crate::kinds::{AnswerContext, PrepareError};
 use crate::model::activity::{Activity, ActivityState};
+use crate::model::invalid::Invalid;
 use crate::storage::{ResponseWrite, Store, StoreError, StoredResponse, WriteOutcome};
 
 /// Longest accepted `client_request_id`.
@@ -32,7 +33,7 @@ pub enum SubmitError {
     TimeUp,
     /// The kind refused the answer.
     #[error("{0}")]
-    InvalidAnswer(String),
+    InvalidAnswer(Invalid),
     /// The client_request_id is unusable.
     #[error("client_request_id must be 1 to {REQUEST_ID_MAX} visible ASCII characters")]
     InvalidRequestId,
@@ -131,7 +132,7 @@ pub async fn submit(
             }
         };
         if !found {
-            return Err(SubmitError::InvalidAnswer(reference.missing.to_owned()));
+            return Err(SubmitError::InvalidAnswer(reference.missing.clone()));
         }
     }
     let normalized: Value = serde_json::from_str(&checked.json).unwrap_or(Value::Null);

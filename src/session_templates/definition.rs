@@ -18,6 +18,7 @@ use crate::activities::{self, ActivityError, NewActivity};
 use crate::ids::SessionId;
 use crate::kinds::ActivityRegistry;
 use crate::model::activity::{Activity, ResultsVisibility};
+use crate::model::invalid::Invalid;
 use crate::model::session::{self, Session, SessionSettings};
 
 /// The value of `format` in every definition.
@@ -144,6 +145,11 @@ fn error(field: impl Into<String>, message: impl Into<String>) -> DefinitionErro
     }
 }
 
+/// A rule broken inside the definition, its field as a path.
+fn from_invalid(invalid: Invalid) -> DefinitionError {
+    error(invalid.field, invalid.rule.english())
+}
+
 /// Whether `name` may be an activity key or a variant name.
 fn check_name(name: &str) -> Result<(), String> {
     let fine = !name.is_empty()
@@ -236,18 +242,14 @@ impl Definition {
                 format!("this release reads version {FORMAT_VERSION}"),
             ));
         }
-        self.title = session::parse_title(&self.title).map_err(|m| error("title", m))?;
-        self.description =
-            session::parse_description(&self.description).map_err(|m| error("description", m))?;
+        self.title = session::parse_title(&self.title).map_err(from_invalid)?;
+        self.description = session::parse_description(&self.description).map_err(from_invalid)?;
         if let Some(max) = self.max_participants {
-            session::parse_max_participants(max, participant_limit)
-                .map_err(|m| error("max_participants", m))?;
+            session::parse_max_participants(max, participant_limit).map_err(from_invalid)?;
         }
         if let Some(settings) = self.settings.take() {
-            self.settings = Some(
-                crate::sessions::checked_settings(settings)
-                    .map_err(|(field, m)| error(field, m))?,
-            );
+            self.settings =
+                Some(crate::sessions::checked_settings(settings).map_err(from_invalid)?);
         }
         if self.activities.len() > ACTIVITIES_MAX {
             return Err(error(
@@ -319,11 +321,11 @@ impl Definition {
     ) -> Result<Variant, DefinitionError> {
         let mut checked = variant.clone();
         if let Some(title) = &variant.title {
-            checked.title = Some(session::parse_title(title).map_err(|m| error("title", m))?);
+            checked.title = Some(session::parse_title(title).map_err(from_invalid)?);
         }
         if let Some(description) = &variant.description {
             checked.description =
-                Some(session::parse_description(description).map_err(|m| error("description", m))?);
+                Some(session::parse_description(description).map_err(from_invalid)?);
         }
         for (key, change) in &variant.activities {
             let field = format!("activities.{key}");
@@ -421,7 +423,7 @@ fn check_activity(
     definition: &ActivityDefinition,
 ) -> Result<Activity, DefinitionError> {
     activities::draft(registry, SessionId::new(), definition.clone().into()).map_err(|e| match e {
-        ActivityError::Invalid { field, message } => error(field, message),
+        ActivityError::Invalid(invalid) => from_invalid(invalid),
         ActivityError::UnknownKind { kind, known } => error(
             "kind",
             format!("unknown kind `{kind}`; known: {}", known.join(", ")),

@@ -132,16 +132,16 @@ pub struct NewTemplate {
 pub const NOTE_MAX: usize = 500;
 
 fn parse_name(raw: &str) -> Result<String, TemplateError> {
-    session::parse_title(raw).map_err(|message| TemplateError::Invalid {
+    session::parse_title(raw).map_err(|invalid| TemplateError::Invalid {
         field: "name",
-        message: message.replace("title", "name"),
+        message: invalid.rule.english(),
     })
 }
 
 fn parse_description(raw: &str) -> Result<String, TemplateError> {
-    session::parse_description(raw).map_err(|message| TemplateError::Invalid {
+    session::parse_description(raw).map_err(|invalid| TemplateError::Invalid {
         field: "description",
-        message,
+        message: invalid.rule.english(),
     })
 }
 

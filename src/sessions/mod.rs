@@ -8,6 +8,7 @@ use chrono::Utc;
 use crate::ids::SessionId;
 use crate::model::activity::Activity;
 use crate::model::changes::{Change, Changes};
+use crate::model::invalid::Invalid;
 use crate::model::join_code::JoinCode;
 use crate::model::session::{self, Session, SessionSettings, SessionStatus};
 use crate::organizers::Organizer;
@@ -19,14 +20,9 @@ pub enum SessionError {
     /// No such session, or not the caller's.
     #[error("no such session")]
     NotFound,
-    /// A field is invalid.
-    #[error("{field}: {message}")]
-    Invalid {
-        /// The field.
-        field: &'static str,
-        /// Why.
-        message: String,
-    },
+    /// A field broke a rule.
+    #[error("{0}")]
+    Invalid(#[from] Invalid),
     /// The status cannot move that way.
     #[error("a {} session cannot become {}", from.as_str(), to.as_str())]
     InvalidTransition {
@@ -48,21 +44,15 @@ pub enum SessionError {
     Store(#[from] StoreError),
 }
 
-fn invalid(field: &'static str) -> impl FnOnce(String) -> SessionError {
-    move |message| SessionError::Invalid { field, message }
+/// Normalises the settings' banned-word list.
+fn parse_settings(settings: SessionSettings) -> Result<SessionSettings, SessionError> {
+    Ok(checked_settings(settings)?)
 }
 
 /// Normalises the settings' banned-word list.
-fn parse_settings(settings: SessionSettings) -> Result<SessionSettings, SessionError> {
-    checked_settings(settings).map_err(|(field, message)| SessionError::Invalid { field, message })
-}
-
-/// Normalises the settings' banned-word list; on error, the field at fault and why.
-pub fn checked_settings(
-    mut settings: SessionSettings,
-) -> Result<SessionSettings, (&'static str, String)> {
+pub fn checked_settings(mut settings: SessionSettings) -> Result<SessionSettings, Invalid> {
     settings.banned_words = crate::moderation::parse_banned_words(&settings.banned_words)
-        .map_err(|message| ("settings.banned_words", message))?;
+        .map_err(|e| e.within("settings.banned_words"))?;
     Ok(settings)
 }
 
@@ -96,15 +86,13 @@ pub fn draft(
     new: NewSession,
     participant_limit: u32,
 ) -> Result<Session, SessionError> {
-    let title = session::parse_title(&new.title).map_err(invalid("title"))?;
-    let description = session::parse_description(new.description.as_deref().unwrap_or_default())
-        .map_err(invalid("description"))?;
+    let title = session::parse_title(&new.title)?;
+    let description = session::parse_description(new.description.as_deref().unwrap_or_default())?;
     let max_participants = session::parse_max_participants(
         new.max_participants
             .unwrap_or(session::DEFAULT_MAX_PARTICIPANTS.min(participant_limit)),
         participant_limit,
-    )
-    .map_err(invalid("max_participants"))?;
+    )?;
     let now = Utc::now();
     Ok(Session {
         id: SessionId::new(),
@@ -217,15 +205,13 @@ pub async fn update(
     }
     if edits {
         if let Some(title) = &changes.title {
-            session.title = session::parse_title(title).map_err(invalid("title"))?;
+            session.title = session::parse_title(title)?;
         }
         if let Some(description) = &changes.description {
-            session.description =
-                session::parse_description(description).map_err(invalid("description"))?;
+            session.description = session::parse_description(description)?;
         }
         if let Some(max) = changes.max_participants {
-            session.max_participants = session::parse_max_participants(max, participant_limit)
-                .map_err(invalid("max_participants"))?;
+            session.max_participants = session::parse_max_participants(max, participant_limit)?;
         }
         if let Some(settings) = changes.settings {
             session.settings = parse_settings(settings)?;

@@ -188,6 +188,28 @@ mod tests {
         }
     }
 
+    /// Pages show an error by its code (`error.<code>`) and a broken rule by its code
+    /// (`rule.<code>`, and `rule.<code>_max` for a limit with no minimum), never the
+    /// server's English: every code the server can send needs its message everywhere.
+    #[test]
+    fn every_error_code_and_rule_has_a_message_in_every_language() {
+        use crate::http::error::ErrorCode;
+        use crate::model::invalid::Rule;
+        let mut wanted: Vec<String> = ErrorCode::ALL
+            .iter()
+            .map(|code| format!("error.{}", code.as_str()))
+            .collect();
+        wanted.extend(Rule::CODES.iter().map(|code| format!("rule.{code}")));
+        wanted.extend(["rule.length_max".into(), "rule.count_max".into()]);
+        for catalog in CATALOGS.iter() {
+            let missing: Vec<&String> = wanted
+                .iter()
+                .filter(|key| !catalog.keys().any(|k| k == key.as_str()))
+                .collect();
+            assert!(missing.is_empty(), "{}: missing {missing:?}", catalog.lang);
+        }
+    }
+
     #[test]
     fn the_language_comes_from_the_cookie_then_the_browser() {
         let mut headers = HeaderMap::new();

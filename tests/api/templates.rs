@@ -631,7 +631,7 @@ async fn bad_definitions_are_refused_naming_the_field(db: TestDb) {
                 "/activities/0/config",
                 json!({"question": "Q", "options": ["a"]}),
             ),
-            "activities[0].config",
+            "activities[0].config.options",
         ),
         (with("/activities/0/title", json!(7)), "activities[0].title"),
         (
@@ -647,7 +647,7 @@ async fn bad_definitions_are_refused_naming_the_field(db: TestDb) {
         ),
         (
             with("/settings", json!({"banned_words": ["x".repeat(51)]})),
-            "settings.banned_words",
+            "settings.banned_words[0]",
         ),
         (
             with("/max_participants", json!(1_000_000)),

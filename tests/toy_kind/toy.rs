@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::kinds::{ActivityKind, AnswerContext, Entry};
+use crate::kinds::{ActivityKind, AnswerContext, Entry, Invalid, Rule, check_length};
 
 /// The toy kind.
 pub struct Toy;
@@ -80,12 +80,8 @@ impl ActivityKind for Toy {
         })
     }
 
-    fn check_config(config: &ToyConfig) -> Result<(), String> {
-        let length = config.question.trim().chars().count();
-        if length == 0 || length > 300 {
-            return Err("question must have 1 to 300 characters".into());
-        }
-        Ok(())
+    fn check_config(config: &ToyConfig) -> Result<(), Invalid> {
+        check_length("question", &config.question, 1, 300)
     }
 
     fn check_answer(
@@ -93,9 +89,10 @@ impl ActivityKind for Toy {
         _state: &ToyState,
         answer: ToyAnswer,
         _context: &AnswerContext<'_>,
-    ) -> Result<ToyAnswer, String> {
+    ) -> Result<ToyAnswer, Invalid> {
         if !SIDES.contains(&answer.side.as_str()) {
-            return Err("side must be heads or tails".into());
+            let allowed = SIDES.iter().map(|s| (*s).to_owned()).collect();
+            return Err(Invalid::new("side", Rule::OneOf { allowed }));
         }
         Ok(answer)
     }

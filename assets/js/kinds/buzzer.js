@@ -1,7 +1,7 @@
 // A buzzer: who buzzed in what order, and the scores; on a phone, one big button.
 // See docs/activity-kinds.md for what a kind's module may provide.
 
-import { h, t, num } from '../lib.js';
+import { h, t, num, messageOf } from '../lib.js';
 import { empty, button, status, confirm } from './parts.js';
 
 /** What the room reads as the question. */
@@ -53,7 +53,7 @@ export default {
         await submit({ question });
         confirm(st, t('buzzer.buzzed'));
       } catch (error) {
-        confirm(st, error.localized || error.message);
+        confirm(st, messageOf(error));
       }
     });
     if (already) confirm(st, you && you.position ? t('buzzer.your_position', { position: you.position }) : t('buzzer.buzzed'));

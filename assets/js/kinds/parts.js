@@ -1,7 +1,7 @@
 // What the kinds' modules (assets/js/kinds/*.js) build their views from: charts, lists and
 // the moderation queue for results, and the pieces of a phone's answer form.
 
-import { h, t, num, srOnly, api, notice } from '../lib.js';
+import { h, t, num, srOnly, api, notice, messageOf } from '../lib.js';
 
 /** Horizontal bars with counts and percentages; a list, so it reads as text too. */
 export function bars(rows, { highlight = () => false, shapes = false } = {}) {
@@ -92,7 +92,7 @@ export function sendButton(label, action, status) {
     try {
       await action();
     } catch (error) {
-      say(status, error.message ? (error.localized || error.message) : String(error), 'error');
+      say(status, messageOf(error), 'error');
     } finally {
       btn.disabled = false;
     }

@@ -1,7 +1,7 @@
 // Planning poker: the table of cards, turned over at the reveal; on a phone, the deck.
 // See docs/activity-kinds.md for what a kind's module may provide.
 
-import { h, t, num, srOnly } from '../lib.js';
+import { h, t, num, srOnly, messageOf } from '../lib.js';
 import { bars, stat, empty, status, confirm, latest } from './parts.js';
 
 /** A card as the room sees it: the coffee card is a cup. */
@@ -92,7 +92,7 @@ export default {
           target.setAttribute('aria-pressed', 'true');
           confirm(st, t('poker.card_in', { card }));
         } catch (error) {
-          confirm(st, error.localized || error.message);
+          confirm(st, messageOf(error));
         } finally {
           grid.querySelectorAll('button').forEach((b) => { b.disabled = revealed; });
         }

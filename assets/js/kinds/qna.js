@@ -1,7 +1,7 @@
 // Moderated Q&A: the question wall; on a phone, asking and upvoting.
 // See docs/activity-kinds.md for what a kind's module may provide.
 
-import { h, t, num, srOnly } from '../lib.js';
+import { h, t, num, srOnly, messageOf } from '../lib.js';
 import { empty, nameOrAnonymous, olderEntries, button, moderation, current, sendButton, status, confirm } from './parts.js';
 
 export default {
@@ -65,7 +65,7 @@ export default {
             type: 'button', class: `vote${voted ? ' voted' : ''}`, 'aria-pressed': voted ? 'true' : 'false',
             onclick: async () => {
               vote.disabled = true;
-              try { await submit(voted ? { unvote: q.id } : { upvote: q.id }); } catch (error) { confirm(st, error.localized || error.message); } finally { vote.disabled = false; }
+              try { await submit(voted ? { unvote: q.id } : { upvote: q.id }); } catch (error) { confirm(st, messageOf(error)); } finally { vote.disabled = false; }
             },
           }, h('span', { 'aria-hidden': 'true' }, '▲ '), num(q.votes), srOnly(` ${t(voted ? 'qna.remove_vote' : 'qna.upvote', { text: q.text })}`));
           return h('li', { class: q.answered ? 'answered' : '' }, vote, h('span', {}, q.text, h('span', { class: 'question-by' }, ' — ', nameOrAnonymous(q.author))));

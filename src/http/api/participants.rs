@@ -18,6 +18,7 @@ use crate::http::extract::{
 };
 use crate::http::state::AppState;
 use crate::ids::{ActivityId, ParticipantId, SessionId};
+use crate::model::invalid::Invalid;
 use crate::model::participant::{ParticipantStatus, Presence};
 use crate::model::session::Session;
 use crate::participants::{self};
@@ -165,8 +166,12 @@ pub struct NicknameValidation {
     pub valid: bool,
     /// Valid and not taken.
     pub available: bool,
-    /// Why not.
+    /// Why not, in English.
     pub message: Option<String>,
+    /// The rule an invalid nickname broke (`length`, `unprintable`, `refused`), as an
+    /// error's details name it, for pages to say in their language.
+    #[schema(value_type = Option<Object>)]
+    pub rule: Option<serde_json::Value>,
     /// A free alternative when taken.
     pub suggestion: Option<String>,
 }
@@ -195,6 +200,7 @@ async fn validate_nickname(
         available: check.normalized.is_some() && check.problem.is_none(),
         nickname: check.normalized,
         message: check.problem,
+        rule: check.rule.as_ref().map(Invalid::details),
         suggestion: check.suggestion,
     }))
 }
