@@ -2,7 +2,7 @@
 // each kind's schema and a live preview of what phones will show.
 
 import { h, t, strings, fill, api, errorText, setupHeader, mainArea, kindName, announce, notice } from './lib.js';
-import { schemaForm } from './forms.js';
+import { schemaForm, showFieldError, clearFieldErrors } from './forms.js';
 import { renderInput, kindOf } from './kinds.js';
 
 setupHeader();
@@ -199,15 +199,16 @@ async function openEditor(kind, existing) {
   const save = h('button', { type: 'submit', class: 'button' }, existing ? t('builder.save_activity') : t('builder.add_activity'));
   const cancel = h('button', { type: 'button', class: 'button secondary', onclick: () => { editorArea.hidden = true; } }, t('builder.cancel'));
   const editor = h('form', { class: 'stack', novalidate: true },
-    h('div', { class: 'field' }, h('label', { for: 'a-title' }, t('builder.activity_title')), titleInput),
+    h('div', { class: 'field', 'data-path': 'title' }, h('label', { for: 'a-title' }, t('builder.activity_title')), titleInput),
     form.el,
     h('div', { class: 'row' },
-      h('div', { class: 'field' }, h('label', { for: 'a-visibility' }, t('builder.visibility')), visibility),
-      h('div', { class: 'field' }, h('label', { for: 'a-limit' }, t('builder.time_limit')), limit)),
+      h('div', { class: 'field', 'data-path': 'results_visibility' }, h('label', { for: 'a-visibility' }, t('builder.visibility')), visibility),
+      h('div', { class: 'field', 'data-path': 'time_limit_seconds' }, h('label', { for: 'a-limit' }, t('builder.time_limit')), limit)),
     errorEl, h('div', { class: 'toolbar' }, save, cancel));
   editor.addEventListener('submit', async (event) => {
     event.preventDefault();
     errorEl.hidden = true;
+    clearFieldErrors(editor);
     const body = {
       title: titleInput.value.trim(),
       config: form.read(),
@@ -222,7 +223,10 @@ async function openEditor(kind, existing) {
       notice(message, existing ? t('builder.activity_saved', { title: body.title }) : t('builder.activity_added', { title: body.title }), 'ok');
       document.getElementById('add-activity')?.querySelector('select')?.focus();
     } catch (error) {
-      errorEl.textContent = errorText(error) + (error.details && error.details.field ? ` (${error.details.field})` : '');
+      // The error goes next to its field; the summary under the form points to it.
+      const field = error.details && error.details.field;
+      const placed = field && showFieldError(editor, field, errorText(error));
+      errorEl.textContent = placed ? t('builder.check_marked') : errorText(error);
       errorEl.hidden = false;
     }
   });
@@ -281,7 +285,7 @@ async function drawTemplate() {
         await loadActivities();
         notice(message, t('builder.csv_imported', { title: made.title, kind: kindName(k.kind) }), 'ok');
       } catch (error) {
-        notice(message, errorText(error) + (error.details && error.details.field ? ` (${error.details.field})` : ''), 'error');
+        notice(message, errorText(error), 'error');
       }
     });
     return csvForm;

@@ -1,7 +1,9 @@
 // Forms generated from a kind's JSON schema (GET /activities/types/{kind}/schema), so a new
 // kind gets an editor without front-end work. It covers what the kinds' schemas use:
 // strings, numbers, booleans, enums, lists of strings and of objects, and a quiz question's
-// correct choices as checkboxes beside its choices. The server validates again.
+// correct choices as checkboxes beside its choices. A property with `x-shown-if` (`{"multiple":
+// true}`) is shown, and sent, only while that other field has that value. The server
+// validates again; its errors are shown next to the field they name (`showFieldError`).
 
 import { h, t, strings } from './lib.js';
 
@@ -27,11 +29,50 @@ function enumLabel(value) {
 
 /**
  * A form for `schema` filled with `value`. Returns `{ el, read }`; `read()` gives the value
- * the form describes (optional fields left empty are omitted). `onChange` fires on input.
+ * the form describes (optional fields left empty, and fields that do not apply, are
+ * omitted). `onChange` fires on input.
  */
 export function schemaForm(schema, value, onChange) {
   const root = objectField(schema, value || {}, onChange, true);
   return { el: root.el, read: root.read };
+}
+
+/** Parts of a field path that say where in the request a field sits, not which field. */
+const WRAPPERS = new Set(['config', 'answer', 'args']);
+
+/**
+ * Shows `text` next to the field that `path` names (`config.questions[1].correct`), inside
+ * `root`: each part of the path narrows to the element marked with that `data-path` (an
+ * entry `questions[1]`, else the list `questions`). Returns false when no field matches.
+ */
+export function showFieldError(root, path, text) {
+  clearFieldErrors(root);
+  let scope = root;
+  let found = null;
+  for (const part of String(path || '').split('.').filter((p) => p && !WRAPPERS.has(p))) {
+    const next = [part, part.replace(/\[\d+\]$/, '')]
+      .map((name) => scope.querySelector(`[data-path="${CSS.escape(name)}"]`))
+      .find(Boolean);
+    if (!next) break;
+    found = next;
+    scope = next;
+  }
+  if (!found) return false;
+  const id = uid('error');
+  found.append(h('p', { class: 'field-error', id, role: 'alert' }, text));
+  const input = found.querySelector('input,textarea,select');
+  if (input) {
+    input.setAttribute('aria-invalid', 'true');
+    input.setAttribute('aria-describedby', id);
+    input.focus();
+  }
+  return true;
+}
+
+/** Removes the errors `showFieldError` showed. */
+export function clearFieldErrors(root) {
+  root.querySelectorAll('.field-error:not(.incomplete)').forEach((el) => el.remove());
+  root.querySelectorAll('[aria-invalid]').forEach((el) => { el.removeAttribute('aria-invalid'); el.removeAttribute('aria-describedby'); });
 }
 
 function field(name, schema, value, required, onChange) {
@@ -51,7 +92,7 @@ function field(name, schema, value, required, onChange) {
 }
 
 function wrap(id, name, schema, input, required) {
-  return h('div', { class: 'field' },
+  return h('div', { class: 'field', 'data-path': name },
     h('label', { for: id }, label(name, schema), required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null),
     input,
     schema.description ? h('p', { class: 'hint' }, schema.description) : null);
@@ -80,7 +121,7 @@ function numberField(name, schema, value, required, onChange) {
 function boolField(name, schema, value, onChange) {
   const id = uid(name);
   const input = h('input', { id, name, type: 'checkbox', checked: value ?? schema.default ?? false, onchange: onChange });
-  return { el: h('div', { class: 'check' }, input, h('label', { for: id }, label(name, schema))), read: () => input.checked };
+  return { el: h('div', { class: 'check', 'data-path': name }, input, h('label', { for: id }, label(name, schema))), read: () => input.checked };
 }
 
 function enumField(name, schema, value, onChange) {
@@ -101,6 +142,7 @@ function stringList(name, schema, value, onChange) {
   const add = h('button', { type: 'button', class: 'button small secondary' }, t('form.add_item', { what: oneOf(name, schema) }));
   const renumber = () => {
     [...list.children].forEach((li, i) => {
+      li.dataset.path = `${name}[${i}]`;
       const input = li.querySelector('input');
       input.setAttribute('aria-label', `${legend} ${i + 1}`);
       li.querySelector('button').setAttribute('aria-label', t('form.remove_item', { what: `${legend} ${i + 1}` }));
@@ -120,7 +162,7 @@ function stringList(name, schema, value, onChange) {
   initial.forEach((v) => row(v));
   add.addEventListener('click', () => { row('').focus(); renumber(); onChange(); });
   renumber();
-  const el = h('fieldset', { class: 'list-field' }, h('legend', {}, legend), list, add);
+  const el = h('fieldset', { class: 'list-field', 'data-path': name }, h('legend', {}, legend), list, add);
   // An optional list left empty is omitted, so the kind's default applies.
   const read = () => {
     const values = [...list.querySelectorAll('input')].map((i) => i.value.trim()).filter(Boolean);
@@ -140,19 +182,24 @@ function numberList(name, schema, value, onChange) {
   };
 }
 
-/** Checkboxes for a question's correct choices, following its choices as they are typed. */
+/**
+ * Checkboxes for a question's correct choices, following its choices as they are typed.
+ * None is ticked until the organizer ticks one; until then the question says it is
+ * incomplete, next to it, before anything is saved.
+ */
 function correctChoices(choicesField, value, onChange) {
-  const box = h('fieldset', { class: 'correct-field' }, h('legend', {}, t('field.correct')));
-  let chosen = new Set(Array.isArray(value) ? value : [0]);
+  const box = h('fieldset', { class: 'correct-field', 'data-path': 'correct' }, h('legend', {}, t('field.correct')));
+  let chosen = new Set(Array.isArray(value) ? value : []);
+  const incomplete = h('p', { class: 'field-error incomplete', role: 'status' }, t('form.no_correct'));
   const draw = () => {
     const labels = [...choicesField.list.querySelectorAll('input')].map((i) => i.value.trim());
     const rows = labels.map((text, i) => {
       const id = uid('correct');
       return h('div', { class: 'check' },
-        h('input', { type: 'checkbox', id, checked: chosen.has(i), onchange: (e) => { if (e.target.checked) chosen.add(i); else chosen.delete(i); onChange(); } }),
+        h('input', { type: 'checkbox', id, checked: chosen.has(i), onchange: (e) => { if (e.target.checked) chosen.add(i); else chosen.delete(i); draw(); onChange(); } }),
         h('label', { for: id }, text || t('form.choice_n', { n: i + 1 })));
     });
-    box.replaceChildren(box.firstChild, ...rows);
+    box.replaceChildren(box.firstChild, ...rows, chosen.size ? '' : incomplete);
   };
   draw();
   choicesField.list.addEventListener('input', draw);
@@ -169,24 +216,35 @@ function objectField(schema, value, onChange, root, name) {
   const required = new Set(schema.required || []);
   const fields = {};
   const els = [];
+  const conditions = [];
+  // Fields that apply only with another field's value follow it as it changes.
+  const applies = () => {
+    for (const [f, when] of conditions) {
+      f.el.hidden = !Object.entries(when).every(([other, wanted]) => fields[other] && fields[other].read() === wanted);
+    }
+  };
+  const changed = () => { applies(); onChange(); };
   // In the schema's own order (the server keeps the order its author wrote).
   for (const [prop, sub] of Object.entries(schema.properties || {})) {
     let f;
-    if (prop === 'correct' && fields.choices && fields.choices.list) f = correctChoices(fields.choices, value[prop], onChange);
-    else f = field(prop, sub, value[prop], required.has(prop), onChange);
+    if (prop === 'correct' && fields.choices && fields.choices.list) f = correctChoices(fields.choices, value[prop], changed);
+    else f = field(prop, sub, value[prop], required.has(prop), changed);
     if (!f) continue;
     fields[prop] = f;
+    if (sub['x-shown-if']) conditions.push([f, sub['x-shown-if']]);
     els.push(f.el);
   }
+  applies();
   const read = () => {
     const out = {};
     for (const [prop, f] of Object.entries(fields)) {
+      if (f.el.hidden) continue;
       const v = f.read();
       if (v !== undefined) out[prop] = v;
     }
     return out;
   };
-  const el = root ? h('div', { class: 'stack' }, els) : h('fieldset', {}, h('legend', {}, label(name, schema)), els);
+  const el = root ? h('div', { class: 'stack' }, els) : h('fieldset', { 'data-path': name }, h('legend', {}, label(name, schema)), els);
   return { el, read };
 }
 
@@ -198,8 +256,14 @@ function objectList(name, schema, value, onChange) {
   const entries = [];
   const legend = label(name, schema);
   const add = h('button', { type: 'button', class: 'button small secondary' }, t('form.add_item', { what: oneOf(name, schema) }));
+  // Each entry is headed as one of the list, counted from one: "Question 2".
+  const nth = (i) => (`field.${name}.nth` in strings ? t(`field.${name}.nth`, { n: i + 1 }) : `${legend} ${i + 1}`);
   const renumber = () => {
-    entries.forEach((entry, i) => { entry.legend.textContent = `${legend} ${i + 1}`; });
+    entries.forEach((entry, i) => {
+      const heading = nth(i);
+      entry.legend.textContent = heading.charAt(0).toLocaleUpperCase() + heading.slice(1);
+      entry.el.dataset.path = `${name}[${i}]`;
+    });
     add.disabled = entries.length >= max;
   };
   const addEntry = (v) => {
@@ -222,5 +286,5 @@ function objectList(name, schema, value, onChange) {
   (Array.isArray(value) && value.length ? value : Array.from({ length: Math.max(min, 1) }, () => ({}))).forEach(addEntry);
   add.addEventListener('click', () => { addEntry({}); renumber(); onChange(); entries[entries.length - 1].el.querySelector('input,textarea')?.focus(); });
   renumber();
-  return { el: h('div', { class: 'list-field' }, holder, add), read: () => entries.map((e) => e.read()) };
+  return { el: h('div', { class: 'list-field', 'data-path': name }, holder, add), read: () => entries.map((e) => e.read()) };
 }

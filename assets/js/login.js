@@ -18,6 +18,8 @@ form.addEventListener('submit', async (event) => {
   } catch (e) {
     error.textContent = errorText(e);
     error.hidden = false;
+    // What was typed is not kept: the next try starts from an empty password field.
+    form.password.value = '';
     form.password.focus();
   } finally {
     button.disabled = false;

@@ -72,6 +72,12 @@ async fn a_whole_event_through_the_pages() {
     org.click("#login-form button[type=submit]").await;
     org.wait_text("#login-error", "Wrong email or password")
         .await;
+    assert_eq!(
+        org.js("return document.getElementById('password').value;", vec![])
+            .await,
+        json!(""),
+        "a failed sign-in keeps nothing of the password"
+    );
     org.fill("#password", PASSWORD).await;
     org.click("#login-form button[type=submit]").await;
     org.wait_for("#new-title").await;
@@ -122,11 +128,13 @@ async fn a_whole_event_through_the_pages() {
         org.fill(".editor [name=question]", "2 + 2 = ?").await;
         org.fill_nth(".editor input.list-item", 0, "3").await;
         org.fill_nth(".editor input.list-item", 1, "4").await;
-        // The first choice starts as correct; make it the second.
+        // No choice is correct until the organizer ticks one; until then the question
+        // says it is incomplete.
+        org.wait_text(".editor .correct-field .incomplete", "Incomplete")
+            .await;
         org.click_nth(".editor .correct-field input[type=checkbox]", 1)
             .await;
-        org.click_nth(".editor .correct-field input[type=checkbox]", 0)
-            .await;
+        org.wait_gone(".editor .correct-field .incomplete").await;
         org.fill(".editor [name=time_limit_seconds]", "90").await;
         org.wait_text(".preview", "2 + 2 = ?").await;
         org.shot("03-builder-quiz-editor").await;

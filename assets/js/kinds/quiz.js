@@ -61,7 +61,7 @@ export default {
   /** What a phone shows for a config in the builder's preview: the first question. */
   preview(config) {
     const q = (config.questions || [])[0] || { question: '', choices: [] };
-    return { question_count: (config.questions || []).length, current: { index: 0, question: q.question, choices: q.choices || [], picks: (q.correct || [0]).length } };
+    return { question_count: (config.questions || []).length, current: { index: 0, question: q.question, choices: q.choices || [], picks: Math.max(1, (q.correct || []).length) } };
   },
 
   results(activity, r, mode) {
