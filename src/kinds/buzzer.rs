@@ -207,6 +207,10 @@ impl ActivityKind for Buzzer {
         })
     }
 
+    fn export(_config: &BuzzerConfig, answer: &BuzzerAnswer) -> Vec<(&'static str, String)> {
+        vec![("buzzer_round", answer.question.to_string())]
+    }
+
     fn slot(_config: &BuzzerConfig, answer: &BuzzerAnswer) -> String {
         format!("buzz:{}", answer.question)
     }

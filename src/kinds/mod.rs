@@ -206,6 +206,13 @@ pub trait ActivityKind: Send + Sync + 'static {
             message: format!("{} takes no CSV", Self::KIND),
         })
     }
+    /// One answer as spreadsheet columns people read, named by the kind: labels rather than
+    /// indexes (a poll's `choice` "Pizza", not `0`). The exports give each name its own
+    /// column beside the answer's JSON. By default none.
+    fn export(config: &Self::Config, answer: &Self::Answer) -> Vec<(&'static str, String)> {
+        let _ = (config, answer);
+        Vec::new()
+    }
     /// What the audience asked in one round, read from the organizer's results of that
     /// round, for the session report's list of questions. Only kinds where people ask
     /// questions (Q&A) have any.
@@ -232,6 +239,19 @@ pub const LIST_PAGE: usize = 200;
 
 /// What a participant's text reads after the retention period removed it.
 pub const REDACTED: &str = "[removed]";
+
+/// The labels of `indexes` in `labels`, joined for one spreadsheet cell.
+pub fn labels_of(labels: &[String], indexes: &[usize]) -> String {
+    indexes
+        .iter()
+        .map(|&i| {
+            labels
+                .get(i)
+                .map_or_else(|| format!("#{}", i + 1), Clone::clone)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
 
 /// Serialises a kind's value; these types always serialise.
 pub fn to_json(value: &impl Serialize) -> Value {
@@ -410,6 +430,9 @@ pub trait DynKind: Send + Sync {
     fn config_from_csv(&self, text: &str) -> Result<Value, ImportError>;
     /// What the audience asked in a round ([`ActivityKind::asked`]).
     fn asked(&self, results: &Value) -> Vec<Asked>;
+    /// A stored answer (its JSON) as named columns ([`ActivityKind::export`]); none when
+    /// the config or the answer no longer parse.
+    fn export(&self, config: &Value, answer: &str) -> Vec<(&'static str, String)>;
 }
 
 struct Erased<K>(std::marker::PhantomData<fn() -> K>);
@@ -482,6 +505,15 @@ impl<K: ActivityKind> DynKind for Erased<K> {
 
     fn asked(&self, results: &Value) -> Vec<Asked> {
         K::asked(results)
+    }
+
+    fn export(&self, config: &Value, answer: &str) -> Vec<(&'static str, String)> {
+        let Ok(config) = K::Config::deserialize(config) else {
+            return Vec::new();
+        };
+        serde_json::from_str::<K::Answer>(answer)
+            .map(|answer| K::export(&config, &answer))
+            .unwrap_or_default()
     }
 
     fn check_config(&self, config: &Value) -> Result<Value, Invalid> {

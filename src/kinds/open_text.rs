@@ -256,6 +256,10 @@ impl ActivityKind for OpenText {
         answer
     }
 
+    fn export(_config: &OpenTextConfig, answer: &OpenTextAnswer) -> Vec<(&'static str, String)> {
+        vec![("text", answer.text.to_string())]
+    }
+
     fn slot(_config: &OpenTextConfig, answer: &OpenTextAnswer) -> String {
         format!("text:{}", answer.index)
     }

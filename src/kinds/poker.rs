@@ -307,6 +307,10 @@ impl ActivityKind for Poker {
         Ok(answer)
     }
 
+    fn export(_config: &PokerConfig, answer: &PokerAnswer) -> Vec<(&'static str, String)> {
+        vec![("card", answer.card.clone())]
+    }
+
     fn slot(_config: &PokerConfig, _answer: &PokerAnswer) -> String {
         "card".into()
     }

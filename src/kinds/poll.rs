@@ -176,6 +176,10 @@ impl ActivityKind for Poll {
         Ok(answer)
     }
 
+    fn export(config: &PollConfig, answer: &PollAnswer) -> Vec<(&'static str, String)> {
+        vec![("choice", super::labels_of(&config.options, &answer.options))]
+    }
+
     fn slot(_config: &PollConfig, _answer: &PollAnswer) -> String {
         "vote".into()
     }

@@ -361,6 +361,26 @@ impl ActivityKind for Qna {
         }
     }
 
+    fn export(_config: &QnaConfig, answer: &QnaAnswer) -> Vec<(&'static str, String)> {
+        let (action, text, anonymous, id) = match answer {
+            QnaAnswer::Ask(ask) => (
+                "ask",
+                ask.text.to_string(),
+                if ask.anonymous { "yes" } else { "no" },
+                ask.id.clone().unwrap_or_default(),
+            ),
+            QnaAnswer::Upvote(id) => ("upvote", String::new(), "", id.clone()),
+            QnaAnswer::Unvote(id) => ("unvote", String::new(), "", id.clone()),
+            QnaAnswer::Withdraw(id) => ("withdraw", String::new(), "", id.clone()),
+        };
+        vec![
+            ("action", action.into()),
+            ("text", text),
+            ("anonymous", anonymous.into()),
+            ("question_id", id),
+        ]
+    }
+
     fn slot(_config: &QnaConfig, answer: &QnaAnswer) -> String {
         match answer {
             QnaAnswer::Ask(ask) => format!("q:{}", ask.id.as_deref().unwrap_or_default()),

@@ -374,6 +374,27 @@ impl ActivityKind for Quiz {
         Ok(answer)
     }
 
+    fn export(config: &QuizConfig, answer: &QuizAnswer) -> Vec<(&'static str, String)> {
+        let Some(question) = config.questions.get(answer.question) else {
+            return Vec::new();
+        };
+        let mut chosen = answer.choices.clone();
+        chosen.sort_unstable();
+        let mut correct = question.correct.clone();
+        correct.sort_unstable();
+        vec![
+            ("question", question.question.clone()),
+            (
+                "choice",
+                super::labels_of(&question.choices, &answer.choices),
+            ),
+            (
+                "correct",
+                if chosen == correct { "yes" } else { "no" }.into(),
+            ),
+        ]
+    }
+
     fn slot(_config: &QuizConfig, answer: &QuizAnswer) -> String {
         format!("q{}", answer.question)
     }

@@ -163,6 +163,17 @@ impl ActivityKind for Rating {
         Ok(answer)
     }
 
+    fn export(config: &RatingConfig, answer: &RatingAnswer) -> Vec<(&'static str, String)> {
+        let label = config.labels.as_ref().and_then(|labels| {
+            let index = usize::try_from(answer.value - config.min).ok()?;
+            labels.get(index).cloned()
+        });
+        vec![
+            ("value", answer.value.to_string()),
+            ("label", label.unwrap_or_default()),
+        ]
+    }
+
     fn slot(_config: &RatingConfig, _answer: &RatingAnswer) -> String {
         "rating".into()
     }

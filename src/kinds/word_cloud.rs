@@ -273,6 +273,13 @@ impl ActivityKind for WordCloud {
         answer
     }
 
+    fn export(_config: &WordCloudConfig, answer: &WordCloudAnswer) -> Vec<(&'static str, String)> {
+        vec![
+            ("words", answer.words.join("; ")),
+            ("held", answer.held.join("; ")),
+        ]
+    }
+
     fn slot(_config: &WordCloudConfig, _answer: &WordCloudAnswer) -> String {
         "words".into()
     }

@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 
 use crate::activities::ActivityError;
 use crate::ids::{ActivityId, ParticipantId};
+use crate::kinds::ActivityRegistry;
 use crate::model::activity::{Activity, ActivityState};
 use crate::model::participant::{Participant, ParticipantStatus};
 use crate::model::session::Session;
@@ -155,7 +156,7 @@ pub async fn build(live: &Live, session: &Session) -> Result<Report, ActivityErr
 }
 
 /// Keeps spreadsheet programs from running a cell as a formula.
-fn defuse(cell: &str) -> String {
+pub fn defuse(cell: &str) -> String {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{cell}")
     } else {
@@ -163,8 +164,25 @@ fn defuse(cell: &str) -> String {
     }
 }
 
-/// Every response as CSV, one row each, with the activity and the nickname.
-pub fn to_csv(report: &Report) -> Result<Vec<u8>, csv::Error> {
+/// The byte-order mark that tells spreadsheet programs (Excel above all) the file is UTF-8,
+/// so umlauts and emoji arrive intact.
+pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// One answer as a spreadsheet row: the common columns, and the kind's own by name.
+pub struct AnswerRow<'a> {
+    /// The activity answered, when it still exists.
+    pub activity: Option<&'a Activity>,
+    /// The stored answer.
+    pub response: &'a StoredResponse,
+    /// The participant's nickname.
+    pub nickname: &'a str,
+    /// The kind's columns ([`crate::kinds::ActivityKind::export`]).
+    pub columns: Vec<(&'static str, String)>,
+}
+
+/// Every answer of the report in activity, round and time order, each with its kind's
+/// columns (labels, not indexes).
+pub fn answer_rows<'a>(report: &'a Report, registry: &ActivityRegistry) -> Vec<AnswerRow<'a>> {
     let nicknames: HashMap<ParticipantId, &str> = report
         .participants
         .iter()
@@ -172,8 +190,62 @@ pub fn to_csv(report: &Report) -> Result<Vec<u8>, csv::Error> {
         .collect();
     let activities: BTreeMap<ActivityId, &Activity> =
         report.activities.iter().map(|a| (a.id, a)).collect();
+    let mut rows: Vec<AnswerRow<'a>> = report
+        .responses
+        .iter()
+        .map(|response| {
+            let activity = activities.get(&response.activity_id).copied();
+            let columns = activity
+                .and_then(|a| Some(registry.get(&a.kind)?.export(&a.config, &response.answer)))
+                .unwrap_or_default();
+            AnswerRow {
+                activity,
+                response,
+                nickname: nicknames
+                    .get(&response.participant_id)
+                    .copied()
+                    .unwrap_or_default(),
+                columns,
+            }
+        })
+        .collect();
+    rows.sort_by_key(|row| {
+        (
+            row.activity.map_or(i32::MAX, |a| a.position),
+            row.response.round,
+            row.response.created_at,
+        )
+    });
+    rows
+}
+
+/// The kinds' column names across `rows`, in the order they first appear.
+pub fn kind_columns(rows: &[AnswerRow<'_>]) -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = Vec::new();
+    for row in rows {
+        for (name, _) in &row.columns {
+            if !names.contains(name) {
+                names.push(name);
+            }
+        }
+    }
+    names
+}
+
+/// Seconds from when the participant could first answer to their answer; blank for
+/// answers stored before migration 0008.
+pub fn seconds_to_answer(response: &StoredResponse) -> Option<f64> {
+    response.answer_ms.map(|ms| f64::from(ms) / 1000.0)
+}
+
+/// Every answer as CSV, one row each: the activity, the person, the kind's own columns
+/// with labels rather than indexes, the time to answer, and the answer's JSON last. Cells
+/// that a spreadsheet would run as a formula are defused.
+pub fn to_csv(report: &Report, registry: &ActivityRegistry) -> Result<Vec<u8>, csv::Error> {
+    let rows = answer_rows(report, registry);
+    let names = kind_columns(&rows);
     let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record([
+    let mut header = vec![
         "activity_position",
         "activity_title",
         "kind",
@@ -181,44 +253,42 @@ pub fn to_csv(report: &Report) -> Result<Vec<u8>, csv::Error> {
         "participant_id",
         "nickname",
         "slot",
-        "answer",
+    ];
+    header.extend(&names);
+    header.extend([
+        "seconds_to_answer",
         "submitted_at",
         "updated_at",
-        "seconds_to_answer",
-    ])?;
-    let mut rows: Vec<&StoredResponse> = report.responses.iter().collect();
-    rows.sort_by_key(|r| {
-        (
-            activities
-                .get(&r.activity_id)
-                .map_or(i32::MAX, |a| a.position),
-            r.round,
-            r.created_at,
-        )
-    });
-    for response in rows {
-        let activity = activities.get(&response.activity_id);
-        out.write_record([
-            activity.map_or(String::new(), |a| a.position.to_string()),
-            defuse(activity.map_or("", |a| a.title.as_str())),
-            activity.map_or(String::new(), |a| a.kind.clone()),
+        "answer_json",
+    ]);
+    out.write_record(&header)?;
+    for row in &rows {
+        let response = row.response;
+        let mut record = vec![
+            row.activity
+                .map_or(String::new(), |a| a.position.to_string()),
+            defuse(row.activity.map_or("", |a| a.title.as_str())),
+            row.activity.map_or(String::new(), |a| a.kind.clone()),
             response.round.to_string(),
             response.participant_id.to_string(),
-            defuse(
-                nicknames
-                    .get(&response.participant_id)
-                    .copied()
-                    .unwrap_or_default(),
-            ),
+            defuse(row.nickname),
             defuse(&response.slot),
-            defuse(&response.answer),
+        ];
+        for name in &names {
+            let cell = row
+                .columns
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or("", |(_, v)| v.as_str());
+            record.push(defuse(cell));
+        }
+        record.extend([
+            seconds_to_answer(response).map_or(String::new(), |s| format!("{s:.3}")),
             response.created_at.to_rfc3339(),
             response.updated_at.to_rfc3339(),
-            // Blank for answers stored before migration 0008.
-            response
-                .answer_ms
-                .map_or(String::new(), |ms| format!("{:.3}", f64::from(ms) / 1000.0)),
-        ])?;
+            defuse(&response.answer),
+        ]);
+        out.write_record(&record)?;
     }
     out.into_inner().map_err(|e| e.into_error().into())
 }

@@ -27,6 +27,9 @@ async fn csv(app: &TestApp, host: &Host, path: &str) -> Vec<Vec<String>> {
             .starts_with("text/csv")
     );
     let text = response.text().await.unwrap();
+    let text = text
+        .strip_prefix('\u{feff}')
+        .expect("every CSV download starts with a byte-order mark");
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .from_reader(text.as_bytes());

@@ -102,23 +102,46 @@ async fn the_summary_and_exports_match_what_happened(db: TestDb) {
             .unwrap()
             .contains(&code)
     );
-    let text = csv.text().await.unwrap();
+    let bytes = csv.bytes().await.unwrap();
+    assert!(
+        bytes.starts_with(b"\xEF\xBB\xBF"),
+        "a byte-order mark tells Excel it is UTF-8"
+    );
+    let text = std::str::from_utf8(&bytes[3..]).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 4, "a header and one row per answer:\n{text}");
-    assert!(
-        lines[0].starts_with("activity_position,activity_title,kind,round,participant_id,nickname")
-    );
     let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let nicknames: Vec<String> = reader.records().map(|r| r.unwrap()[5].to_owned()).collect();
+    let header = reader.headers().unwrap().clone();
+    let column = |name: &str| header.iter().position(|h| h == name).expect(name);
     assert_eq!(
-        nicknames,
+        header.iter().take(7).collect::<Vec<_>>(),
+        [
+            "activity_position",
+            "activity_title",
+            "kind",
+            "round",
+            "participant_id",
+            "nickname",
+            "slot"
+        ]
+    );
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let cells = |name: &str| -> Vec<String> {
+        records.iter().map(|r| r[column(name)].to_owned()).collect()
+    };
+    assert_eq!(
+        cells("nickname"),
         ["A", "'=HYPERLINK(\"x\")", "C"],
         "formula-like cells are defused"
     );
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    assert_eq!(&reader.headers().unwrap()[10], "seconds_to_answer");
-    for record in reader.records() {
-        let seconds: f64 = record.unwrap()[10]
+    assert_eq!(
+        cells("choice"),
+        ["Pizza", "Sushi", "Sushi"],
+        "labels, not option numbers"
+    );
+    assert_eq!(cells("answer_json")[0], r#"{"options":[0]}"#);
+    for seconds in cells("seconds_to_answer") {
+        let seconds: f64 = seconds
             .parse()
             .expect("time to answer is known for new answers");
         assert!((0.0..60.0).contains(&seconds), "{seconds}");

@@ -65,7 +65,10 @@ async fn session_summary(
 
 /// A CSV file to save as `name`, or the error of writing it (a 500, logged).
 pub fn csv_file(name: &str, body: Result<Vec<u8>, csv::Error>) -> Result<Response, ApiError> {
-    let body = body.map_err(|e| ApiError::internal(&e))?;
+    // Every CSV download starts with the UTF-8 byte-order mark, so Excel reads umlauts and
+    // emoji as they are.
+    let mut body = body.map_err(|e| ApiError::internal(&e))?;
+    body.splice(0..0, reports::UTF8_BOM.iter().copied());
     Ok((
         [
             (
@@ -96,7 +99,7 @@ async fn export_csv(
     let (session, report) = report(&state, &auth, id).await?;
     csv_file(
         &format!("conflicto-{}.csv", session.join_code),
-        reports::to_csv(&report),
+        reports::to_csv(&report, &state.live.registry),
     )
 }
 
