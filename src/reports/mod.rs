@@ -3,6 +3,7 @@
 //! server-side tallies as everything else.
 
 pub mod analytics;
+pub mod xlsx;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -220,7 +221,9 @@ pub fn answer_rows<'a>(report: &'a Report, registry: &ActivityRegistry) -> Vec<A
 }
 
 /// The kinds' column names across `rows`, in the order they first appear.
-pub fn kind_columns(rows: &[AnswerRow<'_>]) -> Vec<&'static str> {
+pub fn kind_columns<'r, 'a: 'r>(
+    rows: impl IntoIterator<Item = &'r AnswerRow<'a>>,
+) -> Vec<&'static str> {
     let mut names: Vec<&'static str> = Vec::new();
     for row in rows {
         for (name, _) in &row.columns {

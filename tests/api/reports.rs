@@ -33,7 +33,7 @@ async fn the_summary_and_exports_match_what_happened(db: TestDb) {
     let guests = [
         app.join(&session, "A").await,
         app.join(&session, "=HYPERLINK(\"x\")").await,
-        app.join(&session, "C").await,
+        app.join(&session, "Jürgen 🎉").await,
         app.join(&session, "D").await,
     ];
     for (guest, option) in guests.iter().take(3).zip([0, 1, 1]) {
@@ -131,7 +131,7 @@ async fn the_summary_and_exports_match_what_happened(db: TestDb) {
     };
     assert_eq!(
         cells("nickname"),
-        ["A", "'=HYPERLINK(\"x\")", "C"],
+        ["A", "'=HYPERLINK(\"x\")", "Jürgen 🎉"],
         "formula-like cells are defused"
     );
     assert_eq!(
@@ -146,6 +146,81 @@ async fn the_summary_and_exports_match_what_happened(db: TestDb) {
             .expect("time to answer is known for new answers");
         assert!((0.0..60.0).contains(&seconds), "{seconds}");
     }
+
+    // The spreadsheet, read back with a maintained reader: a summary, the participants,
+    // and a sheet per activity in labels; umlauts, emoji and formula-like text intact.
+    let xlsx = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/sessions/{session}/export.xlsx"),
+            Some(&host.token),
+            None,
+        )
+        .await;
+    assert_eq!(xlsx.status(), StatusCode::OK);
+    assert!(
+        xlsx.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("spreadsheetml")
+    );
+    let bytes = xlsx.bytes().await.unwrap().to_vec();
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("an xlsx file");
+    use calamine::Reader as _;
+    assert_eq!(
+        book.sheet_names(),
+        ["Summary", "Participants", "1 A poll", "2 A poll"].map(str::to_owned),
+        "a summary, the participants, and one sheet per activity"
+    );
+    let text = |book: &mut calamine::Xlsx<_>, sheet: &str| -> Vec<Vec<String>> {
+        book.worksheet_range(sheet)
+            .unwrap()
+            .rows()
+            .map(|row| row.iter().map(ToString::to_string).collect())
+            .collect()
+    };
+    let summary = text(&mut book, "Summary");
+    assert!(
+        summary
+            .iter()
+            .any(|row| row[..2] == ["Joined".to_owned(), "4".to_owned()])
+    );
+    let people = text(&mut book, "Participants");
+    assert_eq!(people.len(), 5, "a header and four people");
+    assert!(
+        people
+            .iter()
+            .any(|row| row[0] == "Jürgen 🎉" && row[1] == "active")
+    );
+    assert!(
+        people
+            .iter()
+            .any(|row| row[0] == "=HYPERLINK(\"x\")" && row[1] == "active")
+    );
+    let lunch_sheet = text(&mut book, "1 A poll");
+    assert_eq!(
+        lunch_sheet[0][..3],
+        ["Round", "Nickname", "choice"].map(str::to_owned)
+    );
+    let answers: Vec<(String, String)> = lunch_sheet[1..]
+        .iter()
+        .map(|row| (row[1].clone(), row[2].clone()))
+        .collect();
+    assert_eq!(
+        answers,
+        [
+            ("A", "Pizza"),
+            ("=HYPERLINK(\"x\")", "Sushi"),
+            ("Jürgen 🎉", "Sushi")
+        ]
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    );
+    assert_eq!(
+        text(&mut book, "2 A poll").len(),
+        1,
+        "only a header: never run"
+    );
 
     let export = json(
         app.call(

@@ -528,6 +528,24 @@ async fn a_whole_event_through_the_pages() {
     }
     org.shot("25-report").await;
     org.check_accessibility("report").await;
+    // Both spreadsheet downloads work from the report page with the organizer's sign-in:
+    // the Excel file is a zip (an .xlsx), the CSV starts with the UTF-8 byte-order mark.
+    let downloads = org
+        .js(
+            "const fetchBytes = async (label) => {
+               const link = [...document.querySelectorAll('a[download]')].find((a) => a.textContent.includes(label));
+               const response = await fetch(link.href);
+               return [response.status, [...new Uint8Array(await response.arrayBuffer()).slice(0, 3)]];
+             };
+             return Promise.all([fetchBytes('Excel'), fetchBytes('CSV')]);",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        downloads,
+        json!([[200, [0x50, 0x4b, 0x03]], [200, [0xef, 0xbb, 0xbf]]]),
+        "the .xlsx and the CSV from the report page"
+    );
 
     // -- The same pages in German.
     bob.goto(&format!("{base}/lang/de?next=/join")).await;

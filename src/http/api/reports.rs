@@ -24,6 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(session_summary))
         .routes(routes!(export_csv))
+        .routes(routes!(export_xlsx))
         .routes(routes!(export_json))
 }
 
@@ -101,6 +102,36 @@ async fn export_csv(
         &format!("conflicto-{}.csv", session.join_code),
         reports::to_csv(&report, &state.live.registry),
     )
+}
+
+/// The session as a spreadsheet: a summary sheet, the participants, and a sheet per
+/// activity with one row per answer in the kind's columns.
+#[utoipa::path(get, path = "/sessions/{id}/export.xlsx", tag = "reports", params(("id" = SessionId, Path)),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>), (status = 404, body = ErrorEnvelope)))]
+async fn export_xlsx(
+    State(state): State<AppState>,
+    auth: HostAuth,
+    AppPath(id): AppPath<SessionId>,
+) -> Result<Response, ApiError> {
+    let (session, report) = report(&state, &auth, id).await?;
+    let body = reports::xlsx::to_xlsx(&session, &report, &state.live.registry)
+        .map_err(|e| ApiError::internal(&e))?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                ),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                attachment(&format!("conflicto-{}.xlsx", session.join_code)),
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 /// The whole session as JSON.
