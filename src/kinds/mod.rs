@@ -130,6 +130,16 @@ pub trait ActivityKind: Send + Sync + 'static {
         answer: Self::Answer,
         context: &AnswerContext<'_>,
     ) -> Result<Self::Answer, Invalid>;
+    /// When the participant could first give this answer, if later than the round's
+    /// opening: a quiz question's start. The time to answer counts from it.
+    fn answerable_since(
+        config: &Self::Config,
+        state: &Self::State,
+        answer: &Self::Answer,
+    ) -> Option<DateTime<Utc>> {
+        let _ = (config, state, answer);
+        None
+    }
     /// The slot an answer fills. A participant has one answer per slot per round; a new
     /// answer in the same slot replaces the old one (a changed vote), unless answers are
     /// final.
@@ -302,6 +312,9 @@ pub struct Reference {
 /// A validated answer, ready to store and to count.
 #[derive(Clone)]
 pub struct CheckedAnswer {
+    /// When it could first be given, if not at the round's opening
+    /// ([`ActivityKind::answerable_since`]).
+    pub answerable_since: Option<DateTime<Utc>>,
     /// Which slot it fills.
     pub slot: String,
     /// What must exist for it to count.
@@ -574,8 +587,10 @@ impl<K: ActivityKind> Prepared for Bound<K> {
         let typed = K::check_answer(&self.config, &self.state, typed, context)?;
         let slot = K::slot(&self.config, &typed);
         let refers_to = K::refers_to(&self.config, &typed);
+        let answerable_since = K::answerable_since(&self.config, &self.state, &typed);
         let json = serde_json::to_string(&typed).map_err(shape)?;
         Ok(CheckedAnswer {
+            answerable_since,
             slot,
             refers_to,
             json,

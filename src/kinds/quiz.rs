@@ -395,6 +395,15 @@ impl ActivityKind for Quiz {
         ]
     }
 
+    /// Each question is timed from its own start, not the quiz's.
+    fn answerable_since(
+        _config: &QuizConfig,
+        state: &QuizState,
+        answer: &QuizAnswer,
+    ) -> Option<DateTime<Utc>> {
+        state.started.get(&answer.question).copied()
+    }
+
     fn slot(_config: &QuizConfig, answer: &QuizAnswer) -> String {
         format!("q{}", answer.question)
     }

@@ -146,6 +146,7 @@ pub async fn submit(
         answer: checked.json,
         client_request_id,
         at: received,
+        answerable_since: checked.answerable_since,
         final_answer: prepared.final_answers(),
     };
     let held = Held {

@@ -89,6 +89,9 @@ pub struct ResponseWrite {
     pub client_request_id: Option<String>,
     /// When it was received.
     pub at: DateTime<Utc>,
+    /// When the participant could first give it, when that is not the round's opening (a
+    /// quiz question's start): the time to answer counts from here.
+    pub answerable_since: Option<DateTime<Utc>>,
     /// The kind's answers are final: a slot already filled is refused, not replaced.
     pub final_answer: bool,
 }

@@ -272,7 +272,11 @@ impl EngineStore {
                     .push_bind(w.client_request_id.clone())
                     .push_bind(w.at)
                     .push_bind(w.at)
-                    .push_bind(answer_ms(open.get(&w.activity_id).and_then(|o| o.2), w.at));
+                    .push_bind(answer_ms(
+                        w.answerable_since
+                            .or_else(|| open.get(&w.activity_id).and_then(|o| o.2)),
+                        w.at,
+                    ));
             });
             // A replaced answer keeps its first time to answer.
             query.push(

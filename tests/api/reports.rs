@@ -7,7 +7,10 @@ use crate::both_backends;
 use crate::common::TestDb;
 use crate::helpers::{TestApp, counts, json};
 
-both_backends!(the_summary_and_exports_match_what_happened);
+both_backends!(
+    the_summary_and_exports_match_what_happened,
+    a_quiz_question_is_timed_from_its_own_start
+);
 
 async fn the_summary_and_exports_match_what_happened(db: TestDb) {
     let app = TestApp::spawn(db).await;
@@ -243,4 +246,55 @@ async fn the_summary_and_exports_match_what_happened(db: TestDb) {
     );
     assert_eq!(export["participants"].as_array().unwrap().len(), 4);
     assert_eq!(export["activities"].as_array().unwrap().len(), 2);
+}
+
+/// The time to answer a quiz question counts from that question's start, not from when the
+/// quiz opened.
+async fn a_quiz_question_is_timed_from_its_own_start(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let host = app.host("ada@example.org", false).await;
+    let (session, _) = app.open_session(&host, None).await;
+    let question = |text: &str| json!({"question": text, "choices": ["a", "b"], "correct": [0], "time_limit_seconds": 60});
+    let quiz = app
+        .activity(
+            &host,
+            &session,
+            "quiz",
+            json!({"questions": [question("First?"), question("Second?")]}),
+            json!({}),
+        )
+        .await;
+    app.transition(&host, &quiz, "active").await;
+    let guest = app.join(&session, "Ann").await;
+    let next = || {
+        app.call(
+            Method::POST,
+            format!("/api/v1/activities/{quiz}/commands/next"),
+            Some(&host.token),
+            Some(json!({})),
+        )
+    };
+    assert!(next().await.status().is_success());
+    // The first question stays up a while before the second starts.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert!(next().await.status().is_success());
+    let answered = app
+        .vote(&guest, &quiz, json!({"question": 1, "choices": [0]}), None)
+        .await;
+    assert_eq!(answered.status(), StatusCode::CREATED);
+    let export = json(
+        app.call(
+            Method::GET,
+            &format!("/api/v1/sessions/{session}/export.json"),
+            Some(&host.token),
+            None,
+        )
+        .await,
+    )
+    .await;
+    let ms = export["responses"][0]["answer_ms"].as_i64().expect("timed");
+    assert!(
+        ms < 1000,
+        "timed from the second question's start, not the quiz's: {ms} ms"
+    );
 }

@@ -428,6 +428,7 @@ async fn one_answer_batch_tells_new_replayed_and_refused_answers_apart(db: TestD
             answer: format!("{{\"options\":[{option}]}}"),
             client_request_id: Some(key.into()),
             at,
+            answerable_since: None,
             final_answer: false,
         };
     use conflicto::storage::WriteOutcome::{ParticipantInactive, Replay, Stored};
