@@ -5,6 +5,8 @@
 //! armed is refused. The organizer judges buzzes right or wrong (`judge`), which scores
 //! `points_right` or `points_wrong` per participant across the whole activity.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -77,6 +79,9 @@ pub struct BuzzerState {
     /// Every verdict so far.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub judgements: Vec<Judgement>,
+    /// The text each question was armed with, by question number, for the report.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub prompts: BTreeMap<u32, String>,
 }
 
 /// A buzz. `question` guards against a late tap landing on the next question.
@@ -127,6 +132,30 @@ pub struct Score {
     participant: ParticipantId,
 }
 
+/// A question before the current one, as the report lists it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EarlierQuestion {
+    /// Its number (1 for the first arming).
+    pub question: u32,
+    /// Its text, when it was armed with one.
+    pub prompt: Option<String>,
+    /// Who buzzed, first first, with the verdicts.
+    pub buzzes: Vec<EarlierBuzz>,
+}
+
+/// One buzz of an earlier question.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EarlierBuzz {
+    /// 1 for the first.
+    pub position: usize,
+    /// Who.
+    pub nickname: String,
+    /// Milliseconds after the first buzz.
+    pub behind_ms: i64,
+    /// The organizer's verdict, if any.
+    pub judged: Option<bool>,
+}
+
 /// The buzzer's results.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BuzzerResults {
@@ -142,6 +171,10 @@ pub struct BuzzerResults {
     pub buzzes: Vec<Buzz>,
     /// Scores across every question.
     pub scores: Vec<Score>,
+    /// Every question before the current one, oldest first (organizer only: the report
+    /// shows every round).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub earlier: Option<Vec<EarlierQuestion>>,
     /// The asking participant's own place and score.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub you: Option<Value>,
@@ -207,7 +240,12 @@ impl ActivityKind for Buzzer {
         })
     }
 
-    fn export(_config: &BuzzerConfig, answer: &BuzzerAnswer) -> Vec<(&'static str, String)> {
+    fn export(
+        _config: &BuzzerConfig,
+        _state: &BuzzerState,
+        answer: &BuzzerAnswer,
+        _at: DateTime<Utc>,
+    ) -> Vec<(&'static str, String)> {
         vec![("buzzer_round", answer.question.to_string())]
     }
 
@@ -274,7 +312,39 @@ impl ActivityKind for Buzzer {
             totals.into_iter().collect();
         rows.sort_by(|a, b| b.1.1.cmp(&a.1.1).then_with(|| a.1.0.cmp(&b.1.0)));
         let ranks = competition_ranks(&rows.iter().map(|r| r.1.1).collect::<Vec<_>>());
+        let mut by_question: BTreeMap<u32, Vec<&Entry<'_, BuzzerAnswer>>> = BTreeMap::new();
+        for entry in entries
+            .iter()
+            .filter(|e| e.answer.question < state.question)
+        {
+            by_question
+                .entry(entry.answer.question)
+                .or_default()
+                .push(entry);
+        }
+        let earlier = by_question
+            .into_iter()
+            .map(|(question, mut buzzed)| {
+                buzzed.sort_by(|a, b| a.at.cmp(&b.at).then(a.participant.cmp(&b.participant)));
+                let first = buzzed.first().map(|e| e.at);
+                EarlierQuestion {
+                    question,
+                    prompt: state.prompts.get(&question).cloned(),
+                    buzzes: buzzed
+                        .iter()
+                        .enumerate()
+                        .map(|(i, e)| EarlierBuzz {
+                            position: i + 1,
+                            nickname: e.nickname.to_owned(),
+                            behind_ms: first.map_or(0, |f| (e.at - f).num_milliseconds()),
+                            judged: verdict(question, e.participant),
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
         BuzzerResults {
+            earlier: Some(earlier),
             question: state.question,
             prompt: state
                 .prompt
@@ -336,6 +406,7 @@ impl ActivityKind for Buzzer {
                 })
                 .collect(),
             you,
+            earlier: None,
             ..results.clone()
         }))
     }
@@ -359,6 +430,9 @@ impl ActivityKind for Buzzer {
                     Some(_) => return Err("args.prompt must be a string".into()),
                 };
                 state.question += 1;
+                if let Some(text) = &prompt {
+                    state.prompts.insert(state.question, text.clone());
+                }
                 state.armed = true;
                 state.armed_at = Some(now);
                 state.prompt = prompt;
@@ -509,6 +583,22 @@ mod tests {
         let results = Buzzer::tally(&cfg, &state, &entries);
         assert!(results.buzzes.is_empty());
         assert_eq!(results.scores.len(), 2);
+        // The first question stays in the organizer's results, in order, with verdicts.
+        let earlier = results
+            .earlier
+            .as_ref()
+            .expect("organizer results keep them");
+        assert_eq!(earlier.len(), 1);
+        assert_eq!(earlier[0].question, 1);
+        let first: Vec<(&str, Option<bool>)> = earlier[0]
+            .buzzes
+            .iter()
+            .map(|b| (b.nickname.as_str(), b.judged))
+            .collect();
+        assert_eq!(
+            first,
+            [("Ann", Some(false)), ("Bob", Some(true)), ("Cat", None)]
+        );
         let stale = BuzzerAnswer { question: 1 };
         assert!(Buzzer::check_answer(&cfg, &state, stale, &context()).is_err());
     }

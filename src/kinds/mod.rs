@@ -216,11 +216,17 @@ pub trait ActivityKind: Send + Sync + 'static {
             message: format!("{} takes no CSV", Self::KIND),
         })
     }
-    /// One answer as spreadsheet columns people read, named by the kind: labels rather than
-    /// indexes (a poll's `choice` "Pizza", not `0`). The exports give each name its own
-    /// column beside the answer's JSON. By default none.
-    fn export(config: &Self::Config, answer: &Self::Answer) -> Vec<(&'static str, String)> {
-        let _ = (config, answer);
+    /// One answer, given at `at`, as spreadsheet columns people read, named by the kind:
+    /// labels rather than indexes (a poll's `choice` "Pizza", not `0`), and where it stands
+    /// (a text's moderation). The exports give each name its own column beside the
+    /// answer's JSON. By default none.
+    fn export(
+        config: &Self::Config,
+        state: &Self::State,
+        answer: &Self::Answer,
+        at: DateTime<Utc>,
+    ) -> Vec<(&'static str, String)> {
+        let _ = (config, state, answer, at);
         Vec::new()
     }
     /// What the audience asked in one round, read from the organizer's results of that
@@ -444,8 +450,14 @@ pub trait DynKind: Send + Sync {
     /// What the audience asked in a round ([`ActivityKind::asked`]).
     fn asked(&self, results: &Value) -> Vec<Asked>;
     /// A stored answer (its JSON) as named columns ([`ActivityKind::export`]); none when
-    /// the config or the answer no longer parse.
-    fn export(&self, config: &Value, answer: &str) -> Vec<(&'static str, String)>;
+    /// the config, state or answer no longer parse.
+    fn export(
+        &self,
+        config: &Value,
+        state: &Value,
+        answer: &str,
+        at: DateTime<Utc>,
+    ) -> Vec<(&'static str, String)>;
 }
 
 struct Erased<K>(std::marker::PhantomData<fn() -> K>);
@@ -520,12 +532,18 @@ impl<K: ActivityKind> DynKind for Erased<K> {
         K::asked(results)
     }
 
-    fn export(&self, config: &Value, answer: &str) -> Vec<(&'static str, String)> {
-        let Ok(config) = K::Config::deserialize(config) else {
+    fn export(
+        &self,
+        config: &Value,
+        state: &Value,
+        answer: &str,
+        at: DateTime<Utc>,
+    ) -> Vec<(&'static str, String)> {
+        let (Ok(config), Ok(state)) = (K::Config::deserialize(config), parse_state(state)) else {
             return Vec::new();
         };
         serde_json::from_str::<K::Answer>(answer)
-            .map(|answer| K::export(&config, &answer))
+            .map(|answer| K::export(&config, &state, &answer, at))
             .unwrap_or_default()
     }
 

@@ -256,8 +256,24 @@ impl ActivityKind for OpenText {
         answer
     }
 
-    fn export(_config: &OpenTextConfig, answer: &OpenTextAnswer) -> Vec<(&'static str, String)> {
-        vec![("text", answer.text.to_string())]
+    /// The text and where moderation left it: `shown`, `held` (never approved) or
+    /// `rejected`.
+    fn export(
+        config: &OpenTextConfig,
+        state: &OpenTextState,
+        answer: &OpenTextAnswer,
+        at: DateTime<Utc>,
+    ) -> Vec<(&'static str, String)> {
+        let id = answer.id.as_deref().unwrap_or_default();
+        let status = match state.status(config, id, answer.flag.is_some(), at) {
+            Status::Shown => "shown",
+            Status::Pending => "held",
+            Status::Rejected => "rejected",
+        };
+        vec![
+            ("text", answer.text.to_string()),
+            ("moderation", status.into()),
+        ]
     }
 
     fn slot(_config: &OpenTextConfig, answer: &OpenTextAnswer) -> String {

@@ -307,7 +307,12 @@ impl ActivityKind for Poker {
         Ok(answer)
     }
 
-    fn export(_config: &PokerConfig, answer: &PokerAnswer) -> Vec<(&'static str, String)> {
+    fn export(
+        _config: &PokerConfig,
+        _state: &PokerState,
+        answer: &PokerAnswer,
+        _at: DateTime<Utc>,
+    ) -> Vec<(&'static str, String)> {
         vec![("card", answer.card.clone())]
     }
 

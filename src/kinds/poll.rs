@@ -176,7 +176,12 @@ impl ActivityKind for Poll {
         Ok(answer)
     }
 
-    fn export(config: &PollConfig, answer: &PollAnswer) -> Vec<(&'static str, String)> {
+    fn export(
+        config: &PollConfig,
+        _state: &PollState,
+        answer: &PollAnswer,
+        _at: DateTime<Utc>,
+    ) -> Vec<(&'static str, String)> {
         vec![("choice", super::labels_of(&config.options, &answer.options))]
     }
 

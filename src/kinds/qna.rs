@@ -361,7 +361,12 @@ impl ActivityKind for Qna {
         }
     }
 
-    fn export(_config: &QnaConfig, answer: &QnaAnswer) -> Vec<(&'static str, String)> {
+    fn export(
+        _config: &QnaConfig,
+        _state: &QnaState,
+        answer: &QnaAnswer,
+        _at: DateTime<Utc>,
+    ) -> Vec<(&'static str, String)> {
         let (action, text, anonymous, id) = match answer {
             QnaAnswer::Ask(ask) => (
                 "ask",

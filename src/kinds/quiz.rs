@@ -374,7 +374,12 @@ impl ActivityKind for Quiz {
         Ok(answer)
     }
 
-    fn export(config: &QuizConfig, answer: &QuizAnswer) -> Vec<(&'static str, String)> {
+    fn export(
+        config: &QuizConfig,
+        _state: &QuizState,
+        answer: &QuizAnswer,
+        _at: DateTime<Utc>,
+    ) -> Vec<(&'static str, String)> {
         let Some(question) = config.questions.get(answer.question) else {
             return Vec::new();
         };

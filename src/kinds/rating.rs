@@ -1,6 +1,7 @@
 //! `rating`: one value on a configurable scale (1–5, 1–10, 0–100, …) with optional labels.
 //! Results give the distribution (counts and percentages of raters), the mean and the median.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -163,7 +164,12 @@ impl ActivityKind for Rating {
         Ok(answer)
     }
 
-    fn export(config: &RatingConfig, answer: &RatingAnswer) -> Vec<(&'static str, String)> {
+    fn export(
+        config: &RatingConfig,
+        _state: &RatingState,
+        answer: &RatingAnswer,
+        _at: DateTime<Utc>,
+    ) -> Vec<(&'static str, String)> {
         let label = config.labels.as_ref().and_then(|labels| {
             let index = usize::try_from(answer.value - config.min).ok()?;
             labels.get(index).cloned()

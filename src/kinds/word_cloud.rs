@@ -273,7 +273,12 @@ impl ActivityKind for WordCloud {
         answer
     }
 
-    fn export(_config: &WordCloudConfig, answer: &WordCloudAnswer) -> Vec<(&'static str, String)> {
+    fn export(
+        _config: &WordCloudConfig,
+        _state: &WordCloudState,
+        answer: &WordCloudAnswer,
+        _at: DateTime<Utc>,
+    ) -> Vec<(&'static str, String)> {
         vec![
             ("words", answer.words.join("; ")),
             ("held", answer.held.join("; ")),

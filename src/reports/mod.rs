@@ -197,7 +197,15 @@ pub fn answer_rows<'a>(report: &'a Report, registry: &ActivityRegistry) -> Vec<A
         .map(|response| {
             let activity = activities.get(&response.activity_id).copied();
             let columns = activity
-                .and_then(|a| Some(registry.get(&a.kind)?.export(&a.config, &response.answer)))
+                .and_then(|a| {
+                    let kind = registry.get(&a.kind)?;
+                    Some(kind.export(
+                        &a.config,
+                        &a.kind_state,
+                        &response.answer,
+                        response.created_at,
+                    ))
+                })
                 .unwrap_or_default();
             AnswerRow {
                 activity,

@@ -19,6 +19,7 @@ mod event;
 mod library;
 mod long_lists;
 mod motion;
+mod report;
 #[cfg(feature = "toy-kind")]
 mod toy;
 mod waiting;

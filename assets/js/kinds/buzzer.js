@@ -9,6 +9,27 @@ function headline(activity) {
   return (activity.kind_state && activity.kind_state.prompt) || activity.config.prompt;
 }
 
+/** One question's buzzes as the report lists them: who, in what order, and the verdict. */
+function questionBuzzes(number, prompt, buzzes) {
+  return h('section', { class: 'report-question' },
+    h('h4', {}, t('buzzer.question_n', { n: number }), prompt ? `: ${prompt}` : ''),
+    buzzes.length ? h('ol', { class: 'plain' }, buzzes.map((b) => h('li', {},
+      `${b.position}. `, h('span', { class: 'who-name', title: b.nickname }, b.nickname),
+      b.position > 1 ? ` (${t('buzzer.behind', { ms: num(b.behind_ms) })})` : '',
+      b.judged === true ? h('span', { class: 'badge done' }, t('buzzer.right')) : null,
+      b.judged === false ? h('span', { class: 'badge' }, t('buzzer.wrong')) : null))) : empty(t('buzzer.no_buzzes')));
+}
+
+/** The report: every question that was armed, then the scores. */
+function report(r) {
+  const questions = [...(r.earlier || []).map((q) => questionBuzzes(q.question, q.prompt, q.buzzes))];
+  if (r.question > 0) questions.push(questionBuzzes(r.question, r.prompt, r.buzzes));
+  return h('div', { class: 'results buzzer' },
+    questions.length ? questions : empty(t('report.no_answers')),
+    r.scores.length ? h('section', { class: 'scores' }, h('h3', {}, t('buzzer.scores')), h('ol', { class: 'leaderboard' }, r.scores.map((s) => h('li', {},
+      h('span', { class: 'rank' }, `${s.rank}.`), h('span', { class: 'name', title: s.nickname }, s.nickname), h('span', { class: 'score' }, num(s.score)))))) : null);
+}
+
 export default {
   headline,
 
@@ -24,6 +45,7 @@ export default {
   },
 
   results(activity, r, mode, act) {
+    if (mode === 'report') return report(r);
     return h('div', { class: 'results buzzer' },
       h('p', { class: `armed-state ${r.armed ? 'armed' : ''}` }, r.armed ? t('buzzer.armed') : t('buzzer.not_armed')),
       r.buzzes.length ? h('ol', { class: 'buzzes', 'data-fit': 'list' }, r.buzzes.map((b) => h('li', { 'data-key': `buzz:${b.nickname}`, class: `buzz${b.locked_out ? ' locked' : ''}${b.judged === true ? ' right' : ''}${b.judged === false ? ' wrong' : ''}` },

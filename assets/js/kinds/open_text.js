@@ -1,11 +1,40 @@
 // Open text: answers as cards, held ones in the organizer's queue; on a phone, a text box.
 // See docs/activity-kinds.md for what a kind's module may provide.
 
-import { h, t } from '../lib.js';
+import { h, t, num } from '../lib.js';
 import { empty, olderEntries, button, moderation, current, sendButton, status, confirm } from './parts.js';
+
+/**
+ * The report: every answer with where moderation left it. Rejected answers are marked and
+ * left out of the list and the counts unless the organizer asks to include them.
+ */
+function report(r) {
+  const counts = { shown: 0, pending: 0, rejected: 0 };
+  r.answers.forEach((a) => { counts[a.status] = (counts[a.status] || 0) + 1; });
+  const item = (a) => h('li', { class: `card status-${a.status}` },
+    h('p', { class: 'card-text' }, a.status === 'rejected' ? h('s', {}, a.text) : a.text),
+    a.nickname ? h('p', { class: 'card-by' }, '— ', a.nickname) : null,
+    h('p', { class: `badge status-${a.status}` }, t(`report.status_${a.status}`)));
+  const list = h('ul', { class: 'cards' });
+  const id = `rejected-${Math.random().toString(36).slice(2)}`;
+  const include = h('input', { type: 'checkbox', id });
+  const draw = () => {
+    const shown = r.answers.filter((a) => include.checked || a.status !== 'rejected');
+    list.replaceChildren(...shown.map(item));
+    total.textContent = t('report.text_counts', { shown: num(counts.shown), held: num(counts.pending), rejected: num(counts.rejected) })
+      + (counts.rejected && !include.checked ? ` ${t('report.left_out')}` : '');
+  };
+  const total = h('p', { class: 'total' });
+  include.addEventListener('change', draw);
+  draw();
+  return h('div', { class: 'results open_text' }, total,
+    counts.rejected ? h('div', { class: 'check' }, include, h('label', { for: id }, t('report.include_rejected'))) : null,
+    r.answers.length ? list : empty(t('report.no_answers')));
+}
 
 export default {
   results(activity, r, mode, act) {
+    if (mode === 'report') return report(r);
     const answers = mode === 'organizer' ? r.answers : r.answers.filter((a) => a.status !== 'pending');
     const card = (a) => h('li', { class: `card status-${a.status}`, 'data-key': `answer:${a.id}` },
       h('p', { class: 'card-text' }, a.text),

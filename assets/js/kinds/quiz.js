@@ -21,6 +21,23 @@ function leaderboard(rows, mode, players) {
     h('p', { class: 'total' }, count > shown.length ? t('quiz.top_of', { shown: num(shown.length), count }) : t('quiz.players', { count })));
 }
 
+/** The report: every question asked, its answers with the right one marked, then the leaderboard. */
+function report(activity, r) {
+  const questions = activity.config.questions || [];
+  return h('div', { class: 'results quiz' },
+    r.questions.length ? r.questions.map((q) => {
+      const asked = questions[q.index] || { question: '', choices: [] };
+      const total = (q.distribution || []).reduce((a, b) => a + b, 0);
+      return h('section', { class: 'report-question' },
+        h('h4', {}, t('quiz.question_of', { n: q.index + 1, total: questions.length }), `: ${asked.question}`),
+        q.distribution ? bars(asked.choices.map((label, i) => ({
+          label, count: q.distribution[i] || 0, percent: total ? (100 * (q.distribution[i] || 0)) / total : 0,
+        })), { highlight: (i) => (q.correct || []).includes(i), shapes: true }) : null,
+        h('p', { class: 'total' }, q.correct_count != null ? t('quiz.correct_count', { count: q.correct_count, answered: num(q.answered) }) : t('quiz.answered', { count: q.answered })));
+    }) : empty(t('report.no_answers')),
+    leaderboard(r.leaderboard, 'organizer', r.players));
+}
+
 export default {
   headline(activity) {
     const current = activity.config.current;
@@ -65,6 +82,7 @@ export default {
   },
 
   results(activity, r, mode) {
+    if (mode === 'report') return report(activity, r);
     const current = (activity.config || {}).current;
     const parts = [];
     const q = r.current != null ? r.questions.find((x) => x.index === r.current) : null;
