@@ -54,6 +54,7 @@ const ROUTED: &[&str] = &[
     "GET /api/v1/sessions/{id}/summary",
     "GET /api/v1/sessions/{id}/export.csv",
     "GET /api/v1/sessions/{id}/export.json",
+    "GET /api/v1/sessions/{id}/export.xlsx",
     "GET /api/v1/sessions/{id}/events",
     "GET /api/v1/sessions/{id}/snapshot",
     "POST /api/v1/sessions/{id}/viewer-link",
