@@ -216,13 +216,50 @@ mod tests {
         assert_eq!(negotiate(&headers).lang, "en");
         headers.insert(
             "accept-language",
-            "fr-FR, de-CH;q=0.8, en;q=0.5".parse().unwrap(),
+            "sv-SE, de-CH;q=0.8, en;q=0.5".parse().unwrap(),
         );
-        assert_eq!(negotiate(&headers).lang, "de");
+        assert_eq!(negotiate(&headers).lang, "de", "the first one shipped");
+        headers.insert("accept-language", "pl-PL,pl;q=0.9".parse().unwrap());
+        assert_eq!(negotiate(&headers).lang, "pl");
         headers.insert("cookie", "a=b; conflicto_lang=en".parse().unwrap());
         assert_eq!(negotiate(&headers).lang, "en");
         headers.insert("cookie", "conflicto_lang=xx".parse().unwrap());
-        assert_eq!(negotiate(&headers).lang, "de");
+        assert_eq!(negotiate(&headers).lang, "pl");
+    }
+
+    /// Eight languages ship, and each translation keeps the English string's placeholders
+    /// (`{count}`, `{field}`): a lost one would show a raw brace or drop a number.
+    #[test]
+    fn every_translation_keeps_its_placeholders() {
+        let langs: Vec<&str> = CATALOGS.iter().map(|c| c.lang.as_str()).collect();
+        for lang in ["en", "de", "fr", "es", "it", "nl", "pt", "pl"] {
+            assert!(langs.contains(&lang), "{lang} ships");
+        }
+        let placeholders = |text: &str| -> BTreeSet<String> {
+            text.split('{')
+                .skip(1)
+                .filter_map(|part| part.split_once('}').map(|(name, _)| name.to_owned()))
+                .collect()
+        };
+        let stem = |key: &str| match key.rsplit_once('.') {
+            Some((stem, category)) if PLURAL_CATEGORIES.contains(&category) => {
+                format!("{stem}.other")
+            }
+            _ => key.to_owned(),
+        };
+        let english = &CATALOGS[0];
+        for catalog in CATALOGS.iter() {
+            for key in catalog.keys() {
+                let wanted = placeholders(english.t(&stem(key)));
+                let found = placeholders(catalog.t(key));
+                // A singular form may say "one" instead of {count}.
+                assert!(
+                    found.is_subset(&wanted) && (key.ends_with(".one") || found == wanted),
+                    "{}: {key} has {found:?}, English {wanted:?}",
+                    catalog.lang
+                );
+            }
+        }
     }
 
     #[test]

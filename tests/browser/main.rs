@@ -16,6 +16,7 @@ mod crowd;
 mod driver;
 mod endings;
 mod event;
+mod languages;
 mod library;
 mod long_lists;
 mod motion;
