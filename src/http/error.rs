@@ -312,6 +312,12 @@ fn broken_rule(invalid: &Invalid) -> ApiError {
     ApiError::invalid(ErrorCode::InvalidField, invalid.to_string()).with_details(invalid.details())
 }
 
+impl From<Invalid> for ApiError {
+    fn from(invalid: Invalid) -> Self {
+        broken_rule(&invalid)
+    }
+}
+
 impl From<crate::sessions::SessionError> for ApiError {
     fn from(error: crate::sessions::SessionError) -> Self {
         use crate::sessions::SessionError as E;

@@ -21,6 +21,7 @@ use crate::http::state::AppState;
 use crate::ids::{ActivityId, SessionId};
 use crate::kinds::Viewer;
 use crate::model::activity::{Activity, ActivityState, ResultsVisibility};
+use crate::model::invalid::check_count;
 use crate::model::session::Session;
 use crate::organizers::Organizer;
 use crate::sessions::{self, SessionError};
@@ -289,12 +290,7 @@ async fn reorder_activities(
     AppPath(id): AppPath<SessionId>,
     AppJson(request): AppJson<ReorderRequest>,
 ) -> Result<Json<ActivityList>, ApiError> {
-    if request.activity_ids.len() > 1000 {
-        return Err(ApiError::invalid(
-            ErrorCode::InvalidField,
-            "too many activity ids",
-        ));
-    }
+    check_count("activity_ids", request.activity_ids.len(), 0, 1000)?;
     let session = sessions::owned(state.store.as_ref(), &auth.organizer, id).await?;
     let items = activities::reorder(&state.live, &session, &request.activity_ids).await?;
     Ok(Json(ActivityList { items }))

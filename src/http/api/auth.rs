@@ -15,6 +15,7 @@ use crate::http::error::{ApiError, ErrorCode, ErrorEnvelope};
 use crate::http::extract::{AppJson, AppPath, ClientIp, HostAuth, SESSION_COOKIE};
 use crate::http::state::AppState;
 use crate::ids::{OrganizerId, TokenId};
+use crate::model::invalid::{check_length, check_range};
 use crate::organizers::{self, LOGIN_LIFETIME, Organizer, TokenKind, TokenRecord};
 
 /// The auth routes.
@@ -102,12 +103,8 @@ async fn login(
     ClientIp(ip): ClientIp,
     AppJson(request): AppJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    if request.email.len() > 254 || request.password.len() > 1024 {
-        return Err(ApiError::invalid(
-            ErrorCode::InvalidField,
-            "email or password is too long",
-        ));
-    }
+    check_length("email", &request.email, 0, 254)?;
+    check_length("password", &request.password, 0, 1024)?;
     state.limits.login(ip, &request.email)?;
     let login = organizers::login(
         state.store.as_ref(),
@@ -218,19 +215,9 @@ async fn create_token(
     AppJson(request): AppJson<CreateTokenRequest>,
 ) -> Result<(StatusCode, Json<CreatedTokenResponse>), ApiError> {
     let name = request.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::invalid(
-            ErrorCode::InvalidField,
-            "name must have 1 to 100 characters",
-        )
-        .with_details(serde_json::json!({"field": "name"})));
-    }
-    if request.expires_in_days.is_some_and(|d| d == 0 || d > 3650) {
-        return Err(ApiError::invalid(
-            ErrorCode::InvalidField,
-            "expires_in_days must be between 1 and 3650",
-        )
-        .with_details(serde_json::json!({"field": "expires_in_days"})));
+    check_length("name", name, 1, 100)?;
+    if let Some(days) = request.expires_in_days {
+        check_range("expires_in_days", i64::from(days), 1, 3650)?;
     }
     let (record, token) = organizers::create_api_token(
         state.store.as_ref(),

@@ -18,7 +18,8 @@ use crate::http::extract::{
 };
 use crate::http::state::AppState;
 use crate::ids::{ActivityId, ParticipantId, SessionId};
-use crate::model::invalid::Invalid;
+use crate::model::invalid::{Invalid, Rule};
+use crate::model::participant::NICKNAME_MAX;
 use crate::model::participant::{ParticipantStatus, Presence};
 use crate::model::session::Session;
 use crate::participants::{self};
@@ -103,13 +104,18 @@ async fn join_session(
     AppPath(id): AppPath<String>,
     AppJson(request): AppJson<JoinRequest>,
 ) -> Result<(StatusCode, Json<JoinResponse>), ApiError> {
-    if request.nickname.as_ref().is_some_and(|n| n.len() > 400)
-        || request.token.as_ref().is_some_and(|t| t.len() > 200)
-    {
-        return Err(ApiError::invalid(
-            ErrorCode::InvalidField,
-            "nickname or token is too long",
-        ));
+    if request.nickname.as_ref().is_some_and(|n| n.len() > 400) {
+        return Err(Invalid::new(
+            "nickname",
+            Rule::Length {
+                min: 1,
+                max: NICKNAME_MAX,
+            },
+        )
+        .into());
+    }
+    if request.token.as_ref().is_some_and(|t| t.len() > 200) {
+        return Err(Invalid::new("token", Rule::Length { min: 1, max: 200 }).into());
     }
     let session = session_by_id_or_code(&state, ip, &id).await?;
     let header_token = headers
@@ -187,10 +193,14 @@ async fn validate_nickname(
     AppQuery(query): AppQuery<NicknameQuery>,
 ) -> Result<Json<NicknameValidation>, ApiError> {
     if query.nickname.len() > 400 {
-        return Err(ApiError::invalid(
-            ErrorCode::InvalidField,
-            "the nickname is too long",
-        ));
+        return Err(Invalid::new(
+            "nickname",
+            Rule::Length {
+                min: 1,
+                max: NICKNAME_MAX,
+            },
+        )
+        .into());
     }
     let session = session_by_id_or_code(&state, ip, &id).await?;
     let check =

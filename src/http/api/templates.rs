@@ -13,10 +13,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::views::SessionResponse;
-use crate::http::error::{ApiError, ErrorCode, ErrorEnvelope};
+use crate::http::error::{ApiError, ErrorEnvelope};
 use crate::http::extract::{AppJson, AppPath, AppQuery, HostAuth};
 use crate::http::state::AppState;
 use crate::ids::{SessionId, TemplateId};
+use crate::model::invalid::{Invalid, Rule};
 use crate::session_templates::definition::{self, Change, Definition};
 use crate::session_templates::{self, Instantiate, NewTemplate, Source, Template, TemplateVersion};
 
@@ -36,11 +37,14 @@ fn source(session_id: Option<SessionId>, definition: Option<Value>) -> Result<So
     match (session_id, definition) {
         (Some(session), None) => Ok(Source::Session(session)),
         (None, Some(definition)) => Ok(Source::Definition(definition)),
-        _ => Err(ApiError::invalid(
-            ErrorCode::InvalidField,
-            "give exactly one of `session_id` and `definition`",
+        // Exactly one of the two.
+        _ => Err(Invalid::new(
+            "session_id",
+            Rule::OneOf {
+                allowed: vec!["session_id".into(), "definition".into()],
+            },
         )
-        .with_details(serde_json::json!({ "field": "session_id" }))),
+        .into()),
     }
 }
 
