@@ -200,18 +200,32 @@ struct Next {
     next: Option<String>,
 }
 
-/// Only same-site paths: `/x`, never `//host` or `/\host`.
-fn safe_next(next: Option<&str>) -> &str {
-    match next {
-        Some(path)
-            if path.starts_with('/')
-                && !path.starts_with("//")
-                && !path.starts_with("/\\")
-                && path.len() <= 500 =>
-        {
-            path
+/// Where to go back to after choosing a language or signing in: only a path on this site.
+/// The target is read the way a browser reads a `Location` (the URL Standard, through the
+/// `url` crate: tabs and newlines dropped, leading spaces and control characters trimmed,
+/// backslashes taken as slashes), so anything a browser would follow off the site falls back
+/// to `/`; what stays is percent-encoded, safe in a header.
+fn safe_next(next: Option<&str>) -> String {
+    static SITE: std::sync::LazyLock<url::Url> = std::sync::LazyLock::new(|| {
+        url::Url::parse("http://conflicto.invalid/").expect("a valid base URL")
+    });
+    let Some(raw) = next.filter(|raw| raw.len() <= 500) else {
+        return "/".into();
+    };
+    // A browser ignores these wherever they are, so the first real character decides.
+    let read: String = raw
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\r' | '\n'))
+        .collect();
+    let read = read.trim_start_matches(|c: char| c <= ' ');
+    if !read.starts_with('/') || read.starts_with("//") || read.starts_with("/\\") {
+        return "/".into();
+    }
+    match SITE.join(read) {
+        Ok(url) if url.origin() == SITE.origin() && url.username().is_empty() => {
+            url[url::Position::BeforePath..].to_owned()
         }
-        _ => "/",
+        _ => "/".into(),
     }
 }
 
@@ -227,7 +241,7 @@ async fn choose_language(
         "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
         catalog.lang
     );
-    let mut response = Redirect::to(safe_next(next.next.as_deref())).into_response();
+    let mut response = Redirect::to(&safe_next(next.next.as_deref())).into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
@@ -235,7 +249,7 @@ async fn choose_language(
 }
 
 async fn login(Lang(t): Lang, AppQuery(next): AppQuery<Next>) -> Response {
-    let next = safe_next(next.next.as_deref()).to_owned();
+    let next = safe_next(next.next.as_deref());
     let next = if next == "/" {
         "/organizer".to_owned()
     } else {
@@ -373,6 +387,39 @@ mod tests {
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(None), "/");
+        // What browsers drop or rewrite before they follow a Location: tab, CR and LF
+        // inside, leading spaces and control characters, backslashes for slashes, userinfo,
+        // a scheme without slashes. (The query extractor has already decoded `%09` and
+        // friends into these characters.)
+        for evil in [
+            "/\t/evil.example",
+            "/\r/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "\t//evil.example",
+            " //evil.example",
+            "\u{1}//evil.example",
+            "\\\\evil.example",
+            "\\/evil.example",
+            "/\t\\evil.example",
+            "//user:pass@evil.example/x",
+            "/\t/user@evil.example",
+            "https:evil.example",
+            "http:\\\\evil.example",
+            "javascript:alert(1)",
+            "///evil.example",
+        ] {
+            assert_eq!(safe_next(Some(evil)), "/", "{evil:?}");
+        }
+        // Same-site paths stay, in a form that is safe in a header.
+        assert_eq!(safe_next(Some("/lang/de?next=/x")), "/lang/de?next=/x");
+        assert_eq!(safe_next(Some("/a b")), "/a%20b");
+        assert_eq!(
+            safe_next(Some("/%2F%2Fevil.example")),
+            "/%2F%2Fevil.example"
+        );
+        assert_eq!(safe_next(Some("/@evil.example")), "/@evil.example");
+        assert_eq!(safe_next(Some("/ok\n")), "/ok");
     }
 
     #[test]

@@ -88,8 +88,28 @@ async fn pages_speak_the_visitors_language(db: TestDb) {
             .unwrap()
             .starts_with("conflicto_lang=de;")
     );
-    let off_site = app.get("/lang/de?next=//evil.example/").await;
-    assert_eq!(off_site.headers()[LOCATION], "/");
+    // Every spelling a browser would follow off the site, as sent in the query string:
+    // tab, CR and LF (alone and together), backslashes, userinfo. None reaches a 500.
+    for next in [
+        "//evil.example/",
+        "/%09/evil.example",
+        "/%0A/x",
+        "/%0D/evil.example",
+        "/%0D%0A/evil.example",
+        "%09//evil.example",
+        "%5C%5Cevil.example",
+        "/%5Cevil.example",
+        "//user@evil.example",
+        "https:evil.example",
+    ] {
+        let off_site = app.get(&format!("/lang/de?next={next}")).await;
+        assert_eq!(off_site.status(), StatusCode::SEE_OTHER, "{next}");
+        assert_eq!(off_site.headers()[LOCATION], "/", "{next}");
+        let login = app.get(&format!("/login?next={next}")).await;
+        assert_eq!(login.status(), StatusCode::OK, "{next}");
+        let page = login.text().await.unwrap();
+        assert!(page.contains("data-next=\"/organizer\""), "{next}");
+    }
     let unknown = app.get("/lang/xx").await;
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
     assert_envelope(&json(unknown).await, "not_found");
