@@ -86,13 +86,19 @@ pub const SESSION_COOKIE: &str = "conflicto_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
 fn bearer(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
+    bearer_token(&parts.headers)
+}
+
+/// The token of an `Authorization: Bearer <token>` header: the scheme is matched without
+/// regard to case and the spaces after it are skipped (RFC 7235), wherever a token is read.
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers
         .get(axum::http::header::AUTHORIZATION)?
         .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
+        .ok()?;
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// The value of the login cookie, if sent.

@@ -12,11 +12,7 @@ use crate::http::state::AppState;
 /// Renders every metric; requires the bearer token when `METRICS_TOKEN` is set.
 pub async fn render_metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(expected) = &state.config.metrics_token {
-        let given = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or_default();
+        let given = crate::http::extract::bearer_token(&headers).unwrap_or_default();
         if !constant_time_eq(given.as_bytes(), expected.expose().as_bytes()) {
             return ApiError::unauthorized("send `Authorization: Bearer <METRICS_TOKEN>`")
                 .into_response();

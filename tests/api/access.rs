@@ -15,7 +15,8 @@ both_backends!(
     a_participant_cannot_drive_or_act_as_anyone_else,
     a_token_for_one_session_never_acts_on_another,
     a_forged_or_foreign_participant_token_is_refused,
-    submissions_are_rate_limited_per_participant
+    submissions_are_rate_limited_per_participant,
+    the_bearer_scheme_is_matched_in_any_case
 );
 
 async fn an_organizer_cannot_touch_another_organizers_session(db: TestDb) {
@@ -361,4 +362,46 @@ async fn submissions_are_rate_limited_per_participant(db: TestDb) {
         1,
         "still one voter"
     );
+}
+
+/// RFC 7235: the scheme name is case-insensitive, and one or more spaces follow it. Every
+/// place a token is read (organizer, participant, joining again, the live stream) takes
+/// `bearer`, `BEARER` and `Bearer` alike.
+async fn the_bearer_scheme_is_matched_in_any_case(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let host = app.host("ada@example.org", false).await;
+    let (session, _) = app.open_session(&host, None).await;
+    let guest = app.join(&session, "Ann").await;
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let send = |path: String, token: &str| {
+            app.client
+                .get(format!("{}{path}", app.base))
+                .header("authorization", format!("{scheme}  {token}"))
+                .send()
+        };
+        let me = send("/api/v1/auth/me".into(), &host.token).await.unwrap();
+        assert_eq!(me.status(), StatusCode::OK, "{scheme}: organizer");
+        let mine = send("/api/v1/participants/me".into(), &guest.token)
+            .await
+            .unwrap();
+        assert_eq!(mine.status(), StatusCode::OK, "{scheme}: participant");
+        let snapshot = send(format!("/api/v1/sessions/{session}/snapshot"), &guest.token)
+            .await
+            .unwrap();
+        assert_eq!(snapshot.status(), StatusCode::OK, "{scheme}: snapshot");
+        assert_eq!(
+            json(snapshot).await["audience"],
+            "participant",
+            "{scheme}: read as the participant"
+        );
+        let again = app
+            .client
+            .post(format!("{}/api/v1/sessions/{session}/join", app.base))
+            .header("authorization", format!("{scheme} {}", guest.token))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(json(again).await["rejoined"], true, "{scheme}: rejoining");
+    }
 }

@@ -114,11 +114,7 @@ async fn audience_of(
 /// The token of a live read: the Authorization header, else the `token` parameter, else
 /// (the organizer's pages cannot read their HttpOnly login cookie) the login cookie.
 fn token_of(headers: &HeaderMap, query: Option<String>) -> Result<String, ApiError> {
-    let header_token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_owned);
+    let header_token = crate::http::extract::bearer_token(headers).map(str::to_owned);
     // The organizer's pages cannot read their HttpOnly login cookie, so it counts too.
     let cookie_token = || crate::http::extract::session_cookie(headers).map(str::to_owned);
     let token = header_token

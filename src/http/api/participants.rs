@@ -118,10 +118,7 @@ async fn join_session(
         return Err(Invalid::new("token", Rule::Length { min: 1, max: 200 }).into());
     }
     let session = session_by_id_or_code(&state, ip, &id).await?;
-    let header_token = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
+    let header_token = crate::http::extract::bearer_token(&headers);
     let existing = request.token.as_deref().or(header_token);
     // Someone coming back is limited as themselves; a newcomer by the session's admission.
     match existing.and_then(|token| state.key.verify_participant_token(token)) {
