@@ -97,6 +97,7 @@ async fn documented(app: &TestApp) -> BTreeSet<String> {
 }
 
 both_backends!(
+    every_reference_in_the_document_resolves,
     every_routed_operation_is_documented_and_nothing_else,
     every_documented_operation_reaches_a_handler,
     the_reference_page_is_served_without_any_cdn
@@ -164,4 +165,40 @@ async fn the_reference_page_is_served_without_any_cdn(db: TestDb) {
         initializer.contains("/api/v1/openapi.json"),
         "{initializer}"
     );
+}
+
+/// Every `$ref` in the document points at a schema the document has.
+async fn every_reference_in_the_document_resolves(db: TestDb) {
+    fn refs(value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, inner) in map {
+                    if key == "$ref" {
+                        if let Some(target) = inner.as_str() {
+                            out.push(target.to_owned());
+                        }
+                    } else {
+                        refs(inner, out);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|item| refs(item, out)),
+            _ => {}
+        }
+    }
+    let app = TestApp::spawn(db).await;
+    let document = json(app.get("/api/v1/openapi.json").await).await;
+    let mut targets = Vec::new();
+    refs(&document, &mut targets);
+    assert!(!targets.is_empty());
+    let missing: BTreeSet<&String> = targets
+        .iter()
+        .filter(|target| {
+            let Some(name) = target.strip_prefix("#/components/schemas/") else {
+                return true;
+            };
+            document["components"]["schemas"].get(name).is_none()
+        })
+        .collect();
+    assert!(missing.is_empty(), "unresolved: {missing:?}");
 }
