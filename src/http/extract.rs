@@ -263,9 +263,11 @@ impl FromRequestParts<AppState> for ClientIp {
 pub struct Paging {
     /// Page number, from 1.
     #[serde(default = "first_page")]
+    #[param(minimum = 1, default = 1)]
     pub page: u32,
     /// Items per page, 1–100.
     #[serde(default = "default_per_page")]
+    #[param(minimum = 1, maximum = 100, default = 20)]
     pub per_page: u32,
 }
 

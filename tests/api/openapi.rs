@@ -98,6 +98,7 @@ async fn documented(app: &TestApp) -> BTreeSet<String> {
 
 both_backends!(
     every_reference_in_the_document_resolves,
+    bounds_the_server_enforces_are_in_the_schema,
     every_routed_operation_is_documented_and_nothing_else,
     every_documented_operation_reaches_a_handler,
     the_reference_page_is_served_without_any_cdn
@@ -201,4 +202,34 @@ async fn every_reference_in_the_document_resolves(db: TestDb) {
         })
         .collect();
     assert!(missing.is_empty(), "unresolved: {missing:?}");
+}
+
+/// The limits the server enforces are in the document, so a client can keep to them:
+/// paging, a session's capacity, an API token's lifetime.
+async fn bounds_the_server_enforces_are_in_the_schema(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let document = json(app.get("/api/v1/openapi.json").await).await;
+    let parameters = document["paths"]["/api/v1/sessions/"]["get"]["parameters"]
+        .as_array()
+        .expect("paging parameters");
+    let bound = |name: &str, key: &str| {
+        parameters
+            .iter()
+            .find(|p| p["name"] == name)
+            .map(|p| p["schema"][key].clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(bound("page", "minimum"), 1);
+    assert_eq!(bound("per_page", "minimum"), 1);
+    assert_eq!(bound("per_page", "maximum"), 100);
+    let schemas = &document["components"]["schemas"];
+    for (schema, field, min, max) in [
+        ("CreateSessionRequest", "max_participants", 1, 50_000),
+        ("UpdateSessionRequest", "max_participants", 1, 50_000),
+        ("CreateTokenRequest", "expires_in_days", 1, 3650),
+    ] {
+        let property = &schemas[schema]["properties"][field];
+        assert_eq!(property["minimum"], min, "{schema}.{field}: {property}");
+        assert_eq!(property["maximum"], max, "{schema}.{field}: {property}");
+    }
 }

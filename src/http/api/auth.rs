@@ -169,6 +169,7 @@ pub struct CreateTokenRequest {
     #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// Days until it expires (1–3650); never when absent.
+    #[schema(minimum = 1, maximum = 3650)]
     pub expires_in_days: Option<u32>,
 }
 

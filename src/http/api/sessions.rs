@@ -113,7 +113,9 @@ pub struct CreateSessionRequest {
     /// Up to 2000 characters.
     #[schema(max_length = 2000)]
     pub description: Option<String>,
-    /// Capacity (default 1000, at most the server's limit).
+    /// Capacity (default 1000, at most the server's limit: `SESSION_PARTICIPANT_LIMIT`,
+    /// 50,000 unless configured).
+    #[schema(minimum = 1, maximum = 50000)]
     pub max_participants: Option<u32>,
     /// Switches (defaults: late join on, nickname required, profanity filter off).
     pub settings: Option<SessionSettings>,
@@ -232,7 +234,8 @@ pub struct UpdateSessionRequest {
     /// New description.
     #[schema(max_length = 2000)]
     pub description: Option<String>,
-    /// New capacity.
+    /// New capacity (at most the server's limit, 50,000 unless configured).
+    #[schema(minimum = 1, maximum = 50000)]
     pub max_participants: Option<u32>,
     /// New switches.
     pub settings: Option<SessionSettings>,
