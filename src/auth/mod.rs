@@ -112,6 +112,24 @@ impl SigningKey {
         Some(SessionId(uuid::Uuid::from_slice(session).ok()?))
     }
 
+    /// The proof a browser keeps after signing in to the account `email`: sign-ins that
+    /// bring it are not slowed down by other people's wrong guesses at that account.
+    pub fn device_token(&self, email: &str) -> String {
+        URL_SAFE_NO_PAD.encode(self.mac(b"device:", email.trim().to_lowercase().as_bytes()))
+    }
+
+    /// Checks a device token for `email` in constant time.
+    pub fn verify_device_token(&self, email: &str, given: &str) -> bool {
+        let Ok(given) = URL_SAFE_NO_PAD.decode(given) else {
+            return false;
+        };
+        let mut mac =
+            <HmacSha256 as KeyInit>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(b"device:");
+        mac.update(email.trim().to_lowercase().as_bytes());
+        mac.verify_slice(&given).is_ok()
+    }
+
     /// The CSRF token bound to one organizer login token (by its hash): a page must echo it
     /// in `X-CSRF-Token` on every state-changing request made with the cookie.
     pub fn csrf_token(&self, token_hash: &[u8]) -> String {

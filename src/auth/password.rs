@@ -19,9 +19,20 @@ pub enum WeakPassword {
     /// Too long.
     #[error("the password must have at most {MAX_LENGTH} characters")]
     TooLong,
+    /// Easy to guess: a common password, a repeat, a keyboard run, a word with digits.
+    #[error(
+        "the password is too easy to guess; use a few unusual words, or a longer mix of characters"
+    )]
+    Guessable,
 }
 
-/// Checks the rules for a new password.
+/// The least zxcvbn score a new password needs: 3, "safely unguessable" (about 10^8
+/// guesses and more), what zxcvbn advises against offline attacks on a slow hash.
+const MIN_SCORE: zxcvbn::Score = zxcvbn::Score::Three;
+
+/// Checks the rules for a new password: a sensible length, and strength as the maintained
+/// estimator zxcvbn judges it (its dictionaries hold the common passwords, names and words,
+/// and it sees repeats, sequences, keyboard runs and dates).
 pub fn check_new(password: &str) -> Result<(), WeakPassword> {
     let length = password.chars().count();
     if length < MIN_LENGTH {
@@ -29,6 +40,10 @@ pub fn check_new(password: &str) -> Result<(), WeakPassword> {
     }
     if length > MAX_LENGTH {
         return Err(WeakPassword::TooLong);
+    }
+    // The product's own name is the first thing an attacker of this server tries.
+    if zxcvbn::zxcvbn(password, &["conflicto"]).score() < MIN_SCORE {
+        return Err(WeakPassword::Guessable);
     }
     Ok(())
 }
@@ -78,5 +93,29 @@ mod tests {
         assert_eq!(check_new("short"), Err(WeakPassword::TooShort));
         assert_eq!(check_new(&"x".repeat(300)), Err(WeakPassword::TooLong));
         assert!(check_new("long enough pass").is_ok());
+    }
+
+    /// Length alone is not strength: repeats, keyboard runs, common passwords and words with
+    /// digits are refused however long; long unusual phrases pass.
+    #[test]
+    fn weak_passwords_are_refused_whatever_their_length() {
+        for weak in [
+            "aaaaaaaaaa",
+            "password12",
+            "Password123!",
+            "qwertyuiop",
+            "1234567890",
+            "iloveyou2024",
+            "conflicto2026",
+        ] {
+            assert_eq!(check_new(weak), Err(WeakPassword::Guessable), "{weak}");
+        }
+        for strong in [
+            "correct horse battery staple",
+            "Tulpen im Regen 1987!",
+            "k7#Vq9!mZ2pL",
+        ] {
+            assert_eq!(check_new(strong), Ok(()), "{strong}");
+        }
     }
 }

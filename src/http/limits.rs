@@ -45,6 +45,7 @@ pub struct RateLimits {
     session_joins: Option<DefaultKeyedRateLimiter<SessionId>>,
     login_ip: DefaultKeyedRateLimiter<IpAddr>,
     login_email: DefaultKeyedRateLimiter<String>,
+    login_known: DefaultKeyedRateLimiter<String>,
     submit: DefaultKeyedRateLimiter<ParticipantId>,
     react: DefaultKeyedRateLimiter<ParticipantId>,
     heartbeat: DefaultKeyedRateLimiter<ParticipantId>,
@@ -108,6 +109,7 @@ impl RateLimits {
             }),
             login_ip: RateLimiter::keyed(per_minute(30, 10)),
             login_email: RateLimiter::keyed(per_minute(10, 5)),
+            login_known: RateLimiter::keyed(per_minute(10, 5)),
             submit: RateLimiter::keyed(per_second(SUBMIT_PER_SECOND, SUBMIT_BURST)),
             react: RateLimiter::keyed(per_second(REACT_PER_SECOND, REACT_BURST)),
             heartbeat: RateLimiter::keyed(per_second(HEARTBEAT_PER_SECOND, HEARTBEAT_BURST)),
@@ -124,13 +126,22 @@ impl RateLimits {
     }
 
     /// A login attempt.
-    pub fn login(&self, ip: IpAddr, email: &str) -> Result<(), ApiError> {
+    /// Attempts are slowed down per address and per account. A browser that signed in to
+    /// the account before (`known`: it brings the account's device cookie) counts against a
+    /// bucket of its own, so guesses from elsewhere never lock the owner out.
+    pub fn login(&self, ip: IpAddr, email: &str, known: bool) -> Result<(), ApiError> {
         refuse(
             self.login_ip.check_key(&ip),
             "login attempts from this address",
         )?;
+        let account = email.trim().to_lowercase();
+        let bucket = if known {
+            &self.login_known
+        } else {
+            &self.login_email
+        };
         refuse(
-            self.login_email.check_key(&email.trim().to_lowercase()),
+            bucket.check_key(&account),
             "login attempts for this account",
         )
     }
@@ -218,6 +229,7 @@ impl RateLimits {
         }
         self.login_ip.retain_recent();
         self.login_email.retain_recent();
+        self.login_known.retain_recent();
         self.submit.retain_recent();
         self.react.retain_recent();
         self.heartbeat.retain_recent();

@@ -34,6 +34,7 @@ both_backends!(
     one_token_flooding_reactions_and_heartbeats_is_stopped,
     guessing_codes_is_stopped_and_a_spent_address_learns_nothing,
     logins_are_limited_per_address_across_accounts,
+    guessing_from_twelve_addresses_slows_the_account_but_not_its_owners_browser,
     a_session_admits_newcomers_at_its_rate_and_rejoins_are_not_admissions,
     the_flood_guard_stops_one_address_beyond_its_ceiling,
     every_path_answers_with_and_without_its_trailing_slash
@@ -351,4 +352,68 @@ async fn every_path_answers_with_and_without_its_trailing_slash(db: TestDb) {
         app.get("/api/v1/nothing/").await.status(),
         StatusCode::NOT_FOUND
     );
+}
+
+/// The attack the security review found: twelve wrong passwords from twelve addresses
+/// used to lock the real organizer out. Now they slow down sign-ins to that account from
+/// browsers that never signed in to it, while the owner's browser, which did, still gets in.
+async fn guessing_from_twelve_addresses_slows_the_account_but_not_its_owners_browser(db: TestDb) {
+    let app = TestApp::spawn_with(db, |c| c.trust_forwarded_for = true, axum::Router::new()).await;
+    let email = "owner@example.org";
+    app.host(email, false).await;
+    let login = |from: String, password: &str, device: Option<&str>| {
+        let mut request = app
+            .client
+            .post(format!("{}/api/v1/auth/login", app.base))
+            .header("x-forwarded-for", from)
+            .json(&json!({"email": email, "password": password}));
+        if let Some(device) = device {
+            request = request.header("cookie", format!("conflicto_device={device}"));
+        }
+        request.send()
+    };
+    // The owner signs in once from their browser, which keeps the device cookie.
+    let first = login("198.51.100.7".into(), crate::helpers::PASSWORD, None)
+        .await
+        .unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let device = first
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("conflicto_device="))
+        .and_then(|v| v.split(';').next())
+        .expect("a device cookie")
+        .to_owned();
+
+    let mut statuses = Vec::new();
+    for n in 1..=12 {
+        let guess = login(format!("203.0.113.{n}"), "wrong guess number one", None)
+            .await
+            .unwrap();
+        statuses.push(guess.status().as_u16());
+    }
+    assert!(
+        statuses.contains(&429),
+        "the account is slowed down: {statuses:?}"
+    );
+    // A browser that never signed in waits like the attacker ...
+    let stranger = login("192.0.2.9".into(), crate::helpers::PASSWORD, None)
+        .await
+        .unwrap();
+    assert_eq!(stranger.status(), StatusCode::TOO_MANY_REQUESTS);
+    // ... the owner's browser gets in, and a forged or foreign device cookie does not help.
+    let owner = login(
+        "198.51.100.7".into(),
+        crate::helpers::PASSWORD,
+        Some(&device),
+    )
+    .await
+    .unwrap();
+    assert_eq!(owner.status(), StatusCode::OK, "the owner signs in");
+    let forged = login("192.0.2.9".into(), crate::helpers::PASSWORD, Some("AAAA"))
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::TOO_MANY_REQUESTS);
 }

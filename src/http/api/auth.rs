@@ -91,6 +91,25 @@ fn cookie(state: &AppState, value: &str, max_age: i64) -> HeaderValue {
     .unwrap_or_else(|_| HeaderValue::from_static("conflicto_session=; Max-Age=0"))
 }
 
+/// The cookie that marks a browser that signed in to an account (see
+/// [`crate::http::limits::RateLimits::login`]); only the sign-in endpoint reads it.
+pub const DEVICE_COOKIE: &str = "conflicto_device";
+
+/// A year, then the browser counts as new again.
+const DEVICE_LIFETIME_SECONDS: i64 = 365 * 24 * 3600;
+
+fn device_cookie(state: &AppState, value: &str) -> HeaderValue {
+    let secure = if state.public_base_url.scheme() == "https" {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{DEVICE_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/api/v1/auth/login; Max-Age={DEVICE_LIFETIME_SECONDS}{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("conflicto_device=; Max-Age=0"))
+}
+
 /// Signs in with email and password.
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
     responses(
@@ -101,11 +120,14 @@ fn cookie(state: &AppState, value: &str, max_age: i64) -> HeaderValue {
 async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    headers: axum::http::HeaderMap,
     AppJson(request): AppJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
     check_length("email", &request.email, 0, 254)?;
     check_length("password", &request.password, 0, 1024)?;
-    state.limits.login(ip, &request.email)?;
+    let known = crate::http::extract::cookie(&headers, DEVICE_COOKIE)
+        .is_some_and(|given| state.key.verify_device_token(&request.email, given));
+    state.limits.login(ip, &request.email, known)?;
     let login = organizers::login(
         state.store.as_ref(),
         &state.key,
@@ -114,6 +136,7 @@ async fn login(
     )
     .await?;
     let set_cookie = cookie(&state, &login.token, LOGIN_LIFETIME.num_seconds());
+    let device = device_cookie(&state, &state.key.device_token(&request.email));
     let body = LoginResponse {
         token: login.token,
         token_type: "Bearer",
@@ -121,7 +144,9 @@ async fn login(
         csrf_token: login.csrf_token,
         organizer: login.organizer.into(),
     };
-    Ok(([(header::SET_COOKIE, set_cookie)], Json(body)).into_response())
+    let mut response = ([(header::SET_COOKIE, set_cookie)], Json(body)).into_response();
+    response.headers_mut().append(header::SET_COOKIE, device);
+    Ok(response)
 }
 
 /// Ends the token this request was made with and clears the cookie.
