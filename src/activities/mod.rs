@@ -13,7 +13,7 @@ use crate::kinds::{ActivityRegistry, DynKind, PrepareError};
 pub use crate::model::activity::current;
 use crate::model::activity::{self, Activity, ActivityState, ResultsVisibility, TIME_LIMIT_MAX};
 use crate::model::changes::{Change, Changes};
-use crate::model::invalid::{Invalid, Rule};
+use crate::model::invalid::{Invalid, Rule, check_range};
 use crate::model::session::{Session, SessionStatus};
 use crate::responses::live::{Live, LoadError};
 use crate::storage::{Store, StoreError};
@@ -60,9 +60,9 @@ pub enum ActivityError {
     /// Only draft or published activities can be edited or deleted.
     #[error("a {0:?} activity cannot be edited or deleted; close it first or edit a draft")]
     NotEditable(ActivityState),
-    /// A host command was refused.
+    /// A host command was refused: the rule it broke, its field inside the request.
     #[error("{0}")]
-    Command(String),
+    Command(Invalid),
     /// Other commands kept changing the activity while this one was applied.
     #[error("the activity kept changing; try the command again")]
     Contended,
@@ -448,17 +448,13 @@ pub async fn command(
             "add_time" => {
                 let seconds: i64 =
                     crate::kinds::arg(command.args, "seconds").map_err(ActivityError::Command)?;
-                if !(1..=i64::from(TIME_LIMIT_MAX)).contains(&seconds) {
-                    return Err(ActivityError::Command(format!(
-                        "args.seconds must be between 1 and {TIME_LIMIT_MAX}"
-                    )));
+                check_range("args.seconds", seconds, 1, i64::from(TIME_LIMIT_MAX))
+                    .map_err(ActivityError::Command)?;
+                if previous.state != ActivityState::Active {
+                    return Err(ActivityError::Command(Invalid::new("", Rule::NotRunning)));
                 }
-                let (ActivityState::Active, Some(deadline)) =
-                    (previous.state, previous.deadline_at)
-                else {
-                    return Err(ActivityError::Command(
-                        "add_time needs a running activity with a time limit".into(),
-                    ));
+                let Some(deadline) = previous.deadline_at else {
+                    return Err(ActivityError::Command(Invalid::new("", Rule::NoTimeLimit)));
                 };
                 // From the stored deadline, or from now if it passed a moment ago and the
                 // timer task has not closed the activity yet.
@@ -468,9 +464,7 @@ pub async fn command(
             "hide" => next.results_revealed = false,
             "new_round" => {
                 if previous.state != ActivityState::Active {
-                    return Err(ActivityError::Command(
-                        "new_round needs a running activity; reopen a closed one instead".into(),
-                    ));
+                    return Err(ActivityError::Command(Invalid::new("", Rule::NotRunning)));
                 }
                 let ending = live.results(&previous).await?;
                 next.kind_state = ending

@@ -365,8 +365,13 @@ impl From<crate::session_templates::TemplateError> for ApiError {
             )
             .with_details(serde_json::json!({ "variants": known })),
             E::Invalid { field, message } => invalid_field(field, message),
-            E::Definition(e) => ApiError::invalid(ErrorCode::InvalidDefinition, e.to_string())
-                .with_details(serde_json::json!({ "field": e.field })),
+            E::Definition(e) => {
+                let details = match &e.rule {
+                    Some(rule) => Invalid::new(e.field.clone(), rule.clone()).details(),
+                    None => serde_json::json!({ "field": e.field }),
+                };
+                ApiError::invalid(ErrorCode::InvalidDefinition, e.to_string()).with_details(details)
+            }
             E::NameTaken(_) => Self::conflict(ErrorCode::TemplateNameTaken, error.to_string()),
             E::MadeFromVariant(_) => Self::conflict(ErrorCode::MadeFromVariant, error.to_string()),
             E::Session(e) => e.into(),
@@ -425,7 +430,8 @@ impl From<crate::activities::ActivityError> for ApiError {
                     state.as_str()
                 ),
             ),
-            E::Command(message) => Self::invalid(ErrorCode::InvalidCommand, message),
+            E::Command(invalid) => Self::invalid(ErrorCode::InvalidCommand, invalid.to_string())
+                .with_details(invalid.details()),
             E::Contended => Self::conflict(
                 ErrorCode::ActivityBusy,
                 "other commands kept changing the activity; try again",

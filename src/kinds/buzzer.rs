@@ -417,17 +417,23 @@ impl ActivityKind for Buzzer {
         command: &str,
         args: &Value,
         now: DateTime<Utc>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Invalid> {
         match command {
             "arm" => {
                 let prompt = match args.get("prompt") {
                     Some(Value::String(text)) => {
-                        check_length("prompt", text, 0, 300)
-                            .map_err(|e| e.within("args").to_string())?;
+                        check_length("prompt", text, 0, 300).map_err(|e| e.within("args"))?;
                         Some(text.trim().to_owned()).filter(|t| !t.is_empty())
                     }
                     None | Some(Value::Null) => None,
-                    Some(_) => return Err("args.prompt must be a string".into()),
+                    Some(_) => {
+                        return Err(Invalid::new(
+                            "args.prompt",
+                            Rule::Shape {
+                                detail: "a string".into(),
+                            },
+                        ));
+                    }
                 };
                 state.question += 1;
                 if let Some(text) = &prompt {
@@ -440,7 +446,7 @@ impl ActivityKind for Buzzer {
             "disarm" => state.armed = false,
             "judge" => {
                 if state.question == 0 {
-                    return Err("arm the buzzer first".into());
+                    return Err(Invalid::new("", Rule::TooEarly));
                 }
                 let participant: ParticipantId = arg(args, "participant_id")?;
                 let correct: bool = arg(args, "correct")?;
@@ -455,9 +461,7 @@ impl ActivityKind for Buzzer {
                 });
             }
             other => {
-                return Err(format!(
-                    "`{other}` is not a buzzer command; use arm, disarm or judge"
-                ));
+                return Err(super::unknown_command(other, &["arm", "disarm", "judge"]));
             }
         }
         Ok(())

@@ -195,9 +195,9 @@ pub trait ActivityKind: Send + Sync + 'static {
         command: &str,
         args: &Value,
         now: DateTime<Utc>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Invalid> {
         let _ = (config, state, args, now);
-        Err(format!("`{command}` is not a command of {}", Self::KIND))
+        Err(unknown_command(command, &[]))
     }
     /// The answer with every text the participant typed replaced by [`REDACTED`], once the
     /// retention period has passed (docs/templates.md): what was counted stays countable,
@@ -275,11 +275,30 @@ pub fn to_json(value: &impl Serialize) -> Value {
 }
 
 /// Parses a command's argument `name` (as in `{"id": "…"}`).
-pub fn arg<T: DeserializeOwned>(args: &Value, name: &str) -> Result<T, String> {
+pub fn arg<T: DeserializeOwned>(args: &Value, name: &str) -> Result<T, Invalid> {
+    let field = format!("args.{name}");
     let value = args
         .get(name)
-        .ok_or_else(|| format!("this command needs `{name}` in args"))?;
-    T::deserialize(value).map_err(|e| format!("args.{name}: {e}"))
+        .ok_or_else(|| Invalid::new(field.clone(), Rule::Required))?;
+    T::deserialize(value).map_err(|e| {
+        Invalid::new(
+            field,
+            Rule::Shape {
+                detail: e.to_string(),
+            },
+        )
+    })
+}
+
+/// A command the kind does not have; `known` lists the ones it does.
+pub fn unknown_command(command: &str, known: &[&str]) -> Invalid {
+    let _ = command;
+    Invalid::new(
+        "command",
+        Rule::OneOf {
+            allowed: known.iter().map(|c| (*c).to_owned()).collect(),
+        },
+    )
 }
 
 /// A new id for an item an answer creates (a question, a text): time-ordered, unique, and
@@ -440,7 +459,7 @@ pub trait DynKind: Send + Sync {
         command: &str,
         args: &Value,
         now: DateTime<Utc>,
-    ) -> Result<Value, String>;
+    ) -> Result<Value, Invalid>;
     /// A stored answer with the participant's texts removed ([`ActivityKind::redact`]).
     fn redact_answer(&self, answer: &Value) -> Result<Value, String>;
     /// Whether it can be made from a CSV file ([`ActivityKind::CSV_IMPORT`]).
@@ -573,11 +592,12 @@ impl<K: ActivityKind> DynKind for Erased<K> {
         command: &str,
         args: &Value,
         now: DateTime<Utc>,
-    ) -> Result<Value, String> {
-        let config: K::Config = parse(config, "config")?;
-        let mut typed: K::State = parse_state(state)?;
+    ) -> Result<Value, Invalid> {
+        let stored = |message: String| Invalid::new("", Rule::Shape { detail: message });
+        let config: K::Config = parse(config, "config").map_err(stored)?;
+        let mut typed: K::State = parse_state(state).map_err(stored)?;
         K::host_command(&config, &mut typed, command, args, now)?;
-        serde_json::to_value(&typed).map_err(|e| e.to_string())
+        Ok(to_json(&typed))
     }
 }
 

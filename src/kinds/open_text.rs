@@ -393,7 +393,7 @@ impl ActivityKind for OpenText {
         command: &str,
         args: &Value,
         now: DateTime<Utc>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Invalid> {
         match command {
             "approve" => {
                 let id: String = arg(args, "id")?;
@@ -407,8 +407,9 @@ impl ActivityKind for OpenText {
             }
             "approve_all" => state.approved_until = Some(now),
             other => {
-                return Err(format!(
-                    "`{other}` is not an open text command; use approve, reject or approve_all"
+                return Err(super::unknown_command(
+                    other,
+                    &["approve", "reject", "approve_all"],
                 ));
             }
         }

@@ -429,16 +429,17 @@ impl ActivityKind for Poker {
         command: &str,
         args: &Value,
         _now: DateTime<Utc>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Invalid> {
         match command {
             "set_story" => {
                 let story: String = arg(args, "story")?;
-                check_length("story", &story, 0, 300).map_err(|e| e.within("args").to_string())?;
+                check_length("story", &story, 0, 300).map_err(|e| e.within("args"))?;
                 state.story = Some(story.trim().to_owned());
                 Ok(())
             }
-            other => Err(format!(
-                "`{other}` is not a poker command; use reveal, new_round (re-vote) or set_story"
+            other => Err(super::unknown_command(
+                other,
+                &["reveal", "hide", "new_round", "set_story"],
             )),
         }
     }

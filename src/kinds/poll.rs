@@ -225,14 +225,12 @@ impl ActivityKind for Poll {
         command: &str,
         _args: &Value,
         _now: DateTime<Utc>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Invalid> {
         match command {
             "lock" => state.locked = true,
             "unlock" => state.locked = false,
             other => {
-                return Err(format!(
-                    "`{other}` is not a poll command; use lock or unlock"
-                ));
+                return Err(super::unknown_command(other, &["lock", "unlock"]));
             }
         }
         Ok(())

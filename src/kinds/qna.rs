@@ -573,7 +573,7 @@ impl ActivityKind for Qna {
         command: &str,
         args: &Value,
         _now: DateTime<Utc>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Invalid> {
         if command == "sort" {
             state.sort = Some(arg(args, "by")?);
             return Ok(());
@@ -605,9 +605,18 @@ impl ActivityKind for Qna {
                 state.answered.remove(&id);
             }
             other => {
-                return Err(format!(
-                    "`{other}` is not a Q&A command; use approve, hide_question, unhide_question, pin, unpin, \
-                     mark_answered, unmark_answered or sort"
+                return Err(super::unknown_command(
+                    other,
+                    &[
+                        "approve",
+                        "hide_question",
+                        "unhide_question",
+                        "pin",
+                        "unpin",
+                        "mark_answered",
+                        "unmark_answered",
+                        "sort",
+                    ],
                 ));
             }
         }

@@ -560,7 +560,7 @@ impl ActivityKind for Quiz {
         command: &str,
         args: &Value,
         now: DateTime<Utc>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Invalid> {
         match command {
             "next" | "start" => {
                 let index = if command == "start" {
@@ -569,26 +569,29 @@ impl ActivityKind for Quiz {
                     state.current.map_or(0, |c| c + 1)
                 };
                 if index >= config.questions.len() {
-                    return Err(format!(
-                        "there is no question {index}; the quiz has {}",
-                        config.questions.len()
+                    return Err(Invalid::new(
+                        "args.index",
+                        Rule::Index {
+                            count: config.questions.len(),
+                        },
                     ));
                 }
                 if state.started.contains_key(&index) {
-                    return Err(format!("question {index} was asked already"));
+                    return Err(Invalid::new("args.index", Rule::AlreadyDone));
                 }
                 state.current = Some(index);
                 state.started.insert(index, now);
             }
             "reveal_answer" => {
                 let Some(current) = state.current else {
-                    return Err("no question has started yet".into());
+                    return Err(Invalid::new("", Rule::TooEarly));
                 };
                 state.revealed.insert(current);
             }
             other => {
-                return Err(format!(
-                    "`{other}` is not a quiz command; use next, start or reveal_answer"
+                return Err(super::unknown_command(
+                    other,
+                    &["next", "start", "reveal_answer"],
                 ));
             }
         }

@@ -415,10 +415,10 @@ impl ActivityKind for WordCloud {
         command: &str,
         args: &Value,
         _now: DateTime<Utc>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Invalid> {
         let word = normalise(&arg::<String>(args, "word")?);
         if word.is_empty() {
-            return Err("args.word must contain a letter or digit".into());
+            return Err(Invalid::new("args.word", Rule::Required));
         }
         match command {
             "allow_word" => {
@@ -431,8 +431,9 @@ impl ActivityKind for WordCloud {
                 state.hidden.remove(&word);
             }
             other => {
-                return Err(format!(
-                    "`{other}` is not a word cloud command; use allow_word, hide_word or unhide_word"
+                return Err(super::unknown_command(
+                    other,
+                    &["allow_word", "hide_word", "unhide_word"],
                 ));
             }
         }

@@ -93,6 +93,14 @@ pub enum Rule {
     Unprintable,
     /// The planning poker cards are face up until a re-vote.
     FaceUp,
+    /// A host command that only works while the activity runs.
+    NotRunning,
+    /// Time can only be added to an activity with a time limit.
+    NoTimeLimit,
+    /// A command that needs something to happen first (arm the buzzer, start a question).
+    TooEarly,
+    /// Done already (a quiz question asked before).
+    AlreadyDone,
     /// A value the server keeps for itself (the `?` and coffee cards of a deck).
     Reserved,
 }
@@ -123,6 +131,10 @@ impl Rule {
         "refused",
         "unprintable",
         "face_up",
+        "not_running",
+        "no_time_limit",
+        "too_early",
+        "already_done",
         "reserved",
     ];
 
@@ -152,6 +164,10 @@ impl Rule {
             Rule::Refused => "refused",
             Rule::Unprintable => "unprintable",
             Rule::FaceUp => "face_up",
+            Rule::NotRunning => "not_running",
+            Rule::NoTimeLimit => "no_time_limit",
+            Rule::TooEarly => "too_early",
+            Rule::AlreadyDone => "already_done",
             Rule::Reserved => "reserved",
         }
     }
@@ -206,6 +222,12 @@ impl Rule {
             Rule::Refused => "is not allowed in this session; please choose another".into(),
             Rule::Unprintable => "contains characters that cannot be shown".into(),
             Rule::FaceUp => "the cards are face up; wait for a re-vote".into(),
+            Rule::NotRunning => "only works while the activity runs".into(),
+            Rule::NoTimeLimit => "needs an activity with a time limit".into(),
+            Rule::TooEarly => {
+                "needs an earlier step first (arm the buzzer, start a question)".into()
+            }
+            Rule::AlreadyDone => "was done already".into(),
             Rule::Reserved => "is a special card; use unsure_card or coffee_card".into(),
             Rule::Unusable => {
                 "has no word that can be used (too common, too long, or only punctuation)".into()
@@ -359,6 +381,10 @@ mod tests {
             Rule::Refused,
             Rule::Unprintable,
             Rule::FaceUp,
+            Rule::NotRunning,
+            Rule::NoTimeLimit,
+            Rule::TooEarly,
+            Rule::AlreadyDone,
             Rule::Reserved,
         ];
         let codes: Vec<&str> = rules.iter().map(Rule::code).collect();

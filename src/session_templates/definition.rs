@@ -18,7 +18,7 @@ use crate::activities::{self, ActivityError, NewActivity};
 use crate::ids::SessionId;
 use crate::kinds::ActivityRegistry;
 use crate::model::activity::{Activity, ResultsVisibility};
-use crate::model::invalid::Invalid;
+use crate::model::invalid::{Invalid, Rule};
 use crate::model::session::{self, Session, SessionSettings};
 
 /// The value of `format` in every definition.
@@ -136,18 +136,26 @@ pub struct DefinitionError {
     pub field: String,
     /// What is wrong with it.
     pub message: String,
+    /// The rule it broke, when a check of a session or an activity refused it (the
+    /// definition's own shape errors have none).
+    pub rule: Option<Rule>,
 }
 
 fn error(field: impl Into<String>, message: impl Into<String>) -> DefinitionError {
     DefinitionError {
         field: field.into(),
         message: message.into(),
+        rule: None,
     }
 }
 
 /// A rule broken inside the definition, its field as a path.
 fn from_invalid(invalid: Invalid) -> DefinitionError {
-    error(invalid.field, invalid.rule.english())
+    DefinitionError {
+        message: invalid.rule.english(),
+        field: invalid.field,
+        rule: Some(invalid.rule),
+    }
 }
 
 /// Whether `name` may be an activity key or a variant name.

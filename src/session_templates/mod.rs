@@ -466,11 +466,25 @@ async fn session_from(
         .enumerate()
         .map(|(index, a)| {
             let key = a.key.clone();
-            let mut activity =
-                activities::draft(registry, session.id, a.into()).map_err(|e| DefinitionError {
-                    field: format!("activities[{index}]"),
-                    message: e.to_string(),
-                })?;
+            let mut activity = activities::draft(registry, session.id, a.into()).map_err(|e| {
+                let field = format!("activities[{index}]");
+                match e {
+                    crate::activities::ActivityError::Invalid(invalid) => DefinitionError {
+                        message: invalid.rule.english(),
+                        field: if invalid.field.is_empty() {
+                            field
+                        } else {
+                            format!("{field}.{}", invalid.field)
+                        },
+                        rule: Some(invalid.rule),
+                    },
+                    other => DefinitionError {
+                        field,
+                        message: other.to_string(),
+                        rule: None,
+                    },
+                }
+            })?;
             activity.position = i32::try_from(index + 1).unwrap_or(i32::MAX);
             activity.template_key = key;
             Ok(activity)

@@ -74,8 +74,65 @@ async fn every_copy_matches(
 
 both_backends!(
     a_rating_round_gives_distribution_mean_and_median,
-    a_word_cloud_round_normalises_and_counts_people_per_word
+    a_word_cloud_round_normalises_and_counts_people_per_word,
+    refused_host_commands_name_their_rule
 );
+
+/// A refused host command says which rule it broke and where, like any validation error,
+/// so the run view can say it in the organizer's language.
+async fn refused_host_commands_name_their_rule(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let host = app.host("ada@example.org", false).await;
+    let (session, _) = app.open_session(&host, None).await;
+    let poll = app
+        .poll(
+            &host,
+            &session,
+            json!({"question": "q", "options": ["a", "b"]}),
+            json!({}),
+        )
+        .await;
+    app.transition(&host, &poll, "active").await;
+    for (name, args, details) in [
+        (
+            "dance",
+            json!({}),
+            json!({"field": "command", "rule": "one_of", "params": {"allowed": ["lock", "unlock"]}}),
+        ),
+        (
+            "add_time",
+            json!({"seconds": 0}),
+            json!({"field": "args.seconds", "rule": "range", "params": {"min": 1, "max": 3600}}),
+        ),
+        (
+            "add_time",
+            json!({"seconds": 30}),
+            json!({"field": "", "rule": "no_time_limit", "params": {}}),
+        ),
+        (
+            "add_time",
+            json!({}),
+            json!({"field": "args.seconds", "rule": "required", "params": {}}),
+        ),
+    ] {
+        let refused = app
+            .call(
+                Method::POST,
+                format!("/api/v1/activities/{poll}/commands/{name}"),
+                Some(&host.token),
+                Some(args.clone()),
+            )
+            .await;
+        assert_eq!(
+            refused.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{name} {args}"
+        );
+        let body = json(refused).await;
+        assert_envelope(&body, "invalid_command");
+        assert_eq!(body["error"]["details"], details, "{name} {args}");
+    }
+}
 
 async fn a_rating_round_gives_distribution_mean_and_median(db: TestDb) {
     let app = TestApp::spawn(db).await;

@@ -674,6 +674,11 @@ async fn bad_definitions_are_refused_naming_the_field(db: TestDb) {
             );
             assert_envelope(&body, "invalid_definition");
             assert_eq!(body["error"]["details"]["field"], field, "{path}: {body}");
+            if field == "activities[0].config.options" {
+                // A rule the activity's checks found keeps its code and limits.
+                assert_eq!(body["error"]["details"]["rule"], "count", "{body}");
+                assert_eq!(body["error"]["details"]["params"]["min"], 2, "{body}");
+            }
         }
     }
     let (_, sessions) = call(&app, &host, Method::GET, "/api/v1/sessions/", None).await;

@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::kinds::{ActivityKind, AnswerContext, Entry, Invalid, Rule, check_length};
+use crate::kinds::{
+    ActivityKind, AnswerContext, Entry, Invalid, Rule, check_length, unknown_command,
+};
 
 /// The toy kind.
 pub struct Toy;
@@ -119,13 +121,14 @@ impl ActivityKind for Toy {
         command: &str,
         args: &Value,
         _now: DateTime<Utc>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Invalid> {
         if command != "flip" {
-            return Err(format!("`{command}` is not a toy command; use flip"));
+            return Err(unknown_command(command, &["flip"]));
         }
         let side = args.get("side").and_then(Value::as_str).unwrap_or_default();
         if !SIDES.contains(&side) {
-            return Err("side must be heads or tails".into());
+            let allowed = SIDES.iter().map(|s| (*s).to_owned()).collect();
+            return Err(Invalid::new("args.side", Rule::OneOf { allowed }));
         }
         state.coin = Some(side.to_owned());
         Ok(())
