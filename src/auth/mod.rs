@@ -120,14 +120,7 @@ impl SigningKey {
 
     /// Checks a device token for `email` in constant time.
     pub fn verify_device_token(&self, email: &str, given: &str) -> bool {
-        let Ok(given) = URL_SAFE_NO_PAD.decode(given) else {
-            return false;
-        };
-        let mut mac =
-            <HmacSha256 as KeyInit>::new_from_slice(&self.0).expect("HMAC takes any key length");
-        mac.update(b"device:");
-        mac.update(email.trim().to_lowercase().as_bytes());
-        mac.verify_slice(&given).is_ok()
+        self.verify_mac(b"device:", email.trim().to_lowercase().as_bytes(), given)
     }
 
     /// The CSRF token bound to one organizer login token (by its hash): a page must echo it
@@ -138,13 +131,19 @@ impl SigningKey {
 
     /// Checks a CSRF token in constant time.
     pub fn verify_csrf_token(&self, token_hash: &[u8], given: &str) -> bool {
+        self.verify_mac(b"csrf:", token_hash, given)
+    }
+
+    /// Whether `given` (URL-safe base64) is [`Self::mac`] of `purpose` and `message`,
+    /// compared in constant time.
+    fn verify_mac(&self, purpose: &[u8], message: &[u8], given: &str) -> bool {
         let Ok(given) = URL_SAFE_NO_PAD.decode(given) else {
             return false;
         };
         let mut mac =
             <HmacSha256 as KeyInit>::new_from_slice(&self.0).expect("HMAC takes any key length");
-        mac.update(b"csrf:");
-        mac.update(token_hash);
+        mac.update(purpose);
+        mac.update(message);
         mac.verify_slice(&given).is_ok()
     }
 }

@@ -422,7 +422,7 @@ impl ActivityKind for Buzzer {
             "arm" => {
                 let prompt = match args.get("prompt") {
                     Some(Value::String(text)) => {
-                        check_length("prompt", text, 0, 300).map_err(|e| e.within("args"))?;
+                        check_length("args.prompt", text, 0, 300)?;
                         Some(text.trim().to_owned()).filter(|t| !t.is_empty())
                     }
                     None | Some(Value::Null) => None,

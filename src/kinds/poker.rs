@@ -433,7 +433,7 @@ impl ActivityKind for Poker {
         match command {
             "set_story" => {
                 let story: String = arg(args, "story")?;
-                check_length("story", &story, 0, 300).map_err(|e| e.within("args"))?;
+                check_length("args.story", &story, 0, 300)?;
                 state.story = Some(story.trim().to_owned());
                 Ok(())
             }

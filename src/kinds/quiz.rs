@@ -198,6 +198,14 @@ pub struct QuizResults {
     scored: HashMap<(ParticipantId, usize), LastAnswer>,
 }
 
+/// Whether `choices` (sorted, as a checked answer holds them) are exactly the question's
+/// correct choices.
+fn is_right(question: &QuizQuestion, choices: &[usize]) -> bool {
+    let mut correct = question.correct.clone();
+    correct.sort_unstable();
+    choices == correct
+}
+
 fn score(
     config: &QuizConfig,
     started: DateTime<Utc>,
@@ -205,9 +213,7 @@ fn score(
     at: DateTime<Utc>,
 ) -> LastAnswer {
     let question = &config.questions[answer.question];
-    let mut correct = question.correct.clone();
-    correct.sort_unstable();
-    let right = answer.choices == correct;
+    let right = is_right(question, &answer.choices);
     let limit_ms = i64::from(question.time_limit_seconds) * 1000;
     let time_ms = (at - started).num_milliseconds().clamp(0, limit_ms);
     let points = i64::from(question.points);
@@ -383,20 +389,14 @@ impl ActivityKind for Quiz {
         let Some(question) = config.questions.get(answer.question) else {
             return Vec::new();
         };
-        let mut chosen = answer.choices.clone();
-        chosen.sort_unstable();
-        let mut correct = question.correct.clone();
-        correct.sort_unstable();
+        let right = is_right(question, &answer.choices);
         vec![
             ("question", question.question.clone()),
             (
                 "choice",
                 super::labels_of(&question.choices, &answer.choices),
             ),
-            (
-                "correct",
-                if chosen == correct { "yes" } else { "no" }.into(),
-            ),
+            ("correct", if right { "yes" } else { "no" }.into()),
         ]
     }
 

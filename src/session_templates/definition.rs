@@ -150,7 +150,7 @@ fn error(field: impl Into<String>, message: impl Into<String>) -> DefinitionErro
 }
 
 /// A rule broken inside the definition, its field as a path.
-fn from_invalid(invalid: Invalid) -> DefinitionError {
+pub(crate) fn from_invalid(invalid: Invalid) -> DefinitionError {
     DefinitionError {
         message: invalid.rule.english(),
         field: invalid.field,
@@ -413,7 +413,7 @@ impl Definition {
 }
 
 /// Prefixes an error's field with `prefix`.
-fn at(prefix: &str, mut e: DefinitionError) -> DefinitionError {
+pub(crate) fn at(prefix: &str, mut e: DefinitionError) -> DefinitionError {
     e.field = if e.field.is_empty() {
         prefix.to_owned()
     } else if e.field.starts_with('[') {

@@ -467,23 +467,17 @@ async fn session_from(
         .map(|(index, a)| {
             let key = a.key.clone();
             let mut activity = activities::draft(registry, session.id, a.into()).map_err(|e| {
-                let field = format!("activities[{index}]");
-                match e {
-                    crate::activities::ActivityError::Invalid(invalid) => DefinitionError {
-                        message: invalid.rule.english(),
-                        field: if invalid.field.is_empty() {
-                            field
-                        } else {
-                            format!("{field}.{}", invalid.field)
-                        },
-                        rule: Some(invalid.rule),
-                    },
+                let error = match e {
+                    crate::activities::ActivityError::Invalid(invalid) => {
+                        definition::from_invalid(invalid)
+                    }
                     other => DefinitionError {
-                        field,
+                        field: String::new(),
                         message: other.to_string(),
                         rule: None,
                     },
-                }
+                };
+                definition::at(&format!("activities[{index}]"), error)
             })?;
             activity.position = i32::try_from(index + 1).unwrap_or(i32::MAX);
             activity.template_key = key;

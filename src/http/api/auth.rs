@@ -79,16 +79,25 @@ pub struct LoginResponse {
     pub organizer: OrganizerResponse,
 }
 
-fn cookie(state: &AppState, value: &str, max_age: i64) -> HeaderValue {
+/// A cookie for `name`, HttpOnly, and Secure when the site is served over HTTPS.
+fn set_cookie(state: &AppState, name: &str, value: &str, attributes: &str) -> HeaderValue {
     let secure = if state.public_base_url.scheme() == "https" {
         "; Secure"
     } else {
         ""
     };
-    HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={value}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age}{secure}"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static("conflicto_session=; Max-Age=0"))
+    HeaderValue::from_str(&format!("{name}={value}; HttpOnly; {attributes}{secure}"))
+        .unwrap_or_else(|_| HeaderValue::from_static("conflicto_session=; Max-Age=0"))
+}
+
+/// The login cookie, sent with every request to the site.
+fn cookie(state: &AppState, value: &str, max_age: i64) -> HeaderValue {
+    set_cookie(
+        state,
+        SESSION_COOKIE,
+        value,
+        &format!("SameSite=Lax; Path=/; Max-Age={max_age}"),
+    )
 }
 
 /// The cookie that marks a browser that signed in to an account (see
@@ -99,15 +108,12 @@ pub const DEVICE_COOKIE: &str = "conflicto_device";
 const DEVICE_LIFETIME_SECONDS: i64 = 365 * 24 * 3600;
 
 fn device_cookie(state: &AppState, value: &str) -> HeaderValue {
-    let secure = if state.public_base_url.scheme() == "https" {
-        "; Secure"
-    } else {
-        ""
-    };
-    HeaderValue::from_str(&format!(
-        "{DEVICE_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/api/v1/auth/login; Max-Age={DEVICE_LIFETIME_SECONDS}{secure}"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static("conflicto_device=; Max-Age=0"))
+    set_cookie(
+        state,
+        DEVICE_COOKIE,
+        value,
+        &format!("SameSite=Strict; Path=/api/v1/auth/login; Max-Age={DEVICE_LIFETIME_SECONDS}"),
+    )
 }
 
 /// Signs in with email and password.
