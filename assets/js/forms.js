@@ -5,7 +5,7 @@
 // true}`) is shown, and sent, only while that other field has that value. The server
 // validates again; its errors are shown next to the field they name (`showFieldError`).
 
-import { h, t, strings } from './lib.js';
+import { h, t, strings, fieldParts, capitalized } from './lib.js';
 
 let counter = 0;
 const uid = (name) => `f-${name}-${++counter}`;
@@ -37,9 +37,6 @@ export function schemaForm(schema, value, onChange) {
   return { el: root.el, read: root.read };
 }
 
-/** Parts of a field path that say where in the request a field sits, not which field. */
-const WRAPPERS = new Set(['config', 'answer', 'args']);
-
 /**
  * Shows `text` next to the field that `path` names (`config.questions[1].correct`), inside
  * `root`: each part of the path narrows to the element marked with that `data-path` (an
@@ -49,7 +46,7 @@ export function showFieldError(root, path, text) {
   clearFieldErrors(root);
   let scope = root;
   let found = null;
-  for (const part of String(path || '').split('.').filter((p) => p && !WRAPPERS.has(p))) {
+  for (const part of fieldParts(path)) {
     const next = [part, part.replace(/\[\d+\]$/, '')]
       .map((name) => scope.querySelector(`[data-path="${CSS.escape(name)}"]`))
       .find(Boolean);
@@ -260,8 +257,7 @@ function objectList(name, schema, value, onChange) {
   const nth = (i) => (`field.${name}.nth` in strings ? t(`field.${name}.nth`, { n: i + 1 }) : `${legend} ${i + 1}`);
   const renumber = () => {
     entries.forEach((entry, i) => {
-      const heading = nth(i);
-      entry.legend.textContent = heading.charAt(0).toLocaleUpperCase() + heading.slice(1);
+      entry.legend.textContent = capitalized(nth(i));
       entry.el.dataset.path = `${name}[${i}]`;
     });
     add.disabled = entries.length >= max;

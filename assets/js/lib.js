@@ -183,20 +183,29 @@ export async function persist(action, { onWait = () => {}, onLate = () => {}, gi
 /** Parts of a field path that only say where in the request a field sits. */
 const WRAPPERS = new Set(['config', 'answer', 'args']);
 
+/** The parts of a field path from the server that name fields (`questions[1]`, `correct`). */
+export function fieldParts(path) {
+  return String(path || '').split('.').filter((part) => part && !WRAPPERS.has(part));
+}
+
+/** `text` with its first letter in upper case, as the page's language writes it. */
+export function capitalized(text) {
+  return text.charAt(0).toLocaleUpperCase(lang) + text.slice(1);
+}
+
 /**
  * A field path from the server (`config.questions[1].choices[2]`, counted from zero) as
  * people say it in the page's language, counted from one: "Question 2, choice 3".
  */
 export function fieldName(path) {
-  const parts = String(path || '').split('.').filter((part) => part && !WRAPPERS.has(part));
-  const said = parts.map((part) => {
+  const said = fieldParts(path).map((part) => {
     const [, name, index] = part.match(/^([a-z_]*)(?:\[(\d+)\])?$/) || [];
     if (name && index !== undefined && `field.${name}.nth` in strings) return t(`field.${name}.nth`, { n: Number(index) + 1 });
     if (name && `field.${name}` in strings) return t(`field.${name}`);
     return null;
   }).filter(Boolean);
   const text = said.length ? said.join(', ') : t('field.input');
-  return text.charAt(0).toLocaleUpperCase(lang) + text.slice(1);
+  return capitalized(text);
 }
 
 /**
