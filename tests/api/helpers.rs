@@ -334,6 +334,24 @@ impl TestApp {
         id
     }
 
+    /// Runs the host command `name` on an activity, asserting it was taken.
+    pub async fn command(&self, host: &Host, activity: &str, name: &str, args: serde_json::Value) {
+        let response = self
+            .call(
+                reqwest::Method::POST,
+                format!("/api/v1/activities/{activity}/commands/{name}"),
+                Some(&host.token),
+                Some(args),
+            )
+            .await;
+        let status = response.status();
+        assert!(
+            status.is_success(),
+            "{name}: {status} {}",
+            response.text().await.unwrap_or_default()
+        );
+    }
+
     /// Moves an activity, asserting success.
     pub async fn transition(&self, host: &Host, activity: &str, to: &str) -> serde_json::Value {
         let response = self

@@ -266,18 +266,10 @@ async fn a_quiz_question_is_timed_from_its_own_start(db: TestDb) {
         .await;
     app.transition(&host, &quiz, "active").await;
     let guest = app.join(&session, "Ann").await;
-    let next = || {
-        app.call(
-            Method::POST,
-            format!("/api/v1/activities/{quiz}/commands/next"),
-            Some(&host.token),
-            Some(json!({})),
-        )
-    };
-    assert!(next().await.status().is_success());
+    app.command(&host, &quiz, "next", json!({})).await;
     // The first question stays up a while before the second starts.
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    assert!(next().await.status().is_success());
+    app.command(&host, &quiz, "next", json!({})).await;
     let answered = app
         .vote(&guest, &quiz, json!({"question": 1, "choices": [0]}), None)
         .await;

@@ -3,27 +3,11 @@
 //! held answer; pins, marks and hides a question; arms, judges and disarms the buzzers. The
 //! pages are never reloaded (a mark set at the start is still there at the end).
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::common::TestDb;
 use crate::driver::{Browser, Driver};
-use crate::helpers::{Host, TestApp};
-
-async fn command(app: &TestApp, host: &Host, activity: &str, name: &str, args: Value) {
-    let response = app
-        .call(
-            reqwest::Method::POST,
-            format!("/api/v1/activities/{activity}/commands/{name}"),
-            Some(&host.token),
-            Some(args),
-        )
-        .await;
-    assert!(
-        response.status().is_success(),
-        "{name}: {}",
-        response.text().await.unwrap()
-    );
-}
+use crate::helpers::TestApp;
 
 /// Waits until no element matching `css` shows `text`.
 async fn wait_without(page: &Browser, css: &str, text: &str) {
@@ -94,33 +78,34 @@ async fn every_host_command_reaches_phone_and_screen_without_a_reload() {
     phone.click_text(".answer button", "Vote").await;
     phone.wait_text(".notice.ok", "Your vote is counted").await;
 
-    command(&app, &host, &poll, "reveal", json!({})).await;
+    app.command(&host, &poll, "reveal", json!({})).await;
     screen.wait_text(".screen-results", "1 · 100%").await;
-    command(&app, &host, &poll, "hide", json!({})).await;
+    app.command(&host, &poll, "hide", json!({})).await;
     screen
         .wait_text(".screen-results", "Results come later")
         .await;
 
-    command(&app, &host, &poll, "lock", json!({})).await;
+    app.command(&host, &poll, "lock", json!({})).await;
     phone
         .wait_text(".answer .notice.info", "Voting is locked")
         .await;
     screen.wait_text(".kind-label", "VOTING IS LOCKED").await;
-    command(&app, &host, &poll, "unlock", json!({})).await;
+    app.command(&host, &poll, "unlock", json!({})).await;
     wait_without(&phone, ".answer", "Voting is locked").await;
     phone.wait_text(".answer button", "Change my vote").await;
     wait_without(&screen, ".kind-label", "VOTING IS LOCKED").await;
 
     let before = seconds_left(&screen, ".countdown.big").await;
     assert!(before <= 60, "a minute at most: {before}");
-    command(&app, &host, &poll, "add_time", json!({"seconds": 120})).await;
+    app.command(&host, &poll, "add_time", json!({"seconds": 120}))
+        .await;
     screen.wait_text(".countdown.big", "2:").await;
     phone.wait_text(".phone-timer", "2:").await;
     assert!(seconds_left(&phone, ".phone-timer").await > 120);
 
-    command(&app, &host, &poll, "reveal", json!({})).await;
+    app.command(&host, &poll, "reveal", json!({})).await;
     screen.wait_text(".screen-results", "1 voted").await;
-    command(&app, &host, &poll, "new_round", json!({})).await;
+    app.command(&host, &poll, "new_round", json!({})).await;
     // A new round starts as the activity is set: results hidden again.
     screen
         .wait_text(".screen-results", "Results come later")
@@ -148,7 +133,8 @@ async fn every_host_command_reaches_phone_and_screen_without_a_reload() {
     screen.wait_text(".screen-question", "One idea").await;
     wait_without(&screen, ".screen-results", "Fewer meetings").await;
     let held = app.results(&host.token, &wall).await["moderation_queue"][0]["id"].clone();
-    command(&app, &host, &wall, "approve", json!({"id": held})).await;
+    app.command(&host, &wall, "approve", json!({"id": held}))
+        .await;
     screen.wait_text(".cards", "Fewer meetings").await;
     phone.wait_text(".mine", "shown").await;
     app.transition(&host, &wall, "closed").await;
@@ -170,12 +156,15 @@ async fn every_host_command_reaches_phone_and_screen_without_a_reload() {
     phone.wait_text(".notice.ok", "on the wall").await;
     screen.wait_text(".wall", "When is lunch?").await;
     let question = app.results(&host.token, &qna).await["questions"][0]["id"].clone();
-    command(&app, &host, &qna, "pin", json!({"id": question})).await;
+    app.command(&host, &qna, "pin", json!({"id": question}))
+        .await;
     screen.wait_text(".wall .badge", "pinned").await;
-    command(&app, &host, &qna, "mark_answered", json!({"id": question})).await;
+    app.command(&host, &qna, "mark_answered", json!({"id": question}))
+        .await;
     screen.wait_text(".wall .badge.done", "answered").await;
     phone.wait_for(".phone-wall li.answered").await;
-    command(&app, &host, &qna, "hide_question", json!({"id": question})).await;
+    app.command(&host, &qna, "hide_question", json!({"id": question}))
+        .await;
     screen
         .wait_text(".screen-results", "No questions yet")
         .await;
@@ -197,7 +186,7 @@ async fn every_host_command_reaches_phone_and_screen_without_a_reload() {
         .wait_text(".activity .notice", "Wait for the organizer")
         .await;
     screen.wait_text(".armed-state", "not armed").await;
-    command(&app, &host, &buzzer, "arm", json!({})).await;
+    app.command(&host, &buzzer, "arm", json!({})).await;
     screen.wait_text(".armed-state", "buzz now").await;
     wait_without(&phone, ".activity", "Wait for the organizer").await;
     phone.click(".buzz-button").await;
@@ -206,8 +195,7 @@ async fn every_host_command_reaches_phone_and_screen_without_a_reload() {
         .await;
     screen.wait_text(".buzzes", "ann").await;
     let buzzed = app.results(&host.token, &buzzer).await["buzzes"][0]["participant_id"].clone();
-    command(
-        &app,
+    app.command(
         &host,
         &buzzer,
         "judge",
@@ -216,17 +204,11 @@ async fn every_host_command_reaches_phone_and_screen_without_a_reload() {
     .await;
     screen.wait_for(".buzzes .buzz.right").await;
     screen.wait_text(".scores", "ann").await;
-    command(&app, &host, &buzzer, "disarm", json!({})).await;
+    app.command(&host, &buzzer, "disarm", json!({})).await;
     screen.wait_text(".armed-state", "not armed").await;
     phone.wait_for(".buzz-button[disabled]").await;
-    command(
-        &app,
-        &host,
-        &buzzer,
-        "arm",
-        json!({"prompt": "Name a moon"}),
-    )
-    .await;
+    app.command(&host, &buzzer, "arm", json!({"prompt": "Name a moon"}))
+        .await;
     screen.wait_text(".screen-question", "Name a moon").await;
     phone.wait_text(".activity .lead", "Name a moon").await;
     wait_without(&phone, ".activity", "You buzzed").await;

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::common::TestDb;
 use crate::driver::{Browser, Driver};
-use crate::helpers::{Guest, Host, TestApp, json as body_of};
+use crate::helpers::{Guest, TestApp, json as body_of};
 
 const SIZES: [(u32, u32); 3] = [(1280, 720), (1920, 1080), (3840, 2160)];
 
@@ -56,22 +56,6 @@ pub(crate) async fn join(app: &TestApp, session: &str, name: &str) -> Guest {
         };
     }
     panic!("{name} could not join");
-}
-
-async fn command(app: &TestApp, host: &Host, activity: &str, name: &str, args: Value) {
-    let response = app
-        .call(
-            reqwest::Method::POST,
-            format!("/api/v1/activities/{activity}/commands/{name}"),
-            Some(&host.token),
-            Some(args),
-        )
-        .await;
-    assert!(
-        response.status().is_success(),
-        "{name}: {}",
-        response.status()
-    );
 }
 
 /// Host commands with their arguments.
@@ -251,7 +235,7 @@ async fn every_kind_fits_every_screen_with_a_crowd() {
                 .await;
             app.transition(&host, &activity, "active").await;
             for (name, args) in case.before {
-                command(&app, &host, &activity, name, args()).await;
+                app.command(&host, &activity, name, args()).await;
             }
             for (n, guest) in guests.iter().enumerate() {
                 let response = app.vote(guest, &activity, (case.answer)(n), None).await;
@@ -263,7 +247,7 @@ async fn every_kind_fits_every_screen_with_a_crowd() {
                 );
             }
             for (name, args) in case.after {
-                command(&app, &host, &activity, name, args()).await;
+                app.command(&host, &activity, name, args()).await;
             }
             screen
                 .wait_for(&format!(".activity-panel.kind-{}", case.kind))

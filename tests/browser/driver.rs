@@ -462,6 +462,14 @@ impl Browser {
         );
     }
 
+    /// Opens the sign-in page at `login_url` (which may carry a `next`) and signs in.
+    pub async fn sign_in(&self, login_url: &str, email: &str, password: &str) {
+        self.goto(login_url).await;
+        self.fill("#email", email).await;
+        self.fill("#password", password).await;
+        self.click("#login-form button[type=submit]").await;
+    }
+
     /// Accepts every confirm() the page asks from now on.
     pub async fn accept_confirms(&self) {
         self.js("window.confirm = () => true; return true;", vec![])

@@ -52,10 +52,7 @@ async fn no_page_shows_english_in_another_language() {
     let english = english_sentences();
 
     let org = driver.browser("languages", 1366, 900).await;
-    org.goto(&format!("{base}/login")).await;
-    org.fill("#email", EMAIL).await;
-    org.fill("#password", PASSWORD).await;
-    org.click("#login-form button[type=submit]").await;
+    org.sign_in(&format!("{base}/login"), EMAIL, PASSWORD).await;
     org.wait_for("#new-title").await;
     let phone = driver.phone("languages-phone").await;
 

@@ -52,13 +52,12 @@ async fn templates_analytics_and_privacy_through_the_pages() {
 
     // -- Sign in, and read the report's analytics.
     let org = driver.browser("library", 1366, 900).await;
-    org.goto(&format!(
-        "{base}/login?next=/organizer/sessions/{session}/report"
-    ))
+    org.sign_in(
+        &format!("{base}/login?next=/organizer/sessions/{session}/report"),
+        EMAIL,
+        PASSWORD,
+    )
     .await;
-    org.fill("#email", EMAIL).await;
-    org.fill("#password", PASSWORD).await;
-    org.click("#login-form button[type=submit]").await;
     org.wait_for("#attendance-heading").await;
     let report = org.text("main").await;
     for expected in [

@@ -2,25 +2,13 @@
 //! text with where moderation left it (a rejected one marked and left out of the counts
 //! unless the organizer includes it), and no live-control text.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::common::TestDb;
 use crate::driver::Driver;
-use crate::helpers::{Host, PASSWORD, TestApp};
+use crate::helpers::{PASSWORD, TestApp};
 
 const EMAIL: &str = "report@example.org";
-
-async fn command(app: &TestApp, host: &Host, activity: &str, name: &str, args: Value) {
-    let response = app
-        .call(
-            reqwest::Method::POST,
-            format!("/api/v1/activities/{activity}/commands/{name}"),
-            Some(&host.token),
-            Some(args),
-        )
-        .await;
-    assert!(response.status().is_success(), "{name}");
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_report_covers_every_question_and_marks_rejected_texts() {
@@ -64,16 +52,9 @@ async fn the_report_covers_every_question_and_marks_rejected_texts() {
             .unwrap()["id"]
             .clone()
     };
-    command(
-        &app,
-        &host,
-        &texts,
-        "approve",
-        json!({"id": id_of("More demos")}),
-    )
-    .await;
-    command(
-        &app,
+    app.command(&host, &texts, "approve", json!({"id": id_of("More demos")}))
+        .await;
+    app.command(
         &host,
         &texts,
         "reject",
@@ -95,7 +76,7 @@ async fn the_report_covers_every_question_and_marks_rejected_texts() {
         .await;
     app.transition(&host, &quiz, "active").await;
     for index in 0..2 {
-        command(&app, &host, &quiz, "next", json!({})).await;
+        app.command(&host, &quiz, "next", json!({})).await;
         for (n, guest) in people.iter().enumerate() {
             app.vote(
                 guest,
@@ -105,7 +86,7 @@ async fn the_report_covers_every_question_and_marks_rejected_texts() {
             )
             .await;
         }
-        command(&app, &host, &quiz, "reveal_answer", json!({})).await;
+        app.command(&host, &quiz, "reveal_answer", json!({})).await;
     }
     app.transition(&host, &quiz, "closed").await;
 
@@ -121,11 +102,11 @@ async fn the_report_covers_every_question_and_marks_rejected_texts() {
         .await;
     app.transition(&host, &buzzer, "active").await;
     for (round, prompt) in ["Name a moon", "Name a comet"].into_iter().enumerate() {
-        command(&app, &host, &buzzer, "arm", json!({"prompt": prompt})).await;
+        app.command(&host, &buzzer, "arm", json!({"prompt": prompt}))
+            .await;
         let first = &people[round];
         app.vote(first, &buzzer, json!({}), None).await;
-        command(
-            &app,
+        app.command(
             &host,
             &buzzer,
             "judge",
@@ -137,13 +118,12 @@ async fn the_report_covers_every_question_and_marks_rejected_texts() {
     app.complete(&host, &session).await;
 
     let org = driver.browser("report", 1366, 900).await;
-    org.goto(&format!(
-        "{base}/login?next=/organizer/sessions/{session}/report"
-    ))
+    org.sign_in(
+        &format!("{base}/login?next=/organizer/sessions/{session}/report"),
+        EMAIL,
+        PASSWORD,
+    )
     .await;
-    org.fill("#email", EMAIL).await;
-    org.fill("#password", PASSWORD).await;
-    org.click("#login-form button[type=submit]").await;
     org.wait_text("main", "Largest planet?").await;
 
     let page = org.text("main").await;
