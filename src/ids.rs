@@ -50,6 +50,10 @@ id_type!(
     TokenId
 );
 id_type!(
+    /// A one-time link that invites an organizer or resets a password.
+    LinkId
+);
+id_type!(
     /// A session (one live event).
     SessionId
 );

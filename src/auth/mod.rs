@@ -19,6 +19,10 @@ pub const ORGANIZER_TOKEN_PREFIX: &str = "cfo_";
 pub const PARTICIPANT_TOKEN_PREFIX: &str = "cfp_";
 /// Prefix of viewer (big screen) tokens.
 pub const VIEWER_TOKEN_PREFIX: &str = "cfv_";
+/// Prefix of one-time invitation and reset links' secrets.
+pub const LINK_TOKEN_PREFIX: &str = "cfl_";
+/// Prefix of the browser cookie a ban can cover.
+pub const BROWSER_TOKEN_PREFIX: &str = "cfb_";
 
 /// The server's signing secret (from the `signing_keys` table), shared by all instances.
 #[derive(Clone)]
@@ -152,6 +156,18 @@ impl SigningKey {
 pub fn new_organizer_token() -> String {
     let bytes: [u8; 32] = rand::random();
     format!("{ORGANIZER_TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// A new one-time link secret: 256 random bits, base64url.
+pub fn new_link_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    format!("{LINK_TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// A new browser cookie value: 128 random bits, base64url. Only its hash is stored.
+pub fn new_browser_token() -> String {
+    let bytes: [u8; 16] = rand::random();
+    format!("{BROWSER_TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
 }
 
 /// What the database stores of an organizer token: its SHA-256.

@@ -96,6 +96,41 @@ pub enum OrganizerAction {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// List every organizer: email, role, whether disabled, when created.
+    List,
+    /// Set an organizer's password (asked for like `create`'s), ending every login and
+    /// API token they have. For an organizer who forgot theirs, or a stolen account.
+    SetPassword {
+        /// The organizer's email.
+        #[arg(long, value_name = "EMAIL")]
+        email: String,
+        /// Read the password from standard input instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disable an organizer: they cannot sign in, and every login and API token ends.
+    /// Their sessions stay.
+    Disable {
+        /// The organizer's email.
+        #[arg(long, value_name = "EMAIL")]
+        email: String,
+    },
+    /// Let a disabled organizer sign in again.
+    Enable {
+        /// The organizer's email.
+        #[arg(long, value_name = "EMAIL")]
+        email: String,
+    },
+    /// Delete an organizer with every session, answer and template they own. This cannot
+    /// be undone, so it needs --yes.
+    Delete {
+        /// The organizer's email.
+        #[arg(long, value_name = "EMAIL")]
+        email: String,
+        /// Confirm the deletion.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 /// Which database to use; shared by `serve` and `migrate`.

@@ -37,6 +37,7 @@ macro_rules! error_codes {
 
 error_codes! {
     ActivityBusy => "activity_busy",
+    AccountDisabled => "account_disabled",
     ActivityNotActive => "activity_not_active",
     ActivityNotEditable => "activity_not_editable",
     ActivityNotFound => "activity_not_found",
@@ -47,6 +48,7 @@ error_codes! {
     Conflict => "conflict",
     CsrfFailed => "csrf_failed",
     DatabaseUnavailable => "database_unavailable",
+    EmailTaken => "email_taken",
     Error => "error",
     Forbidden => "forbidden",
     InternalError => "internal_error",
@@ -67,6 +69,7 @@ error_codes! {
     InvalidTransition => "invalid_transition",
     KindNotFound => "kind_not_found",
     LateJoinClosed => "late_join_closed",
+    LinkInvalid => "link_invalid",
     ListNotFound => "list_not_found",
     MadeFromVariant => "made_from_variant",
     MalformedCsv => "malformed_csv",
@@ -77,6 +80,7 @@ error_codes! {
     NotFound => "not_found",
     NotReady => "not_ready",
     NotYourself => "not_yourself",
+    OrganizerNotFound => "organizer_not_found",
     OrganizerOnly => "organizer_only",
     ParticipantNotFound => "participant_not_found",
     ParticipantRemoved => "participant_removed",
@@ -101,6 +105,7 @@ error_codes! {
     UriTooLong => "uri_too_long",
     VariantNotFound => "variant_not_found",
     VersionNotFound => "version_not_found",
+    WrongPassword => "wrong_password",
 }
 
 /// An error answered to an API client.
@@ -517,7 +522,45 @@ impl From<crate::organizers::LoginError> for ApiError {
                 ErrorCode::InvalidCredentials,
                 "the email or password is wrong",
             ),
+            crate::organizers::LoginError::Disabled => Self::forbidden(
+                ErrorCode::AccountDisabled,
+                "this account is disabled; ask an admin",
+            ),
             crate::organizers::LoginError::Store(store) => store.into(),
+        }
+    }
+}
+
+impl From<crate::organizers::ChangePasswordError> for ApiError {
+    fn from(error: crate::organizers::ChangePasswordError) -> Self {
+        use crate::organizers::ChangePasswordError as E;
+        match error {
+            E::WrongPassword => Self::forbidden(
+                ErrorCode::WrongPassword,
+                "the current password is wrong",
+            )
+            .with_details(serde_json::json!({ "field": "current_password" })),
+            E::WeakPassword(weak) => weak.invalid("new_password").into(),
+            E::Store(store) => store.into(),
+        }
+    }
+}
+
+impl From<crate::organizers::RedeemError> for ApiError {
+    fn from(error: crate::organizers::RedeemError) -> Self {
+        use crate::organizers::RedeemError as E;
+        match error {
+            E::InvalidLink => Self::new(
+                StatusCode::NOT_FOUND,
+                ErrorCode::LinkInvalid,
+                "this link is not valid: it was used already, has expired, or was mistyped",
+            ),
+            E::EmailTaken => Self::conflict(
+                ErrorCode::EmailTaken,
+                "an organizer with this email exists already",
+            ),
+            E::WeakPassword(weak) => weak.invalid("password").into(),
+            E::Store(store) => store.into(),
         }
     }
 }

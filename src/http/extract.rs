@@ -169,6 +169,8 @@ impl FromRequestParts<AppState> for HostAuth {
                 ));
             }
         }
+        let ClientIp(ip) = ClientIp::from_request_parts(parts, state).await?;
+        crate::organizers::record_use(state.store.as_ref(), &authenticated.token, ip).await;
         Ok(HostAuth(authenticated))
     }
 }

@@ -103,6 +103,8 @@ pub enum Rule {
     AlreadyDone,
     /// A value the server keeps for itself (the `?` and coffee cards of a deck).
     Reserved,
+    /// A password an attacker would guess (a common password, a repeat, a keyboard run).
+    Guessable,
 }
 
 impl Rule {
@@ -136,6 +138,7 @@ impl Rule {
         "too_early",
         "already_done",
         "reserved",
+        "guessable",
     ];
 
     /// Its stable snake_case code.
@@ -169,6 +172,7 @@ impl Rule {
             Rule::TooEarly => "too_early",
             Rule::AlreadyDone => "already_done",
             Rule::Reserved => "reserved",
+            Rule::Guessable => "guessable",
         }
     }
 
@@ -229,6 +233,10 @@ impl Rule {
             }
             Rule::AlreadyDone => "was done already".into(),
             Rule::Reserved => "is a special card; use unsure_card or coffee_card".into(),
+            Rule::Guessable => {
+                "is too easy to guess; use a few unusual words, or a longer mix of characters"
+                    .into()
+            }
             Rule::Unusable => {
                 "has no word that can be used (too common, too long, or only punctuation)".into()
             }

@@ -89,6 +89,9 @@ pub struct Participant {
     pub joined_at: DateTime<Utc>,
     /// Last contact recorded in storage.
     pub last_seen_at: DateTime<Utc>,
+    /// SHA-256 (hex) of the browser cookie it joined with, so that a ban can cover the
+    /// browser; `None` for clients that keep no cookies.
+    pub browser: Option<String>,
 }
 
 /// A valid nickname and the key that makes it unique.

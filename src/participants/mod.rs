@@ -79,12 +79,25 @@ pub struct Entrance<'a> {
     pub presence: &'a PresenceBook,
 }
 
-/// Joins `session`, or restores the participant an existing token names.
+/// What a participant row keeps of the browser cookie: its SHA-256 in hex, so that the
+/// database never holds a value that would let someone wear another's browser.
+pub fn browser_hash(cookie: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(cookie.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Joins `session`, or restores the participant an existing token names. `browser` is the
+/// hash of the browser's cookie ([`browser_hash`]): a browser that a banned participant
+/// joined from stays out of the session.
 pub async fn join(
     entrance: Entrance<'_>,
     session: &Session,
     nickname: Option<&str>,
     existing_token: Option<&str>,
+    browser: Option<String>,
 ) -> Result<Joined, JoinError> {
     let Entrance {
         store,
@@ -138,11 +151,13 @@ pub async fn join(
         status: ParticipantStatus::Active,
         joined_at: now,
         last_seen_at: now,
+        browser,
     };
     match joiner.join(participant.clone()).await? {
         JoinOutcome::Joined => {}
         JoinOutcome::SessionNotOpen => return Err(JoinError::SessionNotOpen(session.status)),
         JoinOutcome::SessionFull => return Err(JoinError::SessionFull),
+        JoinOutcome::Banned => return Err(JoinError::Banned),
         JoinOutcome::NicknameTaken => {
             return Err(
                 match store

@@ -263,6 +263,26 @@ pub trait ChangeListener: Send {
     async fn next(&mut self) -> Result<Option<String>, StoreError>;
 }
 
+/// Which of an organizer's tokens a password change ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndTokens {
+    /// Every login but the one the change was made with (API tokens stay).
+    OtherLogins(TokenId),
+    /// Every login and API token.
+    All,
+}
+
+/// What using a one-time account link did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redeemed {
+    /// The link is unknown, used or expired.
+    Invalid,
+    /// An invitation whose email belongs to an organizer already.
+    EmailTaken,
+    /// The organizer created or reset.
+    Done(Organizer),
+}
+
 pub use portable::{
     JoinOutcome, PRESENCE_CHUNK, ResponseWrite, SessionEngagement, StoredResponse, WriteOutcome,
 };
@@ -297,8 +317,52 @@ pub trait Store: Engine {
         organizer: OrganizerId,
         token: TokenId,
     ) -> Result<bool, StoreError>;
-    /// The organizer's API tokens.
-    async fn api_tokens_of(&self, organizer: OrganizerId) -> Result<Vec<TokenRecord>, StoreError>;
+    /// The organizer's tokens of one kind, oldest first.
+    async fn tokens_of(
+        &self,
+        organizer: OrganizerId,
+        kind: TokenKind,
+    ) -> Result<Vec<TokenRecord>, StoreError>;
+    /// Records that a request from `from` used the token at `at`.
+    async fn touch_token(
+        &self,
+        token: TokenId,
+        at: DateTime<Utc>,
+        from: &str,
+    ) -> Result<(), StoreError>;
+    /// The organizer with this id.
+    async fn organizer(&self, id: OrganizerId) -> Result<Option<Organizer>, StoreError>;
+    /// Every organizer, oldest first.
+    async fn list_organizers(&self) -> Result<Vec<Organizer>, StoreError>;
+    /// Replaces the organizer's password hash and ends the tokens `ends` names, in one
+    /// transaction; false when there is no such organizer.
+    async fn set_password(
+        &self,
+        organizer: OrganizerId,
+        password_hash: &str,
+        ends: EndTokens,
+    ) -> Result<bool, StoreError>;
+    /// Disables the organizer (ending every token) at `at`, or enables it with `None`;
+    /// false when there is no such organizer.
+    async fn set_organizer_disabled(
+        &self,
+        organizer: OrganizerId,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<bool, StoreError>;
+    /// Deletes the organizer with its sessions, templates and tokens; false when unknown.
+    async fn delete_organizer(&self, organizer: OrganizerId) -> Result<bool, StoreError>;
+    /// Stores a one-time account link.
+    async fn insert_account_link(&self, link: &AccountLink) -> Result<(), StoreError>;
+    /// Uses the unexpired, unused link with this hash, in one transaction: an invitation
+    /// creates `new_organizer` with the link's email; a reset sets the password of the
+    /// link's organizer and ends every one of its tokens.
+    async fn redeem_account_link(
+        &self,
+        hash: &[u8],
+        now: DateTime<Utc>,
+        password_hash: &str,
+        new_organizer: OrganizerId,
+    ) -> Result<Redeemed, StoreError>;
     /// The shared signing secret: `candidate` is stored if there is none yet.
     async fn signing_key(
         &self,
@@ -551,7 +615,7 @@ use crate::ids::{
     ActivityId, OrganizerId, ParticipantId, ResponseId, SessionId, TemplateId, TokenId,
 };
 use crate::model::activity::{Activity, ActivityState};
-use crate::model::organizer::{Organizer, TokenRecord};
+use crate::model::organizer::{AccountLink, Organizer, TokenKind, TokenRecord};
 use crate::model::participant::{Participant, ParticipantStatus};
 use crate::model::session::{Session, SessionStatus};
 use crate::model::template::{NewVersion, Template, VersionRecord};

@@ -15,11 +15,11 @@ use sqlx::FromRow;
 
 use super::StoreError;
 use crate::ids::{
-    ActivityId, OrganizerId, ParticipantId, ResponseId, SessionId, TemplateId, TokenId,
+    ActivityId, LinkId, OrganizerId, ParticipantId, ResponseId, SessionId, TemplateId, TokenId,
 };
 use crate::model::activity::{Activity, ActivityState, ResultsVisibility};
 use crate::model::join_code::JoinCode;
-use crate::model::organizer::{Organizer, TokenKind, TokenRecord};
+use crate::model::organizer::{AccountLink, LinkPurpose, Organizer, TokenKind, TokenRecord};
 use crate::model::participant::{Nickname, Participant, ParticipantStatus};
 use crate::model::session::{Session, SessionSettings, SessionStatus, TemplateOrigin};
 use crate::model::template::{Template, VersionRecord};
@@ -35,6 +35,8 @@ pub enum JoinOutcome {
     SessionFull,
     /// Someone in the session has the nickname (or it is banned there).
     NicknameTaken,
+    /// A participant who joined from this browser is banned from the session.
+    Banned,
 }
 
 /// One session's free seats while a batch of joins is stored.
@@ -185,7 +187,12 @@ pub(crate) struct OrganizerRow {
     password_hash: String,
     is_admin: bool,
     created_at: DateTime<Utc>,
+    disabled_at: Option<DateTime<Utc>>,
 }
+
+/// The columns an [`OrganizerRow`] reads.
+pub(crate) const ORGANIZER_COLUMNS: &str =
+    "id, email, password_hash, is_admin, created_at, disabled_at";
 
 impl OrganizerRow {
     pub(crate) fn into_parts(self) -> (Organizer, String) {
@@ -195,6 +202,7 @@ impl OrganizerRow {
                 email: self.email,
                 is_admin: self.is_admin,
                 created_at: self.created_at,
+                disabled_at: self.disabled_at,
             },
             self.password_hash,
         )
@@ -210,7 +218,14 @@ pub(crate) struct TokenRow {
     token_hash: Vec<u8>,
     created_at: DateTime<Utc>,
     expires_at: Option<DateTime<Utc>>,
+    parent_id: Option<TokenId>,
+    last_used_at: Option<DateTime<Utc>>,
+    last_used_from: Option<String>,
 }
+
+/// The columns a [`TokenRow`] reads, each prefixed with `t.`.
+pub(crate) const TOKEN_COLUMNS: &str = "t.id, t.organizer_id, t.kind, t.name, t.token_hash, \
+     t.created_at, t.expires_at, t.parent_id, t.last_used_at, t.last_used_from";
 
 impl TokenRow {
     pub(crate) fn into_record(self) -> Result<TokenRecord, StoreError> {
@@ -221,6 +236,43 @@ impl TokenRow {
                 .ok_or_else(|| StoreError::Corrupt(format!("token kind {}", self.kind)))?,
             name: self.name,
             token_hash: self.token_hash,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            parent_id: self.parent_id,
+            last_used_at: self.last_used_at,
+            last_used_from: self.last_used_from,
+        })
+    }
+}
+
+#[derive(FromRow)]
+pub(crate) struct AccountLinkRow {
+    id: LinkId,
+    token_hash: Vec<u8>,
+    purpose: String,
+    email: String,
+    organizer_id: Option<OrganizerId>,
+    is_admin: bool,
+    created_by: Option<OrganizerId>,
+    created_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+}
+
+/// The columns an [`AccountLinkRow`] reads.
+pub(crate) const ACCOUNT_LINK_COLUMNS: &str = "id, token_hash, purpose, email, organizer_id, \
+     is_admin, created_by, created_at, expires_at";
+
+impl AccountLinkRow {
+    pub(crate) fn into_link(self) -> Result<AccountLink, StoreError> {
+        Ok(AccountLink {
+            purpose: LinkPurpose::parse(&self.purpose)
+                .ok_or_else(|| StoreError::Corrupt(format!("link {} purpose", self.id)))?,
+            id: self.id,
+            token_hash: self.token_hash,
+            email: self.email,
+            organizer_id: self.organizer_id,
+            is_admin: self.is_admin,
+            created_by: self.created_by,
             created_at: self.created_at,
             expires_at: self.expires_at,
         })
@@ -245,6 +297,7 @@ impl TokenOwnerRow {
             password_hash: self.password_hash,
             is_admin: self.is_admin,
             created_at: self.organizer_created_at,
+            disabled_at: None,
         }
         .into_parts()
         .0;
@@ -311,7 +364,7 @@ impl SessionRow {
 }
 
 pub(crate) const PARTICIPANT_COLUMNS: &str =
-    "id, session_id, nickname, status, joined_at, last_seen_at";
+    "id, session_id, nickname, status, joined_at, last_seen_at, browser";
 
 #[derive(FromRow)]
 pub(crate) struct ParticipantRow {
@@ -321,6 +374,7 @@ pub(crate) struct ParticipantRow {
     status: String,
     joined_at: DateTime<Utc>,
     last_seen_at: DateTime<Utc>,
+    browser: Option<String>,
 }
 
 impl ParticipantRow {
@@ -333,6 +387,7 @@ impl ParticipantRow {
             nickname: Nickname::from_stored(self.nickname),
             joined_at: self.joined_at,
             last_seen_at: self.last_seen_at,
+            browser: self.browser,
         })
     }
 }
@@ -498,7 +553,8 @@ impl VersionRow {
 /// Everything [`super::sqlite`] and [`super::postgres`] compile `shared.rs` against.
 pub(crate) mod prelude {
     pub(crate) use super::{
-        ACTIVITY_COLUMNS, ActivityRow, EngagementRow, JoinOutcome, OrganizerRow,
+        ACCOUNT_LINK_COLUMNS, ACTIVITY_COLUMNS, AccountLinkRow, ActivityRow, ORGANIZER_COLUMNS,
+        TOKEN_COLUMNS, EngagementRow, JoinOutcome, OrganizerRow,
         PARTICIPANT_COLUMNS, PRESENCE_CHUNK, ParticipantRow, RESPONSE_COLUMNS, ResponseRow,
         ResponseWrite, RoundAnswerRow, SESSION_COLUMNS, Seats, SessionEngagement, SessionRow,
         StoredResponse, TEMPLATE_COLUMNS, TemplateRow, TokenOwnerRow, TokenRow, VERSION_COLUMNS,
@@ -507,6 +563,8 @@ pub(crate) mod prelude {
     pub(crate) use crate::ids::{
         ActivityId, OrganizerId, ParticipantId, ResponseId, SessionId, TemplateId, TokenId,
     };
+    pub(crate) use crate::model::organizer::{AccountLink, LinkPurpose, TokenKind};
+    pub(crate) use crate::storage::{EndTokens, Redeemed};
     pub(crate) use crate::model::activity::{Activity, ActivityState};
     pub(crate) use crate::model::organizer::{Organizer, TokenRecord};
     pub(crate) use crate::model::participant::{Participant, ParticipantStatus};

@@ -439,10 +439,10 @@ impl Store for EngineStore {
         &self,
         email: &str,
     ) -> Result<Option<(Organizer, String)>, StoreError> {
-        let row: Option<OrganizerRow> = sqlx::query_as::<Db, OrganizerRow>(
-            "select id, email, password_hash, is_admin, created_at from organizers where email \
-             = $1",
-        )
+        let sql = sqlx::AssertSqlSafe(format!(
+            "select {ORGANIZER_COLUMNS} from organizers where email = $1"
+        ));
+        let row: Option<OrganizerRow> = sqlx::query_as::<Db, OrganizerRow>(sql)
         .bind(email)
         .fetch_optional(&self.pool)
         .await?;
@@ -453,8 +453,8 @@ impl Store for EngineStore {
         self.write_one(
             sqlx::query::<Db>(
                 "insert into api_tokens (id, organizer_id, kind, name, token_hash, created_at, \
-             expires_at) \
-             values ($1, $2, $3, $4, $5, $6, $7)",
+             expires_at, parent_id) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(t.id)
             .bind(t.organizer_id)
@@ -462,7 +462,8 @@ impl Store for EngineStore {
             .bind(&t.name)
             .bind(&t.token_hash)
             .bind(t.created_at)
-            .bind(t.expires_at),
+            .bind(t.expires_at)
+            .bind(t.parent_id),
         )
         .await?;
         Ok(())
@@ -473,13 +474,14 @@ impl Store for EngineStore {
         hash: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Option<(Organizer, TokenRecord)>, StoreError> {
-        let row: Option<TokenOwnerRow> = sqlx::query_as::<Db, TokenOwnerRow>(
-            "select t.id, t.organizer_id, t.kind, t.name, t.token_hash, t.created_at, \
-             t.expires_at, \
+        let sql = sqlx::AssertSqlSafe(format!(
+            "select {TOKEN_COLUMNS}, \
                     o.email, o.password_hash, o.is_admin, o.created_at as organizer_created_at \
              from api_tokens t join organizers o on o.id = t.organizer_id \
-             where t.token_hash = $1 and (t.expires_at is null or t.expires_at > $2)",
-        )
+             where t.token_hash = $1 and (t.expires_at is null or t.expires_at > $2) \
+             and o.disabled_at is null"
+        ));
+        let row: Option<TokenOwnerRow> = sqlx::query_as::<Db, TokenOwnerRow>(sql)
         .bind(hash)
         .bind(now)
         .fetch_optional(&self.pool)
@@ -502,16 +504,219 @@ impl Store for EngineStore {
         Ok(done.rows_affected() > 0)
     }
 
-    async fn api_tokens_of(&self, organizer: OrganizerId) -> Result<Vec<TokenRecord>, StoreError> {
-        let rows: Vec<TokenRow> = sqlx::query_as::<Db, TokenRow>(
-            "select id, organizer_id, kind, name, token_hash, created_at, expires_at from \
-             api_tokens \
-             where organizer_id = $1 and kind = 'api' order by created_at",
-        )
-        .bind(organizer)
-        .fetch_all(&self.pool)
-        .await?;
+    async fn tokens_of(
+        &self,
+        organizer: OrganizerId,
+        kind: TokenKind,
+    ) -> Result<Vec<TokenRecord>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "select {TOKEN_COLUMNS} from api_tokens t \
+             where t.organizer_id = $1 and t.kind = $2 order by t.created_at, t.id"
+        ));
+        let rows: Vec<TokenRow> = sqlx::query_as::<Db, TokenRow>(sql)
+            .bind(organizer)
+            .bind(kind.as_str())
+            .fetch_all(&self.pool)
+            .await?;
         rows.into_iter().map(TokenRow::into_record).collect()
+    }
+
+    async fn touch_token(
+        &self,
+        token: TokenId,
+        at: DateTime<Utc>,
+        from: &str,
+    ) -> Result<(), StoreError> {
+        self.write_one(
+            sqlx::query::<Db>(
+                "update api_tokens set last_used_at = $2, last_used_from = $3 where id = $1",
+            )
+            .bind(token)
+            .bind(at)
+            .bind(from),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn organizer(&self, id: OrganizerId) -> Result<Option<Organizer>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "select {ORGANIZER_COLUMNS} from organizers where id = $1"
+        ));
+        let row: Option<OrganizerRow> = sqlx::query_as::<Db, OrganizerRow>(sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|row| row.into_parts().0))
+    }
+
+    async fn list_organizers(&self) -> Result<Vec<Organizer>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "select {ORGANIZER_COLUMNS} from organizers order by created_at, id"
+        ));
+        let rows: Vec<OrganizerRow> = sqlx::query_as::<Db, OrganizerRow>(sql)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(|row| row.into_parts().0).collect())
+    }
+
+    async fn set_password(
+        &self,
+        organizer: OrganizerId,
+        password_hash: &str,
+        ends: EndTokens,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query::<Db>("update organizers set password_hash = $2 where id = $1")
+            .bind(organizer)
+            .bind(password_hash)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        match ends {
+            EndTokens::OtherLogins(keep) => {
+                sqlx::query::<Db>(
+                    "delete from api_tokens where organizer_id = $1 and kind = 'login' \
+                     and id <> $2",
+                )
+                .bind(organizer)
+                .bind(keep)
+                .execute(&mut *tx)
+                .await?
+            }
+            EndTokens::All => {
+                sqlx::query::<Db>("delete from api_tokens where organizer_id = $1")
+                    .bind(organizer)
+                    .execute(&mut *tx)
+                    .await?
+            }
+        };
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn set_organizer_disabled(
+        &self,
+        organizer: OrganizerId,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query::<Db>("update organizers set disabled_at = $2 where id = $1")
+            .bind(organizer)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        if at.is_some() {
+            sqlx::query::<Db>("delete from api_tokens where organizer_id = $1")
+                .bind(organizer)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_organizer(&self, organizer: OrganizerId) -> Result<bool, StoreError> {
+        let done = self
+            .write_one(sqlx::query::<Db>("delete from organizers where id = $1").bind(organizer))
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn insert_account_link(&self, link: &AccountLink) -> Result<(), StoreError> {
+        self.write_one(
+            sqlx::query::<Db>(
+                "insert into account_links (id, token_hash, purpose, email, organizer_id, \
+                 is_admin, created_by, created_at, expires_at) \
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(link.id)
+            .bind(&link.token_hash)
+            .bind(link.purpose.as_str())
+            .bind(&link.email)
+            .bind(link.organizer_id)
+            .bind(link.is_admin)
+            .bind(link.created_by)
+            .bind(link.created_at)
+            .bind(link.expires_at),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn redeem_account_link(
+        &self,
+        hash: &[u8],
+        now: DateTime<Utc>,
+        password_hash: &str,
+        new_organizer: OrganizerId,
+    ) -> Result<Redeemed, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let mut query = sqlx::QueryBuilder::<Db>::new(format!(
+            "select {ACCOUNT_LINK_COLUMNS} from account_links where token_hash = "
+        ));
+        query
+            .push_bind(hash)
+            .push(" and used_at is null and expires_at > ")
+            .push_bind(now)
+            .push(FOR_UPDATE);
+        let row: Option<AccountLinkRow> = query
+            .build_query_as::<AccountLinkRow>()
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(link) = row.map(AccountLinkRow::into_link).transpose()? else {
+            return Ok(Redeemed::Invalid);
+        };
+        let organizer_id = match (link.purpose, link.organizer_id) {
+            (LinkPurpose::Invite, _) => {
+                let inserted = sqlx::query::<Db>(
+                    "insert into organizers (id, email, password_hash, is_admin, created_at) \
+                     values ($1, $2, $3, $4, $5) on conflict (email) do nothing",
+                )
+                .bind(new_organizer)
+                .bind(&link.email)
+                .bind(password_hash)
+                .bind(link.is_admin)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                if inserted.rows_affected() == 0 {
+                    return Ok(Redeemed::EmailTaken);
+                }
+                new_organizer
+            }
+            (LinkPurpose::Reset, Some(organizer)) => {
+                sqlx::query::<Db>("update organizers set password_hash = $2 where id = $1")
+                    .bind(organizer)
+                    .bind(password_hash)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query::<Db>("delete from api_tokens where organizer_id = $1")
+                    .bind(organizer)
+                    .execute(&mut *tx)
+                    .await?;
+                organizer
+            }
+            (LinkPurpose::Reset, None) => {
+                return Err(StoreError::Corrupt(format!("link {} has no organizer", link.id)));
+            }
+        };
+        sqlx::query::<Db>("update account_links set used_at = $2 where id = $1")
+            .bind(link.id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        let sql = sqlx::AssertSqlSafe(format!(
+            "select {ORGANIZER_COLUMNS} from organizers where id = $1"
+        ));
+        let organizer: OrganizerRow = sqlx::query_as::<Db, OrganizerRow>(sql)
+            .bind(organizer_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Redeemed::Done(organizer.into_parts().0))
     }
 
     async fn signing_key(
@@ -701,10 +906,25 @@ impl Store for EngineStore {
                 outcomes.push(refused);
                 continue;
             }
+            // A browser banned from the session stays out under any nickname.
+            if let Some(browser) = &p.browser {
+                let banned: Option<i32> = sqlx::query_scalar::<Db, i32>(
+                    "select 1 from participants where session_id = $1 and browser = $2 \
+                     and status = 'banned' limit 1",
+                )
+                .bind(p.session_id)
+                .bind(browser)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if banned.is_some() {
+                    outcomes.push(JoinOutcome::Banned);
+                    continue;
+                }
+            }
             let inserted = sqlx::query::<Db>(
                 "insert into participants (id, session_id, nickname, nickname_key, status, \
-                 joined_at, last_seen_at) \
-                 values ($1, $2, $3, $4, $5, $6, $7) \
+                 joined_at, last_seen_at, browser) \
+                 values ($1, $2, $3, $4, $5, $6, $7, $8) \
                  on conflict (session_id, nickname_key) where status <> 'removed' do nothing",
             )
             .bind(p.id)
@@ -714,6 +934,7 @@ impl Store for EngineStore {
             .bind(p.status.as_str())
             .bind(p.joined_at)
             .bind(p.last_seen_at)
+            .bind(p.browser.as_deref())
             .execute(&mut *tx)
             .await?;
             if inserted.rows_affected() == 0 {

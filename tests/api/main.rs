@@ -5,6 +5,7 @@
 mod common;
 
 mod access;
+mod accounts;
 mod activities;
 mod analytics;
 mod auth;

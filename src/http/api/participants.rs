@@ -3,7 +3,8 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -103,7 +104,7 @@ async fn join_session(
     headers: HeaderMap,
     AppPath(id): AppPath<String>,
     AppJson(request): AppJson<JoinRequest>,
-) -> Result<(StatusCode, Json<JoinResponse>), ApiError> {
+) -> Result<Response, ApiError> {
     if request.nickname.as_ref().is_some_and(|n| n.len() > 400) {
         return Err(Invalid::new(
             "nickname",
@@ -133,24 +134,49 @@ async fn join_session(
         roster: &state.roster,
         presence: &state.presence,
     };
+    // The browser cookie lets a ban cover the browser; a browser without one gets one.
+    let given = crate::http::extract::cookie(&headers, BROWSER_COOKIE)
+        .filter(|value| value.starts_with(crate::auth::BROWSER_TOKEN_PREFIX) && value.len() < 100)
+        .map(str::to_owned);
+    let new_cookie = given.is_none().then(crate::auth::new_browser_token);
+    let browser = given
+        .as_deref()
+        .or(new_cookie.as_deref())
+        .map(participants::browser_hash);
     let joined =
-        participants::join(entrance, &session, request.nickname.as_deref(), existing).await?;
+        participants::join(entrance, &session, request.nickname.as_deref(), existing, browser)
+            .await?;
     let status = if joined.rejoined {
         StatusCode::OK
     } else {
         StatusCode::CREATED
     };
-    Ok((
-        status,
-        Json(JoinResponse {
-            participant_id: joined.participant.id,
-            nickname: joined.participant.nickname.as_str().to_owned(),
-            token: joined.token,
-            session_id: session.id,
-            rejoined: joined.rejoined,
-        }),
-    ))
+    let body = Json(JoinResponse {
+        participant_id: joined.participant.id,
+        nickname: joined.participant.nickname.as_str().to_owned(),
+        token: joined.token,
+        session_id: session.id,
+        rejoined: joined.rejoined,
+    });
+    let mut response = (status, body).into_response();
+    if let Some(value) = new_cookie {
+        let cookie = crate::http::api::auth::set_cookie(
+            &state,
+            BROWSER_COOKIE,
+            &value,
+            &format!("SameSite=Lax; Path=/api/v1/sessions; Max-Age={BROWSER_LIFETIME_SECONDS}"),
+        );
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
 }
+
+/// The cookie that names a participant's browser to the join endpoint, so that a ban
+/// covers the browser and not only the participant; see docs/security.md.
+pub const BROWSER_COOKIE: &str = "conflicto_browser";
+
+/// A year: longer than any session.
+const BROWSER_LIFETIME_SECONDS: i64 = 365 * 24 * 3600;
 
 /// The nickname to check.
 #[derive(Debug, Deserialize, IntoParams)]
