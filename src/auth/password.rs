@@ -26,22 +26,6 @@ pub enum WeakPassword {
     Guessable,
 }
 
-impl WeakPassword {
-    /// The same refusal as a field error, for `field` (the form's name for the new
-    /// password).
-    pub fn invalid(self, field: &str) -> crate::model::invalid::Invalid {
-        use crate::model::invalid::{Invalid, Rule};
-        let rule = match self {
-            WeakPassword::TooShort | WeakPassword::TooLong => Rule::Length {
-                min: MIN_LENGTH,
-                max: MAX_LENGTH,
-            },
-            WeakPassword::Guessable => Rule::Guessable,
-        };
-        Invalid::new(field, rule)
-    }
-}
-
 /// The least zxcvbn score a new password needs: 3, "safely unguessable" (about 10^8
 /// guesses and more), what zxcvbn advises against offline attacks on a slow hash.
 const MIN_SCORE: zxcvbn::Score = zxcvbn::Score::Three;

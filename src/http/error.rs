@@ -531,16 +531,29 @@ impl From<crate::organizers::LoginError> for ApiError {
     }
 }
 
+/// A refused new password as the field error pages show beside the password field.
+fn weak_password(field: &str, weak: crate::auth::password::WeakPassword) -> ApiError {
+    use crate::auth::password::{MAX_LENGTH, MIN_LENGTH, WeakPassword};
+    use crate::model::invalid::{Invalid, Rule};
+    let rule = match weak {
+        WeakPassword::TooShort | WeakPassword::TooLong => Rule::Length {
+            min: MIN_LENGTH,
+            max: MAX_LENGTH,
+        },
+        WeakPassword::Guessable => Rule::Guessable,
+    };
+    Invalid::new(field, rule).into()
+}
+
 impl From<crate::organizers::ChangePasswordError> for ApiError {
     fn from(error: crate::organizers::ChangePasswordError) -> Self {
         use crate::organizers::ChangePasswordError as E;
         match error {
-            E::WrongPassword => Self::forbidden(
-                ErrorCode::WrongPassword,
-                "the current password is wrong",
-            )
-            .with_details(serde_json::json!({ "field": "current_password" })),
-            E::WeakPassword(weak) => weak.invalid("new_password").into(),
+            E::WrongPassword => {
+                Self::forbidden(ErrorCode::WrongPassword, "the current password is wrong")
+                    .with_details(serde_json::json!({ "field": "current_password" }))
+            }
+            E::WeakPassword(weak) => weak_password("new_password", weak),
             E::Store(store) => store.into(),
         }
     }
@@ -559,7 +572,7 @@ impl From<crate::organizers::RedeemError> for ApiError {
                 ErrorCode::EmailTaken,
                 "an organizer with this email exists already",
             ),
-            E::WeakPassword(weak) => weak.invalid("password").into(),
+            E::WeakPassword(weak) => weak_password("password", weak),
             E::Store(store) => store.into(),
         }
     }

@@ -394,6 +394,7 @@ mod tests {
             Rule::TooEarly,
             Rule::AlreadyDone,
             Rule::Reserved,
+            Rule::Guessable,
         ];
         let codes: Vec<&str> = rules.iter().map(Rule::code).collect();
         assert_eq!(codes, Rule::CODES);

@@ -404,17 +404,26 @@ pub async fn redeem_link(
     password::check_new(new_password)?;
     let hash = hash_password(new_password).await?;
     let redeemed = store
-        .redeem_account_link(&auth::hash_token(token), Utc::now(), &hash, OrganizerId::new())
+        .redeem_account_link(
+            &auth::hash_token(token),
+            Utc::now(),
+            &hash,
+            OrganizerId::new(),
+        )
         .await?;
     match redeemed {
         Redeemed::Invalid => Err(RedeemError::InvalidLink),
         Redeemed::EmailTaken => Err(RedeemError::EmailTaken),
-        Redeemed::Done(organizer) => start_login(store, key, organizer)
-            .await
-            .map_err(|error| match error {
-                LoginError::Store(error) => RedeemError::Store(error),
-                LoginError::InvalidCredentials | LoginError::Disabled => RedeemError::InvalidLink,
-            }),
+        Redeemed::Done(organizer) => {
+            start_login(store, key, organizer)
+                .await
+                .map_err(|error| match error {
+                    LoginError::Store(error) => RedeemError::Store(error),
+                    LoginError::InvalidCredentials | LoginError::Disabled => {
+                        RedeemError::InvalidLink
+                    }
+                })
+        }
     }
 }
 

@@ -708,6 +708,7 @@ mod tests {
                 status: ParticipantStatus::Active,
                 joined_at: at(*jm, *js),
                 last_seen_at: at(*lm, *ls),
+                browser: None,
             })
             .collect();
         let report = Report {

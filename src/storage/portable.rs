@@ -553,23 +553,23 @@ impl VersionRow {
 /// Everything [`super::sqlite`] and [`super::postgres`] compile `shared.rs` against.
 pub(crate) mod prelude {
     pub(crate) use super::{
-        ACCOUNT_LINK_COLUMNS, ACTIVITY_COLUMNS, AccountLinkRow, ActivityRow, ORGANIZER_COLUMNS,
-        TOKEN_COLUMNS, EngagementRow, JoinOutcome, OrganizerRow,
-        PARTICIPANT_COLUMNS, PRESENCE_CHUNK, ParticipantRow, RESPONSE_COLUMNS, ResponseRow,
-        ResponseWrite, RoundAnswerRow, SESSION_COLUMNS, Seats, SessionEngagement, SessionRow,
-        StoredResponse, TEMPLATE_COLUMNS, TemplateRow, TokenOwnerRow, TokenRow, VERSION_COLUMNS,
-        VersionRow, WriteOutcome, answer_ms, as_i32,
+        ACCOUNT_LINK_COLUMNS, ACTIVITY_COLUMNS, AccountLinkRow, ActivityRow, EngagementRow,
+        JoinOutcome, ORGANIZER_COLUMNS, OrganizerRow, PARTICIPANT_COLUMNS, PRESENCE_CHUNK,
+        ParticipantRow, RESPONSE_COLUMNS, ResponseRow, ResponseWrite, RoundAnswerRow,
+        SESSION_COLUMNS, Seats, SessionEngagement, SessionRow, StoredResponse, TEMPLATE_COLUMNS,
+        TOKEN_COLUMNS, TemplateRow, TokenOwnerRow, TokenRow, VERSION_COLUMNS, VersionRow,
+        WriteOutcome, answer_ms, as_i32,
     };
     pub(crate) use crate::ids::{
         ActivityId, OrganizerId, ParticipantId, ResponseId, SessionId, TemplateId, TokenId,
     };
-    pub(crate) use crate::model::organizer::{AccountLink, LinkPurpose, TokenKind};
-    pub(crate) use crate::storage::{EndTokens, Redeemed};
     pub(crate) use crate::model::activity::{Activity, ActivityState};
+    pub(crate) use crate::model::organizer::{AccountLink, LinkPurpose, TokenKind};
     pub(crate) use crate::model::organizer::{Organizer, TokenRecord};
     pub(crate) use crate::model::participant::{Participant, ParticipantStatus};
     pub(crate) use crate::model::session::{Session, SessionStatus};
     pub(crate) use crate::model::template::{NewVersion, Template, VersionRecord};
+    pub(crate) use crate::storage::{EndTokens, Redeemed};
     pub(crate) use chrono::{DateTime, Utc};
 }
 

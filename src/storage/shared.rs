@@ -443,9 +443,9 @@ impl Store for EngineStore {
             "select {ORGANIZER_COLUMNS} from organizers where email = $1"
         ));
         let row: Option<OrganizerRow> = sqlx::query_as::<Db, OrganizerRow>(sql)
-        .bind(email)
-        .fetch_optional(&self.pool)
-        .await?;
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(row.map(OrganizerRow::into_parts))
     }
 
@@ -482,10 +482,10 @@ impl Store for EngineStore {
              and o.disabled_at is null"
         ));
         let row: Option<TokenOwnerRow> = sqlx::query_as::<Db, TokenOwnerRow>(sql)
-        .bind(hash)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await?;
+            .bind(hash)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(TokenOwnerRow::into_parts).transpose()
     }
 
@@ -700,7 +700,10 @@ impl Store for EngineStore {
                 organizer
             }
             (LinkPurpose::Reset, None) => {
-                return Err(StoreError::Corrupt(format!("link {} has no organizer", link.id)));
+                return Err(StoreError::Corrupt(format!(
+                    "link {} has no organizer",
+                    link.id
+                )));
             }
         };
         sqlx::query::<Db>("update account_links set used_at = $2 where id = $1")

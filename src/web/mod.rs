@@ -30,8 +30,8 @@ struct OrganizerPage {
 }
 
 /// The organizer's pages: the sessions, templates, history (engagement per event, two runs
-/// side by side), and a session's builder, run view and report.
-static ORGANIZER_PAGES: [OrganizerPage; 6] = [
+/// side by side), the account, and a session's builder, run view and report.
+static ORGANIZER_PAGES: [OrganizerPage; 7] = [
     OrganizerPage {
         route: "/organizer",
         title_key: "sessions.title",
@@ -46,6 +46,11 @@ static ORGANIZER_PAGES: [OrganizerPage; 6] = [
         route: "/organizer/analytics",
         title_key: "history.title",
         script: "history",
+    },
+    OrganizerPage {
+        route: "/organizer/account",
+        title_key: "account.title",
+        script: "account",
     },
     OrganizerPage {
         route: "/organizer/sessions/{id}",
@@ -69,7 +74,8 @@ pub fn router() -> Router<AppState> {
     let mut router = Router::new()
         .route("/", get(landing))
         .route("/lang/{lang}", get(choose_language))
-        .route("/login", get(login));
+        .route("/login", get(login))
+        .route("/welcome", get(welcome));
     for page in &ORGANIZER_PAGES {
         router = if page.route.contains("{id}") {
             router.route(
@@ -257,6 +263,14 @@ async fn login(Lang(t): Lang, AppQuery(next): AppQuery<Next>) -> Response {
     };
     render(Login {
         shell: Shell::new(t, "login.title", "login", "/login".into()).data("next", next),
+    })
+}
+
+/// Where an invitation or reset link leads: the page sets the password with the secret in
+/// the address's fragment, which browsers never send, so no server log holds it.
+async fn welcome(Lang(t): Lang) -> Response {
+    render(Page {
+        shell: Shell::new(t, "welcome.title", "welcome", "/welcome".into()),
     })
 }
 

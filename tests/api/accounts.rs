@@ -84,13 +84,21 @@ async fn changing_the_password_ends_every_other_login(db: TestDb) {
         change(PASSWORD, NEW_PASSWORD).await.status(),
         StatusCode::NO_CONTENT
     );
-    assert_eq!(status_of(&app, &here).await, StatusCode::OK, "this login stays");
+    assert_eq!(
+        status_of(&app, &here).await,
+        StatusCode::OK,
+        "this login stays"
+    );
     assert_eq!(
         status_of(&app, &elsewhere).await,
         StatusCode::UNAUTHORIZED,
         "every other login ended"
     );
-    assert_eq!(status_of(&app, &script).await, StatusCode::OK, "API tokens stay");
+    assert_eq!(
+        status_of(&app, &script).await,
+        StatusCode::OK,
+        "API tokens stay"
+    );
     assert_eq!(
         login(&app, "ada@example.org", PASSWORD).await.status(),
         StatusCode::UNAUTHORIZED
@@ -275,7 +283,11 @@ async fn an_admin_invitation_works_once_and_expires(db: TestDb) {
     let weak = redeem(&app, &secret, "aaaaaaaaaa").await;
     assert_eq!(weak.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let used = redeem(&app, &secret, NEW_PASSWORD).await;
-    assert_eq!(used.status(), StatusCode::OK, "a weak try does not use the link");
+    assert_eq!(
+        used.status(),
+        StatusCode::OK,
+        "a weak try does not use the link"
+    );
     let body = json(used).await;
     assert_eq!(body["organizer"]["email"], "new@example.org");
     assert_eq!(body["organizer"]["is_admin"], false);
@@ -315,7 +327,9 @@ async fn an_admin_invitation_works_once_and_expires(db: TestDb) {
         .unwrap();
     assert_eq!(outcome, conflicto::storage::Redeemed::Invalid);
     assert_eq!(
-        redeem(&app, &link_secret(&late), NEW_PASSWORD).await.status(),
+        redeem(&app, &link_secret(&late), NEW_PASSWORD)
+            .await
+            .status(),
         StatusCode::OK,
         "before then it works"
     );
@@ -329,7 +343,11 @@ async fn an_admin_reset_link_sets_a_password_and_ends_every_token(db: TestDb) {
         .as_str()
         .unwrap()
         .to_owned();
-    let me = json(app.call(Method::GET, "/api/v1/auth/me", Some(&stolen), None).await).await;
+    let me = json(
+        app.call(Method::GET, "/api/v1/auth/me", Some(&stolen), None)
+            .await,
+    )
+    .await;
     let id = me["organizer"]["id"].as_str().unwrap();
     let unknown = app
         .call(
@@ -356,7 +374,11 @@ async fn an_admin_reset_link_sets_a_password_and_ends_every_token(db: TestDb) {
     assert_eq!(made.status(), StatusCode::CREATED);
     let link = json(made).await;
     assert_eq!(link["purpose"], "reset");
-    assert_eq!(status_of(&app, &stolen).await, StatusCode::OK, "not before use");
+    assert_eq!(
+        status_of(&app, &stolen).await,
+        StatusCode::OK,
+        "not before use"
+    );
 
     let used = redeem(&app, &link_secret(&link), NEW_PASSWORD).await;
     assert_eq!(used.status(), StatusCode::OK);
@@ -401,7 +423,12 @@ async fn a_disabled_organizer_cannot_sign_in_and_loses_every_token(db: TestDb) {
         "a wrong password learns nothing"
     );
 
-    assert!(store.set_organizer_disabled(organizer.id, None).await.unwrap());
+    assert!(
+        store
+            .set_organizer_disabled(organizer.id, None)
+            .await
+            .unwrap()
+    );
     assert_eq!(
         login(&app, "ada@example.org", PASSWORD).await.status(),
         StatusCode::OK

@@ -133,6 +133,7 @@ async fn organizer_pages_need_the_login_cookie(db: TestDb) {
         ("/organizer".to_owned(), "sessions"),
         ("/organizer/templates".to_owned(), "templates"),
         ("/organizer/analytics".to_owned(), "history"),
+        ("/organizer/account".to_owned(), "account"),
         (format!("/organizer/sessions/{id}"), "builder"),
         (format!("/organizer/sessions/{id}/run"), "run"),
         (format!("/organizer/sessions/{id}/report"), "report"),

@@ -71,6 +71,8 @@ async fn no_page_shows_english_in_another_language() {
         ),
         ("templates", "/organizer/templates".to_owned(), "main h1"),
         ("analytics", "/organizer/analytics".to_owned(), "main h1"),
+        ("account", "/organizer/account".to_owned(), "#logins-list"),
+        ("welcome", "/welcome#cfl_unused".to_owned(), "#welcome-form"),
         (
             "report",
             format!("/organizer/sessions/{session}/report"),

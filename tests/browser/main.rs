@@ -10,6 +10,7 @@ mod common;
 #[allow(dead_code)]
 mod helpers;
 
+mod account;
 mod builder;
 mod commands;
 mod crowd;

@@ -579,6 +579,161 @@ fn organizer_create_makes_an_account_that_can_sign_in() {
     server.terminate();
 }
 
+/// Runs `conflicto organizer ARGS` in `dir`, with `stdin` as its standard input.
+fn organizer(dir: &std::path::Path, args: &[&str], stdin: &str) -> (Output, String, String) {
+    use std::io::Write;
+    let mut child = conflicto()
+        .arg("organizer")
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output, stdout, stderr)
+}
+
+#[test]
+fn organizer_list_set_password_disable_and_delete() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = "a long admin password";
+    let new = "purple elephant juggles seven lanterns";
+    for (email, extra) in [("root@example.org", "--admin"), ("ada@example.org", "")] {
+        let mut args = vec!["create", "--email", email, "--password-stdin"];
+        if !extra.is_empty() {
+            args.push(extra);
+        }
+        let (output, stdout, stderr) = organizer(dir.path(), &args, &format!("{old}\n"));
+        assert!(output.status.success(), "{stdout}{stderr}");
+    }
+    let (output, stdout, _) = organizer(dir.path(), &["list"], "");
+    assert!(output.status.success());
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].starts_with("EMAIL"), "{stdout}");
+    assert!(
+        lines[1].starts_with("root@example.org")
+            && lines[1].contains("admin")
+            && lines[1].contains("active"),
+        "{stdout}"
+    );
+    assert!(
+        lines[2].starts_with("ada@example.org") && lines[2].contains("organizer"),
+        "{stdout}"
+    );
+    assert_eq!(lines[3], "2 organizer(s)");
+
+    let (output, _, stderr) = organizer(
+        dir.path(),
+        &[
+            "set-password",
+            "--email",
+            "ada@example.org",
+            "--password-stdin",
+        ],
+        "password12\n",
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "a guessable password is refused"
+    );
+    assert!(stderr.contains("easy to guess"), "{stderr}");
+    let (output, _, stderr) = organizer(
+        dir.path(),
+        &[
+            "set-password",
+            "--email",
+            "nobody@example.org",
+            "--password-stdin",
+        ],
+        &format!("{new}\n"),
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr.contains("no organizer"), "{stderr}");
+    let (output, stdout, stderr) = organizer(
+        dir.path(),
+        &[
+            "set-password",
+            "--email",
+            "ADA@example.org",
+            "--password-stdin",
+        ],
+        &format!("{new}\n"),
+    );
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("every login and API token"), "{stdout}");
+
+    let (output, stdout, _) =
+        organizer(dir.path(), &["disable", "--email", "root@example.org"], "");
+    assert!(output.status.success(), "{stdout}");
+    let (_, stdout, _) = organizer(dir.path(), &["list"], "");
+    assert!(
+        stdout.lines().nth(1).unwrap().contains("disabled"),
+        "{stdout}"
+    );
+
+    // The server agrees: the new password works, the disabled admin is refused.
+    let mut command = conflicto();
+    command
+        .current_dir(dir.path())
+        .env("LISTEN_ADDR", format!("127.0.0.1:{}", free_port()));
+    let mut server = Server::start(command);
+    let url = format!("{}api/v1/auth/login", server.url);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let login = |email: &str, password: &str| {
+        runtime.block_on(async {
+            reqwest::Client::new()
+                .post(&url)
+                .json(&serde_json::json!({"email": email, "password": password}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        })
+    };
+    assert_eq!(login("ada@example.org", new), reqwest::StatusCode::OK);
+    assert_eq!(
+        login("ada@example.org", old),
+        reqwest::StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        login("root@example.org", old),
+        reqwest::StatusCode::FORBIDDEN
+    );
+    server.terminate();
+
+    let (output, _, stderr) = organizer(dir.path(), &["delete", "--email", "ada@example.org"], "");
+    assert_eq!(output.status.code(), Some(2), "deleting needs --yes");
+    assert!(stderr.contains("--yes"), "{stderr}");
+    let (output, stdout, stderr) = organizer(
+        dir.path(),
+        &["delete", "--email", "ada@example.org", "--yes"],
+        "",
+    );
+    assert!(output.status.success(), "{stdout}{stderr}");
+    let (output, stdout, _) = organizer(dir.path(), &["enable", "--email", "root@example.org"], "");
+    assert!(output.status.success(), "{stdout}");
+    let (_, stdout, _) = organizer(dir.path(), &["list"], "");
+    assert!(
+        !stdout.contains("ada@example.org") && !stdout.contains("disabled"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 organizer(s)"), "{stdout}");
+}
+
 /// A server on a fresh SQLite folder with one organizer, and that organizer's API token.
 /// `env` is extra configuration for the server.
 fn serve_with_organizer(email: &str, env: &[(&str, &str)]) -> (tempfile::TempDir, Server, String) {

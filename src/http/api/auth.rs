@@ -19,8 +19,7 @@ use crate::http::state::AppState;
 use crate::ids::{OrganizerId, TokenId};
 use crate::model::invalid::{check_length, check_range};
 use crate::organizers::{
-    self, Email, LOGIN_LIFETIME, LinkPurpose, Login, Organizer,
-    TokenKind, TokenRecord,
+    self, Email, LOGIN_LIFETIME, LinkPurpose, Login, Organizer, TokenKind, TokenRecord,
 };
 
 /// The auth routes.
@@ -95,7 +94,12 @@ pub struct LoginResponse {
 }
 
 /// A cookie for `name`, HttpOnly, and Secure when the site is served over HTTPS.
-pub(crate) fn set_cookie(state: &AppState, name: &str, value: &str, attributes: &str) -> HeaderValue {
+pub(crate) fn set_cookie(
+    state: &AppState,
+    name: &str,
+    value: &str,
+    attributes: &str,
+) -> HeaderValue {
     let secure = if state.public_base_url.scheme() == "https" {
         "; Secure"
     } else {
@@ -285,9 +289,13 @@ async fn create_token(
     if let Some(days) = request.expires_in_days {
         check_range("expires_in_days", i64::from(days), 1, 3650)?;
     }
-    let (record, token) =
-        organizers::create_api_token(state.store.as_ref(), &auth.token, name, request.expires_in_days)
-            .await?;
+    let (record, token) = organizers::create_api_token(
+        state.store.as_ref(),
+        &auth.token,
+        name,
+        request.expires_in_days,
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedTokenResponse {
@@ -557,7 +565,12 @@ async fn invite_organizer(
             },
         )
     })?;
-    if state.store.organizer_by_email(email.as_str()).await?.is_some() {
+    if state
+        .store
+        .organizer_by_email(email.as_str())
+        .await?
+        .is_some()
+    {
         return Err(ApiError::conflict(
             ErrorCode::EmailTaken,
             "an organizer with this email exists already",

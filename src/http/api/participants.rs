@@ -143,9 +143,14 @@ async fn join_session(
         .as_deref()
         .or(new_cookie.as_deref())
         .map(participants::browser_hash);
-    let joined =
-        participants::join(entrance, &session, request.nickname.as_deref(), existing, browser)
-            .await?;
+    let joined = participants::join(
+        entrance,
+        &session,
+        request.nickname.as_deref(),
+        existing,
+        browser,
+    )
+    .await?;
     let status = if joined.rejoined {
         StatusCode::OK
     } else {
