@@ -27,11 +27,50 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !json_content_type(req.headers()) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::UnsupportedMediaType,
+                "send the body as JSON with `Content-Type: application/json`",
+            ));
+        }
+        let bytes = match axum::body::Bytes::from_request(req, state).await {
+            Ok(bytes) => bytes,
+            Err(rejection) => return Err(json_rejection(&rejection.into())),
+        };
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(AppJson(value)),
+            Err(JsonRejection::JsonDataError(error)) => {
+                // JSON Schema counts 35.0 as the integer 35, and so do we (model::json).
+                serde_json::from_slice::<serde_json::Value>(&bytes)
+                    .ok()
+                    .and_then(|value| crate::model::json::deserialize::<T>(&value).ok())
+                    .map(AppJson)
+                    .ok_or_else(|| json_rejection(&JsonRejection::JsonDataError(error)))
+            }
             Err(rejection) => Err(json_rejection(&rejection)),
         }
     }
+}
+
+/// Whether the request says its body is JSON (`application/json`, or a `+json` type).
+fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || essence
+            .strip_prefix("application/")
+            .is_some_and(|subtype| subtype.ends_with("+json"))
 }
 
 fn json_rejection(rejection: &JsonRejection) -> ApiError {
@@ -259,13 +298,13 @@ impl FromRequestParts<AppState> for ClientIp {
     }
 }
 
-/// Paging parameters: `page` from 1, `per_page` 1–100 (default 20).
+/// Paging parameters: `page` 1–1,000,000, `per_page` 1–100 (default 20).
 #[derive(Debug, Clone, Copy, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Paging {
     /// Page number, from 1.
     #[serde(default = "first_page")]
-    #[param(minimum = 1, default = 1)]
+    #[param(minimum = 1, maximum = 1_000_000, default = 1)]
     pub page: u32,
     /// Items per page, 1–100.
     #[serde(default = "default_per_page")]
@@ -284,10 +323,10 @@ fn default_per_page() -> u32 {
 impl Paging {
     /// Checks the bounds.
     pub fn checked(self) -> Result<Paging, ApiError> {
-        if self.page == 0 || self.per_page == 0 || self.per_page > 100 {
+        if !(1..=1_000_000).contains(&self.page) || !(1..=100).contains(&self.per_page) {
             return Err(ApiError::bad_request(
                 ErrorCode::InvalidPaging,
-                "page must be 1 or more and per_page 1 to 100",
+                "page must be 1 to 1000000 and per_page 1 to 100",
             ));
         }
         Ok(self)

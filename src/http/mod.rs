@@ -51,7 +51,8 @@ pub fn router(state: AppState, pages: Router<AppState>) -> Router {
         std::sync::Arc::new(canonical::CanonicalPaths::new(document.paths.paths.keys()));
     // The API reference page: Swagger UI, vendored into the binary, reading our document.
     let docs: Router<AppState> = Router::from(
-        utoipa_swagger_ui::SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", document),
+        utoipa_swagger_ui::SwaggerUi::new("/api/v1/docs")
+            .external_url_unchecked("/api/v1/openapi.json", api::contract::finish(&document)),
     )
     .layer(SetResponseHeaderLayer::overriding(
         header::CONTENT_SECURITY_POLICY,

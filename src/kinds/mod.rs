@@ -280,7 +280,7 @@ pub fn arg<T: DeserializeOwned>(args: &Value, name: &str) -> Result<T, Invalid> 
     let value = args
         .get(name)
         .ok_or_else(|| Invalid::new(field.clone(), Rule::Required))?;
-    T::deserialize(value).map_err(|e| {
+    crate::model::json::deserialize::<T>(value).map_err(|e| {
         Invalid::new(
             field,
             Rule::Shape {
@@ -488,7 +488,7 @@ struct Bound<K: ActivityKind> {
 }
 
 fn parse<T: DeserializeOwned>(value: &Value, what: &str) -> Result<T, String> {
-    T::deserialize(value).map_err(|e| format!("invalid {what}: {e}"))
+    crate::model::json::deserialize::<T>(value).map_err(|e| format!("invalid {what}: {e}"))
 }
 
 /// A value that does not have its type's JSON shape.
@@ -621,7 +621,7 @@ impl<K: ActivityKind> Prepared for Bound<K> {
         answer: Value,
         context: &AnswerContext<'_>,
     ) -> Result<CheckedAnswer, Invalid> {
-        let typed: K::Answer = serde_json::from_value(answer).map_err(shape)?;
+        let typed: K::Answer = crate::model::json::deserialize(&answer).map_err(shape)?;
         let typed = K::check_answer(&self.config, &self.state, typed, context)?;
         let slot = K::slot(&self.config, &typed);
         let refers_to = K::refers_to(&self.config, &typed);

@@ -295,8 +295,10 @@ impl std::error::Error for Invalid {}
 
 /// Checks that a trimmed text has `min..=max` characters.
 pub fn check_length(field: &str, text: &str, min: usize, max: usize) -> Result<(), Invalid> {
+    // The least counts what is left after trimming, so blanks are not text; the most counts
+    // everything sent, as the schema's maxLength does.
     let length = text.trim().chars().count();
-    if length < min || length > max {
+    if length < min || text.chars().count() > max {
         return Err(Invalid::new(field, Rule::Length { min, max }));
     }
     Ok(())

@@ -7,6 +7,7 @@ pub mod activity;
 pub mod changes;
 pub mod invalid;
 pub mod join_code;
+pub mod json;
 pub mod organizer;
 pub mod participant;
 pub mod session;

@@ -39,13 +39,17 @@ const CHANGED_FIELDS_MAX: usize = 20;
 #[serde(deny_unknown_fields)]
 pub struct Definition {
     /// Always `conflicto.session-definition`.
+    #[schema(pattern = "^conflicto\\.session-definition$")]
     pub format: String,
     /// Always 1.
+    #[schema(minimum = 1, maximum = 1)]
     pub format_version: u32,
     /// The session's title, 1–200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     /// Up to 2000 characters.
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub description: String,
     /// Capacity; the server's default when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -188,7 +192,9 @@ fn key_for(id: impl std::fmt::Display, taken: &HashSet<String>) -> String {
 
 impl Definition {
     /// Reads a definition from JSON, naming the field of the first problem.
-    pub fn from_json(value: Value) -> Result<Definition, DefinitionError> {
+    pub fn from_json(mut value: Value) -> Result<Definition, DefinitionError> {
+        // JSON Schema's integers include 35.0 (see model::json).
+        crate::model::json::integral_numbers(&mut value);
         serde_path_to_error::deserialize(value).map_err(|e| {
             let path = e.path().to_string();
             let field = if path == "." { String::new() } else { path };

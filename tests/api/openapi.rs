@@ -8,7 +8,7 @@ use reqwest::{Method, StatusCode};
 
 use crate::both_backends;
 use crate::common::TestDb;
-use crate::helpers::{TestApp, json};
+use crate::helpers::{TestApp, assert_envelope, json};
 
 /// Every API operation the router serves, as `METHOD path`. Kept by hand on purpose: adding
 /// a route without documenting it (or the reverse) fails this test.
@@ -108,7 +108,10 @@ both_backends!(
     bounds_the_server_enforces_are_in_the_schema,
     every_routed_operation_is_documented_and_nothing_else,
     every_documented_operation_reaches_a_handler,
-    the_reference_page_is_served_without_any_cdn
+    the_reference_page_is_served_without_any_cdn,
+    the_security_each_operation_lists_is_what_the_server_asks_for,
+    every_operation_lists_the_statuses_the_middleware_answers,
+    integers_written_with_a_decimal_point_are_integers
 );
 
 async fn every_routed_operation_is_documented_and_nothing_else(db: TestDb) {
@@ -116,6 +119,137 @@ async fn every_routed_operation_is_documented_and_nothing_else(db: TestDb) {
     let documented = documented(&app).await;
     let routed: BTreeSet<String> = ROUTED.iter().map(|s| (*s).to_owned()).collect();
     assert_eq!(documented, routed, "document and router differ");
+}
+
+/// An operation that lists no security answers a caller without credentials; every other
+/// one answers 401 `unauthorized`, which it lists.
+async fn the_security_each_operation_lists_is_what_the_server_asks_for(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let document = json(app.get("/api/v1/openapi.json").await).await;
+    let schemes = document["components"]["securitySchemes"]
+        .as_object()
+        .expect("security schemes");
+    let uuid = "00000000-0000-7000-8000-000000000000";
+    let mut checked = 0;
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let requirements = operation["security"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{method} {path} lists no security"));
+            for requirement in requirements {
+                for scheme in requirement.as_object().unwrap().keys() {
+                    assert!(schemes.contains_key(scheme), "{method} {path}: {scheme}");
+                }
+            }
+            let concrete = path
+                .replace("{id}", uuid)
+                .replace("{participant_id}", uuid)
+                .replace("{code}", "ABCDEF")
+                .replace("{kind}", "poll")
+                .replace("{command}", "reveal")
+                .replace("{table}", "attendance")
+                .replace("{list}", "answers")
+                .replace("{version}", "1");
+            let body = operation.get("requestBody").map(|_| serde_json::json!({}));
+            let response = app
+                .call(
+                    method.to_uppercase().parse().unwrap(),
+                    &concrete,
+                    None,
+                    body,
+                )
+                .await;
+            let status = response.status();
+            if requirements.is_empty() {
+                assert_ne!(
+                    status,
+                    StatusCode::UNAUTHORIZED,
+                    "{method} {path} is public"
+                );
+            } else {
+                assert_eq!(
+                    status,
+                    StatusCode::UNAUTHORIZED,
+                    "{method} {path} lists security"
+                );
+                assert!(
+                    operation["responses"].get("401").is_some(),
+                    "{method} {path}"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, ROUTED.len());
+}
+
+/// What the extractors and middleware answer is documented on every operation they guard.
+async fn every_operation_lists_the_statuses_the_middleware_answers(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let document = json(app.get("/api/v1/openapi.json").await).await;
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            let mut wanted = vec!["408", "429", "500", "503"];
+            if path.contains('{') {
+                wanted.extend(["400", "404"]);
+            }
+            if operation.get("requestBody").is_some() {
+                wanted.extend(["400", "413", "415"]);
+            }
+            for status in wanted {
+                assert!(
+                    responses.contains_key(status),
+                    "{method} {path} lacks {status}"
+                );
+            }
+            for (status, response) in responses {
+                if status.as_str() >= "400" {
+                    assert!(
+                        response["description"]
+                            .as_str()
+                            .is_some_and(|d| d.contains('`')),
+                        "{method} {path} {status} names no error code"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// JSON Schema's integers include 35.0; the server takes it as 35, and still refuses 35.5.
+async fn integers_written_with_a_decimal_point_are_integers(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let host = app.host("ada@example.org", false).await;
+    let created = app
+        .call(
+            Method::POST,
+            "/api/v1/sessions/",
+            Some(&host.token),
+            Some(serde_json::json!({"title": "Town hall", "max_participants": 35.0})),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    assert_eq!(json(created).await["max_participants"], 35);
+    let fractional = app
+        .call(
+            Method::POST,
+            "/api/v1/sessions/",
+            Some(&host.token),
+            Some(serde_json::json!({"title": "Town hall", "max_participants": 35.5})),
+        )
+        .await;
+    assert_eq!(fractional.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_envelope(&json(fractional).await, "invalid_body");
+    let token = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/tokens",
+            Some(&host.token),
+            Some(serde_json::json!({"name": "ci", "expires_in_days": 1e1})),
+        )
+        .await;
+    assert_eq!(token.status(), StatusCode::CREATED);
 }
 
 async fn every_documented_operation_reaches_a_handler(db: TestDb) {

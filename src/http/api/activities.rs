@@ -498,6 +498,7 @@ pub struct ListPage {
     /// The `next` cursor of the page before; absent for the first page.
     pub after: Option<String>,
     /// Entries per page, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<usize>,
 }
 

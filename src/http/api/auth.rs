@@ -17,7 +17,7 @@ use crate::http::error::{ApiError, ErrorCode, ErrorEnvelope};
 use crate::http::extract::{AppJson, AppPath, ClientIp, HostAuth, SESSION_COOKIE};
 use crate::http::state::AppState;
 use crate::ids::{OrganizerId, TokenId};
-use crate::model::invalid::{check_length, check_range};
+use crate::model::invalid::{Invalid, Rule, check_length, check_range};
 use crate::organizers::{
     self, Email, LOGIN_LIFETIME, LinkPurpose, Login, Organizer, TokenKind, TokenRecord,
 };
@@ -508,8 +508,11 @@ async fn list_organizers(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InviteRequest {
-    /// Their email.
-    #[schema(max_length = 254)]
+    /// Their email: printable ASCII, `local@domain.tld`.
+    #[schema(
+        max_length = 254,
+        pattern = r"^[!-?A-~]+@[!-\-/-?A-~][!-?A-~]*\.[!-?A-~]*[!-\-/-?A-~]$"
+    )]
     pub email: String,
     /// Whether they become an admin.
     #[serde(default)]
@@ -557,14 +560,19 @@ async fn invite_organizer(
 ) -> Result<(StatusCode, Json<LinkResponse>), ApiError> {
     admin_only(&auth)?;
     check_length("email", &request.email, 0, 254)?;
-    let email = Email::parse(&request.email).map_err(|_| {
-        crate::model::invalid::Invalid::new(
-            "email",
-            crate::model::invalid::Rule::Shape {
-                detail: "name@example.org".into(),
-            },
-        )
-    })?;
+    // The schema's pattern: printable ASCII without spaces, then the address rules.
+    let printable = request.email.bytes().all(|b| (0x21..=0x7e).contains(&b));
+    let email = Email::parse(&request.email)
+        .ok()
+        .filter(|_| printable)
+        .ok_or_else(|| {
+            Invalid::new(
+                "email",
+                Rule::Shape {
+                    detail: "name@example.org".into(),
+                },
+            )
+        })?;
     if state
         .store
         .organizer_by_email(email.as_str())

@@ -4,6 +4,7 @@
 pub mod activities;
 pub mod analytics;
 pub mod auth;
+pub mod contract;
 pub mod health;
 pub mod live;
 pub mod participants;
@@ -15,8 +16,7 @@ pub mod templates;
 pub mod views;
 
 use axum::Router;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::http::state::AppState;
@@ -32,7 +32,6 @@ use crate::http::state::AppState;
                        Every error is `{\"error\": {\"code\", \"message\", \"details\"?}}`.",
         license(name = "AGPL-3.0-or-later")
     ),
-    modifiers(&BearerAuth),
     tags(
         (name = "health", description = "Health checks for load balancers and pipelines"),
         (name = "auth", description = "Organizer sign-in and API tokens"),
@@ -49,19 +48,8 @@ use crate::http::state::AppState;
 )]
 struct ApiDoc;
 
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-    }
-}
-
-/// Every `/api/v1` route, and the OpenAPI document describing them.
+/// Every `/api/v1` route, and the OpenAPI document describing them as generated from the
+/// handlers ([`contract::finish`] completes it for serving).
 pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let api = OpenApiRouter::new()
         .merge(health::router())

@@ -53,10 +53,13 @@ fn source(session_id: Option<SessionId>, definition: Option<Value>) -> Result<So
 #[serde(deny_unknown_fields)]
 pub struct CreateTemplateRequest {
     /// 1–200 characters, unique among your templates.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Up to 2000 characters.
+    #[schema(max_length = 2000)]
     pub description: Option<String>,
     /// What version 1 is (up to 500 characters).
+    #[schema(max_length = 500)]
     pub note: Option<String>,
     /// Save this session's current activities (or give `definition`).
     pub session_id: Option<SessionId>,
