@@ -110,6 +110,42 @@ pub struct Config {
     /// How long after a session ends its nicknames and free text are removed, keeping
     /// counts (`RETENTION_DAYS`); `None` keeps them until the session is deleted.
     pub retention: Option<Duration>,
+    /// Company sign-in through an OpenID Connect provider (`OIDC_*`); `None` offers only
+    /// email and password.
+    pub oidc: Option<OidcConfig>,
+}
+
+/// An OpenID Connect provider organizers may sign in with (docs/security.md).
+#[derive(Debug, Clone)]
+pub struct OidcConfig {
+    /// The provider's issuer URL (`OIDC_ISSUER`); its discovery document must name exactly
+    /// this issuer.
+    pub issuer: Url,
+    /// This server's client id at the provider (`OIDC_CLIENT_ID`).
+    pub client_id: String,
+    /// Its client secret (`OIDC_CLIENT_SECRET`).
+    pub client_secret: Secret,
+    /// Email domains whose people may sign in (`OIDC_ALLOWED_DOMAINS`), lowercased.
+    pub allowed_domains: Vec<String>,
+    /// Groups whose members may sign in (`OIDC_ALLOWED_GROUPS`), as the groups claim names
+    /// them.
+    pub allowed_groups: Vec<String>,
+    /// The ID token claim that lists a person's groups (`OIDC_GROUPS_CLAIM`).
+    pub groups_claim: String,
+    /// Whether a first sign-in creates the organizer account (`OIDC_CREATE_ACCOUNTS`).
+    pub create_accounts: bool,
+    /// What the sign-in button calls the provider (`OIDC_LABEL`), such as "Acme SSO".
+    pub label: Option<String>,
+}
+
+impl OidcConfig {
+    /// Whether someone with this (lowercased) email and these groups may sign in: their
+    /// domain is allowed, or one of their groups is.
+    pub fn allows(&self, email: &str, groups: &[String]) -> bool {
+        let domain = email.rsplit_once('@').map(|(_, domain)| domain);
+        domain.is_some_and(|d| self.allowed_domains.iter().any(|allowed| allowed == d))
+            || groups.iter().any(|g| self.allowed_groups.contains(g))
+    }
 }
 
 /// The flood guard's default: requests a second from one address. The largest room the
@@ -149,6 +185,7 @@ impl Config {
             rate_limit_code_misses_per_minute: DEFAULT_CODE_MISSES_PER_MINUTE,
             session_participant_limit: 50_000,
             retention: None,
+            oidc: None,
         }
     }
 }

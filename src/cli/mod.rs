@@ -56,7 +56,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Start the HTTP server (the default command).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply, revert or list database migrations.
     Migrate(MigrateArgs),
     /// Ask a running server whether it is healthy; exit 0 if so, 1 if not.
@@ -296,6 +296,63 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub session_participant_limit: u32,
 
+    /// Company sign-in: the OpenID Connect provider's issuer URL. With it, OIDC_CLIENT_ID,
+    /// OIDC_CLIENT_SECRET and OIDC_ALLOWED_DOMAINS or OIDC_ALLOWED_GROUPS are needed. The
+    /// provider must allow the redirect URI PUBLIC_BASE_URL/auth/oidc/callback.
+    #[arg(long, env = "OIDC_ISSUER", value_name = "OIDC_ISSUER")]
+    pub oidc_issuer: Option<url::Url>,
+
+    /// This server's client id at the OpenID Connect provider.
+    #[arg(long, env = "OIDC_CLIENT_ID", value_name = "OIDC_CLIENT_ID")]
+    pub oidc_client_id: Option<String>,
+
+    /// This server's client secret at the OpenID Connect provider.
+    #[arg(
+        long,
+        env = "OIDC_CLIENT_SECRET",
+        value_name = "OIDC_CLIENT_SECRET",
+        hide_env_values = true
+    )]
+    pub oidc_client_secret: Option<String>,
+
+    /// Comma-separated email domains whose people may sign in through the provider
+    /// (e.g. example.org,example.com).
+    #[arg(
+        long,
+        env = "OIDC_ALLOWED_DOMAINS",
+        value_name = "OIDC_ALLOWED_DOMAINS",
+        value_delimiter = ','
+    )]
+    pub oidc_allowed_domains: Vec<String>,
+
+    /// Comma-separated groups (from the groups claim) whose members may sign in.
+    #[arg(
+        long,
+        env = "OIDC_ALLOWED_GROUPS",
+        value_name = "OIDC_ALLOWED_GROUPS",
+        value_delimiter = ','
+    )]
+    pub oidc_allowed_groups: Vec<String>,
+
+    /// The ID token claim that lists a person's groups.
+    #[arg(
+        long,
+        env = "OIDC_GROUPS_CLAIM",
+        value_name = "OIDC_GROUPS_CLAIM",
+        default_value = "groups"
+    )]
+    pub oidc_groups_claim: String,
+
+    /// Create the organizer account at a person's first company sign-in; false lets in
+    /// only people who have an account already.
+    #[arg(long, env = "OIDC_CREATE_ACCOUNTS", value_name = "OIDC_CREATE_ACCOUNTS", default_value_t = true,
+          action = clap::ArgAction::Set)]
+    pub oidc_create_accounts: bool,
+
+    /// What the sign-in button calls the provider (e.g. "Acme SSO").
+    #[arg(long, env = "OIDC_LABEL", value_name = "OIDC_LABEL")]
+    pub oidc_label: Option<String>,
+
     /// When set, /metrics requires `Authorization: Bearer <METRICS_TOKEN>`.
     #[arg(
         long,
@@ -474,7 +531,7 @@ pub fn main() -> ExitCode {
     };
     runtime.block_on(async move {
         match command {
-            Command::Serve(args) => serve::run(args).await,
+            Command::Serve(args) => serve::run(*args).await,
             Command::Migrate(args) => migrate::run(args).await,
             Command::HealthCheck(args) => health_check::run(args).await,
             Command::Organizer(args) => organizer::run(args).await,

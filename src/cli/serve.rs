@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::app::App;
-use crate::config::{Config, InvalidConfig, Secret, parse_database_url};
+use crate::config::{Config, InvalidConfig, OidcConfig, Secret, parse_database_url};
 use crate::storage::ConnectOptions;
 
 use super::ServeArgs;
@@ -15,6 +15,7 @@ pub fn config_from_args(args: ServeArgs) -> Result<Config, InvalidConfig> {
     let (url, embedded) = parse_database_url(args.database.database_url.as_deref())?;
     let max_body_bytes = usize::try_from(args.max_body_bytes)
         .map_err(|_| InvalidConfig::new("MAX_BODY_BYTES", "too large for this platform"))?;
+    let oidc = oidc_config(&args)?;
     let metrics_token = args
         .metrics_token
         .filter(|t| !t.is_empty())
@@ -60,7 +61,64 @@ pub fn config_from_args(args: ServeArgs) -> Result<Config, InvalidConfig> {
         session_participant_limit: args.session_participant_limit,
         retention: (args.retention_days > 0)
             .then(|| Duration::from_secs(u64::from(args.retention_days) * 86_400)),
+        oidc,
     })
+}
+
+/// The company sign-in settings: all of issuer, client id, secret and an allow rule, or
+/// none of them.
+fn oidc_config(args: &ServeArgs) -> Result<Option<OidcConfig>, InvalidConfig> {
+    let listed = |items: &[String]| -> Vec<String> {
+        items
+            .iter()
+            .map(|item| item.trim().to_lowercase())
+            .filter(|item| !item.is_empty())
+            .collect()
+    };
+    let domains = listed(&args.oidc_allowed_domains);
+    let groups: Vec<String> = args
+        .oidc_allowed_groups
+        .iter()
+        .map(|g| g.trim().to_owned())
+        .filter(|g| !g.is_empty())
+        .collect();
+    let Some(issuer) = args.oidc_issuer.clone() else {
+        if args.oidc_client_id.is_some() || args.oidc_client_secret.is_some() {
+            return Err(InvalidConfig::new(
+                "OIDC_ISSUER",
+                "is needed with OIDC_CLIENT_ID and OIDC_CLIENT_SECRET",
+            ));
+        }
+        return Ok(None);
+    };
+    let required = |value: &Option<String>, name: &'static str| {
+        value
+            .clone()
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| InvalidConfig::new(name, "is needed with OIDC_ISSUER"))
+    };
+    let client_id = required(&args.oidc_client_id, "OIDC_CLIENT_ID")?;
+    let client_secret = required(&args.oidc_client_secret, "OIDC_CLIENT_SECRET")?;
+    if domains.is_empty() && groups.is_empty() {
+        return Err(InvalidConfig::new(
+            "OIDC_ALLOWED_DOMAINS",
+            "name the email domains (or OIDC_ALLOWED_GROUPS the groups) that may sign in; \
+             without one, anyone the provider knows would get an account",
+        ));
+    }
+    if !matches!(issuer.scheme(), "https" | "http") {
+        return Err(InvalidConfig::new("OIDC_ISSUER", "must be an http(s) URL"));
+    }
+    Ok(Some(OidcConfig {
+        issuer,
+        client_id,
+        client_secret: Secret::new(client_secret),
+        allowed_domains: domains,
+        allowed_groups: groups,
+        groups_claim: args.oidc_groups_claim.clone(),
+        create_accounts: args.oidc_create_accounts,
+        label: args.oidc_label.clone().filter(|l| !l.trim().is_empty()),
+    }))
 }
 
 /// Runs the server; the exit code is 0 after a clean shutdown.

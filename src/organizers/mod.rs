@@ -4,6 +4,8 @@
 //! and disabling or deleting an organizer.
 //! Passwords are hashed with argon2id on a blocking thread; tokens are stored as SHA-256.
 
+pub mod oidc;
+
 use std::net::IpAddr;
 
 use chrono::{DateTime, Duration, Utc};
@@ -167,7 +169,7 @@ pub async fn login(
 }
 
 /// Issues a login token for an organizer whose identity was just proven.
-async fn start_login(
+pub(crate) async fn start_login(
     store: &dyn Store,
     key: &SigningKey,
     organizer: Organizer,

@@ -272,6 +272,23 @@ pub enum EndTokens {
     All,
 }
 
+/// A company sign-in between leaving for the provider and coming back.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OidcLogin {
+    /// SHA-256 of the `state` the browser holds in a cookie and brings back.
+    pub state_hash: Vec<u8>,
+    /// The nonce the ID token must carry.
+    pub nonce: String,
+    /// The PKCE verifier the code is exchanged with.
+    pub pkce_verifier: String,
+    /// Where to go after signing in (a same-site path).
+    pub next_path: String,
+    /// Started.
+    pub created_at: DateTime<Utc>,
+    /// Abandoned after.
+    pub expires_at: DateTime<Utc>,
+}
+
 /// What using a one-time account link did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Redeemed {
@@ -353,6 +370,19 @@ pub trait Store: Engine {
     async fn delete_organizer(&self, organizer: OrganizerId) -> Result<bool, StoreError>;
     /// Stores a one-time account link.
     async fn insert_account_link(&self, link: &AccountLink) -> Result<(), StoreError>;
+    /// Stores a company sign-in in progress, and forgets those that expired before `now`.
+    async fn insert_oidc_login(
+        &self,
+        login: &OidcLogin,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Takes (deletes and returns) the unexpired sign-in with this state hash: a state works
+    /// once, whichever instance the browser comes back to.
+    async fn take_oidc_login(
+        &self,
+        state_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Option<OidcLogin>, StoreError>;
     /// Uses the unexpired, unused link with this hash, in one transaction: an invitation
     /// creates `new_organizer` with the link's email; a reset sets the password of the
     /// link's organizer and ends every one of its tokens.

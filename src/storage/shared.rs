@@ -646,6 +646,49 @@ impl Store for EngineStore {
         Ok(())
     }
 
+    async fn insert_oidc_login(
+        &self,
+        login: &OidcLogin,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query::<Db>("delete from oidc_logins where expires_at < $1")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query::<Db>(
+            "insert into oidc_logins (state_hash, nonce, pkce_verifier, next_path, created_at, \
+             expires_at) values ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&login.state_hash)
+        .bind(&login.nonce)
+        .bind(&login.pkce_verifier)
+        .bind(&login.next_path)
+        .bind(login.created_at)
+        .bind(login.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn take_oidc_login(
+        &self,
+        state_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Option<OidcLogin>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let taken: Option<OidcLogin> = sqlx::query_as::<Db, OidcLogin>(
+            "delete from oidc_logins where state_hash = $1 returning state_hash, nonce, \
+             pkce_verifier, next_path, created_at, expires_at",
+        )
+        .bind(state_hash)
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(taken.filter(|login| login.expires_at > now))
+    }
+
     async fn redeem_account_link(
         &self,
         hash: &[u8],

@@ -75,7 +75,9 @@ pub fn router() -> Router<AppState> {
         .route("/", get(landing))
         .route("/lang/{lang}", get(choose_language))
         .route("/login", get(login))
-        .route("/welcome", get(welcome));
+        .route("/welcome", get(welcome))
+        .route("/auth/oidc/start", get(oidc_start))
+        .route("/auth/oidc/callback", get(oidc_callback));
     for page in &ORGANIZER_PAGES {
         router = if page.route.contains("{id}") {
             router.route(
@@ -170,6 +172,10 @@ struct Landing {
 #[template(path = "login.html")]
 struct Login {
     shell: Shell,
+    /// The company sign-in's link and button text, when one is configured.
+    oidc: Option<(String, String)>,
+    /// Why the last company sign-in failed: a `login.oidc_<code>` key.
+    failed: Option<String>,
 }
 
 #[derive(Template)]
@@ -204,6 +210,8 @@ async fn landing(Lang(t): Lang) -> Response {
 #[derive(Deserialize)]
 struct Next {
     next: Option<String>,
+    /// A company sign-in that failed, by [`crate::organizers::oidc::OidcError::code`].
+    failed: Option<String>,
 }
 
 /// Where to go back to after choosing a language or signing in: only a path on this site.
@@ -254,16 +262,152 @@ async fn choose_language(
     response
 }
 
-async fn login(Lang(t): Lang, AppQuery(next): AppQuery<Next>) -> Response {
-    let next = safe_next(next.next.as_deref());
+async fn login(
+    State(state): State<AppState>,
+    Lang(t): Lang,
+    AppQuery(query): AppQuery<Next>,
+) -> Response {
+    let next = safe_next(query.next.as_deref());
     let next = if next == "/" {
         "/organizer".to_owned()
     } else {
         next
     };
+    let oidc = state.config.oidc.as_ref().map(|config| {
+        let label = config.label.as_ref().map_or_else(
+            || t.t("login.oidc").to_owned(),
+            |label| t.t("login.oidc_named").replace("{name}", label),
+        );
+        (
+            format!("/auth/oidc/start?next={}", query_value(&next)),
+            label,
+        )
+    });
+    // Only the codes the callback sends are shown; anything else in the address is ignored.
+    let failed = query
+        .failed
+        .filter(|code| OIDC_FAILURES.contains(&code.as_str()))
+        .map(|code| format!("login.oidc_{code}"));
     render(Login {
         shell: Shell::new(t, "login.title", "login", "/login".into()).data("next", next),
+        oidc,
+        failed,
     })
+}
+
+/// The codes a failed company sign-in comes back to the login page with.
+const OIDC_FAILURES: [&str; 6] = [
+    "unavailable",
+    "state",
+    "refused",
+    "not_allowed",
+    "no_account",
+    "disabled",
+];
+
+/// The cookie that binds a company sign-in's state to the browser that started it.
+const OIDC_COOKIE: &str = "conflicto_oidc";
+
+/// Where the provider sends the browser back.
+fn oidc_redirect_uri(state: &AppState) -> String {
+    let mut url = state.public_base_url.clone();
+    url.set_path("/auth/oidc/callback");
+    url.set_query(None);
+    url.to_string()
+}
+
+/// Starts a company sign-in: off to the provider, with the state in a cookie.
+async fn oidc_start(State(state): State<AppState>, AppQuery(query): AppQuery<Next>) -> Response {
+    let Some(config) = state.config.oidc.as_ref() else {
+        return Redirect::to("/login").into_response();
+    };
+    let next = safe_next(query.next.as_deref());
+    match crate::organizers::oidc::start(
+        state.store.as_ref(),
+        config,
+        &oidc_redirect_uri(&state),
+        &next,
+    )
+    .await
+    {
+        Ok(started) => {
+            let cookie = crate::http::api::auth::set_cookie(
+                &state,
+                OIDC_COOKIE,
+                &started.state,
+                "SameSite=Lax; Path=/auth/oidc; Max-Age=600",
+            );
+            (
+                [(header::SET_COOKIE, cookie)],
+                Redirect::to(&started.authorize_url),
+            )
+                .into_response()
+        }
+        Err(error) => oidc_failed(&error),
+    }
+}
+
+/// What the provider sends back.
+#[derive(Debug, Deserialize)]
+struct Callback {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+/// Finishes a company sign-in: the login cookie is set and the browser goes where it
+/// started; a failure goes back to the login page, which says why.
+async fn oidc_callback(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    AppQuery(callback): AppQuery<Callback>,
+) -> Response {
+    let Some(config) = state.config.oidc.as_ref() else {
+        return Redirect::to("/login").into_response();
+    };
+    let clear = crate::http::api::auth::set_cookie(
+        &state,
+        OIDC_COOKIE,
+        "",
+        "SameSite=Lax; Path=/auth/oidc; Max-Age=0",
+    );
+    let (Some(code), Some(returned_state)) = (callback.code, callback.state) else {
+        tracing::warn!(error = ?callback.error, "the sign-in provider sent no code");
+        let failed = crate::organizers::oidc::OidcError::Token(
+            callback.error.unwrap_or_else(|| "no code".into()),
+        );
+        return ([(header::SET_COOKIE, clear)], oidc_failed(&failed)).into_response();
+    };
+    let finished = crate::organizers::oidc::finish(
+        state.store.as_ref(),
+        &state.key,
+        config,
+        &oidc_redirect_uri(&state),
+        &code,
+        &returned_state,
+        crate::http::extract::cookie(&headers, OIDC_COOKIE),
+    )
+    .await;
+    match finished {
+        Ok(finished) => {
+            let login = crate::http::api::auth::cookie(
+                &state,
+                &finished.login.token,
+                crate::organizers::LOGIN_LIFETIME.num_seconds(),
+            );
+            let mut response = Redirect::to(&safe_next(Some(&finished.next))).into_response();
+            response.headers_mut().append(header::SET_COOKIE, login);
+            response.headers_mut().append(header::SET_COOKIE, clear);
+            response
+        }
+        Err(error) => ([(header::SET_COOKIE, clear)], oidc_failed(&error)).into_response(),
+    }
+}
+
+/// Back to the login page with the failure's code; the details go to the log.
+fn oidc_failed(error: &crate::organizers::oidc::OidcError) -> Response {
+    tracing::warn!(%error, "company sign-in failed");
+    Redirect::to(&format!("/login?failed={}", error.code())).into_response()
 }
 
 /// Where an invitation or reset link leads: the page sets the password with the secret in

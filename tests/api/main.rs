@@ -16,6 +16,7 @@ mod kinds;
 mod limits;
 mod live;
 mod metrics;
+mod oidc;
 mod openapi;
 mod pages;
 mod participants;

@@ -106,3 +106,63 @@ async fn an_invitation_a_password_change_and_the_logins_list() {
     admin.close().await;
     laptop.close().await;
 }
+
+/// Company sign-in in Chromium: the login page offers the provider's button, which goes to
+/// the real OpenID Provider and back signed in; a refusal comes back as a sentence.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn company_sign_in_through_a_real_provider() {
+    use crate::common::oidc::{Provider, provider_available};
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    if !provider_available() {
+        return;
+    }
+    let port = crate::common::free_port();
+    let issuer = format!("http://127.0.0.1:{port}");
+    let oidc = conflicto::config::OidcConfig {
+        issuer: issuer.parse().unwrap(),
+        client_id: "conflicto".into(),
+        client_secret: conflicto::config::Secret::new("a-test-client-secret-of-some-length"),
+        allowed_domains: vec!["corp.example".into()],
+        allowed_groups: Vec::new(),
+        groups_claim: "groups".into(),
+        create_accounts: true,
+        label: Some("Corp SSO".into()),
+    };
+    let app = TestApp::spawn_with(
+        TestDb::sqlite().await,
+        |c| c.oidc = Some(oidc),
+        axum::Router::new(),
+    )
+    .await;
+    let base = app.base.clone();
+    let clients = json!([{
+        "client_id": "conflicto",
+        "client_secret": "a-test-client-secret-of-some-length",
+        "redirect_uris": [format!("{base}/auth/oidc/callback")],
+    }]);
+    let _provider = Provider::start(port, &issuer, &clients, 0);
+
+    // The provider signs in its default person, staff@corp.example.
+    let page = driver.browser("account-oidc", 1280, 720).await;
+    page.goto(&format!("{base}/organizer/templates")).await;
+    page.wait_text("#oidc-sign-in", "Sign in with Corp SSO").await;
+    page.shot("62-login-company").await;
+    page.check_accessibility("login-company").await;
+    page.click("#oidc-sign-in").await;
+    page.wait_for("main h1").await;
+    page.wait_text("main h1", "Templates").await;
+    let me = page
+        .js(
+            "return fetch('/api/v1/auth/me').then((r) => r.json()).then((b) => b.organizer.email);",
+            vec![],
+        )
+        .await;
+    assert_eq!(me, json!("staff@corp.example"));
+
+    // Someone outside the allowed domain is told so on the login page.
+    page.goto(&format!("{base}/login?failed=not_allowed")).await;
+    page.wait_text("#oidc-error", "may not sign in here").await;
+    page.close().await;
+}

@@ -4,6 +4,8 @@
 //! with CONFLICTO_REQUIRE_POSTGRES=1 or CI set, a missing one fails instead of skipping.
 #![allow(dead_code)]
 
+pub mod oidc;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;

@@ -110,7 +110,7 @@ pub(crate) fn set_cookie(
 }
 
 /// The login cookie, sent with every request to the site.
-fn cookie(state: &AppState, value: &str, max_age: i64) -> HeaderValue {
+pub(crate) fn cookie(state: &AppState, value: &str, max_age: i64) -> HeaderValue {
     set_cookie(
         state,
         SESSION_COOKIE,

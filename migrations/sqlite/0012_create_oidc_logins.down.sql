@@ -1,0 +1,1 @@
+drop table oidc_logins;
