@@ -147,7 +147,8 @@ async fn company_sign_in_through_a_real_provider() {
     // The provider signs in its default person, staff@corp.example.
     let page = driver.browser("account-oidc", 1280, 720).await;
     page.goto(&format!("{base}/organizer/templates")).await;
-    page.wait_text("#oidc-sign-in", "Sign in with Corp SSO").await;
+    page.wait_text("#oidc-sign-in", "Sign in with Corp SSO")
+        .await;
     page.shot("62-login-company").await;
     page.check_accessibility("login-company").await;
     page.click("#oidc-sign-in").await;

@@ -502,26 +502,9 @@ fn create_organizer(
     password: &str,
     extra: &[&str],
 ) -> (Output, String, String) {
-    use std::io::Write;
-    let mut child = conflicto()
-        .args(["organizer", "create", "--email", email, "--password-stdin"])
-        .args(extra)
-        .current_dir(dir)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{password}\n").as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    (output, stdout, stderr)
+    let mut args = vec!["create", "--email", email, "--password-stdin"];
+    args.extend_from_slice(extra);
+    organizer(dir, &args, &format!("{password}\n"))
 }
 
 #[test]
@@ -608,12 +591,11 @@ fn organizer_list_set_password_disable_and_delete() {
     let dir = tempfile::tempdir().unwrap();
     let old = "a long admin password";
     let new = "purple elephant juggles seven lanterns";
-    for (email, extra) in [("root@example.org", "--admin"), ("ada@example.org", "")] {
-        let mut args = vec!["create", "--email", email, "--password-stdin"];
-        if !extra.is_empty() {
-            args.push(extra);
-        }
-        let (output, stdout, stderr) = organizer(dir.path(), &args, &format!("{old}\n"));
+    for (email, extra) in [
+        ("root@example.org", &["--admin"][..]),
+        ("ada@example.org", &[]),
+    ] {
+        let (output, stdout, stderr) = create_organizer(dir.path(), email, old, extra);
         assert!(output.status.success(), "{stdout}{stderr}");
     }
     let (output, stdout, _) = organizer(dir.path(), &["list"], "");
