@@ -1,4 +1,3 @@
-drop index participants_banned_browser_idx;
 alter table participants drop column browser;
 drop table account_links;
 alter table api_tokens drop column last_used_from, drop column parent_id;

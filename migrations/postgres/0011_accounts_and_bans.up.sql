@@ -29,7 +29,5 @@ create unique index account_links_token_hash_key on account_links (token_hash);
 create index account_links_organizer_id_idx on account_links (organizer_id);
 create index account_links_created_by_idx on account_links (created_by);
 
--- SHA-256 of the browser's `conflicto_browser` cookie, hex.
+-- SHA-256 of the browser's `conflicto_browser` cookie, hex. Its index is migration 0013.
 alter table participants add column browser text;
-create index participants_banned_browser_idx on participants (session_id, browser)
-    where status = 'banned';

@@ -1,4 +1,3 @@
-drop index participants_banned_browser_idx;
 alter table participants drop column browser;
 drop table account_links;
 -- SQLite cannot drop a column with a foreign key, so api_tokens is rebuilt as 0002 made it.

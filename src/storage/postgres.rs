@@ -31,6 +31,11 @@ const FOR_UPDATE: &str = " for update";
 #[path = "shared.rs"]
 mod shared;
 
+/// How long a migration statement may wait for a lock before it fails.
+pub const MIGRATION_LOCK_TIMEOUT: &str = "5s";
+/// How long a migration statement may run.
+pub const MIGRATION_STATEMENT_TIMEOUT: &str = "15min";
+
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
 
 /// Advisory lock key for `conflicto migrate` ("conflict" as eight ASCII bytes). It differs
@@ -45,6 +50,21 @@ pub struct PostgresStore {
 }
 
 impl PostgresStore {
+    /// The one connection migrations run on: its own, with a lock timeout, so a migration that
+    /// would wait behind the serving release's transactions (and make every query after it
+    /// wait too) fails fast and the deploy stops; and a statement timeout, so none runs
+    /// unbounded. Both are docs/deployment.md's migration rules.
+    async fn migration_pool(&self) -> Result<PgPool, MigrationError> {
+        let options = self.connect.clone().options([
+            ("lock_timeout", MIGRATION_LOCK_TIMEOUT),
+            ("statement_timeout", MIGRATION_STATEMENT_TIMEOUT),
+        ]);
+        Ok(PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await?)
+    }
+
     /// Connects a pool to the database at `url`; fails when the server does not answer.
     pub async fn connect(url: &url::Url, options: &ConnectOptions) -> Result<Self, StoreError> {
         let connect: PgConnectOptions = url.as_str().parse()?;
@@ -154,23 +174,38 @@ impl Engine for PostgresStore {
         // A connection of its own, outside the pool: when it is dropped the session ends and
         // PostgreSQL releases the lock, even if this process dies mid-migration.
         let mut conn = PgConnection::connect_with(&self.connect).await?;
-        sqlx::query("select pg_advisory_lock($1)")
-            .bind(MIGRATE_LOCK_KEY)
-            .execute(&mut conn)
-            .await?;
+        // Asked again and again rather than waited for in one statement: a statement that
+        // waits holds a snapshot, and an index built concurrently by the migration holding
+        // the lock would wait for that snapshot, and so for us, until its lock timeout.
+        loop {
+            let taken: bool = sqlx::query_scalar("select pg_try_advisory_lock($1)")
+                .bind(MIGRATE_LOCK_KEY)
+                .fetch_one(&mut conn)
+                .await?;
+            if taken {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
         Ok(MigrationLock::new(std::sync::Mutex::new(conn)))
     }
 
     async fn apply_migrations(&self) -> Result<Vec<MigrationStep>, MigrationError> {
         let before = self.schema_status().await?;
-        MIGRATOR.run(&self.pool).await?;
+        let pool = self.migration_pool().await?;
+        let ran = MIGRATOR.run(&pool).await;
+        pool.close().await;
+        ran?;
         let after = self.schema_status().await?;
         Ok(migrations::steps_between(&MIGRATOR, &before, &after))
     }
 
     async fn revert_migrations(&self, target: i64) -> Result<Vec<MigrationStep>, MigrationError> {
         let before = self.schema_status().await?;
-        MIGRATOR.undo(&self.pool, target).await?;
+        let pool = self.migration_pool().await?;
+        let ran = MIGRATOR.undo(&pool, target).await;
+        pool.close().await;
+        ran?;
         let after = self.schema_status().await?;
         Ok(migrations::steps_between(&MIGRATOR, &before, &after))
     }

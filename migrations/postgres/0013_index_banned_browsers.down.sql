@@ -1,0 +1,2 @@
+-- no-transaction
+drop index concurrently if exists participants_banned_browser_idx;

@@ -1,0 +1,1 @@
+drop index participants_banned_browser_idx;
