@@ -17,8 +17,11 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
 # Runtime stage: no compiler, no package manager caches, no shell tools beyond the base.
 FROM debian:bookworm-slim AS runtime
 # ca-certificates: TLS to PostgreSQL and the health and smoke commands against HTTPS URLs.
+# Not pinned: Debian's security updates replace a version in the archive, after which a
+# pinned install fails and so would every build; the base image's tag fixes the release.
+# hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates=20230311+deb12u1 \
+ && apt-get install -y --no-install-recommends ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 conflicto \
  && useradd --system --uid 10001 --gid conflicto --home-dir /var/lib/conflicto --create-home \

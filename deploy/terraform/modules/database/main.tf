@@ -31,7 +31,16 @@ resource "aws_db_parameter_group" "this" {
   }
 }
 
+# RDS would create this log group itself on the first export, with no expiry; made here
+# first, it keeps the PostgreSQL log as long as the app's logs.
+resource "aws_cloudwatch_log_group" "postgresql" {
+  name              = "/aws/rds/instance/${var.name}/postgresql"
+  retention_in_days = var.log_retention_days
+}
+
 resource "aws_db_instance" "this" {
+  depends_on = [aws_cloudwatch_log_group.postgresql]
+
   identifier                      = var.name
   engine                          = "postgres"
   engine_version                  = var.engine_version

@@ -19,9 +19,19 @@ variable "instance_class" {
 }
 
 variable "engine_version" {
-  description = "PostgreSQL version; the test suite runs on 15."
+  description = "PostgreSQL major version; the test suite runs on 15. Only the major: RDS upgrades minor versions itself (auto_minor_version_upgrade), and a pinned minor would make every apply after such an upgrade fail as a downgrade."
   type        = string
-  default     = "15.8"
+  default     = "15"
+  validation {
+    condition     = can(regex("^[0-9]+$", var.engine_version))
+    error_message = "Give the major version only, such as \"15\"."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Days CloudWatch keeps the PostgreSQL log RDS exports."
+  type        = number
+  default     = 30
 }
 
 variable "allocated_storage_gb" {
