@@ -8,7 +8,7 @@ deploy/terraform/bootstrap) and module:
 - every `module.NAME.OUTPUT` is an output that module declares;
 - every `var.NAME` is declared in the same folder, every `local.NAME` is defined there;
 - every variable without a default in an environment is set in its terraform.tfvars, unless
-  the pipeline sets it (image_repository, image_tag).
+  the pipeline sets it (image_repository, image_tag, alarm_email).
 
 It reads HCL with regular expressions, which is enough for the plain style of these files.
 Exit 1 with one line per problem.
@@ -18,7 +18,7 @@ import re
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[1] / "terraform"
-SET_BY_PIPELINE = {"image_repository", "image_tag"}
+SET_BY_PIPELINE = {"image_repository", "image_tag", "alarm_email"}
 
 
 def blocks(text, kind):

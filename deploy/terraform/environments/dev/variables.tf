@@ -112,7 +112,6 @@ variable "protect" {
 }
 
 variable "alarm_email" {
-  description = "Address the alarms go to; null for none."
+  description = "Address the alarms go to. Required; the pipelines pass the environment's ALARM_EMAIL variable as TF_VAR_alarm_email."
   type        = string
-  default     = null
 }

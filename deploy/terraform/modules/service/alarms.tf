@@ -1,16 +1,67 @@
-# The guide's key metrics as alarms: error rate, unhealthy targets, response time, CPU and
-# memory of the tasks, and the database's CPU, connections and free storage. They notify
-# an SNS topic; subscribe an address with var.alarm_email.
+# The guide's key metrics as alarms: error rate (the app's and the load balancer's own),
+# unhealthy targets, no healthy target at all, response time, CPU and memory of the tasks,
+# the database's CPU, connections and free storage, and a deployment the circuit breaker
+# rolled back. They notify an SNS topic, which always has a subscriber: var.alarm_email is
+# required (the pipelines pass the environment's ALARM_EMAIL).
 
 resource "aws_sns_topic" "alarms" {
   name = "${var.name}-alarms"
 }
 
 resource "aws_sns_topic_subscription" "email" {
-  count     = var.alarm_email == null ? 0 : 1
   topic_arn = aws_sns_topic.alarms.arn
   protocol  = "email"
   endpoint  = var.alarm_email
+}
+
+# EventBridge may publish the deployment events to the topic.
+resource "aws_sns_topic_policy" "alarms" {
+  arn = aws_sns_topic.alarms.arn
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "events.amazonaws.com" }
+      Action    = "sns:Publish"
+      Resource  = aws_sns_topic.alarms.arn
+      Condition = { ArnEquals = { "aws:SourceArn" = aws_cloudwatch_event_rule.deployment_failed.arn } }
+    }]
+  })
+}
+
+# A deployment the circuit breaker stopped (and rolled back) is news even when the old
+# tasks keep serving.
+resource "aws_cloudwatch_event_rule" "deployment_failed" {
+  name        = "${var.name}-deployment-failed"
+  description = "An ECS deployment of ${var.name} failed."
+  event_pattern = jsonencode({
+    source        = ["aws.ecs"]
+    "detail-type" = ["ECS Deployment State Change"]
+    resources     = [aws_ecs_service.app.id]
+    detail        = { eventName = ["SERVICE_DEPLOYMENT_FAILED"] }
+  })
+}
+
+resource "aws_cloudwatch_event_target" "deployment_failed" {
+  rule = aws_cloudwatch_event_rule.deployment_failed.name
+  arn  = aws_sns_topic.alarms.arn
+}
+
+# Every task out of the load balancer: the site is down, whatever the error counts say.
+resource "aws_cloudwatch_metric_alarm" "no_healthy_targets" {
+  alarm_name          = "${var.name}-no-healthy-targets"
+  alarm_description   = "No task is healthy behind the load balancer: the site is down."
+  namespace           = "AWS/ApplicationELB"
+  metric_name         = "HealthyHostCount"
+  statistic           = "Minimum"
+  dimensions          = { LoadBalancer = var.alb_arn_suffix, TargetGroup = var.target_group_arn_suffix }
+  period              = 60
+  evaluation_periods  = 2
+  threshold           = 1
+  comparison_operator = "LessThanThreshold"
+  treat_missing_data  = "breaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
 }
 
 locals {
@@ -19,6 +70,11 @@ locals {
       namespace   = "AWS/ApplicationELB", metric = "HTTPCode_Target_5XX_Count", stat = "Sum",
       threshold   = 10, dimensions = { LoadBalancer = var.alb_arn_suffix },
       description = "The app answered more than 10 requests with 5xx in a minute."
+    }
+    "load-balancer-5xx" = {
+      namespace   = "AWS/ApplicationELB", metric = "HTTPCode_ELB_5XX_Count", stat = "Sum",
+      threshold   = 10, dimensions = { LoadBalancer = var.alb_arn_suffix },
+      description = "The load balancer itself answered more than 10 requests with 5xx in a minute (no target, or a target that failed to answer)."
     }
     "unhealthy-targets" = {
       namespace   = "AWS/ApplicationELB", metric = "UnHealthyHostCount", stat = "Maximum",

@@ -142,7 +142,10 @@ variable "target_group_arn_suffix" {
 }
 
 variable "alarm_email" {
-  description = "Where alarms are mailed; null for none."
+  description = "Where alarms are mailed. Required: an alarm nobody receives is no alarm."
   type        = string
-  default     = null
+  validation {
+    condition     = can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alarm_email))
+    error_message = "Give the address the alarms are mailed to."
+  }
 }
