@@ -6,11 +6,13 @@
 #   ecs.sh migrate        # the one-off migration task; fails unless it exits 0
 #   ecs.sh roll           # point the service at the new app task definition, wait stable
 #   ecs.sh url            # the environment's public URL
+#   ecs.sh rollback ENV IMAGE:TAG  # without Terraform: the service back to the newest
+#                                  # registered revision that runs IMAGE:TAG, wait stable
 set -euo pipefail
 
 out() { terraform output -raw "$1"; }
 
-case "${1:?usage: ecs.sh snapshot TAG | migrate | roll | url}" in
+case "${1:?usage: ecs.sh snapshot TAG | migrate | roll | url | rollback ENV IMAGE:TAG}" in
   snapshot)
     tag=${2:?image tag}
     db=$(out db_instance_identifier)
@@ -63,6 +65,45 @@ case "${1:?usage: ecs.sh snapshot TAG | migrate | roll | url}" in
     ;;
   url)
     out url
+    ;;
+  rollback)
+    env=${2:?environment}
+    image=${3:?image:tag}
+    cluster="conflicto-$env"
+    service="conflicto-$env-app"
+    # The revisions Terraform registered stay (skip_destroy); the newest one that runs the
+    # image is the release as it last ran, with its own settings.
+    definition=
+    # shellcheck disable=SC2016 # the backticks are JMESPath literals
+    for arn in $(aws ecs list-task-definitions --family-prefix "$service" --status ACTIVE \
+        --sort DESC --max-items 100 --query 'taskDefinitionArns[]' --output text); do
+      runs=$(aws ecs describe-task-definition --task-definition "$arn" \
+        --query 'taskDefinition.containerDefinitions[0].image' --output text)
+      if [ "$runs" = "$image" ]; then
+        definition=$arn
+        break
+      fi
+    done
+    if [ -z "$definition" ]; then
+      echo "::error::no registered revision of $service runs $image; deploy it with Terraform instead (deploy-prod.yml)"
+      exit 1
+    fi
+    echo "service $service -> $definition"
+    aws ecs update-service --cluster "$cluster" --service "$service" \
+      --task-definition "$definition" >/dev/null
+    aws ecs wait services-stable --cluster "$cluster" --services "$service"
+    # shellcheck disable=SC2016 # the backticks are JMESPath literals
+    running=$(aws ecs describe-services --cluster "$cluster" --services "$service" \
+      --query 'services[0].deployments[?status==`PRIMARY`].taskDefinition | [0]' --output text)
+    if [ "$running" != "$definition" ]; then
+      echo "::error::the service is stable on $running, not $definition: the target release refused this schema (its /ready), or failed to start"
+      exit 1
+    fi
+    # shellcheck disable=SC2016
+    aws ecs describe-task-definition --task-definition "$definition" \
+      --query 'taskDefinition.containerDefinitions[0].environment[?name==`PUBLIC_BASE_URL`].value | [0]' \
+      --output text >"${RUNNER_TEMP:-/tmp}/conflicto-url"
+    echo "service stable on $definition"
     ;;
   *)
     echo "unknown action $1" >&2

@@ -138,8 +138,11 @@ locals {
   }
 }
 
+# Old revisions stay registered (skip_destroy): the circuit breaker returns to the previous
+# one, and rollback.yml points the service at an earlier one without Terraform.
 resource "aws_ecs_task_definition" "app" {
   family                   = "${var.name}-app"
+  skip_destroy             = true
   requires_compatibilities = ["FARGATE"]
   network_mode             = "awsvpc"
   cpu                      = var.cpu
@@ -171,6 +174,7 @@ resource "aws_ecs_task_definition" "app" {
 # backup is the RDS snapshot the pipeline takes (deploy-prod.yml), hence --skip-backup here.
 resource "aws_ecs_task_definition" "migrate" {
   family                   = "${var.name}-migrate"
+  skip_destroy             = true
   requires_compatibilities = ["FARGATE"]
   network_mode             = "awsvpc"
   cpu                      = 256
