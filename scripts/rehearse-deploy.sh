@@ -297,6 +297,38 @@ after_rollback_0010() {
   requests_stored N "$1"
   say "N stored a request row for each of its $answers answers in the rekeyed table"
 }
+# 0013 built participants_banned_browser_idx concurrently while N served: it must be valid,
+# and a ban keeps the banned browser out under N+1 and, rolled back, under N.
+banned_browser_stays_out() { # RELEASE
+  local session headers cookie participant status
+  session=$(api POST /api/v1/sessions/ '{"title": "Rehearsal bans"}' | field id)
+  api PATCH "/api/v1/sessions/$session" '{"status": "active"}' >/dev/null
+  headers="$work/ban-$1.headers"
+  participant=$(curl -fsS -D "$headers" -H 'content-type: application/json' \
+    -d '{"nickname": "Troll"}' "$PUBLIC_BASE_URL/api/v1/sessions/$session/join" | field participant_id)
+  cookie=$(tr -d '\r' <"$headers" | sed -n 's/^[Ss]et-[Cc]ookie: conflicto_browser=\([^;]*\).*/\1/p' | head -1)
+  [ -n "$cookie" ] || fail "$1 set no browser cookie at join"
+  curl -fsS -X DELETE -H "authorization: Bearer $CONFLICTO_TOKEN" \
+    "$PUBLIC_BASE_URL/api/v1/sessions/$session/participants/$participant?ban=true" >/dev/null
+  status=$(curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/json' \
+    -H "cookie: conflicto_browser=$cookie" -d '{"nickname": "Someone new"}' \
+    "$PUBLIC_BASE_URL/api/v1/sessions/$session/join")
+  [ "$status" = 403 ] || fail "$1 let a banned browser join again (HTTP $status)"
+}
+banned_browser_index_valid() {
+  [ "$(sql "select indisvalid from pg_index where indexrelid = 'participants_banned_browser_idx'::regclass")" = t ] \
+    || fail "participants_banned_browser_idx is missing or invalid"
+}
+after_upgrade_0013() {
+  banned_browser_index_valid
+  banned_browser_stays_out N+1
+  say "N+1: the index built concurrently is valid, and a banned browser stayed out under a new nickname"
+}
+after_rollback_0013() {
+  banned_browser_index_valid
+  banned_browser_stays_out N
+  say "N: the index is still valid, and a banned browser stayed out"
+}
 newest=$(find migrations/postgres -name '*.up.sql' -printf '%f\n' | sort | tail -1 | cut -c1-4)
 if ! declare -F "after_upgrade_$newest" >/dev/null || ! declare -F "after_rollback_$newest" >/dev/null; then
   fail "no rehearsal checks for migration $newest: add after_upgrade_$newest and after_rollback_$newest"
