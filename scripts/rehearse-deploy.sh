@@ -8,12 +8,13 @@
 #      pipelines' integration suite (scripts/integration.sh) against it.
 # It fails unless: no participant request failed, every vote is counted exactly once, live
 # streams reconnected, every old instance drained and exited 0, nginx answered no 5xx, and
-# the newest migration's checks pass: what it added is used by N+1 and left alone by N
-# (after_upgrade_NNNN and after_rollback_NNNN below).
+# the checks of every migration N+1 adds pass: what each added is used by N+1 and left
+# alone by N (after_upgrade_NNNN and after_rollback_NNNN below).
 #
-# Releases: N+1 is HEAD; N is the commit before the newest commit that added a migration
-# (override with REHEARSAL_FROM=REV). Both are built with `cargo build --release --locked`
-# in the usual target folder, so dependencies build once; the conflicto crate itself is
+# Releases: N+1 is HEAD; N is the newest earlier commit whose migrations HEAD has unchanged,
+# and fewer of them (override with REHEARSAL_FROM=REV). Both are built with
+# `cargo build --release --locked` in the usual target folder, so dependencies build once; the
+# conflicto crate itself is
 # cleaned before each build, since cargo would otherwise take one checkout's build for the
 # other's (its fingerprint does not depend on where the sources are). Needs git history, nginx,
 # initdb/pg_ctl, psql and pg_dump, and python3. Every process it starts is stopped by PID.
@@ -65,8 +66,19 @@ new_rev=$(git rev-parse HEAD)
 if [ -n "${REHEARSAL_FROM:-}" ]; then
   old_rev=$(git rev-parse "$REHEARSAL_FROM")
 else
-  added=$(git log -1 --format=%H --diff-filter=A -- migrations/postgres)
-  old_rev=$(git rev-parse "$added^") || fail "no commit before $added (a shallow clone?)"
+  # The newest earlier commit whose migrations are all in HEAD unchanged, and fewer: the
+  # release a deploy of HEAD replaces. A migration changed before it was ever released makes
+  # the commits that had its first form no release to rehearse from.
+  old_rev=""
+  for touched in $(git log --format=%H -- migrations/postgres); do
+    candidate=$(git rev-parse "$touched^") || fail "no commit before $touched (a shallow clone?)"
+    if [ -z "$(git diff --name-only --diff-filter=MDR "$candidate" HEAD -- migrations)" ] \
+      && [ -n "$(git diff --name-only --diff-filter=A "$candidate" HEAD -- migrations/postgres)" ]; then
+      old_rev=$candidate
+      break
+    fi
+  done
+  [ -n "$old_rev" ] || fail "no earlier release whose migrations HEAD keeps unchanged"
 fi
 say "release N   = $(git log -1 --format='%h %s' "$old_rev")"
 say "release N+1 = $(git log -1 --format='%h %s' "$new_rev") (HEAD, with uncommitted changes if any)"
@@ -225,7 +237,7 @@ PY
 }
 field() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 
-# --- What the newest migration changed, told apart release by release -------------------------
+# --- What each new migration changed, told apart release by release ---------------------------
 # Each expand migration brings two checks: after_upgrade_NNNN runs on the event N+1 held,
 # after_rollback_NNNN on the one N held after the rollback. A migration without them fails
 # the rehearsal, so every schema change says how the two releases differ on it.
@@ -297,8 +309,30 @@ after_rollback_0010() {
   requests_stored N "$1"
   say "N stored a request row for each of its $answers answers in the rekeyed table"
 }
+# 0011 added disabled organizers, token parents and last use, one-time account links, and
+# participants.browser. N+1 records where the rehearsal's token was last used; N, rolled
+# back, serves on the new columns and leaves them alone.
+after_upgrade_0011() {
+  [ "$(sql "select count(*) from api_tokens where last_used_from is not null")" -gt 0 ] \
+    || fail "N+1 recorded no token's last use"
+  say "N+1 recorded where the organizer's token was last used"
+}
+after_rollback_0011() {
+  [ "$(sql "select count(browser) from participants where session_id = '$1'")" = 0 ] \
+    || fail "N wrote participants.browser"
+  say "N serves on 0011's columns and wrote none of them"
+}
+# 0012 added oidc_logins, which only a configured company sign-in writes.
+after_upgrade_0012() {
+  [ "$(sql "select count(*) from oidc_logins")" = 0 ] || fail "sign-ins in progress without OIDC configured"
+  say "N+1 runs with the company sign-in table, unused without OIDC_ISSUER"
+}
+after_rollback_0012() {
+  sql "select count(*) from oidc_logins" >/dev/null || fail "oidc_logins is gone after the rollback"
+  say "N serves with 0012's table present"
+}
 # 0013 built participants_banned_browser_idx concurrently while N served: it must be valid,
-# and a ban keeps the banned browser out under N+1 and, rolled back, under N.
+# and a ban keeps the banned browser out under N+1; N, rolled back, leaves the index valid.
 banned_browser_stays_out() { # RELEASE
   local session headers cookie participant status
   session=$(api POST /api/v1/sessions/ '{"title": "Rehearsal bans"}' | field id)
@@ -326,13 +360,17 @@ after_upgrade_0013() {
 }
 after_rollback_0013() {
   banned_browser_index_valid
-  banned_browser_stays_out N
-  say "N: the index is still valid, and a banned browser stayed out"
+  say "N: the index is still valid"
 }
-newest=$(find migrations/postgres -name '*.up.sql' -printf '%f\n' | sort | tail -1 | cut -c1-4)
-if ! declare -F "after_upgrade_$newest" >/dev/null || ! declare -F "after_rollback_$newest" >/dev/null; then
-  fail "no rehearsal checks for migration $newest: add after_upgrade_$newest and after_rollback_$newest"
-fi
+# Every migration N+1 has and N lacks brings its checks.
+n_newest=$(git ls-tree --name-only "$old_rev" migrations/postgres/ | sed -n 's|.*/\([0-9]\{4\}\)_.*\.up\.sql$|\1|p' | sort | tail -1)
+versions=$(find migrations/postgres -name '*.up.sql' -printf '%f\n' | cut -c1-4 | sort -u | awk -v n="$n_newest" '$1 > n')
+for version in $versions; do
+  if ! declare -F "after_upgrade_$version" >/dev/null || ! declare -F "after_rollback_$version" >/dev/null; then
+    fail "no rehearsal checks for migration $version: add after_upgrade_$version and after_rollback_$version"
+  fi
+done
+say "migrations N+1 adds: $(echo "$versions" | tr '\n' ' ')"
 made_from_template=""
 
 # --- Rolling upgrade to N+1: migrate first, then one instance at a time -----------------------
@@ -349,7 +387,7 @@ replace n-a "$new" n1-a "${ports[n-b]}"
 replace n-b "$new" n1-b "${ports[n1-a]}"
 say "all instances run N+1"
 session_n1=$(event_on n1)
-"after_upgrade_$newest" "$session_n1"
+for version in $versions; do "after_upgrade_$version" "$session_n1"; done
 
 # --- Rollback to N, on N+1's schema -----------------------------------------------------------
 replace n1-a "$old" n-c "${ports[n1-b]}"
@@ -357,7 +395,7 @@ replace n1-b "$old" n-d "${ports[n-c]}"
 grep -q "newer" "$work/n-c.log" || say "note: release N logged no warning about the newer schema"
 say "rolled back: all instances run N on N+1's schema"
 session_n=$(event_on n)
-"after_rollback_$newest" "$session_n"
+for version in $versions; do "after_rollback_$version" "$session_n"; done
 
 # The pipelines' integration suite, against the rolled-back deployment.
 CONFLICTO="$new" scripts/integration.sh "$PUBLIC_BASE_URL" >"$work/integration.log" 2>&1 \
