@@ -102,6 +102,9 @@ async fn no_page_shows_english_in_another_language() {
             org.goto(&format!("{base}{path}")).await;
             org.wait_for(ready).await;
             check(&org, name).await;
+            if *name == "account" {
+                org.shot(&format!("52-account-{lang}")).await;
+            }
             if *name == "builder" {
                 // The switch lists every language in its own name.
                 let offered = org
