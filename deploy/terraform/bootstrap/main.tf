@@ -29,6 +29,9 @@ provider "aws" {
 data "aws_caller_identity" "current" {}
 
 resource "aws_s3_bucket" "state" {
+  #checkov:skip=CKV_AWS_18:the Terraform state's reads and writes are recorded by CloudTrail; server access logs would add a bucket to watch
+  #checkov:skip=CKV2_AWS_62:nothing consumes events of the state bucket
+  #checkov:skip=CKV_AWS_144:versioning keeps every state; a second region is not needed to recover the infrastructure's state
   bucket = "conflicto-terraform-state-${data.aws_caller_identity.current.account_id}"
   lifecycle {
     prevent_destroy = true
@@ -47,6 +50,22 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "state" {
   rule {
     apply_server_side_encryption_by_default {
       sse_algorithm = "aws:kms"
+    }
+  }
+}
+
+# Old state versions go after 90 days; the current one stays.
+resource "aws_s3_bucket_lifecycle_configuration" "state" {
+  bucket = aws_s3_bucket.state.id
+  rule {
+    id     = "old-versions"
+    status = "Enabled"
+    filter {}
+    noncurrent_version_expiration {
+      noncurrent_days = 90
+    }
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 7
     }
   }
 }

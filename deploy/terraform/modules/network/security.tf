@@ -2,6 +2,7 @@
 # balancer reaches only the app's port, and only the app reaches the database.
 
 resource "aws_security_group" "alb" {
+  #checkov:skip=CKV2_AWS_5:attached outside this module: the ALB, the ECS service and the RDS instance take it from the network module's outputs
   name        = "${var.name}-alb"
   description = "Internet to the load balancer: HTTPS, and HTTP only to be redirected."
   vpc_id      = aws_vpc.this.id
@@ -9,6 +10,7 @@ resource "aws_security_group" "alb" {
 }
 
 resource "aws_security_group" "app" {
+  #checkov:skip=CKV2_AWS_5:attached outside this module: the ALB, the ECS service and the RDS instance take it from the network module's outputs
   name        = "${var.name}-app"
   description = "The app's tasks: reached only from the load balancer."
   vpc_id      = aws_vpc.this.id
@@ -16,6 +18,7 @@ resource "aws_security_group" "app" {
 }
 
 resource "aws_security_group" "database" {
+  #checkov:skip=CKV2_AWS_5:attached outside this module: the ALB, the ECS service and the RDS instance take it from the network module's outputs
   name        = "${var.name}-database"
   description = "PostgreSQL: reached only from the app's tasks."
   vpc_id      = aws_vpc.this.id
@@ -32,6 +35,7 @@ resource "aws_vpc_security_group_ingress_rule" "alb_https" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "alb_http" {
+  #checkov:skip=CKV_AWS_260:port 80 only answers a redirect to HTTPS (the ALB's HTTP listener), so people typing the bare name arrive
   security_group_id = aws_security_group.alb.id
   description       = "HTTP from anywhere, redirected to HTTPS"
   cidr_ipv4         = "0.0.0.0/0"
