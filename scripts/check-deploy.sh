@@ -8,7 +8,9 @@
 #   - shell scripts: shellcheck;
 #   - deploy/terraform: terraform fmt -check, and, since providers cannot be downloaded here
 #     so `terraform validate` cannot run, deploy/scripts/check-terraform-interfaces.py: the
-#     variables, outputs and tfvars match across modules and environments; and checkov
+#     variables, outputs and tfvars match across modules and environments;
+#     deploy/scripts/check-iam-policies.py: no IAM grant that escalates, one environment's
+#     roles never allowed the other's resources; and checkov
 #     (PyPI), the static IaC scanner: every finding is fixed or skipped in the resource with
 #     `#checkov:skip=ID:reason`, so a new finding fails this script.
 # Linters are pinned and installed into target/lint-tools on first use.
@@ -55,6 +57,8 @@ echo "== terraform fmt -check"
 TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive deploy/terraform
 echo "== terraform module interfaces"
 python3 deploy/scripts/check-terraform-interfaces.py
+echo "== IAM policies (deploy/scripts/check-iam-policies.py)"
+python3 deploy/scripts/check-iam-policies.py --self-test
 echo "== checkov deploy/terraform"
 # --skip-download: no guideline lookups (the machines have no route to them); offline checks.
 TF_CLI_CONFIG_FILE=/dev/null "$tools/bin/checkov" -d deploy/terraform --framework terraform \

@@ -120,23 +120,134 @@ resource "aws_iam_role" "deploy" {
 }
 
 # Terraform manages VPCs, load balancers, RDS, ECS, IAM roles of the tasks, secrets and
-# alarms: the deploy role needs broad rights on those services. PowerUserAccess plus the
-# IAM actions for the task roles is the usual compromise; narrow it further per account.
+# alarms: the deploy role needs broad rights on those services, hence PowerUserAccess (every
+# service but IAM and Organizations). What keeps it from being an admin, and one
+# environment from the other:
+# - IAM only on its own environment's task roles (role/conflicto-<env>-*), never on the
+#   deploy roles or the boundary, and every role it creates or changes must carry the
+#   permissions boundary below, so a task role can never hold more than the boundary;
+# - the only managed policy it may attach is the ECS task execution policy, and it may pass
+#   its roles only to ECS tasks;
+# - an explicit deny on the other environment: its tagged resources (Environment), its
+#   secrets, its Terraform state and its task roles.
+# deploy/scripts/check-iam-policies.py checks these rules in CI.
 resource "aws_iam_role_policy_attachment" "power_user" {
   for_each   = local.environments
   role       = aws_iam_role.deploy[each.key].name
   policy_arn = "arn:aws:iam::aws:policy/PowerUserAccess"
 }
 
-data "aws_iam_policy_document" "iam_for_tasks" {
+locals {
+  account_id       = data.aws_caller_identity.current.account_id
+  execution_policy = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+  other_environment = {
+    dev  = "prod"
+    prod = "dev"
+  }
+}
+
+# The most any task role of an environment may do: write that environment's logs and read
+# its secrets. Images come from ghcr.io, so no ECR access. Roles the environment's deploy
+# role creates or changes must carry it, so even a role policy it writes cannot reach the
+# other environment.
+data "aws_iam_policy_document" "task_boundary" {
+  for_each = local.environments
   statement {
+    sid       = "WriteTheEcsLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["arn:aws:logs:*:${local.account_id}:log-group:/ecs/conflicto-backend-${each.value}:*"]
+  }
+  statement {
+    sid       = "ReadTheEnvironmentsSecrets"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["arn:aws:secretsmanager:*:${local.account_id}:secret:conflicto-${each.value}/*"]
+  }
+}
+
+resource "aws_iam_policy" "task_boundary" {
+  for_each    = local.environments
+  name        = "conflicto-${each.value}-task-boundary"
+  description = "Permissions boundary of every Conflicto task role in ${each.value}"
+  policy      = data.aws_iam_policy_document.task_boundary[each.key].json
+}
+
+data "aws_iam_policy_document" "iam_for_tasks" {
+  for_each = local.environments
+  statement {
+    sid = "CreateAndChangeTaskRolesWithinTheBoundary"
     actions = [
-      "iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:TagRole", "iam:UntagRole",
-      "iam:PassRole", "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePolicy",
-      "iam:DeleteRolePolicy", "iam:GetRolePolicy", "iam:ListRolePolicies",
-      "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole",
+      "iam:CreateRole", "iam:PutRolePolicy", "iam:PutRolePermissionsBoundary",
     ]
-    resources = ["arn:aws:iam::${data.aws_caller_identity.current.account_id}:role/conflicto-*"]
+    resources = ["arn:aws:iam::${local.account_id}:role/conflicto-${each.value}-*"]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PermissionsBoundary"
+      values   = [aws_iam_policy.task_boundary[each.key].arn]
+    }
+  }
+  statement {
+    sid       = "AttachOnlyTheTaskExecutionPolicy"
+    actions   = ["iam:AttachRolePolicy", "iam:DetachRolePolicy"]
+    resources = ["arn:aws:iam::${local.account_id}:role/conflicto-${each.value}-*"]
+    condition {
+      test     = "ArnEquals"
+      variable = "iam:PolicyARN"
+      values   = [local.execution_policy]
+    }
+  }
+  statement {
+    sid       = "PassTaskRolesToEcsOnly"
+    actions   = ["iam:PassRole"]
+    resources = ["arn:aws:iam::${local.account_id}:role/conflicto-${each.value}-*"]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["ecs-tasks.amazonaws.com"]
+    }
+  }
+  statement {
+    sid = "ReadAndRemoveTaskRoles"
+    actions = [
+      "iam:DeleteRole", "iam:GetRole", "iam:TagRole", "iam:UntagRole", "iam:DeleteRolePolicy",
+      "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
+      "iam:ListInstanceProfilesForRole", "iam:ListRoleTags",
+    ]
+    resources = ["arn:aws:iam::${local.account_id}:role/conflicto-${each.value}-*"]
+  }
+  statement {
+    sid       = "ReadTheBoundary"
+    actions   = ["iam:GetPolicy", "iam:GetPolicyVersion"]
+    resources = [aws_iam_policy.task_boundary[each.key].arn, local.execution_policy]
+  }
+  statement {
+    sid    = "KeepTheBoundary"
+    effect = "Deny"
+    actions = [
+      "iam:DeleteRolePermissionsBoundary", "iam:CreatePolicyVersion", "iam:DeletePolicy",
+      "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion",
+    ]
+    resources = ["*"]
+  }
+  statement {
+    sid       = "NotTheOtherEnvironmentsResources"
+    effect    = "Deny"
+    actions   = ["*"]
+    resources = ["*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/Environment"
+      values   = [local.other_environment[each.value]]
+    }
+  }
+  statement {
+    sid     = "NotTheOtherEnvironmentsSecretsStateOrRoles"
+    effect  = "Deny"
+    actions = ["*"]
+    resources = [
+      "arn:aws:secretsmanager:*:${local.account_id}:secret:conflicto-${local.other_environment[each.value]}/*",
+      "${aws_s3_bucket.state.arn}/conflicto/${local.other_environment[each.value]}/*",
+      "arn:aws:iam::${local.account_id}:role/conflicto-${local.other_environment[each.value]}-*",
+    ]
   }
 }
 
@@ -144,5 +255,5 @@ resource "aws_iam_role_policy" "iam_for_tasks" {
   for_each = local.environments
   name     = "manage-conflicto-task-roles"
   role     = aws_iam_role.deploy[each.key].id
-  policy   = data.aws_iam_policy_document.iam_for_tasks.json
+  policy   = data.aws_iam_policy_document.iam_for_tasks[each.key].json
 }

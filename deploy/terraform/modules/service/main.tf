@@ -82,10 +82,19 @@ data "aws_iam_policy_document" "assume_ecs_tasks" {
   }
 }
 
+data "aws_caller_identity" "current" {}
+
+# Every task role carries the boundary bootstrap/ made: the deploy roles may only create and
+# change roles that do, so no role they make can hold more than it allows.
+locals {
+  task_boundary_arn = "arn:aws:iam::${data.aws_caller_identity.current.account_id}:policy/${var.name}-task-boundary"
+}
+
 # ECS itself: pull the image, read the task's secrets, write its logs.
 resource "aws_iam_role" "execution" {
-  name               = "${var.name}-execution"
-  assume_role_policy = data.aws_iam_policy_document.assume_ecs_tasks.json
+  name                 = "${var.name}-execution"
+  assume_role_policy   = data.aws_iam_policy_document.assume_ecs_tasks.json
+  permissions_boundary = local.task_boundary_arn
 }
 
 resource "aws_iam_role_policy_attachment" "execution" {
@@ -112,8 +121,9 @@ resource "aws_iam_role_policy" "read_secrets" {
 
 # The app's own role: it calls no AWS API, so it has no permissions.
 resource "aws_iam_role" "task" {
-  name               = "${var.name}-task"
-  assume_role_policy = data.aws_iam_policy_document.assume_ecs_tasks.json
+  name                 = "${var.name}-task"
+  assume_role_policy   = data.aws_iam_policy_document.assume_ecs_tasks.json
+  permissions_boundary = local.task_boundary_arn
 }
 
 # --- Task definitions -----------------------------------------------------------------------

@@ -28,7 +28,7 @@ variable "image_tag" {
 }
 
 variable "registry_credentials_secret_arn" {
-  description = "Secrets Manager secret with {\"username\",\"password\"} for a private registry; null for a public image."
+  description = "Secrets Manager secret with {\"username\",\"password\"} for a private registry; null for a public image. Its name must start with conflicto-<env>/: the task roles' permissions boundary lets them read no other secret."
   type        = string
   default     = null
 }
