@@ -14,14 +14,16 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
     cargo build --release --locked --bin conflicto \
  && install -m 0755 target/release/conflicto /usr/local/bin/conflicto
 
-# Runtime stage: no compiler, no package manager caches, no shell tools beyond the base.
+# Runtime stage: no compiler, no package manager caches.
 FROM debian:bookworm-slim AS runtime
 # ca-certificates: TLS to PostgreSQL and the health and smoke commands against HTTPS URLs.
+# postgresql-client: psql and pg_dump for operators, who reach a running task with ECS Exec
+# (docs/runbooks/database.md); the database has no other way in.
 # Not pinned: Debian's security updates replace a version in the archive, after which a
 # pinned install fails and so would every build; the base image's tag fixes the release.
 # hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates \
+ && apt-get install -y --no-install-recommends ca-certificates postgresql-client \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 conflicto \
  && useradd --system --uid 10001 --gid conflicto --home-dir /var/lib/conflicto --create-home \

@@ -146,8 +146,8 @@ locals {
   }
 }
 
-# The most any task role of an environment may do: write that environment's logs and read
-# its secrets. Images come from ghcr.io, so no ECR access. Roles the environment's deploy
+# The most any task role of an environment may do: write that environment's logs, read its
+# secrets, and open ECS Exec's channels. Images come from ghcr.io, so no ECR access. Roles the environment's deploy
 # role creates or changes must carry it, so even a role policy it writes cannot reach the
 # other environment.
 data "aws_iam_policy_document" "task_boundary" {
@@ -156,6 +156,14 @@ data "aws_iam_policy_document" "task_boundary" {
     sid       = "WriteTheEcsLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["arn:aws:logs:*:${local.account_id}:log-group:/ecs/conflicto-backend-${each.value}:*"]
+  }
+  statement {
+    sid = "EcsExecChannels"
+    actions = [
+      "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+      "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
+    ]
+    resources = ["*"]
   }
   statement {
     sid       = "ReadTheEnvironmentsSecrets"

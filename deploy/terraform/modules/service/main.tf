@@ -119,11 +119,28 @@ resource "aws_iam_role_policy" "read_secrets" {
   policy = data.aws_iam_policy_document.read_secrets.json
 }
 
-# The app's own role: it calls no AWS API, so it has no permissions.
+# The app's own role: the app calls no AWS API. Its one permission is the channel ECS Exec
+# opens, the operators' way into a running task (docs/runbooks/database.md).
 resource "aws_iam_role" "task" {
   name                 = "${var.name}-task"
   assume_role_policy   = data.aws_iam_policy_document.assume_ecs_tasks.json
   permissions_boundary = local.task_boundary_arn
+}
+
+data "aws_iam_policy_document" "exec" {
+  statement {
+    actions = [
+      "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+      "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
+    ]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "exec" {
+  name   = "ecs-exec"
+  role   = aws_iam_role.task.id
+  policy = data.aws_iam_policy_document.exec.json
 }
 
 # --- Task definitions -----------------------------------------------------------------------
@@ -218,7 +235,7 @@ resource "aws_ecs_service" "app" {
   health_check_grace_period_seconds  = 30
   deployment_minimum_healthy_percent = 100
   deployment_maximum_percent         = 200
-  enable_execute_command             = false
+  enable_execute_command             = true
   propagate_tags                     = "SERVICE"
 
   deployment_circuit_breaker {
