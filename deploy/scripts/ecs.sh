@@ -2,7 +2,8 @@
 # The AWS side of a deploy, shared by deploy-dev.yml, deploy-prod.yml and rollback.yml.
 # Run from deploy/terraform/environments/<env> after `terraform apply`; it reads the
 # outputs of that state.
-#   ecs.sh snapshot TAG   # RDS snapshot before migrating (prod), waits until available
+#   ecs.sh snapshot TAG   # RDS snapshot before migrating (prod), waits until available;
+#                         # deletes per-deploy snapshots older than 30 days beyond the newest 5
 #   ecs.sh migrate        # the one-off migration task; fails unless it exits 0
 #   ecs.sh roll           # point the service at the new app task definition, wait stable
 #   ecs.sh url            # the environment's public URL
@@ -23,6 +24,18 @@ case "${1:?usage: ecs.sh snapshot TAG | migrate | roll | url | rollback ENV IMAG
     aws rds create-db-snapshot --db-instance-identifier "$db" --db-snapshot-identifier "$id" >/dev/null
     aws rds wait db-snapshot-available --db-snapshot-identifier "$id"
     echo "snapshot $id is available"
+    # Per-deploy snapshots are kept for SNAPSHOT_DAYS (30), then deleted; the newest five
+    # stay whatever their age, so a quiet month still has a way back.
+    cutoff=$(date -u -d "-${SNAPSHOT_DAYS:-30} days" +%Y-%m-%dT%H:%M:%S)
+    # shellcheck disable=SC2016 # the backticks are JMESPath literals
+    aws rds describe-db-snapshots --db-instance-identifier "$db" --snapshot-type manual \
+      --query "reverse(sort_by(DBSnapshots[?starts_with(DBSnapshotIdentifier, \`${db}-pre-\`)], &SnapshotCreateTime))[5:].[DBSnapshotIdentifier, SnapshotCreateTime]" \
+      --output text | while read -r old created; do
+        if [[ "$created" < "$cutoff" ]]; then
+          echo "deleting snapshot $old of $created"
+          aws rds delete-db-snapshot --db-snapshot-identifier "$old" >/dev/null
+        fi
+      done
     ;;
   migrate)
     cluster=$(out cluster_name)
