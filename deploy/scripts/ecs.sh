@@ -13,6 +13,26 @@ set -euo pipefail
 
 out() { terraform output -raw "$1"; }
 
+# Points SERVICE of CLUSTER at DEFINITION, waits until the service is stable, and fails
+# unless the stable deployment is that definition (the circuit breaker may have gone back).
+move_service() {
+  local cluster=$1 service=$2 definition=$3 running
+  echo "service $service -> $definition"
+  aws ecs update-service --cluster "$cluster" --service "$service" \
+    --task-definition "$definition" >/dev/null
+  # Rolling replacement: new tasks must pass /api/v1/health/ready before old ones drain.
+  # The deployment circuit breaker rolls back by itself if the new tasks keep failing.
+  aws ecs wait services-stable --cluster "$cluster" --services "$service"
+  # shellcheck disable=SC2016 # the backticks are JMESPath literals
+  running=$(aws ecs describe-services --cluster "$cluster" --services "$service" \
+    --query 'services[0].deployments[?status==`PRIMARY`].taskDefinition | [0]' --output text)
+  if [ "$running" != "$definition" ]; then
+    echo "::error::the service is stable on $running, not $definition: the circuit breaker went back (the release refused this schema on /ready, or failed to start)"
+    exit 1
+  fi
+  echo "service stable on $definition"
+}
+
 case "${1:?usage: ecs.sh snapshot TAG | migrate | roll | url | rollback ENV IMAGE:TAG}" in
   snapshot)
     tag=${2:?image tag}
@@ -58,23 +78,7 @@ case "${1:?usage: ecs.sh snapshot TAG | migrate | roll | url | rollback ENV IMAG
     echo "migrations applied"
     ;;
   roll)
-    cluster=$(out cluster_name)
-    service=$(out service_name)
-    definition=$(out app_task_definition_arn)
-    echo "service $service -> $definition"
-    aws ecs update-service --cluster "$cluster" --service "$service" \
-      --task-definition "$definition" >/dev/null
-    # Rolling replacement: new tasks must pass /api/v1/health/ready before old ones drain.
-    # The deployment circuit breaker rolls back by itself if the new tasks keep failing.
-    aws ecs wait services-stable --cluster "$cluster" --services "$service"
-    # shellcheck disable=SC2016 # the backticks are JMESPath literals
-    running=$(aws ecs describe-services --cluster "$cluster" --services "$service" \
-      --query 'services[0].deployments[?status==`PRIMARY`].taskDefinition | [0]' --output text)
-    if [ "$running" != "$definition" ]; then
-      echo "::error::the service is stable on $running, not $definition (circuit breaker rollback?)"
-      exit 1
-    fi
-    echo "service stable on $definition"
+    move_service "$(out cluster_name)" "$(out service_name)" "$(out app_task_definition_arn)"
     ;;
   url)
     out url
@@ -101,22 +105,11 @@ case "${1:?usage: ecs.sh snapshot TAG | migrate | roll | url | rollback ENV IMAG
       echo "::error::no registered revision of $service runs $image; deploy it with Terraform instead (deploy-prod.yml)"
       exit 1
     fi
-    echo "service $service -> $definition"
-    aws ecs update-service --cluster "$cluster" --service "$service" \
-      --task-definition "$definition" >/dev/null
-    aws ecs wait services-stable --cluster "$cluster" --services "$service"
-    # shellcheck disable=SC2016 # the backticks are JMESPath literals
-    running=$(aws ecs describe-services --cluster "$cluster" --services "$service" \
-      --query 'services[0].deployments[?status==`PRIMARY`].taskDefinition | [0]' --output text)
-    if [ "$running" != "$definition" ]; then
-      echo "::error::the service is stable on $running, not $definition: the target release refused this schema (its /ready), or failed to start"
-      exit 1
-    fi
+    move_service "$cluster" "$service" "$definition"
     # shellcheck disable=SC2016
     aws ecs describe-task-definition --task-definition "$definition" \
       --query 'taskDefinition.containerDefinitions[0].environment[?name==`PUBLIC_BASE_URL`].value | [0]' \
       --output text >"${RUNNER_TEMP:-/tmp}/conflicto-url"
-    echo "service stable on $definition"
     ;;
   *)
     echo "unknown action $1" >&2
