@@ -235,13 +235,15 @@ pub async fn record_use(store: &dyn Store, token: &TokenRecord, from: IpAddr) {
     }
 }
 
-/// Ends a login (or revokes an API token, and every token made with it) by id.
+/// Ends one of the organizer's logins, or revokes one of its API tokens and every token
+/// made with it; false when the organizer has no such token of that kind.
 pub async fn revoke_token(
     store: &dyn Store,
     organizer: OrganizerId,
+    kind: TokenKind,
     token: TokenId,
 ) -> Result<bool, StoreError> {
-    store.delete_token(organizer, token).await
+    store.delete_token(organizer, kind, token).await
 }
 
 /// Creates a named API token; the secret is returned once and never stored. It expires

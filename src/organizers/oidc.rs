@@ -12,10 +12,9 @@ use openidconnect::{
     PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
 };
 
-use super::{Login, LoginError, start_login};
-use crate::auth::{self, SigningKey, password};
+use super::{CreateOrganizerError, Login, LoginError, start_login};
+use crate::auth::{self, SigningKey};
 use crate::config::OidcConfig;
-use crate::ids::OrganizerId;
 use crate::model::organizer::Organizer;
 use crate::storage::{OidcLogin, Store, StoreError};
 
@@ -300,27 +299,16 @@ async fn organizer_for(
     }
     // The account has a random password nobody knows: it signs in through the provider,
     // and an admin's reset link can give it a password later.
-    let secret = auth::new_link_token();
-    let hash = tokio::task::spawn_blocking(move || password::hash(&secret))
-        .await
-        .map_err(|e| StoreError::Internal(e.to_string()))?
-        .map_err(StoreError::Internal)?;
-    let organizer = Organizer {
-        id: OrganizerId::new(),
-        email: email.to_owned(),
-        is_admin: false,
-        created_at: Utc::now(),
-        disabled_at: None,
-    };
-    match store.insert_organizer(&organizer, &hash).await {
-        Ok(()) => Ok(organizer),
+    match super::create(store, email, &auth::new_link_token(), false).await {
+        Ok(organizer) => Ok(organizer),
         // Two first sign-ins at once: the other made it.
-        Err(StoreError::Conflict(_)) => store
+        Err(CreateOrganizerError::EmailTaken) => store
             .organizer_by_email(email)
             .await?
             .map(|(organizer, _)| organizer)
             .ok_or(OidcError::NoAccount),
-        Err(error) => Err(error.into()),
+        Err(CreateOrganizerError::Store(error)) => Err(error.into()),
+        Err(error) => Err(OidcError::Token(error.to_string())),
     }
 }
 

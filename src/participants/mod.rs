@@ -82,8 +82,7 @@ pub struct Entrance<'a> {
 /// What a participant row keeps of the browser cookie: its SHA-256 in hex, so that the
 /// database never holds a value that would let someone wear another's browser.
 pub fn browser_hash(cookie: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(cookie.as_bytes())
+    crate::auth::hash_token(cookie)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()

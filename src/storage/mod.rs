@@ -328,10 +328,12 @@ pub trait Store: Engine {
         hash: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Option<(Organizer, TokenRecord)>, StoreError>;
-    /// Deletes one of the organizer's tokens; false when there was none.
+    /// Deletes one of the organizer's tokens of this kind (and, through `parent_id`, every
+    /// token made with it); false when there was none.
     async fn delete_token(
         &self,
         organizer: OrganizerId,
+        kind: TokenKind,
         token: TokenId,
     ) -> Result<bool, StoreError>;
     /// The organizer's tokens of one kind, oldest first.

@@ -378,6 +378,33 @@ impl EngineStore {
         Ok(version)
     }
 
+    /// Ends the organizer's tokens that `ends` names, inside `tx`.
+    async fn end_tokens(
+        tx: &mut WriteTx,
+        organizer: OrganizerId,
+        ends: EndTokens,
+    ) -> Result<(), StoreError> {
+        match ends {
+            EndTokens::OtherLogins(keep) => {
+                sqlx::query::<Db>(
+                    "delete from api_tokens where organizer_id = $1 and kind = 'login' \
+                     and id <> $2",
+                )
+                .bind(organizer)
+                .bind(keep)
+                .execute(&mut **tx)
+                .await?
+            }
+            EndTokens::All => {
+                sqlx::query::<Db>("delete from api_tokens where organizer_id = $1")
+                    .bind(organizer)
+                    .execute(&mut **tx)
+                    .await?
+            }
+        };
+        Ok(())
+    }
+
     /// Inserts one activity row at `position`.
     async fn insert_activity_row(
         tx: &mut WriteTx,
@@ -492,13 +519,17 @@ impl Store for EngineStore {
     async fn delete_token(
         &self,
         organizer: OrganizerId,
+        kind: TokenKind,
         token: TokenId,
     ) -> Result<bool, StoreError> {
         let done = self
             .write_one(
-                sqlx::query::<Db>("delete from api_tokens where id = $1 and organizer_id = $2")
-                    .bind(token)
-                    .bind(organizer),
+                sqlx::query::<Db>(
+                    "delete from api_tokens where id = $1 and organizer_id = $2 and kind = $3",
+                )
+                .bind(token)
+                .bind(organizer)
+                .bind(kind.as_str()),
             )
             .await?;
         Ok(done.rows_affected() > 0)
@@ -575,24 +606,7 @@ impl Store for EngineStore {
         if done.rows_affected() == 0 {
             return Ok(false);
         }
-        match ends {
-            EndTokens::OtherLogins(keep) => {
-                sqlx::query::<Db>(
-                    "delete from api_tokens where organizer_id = $1 and kind = 'login' \
-                     and id <> $2",
-                )
-                .bind(organizer)
-                .bind(keep)
-                .execute(&mut *tx)
-                .await?
-            }
-            EndTokens::All => {
-                sqlx::query::<Db>("delete from api_tokens where organizer_id = $1")
-                    .bind(organizer)
-                    .execute(&mut *tx)
-                    .await?
-            }
-        };
+        Self::end_tokens(&mut tx, organizer, ends).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -609,10 +623,7 @@ impl Store for EngineStore {
             .execute(&mut *tx)
             .await?;
         if at.is_some() {
-            sqlx::query::<Db>("delete from api_tokens where organizer_id = $1")
-                .bind(organizer)
-                .execute(&mut *tx)
-                .await?;
+            Self::end_tokens(&mut tx, organizer, EndTokens::All).await?;
         }
         tx.commit().await?;
         Ok(done.rows_affected() > 0)
@@ -736,10 +747,7 @@ impl Store for EngineStore {
                     .bind(password_hash)
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query::<Db>("delete from api_tokens where organizer_id = $1")
-                    .bind(organizer)
-                    .execute(&mut *tx)
-                    .await?;
+                Self::end_tokens(&mut tx, organizer, EndTokens::All).await?;
                 organizer
             }
             (LinkPurpose::Reset, None) => {
@@ -927,8 +935,11 @@ impl Store for EngineStore {
         }
         let mut tx = self.begin_write().await?;
         // Each session's row is read (and locked) once per batch, and its count
-        // written once: concurrent joins do not queue on that row one by one.
+        // written once: concurrent joins do not queue on that row one by one. Its banned
+        // browsers (almost always none) are read once per batch too, not once per join.
         let mut sessions: Vec<Seats> = Vec::new();
+        let mut banned_browsers: std::collections::HashMap<SessionId, Vec<String>> =
+            std::collections::HashMap::new();
         let mut outcomes = Vec::with_capacity(joins.len());
         for p in joins {
             let seats = match sessions.iter().position(|r| r.session == p.session_id) {
@@ -944,6 +955,14 @@ impl Store for EngineStore {
                         .fetch_optional(&mut *tx)
                         .await?;
                     sessions.push(Seats::new(p.session_id, row));
+                    let banned: Vec<String> = sqlx::query_scalar::<Db, String>(
+                        "select browser from participants where session_id = $1 \
+                         and status = 'banned' and browser is not null",
+                    )
+                    .bind(p.session_id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    banned_browsers.insert(p.session_id, banned);
                     sessions.len() - 1
                 }
             };
@@ -953,19 +972,13 @@ impl Store for EngineStore {
                 continue;
             }
             // A browser banned from the session stays out under any nickname.
-            if let Some(browser) = &p.browser {
-                let banned: Option<i32> = sqlx::query_scalar::<Db, i32>(
-                    "select 1 from participants where session_id = $1 and browser = $2 \
-                     and status = 'banned' limit 1",
-                )
-                .bind(p.session_id)
-                .bind(browser)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if banned.is_some() {
-                    outcomes.push(JoinOutcome::Banned);
-                    continue;
-                }
+            if p.browser.as_ref().is_some_and(|browser| {
+                banned_browsers
+                    .get(&p.session_id)
+                    .is_some_and(|banned| banned.contains(browser))
+            }) {
+                outcomes.push(JoinOutcome::Banned);
+                continue;
             }
             let inserted = sqlx::query::<Db>(
                 "insert into participants (id, session_id, nickname, nickname_key, status, \

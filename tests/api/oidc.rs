@@ -4,12 +4,12 @@
 //! email, existing accounts only, disabled), a wrong issuer, a code issued to another client,
 //! an expired ID token, and a state replayed or brought by another browser.
 
-use conflicto::config::{OidcConfig, Secret};
+use conflicto::config::OidcConfig;
 use reqwest::{StatusCode, Url};
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::common::oidc::{Provider, provider_available};
+use crate::common::oidc::{CLIENT_ID, Provider, client, config, provider_available};
 use crate::common::{TestDb, free_port};
 use crate::helpers::{PASSWORD, TestApp, json};
 
@@ -21,33 +21,6 @@ both_backends!(
     an_expired_id_token_is_refused,
     a_state_works_once_and_only_in_its_browser
 );
-
-const CLIENT_ID: &str = "conflicto";
-const CLIENT_SECRET: &str = "a-test-client-secret-of-some-length";
-
-/// The app's client registration at the provider, with its callback.
-fn client(app: &TestApp, id: &str) -> Value {
-    json!({
-        "client_id": id,
-        "client_secret": CLIENT_SECRET,
-        "redirect_uris": [format!("{}/auth/oidc/callback", app.base)],
-        "grant_types": ["authorization_code"],
-        "response_types": ["code"],
-    })
-}
-
-fn config(issuer: &str) -> OidcConfig {
-    OidcConfig {
-        issuer: issuer.parse().unwrap(),
-        client_id: CLIENT_ID.into(),
-        client_secret: Secret::new(CLIENT_SECRET),
-        allowed_domains: vec!["corp.example".into()],
-        allowed_groups: vec!["conflicto-organizers".into()],
-        groups_claim: "groups".into(),
-        create_accounts: true,
-        label: Some("Corp SSO".into()),
-    }
-}
 
 /// An app with company sign-in against a provider on `port`, and that provider.
 async fn app_and_provider(
@@ -63,7 +36,7 @@ async fn app_and_provider(
     let mut oidc = config(&issuer);
     adjust(&mut oidc);
     let app = TestApp::spawn_with(db, |c| c.oidc = Some(oidc), axum::Router::new()).await;
-    let clients = json!([client(&app, CLIENT_ID), client(&app, "intruder")]);
+    let clients = json!([client(&app.base, CLIENT_ID), client(&app.base, "intruder")]);
     let provider = Provider::start(port, &issuer, &clients, skew_seconds);
     Some((app, provider))
 }
@@ -77,6 +50,41 @@ fn browser() -> reqwest::Client {
         .unwrap()
 }
 
+/// Starts a company sign-in as `who` towards `next` and follows the redirects, `tamper`
+/// having changed the authorization URL, up to the callback the provider sends the browser
+/// to, which it does not open. `Err` is where the app sent the browser at once instead.
+async fn to_callback(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    who: &str,
+    next: &str,
+    tamper: impl FnOnce(Url) -> Url,
+) -> Result<Url, String> {
+    let start = browser
+        .get(app.url(&format!("/auth/oidc/start?next={next}")))
+        .send()
+        .await
+        .unwrap();
+    let location = start.headers()["location"].to_str().unwrap().to_owned();
+    if location.starts_with("/login") {
+        return Err(location);
+    }
+    let mut url = Url::parse(&location).unwrap();
+    url.query_pairs_mut().append_pair("login_hint", who);
+    let mut url = tamper(url);
+    for _ in 0..10 {
+        if url.path() == "/auth/oidc/callback" {
+            return Ok(url);
+        }
+        let response = browser.get(url.clone()).send().await.unwrap();
+        let Some(next) = response.headers().get("location") else {
+            panic!("{url} answered {} without a redirect", response.status());
+        };
+        url = url.join(next.to_str().unwrap()).unwrap();
+    }
+    panic!("the sign-in went round in circles");
+}
+
 /// One company sign-in as `who`: the callback URL the provider sent the browser to, and
 /// where the app sent it from there. `tamper` may change the authorization URL.
 async fn sign_in(
@@ -85,39 +93,13 @@ async fn sign_in(
     who: &str,
     tamper: impl FnOnce(Url) -> Url,
 ) -> (Option<String>, String) {
-    let start = browser
-        .get(app.url("/auth/oidc/start?next=/organizer/templates"))
-        .send()
-        .await
-        .unwrap();
-    let location = start.headers()["location"].to_str().unwrap().to_owned();
-    if location.starts_with("/login") {
-        return (None, location);
-    }
-    let mut url = Url::parse(&location).unwrap();
-    url.query_pairs_mut().append_pair("login_hint", who);
-    let mut url = tamper(url);
-    let mut callback = None;
-    for _ in 0..10 {
-        if url.path() == "/auth/oidc/callback" {
-            callback = Some(url.to_string());
-        }
-        let response = browser.get(url.clone()).send().await.unwrap();
-        let Some(next) = response.headers().get("location") else {
-            panic!("{url} answered {} without a redirect", response.status());
-        };
-        let next = url.join(next.to_str().unwrap()).unwrap();
-        if callback.is_some() {
-            return (
-                callback,
-                next.path().to_owned()
-                    + next.query().map_or("", |_| "?")
-                    + next.query().unwrap_or(""),
-            );
-        }
-        url = next;
-    }
-    panic!("the sign-in went round in circles");
+    let callback = match to_callback(app, browser, who, "/organizer/templates", tamper).await {
+        Ok(callback) => callback,
+        Err(location) => return (None, location),
+    };
+    let response = browser.get(callback.clone()).send().await.unwrap();
+    let landed = response.headers()["location"].to_str().unwrap().to_owned();
+    (Some(callback.to_string()), landed)
 }
 
 async fn me(app: &TestApp, browser: &reqwest::Client) -> (StatusCode, Value) {
@@ -306,27 +288,9 @@ async fn a_state_works_once_and_only_in_its_browser(db: TestDb) {
     // A callback opened in another browser (a link someone was sent) signs nobody in, and
     // the state is gone for its own browser too.
     let own = browser();
-    let start = own
-        .get(app.url("/auth/oidc/start?next=/organizer"))
-        .send()
+    let callback = to_callback(&app, &own, "ada@corp.example", "/organizer", |u| u)
         .await
-        .unwrap();
-    let mut url = Url::parse(start.headers()["location"].to_str().unwrap()).unwrap();
-    url.query_pairs_mut()
-        .append_pair("login_hint", "ada@corp.example");
-    let mut callback = None;
-    for _ in 0..10 {
-        let response = own.get(url.clone()).send().await.unwrap();
-        let next = url
-            .join(response.headers()["location"].to_str().unwrap())
-            .unwrap();
-        if next.path() == "/auth/oidc/callback" {
-            callback = Some(next);
-            break;
-        }
-        url = next;
-    }
-    let callback = callback.expect("the provider sent the browser back");
+        .expect("the provider sent the browser back");
     let stranger = browser().get(callback.clone()).send().await.unwrap();
     assert_eq!(stranger.headers()["location"], "/login?failed=state");
     let late = own.get(callback).send().await.unwrap();

@@ -111,7 +111,7 @@ async fn an_invitation_a_password_change_and_the_logins_list() {
 /// the real OpenID Provider and back signed in; a refusal comes back as a sentence.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn company_sign_in_through_a_real_provider() {
-    use crate::common::oidc::{Provider, provider_available};
+    use crate::common::oidc::{CLIENT_ID, Provider, client, config, provider_available};
     let Some(driver) = Driver::start().await else {
         return;
     };
@@ -120,16 +120,7 @@ async fn company_sign_in_through_a_real_provider() {
     }
     let port = crate::common::free_port();
     let issuer = format!("http://127.0.0.1:{port}");
-    let oidc = conflicto::config::OidcConfig {
-        issuer: issuer.parse().unwrap(),
-        client_id: "conflicto".into(),
-        client_secret: conflicto::config::Secret::new("a-test-client-secret-of-some-length"),
-        allowed_domains: vec!["corp.example".into()],
-        allowed_groups: Vec::new(),
-        groups_claim: "groups".into(),
-        create_accounts: true,
-        label: Some("Corp SSO".into()),
-    };
+    let oidc = config(&issuer);
     let app = TestApp::spawn_with(
         TestDb::sqlite().await,
         |c| c.oidc = Some(oidc),
@@ -137,11 +128,7 @@ async fn company_sign_in_through_a_real_provider() {
     )
     .await;
     let base = app.base.clone();
-    let clients = json!([{
-        "client_id": "conflicto",
-        "client_secret": "a-test-client-secret-of-some-length",
-        "redirect_uris": [format!("{base}/auth/oidc/callback")],
-    }]);
+    let clients = json!([client(&base, CLIENT_ID)]);
     let _provider = Provider::start(port, &issuer, &clients, 0);
 
     // The provider signs in its default person, staff@corp.example.

@@ -4,7 +4,38 @@
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
-use serde_json::Value;
+use conflicto::config::{OidcConfig, Secret};
+use serde_json::{Value, json};
+
+/// The app's client id and secret at the test provider.
+pub const CLIENT_ID: &str = "conflicto";
+const CLIENT_SECRET: &str = "a-test-client-secret-of-some-length";
+
+/// Company sign-in against `issuer`: people of corp.example or of the group
+/// `conflicto-organizers` may sign in; the button says "Corp SSO".
+pub fn config(issuer: &str) -> OidcConfig {
+    OidcConfig {
+        issuer: issuer.parse().unwrap(),
+        client_id: CLIENT_ID.into(),
+        client_secret: Secret::new(CLIENT_SECRET),
+        allowed_domains: vec!["corp.example".into()],
+        allowed_groups: vec!["conflicto-organizers".into()],
+        groups_claim: "groups".into(),
+        create_accounts: true,
+        label: Some("Corp SSO".into()),
+    }
+}
+
+/// A client registration at the provider, `id`, whose callback is the app at `base`.
+pub fn client(base: &str, id: &str) -> Value {
+    json!({
+        "client_id": id,
+        "client_secret": CLIENT_SECRET,
+        "redirect_uris": [format!("{base}/auth/oidc/callback")],
+        "grant_types": ["authorization_code"],
+        "response_types": ["code"],
+    })
+}
 
 /// A running provider; stopped when dropped.
 pub struct Provider {

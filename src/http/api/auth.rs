@@ -187,7 +187,13 @@ async fn logout(
     State(state): State<AppState>,
     HostAuth(auth): HostAuth,
 ) -> Result<Response, ApiError> {
-    organizers::revoke_token(state.store.as_ref(), auth.organizer.id, auth.token.id).await?;
+    organizers::revoke_token(
+        state.store.as_ref(),
+        auth.organizer.id,
+        auth.token.kind,
+        auth.token.id,
+    )
+    .await?;
     Ok((
         StatusCode::NO_CONTENT,
         [(header::SET_COOKIE, cookie(&state, "", 0))],
@@ -334,11 +340,7 @@ async fn end_token(
     kind: TokenKind,
     id: TokenId,
 ) -> Result<StatusCode, ApiError> {
-    let theirs = organizers::tokens(state.store.as_ref(), auth.organizer.id, kind)
-        .await?
-        .iter()
-        .any(|t| t.id == id);
-    if theirs && organizers::revoke_token(state.store.as_ref(), auth.organizer.id, id).await? {
+    if organizers::revoke_token(state.store.as_ref(), auth.organizer.id, kind, id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::new(
