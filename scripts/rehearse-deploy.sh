@@ -4,10 +4,18 @@
 #   1. migrate first (backup, then N+1's migrations, with N still serving on the new schema);
 #   2. replace each instance by N+1, one at a time: start the new one, wait until ready,
 #      take the old one out of nginx, SIGTERM it and let it drain;
-#   3. roll back the same way to N, which keeps running on N+1's schema, and run the
-#      pipelines' integration suite (scripts/integration.sh) against it.
+#   3. a database failover: PostgreSQL stopped for 60 s under voting, with every instance's
+#      /api/v1/health/live checked each second as the ALB would (decision 0020);
+#   4. roll back as ecs.sh rollback does: the kept build of N, no migration, the database
+#      decision made first by N's own `migrate status`. First a refusal: with N+1's last
+#      migration declared a contract step, N's check must refuse, N must not start, and N+1
+#      must go on serving. Then the rollback to N, which keeps running on N+1's schema
+#      (the migrations table must be unchanged), and the pipelines' integration suite
+#      (scripts/integration.sh) against it.
 # It fails unless: no participant request failed, every vote is counted exactly once, live
-# streams reconnected, every old instance drained and exited 0, nginx answered no 5xx, and
+# streams reconnected, every old instance drained and exited 0, no liveness check failed
+# and no instance was replaced during the outage, nginx answered no 5xx (but 503 while the
+# database was away), and
 # the checks of every migration N+1 adds pass: what each added is used by N+1 and left
 # alone by N (after_upgrade_NNNN and after_rollback_NNNN below).
 #
@@ -123,7 +131,7 @@ pid $work/nginx/nginx.pid;
 error_log $work/nginx/nginx-error.log warn;
 events { worker_connections 8192; }
 http {
-  log_format brief '\$status \$request_method \$uri \$upstream_addr \$request_time';
+  log_format brief '\$status \$request_method \$uri \$upstream_addr \$request_time \$msec';
   access_log $work/nginx/nginx-access.log brief;
   # No client keep-alive: a configuration reload closes idle client connections, and a
   # phone may be sending on one at that moment. The ALB this stands in for never reloads,
@@ -206,7 +214,7 @@ export CONFLICTO_TOKEN
 
 # --- Participants voting through the whole deploy --------------------------------------------
 "$new" loadtest --url "$PUBLIC_BASE_URL" --participants "$participants" --join-rate 200 \
-  --vote-within 3 --poll-only --ingest-seconds 100 --ingest-rate 150 --timeout-seconds 400 \
+  --vote-within 3 --poll-only --ingest-seconds 200 --ingest-rate 150 --timeout-seconds 500 \
   >"$work/participants.log" 2>&1 &
 load_pid=$!
 pids+=("$load_pid")
@@ -389,9 +397,100 @@ say "all instances run N+1"
 session_n1=$(event_on n1)
 for version in $versions; do "after_upgrade_$version" "$session_n1"; done
 
-# --- Rollback to N, on N+1's schema -----------------------------------------------------------
+# --- A database failover under live voting: no instance is replaced ---------------------------
+# PostgreSQL stops (fast shutdown: every connection is cut, as in a Multi-AZ failover) for
+# 60 s while the phones vote. A checker asks each instance's /api/v1/health/live in turn,
+# a second apart (the ALB asks every 10 s); a failed check would start a replacement on
+# ECS, so any failure fails the rehearsal. /ready must fail meanwhile, to show that the
+# database really was away, and no live stream may end. Votes the instances could not
+# store were answered 503 and sent again by the phones; the verdict below wants them all
+# counted once.
+alb_checks() { # NAME...: one line per check, "seconds name live ready", until $work/checks.stop
+  local name
+  for _ in $(seq 300); do
+    [ -e "$work/checks.stop" ] && return 0
+    for name in "$@"; do
+      echo "$(date +%s.%N) $name $(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:${ports[$name]}/api/v1/health/live") $(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:${ports[$name]}/api/v1/health/ready")"
+    done
+    sleep 1
+  done
+}
+before_failover="${instance_pid[n1-a]} ${instance_pid[n1-b]}"
+alb_checks n1-a n1-b >"$work/alb-checks.log" &
+checks_pid=$!
+pids+=("$checks_pid")
+sleep 2
+pg_port=${admin##*:}; pg_port=${pg_port%%/*}
+outage_from=$(date +%s.%N)
+scripts/pg-cluster.sh stop "$cluster"
+say "PostgreSQL stopped under live voting; back in 60 s"
+sleep 60
+scripts/pg-cluster.sh start "$cluster" "$pg_port" >/dev/null
+outage_to=$(date +%s.%N)
+say "PostgreSQL started again, $(awk -v a="$outage_from" -v b="$outage_to" 'BEGIN { printf "%.0f", b - a }') s after it stopped"
+for name in n1-a n1-b; do
+  for _ in $(seq 150); do
+    "$new" health-check --url "http://127.0.0.1:${ports[$name]}/api/v1/health/ready" --timeout-seconds 1 >/dev/null && break
+    sleep 0.2
+  done
+  "$new" health-check --url "http://127.0.0.1:${ports[$name]}/api/v1/health/ready" >/dev/null \
+    || fail "$name was not ready within 30 s of the database's return"
+done
+back_at=$(date +%s.%N)
+sleep 2
+touch "$work/checks.stop"
+wait "$checks_pid" || true
+checks=$(wc -l <"$work/alb-checks.log")
+live_failed=$(awk '$3 != 200' "$work/alb-checks.log" | wc -l)
+ready_failed=$(awk '$4 != 200' "$work/alb-checks.log" | wc -l)
+[ "$live_failed" = 0 ] || { awk '$3 != 200' "$work/alb-checks.log" | head; fail "$live_failed of $checks liveness checks failed: the ALB would have had instances replaced"; }
+[ "$ready_failed" -gt 0 ] || fail "readiness never failed: was the database away at all?"
+[ "${instance_pid[n1-a]} ${instance_pid[n1-b]}" = "$before_failover" ] || fail "an instance was replaced"
+for name in n1-a n1-b; do kill -0 "${instance_pid[$name]}" 2>/dev/null || fail "$name died during the outage"; done
+# shellcheck disable=SC2016 # awk programs, expanded by awk
+in_outage() { awk -v from="$outage_from" -v to="$back_at" "$1"' && $6 >= from && $6 <= to' "$work/nginx/nginx-access.log" | wc -l; }
+# shellcheck disable=SC2016
+outage_503=$(in_outage '$1 == 503')
+# nginx logs a stream when it ends.
+# shellcheck disable=SC2016
+streams_ended=$(in_outage '$3 ~ /\/events$/')
+[ "$streams_ended" = 0 ] || fail "$streams_ended live streams ended while the database was away"
+say "failover: $checks liveness checks, all 200; readiness failed $ready_failed times; the same two processes serve ($before_failover); no live stream ended; $outage_503 requests answered 503 while the database was away, all sent again"
+
+# --- Rollback to N, on N+1's schema, as ecs.sh rollback does it ------------------------------
+# The kept artefact of N, with N's settings; no build, no Terraform, no migration. The
+# database decision comes first and is N's own: its `migrate status` must accept the schema
+# N+1 left. Releases with that command's exit status (3: cannot serve) say so by it; N may
+# be older, so its verdict line is read too.
+migrations_now() { sql "select string_agg(version || ':' || encode(checksum, 'hex'), ',' order by version) from _sqlx_migrations"; }
+n_accepts_the_schema() { # exit 0 when release N's `migrate status` accepts the schema
+  local code=0
+  "$old" migrate status >"$work/rollback-check.log" 2>&1 || code=$?
+  [ "$code" = 0 ] && grep -Eq "^schema is current$|declare this release compatible$" "$work/rollback-check.log"
+}
+# First the refusal: were N+1's last migration a contract step, N could not serve the schema.
+# Its check must say so, N must refuse to start, and N+1 must go on serving, untouched.
+compatible_from=$(sql "select oldest_compatible_version from schema_compatibility")
+sql "update schema_compatibility set oldest_compatible_version = (select max(version) from _sqlx_migrations)" >/dev/null
+! n_accepts_the_schema || fail "release N accepted a schema declared incompatible with it"
+grep -q "cannot run on" "$work/rollback-check.log" || { cat "$work/rollback-check.log"; fail "release N's check does not say why it refuses"; }
+refused_port=$(free_port)
+code=0
+LISTEN_ADDR="127.0.0.1:$refused_port" APP_VERSION=n-refused timeout 30 "$old" serve >"$work/n-refused.log" 2>&1 || code=$?
+{ [ "$code" != 0 ] && [ "$code" != 124 ]; } || fail "release N did not refuse to start on an incompatible schema (exit $code)"
+for name in n1-a n1-b; do
+  "$new" health-check --url "http://127.0.0.1:${ports[$name]}/api/v1/health/ready" >/dev/null \
+    || fail "$name stopped serving while release N was refused"
+done
+sql "update schema_compatibility set oldest_compatible_version = $compatible_from" >/dev/null
+say "rollback refused as it should be past a contract step: N's check said '$(tail -1 "$work/rollback-check.log")', N exited $code at start, N+1 went on serving"
+# Then the rollback itself.
+schema_before=$(migrations_now)
+n_accepts_the_schema || { cat "$work/rollback-check.log"; fail "release N cannot serve N+1's schema"; }
+say "database decision: no migration runs; release N accepts the schema ('$(tail -1 "$work/rollback-check.log")')"
 replace n1-a "$old" n-c "${ports[n1-b]}"
 replace n1-b "$old" n-d "${ports[n-c]}"
+[ "$(migrations_now)" = "$schema_before" ] || fail "the rollback ran or reverted a migration"
 grep -q "newer" "$work/n-c.log" || say "note: release N logged no warning about the newer schema"
 say "rolled back: all instances run N on N+1's schema"
 session_n=$(event_on n)
@@ -414,8 +513,10 @@ reconnects=$(sed -n 's/^streams: .*, \([0-9]*\) reconnected.*/\1/p' "$work/parti
 retried=$(sed -n 's/^retried: *\([0-9]*\) .*/\1/p' "$work/participants.log")
 [ "${retried:-0}" = 0 ] || fail "$retried answers got no reply and had to be sent again"
 [ "${reconnects:-0}" -gt 0 ] || fail "no live stream reconnected, yet four instances were replaced"
-server_errors=$(awk '$1 >= 500' "$work/nginx/nginx-access.log" | wc -l)
-[ "$server_errors" = 0 ] || { awk '$1 >= 500' "$work/nginx/nginx-access.log" | head; fail "nginx answered $server_errors requests with 5xx"; }
+# 5xx: none, but for 503 while the database was away (until both instances were ready again).
+unexpected() { awk -v from="$outage_from" -v to="$back_at" '$1 >= 500 && !($1 == 503 && $6 >= from && $6 <= to)' "$work/nginx/nginx-access.log"; }
+server_errors=$(unexpected | wc -l)
+[ "$server_errors" = 0 ] || { unexpected | head; fail "nginx answered $server_errors requests with 5xx outside the database's outage"; }
 requests=$(wc -l <"$work/nginx/nginx-access.log")
-say "verdict: $requests requests through nginx, 0 answered 5xx, 0 failed, 0 sent again; $reconnects streams reconnected; counts exact"
+say "verdict: $requests requests through nginx, 0 answered 5xx but the outage's $outage_503 503s, 0 failed, 0 sent again unanswered; $reconnects streams reconnected; counts exact"
 finished=1

@@ -108,6 +108,11 @@ impl App {
         .start(lifecycle.background_token())
         .await
         .context("cannot listen for other instances' changes")?;
+        crate::http::api::health::start_schema_watch(
+            store.clone(),
+            lifecycle.clone(),
+            lifecycle.background_token(),
+        );
         let presence = Arc::new(PresenceBook::default());
         presence.start_flushing(&write_thread, store.clone(), lifecycle.background_token());
         let limits = RateLimits::new(&config);

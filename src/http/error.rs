@@ -88,6 +88,7 @@ error_codes! {
     RateLimited => "rate_limited",
     RequestTimeout => "request_timeout",
     ResultsHidden => "results_hidden",
+    SchemaIncompatible => "schema_incompatible",
     SessionCompleted => "session_completed",
     SessionFull => "session_full",
     SessionNotActive => "session_not_active",

@@ -83,6 +83,26 @@ pub struct Lifecycle {
     streams: CancellationToken,
     background: CancellationToken,
     started: std::sync::OnceLock<Instant>,
+    schema: std::sync::Mutex<SchemaSeen>,
+}
+
+/// The latest schema verdict an instance read. Liveness answers from it, so a database
+/// that is away for a failover keeps the last verdict instead of failing every instance.
+#[derive(Debug, Clone)]
+pub struct SchemaSeen {
+    /// Whether this release can serve that schema.
+    pub servable: bool,
+    /// The verdict in words.
+    pub explained: String,
+}
+
+impl Default for SchemaSeen {
+    fn default() -> Self {
+        Self {
+            servable: true,
+            explained: "schema accepted at start".to_owned(),
+        }
+    }
 }
 
 impl Lifecycle {
@@ -120,6 +140,30 @@ impl Lifecycle {
         self.started
             .get()
             .map_or(0.0, |started| started.elapsed().as_secs_f64())
+    }
+
+    /// Records a schema verdict just read from the database.
+    pub fn note_schema(&self, seen: SchemaSeen) {
+        let mut last = self.schema.lock().unwrap_or_else(|e| e.into_inner());
+        if last.servable != seen.servable {
+            if seen.servable {
+                tracing::info!(
+                    "this release can serve the schema again: {}",
+                    seen.explained
+                );
+            } else {
+                tracing::error!("this release cannot serve the schema: {}", seen.explained);
+            }
+        }
+        *last = seen;
+    }
+
+    /// The latest schema verdict read, or the one accepted at start.
+    pub fn schema_seen(&self) -> SchemaSeen {
+        self.schema
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Marks the app not-ready and tells live streams to end.

@@ -11,7 +11,8 @@ both_backends!(
     health_is_healthy_with_every_documented_field,
     health_is_503_unhealthy_when_the_database_does_not_answer,
     ready_and_live_answer_while_serving,
-    ready_is_503_when_a_migration_goes_missing_under_a_running_app
+    ready_is_503_when_a_migration_goes_missing_under_a_running_app,
+    live_turns_503_by_itself_for_a_schema_the_release_cannot_serve
 );
 
 async fn health_is_healthy_with_every_documented_field(db: TestDb) {
@@ -80,6 +81,53 @@ async fn ready_is_503_when_a_migration_goes_missing_under_a_running_app(db: Test
         StatusCode::OK,
         "the database still answers"
     );
+    // Readiness read the schema, so liveness answers from that verdict at once.
+    let live = app.get("/api/v1/health/live").await;
+    assert_eq!(live.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body = json(live).await;
+    assert_eq!(body["status"], "refusing");
+    let message = assert_envelope(&body, "schema_incompatible");
+    assert!(message.contains("conflicto migrate up"), "{message}");
+}
+
+/// Nothing calls `/ready` here: the instance's own schema watch must notice a schema it
+/// cannot serve, as on ECS, where the ALB checks `/live` only. Migrating back up brings it
+/// back, so a mistaken `migrate down` corrected in time needs no new instances.
+async fn live_turns_503_by_itself_for_a_schema_the_release_cannot_serve(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let live = json(app.get("/api/v1/health/live").await).await;
+    assert_eq!(live["status"], "alive");
+    assert!(live["schema"].is_string());
+    let other = app.db.store().await;
+    migrations::downgrade(other.as_ref(), 1, &BackupPolicy::Skip)
+        .await
+        .unwrap();
+    let wait = live_status_until(&app, StatusCode::SERVICE_UNAVAILABLE).await;
+    assert!(
+        wait.is_some(),
+        "the schema watch did not notice the downgrade"
+    );
+    migrations::upgrade(other.as_ref(), &BackupPolicy::Skip)
+        .await
+        .unwrap();
+    let wait = live_status_until(&app, StatusCode::OK).await;
+    assert!(
+        wait.is_some(),
+        "the schema watch did not notice the upgrade"
+    );
+}
+
+/// Polls `/live` for up to three schema-watch periods until it answers `want`.
+async fn live_status_until(app: &TestApp, want: StatusCode) -> Option<std::time::Duration> {
+    let started = std::time::Instant::now();
+    let limit = conflicto::http::api::health::SCHEMA_RECHECK * 3;
+    while started.elapsed() < limit {
+        if app.get("/api/v1/health/live").await.status() == want {
+            return Some(started.elapsed());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    None
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -100,6 +148,12 @@ async fn health_turns_503_when_postgresql_stops_and_recovers_when_it_restarts() 
         app.get("/api/v1/health/ready").await.status(),
         StatusCode::SERVICE_UNAVAILABLE
     );
+    // What the load balancer checks stays up through the outage, past a schema watch
+    // that finds no database: a failover must not get the instance replaced.
+    tokio::time::sleep(conflicto::http::api::health::SCHEMA_RECHECK).await;
+    let live = app.get("/api/v1/health/live").await;
+    assert_eq!(live.status(), StatusCode::OK);
+    assert_eq!(json(live).await["status"], "alive");
 
     cluster.restart();
     let mut status = StatusCode::SERVICE_UNAVAILABLE;

@@ -318,7 +318,7 @@ impl Group {
                     .await?;
                 drop(turn);
                 let status = response.status();
-                if let Some(wait) = told_to_wait(&response, started) {
+                if let Some(wait) = told_to_wait(&response, started, JOIN_PATIENCE) {
                     self.record.lock().waits += 1;
                     tokio::time::sleep(wait).await;
                     continue;
@@ -442,7 +442,7 @@ pub async fn hold_stream(
             Ok(r) if r.status().is_success() => r,
             Ok(r) if is_busy(r.status()) => {
                 let since = *waiting_since.get_or_insert_with(Instant::now);
-                match told_to_wait(&r, since) {
+                match told_to_wait(&r, since, ANSWER_PATIENCE) {
                     Some(wait) => {
                         on(StreamEvent::Waited);
                         attempts -= 1;
@@ -764,7 +764,7 @@ impl Phone {
             let sending = self.hedged_send(url, &body).await;
             drop(turn);
             match sending {
-                Ok(response) => match told_to_wait(&response, sent) {
+                Ok(response) => match told_to_wait(&response, sent, ANSWER_PATIENCE) {
                     Some(wait) => {
                         self.group.record.lock().waits += 1;
                         tokio::time::sleep(wait).await;
@@ -800,8 +800,13 @@ const SEND_ATTEMPTS: u64 = 3;
 /// app's `HEDGE_MS`).
 const HEDGE_AFTER: Duration = Duration::from_millis(600);
 
-/// How long the web app's phones keep waiting for a busy server before they say so.
-const PATIENCE: Duration = Duration::from_secs(30);
+/// How long the web app's phones keep trying to join a busy server before they say so.
+const JOIN_PATIENCE: Duration = Duration::from_secs(30);
+
+/// Answers and streams wait a busy server out for as long as the run lasts, as the web
+/// app's do: it never drops an answer or stops following the stream, so a database
+/// failover of a minute or two costs time, not votes.
+const ANSWER_PATIENCE: Duration = Duration::MAX;
 
 /// 429 and 503: the server asks to come back later.
 fn is_busy(status: reqwest::StatusCode) -> bool {
@@ -809,11 +814,15 @@ fn is_busy(status: reqwest::StatusCode) -> bool {
         || status == reqwest::StatusCode::SERVICE_UNAVAILABLE
 }
 
-/// For a 429 or 503 answer while the action has been tried for less than [`PATIENCE`]:
+/// For a 429 or 503 answer while the action has been tried for less than `patience`:
 /// how long to wait, as the web app's phones do, `Retry-After` (1 s when absent) plus up
 /// to half of it again as jitter. None for any other answer, or once patience ran out.
-fn told_to_wait(response: &reqwest::Response, since: Instant) -> Option<Duration> {
-    if !is_busy(response.status()) || since.elapsed() > PATIENCE {
+fn told_to_wait(
+    response: &reqwest::Response,
+    since: Instant,
+    patience: Duration,
+) -> Option<Duration> {
+    if !is_busy(response.status()) || since.elapsed() > patience {
         return None;
     }
     let seconds = response

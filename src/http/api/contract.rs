@@ -355,7 +355,7 @@ fn codes_of(status: &str) -> &'static str {
             "`invalid_body`, `invalid_field`, `invalid_nickname`, `invalid_answer`, `invalid_client_request_id`, `unknown_kind`, `invalid_command`, `invalid_definition`, `invalid_csv`, `invalid_emoji`, `invalid_content`"
         }
         "429" => "`rate_limited`",
-        "503" => "`database_unavailable`, `not_ready`, `unavailable`",
+        "503" => "`database_unavailable`, `not_ready`, `schema_incompatible`, `unavailable`",
         _ => "`error`",
     }
 }

@@ -1,7 +1,11 @@
 //! Health endpoints for load balancers, containers and pipelines (product.md section 6):
 //! `/health/` answers whether the database does, `/health/ready` whether this instance
-//! should get traffic, `/health/live` whether the process serves at all.
+//! should get traffic right now, `/health/live` whether the process serves and can serve
+//! the schema it last saw. Load balancers that replace what they mark unhealthy (the ALB
+//! with ECS) check `/live`, so a database failover does not recycle every instance
+//! (docs/decisions/0020-liveness-for-the-load-balancer.md).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Json;
@@ -9,15 +13,22 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use tokio_util::sync::CancellationToken;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ErrorBody, ErrorCode};
-use crate::http::state::AppState;
+use crate::http::state::{AppState, Lifecycle, SchemaSeen};
+use crate::storage::Store;
 
 /// How long the database gets to answer a health ping.
 const PING_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How often every instance re-reads the schema verdict that `/live` answers from: the
+/// ALB's check interval, so a schema this release cannot serve takes it out within about
+/// three intervals (this read, then two failed checks).
+pub const SCHEMA_RECHECK: Duration = Duration::from_secs(10);
 
 /// The health routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -76,6 +87,50 @@ async fn ping(state: &AppState) -> (Result<(), String>, DatabaseHealth) {
         latency_ms,
     };
     (result, database)
+}
+
+/// Reads the schema verdict and records it for `/live`. A database that does not answer
+/// leaves the last verdict in place.
+async fn read_schema(store: &dyn Store, lifecycle: &Lifecycle) -> Result<SchemaSeen, String> {
+    let status = match tokio::time::timeout(PING_TIMEOUT, store.schema_status()).await {
+        Ok(Ok(status)) => status,
+        Ok(Err(error)) => return Err(format!("cannot read the schema status: {error}")),
+        Err(_) => {
+            return Err(format!(
+                "cannot read the schema status within {} s",
+                PING_TIMEOUT.as_secs()
+            ));
+        }
+    };
+    let verdict = status.verdict();
+    let seen = SchemaSeen {
+        servable: verdict.is_servable(),
+        explained: verdict.explain(),
+    };
+    lifecycle.note_schema(seen.clone());
+    Ok(seen)
+}
+
+/// Re-reads the schema verdict every [`SCHEMA_RECHECK`] until `stop`, so `/live` notices a
+/// schema migrated or reverted under a running instance even when nothing calls `/ready`.
+pub fn start_schema_watch(
+    store: Arc<dyn Store>,
+    lifecycle: Arc<Lifecycle>,
+    stop: CancellationToken,
+) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(SCHEMA_RECHECK);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                _ = every.tick() => {}
+            }
+            if let Err(message) = read_schema(store.as_ref(), &lifecycle).await {
+                tracing::debug!("schema watch: {message}; keeping the last verdict");
+            }
+        }
+    });
 }
 
 fn now() -> String {
@@ -155,12 +210,9 @@ async fn ready(State(state): State<AppState>) -> Response {
     let draining = state.lifecycle.is_draining();
     let (db, database) = ping(&state).await;
     let schema = if db.is_ok() {
-        match state.store.schema_status().await {
-            Ok(status) => {
-                let verdict = status.verdict();
-                (verdict.is_servable(), verdict.explain())
-            }
-            Err(error) => (false, format!("cannot read the schema status: {error}")),
+        match read_schema(state.store.as_ref(), &state.lifecycle).await {
+            Ok(seen) => (seen.servable, seen.explained),
+            Err(message) => (false, message),
         }
     } else {
         (false, "unknown: the database is down".to_owned())
@@ -210,7 +262,7 @@ async fn ready(State(state): State<AppState>) -> Response {
 /// Body of `/api/v1/health/live`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LiveResponse {
-    /// Always `alive`.
+    /// `alive`, or `refusing` once this instance has read a schema it cannot serve.
     pub status: &'static str,
     /// When this answer was made.
     pub timestamp: String,
@@ -220,16 +272,42 @@ pub struct LiveResponse {
     pub app_version: String,
     /// Seconds since the app started.
     pub uptime_seconds: f64,
+    /// The latest schema verdict this instance read, in words; it stays while the database
+    /// is away.
+    pub schema: String,
+    /// Present when refusing: why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorBody>,
 }
 
-/// Whether the process serves at all.
-#[utoipa::path(get, path = "/health/live", tag = "health", responses((status = 200, body = LiveResponse)))]
-async fn live(State(state): State<AppState>) -> Json<LiveResponse> {
-    Json(LiveResponse {
-        status: "alive",
+/// Whether the process serves and can serve the schema it last read. It does not ask the
+/// database, so it stays 200 through a database failover; it turns 503 only for a schema
+/// this release cannot run on, which no waiting will fix.
+#[utoipa::path(get, path = "/health/live", tag = "health",
+    responses((status = 200, body = LiveResponse), (status = 503, description = "The schema this instance last read is one it cannot serve", body = LiveResponse)))]
+async fn live(State(state): State<AppState>) -> Response {
+    let seen = state.lifecycle.schema_seen();
+    let body = LiveResponse {
+        status: if seen.servable { "alive" } else { "refusing" },
         timestamp: now(),
         version: env!("CARGO_PKG_VERSION"),
         app_version: state.config.app_version.clone(),
         uptime_seconds: state.lifecycle.uptime_seconds(),
-    })
+        error: (!seen.servable).then(|| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::SchemaIncompatible,
+                seen.explained.clone(),
+            )
+            .envelope()
+            .error
+        }),
+        schema: seen.explained,
+    };
+    let status = if seen.servable {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
 }

@@ -1,5 +1,5 @@
 # The public entry: an Application Load Balancer with HTTPS (an ACM certificate validated in
-# Route 53), plain HTTP redirected, and one target group checked on /api/v1/health/ready.
+# Route 53), plain HTTP redirected, and one target group checked on /api/v1/health/live.
 # Live streams are long-lived responses: the idle timeout is well above the server's
 # keep-alive interval, and deregistration waits for the drain the server does on SIGTERM.
 
@@ -98,8 +98,13 @@ resource "aws_lb_target_group" "app" {
   protocol             = "HTTP"
   target_type          = "ip"
   deregistration_delay = var.deregistration_delay_seconds
+  # Liveness, not readiness: ECS replaces every task the ALB marks unhealthy, and /ready
+  # fails while the database is away, so a Multi-AZ failover would recycle every task and
+  # drop every live stream. /live fails only for a schema this release cannot serve
+  # (docs/decisions/0020-liveness-for-the-load-balancer.md). A stopping task leaves the
+  # target group before it gets SIGTERM, so it needs no failing check to stop traffic.
   health_check {
-    path                = "/api/v1/health/ready"
+    path                = "/api/v1/health/live"
     matcher             = "200"
     interval            = 10
     timeout             = 5

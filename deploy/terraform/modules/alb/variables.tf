@@ -46,7 +46,7 @@ variable "idle_timeout_seconds" {
 }
 
 variable "deregistration_delay_seconds" {
-  description = "How long a deregistered task keeps its connections; covers SHUTDOWN_DRAIN_SECONDS."
+  description = "How long a deregistered task keeps its open connections before ECS sends it SIGTERM."
   type        = number
   default     = 20
 }

@@ -80,7 +80,7 @@ locals {
     "unhealthy-targets" = {
       namespace   = "AWS/ApplicationELB", metric = "UnHealthyHostCount", stat = "Maximum",
       threshold   = 0, dimensions = { LoadBalancer = var.alb_arn_suffix, TargetGroup = var.target_group_arn_suffix },
-      description = "A task fails /api/v1/health/ready."
+      description = "A task fails /api/v1/health/live: it does not answer, or it read a schema it cannot serve."
     }
     "response-time" = {
       namespace   = "AWS/ApplicationELB", metric = "TargetResponseTime", stat = "p99",

@@ -21,7 +21,8 @@ locals {
     { name = "RETENTION_DAYS", value = tostring(var.retention_days) },
     # Behind the ALB the client's address is the last hop of X-Forwarded-For.
     { name = "TRUST_FORWARDED_FOR", value = "true" },
-    # Readiness turns 503 at SIGTERM; the ALB stops routing within 2 health checks (20 s)...
+    # ECS deregisters a task and waits the deregistration delay before SIGTERM; the drain
+    # then finishes the writes in flight...
     { name = "SHUTDOWN_DRAIN_SECONDS", value = tostring(var.shutdown_drain_seconds) },
     # ...and the process exits before ECS's stopTimeout sends SIGKILL.
     { name = "SHUTDOWN_TIMEOUT_SECONDS", value = tostring(var.stop_timeout_seconds - 5) },

@@ -105,7 +105,7 @@ variable "retention_days" {
 }
 
 variable "shutdown_drain_seconds" {
-  description = "SHUTDOWN_DRAIN_SECONDS: how long a stopping task stays up, not ready, while the ALB stops routing to it."
+  description = "SHUTDOWN_DRAIN_SECONDS: how long a stopping task keeps serving, not ready, after SIGTERM (on ECS the ALB has already deregistered it)."
   type        = number
   default     = 10
 }
