@@ -7,8 +7,10 @@
 #   ecs.sh migrate        # the one-off migration task; fails unless it exits 0
 #   ecs.sh roll           # point the service at the new app task definition, wait stable
 #   ecs.sh url            # the environment's public URL
-#   ecs.sh rollback ENV IMAGE:TAG  # without Terraform: the service back to the newest
-#                                  # registered revision that runs IMAGE:TAG, wait stable
+#   ecs.sh rollback ENV IMAGE:TAG  # without Terraform: the newest registered revision that
+#                                  # runs IMAGE:TAG first says whether it can serve the
+#                                  # schema (a one-off `migrate status`); then the service
+#                                  # moves to it and waits until stable
 set -euo pipefail
 
 out() { terraform output -raw "$1"; }
@@ -20,14 +22,15 @@ move_service() {
   echo "service $service -> $definition"
   aws ecs update-service --cluster "$cluster" --service "$service" \
     --task-definition "$definition" >/dev/null
-  # Rolling replacement: new tasks must pass /api/v1/health/ready before old ones drain.
+  # Rolling replacement: new tasks must start (a release refuses a schema it cannot run on
+  # at start) and pass the ALB's /api/v1/health/live checks before old ones drain.
   # The deployment circuit breaker rolls back by itself if the new tasks keep failing.
   aws ecs wait services-stable --cluster "$cluster" --services "$service"
   # shellcheck disable=SC2016 # the backticks are JMESPath literals
   running=$(aws ecs describe-services --cluster "$cluster" --services "$service" \
     --query 'services[0].deployments[?status==`PRIMARY`].taskDefinition | [0]' --output text)
   if [ "$running" != "$definition" ]; then
-    echo "::error::the service is stable on $running, not $definition: the circuit breaker went back (the release refused this schema on /ready, or failed to start)"
+    echo "::error::the service is stable on $running, not $definition: the circuit breaker went back (the release refused this schema, or failed to start)"
     exit 1
   fi
   echo "service stable on $definition"
@@ -105,6 +108,33 @@ case "${1:?usage: ecs.sh snapshot TAG | migrate | roll | url | rollback ENV IMAG
       echo "::error::no registered revision of $service runs $image; deploy it with Terraform instead (deploy-prod.yml)"
       exit 1
     fi
+    # The database decision, made by the target release itself before the service moves:
+    # no migration runs and none is reverted, so it must serve the current schema. Its
+    # `migrate status` (a one-off task of that revision, in the service's own network)
+    # exits 0 if it can, 3 if it cannot. Releases from before that exit status exit 0
+    # either way; for them the refusal at start and the circuit breaker are the guard.
+    network=$(aws ecs describe-services --cluster "$cluster" --services "$service" \
+      --query 'services[0].networkConfiguration' --output json)
+    task=$(aws ecs run-task --cluster "$cluster" --launch-type FARGATE \
+      --task-definition "$definition" --network-configuration "$network" \
+      --overrides '{"containerOverrides": [{"name": "app", "command": ["migrate", "status"]}]}' \
+      --started-by "rollback-check-${GITHUB_RUN_ID:-manual}" \
+      --query 'tasks[0].taskArn' --output text)
+    echo "schema check task $task (its output: CloudWatch, stream prefix app/)"
+    aws ecs wait tasks-stopped --cluster "$cluster" --tasks "$task"
+    code=$(aws ecs describe-tasks --cluster "$cluster" --tasks "$task" \
+      --query 'tasks[0].containers[0].exitCode' --output text)
+    case "$code" in
+      0) echo "$image can serve the current schema; no migration runs" ;;
+      3)
+        echo "::error::$image cannot serve the current schema (a contract migration came after it): nothing was changed; see docs/runbooks/rollback.md, 'When the old release refuses the schema'"
+        exit 1
+        ;;
+      *)
+        echo "::error::the schema check of $image exited with $code; nothing was changed"
+        exit 1
+        ;;
+    esac
     move_service "$cluster" "$service" "$definition"
     # shellcheck disable=SC2016
     aws ecs describe-task-definition --task-definition "$definition" \

@@ -1,16 +1,22 @@
-//! `conflicto migrate up | down [N] | status`: schema changes for operators and pipelines.
+//! `conflicto migrate up | down [N] | status | verify`: schema changes for operators and
+//! pipelines.
 //! Outside `development` a backup comes first (or `--skip-backup`), and an integrity check
 //! always follows. Output is plain text meant to be read in a deploy log.
 
 use std::process::ExitCode;
 
 use crate::config::{Environment, parse_database_url};
-use crate::storage::SchemaStatus;
 use crate::storage::migrations::{self, BackupPolicy, MigrationReport};
+use crate::storage::{ScanDepth, SchemaStatus};
 
 use super::{MigrateAction, MigrateArgs};
 
-/// Runs one migrate action; exit 1 on any failure, including a failed integrity check.
+/// The exit status of `migrate status` when this release cannot serve the schema, apart from
+/// 1 (the database could not be read), so a rollback can ask the release it goes back to.
+pub const CANNOT_SERVE: u8 = 3;
+
+/// Runs one migrate action; exit 1 on any failure, including a failed integrity check, and
+/// [`CANNOT_SERVE`] from `status` for a schema this release cannot serve.
 pub async fn run(args: MigrateArgs) -> ExitCode {
     let (store, _) = match args.database.open().await {
         Ok(opened) => opened,
@@ -33,10 +39,18 @@ pub async fn run(args: MigrateArgs) -> ExitCode {
         MigrateAction::Status => match store.schema_status().await {
             Ok(status) => {
                 print_status(&status);
+                if !status.verdict().is_servable() {
+                    store.close().await;
+                    return ExitCode::from(CANNOT_SERVE);
+                }
                 Ok(true)
             }
             Err(error) => Err(error),
         },
+        MigrateAction::Verify => store.integrity_check(ScanDepth::Full).await.map(|report| {
+            println!("{report}");
+            report.is_ok()
+        }),
         MigrateAction::Up => migrations::upgrade(store.as_ref(), &backup)
             .await
             .map(|report| print_report("applied", &report)),

@@ -391,7 +391,11 @@ pub enum MigrateAction {
         steps: u32,
     },
     /// List every migration and whether it is applied; say whether `serve` may start.
+    /// Exits 0 when this release can serve the schema, 3 when it cannot, 1 on an error.
     Status,
+    /// Scan every foreign key for orphan rows, reading every row (up and down check only
+    /// what the database does not enforce). For a quiet hour or after a restore.
+    Verify,
 }
 
 /// The innermost cause of an error: what went wrong, without the outer layers that repeat

@@ -202,6 +202,20 @@ impl fmt::Display for MigrationStep {
     }
 }
 
+/// How far an integrity check reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanDepth {
+    /// What every migration run does: on PostgreSQL, each foreign key must be validated with
+    /// its enforcing triggers enabled, and only one that is not is scanned for orphan rows
+    /// (the database enforces the rest), so a deploy does not read every row of every table
+    /// while the old release serves. SQLite has no such record and is always scanned.
+    Enforcement,
+    /// Scans every foreign key for orphan rows (`conflicto migrate verify`): it also finds
+    /// rows written while enforcement was off and back on since, which the catalog no
+    /// longer shows. For a quiet hour or after a restore.
+    Full,
+}
+
 /// What the post-migration integrity check found.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct IntegrityReport {
@@ -209,6 +223,8 @@ pub struct IntegrityReport {
     pub schema: String,
     /// How many foreign-key constraints were checked.
     pub foreign_keys_checked: usize,
+    /// How many of them were scanned for orphan rows.
+    pub foreign_keys_scanned: usize,
     /// Every problem found; empty means the database is sound.
     pub problems: Vec<String>,
 }
@@ -225,8 +241,8 @@ impl fmt::Display for IntegrityReport {
         let verdict = if self.is_ok() { "ok" } else { "FAILED" };
         write!(
             f,
-            "integrity check {verdict}: {}; {} foreign key(s) checked",
-            self.schema, self.foreign_keys_checked
+            "integrity check {verdict}: {}; {} foreign key(s) checked, {} scanned for orphan rows",
+            self.schema, self.foreign_keys_checked, self.foreign_keys_scanned
         )?;
         for problem in &self.problems {
             write!(f, "\n  - {problem}")?;
@@ -289,7 +305,7 @@ pub async fn upgrade(
         }
         report.applied = store.apply_migrations().await?;
     }
-    report.integrity = store.integrity_check().await?;
+    report.integrity = store.integrity_check(ScanDepth::Enforcement).await?;
     let left = store.schema_status().await?.pending();
     if !left.is_empty() {
         report.integrity.problems.push(format!(
@@ -334,7 +350,7 @@ pub async fn downgrade(
         }
         report.applied = store.revert_migrations(target).await?;
     }
-    report.integrity = store.integrity_check().await?;
+    report.integrity = store.integrity_check(ScanDepth::Enforcement).await?;
     Ok(report)
 }
 

@@ -15,7 +15,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 pub use migrations::{
-    IntegrityReport, MigrationError, MigrationLock, MigrationStep, SchemaStatus, SchemaVerdict,
+    IntegrityReport, MigrationError, MigrationLock, MigrationStep, ScanDepth, SchemaStatus,
+    SchemaVerdict,
 };
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -240,8 +241,9 @@ pub trait Engine: Send + Sync + 'static {
     /// Writes a consistent copy of the database into `dir` and returns its path.
     async fn backup(&self, dir: &Path) -> Result<PathBuf, MigrationError>;
 
-    /// Checks that the schema matches this binary's migrations and that foreign keys hold.
-    async fn integrity_check(&self) -> Result<IntegrityReport, MigrationError>;
+    /// Checks that the schema matches this binary's migrations and that foreign keys hold,
+    /// as far as `depth` asks.
+    async fn integrity_check(&self, depth: ScanDepth) -> Result<IntegrityReport, MigrationError>;
 
     /// Tells other instances on this database about a change (PostgreSQL `NOTIFY`). An
     /// embedded SQLite database has one instance, so there is nobody to tell.

@@ -10,7 +10,9 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Connection, PgConnection, PgPool};
 
-use super::migrations::{self, IntegrityReport, MigrationError, MigrationLock, MigrationStep};
+use super::migrations::{
+    self, IntegrityReport, MigrationError, MigrationLock, MigrationStep, ScanDepth,
+};
 use super::{
     Backend, CHANGE_CHANNEL, ChangeListener, ConnectOptions, Engine, PoolStats, SchemaStatus,
     StoreError,
@@ -248,12 +250,13 @@ impl Engine for PostgresStore {
         Ok(target)
     }
 
-    async fn integrity_check(&self) -> Result<IntegrityReport, MigrationError> {
+    async fn integrity_check(&self, depth: ScanDepth) -> Result<IntegrityReport, MigrationError> {
         let status = self.schema_status().await?;
         let (schema, mut problems) = migrations::schema_problems(&status);
         // Identifiers are quoted by PostgreSQL's own format('%I'), so the checks built from
         // them below are safe to run as dynamic SQL.
-        let constraints: Vec<(String, String, String, Vec<String>, Vec<String>, bool)> =
+        type Constraint = (String, String, String, Vec<String>, Vec<String>, bool, bool);
+        let constraints: Vec<Constraint> =
             sqlx::query_as(
                 "select c.conname::text, \
                    format('%I.%I', cn.nspname, cl.relname), \
@@ -262,7 +265,8 @@ impl Engine for PostgresStore {
                          join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.n order by k.o), \
                    array(select format('%I', a.attname) from unnest(c.confkey) with ordinality k(n, o) \
                          join pg_attribute a on a.attrelid = c.confrelid and a.attnum = k.n order by k.o), \
-                   c.convalidated \
+                   c.convalidated, \
+                   exists(select 1 from pg_trigger t where t.tgconstraint = c.oid and t.tgenabled = 'D') \
                  from pg_constraint c \
                  join pg_class cl on cl.oid = c.conrelid \
                  join pg_namespace cn on cn.oid = cl.relnamespace \
@@ -273,10 +277,22 @@ impl Engine for PostgresStore {
             )
             .fetch_all(&self.pool)
             .await?;
-        for (name, child, parent, child_columns, parent_columns, validated) in &constraints {
+        let mut scanned = 0;
+        for (name, child, parent, child_columns, parent_columns, validated, disabled) in
+            &constraints
+        {
             if !validated {
                 problems.push(format!("foreign key {name} on {child} is NOT VALID"));
             }
+            if *disabled {
+                problems.push(format!(
+                    "foreign key {name} on {child} is not enforced: a trigger of it is disabled"
+                ));
+            }
+            if depth == ScanDepth::Enforcement && *validated && !disabled {
+                continue;
+            }
+            scanned += 1;
             let present = child_columns
                 .iter()
                 .map(|c| format!("c.{c} is not null"))
@@ -304,6 +320,7 @@ impl Engine for PostgresStore {
         Ok(IntegrityReport {
             schema,
             foreign_keys_checked: constraints.len(),
+            foreign_keys_scanned: scanned,
             problems,
         })
     }

@@ -14,7 +14,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{AssertSqlSafe, ConnectOptions as _, Connection as _, SqliteConnection, SqlitePool};
 use tokio::sync::{Mutex, OwnedMappedMutexGuard, OwnedMutexGuard};
 
-use super::migrations::{self, IntegrityReport, MigrationError, MigrationLock, MigrationStep};
+use super::migrations::{
+    self, IntegrityReport, MigrationError, MigrationLock, MigrationStep, ScanDepth,
+};
 use super::{Backend, ChangeListener, ConnectOptions, Engine, PoolStats, SchemaStatus, StoreError};
 
 /// What [`shared`] compiles against on this engine (see its module docs).
@@ -305,7 +307,7 @@ impl Engine for SqliteStore {
         Ok(target)
     }
 
-    async fn integrity_check(&self) -> Result<IntegrityReport, MigrationError> {
+    async fn integrity_check(&self, _depth: ScanDepth) -> Result<IntegrityReport, MigrationError> {
         let status = self.schema_status().await?;
         let (schema, mut problems) = migrations::schema_problems(&status);
         let quick: Vec<String> = sqlx::query_scalar("pragma quick_check")
@@ -328,9 +330,11 @@ impl Engine for SqliteStore {
             let row = rowid.map_or_else(|| "a row".to_owned(), |id| format!("row {id}"));
             format!("foreign key violation: {row} of {table} points to a missing {parent} row")
         }));
+        let foreign_keys = usize::try_from(foreign_keys).unwrap_or_default();
         Ok(IntegrityReport {
             schema,
-            foreign_keys_checked: usize::try_from(foreign_keys).unwrap_or_default(),
+            foreign_keys_checked: foreign_keys,
+            foreign_keys_scanned: foreign_keys,
             problems,
         })
     }

@@ -5,7 +5,7 @@
 use conflicto::app::App;
 use conflicto::config::Config;
 use conflicto::storage::migrations::{self, BackupPolicy};
-use conflicto::storage::{Backend, SchemaVerdict};
+use conflicto::storage::{Backend, ScanDepth, SchemaVerdict};
 use sqlx::{ConnectOptions, Connection};
 
 use crate::both_backends;
@@ -229,9 +229,13 @@ async fn a_backup_is_taken_before_migrating_outside_development(db: TestDb) {
 
 async fn the_integrity_check_finds_broken_foreign_keys(db: TestDb) {
     let store = db.migrated_store().await;
-    assert!(store.integrity_check().await.unwrap().is_ok());
+    let sound = store.integrity_check(ScanDepth::Enforcement).await.unwrap();
+    assert!(sound.is_ok(), "{sound}");
+    assert!(sound.foreign_keys_checked >= 14, "{sound}");
     match db.backend() {
         Backend::Sqlite => {
+            // SQLite keeps no record of enforcement: every check scans every key.
+            assert_eq!(sound.foreign_keys_scanned, sound.foreign_keys_checked);
             execute(
                 &db,
                 "insert into api_tokens (id, organizer_id, kind, name, token_hash, created_at) \
@@ -240,23 +244,48 @@ async fn the_integrity_check_finds_broken_foreign_keys(db: TestDb) {
             .await;
         }
         Backend::Postgres => {
+            // PostgreSQL enforces validated keys: a deploy's check reads the catalog only.
+            assert_eq!(sound.foreign_keys_scanned, 0, "{sound}");
             execute(&db, "alter table api_tokens disable trigger all").await;
             execute(&db, "insert into api_tokens (id, organizer_id, kind, name, token_hash, created_at) \
                           values (gen_random_uuid(), gen_random_uuid(), 'api', 't', '\\x03', now())").await;
+            // With enforcement off, the catalog says so and that key is scanned.
+            let off = store.integrity_check(ScanDepth::Enforcement).await.unwrap();
+            assert!(
+                off.problems.iter().any(|p| p.contains("not enforced")),
+                "{off}"
+            );
+            assert!(
+                off.problems.iter().any(|p| p.contains("violation")),
+                "{off}"
+            );
+            assert!(
+                off.foreign_keys_scanned >= 1
+                    && off.foreign_keys_scanned < off.foreign_keys_checked
+            );
+            let after_up = migrations::upgrade(store.as_ref(), &BackupPolicy::Skip)
+                .await
+                .unwrap();
+            assert!(!after_up.integrity.is_ok(), "migrate reports it too");
+            // Back on, the catalog no longer shows it; only the full scan finds the row.
             execute(&db, "alter table api_tokens enable trigger all").await;
+            let on = store.integrity_check(ScanDepth::Enforcement).await.unwrap();
+            assert!(on.is_ok(), "{on}");
         }
     }
-    let report = store.integrity_check().await.unwrap();
+    let report = store.integrity_check(ScanDepth::Full).await.unwrap();
     assert!(!report.is_ok());
-    assert!(report.foreign_keys_checked >= 1);
+    assert_eq!(report.foreign_keys_scanned, report.foreign_keys_checked);
     assert!(
         report.problems.iter().any(|p| p.contains("api_tokens")),
         "{report}"
     );
-    let after_up = migrations::upgrade(store.as_ref(), &BackupPolicy::Skip)
-        .await
-        .unwrap();
-    assert!(!after_up.integrity.is_ok(), "migrate reports it too");
+    if db.backend() == Backend::Sqlite {
+        let after_up = migrations::upgrade(store.as_ref(), &BackupPolicy::Skip)
+            .await
+            .unwrap();
+        assert!(!after_up.integrity.is_ok(), "migrate reports it too");
+    }
 }
 
 async fn serve_refuses_a_database_with_pending_migrations(db: TestDb) {
