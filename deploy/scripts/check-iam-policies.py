@@ -8,6 +8,8 @@ offline, for the rules docs/deployment.md promises about the deploy roles:
   (role/conflicto-<env>-*) and carries a condition: the permissions boundary, or the one
   managed policy that may be attached;
 - PassRole goes only to ECS tasks;
+- a role that GitHub's workflows assume trusts only a job of one environment on `main`
+  (the token's subject ends `:environment:<name>:ref:refs/heads/main`);
 - with `${each.value}` read as dev, no Allow names a prod resource, and the other way round;
   and each environment's policy that manages roles denies the other's secrets, state and
   roles.
@@ -77,6 +79,10 @@ def documents(text):
                 "actions": listed("actions"),
                 "resources": listed("resources"),
                 "conditions": re.findall(r'variable\s*=\s*"([^"]+)"', block),
+                "subjects": [value for cond in re.finditer(r'\bcondition\s*\{', block)
+                             for part in [body(block, cond.end())]
+                             if "githubusercontent.com:sub" in part
+                             for value in strings_of_list(part, "values")],
             })
         found.append((match.group(1), statements))
     return found
@@ -109,6 +115,10 @@ def problems_in(text, where):
                     for r in resources:
                         if not re.search(r":role/conflicto-(dev|prod)-\*$", r):
                             problems.append(f"{label} {s['sid']}: changes roles beyond one environment's task roles: {r}")
+                if "sts:AssumeRoleWithWebIdentity" in s["actions"] and (
+                        not s["subjects"] or not all(
+                            re.search(r":environment:[^:]+:ref:refs/heads/main$", v) for v in s["subjects"])):
+                    problems.append(f"{label} {s['sid']}: trusts workflows beyond one environment's jobs on main: {s['subjects']}")
                 if "iam:PassRole" in s["actions"] and "iam:PassedToService" not in s["conditions"]:
                     problems.append(f"{label} {s['sid']}: passes roles to any service")
                 if env:
@@ -137,6 +147,7 @@ def self_test():
         "every role": 'data "aws_iam_policy_document" "x" {\n statement {\n actions = ["iam:CreateRole"]\n resources = ["arn:aws:iam::1:role/conflicto-*"]\n condition {\n variable = "iam:PermissionsBoundary"\n }\n }\n}\n',
         "pass anywhere": 'data "aws_iam_policy_document" "x" {\n statement {\n actions = ["iam:PassRole"]\n resources = ["arn:aws:iam::1:role/conflicto-prod-*"]\n }\n}\n',
         "dev names prod": 'data "aws_iam_policy_document" "x" {\n statement {\n actions = ["s3:GetObject"]\n resources = ["arn:aws:s3:::b/conflicto/prod/*", "arn:aws:s3:::b/conflicto/${each.value}/*"]\n }\n}\n',
+        "any branch": 'data "aws_iam_policy_document" "x" {\n statement {\n actions = ["sts:AssumeRoleWithWebIdentity"]\n condition {\n variable = "token.actions.githubusercontent.com:sub"\n values = ["repo:o/r:environment:dev"]\n }\n }\n}\n',
         "no deny": 'data "aws_iam_policy_document" "x" {\n statement {\n actions = ["iam:GetRole"]\n resources = ["arn:aws:iam::1:role/conflicto-${each.value}-*"]\n }\n}\n',
     }
     failed = [name for name, text in bad.items() if not problems_in(text, "self-test")]

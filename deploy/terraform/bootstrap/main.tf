@@ -104,10 +104,13 @@ data "aws_iam_policy_document" "trust" {
       variable = "token.actions.githubusercontent.com:aud"
       values   = ["sts.amazonaws.com"]
     }
+    # Only a job of this environment, on main. The repository's subject template must
+    # include the ref (docs/deployment.md, one-time setup), so AWS itself refuses a token
+    # from another branch even where the GitHub environment's branch rule is missing.
     condition {
       test     = "StringEquals"
       variable = "token.actions.githubusercontent.com:sub"
-      values   = ["repo:${var.github_repository}:environment:${each.key}"]
+      values   = ["repo:${var.github_repository}:environment:${each.key}:ref:refs/heads/main"]
     }
   }
 }
