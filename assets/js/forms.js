@@ -126,7 +126,9 @@ function enumField(name, schema, value, onChange) {
   const current = value ?? schema.default ?? schema.enum[0];
   const select = h('select', { id, name, onchange: onChange },
     schema.enum.map((v) => h('option', { value: v, selected: v === current }, enumLabel(v))));
-  return { el: wrap(id, name, schema, select, false), read: () => select.value };
+  // A number's choices are read back as numbers (a scale's 5 or 10 steps).
+  const numeric = schema.type === 'integer' || schema.type === 'number';
+  return { el: wrap(id, name, schema, select, false), read: () => (numeric ? Number(select.value) : select.value) };
 }
 
 /** A list of short texts, one input each, with add and remove buttons. */

@@ -4,12 +4,15 @@
 
 pub mod buzzer;
 pub mod open_text;
+pub mod points;
 pub mod poker;
 pub mod poll;
 pub mod qna;
 pub mod quiz;
 pub mod quiz_csv;
+pub mod ranking;
 pub mod rating;
+pub mod scales;
 #[cfg(feature = "toy-kind")]
 #[path = "../../tests/toy_kind/toy.rs"]
 pub mod toy;
@@ -27,7 +30,7 @@ use serde_json::Value;
 use crate::ids::{ActivityId, ParticipantId};
 use crate::model::activity::Activity;
 pub use crate::model::invalid::{
-    Invalid, Rule, check_count, check_length, check_lengths, check_range,
+    Invalid, Rule, check_count, check_length, check_lengths, check_per_entry, check_range,
 };
 use crate::moderation::Moderator;
 
@@ -704,6 +707,9 @@ impl ActivityRegistry {
         let mut registry = Self::default();
         registry.register::<self::poll::Poll>();
         registry.register::<self::rating::Rating>();
+        registry.register::<self::scales::Scales>();
+        registry.register::<self::ranking::Ranking>();
+        registry.register::<self::points::Points>();
         registry.register::<self::word_cloud::WordCloud>();
         registry.register::<self::open_text::OpenText>();
         registry.register::<self::qna::Qna>();

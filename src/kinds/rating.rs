@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 
 use super::poll::percent;
 use super::{
-    ActivityKind, AnswerContext, Entry, Invalid, Rule, check_length, check_lengths, check_range,
+    ActivityKind, AnswerContext, Entry, Invalid, check_length, check_lengths, check_per_entry,
+    check_range,
 };
 
 /// Lowest allowed scale value.
@@ -140,15 +141,7 @@ impl ActivityKind for Rating {
         )?;
         if let Some(labels) = &config.labels {
             let steps = usize::try_from(config.max - config.min + 1).unwrap_or(usize::MAX);
-            if labels.len() != steps {
-                return Err(Invalid::new(
-                    "labels",
-                    Rule::PerEntry {
-                        other: "scale".into(),
-                        count: steps,
-                    },
-                ));
-            }
+            check_per_entry("labels", labels.len(), "scale", steps)?;
             check_lengths("labels", labels, 0, 60)?;
         }
         Ok(())

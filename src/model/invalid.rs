@@ -105,6 +105,11 @@ pub enum Rule {
     Reserved,
     /// A password an attacker would guess (a common password, a repeat, a keyboard run).
     Guessable,
+    /// Numbers that must add up to exactly `total` (the points of a `points` activity).
+    Sum {
+        /// What they must add up to.
+        total: i64,
+    },
 }
 
 impl Rule {
@@ -139,6 +144,7 @@ impl Rule {
         "already_done",
         "reserved",
         "guessable",
+        "sum",
     ];
 
     /// Its stable snake_case code.
@@ -173,6 +179,7 @@ impl Rule {
             Rule::AlreadyDone => "already_done",
             Rule::Reserved => "reserved",
             Rule::Guessable => "guessable",
+            Rule::Sum { .. } => "sum",
         }
     }
 
@@ -185,6 +192,7 @@ impl Rule {
             Rule::Range { min, max } => json!({"min": min, "max": max}),
             Rule::Index { count } => json!({"count": count}),
             Rule::Quota { max } => json!({"max": max}),
+            Rule::Sum { total } => json!({"total": total}),
             Rule::Needs { other } => json!({"other": other}),
             Rule::PerEntry { other, count } => json!({"other": other, "count": count}),
             Rule::OneOf { allowed } => json!({"allowed": allowed}),
@@ -240,6 +248,7 @@ impl Rule {
             Rule::Unusable => {
                 "has no word that can be used (too common, too long, or only punctuation)".into()
             }
+            Rule::Sum { total } => format!("must add up to exactly {total}"),
         }
     }
 }
@@ -332,6 +341,21 @@ pub fn check_range(
     Ok(())
 }
 
+/// Checks that `field` has `len` entries, one for each of the `count` entries of `other`.
+pub fn check_per_entry(field: &str, len: usize, other: &str, count: usize) -> Result<(), Invalid> {
+    if len == count {
+        Ok(())
+    } else {
+        Err(Invalid::new(
+            field,
+            Rule::PerEntry {
+                other: other.into(),
+                count,
+            },
+        ))
+    }
+}
+
 /// Checks that a list has `min..=max` entries.
 pub fn check_count(field: &str, count: usize, min: usize, max: usize) -> Result<(), Invalid> {
     if count < min || count > max {
@@ -397,6 +421,7 @@ mod tests {
             Rule::AlreadyDone,
             Rule::Reserved,
             Rule::Guessable,
+            Rule::Sum { total: 100 },
         ];
         let codes: Vec<&str> = rules.iter().map(Rule::code).collect();
         assert_eq!(codes, Rule::CODES);

@@ -73,6 +73,9 @@ async fn every_copy_matches(
 }
 
 both_backends!(
+    a_ranking_round_gives_borda_scores_and_positions,
+    a_scales_round_gives_each_statement_its_figures,
+    a_points_round_gives_mean_allocations,
     a_rating_round_gives_distribution_mean_and_median,
     a_word_cloud_round_normalises_and_counts_people_per_word,
     refused_host_commands_name_their_rule
@@ -178,6 +181,264 @@ async fn a_rating_round_gives_distribution_mean_and_median(db: TestDb) {
     );
 }
 
+/// An answer refused with `rule` at `field`.
+async fn refused(
+    app: &TestApp,
+    guest: &Guest,
+    activity: &str,
+    answer: serde_json::Value,
+) -> serde_json::Value {
+    let response = app.vote(guest, activity, answer.clone(), None).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{answer}"
+    );
+    let body = json(response).await;
+    assert_envelope(&body, "invalid_answer");
+    body["error"]["details"].clone()
+}
+
+/// The CSV export's column `name`, one cell per answer row of `kind`.
+async fn export_column(
+    app: &TestApp,
+    host: &Host,
+    session: &str,
+    kind: &str,
+    name: &str,
+) -> Vec<String> {
+    let csv = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/sessions/{session}/export.csv"),
+            Some(&host.token),
+            None,
+        )
+        .await;
+    assert_eq!(csv.status(), StatusCode::OK);
+    let bytes = csv.bytes().await.unwrap();
+    let mut reader = csv::Reader::from_reader(&bytes[3..]);
+    let header = reader.headers().unwrap().clone();
+    let at = |n: &str| {
+        header
+            .iter()
+            .position(|h| h == n)
+            .unwrap_or_else(|| panic!("{n} in {header:?}"))
+    };
+    let (kind_at, column) = (at("kind"), at(name));
+    let mut cells: Vec<String> = reader
+        .records()
+        .map(Result::unwrap)
+        .filter(|row| &row[kind_at] == kind)
+        .map(|row| row[column].to_owned())
+        .collect();
+    cells.sort();
+    cells
+}
+
+async fn a_ranking_round_gives_borda_scores_and_positions(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let host = app.host("ada@example.org", false).await;
+    let (session, _) = app.open_session(&host, None).await;
+    let ranking = activity(
+        &app,
+        &host,
+        &session,
+        "ranking",
+        json!({"question": "What first?", "items": ["Search", "Export", "Themes"]}),
+        json!({}),
+    )
+    .await;
+    let guests = guests(&app, &session, &["a", "b", "c"]).await;
+    for (guest, order) in guests.iter().zip([[0, 1, 2], [1, 0, 2], [2, 1, 0]]) {
+        stored(&app, guest, &ranking, json!({"order": order})).await;
+    }
+    // A changed order replaces the old one.
+    stored(&app, &guests[2], &ranking, json!({"order": [0, 2, 1]})).await;
+    assert_eq!(
+        refused(&app, &guests[0], &ranking, json!({"order": [0, 1]})).await,
+        json!({"field": "answer.order", "rule": "count", "params": {"min": 3, "max": 3}})
+    );
+    assert_eq!(
+        refused(&app, &guests[0], &ranking, json!({"order": [0, 0, 1]})).await["rule"],
+        "distinct"
+    );
+    assert_eq!(
+        refused(&app, &guests[0], &ranking, json!({"order": [0, 1, 3]})).await["field"],
+        "answer.order[2]"
+    );
+
+    let results = app.results(&host.token, &ranking).await;
+    assert_eq!(results["total_voters"], 3);
+    let standing: Vec<(String, u64, u64, f64)> = results["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["label"].as_str().unwrap().to_owned(),
+                i["rank"].as_u64().unwrap(),
+                i["borda"].as_u64().unwrap(),
+                i["average_position"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        standing,
+        [
+            ("Search".to_owned(), 1, 5, 1.33),
+            ("Export".to_owned(), 2, 3, 2.0),
+            ("Themes".to_owned(), 3, 1, 2.67)
+        ]
+    );
+    let first_positions: Vec<u64> = results["items"][0]["positions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["count"].as_u64().unwrap())
+        .collect();
+    assert_eq!(first_positions, [2, 1, 0]);
+    let screen = screen_results(&app, &host, &session, &ranking, |r| r["total_voters"] == 3).await;
+    assert_eq!(
+        screen["items"], results["items"],
+        "the big screen sees the standing"
+    );
+    assert_eq!(
+        export_column(&app, &host, &session, "ranking", "order").await,
+        [
+            "Export; Search; Themes",
+            "Search; Export; Themes",
+            "Search; Themes; Export"
+        ]
+    );
+}
+
+async fn a_scales_round_gives_each_statement_its_figures(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let host = app.host("ada@example.org", false).await;
+    let (session, _) = app.open_session(&host, None).await;
+    let scales = activity(
+        &app,
+        &host,
+        &session,
+        "scales",
+        json!({"question": "How much do you agree?", "statements": ["Clear", "Useful"], "steps": 5,
+               "labels": ["Strongly disagree", "", "Neutral", "", "Strongly agree"]}),
+        json!({}),
+    )
+    .await;
+    let guests = guests(&app, &session, &["a", "b", "c", "d"]).await;
+    for (guest, values) in guests.iter().zip([
+        json!([5, 2]),
+        json!([4, null]),
+        json!([4, 3]),
+        json!([1, 3]),
+    ]) {
+        stored(&app, guest, &scales, json!({"values": values})).await;
+    }
+    assert_eq!(
+        refused(&app, &guests[0], &scales, json!({"values": [5, 6]})).await,
+        json!({"field": "answer.values[1]", "rule": "range", "params": {"min": 1, "max": 5}})
+    );
+    assert_eq!(
+        refused(&app, &guests[0], &scales, json!({"values": [null, null]})).await["rule"],
+        "required"
+    );
+    assert_eq!(
+        refused(&app, &guests[0], &scales, json!({"values": [3]})).await["rule"],
+        "per_entry"
+    );
+
+    let results = app.results(&host.token, &scales).await;
+    assert_eq!(results["total_voters"], 4);
+    assert_eq!(results["steps"], 5);
+    let clear = &results["statements"][0];
+    assert_eq!(
+        (
+            clear["count"].as_u64(),
+            clear["mean"].as_f64(),
+            clear["median"].as_f64()
+        ),
+        (Some(4), Some(3.5), Some(4.0))
+    );
+    let counts: Vec<u64> = clear["distribution"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["count"].as_u64().unwrap())
+        .collect();
+    assert_eq!(counts, [1, 0, 0, 2, 1]);
+    let useful = &results["statements"][1];
+    assert_eq!(
+        (
+            useful["count"].as_u64(),
+            useful["mean"].as_f64(),
+            useful["median"].as_f64()
+        ),
+        (Some(3), Some(2.67), Some(3.0))
+    );
+    let screen = screen_results(&app, &host, &session, &scales, |r| r["total_voters"] == 4).await;
+    assert_eq!(screen["statements"], results["statements"]);
+    assert_eq!(screen["labels"][4], "Strongly agree");
+    assert_eq!(
+        export_column(&app, &host, &session, "scales", "ratings").await,
+        [
+            "Clear: 1; Useful: 3",
+            "Clear: 4; Useful: 3",
+            "Clear: 4; Useful: –",
+            "Clear: 5; Useful: 2"
+        ]
+    );
+}
+
+async fn a_points_round_gives_mean_allocations(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let host = app.host("ada@example.org", false).await;
+    let (session, _) = app.open_session(&host, None).await;
+    let points = activity(&app, &host, &session, "points",
+        json!({"question": "Where should the budget go?", "options": ["Hiring", "Tools", "Travel"]}), json!({})).await;
+    let guests = guests(&app, &session, &["a", "b", "c"]).await;
+    for (guest, given) in guests.iter().zip([[50, 30, 20], [0, 100, 0], [40, 40, 20]]) {
+        stored(&app, guest, &points, json!({"points": given})).await;
+    }
+    assert_eq!(
+        refused(&app, &guests[0], &points, json!({"points": [50, 30, 10]})).await,
+        json!({"field": "answer.points", "rule": "sum", "params": {"total": 100}})
+    );
+    assert_eq!(
+        refused(&app, &guests[0], &points, json!({"points": [50, 50]})).await["rule"],
+        "per_entry"
+    );
+
+    let results = app.results(&host.token, &points).await;
+    assert_eq!(results["total_voters"], 3);
+    assert_eq!(results["budget"], 100);
+    let means: Vec<f64> = results["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["mean"].as_f64().unwrap())
+        .collect();
+    assert_eq!(means, [30.0, 56.67, 13.33]);
+    let shares: Vec<f64> = results["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["percent"].as_f64().unwrap())
+        .collect();
+    assert_eq!(shares, [30.0, 56.7, 13.3]);
+    let screen = screen_results(&app, &host, &session, &points, |r| r["total_voters"] == 3).await;
+    assert_eq!(screen["options"], results["options"]);
+    assert_eq!(
+        export_column(&app, &host, &session, "points", "allocation").await,
+        [
+            "Hiring: 0; Tools: 100; Travel: 0",
+            "Hiring: 40; Tools: 40; Travel: 20",
+            "Hiring: 50; Tools: 30; Travel: 20"
+        ]
+    );
+}
+
 async fn a_word_cloud_round_normalises_and_counts_people_per_word(db: TestDb) {
     let app = TestApp::spawn(db).await;
     let host = app.host("ada@example.org", false).await;
@@ -271,6 +532,9 @@ async fn every_kind_serves_schemas_that_accept_its_example() {
     for expected in [
         "poll",
         "rating",
+        "scales",
+        "ranking",
+        "points",
         "word_cloud",
         "open_text",
         "qna",
@@ -286,6 +550,15 @@ async fn every_kind_serves_schemas_that_accept_its_example() {
     let examples = [
         ("poll", json!({"question": "q", "options": ["a", "b"]})),
         ("rating", json!({"question": "q", "min": 0, "max": 10})),
+        (
+            "scales",
+            json!({"question": "q", "statements": ["s"], "steps": 10}),
+        ),
+        ("ranking", json!({"question": "q", "items": ["a", "b"]})),
+        (
+            "points",
+            json!({"question": "q", "options": ["a", "b"], "budget": 10}),
+        ),
         (
             "word_cloud",
             json!({"prompt": "p", "stopwords": "de", "phrases": true}),

@@ -103,6 +103,42 @@ fn cases() -> Vec<Case> {
             after: &[],
         },
         Case {
+            kind: "scales",
+            config: json!({"question": "How much do you agree?", "steps": 5,
+                "labels": ["Strongly disagree", "Disagree", "Neutral", "Agree", "Strongly agree"],
+                "statements": (1..=10).map(|n| if n == 4 {
+                    "The onboarding material explained the deployment pipeline, the on-call rota and the review rules clearly enough".to_owned()
+                } else {
+                    format!("Statement {n} about our work")
+                }).collect::<Vec<_>>()}),
+            answer: |n| json!({"values": (0..10).map(|s| if (n + s) % 9 == 0 { Value::Null } else { json!(1 + (n * 3 + s * 2) % 5) }).collect::<Vec<_>>()}),
+            before: &[],
+            after: &[],
+        },
+        Case {
+            kind: "ranking",
+            config: json!({"question": "Which features should we build first?",
+                "items": (1..=10).map(|n| if n == 3 {
+                    "Single sign-on with every identity provider our customers already use, including the old ones".to_owned()
+                } else {
+                    format!("Feature {n}")
+                }).collect::<Vec<_>>()}),
+            answer: |n| json!({"order": (0..10).map(|p| (p + n) % 10).collect::<Vec<_>>()}),
+            before: &[],
+            after: &[],
+        },
+        Case {
+            kind: "points",
+            config: json!({"question": "Where should next year's budget go?",
+                "options": ["Hiring", "Tools and licences", "Travel to customers and conferences across Europe", "Training", "Office"]}),
+            answer: |n| {
+                let points = [[100, 0, 0, 0, 0], [40, 30, 20, 10, 0], [20, 20, 20, 20, 20]][n % 3];
+                json!({ "points": points })
+            },
+            before: &[],
+            after: &[],
+        },
+        Case {
             kind: "word_cloud",
             config: json!({"prompt": "This team in one word", "max_words": 3}),
             answer: |n| json!({"words": [WORDS[n % 12], WORDS[(n * 5 + 1) % 12], format!("word{}", n % 40)]}),

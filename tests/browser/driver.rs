@@ -428,10 +428,10 @@ impl Browser {
                    if (!n.textContent.trim() || !shown(n.parentElement)) continue;
                    const range = document.createRange();
                    range.selectNodeContents(n);
-                   // Text cut with an ellipsis is only as wide as what shows of it.
+                   // Text cut with an ellipsis, or lines clamped, show only inside their box.
                    const el = n.parentElement, clip = getComputedStyle(el).overflow !== 'visible' && el.getBoundingClientRect();
                    for (let r of range.getClientRects()) {
-                     if (clip) r = new DOMRect(Math.max(r.left, clip.left), r.top, Math.min(r.right, clip.right) - Math.max(r.left, clip.left), r.height);
+                     if (clip) r = new DOMRect(Math.max(r.left, clip.left), Math.max(r.top, clip.top), Math.min(r.right, clip.right) - Math.max(r.left, clip.left), Math.min(r.bottom, clip.bottom) - Math.max(r.top, clip.top));
                      if (r.width > 1 && r.height > 1) boxes.push([el, r]);
                    }
                  }

@@ -21,6 +21,7 @@ mod languages;
 mod library;
 mod long_lists;
 mod motion;
+mod ordering;
 mod report;
 #[cfg(feature = "toy-kind")]
 mod toy;

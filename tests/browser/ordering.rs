@@ -1,0 +1,201 @@
+//! Ranking, scales and 100 points through the pages: made in the builder from their schemas
+//! (a ranking's items, a scale's steps as a number), answered on a phone with each kind's
+//! input, followed in the run view, and shown on the big screen at 1920×1080 and in the
+//! report. Screenshots `70`–`79`; the crowd test checks the big screens at every size.
+
+use serde_json::json;
+
+use crate::common::TestDb;
+use crate::driver::Driver;
+use crate::helpers::{PASSWORD, TestApp};
+
+const EMAIL: &str = "ordering@example.org";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ranking_scales_and_points_work_on_every_page() {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let base = app.base.clone();
+    let host = app.host(EMAIL, false).await;
+    let session = app.session(&host, json!({"title": "Planning day"})).await;
+    let id = session["id"].as_str().unwrap().to_owned();
+    let code = session["join_code"].as_str().unwrap().to_owned();
+
+    // -- The builder makes each from its schema.
+    let org = driver.browser("ordering", 1366, 900).await;
+    org.sign_in(
+        &format!("{base}/login?next=/organizer/sessions/{id}"),
+        EMAIL,
+        PASSWORD,
+    )
+    .await;
+    org.wait_for("#add-activity").await;
+    org.select("#new-kind", "ranking").await;
+    org.click("#add-activity button[type=submit]").await;
+    org.fill("#a-title", "Roadmap").await;
+    org.fill(".editor [name=question]", "What should we build first?")
+        .await;
+    for (n, item) in ["Search", "Export", "Dark mode"].iter().enumerate() {
+        if n >= 2 {
+            org.click_text(".editor button", "Add an item").await;
+        }
+        org.fill_nth(".editor input.list-item", n, item).await;
+    }
+    org.wait_text(".preview", "Dark mode").await;
+    org.shot("70-ranking-builder").await;
+    org.click(".editor form > .toolbar button[type=submit]")
+        .await;
+    org.wait_text(".agenda", "Roadmap").await;
+
+    org.select("#new-kind", "scales").await;
+    org.click("#add-activity button[type=submit]").await;
+    org.fill("#a-title", "Retro").await;
+    org.fill(".editor [name=question]", "How much do you agree?")
+        .await;
+    org.fill_nth(".editor input.list-item", 0, "The sprint goal was clear")
+        .await;
+    org.click_text(".editor button", "Add a statement").await;
+    org.fill_nth(".editor input.list-item", 1, "We shipped what we planned")
+        .await;
+    org.select(".editor [name=steps]", "10").await;
+    org.wait_text(".preview", "We shipped what we planned")
+        .await;
+    org.click(".editor form > .toolbar button[type=submit]")
+        .await;
+    org.wait_text(".agenda", "Retro").await;
+
+    org.select("#new-kind", "points").await;
+    org.click("#add-activity button[type=submit]").await;
+    org.fill("#a-title", "Budget").await;
+    org.fill(".editor [name=question]", "Where should the budget go?")
+        .await;
+    org.fill_nth(".editor input.list-item", 0, "Hiring").await;
+    org.fill_nth(".editor input.list-item", 1, "Tools").await;
+    org.click(".editor form > .toolbar button[type=submit]")
+        .await;
+    org.wait_text(".agenda", "Budget").await;
+    let activities = app
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/v1/sessions/{id}"),
+            Some(&host.token),
+            None,
+        )
+        .await;
+    let activities = crate::helpers::json(activities).await["activities"].clone();
+    let config_of = |kind: &str| {
+        activities
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["kind"] == kind)
+            .unwrap()["config"]
+            .clone()
+    };
+    assert_eq!(
+        config_of("ranking")["items"],
+        json!(["Search", "Export", "Dark mode"])
+    );
+    assert_eq!(config_of("scales")["steps"], 10, "a number, not \"10\"");
+    assert_eq!(config_of("points")["budget"], 100);
+
+    // -- The ranking: a phone moves Dark mode to the top and sends its order.
+    org.click("#open-session").await;
+    org.click("#run-session").await;
+    org.wait_for("#next").await;
+    org.click("#next").await;
+    org.wait_text("#current-heading", "Roadmap").await;
+    let phone = driver.phone("ordering-phone").await;
+    phone.goto(&format!("{base}/join/{code}")).await;
+    phone.wait_text("#session-found", "Planning day").await;
+    phone.fill("#nickname", "Mia").await;
+    phone.click("#join-form button[type=submit]").await;
+    phone.wait_text(".rank-input", "Dark mode").await;
+    phone.click("[aria-label='Move Dark mode up']").await;
+    phone.click("[aria-label='Move Dark mode up']").await;
+    phone.wait_text(".rank-row:first-child", "Dark mode").await;
+    phone.click(".answer button[type=submit]").await;
+    phone
+        .wait_text(".notice.ok", "Your order is counted.")
+        .await;
+    phone.shot("71-ranking-phone").await;
+    phone.check_accessibility("ranking-phone").await;
+    org.wait_text(".run-results", "average place 1").await;
+    assert!(
+        org.text(".run-results .ranked-item")
+            .await
+            .contains("Dark mode")
+    );
+
+    // -- Scales: two statements on ten steps, one of them skipped at first.
+    org.click("#next").await;
+    org.wait_text("#current-heading", "Retro").await;
+    phone.wait_for("#scale-0-8").await;
+    phone.click("#scale-0-8").await;
+    phone.click(".answer button[type=submit]").await;
+    phone
+        .wait_text(".notice.ok", "Your ratings are counted.")
+        .await;
+    phone.click("#scale-1-3").await;
+    phone
+        .click_text(".answer button[type=submit]", "Change my ratings")
+        .await;
+    phone
+        .wait_text(".notice.ok", "Your ratings are counted.")
+        .await;
+    phone.shot("72-scales-phone").await;
+    phone.check_accessibility("scales-phone").await;
+    org.wait_text(".run-results", "mean 3").await;
+    let run = org.text(".run-results").await;
+    assert!(run.contains("mean 8") && run.contains("mean 3"), "{run}");
+
+    // -- 100 points: more than the budget is refused in words; then all of it.
+    org.click("#next").await;
+    org.wait_text("#current-heading", "Budget").await;
+    phone.wait_for("#points-0").await;
+    phone.fill("#points-0", "70").await;
+    phone.fill("#points-1", "40").await;
+    phone.wait_text(".points-left", "Too many by 10").await;
+    phone
+        .click_text(".answer button[type=submit]", "Send my points")
+        .await;
+    phone
+        .wait_text(".notice.error", "give exactly 100 in all")
+        .await;
+    phone.click("[aria-label='5 fewer for Tools']").await;
+    phone.click("[aria-label='5 fewer for Tools']").await;
+    phone.wait_text(".points-left", "Left to give: 0").await;
+    phone
+        .click_text(".answer button[type=submit]", "Send my points")
+        .await;
+    phone
+        .wait_text(".notice.ok", "Your points are counted.")
+        .await;
+    phone.shot("73-points-phone").await;
+    phone.check_accessibility("points-phone").await;
+    org.wait_text(".run-results", "70 on average").await;
+    org.shot("74-points-run").await;
+
+    // -- The big screen shows the last one; the report shows all three.
+    org.goto(&format!("{base}/present/{id}")).await;
+    org.viewport(1920, 1080).await;
+    org.wait_text(".screen-results", "70 on average").await;
+    org.shot("75-points-screen").await;
+    org.check_room("points-screen").await;
+    org.check_accessibility("points-screen").await;
+    app.complete(&host, &id).await;
+    org.viewport(1366, 900).await;
+    org.goto(&format!("{base}/organizer/sessions/{id}/report"))
+        .await;
+    org.wait_text("main", "Roadmap").await;
+    let report = org.text("main").await;
+    for seen in ["Dark mode", "average place 1", "mean 8", "70 on average"] {
+        assert!(report.contains(seen), "{seen} in {report}");
+    }
+    org.shot("76-ordering-report").await;
+    org.check_accessibility("ordering-report").await;
+    phone.close().await;
+    org.close().await;
+}
