@@ -5,6 +5,7 @@
 
 import { h, t, num, fill, api, follow, countdown, clock, currentOrganizer, errorText, reducedMotion, kindName, announce } from './lib.js';
 import { renderResults, headline, kindOf, REACTIONS } from './kinds.js';
+import { rich } from './rich.js';
 import * as control from './control.js';
 
 const sessionId = document.body.dataset.session;
@@ -82,7 +83,7 @@ function activityPanel(a) {
   return h('section', { class: `activity-panel kind-${a.kind}` },
     h('header', { class: 'activity-head' },
       h('p', { class: 'kind-label' }, kindName(a.kind), sub.length ? ` · ${sub.join(' · ')}` : ''),
-      h('h1', { class: 'screen-question' }, headline(a)),
+      h('h1', { class: 'screen-question' }, rich(headline(a))),
       deadline ? clockEl : null),
     h('div', { class: 'screen-results' }, content));
 }

@@ -4,6 +4,7 @@
 
 import { h, t, fill, api, errorText, follow, setupHeader, mainArea, kindName, num, countdown, time, srOnly, notice } from './lib.js';
 import { renderResults, headline, kindOf, REACTIONS } from './kinds.js';
+import { rich } from './rich.js';
 import * as control from './control.js';
 
 setupHeader();
@@ -105,7 +106,7 @@ function drawCurrent() {
       a.results_visible ? t('run.results_shown') : t('run.results_hidden'),
       deadline ? [' · ', t('run.time_left'), ' ', clockEl] : null,
       a.activated_at ? [' · ', t('run.started_at', { time: time(a.activated_at) })] : null),
-    h('p', { class: 'lead' }, headline(a)),
+    h('p', { class: 'lead' }, rich(headline(a))),
     h('div', { class: 'toolbar' },
       active ? h('button', { type: 'button', class: 'button', onclick: () => act(() => control.close(a.id)) }, t('run.close')) : h('button', { type: 'button', class: 'button', onclick: () => act(() => control.activate(a)) }, t('run.reopen')),
       kind.alwaysRevealable || a.results_visibility === 'hidden' ? commandButton(a.results_revealed ? t('run.hide') : t('run.reveal'), a.results_revealed ? 'hide' : 'reveal', {}, 'primary') : null,

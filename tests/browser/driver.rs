@@ -410,8 +410,11 @@ impl Browser {
                  const name = (el) => el.tagName.toLowerCase() + (el.className ? '.' + String(el.className).trim().split(/\\s+/).join('.') : '');
                  const root = document.scrollingElement;
                  if (root.scrollHeight > h + 1 || root.scrollWidth > w + 1) out.push(`page scrolls: ${root.scrollWidth}x${root.scrollHeight}`);
+                 // A typeset formula is one drawing: its parts overlap and shrink by design
+                 // (fraction bars, scripts), so only its whole box is checked.
+                 const inFormula = (el) => el.parentElement?.closest('.katex');
                  for (const el of document.querySelectorAll('main *')) {
-                   if (!shown(el)) continue;
+                   if (!shown(el) || inFormula(el)) continue;
                    const r = el.getBoundingClientRect();
                    if (r.width && r.height && (r.left < -1 || r.top < -1 || r.right > w + 1 || r.bottom > h + 1)) {
                      out.push(`${name(el)} leaves the screen: ${Math.round(r.left)},${Math.round(r.top)}–${Math.round(r.right)},${Math.round(r.bottom)}`);
@@ -425,7 +428,7 @@ impl Browser {
                  const boxes = [];
                  const walker = document.createTreeWalker(document.querySelector('main'), NodeFilter.SHOW_TEXT);
                  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-                   if (!n.textContent.trim() || !shown(n.parentElement)) continue;
+                   if (!n.textContent.trim() || !shown(n.parentElement) || n.parentElement.closest('.katex')) continue;
                    const range = document.createRange();
                    range.selectNodeContents(n);
                    // Text cut with an ellipsis, or lines clamped, show only inside their box.
@@ -435,7 +438,7 @@ impl Browser {
                      if (r.width > 1 && r.height > 1) boxes.push([el, r]);
                    }
                  }
-                 for (const el of document.querySelectorAll('main img, main .bar-track, main .column-track, main .poker-card, main .stack-card, main .card, main .question, main .buzz, main .tile, main .stat, main .corner')) {
+                 for (const el of document.querySelectorAll('main img, main .bar-track, main .column-track, main .poker-card, main .stack-card, main .card, main .question, main .buzz, main .tile, main .stat, main .corner, main .katex')) {
                    if (shown(el)) boxes.push([el, el.getBoundingClientRect()]);
                  }
                  const over = (a, b) => Math.min(a.right, b.right) - Math.max(a.left, b.left) > 2 && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 2;

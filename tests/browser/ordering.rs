@@ -199,3 +199,60 @@ async fn ranking_scales_and_points_work_on_every_page() {
     phone.close().await;
     org.close().await;
 }
+
+/// Questions and choices with math and Markdown: typeset by the vendored KaTeX on a phone and
+/// on the big screen, emphasis shown, and HTML in a text shown as text, never run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn math_and_emphasis_render_and_html_stays_text() {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let base = app.base.clone();
+    let host = app.host(EMAIL, false).await;
+    let (session, code) = app.open_session(&host, None).await;
+    let key = app.viewer_token(&host, &session).await;
+    let poll = app
+        .poll(
+            &host,
+            &session,
+            json!({"question": "What is $\\frac{1}{2} + \\frac{1}{4}$? **Think** <img src=x onerror=alert(1)>",
+                   "options": ["$\\frac{3}{4}$", "`0.5`", "It costs \\$3"]}),
+            json!({}),
+        )
+        .await;
+    app.transition(&host, &poll, "active").await;
+
+    let phone = driver.phone("math-phone").await;
+    phone.goto(&format!("{base}/join/{code}")).await;
+    phone.fill("#nickname", "Ada").await;
+    phone.click("#join-form button[type=submit]").await;
+    phone.wait_for(".answer legend .katex").await;
+    phone.wait_for(".choices-list label .katex").await;
+    assert_eq!(phone.text(".answer legend strong").await, "Think");
+    assert_eq!(phone.text(".choices-list code").await, "0.5");
+    let legend = phone.text(".answer legend").await;
+    assert!(legend.contains("<img src=x onerror=alert(1)>"), "{legend}");
+    let elements = phone
+        .js(
+            "return document.querySelectorAll('main img, main script').length;",
+            vec![],
+        )
+        .await;
+    assert_eq!(elements, json!(0), "the text's HTML made no element");
+    assert!(phone.text(".choices-list").await.contains("It costs $3"));
+    phone.shot("77-math-phone").await;
+    phone.check_accessibility("math-phone").await;
+
+    let screen = driver.browser("math-screen", 1920, 1080).await;
+    screen
+        .goto(&format!("{base}/present/{session}?key={key}"))
+        .await;
+    screen.wait_for(".screen-question .katex").await;
+    screen.wait_for(".screen-results .bar-label .katex").await;
+    screen.shot("78-math-screen").await;
+    screen.check_room("math-screen").await;
+    screen.check_accessibility("math-screen").await;
+    phone.close().await;
+    screen.close().await;
+}

@@ -2,15 +2,25 @@
 // the moderation queue for results, and the pieces of a phone's answer form.
 
 import { h, t, num, srOnly, api, notice, messageOf } from '../lib.js';
+import { rich } from '../rich.js';
 
 /** Horizontal bars with counts and percentages; a list, so it reads as text too. */
 export function bars(rows, { highlight = () => false, shapes = false } = {}) {
   return h('ol', { class: 'bars' }, rows.map((row, i) => h('li', { class: highlight(i) ? 'bar correct' : 'bar' },
-    h('span', { class: 'bar-label' }, shapes ? [shape(i), ' '] : null, row.label, highlight(i) ? h('span', { class: 'tick', 'aria-hidden': 'true' }, ' ✓') : null),
+    h('span', { class: 'bar-label' }, shapes ? [shape(i), ' '] : null, rich(row.label), highlight(i) ? h('span', { class: 'tick', 'aria-hidden': 'true' }, ' ✓') : null),
     h('span', { class: 'bar-track', 'aria-hidden': 'true' },
       h('span', { class: `bar-fill c${i % 8}`, style: { width: `${Math.max(0, Math.min(100, row.percent))}%` } })),
     h('span', { class: 'bar-value' }, t('results.count_percent', { count: row.count, percent: num(row.percent, 1) })),
     highlight(i) ? srOnly(t('quiz.correct_answer')) : null)));
+}
+
+/**
+ * `list` with its row count in `--rows`, for styles that share the screen's height among
+ * rows. Set through the CSSOM: the pages' policy refuses style attributes.
+ */
+export function rows(list, count) {
+  list.style.setProperty('--rows', String(count));
+  return list;
 }
 
 export function stat(label, value) {
@@ -113,7 +123,7 @@ export function choiceList(name, labels, multiple, chosen, disabled, { shapes = 
     const id = `${name}-${i}`;
     return h('div', { class: 'choice' },
       h('input', { type: multiple ? 'checkbox' : 'radio', name, id, value: String(i), checked: chosen.includes(i), disabled }),
-      h('label', { for: id, class: `c${i % 8}` }, shapes ? [shape(i), ' '] : null, label));
+      h('label', { for: id, class: `c${i % 8}` }, shapes ? [shape(i), ' '] : null, rich(label)));
   }));
 }
 
@@ -128,7 +138,7 @@ export function shape(i) {
 /** Choices as coloured tiles for the big screen, with their shapes when `shapes`. */
 export function tiles(labels, { shapes = false } = {}) {
   return h('ol', { class: 'tiles' }, labels.map((label, i) => h('li', { class: `tile c${i % 8}` },
-    shapes ? [shape(i), ' '] : null, label)));
+    shapes ? [shape(i), ' '] : null, rich(label))));
 }
 
 export function picked(form, name) {

@@ -3,6 +3,7 @@
 // See docs/activity-kinds.md for what a kind's module may provide.
 
 import { h, t, num, srOnly } from '../lib.js';
+import { rich } from '../rich.js';
 import { sendButton, status, confirm, latest, tiles } from './parts.js';
 
 export default {
@@ -16,7 +17,7 @@ export default {
     const top = Math.max(1, ...r.options.map((o) => o.mean || 0));
     return h('div', { class: 'results points' },
       h('ol', { class: 'bars' }, r.options.map((o, i) => h('li', { class: 'bar' },
-        h('span', { class: 'bar-label' }, o.label),
+        h('span', { class: 'bar-label' }, rich(o.label)),
         h('span', { class: 'bar-track', 'aria-hidden': 'true' },
           h('span', { class: `bar-fill c${i % 8}`, style: { width: `${(100 * (o.mean || 0)) / top}%` } })),
         h('span', { class: 'bar-value' }, t('points.mean', { mean: o.mean === null ? '–' : num(o.mean, 1) }),
@@ -52,11 +53,11 @@ export default {
         onclick: () => { given[i] = Math.max(0, Math.min(budget, given[i] + delta)); update(); },
       }, delta < 0 ? '−' : '+');
       return h('div', { class: 'points-row' },
-        h('label', { for: id, class: 'points-label' }, option),
+        h('label', { for: id, class: 'points-label' }, rich(option)),
         by(-step), field, by(step));
     });
     const form = h('form', { class: 'stack answer points-input' },
-      h('fieldset', {}, h('legend', {}, c.question, h('span', { class: 'hint' }, ' ', t('points.how', { budget: num(budget) }))), rows), left, st);
+      h('fieldset', {}, h('legend', {}, rich(c.question), h('span', { class: 'hint' }, ' ', t('points.how', { budget: num(budget) }))), rows), left, st);
     const btn = sendButton(before ? t('points.send_again') : t('points.send'), async () => {
       await submit({ points: given });
       confirm(st, t('points.counted'));

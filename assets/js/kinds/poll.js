@@ -2,6 +2,7 @@
 // See docs/activity-kinds.md for what a kind's module may provide.
 
 import { h, t } from '../lib.js';
+import { rich } from '../rich.js';
 import { bars, sendButton, status, confirm, choiceList, picked, latest, tiles } from './parts.js';
 
 export default {
@@ -32,7 +33,7 @@ export default {
     const before = latest(mine, 'vote');
     const st = status();
     const form = h('form', { class: 'stack answer' },
-      h('fieldset', {}, h('legend', {}, c.question, c.multiple ? h('span', { class: 'hint' }, ' ', t('poll.pick_up_to', { count: c.max_picks || c.options.length })) : null),
+      h('fieldset', {}, h('legend', {}, rich(c.question), c.multiple ? h('span', { class: 'hint' }, ' ', t('poll.pick_up_to', { count: c.max_picks || c.options.length })) : null),
         choiceList('poll', c.options, c.multiple, before ? before.options : [], locked)),
       locked ? h('p', { class: 'notice info' }, t('poll.locked')) : null, st);
     const btn = sendButton(before ? t('phone.change_vote') : t('phone.vote'), async () => {

@@ -3,6 +3,7 @@
 
 import { h, t, num, srOnly, countdown, clock } from '../lib.js';
 import { bars, empty, sendButton, status, confirm, choiceList, picked, tiles } from './parts.js';
+import { rich } from '../rich.js';
 
 /** The countdown of the quiz question on screen; a redraw replaces it. */
 let stopQuizClock = () => {};
@@ -125,7 +126,7 @@ export default {
     const form = h('form', { class: 'stack answer' },
       h('p', { class: 'quiz-meta' }, t('quiz.question_of', { n: current.index + 1, total: activity.config.question_count }),
         current.revealed || !current.deadline_at ? null : [' · ', clockEl]),
-      h('fieldset', {}, h('legend', {}, current.question, multiple ? h('span', { class: 'hint' }, ' ', t('quiz.pick_n', { count: current.picks })) : null),
+      h('fieldset', {}, h('legend', {}, rich(current.question), multiple ? h('span', { class: 'hint' }, ' ', t('quiz.pick_n', { count: current.picks })) : null),
         list), st);
     stopQuizClock();
     if (!current.revealed && current.deadline_at) stopQuizClock = countdown(clockEl, current.deadline_at, () => {

@@ -3,7 +3,8 @@
 // See docs/activity-kinds.md for what a kind's module may provide.
 
 import { h, t, num, srOnly, announce } from '../lib.js';
-import { sendButton, status, confirm, latest, tiles } from './parts.js';
+import { rich } from '../rich.js';
+import { sendButton, status, confirm, latest, tiles, rows } from './parts.js';
 
 /** The colour of place `p` (from 0) among `n`: the first places strongest. */
 function placeTone(p, n) {
@@ -21,15 +22,15 @@ export default {
   results(activity, r) {
     const n = r.items.length;
     return h('div', { class: 'results ranking' },
-      h('ol', { class: n > 6 ? 'ranked many' : 'ranked', style: `--rows: ${n}` }, r.items.map((item) => h('li', { class: 'ranked-item' },
+      rows(h('ol', { class: n > 6 ? 'ranked many' : 'ranked' }, r.items.map((item) => h('li', { class: 'ranked-item' },
         h('span', { class: 'ranked-place', 'aria-hidden': 'true' }, num(item.rank)),
-        h('span', { class: 'ranked-label' }, srOnly(`${t('ranking.place', { rank: item.rank })}: `), item.label),
+        h('span', { class: 'ranked-label' }, srOnly(`${t('ranking.place', { rank: item.rank })}: `), rich(item.label)),
         h('span', { class: 'ranked-figures' },
           h('strong', {}, t('ranking.score', { score: num(item.borda) })), ' · ',
           t('ranking.average', { position: item.average_position === null ? '–' : num(item.average_position, 2) })),
         h('span', { class: 'positions', role: 'img', 'aria-label': item.positions.map((p) => t('ranking.in_place', { count: p.count, place: p.position })).join(', ') },
           item.positions.map((p, i) => (p.count ? h('span', { class: 'position', style: { width: `${p.percent}%`, ...placeTone(i, n) }, title: t('ranking.in_place', { count: p.count, place: p.position }) },
-            p.percent >= 8 ? String(p.position) : '') : null)))))),
+            p.percent >= 8 ? String(p.position) : '') : null)))))), n),
       h('p', { class: 'total' }, t('results.voters', { count: r.total_voters }), ' · ', t('ranking.legend', { n })));
   },
 
@@ -52,7 +53,7 @@ export default {
         }, by < 0 ? '▲' : '▼');
         return h('li', { class: 'rank-row', 'data-item': String(item) },
           h('span', { class: 'rank-place', 'aria-hidden': 'true' }, String(at + 1)),
-          h('span', { class: 'rank-label' }, c.items[item]),
+          h('span', { class: 'rank-label' }, rich(c.items[item])),
           move(-1, 'ranking.up'), move(1, 'ranking.down'));
       }));
       if (focus) {
@@ -64,7 +65,7 @@ export default {
     };
     draw();
     const form = h('form', { class: 'stack answer' },
-      h('fieldset', {}, h('legend', {}, c.question, h('span', { class: 'hint' }, ' ', t('ranking.how'))), list), st);
+      h('fieldset', {}, h('legend', {}, rich(c.question), h('span', { class: 'hint' }, ' ', t('ranking.how'))), list), st);
     const btn = sendButton(before ? t('ranking.send_again') : t('ranking.send'), async () => {
       await submit({ order });
       confirm(st, t('ranking.counted'));

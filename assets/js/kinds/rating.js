@@ -2,6 +2,7 @@
 // See docs/activity-kinds.md for what a kind's module may provide.
 
 import { h, t, num, srOnly } from '../lib.js';
+import { rich } from '../rich.js';
 import { stat, sendButton, status, confirm, choiceList, picked, latest } from './parts.js';
 
 export default {
@@ -28,7 +29,7 @@ export default {
     for (let v = c.min ?? 1; v <= (c.max ?? 5); v++) values.push(v);
     const labels = values.map((v, i) => (c.labels && c.labels[i] ? `${v} · ${c.labels[i]}` : String(v)));
     const form = h('form', { class: 'stack answer' },
-      h('fieldset', {}, h('legend', {}, c.question),
+      h('fieldset', {}, h('legend', {}, rich(c.question)),
         h('div', { class: 'scale' }, choiceList('rating', labels, false, before ? [before.value - (c.min ?? 1)] : [], false))), st);
     const btn = sendButton(t('phone.send'), async () => {
       const [i] = picked(form, 'rating');

@@ -4,7 +4,8 @@
 // See docs/activity-kinds.md for what a kind's module may provide.
 
 import { h, t, num, srOnly } from '../lib.js';
-import { sendButton, status, confirm, latest, tiles } from './parts.js';
+import { rich } from '../rich.js';
+import { sendButton, status, confirm, latest, tiles, rows } from './parts.js';
 
 /** Value `v` of `steps` on a red–grey–green scale; the middle is grey. */
 function tone(v, steps) {
@@ -42,13 +43,13 @@ export default {
   results(activity, r) {
     const values = Array.from({ length: r.steps }, (_, i) => i + 1);
     return h('div', { class: 'results scales' },
-      h('ol', { class: r.statements.length > 6 ? 'statements many' : 'statements', style: `--rows: ${r.statements.length}` }, r.statements.map((s) => h('li', { class: 'statement' },
-        h('span', { class: 'statement-label' }, s.label),
+      rows(h('ol', { class: r.statements.length > 6 ? 'statements many' : 'statements' }, r.statements.map((s) => h('li', { class: 'statement' },
+        h('span', { class: 'statement-label' }, rich(s.label)),
         diverging(r, s),
         h('span', { class: 'statement-figures' },
           t('scales.mean', { mean: s.mean === null ? '–' : num(s.mean, 2) }), ' · ',
           t('scales.median', { median: s.median === null ? '–' : num(s.median, 1) }),
-          srOnly(` · ${s.distribution.map((d) => `${labelOf(r, d.value)}: ${t('results.count_percent', { count: d.count, percent: num(d.percent, 1) })}`).join(', ')}`))))),
+          srOnly(` · ${s.distribution.map((d) => `${labelOf(r, d.value)}: ${t('results.count_percent', { count: d.count, percent: num(d.percent, 1) })}`).join(', ')}`))))), r.statements.length),
       h('ul', { class: 'scale-legend', 'aria-hidden': 'true' }, values.map((v) => h('li', {},
         h('span', { class: 'scale-swatch', style: tone(v, r.steps) }), labelOf(r, v)))),
       h('p', { class: 'total' }, t('results.voters', { count: r.total_voters })));
@@ -63,7 +64,7 @@ export default {
     const ends = c.labels ? h('p', { class: 'scale-ends', 'aria-hidden': 'true' },
       h('span', {}, `1 · ${c.labels[0] || ''}`), h('span', {}, `${c.labels[steps - 1] || ''} · ${steps}`)) : null;
     const rows = c.statements.map((statement, s) => h('fieldset', { class: 'scale-row' },
-      h('legend', {}, statement),
+      h('legend', {}, rich(statement)),
       h('div', { class: `scale-values steps-${steps}` }, values.map((v) => {
         const id = `scale-${s}-${v}`;
         const chosen = before && before.values[s] === v;
@@ -72,7 +73,7 @@ export default {
           h('label', { for: id }, String(v), c.labels && c.labels[v - 1] ? srOnly(` ${c.labels[v - 1]}`) : null));
       }))));
     const form = h('form', { class: 'stack answer scales-input' },
-      h('p', { class: 'scales-question' }, c.question), h('p', { class: 'hint' }, t('scales.how')), ends, rows, st);
+      h('p', { class: 'scales-question' }, rich(c.question)), h('p', { class: 'hint' }, t('scales.how')), ends, rows, st);
     const btn = sendButton(before ? t('scales.send_again') : t('scales.send'), async () => {
       const answer = c.statements.map((_, s) => {
         const picked = form.querySelector(`input[name="scale-${s}"]:checked`);
