@@ -370,6 +370,32 @@ after_rollback_0013() {
   banned_browser_index_valid
   say "N: the index is still valid"
 }
+# 0014 added images, which only N+1 serves: it takes an upload and serves it back, cached;
+# N, rolled back, runs with the table present and leaves it alone.
+after_upgrade_0014() {
+  local png url
+  png="$work/rehearsal.png"
+  python3 - "$png" <<'PY'
+import struct, sys, zlib
+def chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+raw = b"".join(b"\x00" + b"".join(bytes([x * 16, y * 16, 128]) for x in range(16)) for y in range(16))
+png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 16, 16, 8, 2, 0, 0, 0)) \
+    + chunk(b"tEXt", b"Comment\x00rehearsal secret") + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+open(sys.argv[1], "wb").write(png)
+PY
+  url=$(curl -fsS -H "authorization: Bearer $CONFLICTO_TOKEN" -H 'content-type: image/png' \
+    --data-binary "@$png" "$PUBLIC_BASE_URL/api/v1/images" | field url)
+  curl -fsS -D "$work/image.headers" -o "$work/image.served" "$PUBLIC_BASE_URL$url"
+  grep -qi '^cache-control: public, max-age=31536000, immutable' "$work/image.headers" || fail "N+1 served the image without its caching headers"
+  ! grep -q 'secret' "$work/image.served" || fail "N+1 kept the image's metadata"
+  image_rows=$(sql "select count(*) from images")
+  say "N+1 took an image, served it back cached and without its metadata ($image_rows in the table)"
+}
+after_rollback_0014() {
+  [ "$(sql "select count(*) from images")" = "$image_rows" ] || fail "the images changed under N"
+  say "N serves with 0014's table present and left its $image_rows image(s) alone"
+}
 # Every migration N+1 has and N lacks brings its checks.
 n_newest=$(git ls-tree --name-only "$old_rev" migrations/postgres/ | sed -n 's|.*/\([0-9]\{4\}\)_.*\.up\.sql$|\1|p' | sort | tail -1)
 versions=$(find migrations/postgres -name '*.up.sql' -printf '%f\n' | cut -c1-4 | sort -u | awk -v n="$n_newest" '$1 > n')

@@ -46,6 +46,10 @@ id_type!(
     OrganizerId
 );
 id_type!(
+    /// An image an organizer uploaded.
+    ImageId
+);
+id_type!(
     /// An API or login token of an organizer.
     TokenId
 );

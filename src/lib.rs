@@ -32,6 +32,7 @@ pub mod cli;
 pub mod config;
 pub mod http;
 pub mod ids;
+pub mod images;
 pub mod kinds;
 pub mod memory;
 pub mod model;

@@ -196,11 +196,35 @@ async function openEditor(kind, existing) {
   };
   form = schemaForm(schema, existing ? existing.config : {}, refresh);
   titleInput.addEventListener('input', refresh);
+  // An uploaded image goes into the text field edited last (the first one until then), as
+  // `![name](url)`, which every page shows as the image.
+  let lastText = form.el.querySelector('textarea, input:not([type]), input[type=text]');
+  form.el.addEventListener('focusin', (event) => {
+    if (event.target.matches('textarea, input:not([type]), input[type=text]')) lastText = event.target;
+  });
+  const imageInput = h('input', { id: 'a-image', type: 'file', accept: 'image/png,image/jpeg,image/webp' });
+  const imageStatus = h('p', { class: 'hint', role: 'status' });
+  imageInput.addEventListener('change', async () => {
+    const file = imageInput.files[0];
+    if (!file || !lastText) return;
+    try {
+      const made = await api('POST', '/images', file, { contentType: 'application/octet-stream' });
+      const name = file.name.replace(/\.[a-z0-9]+$/i, '').replace(/[\[\]()]/g, ' ').trim().slice(0, 60);
+      lastText.value = `${lastText.value.trimEnd()}${lastText.value.trim() ? ' ' : ''}![${name}](${made.url})`;
+      lastText.dispatchEvent(new Event('input', { bubbles: true }));
+      imageStatus.textContent = t('builder.image_added', { name: file.name });
+    } catch (error) {
+      imageStatus.textContent = errorText(error);
+    } finally {
+      imageInput.value = '';
+    }
+  });
   const save = h('button', { type: 'submit', class: 'button' }, existing ? t('builder.save_activity') : t('builder.add_activity'));
   const cancel = h('button', { type: 'button', class: 'button secondary', onclick: () => { editorArea.hidden = true; } }, t('builder.cancel'));
   const editor = h('form', { class: 'stack', novalidate: true },
     h('div', { class: 'field', 'data-path': 'title' }, h('label', { for: 'a-title' }, t('builder.activity_title')), titleInput),
     form.el,
+    h('div', { class: 'field', 'data-path': 'image' }, h('label', { for: 'a-image' }, t('builder.image')), imageInput, imageStatus),
     h('div', { class: 'row' },
       h('div', { class: 'field', 'data-path': 'results_visibility' }, h('label', { for: 'a-visibility' }, t('builder.visibility')), visibility),
       h('div', { class: 'field', 'data-path': 'time_limit_seconds' }, h('label', { for: 'a-limit' }, t('builder.time_limit')), limit)),

@@ -1,6 +1,7 @@
 // Organizer-written text (questions, choices, items, statements) with a small, safe subset of
-// Markdown: **bold**, *italic*, `code`, line breaks, and math between $…$ (in the line) or
-// $$…$$ (on its own), typeset by the vendored KaTeX. Everything is built as DOM nodes: no
+// Markdown: **bold**, *italic*, `code`, line breaks, images the organizer uploaded
+// (`![description](/api/v1/images/<id>)`, no other address), and math between $…$ (in the
+// line) or $$…$$ (on its own), typeset by the vendored KaTeX. Everything is built as DOM nodes: no
 // HTML in a text is ever parsed, and KaTeX runs without `\href`, `\url` or HTML extensions.
 // KaTeX (about 600 kB) loads only on a page that shows math.
 
@@ -34,17 +35,18 @@ function math(tex, display) {
   return el;
 }
 
-const INLINE = /`([^`]+)`|\*\*([^*]+)\*\*|\*([^*\s][^*]*)\*/g;
+const INLINE = /!\[([^\]]*)\]\((\/api\/v1\/images\/[0-9a-f-]{36})\)|`([^`]+)`|\*\*([^*]+)\*\*|\*([^*\s][^*]*)\*/g;
 
-/** Bold, italic and code within one piece of text without math; newlines become breaks. */
+/** Images, bold, italic and code within a piece of text without math; newlines become breaks. */
 function inline(text) {
   const out = [];
   let at = 0;
   for (const m of text.matchAll(INLINE)) {
     out.push(...lines(text.slice(at, m.index)));
-    if (m[1] !== undefined) out.push(h('code', {}, m[1]));
-    else if (m[2] !== undefined) out.push(h('strong', {}, ...lines(m[2])));
-    else out.push(h('em', {}, ...lines(m[3])));
+    if (m[2] !== undefined) out.push(h('img', { class: 'rich-image', src: m[2], alt: m[1], loading: 'lazy', decoding: 'async' }));
+    else if (m[3] !== undefined) out.push(h('code', {}, m[3]));
+    else if (m[4] !== undefined) out.push(h('strong', {}, ...lines(m[4])));
+    else out.push(h('em', {}, ...lines(m[5])));
     at = m.index + m[0].length;
   }
   out.push(...lines(text.slice(at)));

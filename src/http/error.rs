@@ -62,6 +62,7 @@ error_codes! {
     InvalidDefinition => "invalid_definition",
     InvalidEmoji => "invalid_emoji",
     InvalidField => "invalid_field",
+    InvalidImage => "invalid_image",
     InvalidNickname => "invalid_nickname",
     InvalidPaging => "invalid_paging",
     InvalidPath => "invalid_path",

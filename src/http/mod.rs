@@ -135,7 +135,11 @@ pub fn router(state: AppState, pages: Router<AppState>) -> Router {
                     StatusCode::REQUEST_TIMEOUT,
                     config.request_timeout,
                 ))
-                .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+                // The largest body any route takes (an image upload); every extractor keeps
+                // to `max_body_bytes` unless its route raises it (`DefaultBodyLimit`).
+                .layer(RequestBodyLimitLayer::new(
+                    config.max_body_bytes.max(crate::images::MAX_UPLOAD_BYTES),
+                ))
                 .layer(DefaultBodyLimit::max(config.max_body_bytes)),
         )
         .with_state(state);

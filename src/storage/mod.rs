@@ -374,6 +374,13 @@ pub trait Store: Engine {
     async fn delete_organizer(&self, organizer: OrganizerId) -> Result<bool, StoreError>;
     /// Stores a one-time account link.
     async fn insert_account_link(&self, link: &AccountLink) -> Result<(), StoreError>;
+    /// Stores an uploaded image.
+    async fn insert_image(&self, image: &crate::images::StoredImage) -> Result<(), StoreError>;
+    /// An image by its id.
+    async fn image(
+        &self,
+        id: crate::ids::ImageId,
+    ) -> Result<Option<crate::images::StoredImage>, StoreError>;
     /// Stores a company sign-in in progress, and forgets those that expired before `now`.
     async fn insert_oidc_login(
         &self,

@@ -657,6 +657,38 @@ impl Store for EngineStore {
         Ok(())
     }
 
+    async fn insert_image(&self, image: &crate::images::StoredImage) -> Result<(), StoreError> {
+        self.write_one(
+            sqlx::query::<Db>(
+                "insert into images (id, organizer_id, content_type, bytes, sha256, width, height, \
+                 created_at) values ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(image.id)
+            .bind(image.organizer_id)
+            .bind(&image.content_type)
+            .bind(&image.bytes)
+            .bind(&image.sha256)
+            .bind(image.width)
+            .bind(image.height)
+            .bind(image.created_at),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn image(
+        &self,
+        id: crate::ids::ImageId,
+    ) -> Result<Option<crate::images::StoredImage>, StoreError> {
+        Ok(sqlx::query_as::<Db, crate::images::StoredImage>(
+            "select id, organizer_id, content_type, bytes, sha256, width, height, created_at \
+             from images where id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     async fn insert_oidc_login(
         &self,
         login: &OidcLogin,

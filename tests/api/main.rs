@@ -12,6 +12,7 @@ mod auth;
 mod errors;
 mod health;
 mod helpers;
+mod images;
 mod kinds;
 mod limits;
 mod live;

@@ -57,6 +57,8 @@ const ROUTED: &[&str] = &[
     "POST /api/v1/activities/{id}/responses",
     "GET /api/v1/activities/{id}/responses/me",
     "POST /api/v1/sessions/{id}/reactions",
+    "POST /api/v1/images",
+    "GET /api/v1/images/{id}",
     "GET /api/v1/sessions/{id}/reactions",
     "GET /api/v1/sessions/{id}/summary",
     "GET /api/v1/sessions/{id}/export.csv",

@@ -322,6 +322,18 @@ impl Browser {
         .await;
     }
 
+    /// Chooses the file at `path` in the file input matching `css`.
+    pub async fn upload(&self, css: &str, path: &std::path::Path) {
+        let path = path.to_str().expect("a UTF-8 path").to_owned();
+        self.retry(&format!("no file input `{css}`"), async || {
+            match self.nth(css, 0).await {
+                Some(element) => element.send_keys(&path).await.is_ok(),
+                None => false,
+            }
+        })
+        .await;
+    }
+
     /// Clicks the `n`th element matching `css` (0-based).
     pub async fn click_nth(&self, css: &str, n: usize) {
         self.retry(

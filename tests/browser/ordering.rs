@@ -256,3 +256,88 @@ async fn math_and_emphasis_render_and_html_stays_text() {
     phone.close().await;
     screen.close().await;
 }
+
+/// An image uploaded in the builder goes into the question, and phones and the big screen
+/// show it from the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_uploaded_image_shows_in_the_question_on_every_screen() {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let base = app.base.clone();
+    let email = "images@example.org";
+    let host = app.host(email, false).await;
+    let session = app.session(&host, json!({"title": "Geography"})).await;
+    let id = session["id"].as_str().unwrap().to_owned();
+    let code = session["join_code"].as_str().unwrap().to_owned();
+    let file = crate::driver::artifacts().join("map-upload.png");
+    let pixels = image::RgbImage::from_fn(320, 200, |x, y| {
+        image::Rgb([
+            u8::try_from(x % 256).unwrap(),
+            u8::try_from(y).unwrap(),
+            160,
+        ])
+    });
+    image::DynamicImage::ImageRgb8(pixels)
+        .save_with_format(&file, image::ImageFormat::Png)
+        .unwrap();
+
+    let org = driver.browser("images", 1366, 900).await;
+    org.sign_in(
+        &format!("{base}/login?next=/organizer/sessions/{id}"),
+        email,
+        PASSWORD,
+    )
+    .await;
+    org.wait_for("#add-activity").await;
+    org.select("#new-kind", "poll").await;
+    org.click("#add-activity button[type=submit]").await;
+    org.fill("#a-title", "Map").await;
+    org.fill(".editor [name=question]", "Which country is this?")
+        .await;
+    org.fill_nth(".editor input.list-item", 0, "Chile").await;
+    org.fill_nth(".editor input.list-item", 1, "Norway").await;
+    org.click(".editor [name=question]").await;
+    org.upload("#a-image", &file).await;
+    org.wait_text(".editor [role=status]", "Added map-upload.png")
+        .await;
+    org.wait_for(".preview img.rich-image").await;
+    org.shot("79-image-builder").await;
+    org.click(".editor form > .toolbar button[type=submit]")
+        .await;
+    org.wait_text(".agenda", "Map").await;
+    org.click("#open-session").await;
+    org.click("#run-session").await;
+    org.wait_for("#next").await;
+    org.click("#next").await;
+    org.wait_text("#current-heading", "Map").await;
+
+    let loaded = "const img = document.querySelector(arguments[0]); return !!img && img.complete && img.naturalWidth === 320;";
+    let phone = driver.phone("images-phone").await;
+    phone.goto(&format!("{base}/join/{code}")).await;
+    phone.fill("#nickname", "Lea").await;
+    phone.click("#join-form button[type=submit]").await;
+    phone
+        .wait_until(
+            "the question's image",
+            loaded,
+            vec![json!(".answer legend img.rich-image")],
+        )
+        .await;
+    phone.shot("80-image-phone").await;
+    phone.check_accessibility("image-phone").await;
+
+    org.goto(&format!("{base}/present/{id}")).await;
+    org.viewport(1920, 1080).await;
+    org.wait_until(
+        "the screen's image",
+        loaded,
+        vec![json!(".screen-question img.rich-image")],
+    )
+    .await;
+    org.shot("81-image-screen").await;
+    org.check_room("image-screen").await;
+    phone.close().await;
+    org.close().await;
+}

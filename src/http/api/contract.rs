@@ -35,6 +35,7 @@ const PUBLIC: &[&str] = &[
     "POST /api/v1/sessions/{id}/join",
     "GET /api/v1/sessions/{id}/nicknames/validate",
     "GET /api/v1/sessions/code/{code}",
+    "GET /api/v1/images/{id}",
 ];
 
 /// The operations only a participant may call.
@@ -352,7 +353,7 @@ fn codes_of(status: &str) -> &'static str {
         "413" => "`payload_too_large`",
         "415" => "`unsupported_media_type`",
         "422" => {
-            "`invalid_body`, `invalid_field`, `invalid_nickname`, `invalid_answer`, `invalid_client_request_id`, `unknown_kind`, `invalid_command`, `invalid_definition`, `invalid_csv`, `invalid_emoji`, `invalid_content`"
+            "`invalid_body`, `invalid_field`, `invalid_nickname`, `invalid_answer`, `invalid_client_request_id`, `unknown_kind`, `invalid_command`, `invalid_definition`, `invalid_csv`, `invalid_emoji`, `invalid_image`, `invalid_content`"
         }
         "429" => "`rate_limited`",
         "503" => "`database_unavailable`, `not_ready`, `schema_incompatible`, `unavailable`",

@@ -6,6 +6,7 @@ pub mod analytics;
 pub mod auth;
 pub mod contract;
 pub mod health;
+pub mod images;
 pub mod live;
 pub mod participants;
 pub mod reactions;
@@ -41,6 +42,7 @@ use crate::http::state::AppState;
         (name = "activities", description = "Polls and the other kinds, their states and results"),
         (name = "responses", description = "Participants' answers"),
         (name = "reactions", description = "Emoji reactions"),
+        (name = "images", description = "Images in questions and choices"),
         (name = "reports", description = "Summary and export"),
         (name = "analytics", description = "Attendance, participation, time to answer and reactions; history and comparisons; as JSON and CSV"),
         (name = "live", description = "The live event stream and viewer links"),
@@ -60,6 +62,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(activities::router())
         .merge(responses::router())
         .merge(reactions::router())
+        .merge(images::router())
         .merge(reports::router())
         .merge(analytics::router())
         .merge(live::router());
