@@ -9,7 +9,7 @@ use bytes::Bytes;
 
 /// Whether an `If-None-Match` header names `etag` (or is `*`). Weak tags compare by their
 /// value, as RFC 9110 asks of `If-None-Match`.
-fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
+pub fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
     let bare = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
     let wanted = bare(etag);
     headers

@@ -37,11 +37,7 @@ pub async fn serve(headers: HeaderMap, AppPath(path): AppPath<String>) -> Respon
             &file.metadata.sha256_hash()[..16]
         )
     );
-    let fresh = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == etag));
-    let mut response = if fresh {
+    let mut response = if crate::http::prepared::not_modified(&headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let mime = file.metadata.mimetype();

@@ -98,11 +98,7 @@ async fn image(
         return Err(ApiError::not_found("no such image"));
     };
     let etag = format!("\"{}\"", image.sha256);
-    let fresh = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == etag));
-    let mut response = if fresh {
+    let mut response = if crate::http::prepared::not_modified(&headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         ([(header::CONTENT_TYPE, image.content_type)], image.bytes).into_response()
