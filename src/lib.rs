@@ -59,7 +59,7 @@ mod layers {
     /// Lowest first.
     const LAYERS: &[&[&str]] = &[
         &["ids", "memory", "telemetry", "auth"],
-        &["model"],
+        &["model", "images"],
         &["storage"],
         &["config"],
         &["moderation"],
