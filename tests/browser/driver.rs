@@ -443,10 +443,14 @@ impl Browser {
                    if (!n.textContent.trim() || !shown(n.parentElement) || n.parentElement.closest('.katex')) continue;
                    const range = document.createRange();
                    range.selectNodeContents(n);
-                   // Text cut with an ellipsis, or lines clamped, show only inside their box.
-                   const el = n.parentElement, clip = getComputedStyle(el).overflow !== 'visible' && el.getBoundingClientRect();
+                   // Text cut with an ellipsis, or lines clamped, show only inside the boxes of
+                   // the elements around them that clip.
+                   const el = n.parentElement, clips = [];
+                   for (let up = el; up && up !== document.body; up = up.parentElement) {
+                     if (getComputedStyle(up).overflow !== 'visible') clips.push(up.getBoundingClientRect());
+                   }
                    for (let r of range.getClientRects()) {
-                     if (clip) r = new DOMRect(Math.max(r.left, clip.left), Math.max(r.top, clip.top), Math.min(r.right, clip.right) - Math.max(r.left, clip.left), Math.min(r.bottom, clip.bottom) - Math.max(r.top, clip.top));
+                     for (const clip of clips) r = new DOMRect(Math.max(r.left, clip.left), Math.max(r.top, clip.top), Math.min(r.right, clip.right) - Math.max(r.left, clip.left), Math.min(r.bottom, clip.bottom) - Math.max(r.top, clip.top));
                      if (r.width > 1 && r.height > 1) boxes.push([el, r]);
                    }
                  }
