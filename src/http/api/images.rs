@@ -17,6 +17,9 @@ use crate::http::state::AppState;
 use crate::ids::ImageId;
 use crate::images::{self, ImageError};
 
+/// Uploads being decoded at once.
+static DECODES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 /// The image routes; uploads may be as large as [`images::MAX_UPLOAD_BYTES`].
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -56,11 +59,19 @@ async fn upload_image(
     body: Bytes,
 ) -> Result<(StatusCode, Json<ImageInfo>), ApiError> {
     let organizer = auth.organizer.id;
-    // Decoding and encoding take CPU for a while: off the async workers.
-    let prepared =
-        tokio::task::spawn_blocking(move || images::prepare(&body, organizer, chrono::Utc::now()))
-            .await
-            .map_err(|e| ApiError::internal(&e))?;
+    // Decoding and encoding take CPU for a while and up to the decoder's memory limit: off
+    // the async workers, and two at a time, so parallel uploads cannot exhaust the memory.
+    // The turn goes with the work: it ends when decoding does, even if the client left.
+    let turn = DECODES
+        .acquire()
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    let prepared = tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        images::prepare(&body, organizer, chrono::Utc::now())
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?;
     let stored = prepared.map_err(|error| match error {
         ImageError::Unsupported => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
