@@ -30,7 +30,8 @@ use serde_json::Value;
 use crate::ids::{ActivityId, ParticipantId};
 use crate::model::activity::Activity;
 pub use crate::model::invalid::{
-    Invalid, Rule, check_count, check_length, check_lengths, check_per_entry, check_range,
+    Invalid, Rule, check_count, check_distinct_texts, check_length, check_lengths, check_per_entry,
+    check_range,
 };
 use crate::moderation::Moderator;
 
@@ -309,6 +310,26 @@ pub fn unknown_command(command: &str, known: &[&str]) -> Invalid {
 /// edited text.
 pub fn new_item_id() -> String {
     uuid::Uuid::now_v7().to_string()
+}
+
+/// The mean (two decimals) and the median (the middle value, or the mean of the two middle
+/// ones) of `sorted`; both `None` when there is no value.
+pub fn mean_and_median(sorted: &[f64]) -> (Option<f64>, Option<f64>) {
+    let count = sorted.len();
+    if count == 0 {
+        return (None, None);
+    }
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "answer counts stay far below 2^52"
+    )]
+    let mean = sorted.iter().sum::<f64>() / count as f64;
+    let median = if count % 2 == 1 {
+        sorted[count / 2]
+    } else {
+        (sorted[count / 2 - 1] + sorted[count / 2]) / 2.0
+    };
+    (Some((mean * 100.0).round() / 100.0), Some(median))
 }
 
 /// Ranks scores from high to low with competition ranking (1, 2, 2, 4).

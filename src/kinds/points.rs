@@ -6,10 +6,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::ranking::distinct_texts;
+use super::poll::percent;
 use super::{
-    ActivityKind, AnswerContext, Entry, Invalid, Rule, check_count, check_length, check_lengths,
-    check_per_entry, check_range,
+    ActivityKind, AnswerContext, Entry, Invalid, Rule, check_count, check_distinct_texts,
+    check_length, check_lengths, check_per_entry, check_range,
 };
 
 /// Fewest options.
@@ -136,7 +136,7 @@ impl ActivityKind for Points {
         check_length("question", &config.question, 1, 300)?;
         check_count("options", config.options.len(), OPTIONS_MIN, OPTIONS_MAX)?;
         check_lengths("options", &config.options, 1, 120)?;
-        distinct_texts("options", &config.options)?;
+        check_distinct_texts("options", &config.options)?;
         check_range("budget", config.budget, BUDGET.0, BUDGET.1)
     }
 
@@ -212,11 +212,10 @@ impl ActivityKind for Points {
                         let voters = u64::try_from(voters).unwrap_or(u64::MAX);
                         (as_f64(total) / as_f64(voters) * 100.0).round() / 100.0
                     }),
-                    percent: if all == 0 {
-                        0.0
-                    } else {
-                        (as_f64(total) * 1000.0 / as_f64(all)).round() / 10.0
-                    },
+                    percent: percent(
+                        usize::try_from(total).unwrap_or(usize::MAX),
+                        usize::try_from(all).unwrap_or(usize::MAX),
+                    ),
                     backers: entries
                         .iter()
                         .filter(|e| e.answer.points.get(index).is_some_and(|p| *p > 0))

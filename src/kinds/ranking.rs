@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 
 use super::poll::percent;
 use super::{
-    ActivityKind, AnswerContext, Entry, Invalid, Rule, check_count, check_length, check_lengths,
-    labels_of,
+    ActivityKind, AnswerContext, Entry, Invalid, Rule, check_count, check_distinct_texts,
+    check_length, check_lengths, competition_ranks, labels_of,
 };
 
 /// Fewest items to order.
@@ -135,7 +135,7 @@ impl ActivityKind for Ranking {
         check_length("question", &config.question, 1, 300)?;
         check_count("items", config.items.len(), ITEMS_MIN, ITEMS_MAX)?;
         check_lengths("items", &config.items, 1, ITEM_MAX_LENGTH)?;
-        distinct_texts("items", &config.items)
+        check_distinct_texts("items", &config.items)
     }
 
     fn check_answer(
@@ -226,31 +226,17 @@ impl ActivityKind for Ranking {
         // Every ranking places every item, so a higher Borda score is a lower average
         // position; the configured order breaks ties.
         items.sort_by(|a, b| b.borda.cmp(&a.borda).then(a.index.cmp(&b.index)));
-        for at in 0..items.len() {
-            items[at].rank = if at > 0 && items[at - 1].borda == items[at].borda {
-                items[at - 1].rank
-            } else {
-                at + 1
-            };
+        let scores: Vec<i64> = items
+            .iter()
+            .map(|i| i64::try_from(i.borda).unwrap_or(i64::MAX))
+            .collect();
+        for (item, rank) in items.iter_mut().zip(competition_ranks(&scores)) {
+            item.rank = rank;
         }
         RankingResults {
             total_voters: total,
             items,
         }
-    }
-}
-
-/// Refuses two texts that read the same (case and surrounding blanks aside): participants
-/// could not tell them apart.
-pub(crate) fn distinct_texts(field: &str, texts: &[String]) -> Result<(), Invalid> {
-    let mut seen = std::collections::HashSet::new();
-    if texts
-        .iter()
-        .all(|text| seen.insert(text.trim().to_lowercase()))
-    {
-        Ok(())
-    } else {
-        Err(Invalid::new(field, Rule::Distinct))
     }
 }
 

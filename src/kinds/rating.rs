@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::poll::percent;
 use super::{
     ActivityKind, AnswerContext, Entry, Invalid, check_length, check_lengths, check_per_entry,
-    check_range,
+    check_range, mean_and_median,
 };
 
 /// Lowest allowed scale value.
@@ -203,18 +203,8 @@ impl ActivityKind for Rating {
                 }
             })
             .collect();
-        let mean = (total > 0).then(|| {
-            let sum: i64 = values.iter().sum();
-            let mean = as_f64(sum) / as_f64(i64::try_from(total).unwrap_or(i64::MAX));
-            (mean * 100.0).round() / 100.0
-        });
-        let median = (total > 0).then(|| {
-            if total % 2 == 1 {
-                as_f64(values[total / 2])
-            } else {
-                (as_f64(values[total / 2 - 1]) + as_f64(values[total / 2])) / 2.0
-            }
-        });
+        let (mean, median) =
+            mean_and_median(&values.iter().map(|v| as_f64(*v)).collect::<Vec<_>>());
         RatingResults {
             total_voters: total,
             distribution,

@@ -8,10 +8,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::poll::percent;
-use super::ranking::distinct_texts;
 use super::{
-    ActivityKind, AnswerContext, Entry, Invalid, Rule, check_count, check_length, check_lengths,
-    check_per_entry, check_range,
+    ActivityKind, AnswerContext, Entry, Invalid, Rule, check_count, check_distinct_texts,
+    check_length, check_lengths, check_per_entry, check_range, mean_and_median,
 };
 
 /// Most statements on one scale: as many as a big screen shows legibly at 720p.
@@ -101,11 +100,6 @@ pub struct ScaleCount {
     pub percent: f64,
 }
 
-#[expect(clippy::cast_precision_loss, reason = "values and counts are small")]
-fn as_f64(value: usize) -> f64 {
-    value as f64
-}
-
 impl ActivityKind for Scales {
     const KIND: &'static str = "scales";
     const NAME: &'static str = "Scales";
@@ -158,7 +152,7 @@ impl ActivityKind for Scales {
         check_length("question", &config.question, 1, 300)?;
         check_count("statements", config.statements.len(), 1, STATEMENTS_MAX)?;
         check_lengths("statements", &config.statements, 1, STATEMENT_MAX_LENGTH)?;
-        distinct_texts("statements", &config.statements)?;
+        check_distinct_texts("statements", &config.statements)?;
         if !STEPS.contains(&config.steps) {
             return Err(Invalid::new(
                 "steps",
@@ -233,18 +227,8 @@ impl ActivityKind for Scales {
                     .collect();
                 values.sort_unstable();
                 let count = values.len();
-                let mean = (count > 0).then(|| {
-                    let sum: usize = values.iter().map(|v| usize::from(*v)).sum();
-                    (as_f64(sum) / as_f64(count) * 100.0).round() / 100.0
-                });
-                let median = (count > 0).then(|| {
-                    let at = |i: usize| f64::from(values[i]);
-                    if count % 2 == 1 {
-                        at(count / 2)
-                    } else {
-                        (at(count / 2 - 1) + at(count / 2)) / 2.0
-                    }
-                });
+                let (mean, median) =
+                    mean_and_median(&values.iter().map(|v| f64::from(*v)).collect::<Vec<_>>());
                 StatementResult {
                     index,
                     label: label.clone(),

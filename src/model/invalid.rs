@@ -341,6 +341,20 @@ pub fn check_range(
     Ok(())
 }
 
+/// Checks that no two of `texts` read the same (case and surrounding blanks aside): people
+/// could not tell them apart.
+pub fn check_distinct_texts(field: &str, texts: &[String]) -> Result<(), Invalid> {
+    let mut seen = std::collections::HashSet::new();
+    if texts
+        .iter()
+        .all(|text| seen.insert(text.trim().to_lowercase()))
+    {
+        Ok(())
+    } else {
+        Err(Invalid::new(field, Rule::Distinct))
+    }
+}
+
 /// Checks that `field` has `len` entries, one for each of the `count` entries of `other`.
 pub fn check_per_entry(field: &str, len: usize, other: &str, count: usize) -> Result<(), Invalid> {
     if len == count {
