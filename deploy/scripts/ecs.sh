@@ -36,6 +36,21 @@ move_service() {
   echo "service stable on $definition"
 }
 
+# Runs DEFINITION once on Fargate in CLUSTER with NETWORK (run-task's JSON form), started by
+# STARTED_BY, with the `--overrides` JSON if given; waits for it to stop and prints the
+# container's exit code on stdout (what it says goes to stderr).
+run_once() {
+  local cluster=$1 definition=$2 network=$3 started_by=$4 overrides=${5:-} task
+  task=$(aws ecs run-task --cluster "$cluster" --launch-type FARGATE \
+    --task-definition "$definition" --network-configuration "$network" \
+    ${overrides:+--overrides "$overrides"} --started-by "$started_by" \
+    --query 'tasks[0].taskArn' --output text)
+  echo "one-off task $task" >&2
+  aws ecs wait tasks-stopped --cluster "$cluster" --tasks "$task"
+  aws ecs describe-tasks --cluster "$cluster" --tasks "$task" \
+    --query 'tasks[0].containers[0].exitCode' --output text
+}
+
 case "${1:?usage: ecs.sh snapshot TAG | migrate | roll | url | rollback ENV IMAGE:TAG}" in
   snapshot)
     tag=${2:?image tag}
@@ -61,18 +76,12 @@ case "${1:?usage: ecs.sh snapshot TAG | migrate | roll | url | rollback ENV IMAG
       done
     ;;
   migrate)
-    cluster=$(out cluster_name)
     subnets=$(out private_subnet_ids)
     group=$(out app_security_group_id)
-    task=$(aws ecs run-task --cluster "$cluster" --launch-type FARGATE \
-      --task-definition "$(out migrate_task_definition_arn)" \
-      --network-configuration "awsvpcConfiguration={subnets=[$subnets],securityGroups=[$group],assignPublicIp=DISABLED}" \
-      --started-by "migrate-${GITHUB_RUN_ID:-manual}" \
-      --query 'tasks[0].taskArn' --output text)
-    echo "migration task $task"
-    aws ecs wait tasks-stopped --cluster "$cluster" --tasks "$task"
-    code=$(aws ecs describe-tasks --cluster "$cluster" --tasks "$task" \
-      --query 'tasks[0].containers[0].exitCode' --output text)
+    echo "migration task:"
+    code=$(run_once "$(out cluster_name)" "$(out migrate_task_definition_arn)" \
+      "awsvpcConfiguration={subnets=[$subnets],securityGroups=[$group],assignPublicIp=DISABLED}" \
+      "migrate-${GITHUB_RUN_ID:-manual}")
     echo "migration logs: CloudWatch $(out log_group_name), stream prefix migrate/"
     if [ "$code" != 0 ]; then
       echo "::error::the migration task exited with $code"
@@ -115,15 +124,9 @@ case "${1:?usage: ecs.sh snapshot TAG | migrate | roll | url | rollback ENV IMAG
     # either way; for them the refusal at start and the circuit breaker are the guard.
     network=$(aws ecs describe-services --cluster "$cluster" --services "$service" \
       --query 'services[0].networkConfiguration' --output json)
-    task=$(aws ecs run-task --cluster "$cluster" --launch-type FARGATE \
-      --task-definition "$definition" --network-configuration "$network" \
-      --overrides '{"containerOverrides": [{"name": "app", "command": ["migrate", "status"]}]}' \
-      --started-by "rollback-check-${GITHUB_RUN_ID:-manual}" \
-      --query 'tasks[0].taskArn' --output text)
-    echo "schema check task $task (its output: CloudWatch, stream prefix app/)"
-    aws ecs wait tasks-stopped --cluster "$cluster" --tasks "$task"
-    code=$(aws ecs describe-tasks --cluster "$cluster" --tasks "$task" \
-      --query 'tasks[0].containers[0].exitCode' --output text)
+    echo "schema check (its output: CloudWatch, stream prefix app/):"
+    code=$(run_once "$cluster" "$definition" "$network" "rollback-check-${GITHUB_RUN_ID:-manual}" \
+      '{"containerOverrides": [{"name": "app", "command": ["migrate", "status"]}]}')
     case "$code" in
       0) echo "$image can serve the current schema; no migration runs" ;;
       3)
