@@ -119,7 +119,9 @@ pub fn start_schema_watch(
     stop: CancellationToken,
 ) {
     tokio::spawn(async move {
-        let mut every = tokio::time::interval(SCHEMA_RECHECK);
+        // Start-up has just accepted the schema: the first read is one period on.
+        let mut every =
+            tokio::time::interval_at(tokio::time::Instant::now() + SCHEMA_RECHECK, SCHEMA_RECHECK);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
