@@ -6,10 +6,25 @@
 use serde_json::json;
 
 use crate::common::TestDb;
-use crate::driver::Driver;
+use crate::driver::{Browser, Driver};
 use crate::helpers::{PASSWORD, TestApp};
 
 const EMAIL: &str = "ordering@example.org";
+
+/// Opens the builder's editor for a new `kind` activity with its title and question.
+async fn new_activity(org: &Browser, kind: &str, title: &str, question: &str) {
+    org.select("#new-kind", kind).await;
+    org.click("#add-activity button[type=submit]").await;
+    org.fill("#a-title", title).await;
+    org.fill(".editor [name=question]", question).await;
+}
+
+/// Saves the activity in the editor and waits for it in the agenda.
+async fn save_activity(org: &Browser, title: &str) {
+    org.click(".editor form > .toolbar button[type=submit]")
+        .await;
+    org.wait_text(".agenda", title).await;
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ranking_scales_and_points_work_on_every_page() {
@@ -32,11 +47,7 @@ async fn ranking_scales_and_points_work_on_every_page() {
     )
     .await;
     org.wait_for("#add-activity").await;
-    org.select("#new-kind", "ranking").await;
-    org.click("#add-activity button[type=submit]").await;
-    org.fill("#a-title", "Roadmap").await;
-    org.fill(".editor [name=question]", "What should we build first?")
-        .await;
+    new_activity(&org, "ranking", "Roadmap", "What should we build first?").await;
     for (n, item) in ["Search", "Export", "Dark mode"].iter().enumerate() {
         if n >= 2 {
             org.click_text(".editor button", "Add an item").await;
@@ -45,15 +56,9 @@ async fn ranking_scales_and_points_work_on_every_page() {
     }
     org.wait_text(".preview", "Dark mode").await;
     org.shot("70-ranking-builder").await;
-    org.click(".editor form > .toolbar button[type=submit]")
-        .await;
-    org.wait_text(".agenda", "Roadmap").await;
+    save_activity(&org, "Roadmap").await;
 
-    org.select("#new-kind", "scales").await;
-    org.click("#add-activity button[type=submit]").await;
-    org.fill("#a-title", "Retro").await;
-    org.fill(".editor [name=question]", "How much do you agree?")
-        .await;
+    new_activity(&org, "scales", "Retro", "How much do you agree?").await;
     org.fill_nth(".editor input.list-item", 0, "The sprint goal was clear")
         .await;
     org.click_text(".editor button", "Add a statement").await;
@@ -62,20 +67,12 @@ async fn ranking_scales_and_points_work_on_every_page() {
     org.select(".editor [name=steps]", "10").await;
     org.wait_text(".preview", "We shipped what we planned")
         .await;
-    org.click(".editor form > .toolbar button[type=submit]")
-        .await;
-    org.wait_text(".agenda", "Retro").await;
+    save_activity(&org, "Retro").await;
 
-    org.select("#new-kind", "points").await;
-    org.click("#add-activity button[type=submit]").await;
-    org.fill("#a-title", "Budget").await;
-    org.fill(".editor [name=question]", "Where should the budget go?")
-        .await;
+    new_activity(&org, "points", "Budget", "Where should the budget go?").await;
     org.fill_nth(".editor input.list-item", 0, "Hiring").await;
     org.fill_nth(".editor input.list-item", 1, "Tools").await;
-    org.click(".editor form > .toolbar button[type=submit]")
-        .await;
-    org.wait_text(".agenda", "Budget").await;
+    save_activity(&org, "Budget").await;
     let activities = app
         .call(
             reqwest::Method::GET,
@@ -291,11 +288,7 @@ async fn an_uploaded_image_shows_in_the_question_on_every_screen() {
     )
     .await;
     org.wait_for("#add-activity").await;
-    org.select("#new-kind", "poll").await;
-    org.click("#add-activity button[type=submit]").await;
-    org.fill("#a-title", "Map").await;
-    org.fill(".editor [name=question]", "Which country is this?")
-        .await;
+    new_activity(&org, "poll", "Map", "Which country is this?").await;
     org.fill_nth(".editor input.list-item", 0, "Chile").await;
     org.fill_nth(".editor input.list-item", 1, "Norway").await;
     org.click(".editor [name=question]").await;
@@ -304,9 +297,7 @@ async fn an_uploaded_image_shows_in_the_question_on_every_screen() {
         .await;
     org.wait_for(".preview img.rich-image").await;
     org.shot("79-image-builder").await;
-    org.click(".editor form > .toolbar button[type=submit]")
-        .await;
-    org.wait_text(".agenda", "Map").await;
+    save_activity(&org, "Map").await;
     org.click("#open-session").await;
     org.click("#run-session").await;
     org.wait_for("#next").await;
