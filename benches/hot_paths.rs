@@ -67,6 +67,7 @@ fn tallies(c: &mut Criterion) {
             nickname,
             slot: "vote",
             at,
+            since: None,
             answer,
         })
         .collect();

@@ -396,6 +396,18 @@ after_rollback_0014() {
   [ "$(sql "select count(*) from images")" = "$image_rows" ] || fail "the images changed under N"
   say "N serves with 0014's table present and left its $image_rows image(s) alone"
 }
+after_upgrade_0015() {
+  local session
+  session=$(api POST /api/v1/sessions/ '{"title":"Rehearsal homework","pace":"self_paced","hours":{"opens_at":null,"closes_at":"2099-01-01T00:00:00Z"}}' | field id)
+  [ "$(sql "select pace from sessions where id = '$session'")" = "self_paced" ] || fail "N+1 did not store the session's pace"
+  paced_session=$session
+  say "N+1 stored a self-paced session with a closing time"
+}
+after_rollback_0015() {
+  [ "$(sql "select pace from sessions where id = '$paced_session'")" = "self_paced" ] || fail "the pace changed under N"
+  api GET "/api/v1/sessions/$paced_session" >/dev/null || fail "N cannot read a session N+1 made self-paced"
+  say "N serves with 0015's columns and tables present, and reads the self-paced session as a live one"
+}
 # Every migration N+1 has and N lacks brings its checks.
 n_newest=$(git ls-tree --name-only "$old_rev" migrations/postgres/ | sed -n 's|.*/\([0-9]\{4\}\)_.*\.up\.sql$|\1|p' | sort | tail -1)
 versions=$(find migrations/postgres -name '*.up.sql' -printf '%f\n' | cut -c1-4 | sort -u | awk -v n="$n_newest" '$1 > n')

@@ -70,6 +70,18 @@ async function deleteSession() {
   if (await guard(() => api('DELETE', `/sessions/${sessionId}`))) location.href = '/organizer';
 }
 
+/** An ISO time as a `datetime-local` input's value, in the browser's time zone. */
+function localInput(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+}
+
+/** A `datetime-local` input's value as an ISO time; null when empty. */
+function fromLocalInput(value) {
+  return value ? new Date(value).toISOString() : null;
+}
+
 function drawSettings() {
   const s = session.settings;
   const field = (id, labelKey, input) => h('div', { class: 'field' }, h('label', { for: id }, t(labelKey)), input);
@@ -82,6 +94,12 @@ function drawSettings() {
     check('s-late', 'builder.allow_late_join', s.allow_late_join),
     check('s-nick', 'builder.require_nickname', s.require_nickname),
     check('s-filter', 'builder.profanity_filter', s.profanity_filter),
+    field('s-pace', 'builder.pace', h('select', { id: 's-pace', 'aria-describedby': 's-pace-hint' },
+      h('option', { value: 'live', selected: session.pace !== 'self_paced' }, t('builder.pace_live')),
+      h('option', { value: 'self_paced', selected: session.pace === 'self_paced' }, t('builder.pace_self_paced')))),
+    h('p', { id: 's-pace-hint', class: 'hint' }, t('builder.pace_hint')),
+    field('s-opens', 'builder.opens_at', h('input', { id: 's-opens', type: 'datetime-local', value: localInput(session.opens_at) })),
+    field('s-closes', 'builder.closes_at', h('input', { id: 's-closes', type: 'datetime-local', value: localInput(session.closes_at) })),
     field('s-banned', 'builder.banned_words', h('textarea', { id: 's-banned', rows: 3, 'aria-describedby': 's-banned-hint' })),
     h('p', { id: 's-banned-hint', class: 'hint' }, t('builder.banned_hint')),
     h('button', { type: 'submit', class: 'button' }, t('builder.save_settings')));
@@ -94,6 +112,8 @@ function drawSettings() {
         title: form.querySelector('#s-title').value.trim(),
         description: form.querySelector('#s-description').value,
         max_participants: Number(form.querySelector('#s-max').value),
+        pace: form.querySelector('#s-pace').value,
+        hours: { opens_at: fromLocalInput(form.querySelector('#s-opens').value), closes_at: fromLocalInput(form.querySelector('#s-closes').value) },
         settings: {
           allow_late_join: form.querySelector('#s-late').checked,
           require_nickname: form.querySelector('#s-nick').checked,

@@ -4,6 +4,7 @@
 
 import { h, t, fill, api, ApiError, errorText, ruleText, follow, announce, persist, hedged, isTransient, PATIENCE_MS, countdown } from './lib.js';
 import { renderInput, renderResults, submitter, kindOf, REACTIONS } from './kinds.js';
+import { startCourse } from './course.js';
 
 const body = document.body;
 const joinView = document.getElementById('join-view');
@@ -277,9 +278,35 @@ function play(code, joined) {
     return a ? JSON.stringify([a.id, a.round, a.state, a.config, a.kind_state, a.results_visible, a.deadline_at]) : '';
   }
 
+  // A self-paced session runs its course on the phone instead of following the screen;
+  // switched back to live, the phone follows the screen again.
+  let stopCourse = null;
+  let courseHours = '';
+
   function render({ inputChanged }) {
     const s = state.session;
     if (s) sessionTitle.textContent = s.title;
+    if (s && s.status === 'active' && s.pace === 'self_paced') {
+      // New opening or closing times: the course starts over from the server's word.
+      const hours = JSON.stringify([s.opens_at, s.closes_at]);
+      if (stopCourse && courseHours !== hours) {
+        stopCourse();
+        stopCourse = null;
+      }
+      courseHours = hours;
+      if (!stopCourse) {
+        stopPhoneClock();
+        fill(resultsArea);
+        activityArea.dataset.key = '';
+        stopCourse = startCourse({ area: activityArea, token, send, hooks: sendingHooks });
+      }
+      return;
+    }
+    if (stopCourse) {
+      stopCourse();
+      stopCourse = null;
+      inputChanged = true;
+    }
     const a = state.activity;
     if (s && s.status === 'completed') {
       stopPhoneClock();

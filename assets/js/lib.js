@@ -545,6 +545,11 @@ export function kindName(kind) {
   return key in strings ? t(key) : kind;
 }
 
+/** A day and time in the page's language (a self-paced session's opening or closing). */
+export function dateTime(iso) {
+  return new Date(iso).toLocaleString(lang, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
 /** A time as hours and minutes in the page's language. */
 export function time(iso) {
   return new Date(iso).toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit' });

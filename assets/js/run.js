@@ -2,7 +2,7 @@
 // the organizer sees: moderation queues, hidden results), timers, participants with presence,
 // and reactions. It follows the organizer's live stream.
 
-import { h, t, fill, api, errorText, follow, setupHeader, mainArea, kindName, num, countdown, time, srOnly, notice } from './lib.js';
+import { h, t, fill, api, errorText, follow, setupHeader, mainArea, kindName, num, countdown, time, dateTime, srOnly, notice } from './lib.js';
 import { renderResults, headline, kindOf, REACTIONS } from './kinds.js';
 import { rich } from './rich.js';
 import * as control from './control.js';
@@ -53,7 +53,12 @@ function drawBar() {
       h('span', { class: `conn ${state.connection}` }, state.connection === 'live' ? t('phone.live') : t('phone.reconnecting'))),
     h('div', { class: 'toolbar' },
       s.status === 'draft' ? h('button', { type: 'button', class: 'button', onclick: () => act(() => api('PATCH', `/sessions/${sessionId}`, { status: 'active' }), t('builder.opened')) }, t('builder.open')) : null,
-      s.status === 'active' ? h('button', { type: 'button', class: 'button', id: 'next', onclick: next }, t('run.next')) : null,
+      s.status === 'active' && s.pace !== 'self_paced' ? h('button', { type: 'button', class: 'button', id: 'next', onclick: next }, t('run.next')) : null,
+      s.status !== 'completed' ? h('button', {
+        type: 'button', class: 'button secondary', id: 'switch-pace',
+        onclick: () => act(() => api('PATCH', `/sessions/${sessionId}`, { pace: s.pace === 'self_paced' ? 'live' : 'self_paced' }),
+          s.pace === 'self_paced' ? t('run.now_live') : t('run.now_self_paced')),
+      }, s.pace === 'self_paced' ? t('run.switch_live') : t('run.switch_self_paced')) : null,
       h('button', { type: 'button', class: 'button secondary', id: 'open-screen', onclick: openScreen }, t('run.open_screen')),
       h('a', { class: 'button secondary', href: `/organizer/sessions/${sessionId}` }, t('run.edit')),
       s.status === 'active' ? h('button', { type: 'button', class: 'button danger', onclick: () => { if (confirm(t('builder.confirm_close'))) act(() => api('PATCH', `/sessions/${sessionId}`, { status: 'completed' }), t('builder.closed')); } }, t('builder.close')) : null,
@@ -88,9 +93,65 @@ function kindControls(a, r) {
   return kindOf(a.kind).controls(a, commandButton, (name, args) => act(() => control.command(a.id, name, args)), r);
 }
 
+// A self-paced session: where everyone is in the course, read every 3 seconds, and the
+// results of the activity picked from it.
+const progress = { data: null, picked: null, activity: null, results: null, timer: null };
+
+async function loadProgress() {
+  try {
+    progress.data = await api('GET', `/sessions/${sessionId}/progress`);
+    if (progress.picked) {
+      progress.results = await api('GET', `/activities/${progress.picked}/results`).catch(() => progress.results);
+    }
+  } catch { /* shown on the next read */ }
+  if (state.session && state.session.pace === 'self_paced') drawCurrent();
+}
+
+function followProgress() {
+  const paced = state.session && state.session.pace === 'self_paced' && state.session.status !== 'draft';
+  if (paced && !progress.timer) {
+    loadProgress();
+    progress.timer = setInterval(loadProgress, 3000);
+  } else if (!paced && progress.timer) {
+    clearInterval(progress.timer);
+    progress.timer = null;
+  }
+}
+
+async function pick(id) {
+  progress.picked = id;
+  await act(async () => {
+    [progress.activity, progress.results] = await Promise.all([api('GET', `/activities/${id}`), api('GET', `/activities/${id}/results`)]);
+  });
+  drawCurrent();
+}
+
+function drawProgress() {
+  const s = state.session;
+  const p = progress.data;
+  const hours = [s.opens_at ? t('run.opens', { time: dateTime(s.opens_at) }) : null, s.closes_at ? t('run.closes', { time: dateTime(s.closes_at) }) : null].filter(Boolean);
+  const people = Math.max(1, p ? p.participants : 0);
+  fill(currentArea,
+    h('h2', { id: 'current-heading' }, t('run.progress')),
+    h('p', { class: 'meta' }, t('run.self_paced'), hours.length ? ` · ${hours.join(' · ')}` : ''),
+    p ? h('p', { class: 'lead', id: 'progress-summary' }, t('run.progress_summary', { started: num(p.started), participants: num(p.participants), finished: num(p.finished) })) : null,
+    p ? h('ol', { class: 'progress-list' }, p.activities.map((row) => h('li', { class: 'progress-row' },
+      h('span', { class: 'agenda-title', title: row.title }, row.title),
+      h('span', {}, t('run.progress_on', { count: row.on }), ' ',
+        h('button', { type: 'button', class: 'button small secondary', onclick: () => pick(row.activity_id) }, t('run.show_results'), srOnly(` ${row.title}`))),
+      h('progress', { max: people, value: row.on, 'aria-label': t('run.progress_on', { count: row.on }) })))) : null,
+    progress.activity && progress.results ? h('section', { class: 'run-results', 'aria-label': t('results.heading') },
+      h('h3', {}, progress.activity.title),
+      renderResults(progress.activity, progress.results, 'organizer')) : null);
+}
+
 function drawCurrent() {
   const a = state.activity;
   stopCountdown();
+  if (state.session && state.session.pace === 'self_paced' && state.session.status !== 'draft') {
+    drawProgress();
+    return;
+  }
   if (!a) {
     fill(currentArea, h('h2', { id: 'current-heading' }, t('run.nothing_running')), h('p', { class: 'muted' }, t('run.start_hint')));
     return;
@@ -179,9 +240,10 @@ follow(sessionId, null, {
     state.online = d.participants_online;
     state.totals = d.reactions || {};
     drawAll();
+    followProgress();
     loadParticipants();
   },
-  session(d) { state.session = d.session; drawBar(); drawAgenda(); },
+  session(d) { state.session = d.session; drawBar(); drawAgenda(); drawCurrent(); followProgress(); },
   activity(d) {
     state.activity = d.activity;
     state.results = d.results;

@@ -97,6 +97,7 @@ error_codes! {
     SessionNotFound => "session_not_found",
     SessionNotOpen => "session_not_open",
     SessionEnded => "session_ended",
+    SessionClosed => "session_closed",
     TemplateNameTaken => "template_name_taken",
     TemplateNotFound => "template_not_found",
     TokenNotFound => "token_not_found",
@@ -494,6 +495,19 @@ impl From<crate::responses::SubmitError> for ApiError {
             E::TimeUp => {
                 Self::conflict(ErrorCode::ActivityNotActive, "time is up for this activity")
             }
+            E::NotYetOpen(opens_at) => Self::conflict(
+                ErrorCode::SessionNotOpen,
+                format!(
+                    "the session opens at {}; come back then",
+                    opens_at.to_rfc3339()
+                ),
+            )
+            .with_details(serde_json::json!({ "opens_at": opens_at })),
+            E::SessionClosed(closes_at) => Self::conflict(
+                ErrorCode::SessionClosed,
+                "the session has closed and takes no more answers",
+            )
+            .with_details(serde_json::json!({ "closes_at": closes_at })),
             E::AlreadyAnswered => Self::conflict(
                 ErrorCode::AlreadyAnswered,
                 "you have already answered this; answers here cannot be changed",

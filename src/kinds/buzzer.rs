@@ -185,6 +185,8 @@ impl ActivityKind for Buzzer {
     const NAME: &'static str = "Buzzer";
     const DESCRIPTION: &'static str =
         "Trivia with a buzzer: the server decides who was first; you judge the answers.";
+    /// A buzz is a race against the others: nobody can take it alone.
+    const SELF_PACED: bool = false;
     const FINAL_ANSWERS: bool = true;
     type Config = BuzzerConfig;
     type State = BuzzerState;
@@ -514,6 +516,7 @@ mod tests {
                 nickname: "Cat",
                 slot: "",
                 at: at(1900),
+                since: None,
                 answer: &checked,
             },
             Entry {
@@ -521,6 +524,7 @@ mod tests {
                 nickname: "Ann",
                 slot: "",
                 at: at(1200),
+                since: None,
                 answer: &checked,
             },
             Entry {
@@ -528,6 +532,7 @@ mod tests {
                 nickname: "Bob",
                 slot: "",
                 at: at(1450),
+                since: None,
                 answer: &checked,
             },
         ];

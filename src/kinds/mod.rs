@@ -51,6 +51,9 @@ pub struct Entry<'a, A> {
     pub slot: &'a str,
     /// When the server received it (the latest version, for a changed answer).
     pub at: DateTime<Utc>,
+    /// When the participant could first give it, if known: in a self-paced session, when
+    /// they first saw its step (a quiz question), which their time to answer counts from.
+    pub since: Option<DateTime<Utc>>,
     /// The answer.
     pub answer: &'a A,
 }
@@ -142,6 +145,33 @@ pub trait ActivityKind: Send + Sync + 'static {
         answer: &Self::Answer,
     ) -> Option<DateTime<Utc>> {
         let _ = (config, state, answer);
+        None
+    }
+    /// Whether a participant can take it alone, in a self-paced session. A buzzer is a race
+    /// against the others, so it cannot; such activities are left out of the self-paced
+    /// course.
+    const SELF_PACED: bool = true;
+    /// How many steps a participant goes through alone in a self-paced session, each
+    /// opened (and timed) separately: one by default, one per question for a quiz.
+    fn paced_steps(config: &Self::Config) -> usize {
+        let _ = config;
+        1
+    }
+    /// The step an answer belongs to ([`ActivityKind::paced_steps`]).
+    fn paced_step(config: &Self::Config, answer: &Self::Answer) -> usize {
+        let _ = (config, answer);
+        0
+    }
+    /// The state one participant is in on `step` of a self-paced session, which they first
+    /// saw at `seen` (a quiz asks that question, started then); `None` keeps the activity's
+    /// own state.
+    fn paced_state(
+        config: &Self::Config,
+        state: &Self::State,
+        step: usize,
+        seen: DateTime<Utc>,
+    ) -> Option<Self::State> {
+        let _ = (config, state, step, seen);
         None
     }
     /// The slot an answer fills. A participant has one answer per slot per round; a new
@@ -402,6 +432,21 @@ pub trait Prepared: Send + Sync {
     fn list(&self, results: &AnyResults, name: &str) -> Option<Vec<Value>>;
     /// Whether participants' views are their own ([`ActivityKind::PERSONAL_VIEW`]).
     fn personal(&self) -> bool;
+    /// Whether it can be taken alone ([`ActivityKind::SELF_PACED`]).
+    fn self_paced(&self) -> bool;
+    /// Its steps in a self-paced session ([`ActivityKind::paced_steps`]).
+    fn paced_steps(&self) -> usize;
+    /// Validates and normalises one answer in a self-paced session, against the state the
+    /// participant is in on the answer's step; `seen` tells when they first saw a step
+    /// (`None`: never, and the answer is refused). The time to answer counts from then.
+    fn check_paced_answer(
+        &self,
+        answer: Value,
+        context: &AnswerContext<'_>,
+        seen: &dyn Fn(usize) -> Option<DateTime<Utc>>,
+    ) -> Result<CheckedAnswer, Invalid>;
+    /// The configuration as a participant sees it on `step`, first seen at `seen`.
+    fn paced_participant_config(&self, step: usize, seen: DateTime<Utc>) -> Value;
 }
 
 /// A file that could not be read into a configuration, and where.
@@ -629,6 +674,29 @@ impl<K: ActivityKind> Bound<K> {
     fn results<'a>(&self, results: &'a AnyResults) -> Option<&'a K::Results> {
         results.downcast_ref::<K::Results>()
     }
+
+    /// Checks a parsed answer against `state`; `seen` is when a self-paced participant
+    /// first saw its step, which its time to answer counts from unless the kind says later.
+    fn checked(
+        &self,
+        typed: K::Answer,
+        state: &K::State,
+        context: &AnswerContext<'_>,
+        seen: Option<DateTime<Utc>>,
+    ) -> Result<CheckedAnswer, Invalid> {
+        let typed = K::check_answer(&self.config, state, typed, context)?;
+        let slot = K::slot(&self.config, &typed);
+        let refers_to = K::refers_to(&self.config, &typed);
+        let answerable_since = K::answerable_since(&self.config, state, &typed).or(seen);
+        let json = serde_json::to_string(&typed).map_err(shape)?;
+        Ok(CheckedAnswer {
+            answerable_since,
+            slot,
+            refers_to,
+            json,
+            value: Arc::new(typed),
+        })
+    }
 }
 
 impl<K: ActivityKind> Prepared for Bound<K> {
@@ -646,18 +714,38 @@ impl<K: ActivityKind> Prepared for Bound<K> {
         context: &AnswerContext<'_>,
     ) -> Result<CheckedAnswer, Invalid> {
         let typed: K::Answer = crate::model::json::deserialize(&answer).map_err(shape)?;
-        let typed = K::check_answer(&self.config, &self.state, typed, context)?;
-        let slot = K::slot(&self.config, &typed);
-        let refers_to = K::refers_to(&self.config, &typed);
-        let answerable_since = K::answerable_since(&self.config, &self.state, &typed);
-        let json = serde_json::to_string(&typed).map_err(shape)?;
-        Ok(CheckedAnswer {
-            answerable_since,
-            slot,
-            refers_to,
-            json,
-            value: Arc::new(typed),
-        })
+        self.checked(typed, &self.state, context, None)
+    }
+
+    fn self_paced(&self) -> bool {
+        K::SELF_PACED
+    }
+
+    fn paced_steps(&self) -> usize {
+        K::paced_steps(&self.config)
+    }
+
+    fn check_paced_answer(
+        &self,
+        answer: Value,
+        context: &AnswerContext<'_>,
+        seen: &dyn Fn(usize) -> Option<DateTime<Utc>>,
+    ) -> Result<CheckedAnswer, Invalid> {
+        let typed: K::Answer = crate::model::json::deserialize(&answer).map_err(shape)?;
+        let step = K::paced_step(&self.config, &typed);
+        // A step nobody showed this participant is not theirs to answer yet.
+        let seen = seen(step).ok_or_else(|| Invalid::new("", Rule::NotCurrent))?;
+        match K::paced_state(&self.config, &self.state, step, seen) {
+            Some(state) => self.checked(typed, &state, context, Some(seen)),
+            None => self.checked(typed, &self.state, context, Some(seen)),
+        }
+    }
+
+    fn paced_participant_config(&self, step: usize, seen: DateTime<Utc>) -> Value {
+        match K::paced_state(&self.config, &self.state, step, seen) {
+            Some(state) => K::participant_config(&self.config, &state),
+            None => K::participant_config(&self.config, &self.state),
+        }
     }
 
     fn decode_stored(&self, json: &str) -> Option<AnyAnswer> {
@@ -674,6 +762,7 @@ impl<K: ActivityKind> Prepared for Bound<K> {
                     nickname: e.nickname,
                     slot: e.slot,
                     at: e.at,
+                    since: e.since,
                     answer: e.answer.downcast_ref::<K::Answer>()?,
                 })
             })
@@ -816,6 +905,7 @@ pub(crate) mod testing {
                 nickname: NAMES[i % NAMES.len()],
                 slot: "",
                 at: start + chrono::Duration::milliseconds(i64::try_from(i).unwrap_or(0)),
+                since: None,
                 answer: *answer,
             })
             .collect()

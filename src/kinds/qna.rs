@@ -666,6 +666,7 @@ mod tests {
             nickname: name,
             slot: "",
             at: DateTime::from_timestamp(1_700_000_000 + secs, 0).unwrap(),
+            since: None,
             answer,
         }
     }

@@ -409,6 +409,29 @@ impl ActivityKind for Quiz {
         state.started.get(&answer.question).copied()
     }
 
+    fn paced_steps(config: &QuizConfig) -> usize {
+        config.questions.len()
+    }
+
+    fn paced_step(_config: &QuizConfig, answer: &QuizAnswer) -> usize {
+        answer.question
+    }
+
+    /// Alone, a participant is asked the step's question from when they first saw it,
+    /// and nothing is revealed to them.
+    fn paced_state(
+        config: &QuizConfig,
+        _state: &QuizState,
+        step: usize,
+        seen: DateTime<Utc>,
+    ) -> Option<QuizState> {
+        (step < config.questions.len()).then(|| QuizState {
+            current: Some(step),
+            started: BTreeMap::from([(step, seen)]),
+            revealed: BTreeSet::new(),
+        })
+    }
+
     fn slot(_config: &QuizConfig, answer: &QuizAnswer) -> String {
         format!("q{}", answer.question)
     }
@@ -418,21 +441,28 @@ impl ActivityKind for Quiz {
         state: &QuizState,
         entries: &[Entry<'_, QuizAnswer>],
     ) -> QuizResults {
-        let mut questions: BTreeMap<usize, (usize, Vec<usize>, usize)> = state
-            .started
-            .keys()
-            .filter_map(|i| Some((*i, (0, vec![0; config.questions.get(*i)?.choices.len()], 0))))
+        // Questions the organizer started, and in a self-paced session every question
+        // someone was asked alone (their answers carry when they saw it).
+        let asked = state.started.keys().copied().chain(
+            entries
+                .iter()
+                .filter(|e| e.since.is_some())
+                .map(|e| e.answer.question),
+        );
+        let mut questions: BTreeMap<usize, (usize, Vec<usize>, usize)> = asked
+            .filter_map(|i| Some((i, (0, vec![0; config.questions.get(i)?.choices.len()], 0))))
             .collect();
         let mut live: HashMap<ParticipantId, (String, i64, usize)> = HashMap::new();
         let mut public: HashMap<ParticipantId, (String, i64, usize)> = HashMap::new();
         let mut scored = HashMap::new();
         for entry in entries {
             let index = entry.answer.question;
-            let (Some(started), Some(row)) = (state.started.get(&index), questions.get_mut(&index))
-            else {
+            // Timed from the question's start, or from when this participant saw it alone.
+            let started = state.started.get(&index).copied().or(entry.since);
+            let (Some(started), Some(row)) = (started, questions.get_mut(&index)) else {
                 continue;
             };
-            let result = score(config, *started, entry.answer, entry.at);
+            let result = score(config, started, entry.answer, entry.at);
             row.0 += 1;
             for choice in &entry.answer.choices {
                 if let Some(count) = row.1.get_mut(*choice) {

@@ -110,6 +110,11 @@ pub enum Rule {
         /// What they must add up to.
         total: i64,
     },
+    /// A time that must come after another (a closing time after the opening time).
+    After {
+        /// The other field, as a path.
+        other: String,
+    },
 }
 
 impl Rule {
@@ -145,6 +150,7 @@ impl Rule {
         "reserved",
         "guessable",
         "sum",
+        "after",
     ];
 
     /// Its stable snake_case code.
@@ -180,6 +186,7 @@ impl Rule {
             Rule::Reserved => "reserved",
             Rule::Guessable => "guessable",
             Rule::Sum { .. } => "sum",
+            Rule::After { .. } => "after",
         }
     }
 
@@ -193,7 +200,7 @@ impl Rule {
             Rule::Index { count } => json!({"count": count}),
             Rule::Quota { max } => json!({"max": max}),
             Rule::Sum { total } => json!({"total": total}),
-            Rule::Needs { other } => json!({"other": other}),
+            Rule::Needs { other } | Rule::After { other } => json!({"other": other}),
             Rule::PerEntry { other, count } => json!({"other": other, "count": count}),
             Rule::OneOf { allowed } => json!({"allowed": allowed}),
             Rule::Shape { detail } => json!({"detail": detail}),
@@ -249,6 +256,7 @@ impl Rule {
                 "has no word that can be used (too common, too long, or only punctuation)".into()
             }
             Rule::Sum { total } => format!("must add up to exactly {total}"),
+            Rule::After { other } => format!("must come after {other}"),
         }
     }
 }
@@ -436,6 +444,7 @@ mod tests {
             Rule::Reserved,
             Rule::Guessable,
             Rule::Sum { total: 100 },
+            Rule::After { other: "x".into() },
         ];
         let codes: Vec<&str> = rules.iter().map(Rule::code).collect();
         assert_eq!(codes, Rule::CODES);

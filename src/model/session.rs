@@ -58,6 +58,90 @@ impl SessionStatus {
     }
 }
 
+/// Who moves the session from one activity to the next.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Pace {
+    /// The presenter opens each activity; every phone shows the same one.
+    #[default]
+    Live,
+    /// Each participant goes through the activities alone, in order, between the opening
+    /// and closing times (if set); a quiz times each question from when that participant
+    /// first saw it.
+    SelfPaced,
+}
+
+impl Pace {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Pace::Live => "live",
+            Pace::SelfPaced => "self_paced",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "live" => Some(Pace::Live),
+            "self_paced" => Some(Pace::SelfPaced),
+            _ => None,
+        }
+    }
+}
+
+/// A self-paced session's opening and closing times; either may be absent (null).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Hours {
+    /// Answers are taken from then on; null: as soon as the session is open.
+    #[serde(default)]
+    pub opens_at: Option<DateTime<Utc>>,
+    /// Answers are refused from then on; null: until the session ends.
+    #[serde(default)]
+    pub closes_at: Option<DateTime<Utc>>,
+}
+
+/// Where a moment falls in a session's opening hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    /// Before the opening time.
+    NotYetOpen(DateTime<Utc>),
+    /// Open (or no hours set).
+    Open,
+    /// At or after the closing time.
+    Closed(DateTime<Utc>),
+}
+
+/// Where `at` falls between an optional opening and closing time.
+pub fn window(
+    opens_at: Option<DateTime<Utc>>,
+    closes_at: Option<DateTime<Utc>>,
+    at: DateTime<Utc>,
+) -> Window {
+    match (opens_at, closes_at) {
+        (Some(opens), _) if at < opens => Window::NotYetOpen(opens),
+        (_, Some(closes)) if at >= closes => Window::Closed(closes),
+        _ => Window::Open,
+    }
+}
+
+/// Checks that a closing time, when both are set, comes after the opening time.
+pub fn check_hours(
+    opens_at: Option<DateTime<Utc>>,
+    closes_at: Option<DateTime<Utc>>,
+) -> Result<(), Invalid> {
+    match (opens_at, closes_at) {
+        (Some(opens), Some(closes)) if closes <= opens => Err(Invalid::new(
+            "closes_at",
+            crate::model::invalid::Rule::After {
+                other: "opens_at".into(),
+            },
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Per-session switches.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, default)]
@@ -120,6 +204,22 @@ pub struct Session {
     pub template: Option<TemplateOrigin>,
     /// When its nicknames and free text were removed (retention); counts stay.
     pub anonymized_at: Option<DateTime<Utc>>,
+    /// Live (the presenter paces it) or self-paced.
+    pub pace: Pace,
+    /// A self-paced session takes answers from then on, when set.
+    pub opens_at: Option<DateTime<Utc>>,
+    /// A self-paced session takes no answers from then on, when set.
+    pub closes_at: Option<DateTime<Utc>>,
+}
+
+impl Session {
+    /// Where `at` falls in a self-paced session's hours; a live session is always open.
+    pub fn window(&self, at: DateTime<Utc>) -> Window {
+        match self.pace {
+            Pace::Live => Window::Open,
+            Pace::SelfPaced => window(self.opens_at, self.closes_at, at),
+        }
+    }
 }
 
 /// The template version (and variant) a session was made from or last saved as.

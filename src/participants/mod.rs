@@ -1,6 +1,7 @@
 //! Participants: join (by session id or code), rejoin with the token, nickname checks,
 //! heartbeat, the organizer's list with presence, and remove or remove-and-ban.
 
+pub mod course;
 pub mod joiner;
 pub mod presence;
 pub mod roster;

@@ -109,6 +109,12 @@ pub struct SessionView {
     pub participant_count: u32,
     /// Capacity.
     pub max_participants: u32,
+    /// Live or self-paced.
+    pub pace: crate::model::session::Pace,
+    /// A self-paced session's opening time, if set.
+    pub opens_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// A self-paced session's closing time, if set.
+    pub closes_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl SessionView {
@@ -121,6 +127,9 @@ impl SessionView {
             join_url: session.join_code.url(base),
             participant_count: session.participant_count,
             max_participants: session.max_participants,
+            pace: session.pace,
+            opens_at: session.opens_at,
+            closes_at: session.closes_at,
         }
     }
 }

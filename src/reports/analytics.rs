@@ -695,6 +695,9 @@ mod tests {
             completed_at: Some(at(4, 30)),
             template: None,
             anonymized_at: None,
+            pace: crate::model::session::Pace::Live,
+            opens_at: None,
+            closes_at: None,
         };
         // Minute 0: a and b join; a leaves in minute 1; c joins in minute 2 and stays.
         let stays = [(0, 10, 1, 20), (0, 40, 4, 10), (2, 5, 4, 25)];

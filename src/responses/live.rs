@@ -17,7 +17,7 @@ use crate::ids::{ActivityId, SessionId};
 use crate::kinds::{ActivityRegistry, PrepareError, Prepared};
 use crate::model::activity::{self, Activity, ActivityState};
 use crate::model::changes::{Change, Changes};
-use crate::model::session::SessionStatus;
+use crate::model::session::{self, Pace, SessionStatus, Window};
 use crate::moderation::Moderator;
 use crate::storage::{Store, StoreError};
 
@@ -39,6 +39,22 @@ pub struct SessionFacts {
     pub moderator: Arc<Moderator>,
     /// Draft, active or completed.
     pub status: SessionStatus,
+    /// Live or self-paced.
+    pub pace: Pace,
+    /// A self-paced session's opening time.
+    pub opens_at: Option<DateTime<Utc>>,
+    /// A self-paced session's closing time.
+    pub closes_at: Option<DateTime<Utc>>,
+}
+
+impl SessionFacts {
+    /// Where `at` falls in a self-paced session's hours; a live session is always open.
+    pub fn window(&self, at: DateTime<Utc>) -> Window {
+        match self.pace {
+            Pace::Live => Window::Open,
+            Pace::SelfPaced => session::window(self.opens_at, self.closes_at, at),
+        }
+    }
 }
 
 /// Values read from storage (or built from it), kept until a change forgets them. Every
@@ -142,6 +158,9 @@ impl Live {
             Ok(self.store.session(session).await?.map(|s| SessionFacts {
                 moderator: Arc::new(Moderator::for_settings(&s.settings)),
                 status: s.status,
+                pace: s.pace,
+                opens_at: s.opens_at,
+                closes_at: s.closes_at,
             }))
         };
         self.sessions.get_or_load(session, read).await

@@ -6,7 +6,7 @@ pub mod live;
 pub mod tally;
 pub mod writer;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use std::sync::Arc;
@@ -17,6 +17,7 @@ use crate::ids::{ParticipantId, ResponseId};
 use crate::kinds::{AnswerContext, PrepareError};
 use crate::model::activity::{Activity, ActivityState};
 use crate::model::invalid::Invalid;
+use crate::model::session::{Pace, Window};
 use crate::storage::{ResponseWrite, Store, StoreError, StoredResponse, WriteOutcome};
 
 /// Longest accepted `client_request_id`.
@@ -31,6 +32,12 @@ pub enum SubmitError {
     /// The activity's time limit has passed.
     #[error("time is up for this activity")]
     TimeUp,
+    /// A self-paced session that opens later.
+    #[error("the session opens at {0}")]
+    NotYetOpen(DateTime<Utc>),
+    /// A self-paced session whose closing time has passed.
+    #[error("the session has closed")]
+    SessionClosed(Option<DateTime<Utc>>),
     /// The kind refused the answer.
     #[error("{0}")]
     InvalidAnswer(Invalid),
@@ -96,18 +103,35 @@ pub async fn submit(
     {
         return Err(SubmitError::InvalidRequestId);
     }
-    if activity.state != ActivityState::Active {
-        return Err(SubmitError::NotActive(activity.state));
-    }
     let received = Utc::now();
-    if activity
-        .deadline_at
-        .is_some_and(|deadline| received >= deadline)
-    {
-        return Err(SubmitError::TimeUp);
+    let facts = live.session_facts(activity.session_id).await?;
+    let paced = facts.as_ref().is_some_and(|f| f.pace == Pace::SelfPaced);
+    if paced {
+        // Alone, every activity but a draft takes answers while the hours allow.
+        if activity.state == ActivityState::Draft {
+            return Err(SubmitError::NotActive(activity.state));
+        }
+        match facts.as_ref().map(|f| f.window(received)) {
+            Some(Window::NotYetOpen(opens)) => return Err(SubmitError::NotYetOpen(opens)),
+            Some(Window::Closed(closes)) => return Err(SubmitError::SessionClosed(Some(closes))),
+            _ => {}
+        }
+    } else {
+        if activity.state != ActivityState::Active {
+            return Err(SubmitError::NotActive(activity.state));
+        }
+        if activity
+            .deadline_at
+            .is_some_and(|deadline| received >= deadline)
+        {
+            return Err(SubmitError::TimeUp);
+        }
     }
     let prepared = live.prepared(activity).await?;
-    let moderator = live.moderator(activity.session_id).await?;
+    let moderator = match &facts {
+        Some(facts) => facts.moderator.clone(),
+        None => Arc::new(crate::moderation::Moderator::OFF),
+    };
     let context = AnswerContext {
         participant: author.id,
         received,
@@ -115,9 +139,22 @@ pub async fn submit(
         moderator: &moderator,
         own_slots: &|| tallies.slots_of(activity.id, activity.round, author.id),
     };
-    let checked = prepared
-        .check_answer(answer, &context)
-        .map_err(SubmitError::InvalidAnswer)?;
+    let checked = if paced {
+        if !prepared.self_paced() {
+            return Err(SubmitError::NotActive(activity.state));
+        }
+        let seen = paced_steps_seen(live, activity, author.id).await?;
+        // An activity's own time limit runs, for each participant, from when they opened it.
+        if let (Some(limit), Some(first)) = (activity.time_limit_seconds, seen.values().min())
+            && received >= *first + chrono::Duration::seconds(i64::from(limit))
+        {
+            return Err(SubmitError::TimeUp);
+        }
+        prepared.check_paced_answer(answer, &context, &|step| seen.get(&step).copied())
+    } else {
+        prepared.check_answer(answer, &context)
+    }
+    .map_err(SubmitError::InvalidAnswer)?;
     // An answer about another (an upvote about its question) is refused, not stored and
     // ignored, when that other does not exist. Memory first; storage when memory says no,
     // since another instance may have stored it a moment ago.
@@ -153,6 +190,7 @@ pub async fn submit(
         answer: checked.value,
         nickname: author.nickname,
         at: received,
+        since: checked.answerable_since,
     };
     match writer.write(write, held).await? {
         WriteOutcome::Stored => Ok(Submitted {
@@ -171,7 +209,25 @@ pub async fn submit(
         WriteOutcome::TimeUp => Err(SubmitError::TimeUp),
         WriteOutcome::ParticipantInactive => Err(SubmitError::ParticipantRemoved),
         WriteOutcome::AlreadyAnswered => Err(SubmitError::AlreadyAnswered),
+        WriteOutcome::SessionClosed => {
+            Err(SubmitError::SessionClosed(facts.and_then(|f| f.closes_at)))
+        }
     }
+}
+
+/// When the participant first opened each step of the activity's current round.
+async fn paced_steps_seen(
+    live: &Live,
+    activity: &Activity,
+    participant: ParticipantId,
+) -> Result<std::collections::HashMap<usize, DateTime<Utc>>, StoreError> {
+    Ok(live
+        .store
+        .steps_seen(participant, activity.id, activity.round)
+        .await?
+        .into_iter()
+        .filter_map(|(step, at)| Some((usize::try_from(step).ok()?, at)))
+        .collect())
 }
 
 /// The participant's own responses in the session, to restore a phone after a reload.

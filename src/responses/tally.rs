@@ -31,6 +31,9 @@ pub struct Held {
     pub nickname: Arc<str>,
     /// When the server received it.
     pub at: DateTime<Utc>,
+    /// When the participant could first give it, if later than the round's opening
+    /// ([`Entry::since`]).
+    pub since: Option<DateTime<Utc>>,
 }
 
 /// How many sweeps, one a minute, a round may go unused before it leaves memory.
@@ -350,6 +353,7 @@ impl Tallies {
                 nickname: &held.nickname,
                 slot,
                 at: held.at,
+                since: held.since,
                 answer: &held.answer,
             })
             .collect();

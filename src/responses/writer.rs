@@ -271,6 +271,10 @@ async fn load(
                 answer,
                 nickname,
                 at: row.updated_at,
+                // What the time to answer was measured from, as stored.
+                since: row
+                    .answer_ms
+                    .map(|ms| row.created_at - chrono::Duration::milliseconds(i64::from(ms))),
             },
         );
     }

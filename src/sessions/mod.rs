@@ -10,7 +10,7 @@ use crate::model::activity::Activity;
 use crate::model::changes::{Change, Changes};
 use crate::model::invalid::Invalid;
 use crate::model::join_code::JoinCode;
-use crate::model::session::{self, Session, SessionSettings, SessionStatus};
+use crate::model::session::{self, Hours, Pace, Session, SessionSettings, SessionStatus};
 use crate::organizers::Organizer;
 use crate::storage::{Store, StoreError};
 
@@ -67,6 +67,10 @@ pub struct NewSession {
     pub max_participants: Option<u32>,
     /// Settings; the defaults when None.
     pub settings: Option<SessionSettings>,
+    /// Live (the default) or self-paced.
+    pub pace: Option<Pace>,
+    /// Opening and closing times of a self-paced session.
+    pub hours: Option<Hours>,
 }
 
 /// Creates a draft session with a fresh join code.
@@ -93,6 +97,8 @@ pub fn draft(
             .unwrap_or(session::DEFAULT_MAX_PARTICIPANTS.min(participant_limit)),
         participant_limit,
     )?;
+    let hours = new.hours.unwrap_or_default();
+    session::check_hours(hours.opens_at, hours.closes_at)?;
     let now = Utc::now();
     Ok(Session {
         id: SessionId::new(),
@@ -110,6 +116,9 @@ pub fn draft(
         completed_at: None,
         template: None,
         anonymized_at: None,
+        pace: new.pace.unwrap_or_default(),
+        opens_at: hours.opens_at,
+        closes_at: hours.closes_at,
     })
 }
 
@@ -171,6 +180,10 @@ pub struct SessionChanges {
     pub settings: Option<SessionSettings>,
     /// New status (a transition).
     pub status: Option<SessionStatus>,
+    /// Live or self-paced; a running session may switch either way.
+    pub pace: Option<Pace>,
+    /// New opening and closing times (both replaced).
+    pub hours: Option<Hours>,
 }
 
 /// Applies changes; a status change is a transition and must be allowed.
@@ -184,7 +197,9 @@ pub async fn update(
     let edits = changes.title.is_some()
         || changes.description.is_some()
         || changes.max_participants.is_some()
-        || changes.settings.is_some();
+        || changes.settings.is_some()
+        || changes.pace.is_some()
+        || changes.hours.is_some();
     if session.status == SessionStatus::Completed
         && (edits
             || changes
@@ -215,6 +230,14 @@ pub async fn update(
         }
         if let Some(settings) = changes.settings {
             session.settings = parse_settings(settings)?;
+        }
+        if let Some(pace) = changes.pace {
+            session.pace = pace;
+        }
+        if let Some(hours) = changes.hours {
+            session::check_hours(hours.opens_at, hours.closes_at)?;
+            session.opens_at = hours.opens_at;
+            session.closes_at = hours.closes_at;
         }
         session.updated_at = Utc::now();
         store.update_session_details(&session).await?;

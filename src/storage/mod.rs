@@ -303,7 +303,8 @@ pub enum Redeemed {
 }
 
 pub use portable::{
-    JoinOutcome, PRESENCE_CHUNK, ResponseWrite, SessionEngagement, StoredResponse, WriteOutcome,
+    JoinOutcome, PRESENCE_CHUNK, PacedPosition, PacedProgress, ResponseWrite, SessionEngagement,
+    StoredResponse, WriteOutcome,
 };
 
 /// The database behind every use case. One implementation per engine, same behaviour; the
@@ -582,6 +583,40 @@ pub trait Store: Engine {
         &self,
         session: SessionId,
     ) -> Result<Vec<StoredResponse>, StoreError>;
+
+    // Self-paced sessions.
+    /// Records that the participant opened `step` of the activity's `round` at `at` and is
+    /// on that activity now; returns when they first opened that step (a later opening
+    /// keeps the first time, which a quiz question is timed from).
+    async fn open_step(
+        &self,
+        session: SessionId,
+        participant: ParticipantId,
+        activity: ActivityId,
+        round: i32,
+        step: i32,
+        at: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, StoreError>;
+    /// When the participant first opened each step of the activity's round.
+    async fn steps_seen(
+        &self,
+        participant: ParticipantId,
+        activity: ActivityId,
+        round: i32,
+    ) -> Result<Vec<(i32, DateTime<Utc>)>, StoreError>;
+    /// Records that the participant finished the self-paced course at `at` (the first time
+    /// counts).
+    async fn finish_course(
+        &self,
+        session: SessionId,
+        participant: ParticipantId,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Where one participant is in the self-paced course.
+    async fn paced_position(&self, participant: ParticipantId)
+    -> Result<PacedPosition, StoreError>;
+    /// Where the session's participants are in the self-paced course.
+    async fn paced_progress(&self, session: SessionId) -> Result<PacedProgress, StoreError>;
     // Analytics.
     /// The owner's sessions (everyone's for `None`) with their engagement counts, most
     /// recently opened first, at most `limit`.

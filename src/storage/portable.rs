@@ -21,7 +21,7 @@ use crate::model::activity::{Activity, ActivityState, ResultsVisibility};
 use crate::model::join_code::JoinCode;
 use crate::model::organizer::{AccountLink, LinkPurpose, Organizer, TokenKind, TokenRecord};
 use crate::model::participant::{Nickname, Participant, ParticipantStatus};
-use crate::model::session::{Session, SessionSettings, SessionStatus, TemplateOrigin};
+use crate::model::session::{Pace, Session, SessionSettings, SessionStatus, TemplateOrigin};
 use crate::model::template::{Template, VersionRecord};
 
 /// What [`super::Store::join_sessions`] did with one join.
@@ -113,6 +113,29 @@ pub enum WriteOutcome {
     ParticipantInactive,
     /// The kind's answers are final and this slot was already filled.
     AlreadyAnswered,
+    /// A self-paced session's hours: it was not open when the answer arrived.
+    SessionClosed,
+}
+
+/// Where a self-paced session's participants are, for the organizer's progress view.
+/// Only active participants count.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PacedProgress {
+    /// Per activity, how many who have not finished are on it now.
+    pub on: Vec<(ActivityId, i64)>,
+    /// How many finished the course.
+    pub finished: i64,
+}
+
+/// Where one participant is in a self-paced session.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PacedPosition {
+    /// The activity they opened last.
+    pub activity: Option<ActivityId>,
+    /// When they finished the course, if they did.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Every step they opened: activity, round and step.
+    pub opened: Vec<(ActivityId, i32, i32)>,
 }
 
 /// One session with its engagement counts, for an organizer's history.
@@ -307,7 +330,7 @@ impl TokenOwnerRow {
 
 pub(crate) const SESSION_COLUMNS: &str = "id, organizer_id, title, description, status, join_code, \
      max_participants, participant_count, settings, created_at, updated_at, started_at, completed_at, \
-     template_id, template_version, template_variant, anonymized_at";
+     template_id, template_version, template_variant, anonymized_at, pace, opens_at, closes_at";
 
 #[derive(FromRow)]
 pub(crate) struct SessionRow {
@@ -328,6 +351,9 @@ pub(crate) struct SessionRow {
     template_version: Option<i32>,
     template_variant: Option<String>,
     anonymized_at: Option<DateTime<Utc>>,
+    pace: String,
+    opens_at: Option<DateTime<Utc>>,
+    closes_at: Option<DateTime<Utc>>,
 }
 
 impl SessionRow {
@@ -359,6 +385,9 @@ impl SessionRow {
                     variant: self.template_variant,
                 }),
             anonymized_at: self.anonymized_at,
+            pace: Pace::parse(&self.pace).ok_or_else(|| corrupt("pace"))?,
+            opens_at: self.opens_at,
+            closes_at: self.closes_at,
         })
     }
 }
@@ -555,10 +584,10 @@ pub(crate) mod prelude {
     pub(crate) use super::{
         ACCOUNT_LINK_COLUMNS, ACTIVITY_COLUMNS, AccountLinkRow, ActivityRow, EngagementRow,
         JoinOutcome, ORGANIZER_COLUMNS, OrganizerRow, PARTICIPANT_COLUMNS, PRESENCE_CHUNK,
-        ParticipantRow, RESPONSE_COLUMNS, ResponseRow, ResponseWrite, RoundAnswerRow,
-        SESSION_COLUMNS, Seats, SessionEngagement, SessionRow, StoredResponse, TEMPLATE_COLUMNS,
-        TOKEN_COLUMNS, TemplateRow, TokenOwnerRow, TokenRow, VERSION_COLUMNS, VersionRow,
-        WriteOutcome, answer_ms, as_i32,
+        PacedPosition, PacedProgress, ParticipantRow, RESPONSE_COLUMNS, ResponseRow, ResponseWrite,
+        RoundAnswerRow, SESSION_COLUMNS, Seats, SessionEngagement, SessionRow, StoredResponse,
+        TEMPLATE_COLUMNS, TOKEN_COLUMNS, TemplateRow, TokenOwnerRow, TokenRow, VERSION_COLUMNS,
+        VersionRow, WriteOutcome, answer_ms, as_i32,
     };
     pub(crate) use crate::ids::{
         ActivityId, OrganizerId, ParticipantId, ResponseId, SessionId, TemplateId, TokenId,

@@ -48,12 +48,14 @@ impl EngineStore {
         let mut outcomes = vec![WriteOutcome::Stored; batch.len()];
         let mut tx = self.begin_write().await?;
 
-        // 1. Which activities still take answers in the submitted round. The rows stay
-        //    locked until commit, so a concurrent close waits for this batch.
+        // 1. Which activities still take answers in the submitted round: in a live
+        //    session the active one until its deadline; in a self-paced session every one
+        //    but drafts, while the session's hours allow. The activity rows stay locked
+        //    until commit, so a concurrent close waits for this batch.
         let activity_ids: HashSet<ActivityId> = batch.iter().map(|w| w.activity_id).collect();
         let mut query = sqlx::QueryBuilder::<Db>::new(
-            "select id, round, deadline_at, activated_at from activities where state = 'active' \
-             and id in (",
+            "select id, session_id, state, round, deadline_at, activated_at from activities \
+             where id in (",
         );
         let mut list = query.separated(", ");
         for id in &activity_ids {
@@ -61,12 +63,35 @@ impl EngineStore {
         }
         query.push(")");
         query.push(FOR_SHARE);
-        // Per activity: round, deadline, and when the round opened.
-        type Open = (i32, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
-        let open: HashMap<ActivityId, Open> = query
+        type ActivityRun = (
+            ActivityId,
+            SessionId,
+            String,
+            i32,
+            Option<DateTime<Utc>>,
+            Option<DateTime<Utc>>,
+        );
+        let runs: Vec<ActivityRun> = query
+            .build_query_as::<ActivityRun>()
+            .persistent(false)
+            .fetch_all(&mut *tx)
+            .await?;
+        let session_ids: HashSet<SessionId> = runs.iter().map(|r| r.1).collect();
+        let mut query = sqlx::QueryBuilder::<Db>::new(
+            "select id, pace, opens_at, closes_at from sessions where status = 'active' and \
+             id in (",
+        );
+        let mut list = query.separated(", ");
+        for id in &session_ids {
+            list.push_bind(*id);
+        }
+        query.push(")");
+        // A self-paced session's opening and closing times.
+        type Hours = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+        let paced: HashMap<SessionId, Hours> = query
             .build_query_as::<(
-                ActivityId,
-                i32,
+                SessionId,
+                String,
                 Option<DateTime<Utc>>,
                 Option<DateTime<Utc>>,
             )>()
@@ -74,7 +99,28 @@ impl EngineStore {
             .fetch_all(&mut *tx)
             .await?
             .into_iter()
-            .map(|(id, round, deadline, activated)| (id, (round, deadline, activated)))
+            .filter(|(_, pace, _, _)| pace == "self_paced")
+            .map(|(id, _, opens, closes)| (id, (opens, closes)))
+            .collect();
+        // Per activity that takes answers: round, deadline (none when self-paced), when
+        // the round opened, and the self-paced hours.
+        type Open = (
+            i32,
+            Option<DateTime<Utc>>,
+            Option<DateTime<Utc>>,
+            Option<Hours>,
+        );
+        let open: HashMap<ActivityId, Open> = runs
+            .into_iter()
+            .filter_map(|(id, session, state, round, deadline, activated)| {
+                match paced.get(&session) {
+                    Some(hours) if state != "draft" => {
+                        Some((id, (round, None, activated, Some(*hours))))
+                    }
+                    None if state == "active" => Some((id, (round, deadline, activated, None))),
+                    _ => None,
+                }
+            })
             .collect();
 
         // 2. Which participants may still answer. Nearly always every one: they are
@@ -120,13 +166,19 @@ impl EngineStore {
 
         for (write, outcome) in batch.iter().zip(outcomes.iter_mut()) {
             match open.get(&write.activity_id) {
-                Some((round, _, _)) if *round != write.round => {
+                Some((round, ..)) if *round != write.round => {
                     *outcome = WriteOutcome::ActivityNotActive
                 }
                 None => *outcome = WriteOutcome::ActivityNotActive,
                 // Judged by when the answer arrived, not when its batch commits.
-                Some((_, Some(deadline), _)) if write.at >= *deadline => {
+                Some((_, Some(deadline), ..)) if write.at >= *deadline => {
                     *outcome = WriteOutcome::TimeUp
+                }
+                Some((.., Some((opens, closes))))
+                    if crate::model::session::window(*opens, *closes, write.at)
+                        != crate::model::session::Window::Open =>
+                {
+                    *outcome = WriteOutcome::SessionClosed
                 }
                 Some(_) => {}
             }
@@ -297,8 +349,10 @@ impl EngineStore {
         sqlx::query::<Db>(
             "insert into sessions (id, organizer_id, title, description, status, join_code, \
              max_participants, participant_count, settings, created_at, updated_at, started_at, \
-             completed_at, template_id, template_version, template_variant) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+             completed_at, template_id, template_version, template_variant, pace, opens_at, \
+             closes_at) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+             $18, $19)",
         )
         .bind(s.id)
         .bind(s.organizer_id)
@@ -316,6 +370,9 @@ impl EngineStore {
         .bind(s.template.as_ref().map(|t| t.template_id))
         .bind(s.template.as_ref().map(|t| t.version))
         .bind(s.template.as_ref().and_then(|t| t.variant.as_deref()))
+        .bind(s.pace.as_str())
+        .bind(s.opens_at)
+        .bind(s.closes_at)
         .execute(&mut **tx)
         .await?;
         Ok(())
@@ -917,7 +974,7 @@ impl Store for EngineStore {
             serde_json::to_string(&s.settings).map_err(|e| StoreError::Internal(e.to_string()))?;
         let done = self.write_one(sqlx::query::<Db>(
             "update sessions set title = $2, description = $3, max_participants = $4, settings \
-             = $5, updated_at = $6 \
+             = $5, updated_at = $6, pace = $7, opens_at = $8, closes_at = $9 \
              where id = $1",
         )
         .bind(s.id)
@@ -925,7 +982,10 @@ impl Store for EngineStore {
         .bind(&s.description)
         .bind(as_i32(s.max_participants))
         .bind(settings)
-        .bind(s.updated_at))
+        .bind(s.updated_at)
+        .bind(s.pace.as_str())
+        .bind(s.opens_at)
+        .bind(s.closes_at))
         .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -1454,6 +1514,138 @@ impl Store for EngineStore {
         .fetch_optional(&self.pool)
         .await?;
         Ok(found.is_some())
+    }
+
+    async fn open_step(
+        &self,
+        session: SessionId,
+        participant: ParticipantId,
+        activity: ActivityId,
+        round: i32,
+        step: i32,
+        at: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query::<Db>(
+            "insert into paced_steps (participant_id, activity_id, round, step, seen_at) \
+             values ($1, $2, $3, $4, $5) \
+             on conflict (participant_id, activity_id, round, step) do nothing",
+        )
+        .bind(participant)
+        .bind(activity)
+        .bind(round)
+        .bind(step)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query::<Db>(
+            "insert into paced_progress (participant_id, session_id, activity_id, updated_at) \
+             values ($1, $2, $3, $4) on conflict (participant_id) do update set \
+             activity_id = excluded.activity_id, updated_at = excluded.updated_at",
+        )
+        .bind(participant)
+        .bind(session)
+        .bind(activity)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        let seen: DateTime<Utc> = sqlx::query_scalar::<Db, DateTime<Utc>>(
+            "select seen_at from paced_steps where participant_id = $1 and activity_id = $2 \
+             and round = $3 and step = $4",
+        )
+        .bind(participant)
+        .bind(activity)
+        .bind(round)
+        .bind(step)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(seen)
+    }
+
+    async fn steps_seen(
+        &self,
+        participant: ParticipantId,
+        activity: ActivityId,
+        round: i32,
+    ) -> Result<Vec<(i32, DateTime<Utc>)>, StoreError> {
+        Ok(sqlx::query_as::<Db, (i32, DateTime<Utc>)>(
+            "select step, seen_at from paced_steps where participant_id = $1 and \
+             activity_id = $2 and round = $3 order by step",
+        )
+        .bind(participant)
+        .bind(activity)
+        .bind(round)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn finish_course(
+        &self,
+        session: SessionId,
+        participant: ParticipantId,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.write_one(
+            sqlx::query::<Db>(
+                "insert into paced_progress (participant_id, session_id, finished_at, \
+                 updated_at) values ($1, $2, $3, $3) on conflict (participant_id) do update \
+                 set finished_at = coalesce(paced_progress.finished_at, excluded.finished_at), \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(participant)
+            .bind(session)
+            .bind(at),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn paced_position(
+        &self,
+        participant: ParticipantId,
+    ) -> Result<PacedPosition, StoreError> {
+        let row = sqlx::query_as::<Db, (Option<ActivityId>, Option<DateTime<Utc>>)>(
+            "select activity_id, finished_at from paced_progress where participant_id = $1",
+        )
+        .bind(participant)
+        .fetch_optional(&self.pool)
+        .await?;
+        let opened = sqlx::query_as::<Db, (ActivityId, i32, i32)>(
+            "select activity_id, round, step from paced_steps where participant_id = $1",
+        )
+        .bind(participant)
+        .fetch_all(&self.pool)
+        .await?;
+        let (activity, finished_at) = row.unwrap_or_default();
+        Ok(PacedPosition {
+            activity,
+            finished_at,
+            opened,
+        })
+    }
+
+    async fn paced_progress(&self, session: SessionId) -> Result<PacedProgress, StoreError> {
+        // One row per (activity, finished or not): where the unfinished are, and how many
+        // finished.
+        let rows = sqlx::query_as::<Db, (Option<ActivityId>, bool, i64)>(
+            "select case when g.finished_at is null then g.activity_id end, \
+             g.finished_at is not null, count(*) from paced_progress g \
+             join participants p on p.id = g.participant_id \
+             where g.session_id = $1 and p.status = 'active' group by 1, 2",
+        )
+        .bind(session)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut progress = PacedProgress::default();
+        for (activity, finished, count) in rows {
+            match (finished, activity) {
+                (true, _) => progress.finished += count,
+                (false, Some(activity)) => progress.on.push((activity, count)),
+                (false, None) => {}
+            }
+        }
+        Ok(progress)
     }
 
     async fn round_answers(

@@ -19,6 +19,7 @@ mod live;
 mod metrics;
 mod oidc;
 mod openapi;
+mod paced;
 mod pages;
 mod participants;
 mod reports;

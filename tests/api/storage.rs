@@ -75,7 +75,7 @@ async fn a_migration_waiting_for_a_lock_gives_up_instead_of_stalling_the_release
     // A long transaction of the serving release holds the table the newest migration made.
     let mut holder = sqlx::PgConnection::connect(&db.raw_url).await.unwrap();
     sqlx::query("begin").execute(&mut holder).await.unwrap();
-    sqlx::query("lock table images in share row exclusive mode")
+    sqlx::query("lock table paced_progress in share row exclusive mode")
         .execute(&mut holder)
         .await
         .unwrap();

@@ -22,6 +22,7 @@ mod library;
 mod long_lists;
 mod motion;
 mod ordering;
+mod paced;
 mod report;
 #[cfg(feature = "toy-kind")]
 mod toy;

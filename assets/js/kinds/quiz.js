@@ -106,7 +106,7 @@ export default {
     return h('div', { class: 'results quiz' }, h('div', { class: 'quiz-question' }, parts), leaderboard(r.leaderboard, mode, r.players));
   },
 
-  input({ activity, own, mine, submit }) {
+  input({ activity, own, mine, submit, paced }) {
     const current = activity.config.current;
     if (!current) return h('p', { class: 'lead waiting' }, t('quiz.get_ready'));
     const you = own && own.you;
@@ -141,14 +141,14 @@ export default {
       await submit({ question: current.index, choices });
       form.dataset.sent = '1';
       form.querySelectorAll('input,button').forEach((el) => { el.disabled = true; });
-      confirm(st, t('quiz.locked_in'));
+      confirm(st, t(paced ? 'quiz.locked_in_paced' : 'quiz.locked_in'));
     }, st);
     if (!answered && !current.revealed) {
       form.append(btn);
       if (!multiple) form.addEventListener('change', () => btn.run());
     }
     form.addEventListener('submit', (e) => { e.preventDefault(); btn.run(); });
-    if (answered) confirm(st, t('quiz.locked_in'));
+    if (answered) confirm(st, t(paced ? 'quiz.locked_in_paced' : 'quiz.locked_in'));
     if (current.revealed && you && you.last) {
       confirm(st, you.last.correct ? t('quiz.you_were_right', { count: you.last.points }) : t('quiz.you_were_wrong'));
     } else if (current.revealed && current.correct) {

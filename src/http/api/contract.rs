@@ -45,6 +45,9 @@ const PARTICIPANT: &[&str] = &[
     "POST /api/v1/sessions/{id}/reactions",
     "POST /api/v1/activities/{id}/responses",
     "GET /api/v1/activities/{id}/responses/me",
+    "GET /api/v1/participants/me/course",
+    "POST /api/v1/participants/me/steps",
+    "POST /api/v1/participants/me/finish",
 ];
 
 /// The operations an organizer or a participant may call.
@@ -347,7 +350,7 @@ fn codes_of(status: &str) -> &'static str {
             "`not_found` or the resource's own code (`session_not_found`, `activity_not_found`, `participant_not_found`, `token_not_found`, `kind_not_found`, `template_not_found`, `version_not_found`, `variant_not_found`, `list_not_found`, `organizer_not_found`, `link_invalid`)"
         }
         "409" => {
-            "`invalid_transition`, `session_completed`, `session_not_open`, `session_not_active`, `session_full`, `late_join_closed`, `nickname_taken`, `another_activity_active`, `activity_not_active`, `activity_not_editable`, `template_name_taken`, `made_from_variant`, `session_not_completed`, `email_taken`, `activity_busy`, `already_answered`, `conflict`"
+            "`invalid_transition`, `session_completed`, `session_not_open`, `session_not_active`, `session_full`, `late_join_closed`, `nickname_taken`, `another_activity_active`, `activity_not_active`, `activity_not_editable`, `template_name_taken`, `made_from_variant`, `session_not_completed`, `email_taken`, `activity_busy`, `already_answered`, `session_closed`, `conflict`"
         }
         "410" => "`session_ended`",
         "413" => "`payload_too_large`",

@@ -5,6 +5,7 @@ pub mod activities;
 pub mod analytics;
 pub mod auth;
 pub mod contract;
+pub mod course;
 pub mod health;
 pub mod images;
 pub mod live;
@@ -59,6 +60,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(sessions::router())
         .merge(templates::router())
         .merge(participants::router())
+        .merge(course::router())
         .merge(activities::router())
         .merge(responses::router())
         .merge(reactions::router())

@@ -20,7 +20,7 @@ use crate::http::state::AppState;
 use crate::ids::SessionId;
 use crate::model::activity::Activity;
 use crate::model::join_code::JoinCode;
-use crate::model::session::{Session, SessionSettings, SessionStatus};
+use crate::model::session::{Hours, Pace, Session, SessionSettings, SessionStatus};
 use crate::realtime::PreparedStatus;
 use crate::realtime::events::{ActivityView, Audience};
 use crate::session_templates::{self, definition::Definition};
@@ -119,6 +119,11 @@ pub struct CreateSessionRequest {
     pub max_participants: Option<u32>,
     /// Switches (defaults: late join on, nickname required, profanity filter off).
     pub settings: Option<SessionSettings>,
+    /// `live` (default): the presenter paces it; `self_paced`: each participant goes
+    /// through the activities alone.
+    pub pace: Option<Pace>,
+    /// A self-paced session's opening and closing times.
+    pub hours: Option<Hours>,
 }
 
 /// Creates a draft session with a fresh join code.
@@ -134,6 +139,8 @@ async fn create_session(
         description: request.description,
         max_participants: request.max_participants,
         settings: request.settings,
+        pace: request.pace,
+        hours: request.hours,
     };
     let session = sessions::create(
         state.store.as_ref(),
@@ -241,6 +248,10 @@ pub struct UpdateSessionRequest {
     pub settings: Option<SessionSettings>,
     /// `active` opens the session, `completed` ends it.
     pub status: Option<SessionStatus>,
+    /// Switch between `live` and `self_paced`, also while it runs.
+    pub pace: Option<Pace>,
+    /// New opening and closing times (both replaced; null removes one).
+    pub hours: Option<Hours>,
 }
 
 /// Edits a session, or moves it draft → active → completed.
@@ -268,6 +279,8 @@ async fn update_session(
         max_participants: request.max_participants,
         settings: request.settings,
         status: request.status,
+        pace: request.pace,
+        hours: request.hours,
     };
     let session = sessions::update(
         state.store.as_ref(),
