@@ -13,6 +13,7 @@
 # SERVER_BIN=PATH runs that build of the server (migrations, organizer, servers) with this
 # checkout's load generator, for comparing two builds run after run.
 # Example: scripts/loadtest.sh -- --participants 10000 --vote-within 10
+# Homework: scripts/loadtest.sh -- --self-paced --participants 5000 --questions 10
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh

@@ -21,6 +21,9 @@
 //! several servers run here); and exactness: the organizer's results must equal what was
 //! acknowledged, option by option, word by word and upvote by upvote.
 //!
+//! `--self-paced` runs homework instead of the event: every participant goes through a
+//! quiz alone within a window, and every score must be exact (`paced.rs`).
+//!
 //! `--venue-wifi` puts a delaying, lossy proxy between the phones and the servers
 //! (`venue.rs`); the organizer and the big screen connect directly.
 //!
@@ -30,6 +33,7 @@
 //! `--timeout-seconds`. It exits 1 when any request failed or any count is off; its last
 //! line sums the run up.
 
+mod paced;
 mod phones;
 mod storm;
 mod venue;
@@ -118,6 +122,21 @@ pub struct LoadtestArgs {
     #[arg(long, value_name = "KIND")]
     pub storm: Option<storm::Storm>,
 
+    /// Instead of the event: homework. A self-paced session with one quiz, which every
+    /// participant goes through alone within `--self-paced-within` seconds; scores must be
+    /// exact (see paced.rs).
+    #[arg(long, conflicts_with = "storm")]
+    pub self_paced: bool,
+
+    /// Questions of the self-paced quiz.
+    #[arg(long, value_name = "N", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub questions: u32,
+
+    /// Everyone joins in the first fifth of this and is done within it.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300.0)]
+    pub self_paced_within: f64,
+
     /// Streams the storm opens and never reads.
     #[arg(long, value_name = "N", default_value_t = 200)]
     pub stalled_streams: u32,
@@ -141,6 +160,7 @@ pub async fn run(args: LoadtestArgs) -> ExitCode {
     let run = async {
         match args.storm {
             Some(kind) => storm::run(&args, kind).await,
+            None if args.self_paced => paced::run(&args).await,
             None => event(&args).await,
         }
     };

@@ -817,7 +817,7 @@ fn is_busy(status: reqwest::StatusCode) -> bool {
 /// For a 429 or 503 answer while the action has been tried for less than `patience`:
 /// how long to wait, as the web app's phones do, `Retry-After` (1 s when absent) plus up
 /// to half of it again as jitter. None for any other answer, or once patience ran out.
-fn told_to_wait(
+pub fn told_to_wait(
     response: &reqwest::Response,
     since: Instant,
     patience: Duration,
