@@ -454,8 +454,23 @@ export function follow(sessionId, token, handlers, onStatus = () => {}, onClosed
     }
   };
 
+  // A page the browser keeps for Back (the back/forward cache) lets go of its stream, which
+  // would otherwise hold one of the few connections a browser opens to one server; shown
+  // again, it picks the stream up where it left off.
+  let paused = false;
+  const halted = () => stopped || paused;
+  addEventListener('pagehide', () => {
+    paused = true;
+    if (controller) controller.abort();
+  });
+  addEventListener('pageshow', (event) => {
+    if (!event.persisted || !paused || stopped) return;
+    paused = false;
+    run();
+  });
+
   const run = async () => {
-    for (let attempt = 0; !stopped;) {
+    for (let attempt = 0; !halted();) {
       controller = new AbortController();
       const query = token ? `?token=${encodeURIComponent(token())}` : '';
       const headers = { accept: 'text/event-stream' };
@@ -466,12 +481,12 @@ export function follow(sessionId, token, handlers, onStatus = () => {}, onClosed
           headers, signal: controller.signal, credentials: 'same-origin', cache: 'no-store',
         });
       } catch { response = null; }
-      if (stopped) return;
+      if (halted()) return;
       if (response && response.ok) {
         onStatus('live');
         attempt = 0;
         try { await read(response.body); } catch { /* the connection broke */ }
-        if (stopped) return;
+        if (halted()) return;
         if (resync) { resync = false; continue; }
         onStatus('reconnecting');
         await sleep(retryMs + Math.random() * 1000);
