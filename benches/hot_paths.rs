@@ -68,6 +68,7 @@ fn tallies(c: &mut Criterion) {
             slot: "vote",
             at,
             since: None,
+            team: None,
             answer,
         })
         .collect();

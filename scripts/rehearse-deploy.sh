@@ -408,6 +408,22 @@ after_rollback_0015() {
   api GET "/api/v1/sessions/$paced_session" >/dev/null || fail "N cannot read a session N+1 made self-paced"
   say "N serves with 0015's columns and tables present, and reads the self-paced session as a live one"
 }
+after_upgrade_0016() {
+  local session
+  session=$(api POST /api/v1/sessions/ '{"title":"Rehearsal quiz night","teams":{"names":["Red","Blue"],"assign":"auto"}}' | field id)
+  api PATCH "/api/v1/sessions/$session" '{"status":"active"}' >/dev/null
+  team_session=$session
+  curl -fsS -H 'content-type: application/json' -d '{"nickname":"Teammate"}' \
+    "$PUBLIC_BASE_URL/api/v1/sessions/$session/join" >/dev/null || fail "N+1 refused a join to a session with teams"
+  [ "$(sql "select team from participants where session_id = '$session'")" = "0" ] || fail "N+1 did not deal the joiner a team"
+  say "N+1 stored a session's teams and dealt a joiner one"
+}
+after_rollback_0016() {
+  api GET "/api/v1/sessions/$team_session" >/dev/null || fail "N cannot read a session N+1 gave teams"
+  curl -fsS -H 'content-type: application/json' -d '{"nickname":"Latecomer"}' \
+    "$PUBLIC_BASE_URL/api/v1/sessions/$team_session/join" >/dev/null || fail "N refused a join to a session N+1 gave teams"
+  say "N serves with 0016's columns present: a session with teams is read and joined as one without"
+}
 # Every migration N+1 has and N lacks brings its checks.
 n_newest=$(git ls-tree --name-only "$old_rev" migrations/postgres/ | sed -n 's|.*/\([0-9]\{4\}\)_.*\.up\.sql$|\1|p' | sort | tail -1)
 versions=$(find migrations/postgres -name '*.up.sql' -printf '%f\n' | cut -c1-4 | sort -u | awk -v n="$n_newest" '$1 > n')

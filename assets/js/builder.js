@@ -84,6 +84,7 @@ function fromLocalInput(value) {
 
 function drawSettings() {
   const s = session.settings;
+  const teams = session.teams;
   const field = (id, labelKey, input) => h('div', { class: 'field' }, h('label', { for: id }, t(labelKey)), input);
   const check = (id, labelKey, checked) => h('div', { class: 'check' }, h('input', { type: 'checkbox', id, checked }), h('label', { for: id }, t(labelKey)));
   const form = h('form', { class: 'stack' },
@@ -100,11 +101,20 @@ function drawSettings() {
     h('p', { id: 's-pace-hint', class: 'hint' }, t('builder.pace_hint')),
     field('s-opens', 'builder.opens_at', h('input', { id: 's-opens', type: 'datetime-local', value: localInput(session.opens_at) })),
     field('s-closes', 'builder.closes_at', h('input', { id: 's-closes', type: 'datetime-local', value: localInput(session.closes_at) })),
+    field('s-teams', 'builder.teams', h('textarea', { id: 's-teams', rows: 3, 'aria-describedby': 's-teams-hint' })),
+    h('p', { id: 's-teams-hint', class: 'hint' }, t('builder.teams_hint')),
+    field('s-team-assign', 'builder.team_assign', h('select', { id: 's-team-assign' },
+      h('option', { value: 'choose', selected: !teams || teams.assign !== 'auto' }, t('builder.team_choose')),
+      h('option', { value: 'auto', selected: !!teams && teams.assign === 'auto' }, t('builder.team_auto')))),
+    field('s-team-scoring', 'builder.team_scoring', h('select', { id: 's-team-scoring' },
+      h('option', { value: 'sum', selected: !teams || teams.scoring !== 'average' }, t('builder.team_sum')),
+      h('option', { value: 'average', selected: !!teams && teams.scoring === 'average' }, t('builder.team_average')))),
     field('s-banned', 'builder.banned_words', h('textarea', { id: 's-banned', rows: 3, 'aria-describedby': 's-banned-hint' })),
     h('p', { id: 's-banned-hint', class: 'hint' }, t('builder.banned_hint')),
     h('button', { type: 'submit', class: 'button' }, t('builder.save_settings')));
   form.querySelector('#s-description').value = session.description || '';
   form.querySelector('#s-banned').value = (s.banned_words || []).join('\n');
+  form.querySelector('#s-teams').value = ((teams && teams.names) || []).join('\n');
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     guard(async () => {
@@ -114,6 +124,11 @@ function drawSettings() {
         max_participants: Number(form.querySelector('#s-max').value),
         pace: form.querySelector('#s-pace').value,
         hours: { opens_at: fromLocalInput(form.querySelector('#s-opens').value), closes_at: fromLocalInput(form.querySelector('#s-closes').value) },
+        teams: {
+          names: form.querySelector('#s-teams').value.split('\n').map((n) => n.trim()).filter(Boolean),
+          assign: form.querySelector('#s-team-assign').value,
+          scoring: form.querySelector('#s-team-scoring').value,
+        },
         settings: {
           allow_late_join: form.querySelector('#s-late').checked,
           require_nickname: form.querySelector('#s-nick').checked,

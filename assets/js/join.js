@@ -3,7 +3,7 @@
 // back as the same participant, with its answers.
 
 import { h, t, fill, api, ApiError, errorText, ruleText, follow, announce, persist, hedged, isTransient, PATIENCE_MS, countdown } from './lib.js';
-import { renderInput, renderResults, submitter, kindOf, REACTIONS } from './kinds.js';
+import { renderInput, renderResults, submitter, kindOf, REACTIONS, setTeams, teamName } from './kinds.js';
 import { startCourse } from './course.js';
 
 const body = document.body;
@@ -63,6 +63,7 @@ async function lookUp(code) {
       fill(title, t('join.joining', { title: found.title }));
       codeInput.closest('.field').append(title);
     }
+    teamPicker(found.teams);
     return found;
   } catch (error) {
     if (error.code === 'session_ended') {
@@ -83,6 +84,18 @@ function showEnded(title) {
     h('h1', {}, title || t('join.heading')),
     h('p', { class: 'lead', id: 'session-ended' }, t('join.ended')),
     h('p', {}, h('a', { href: '/join' }, t('join.other_session'))));
+}
+
+/** Where a joiner picks their team, when the session's teams are picked rather than dealt. */
+function teamPicker(teams) {
+  document.getElementById('team-field')?.remove();
+  if (!teams || teams.assign !== 'choose') return;
+  const select = h('select', { id: 'team', required: true, 'aria-describedby': 'team-error' },
+    h('option', { value: '' }, t('teams.pick')),
+    teams.names.map((name, i) => h('option', { value: String(i) }, name)));
+  nickInput.closest('.field').after(h('div', { class: 'field', id: 'team-field' },
+    h('label', { for: 'team' }, t('teams.team')), select,
+    h('p', { id: 'team-error', class: 'error', role: 'alert', hidden: true })));
 }
 
 let nickTimer = null;
@@ -121,10 +134,17 @@ form.addEventListener('submit', async (event) => {
     if (!(await lookUp(code))) return codeInput.focus();
   }
   if (!nickname && found.require_nickname) return nickInput.focus();
+  const teamSelect = document.getElementById('team');
+  if (teamSelect && !teamSelect.value) {
+    showError(document.getElementById('team-error'), teamSelect, t('teams.pick_first'));
+    return teamSelect.focus();
+  }
   const button = form.querySelector('button[type=submit]');
   button.disabled = true;
   try {
-    const joined = await persist(() => api('POST', `/sessions/${found.id}/join`, nickname ? { nickname } : {}), joinHooks);
+    const body = nickname ? { nickname } : {};
+    if (teamSelect) body.team = Number(teamSelect.value);
+    const joined = await persist(() => api('POST', `/sessions/${found.id}/join`, body), joinHooks);
     remember(code, joined);
     history.replaceState(null, '', `/join/${code}`);
     play(code, joined);
@@ -165,10 +185,18 @@ function play(code, joined) {
   }, glyph)));
   fill(playView,
     h('header', { class: 'phone-head' }, sessionTitle,
-      h('p', { class: 'who' }, h('span', { class: 'who-name', title: joined.nickname }, t('phone.you_are', { nickname: joined.nickname })), h('span', { 'aria-hidden': 'true' }, '·'), status)),
+      h('p', { class: 'who' }, h('span', { class: 'who-name', title: joined.nickname }, t('phone.you_are', { nickname: joined.nickname })), h('span', { 'aria-hidden': 'true' }, '·'),
+        joined.team != null ? [h('span', { class: 'who-team', id: 'who-team' }), h('span', { 'aria-hidden': 'true' }, '·')] : null, status)),
     sendingNote, activityArea, resultsArea, reactions);
 
   const state = { session: null, activity: null, results: null, own: null, mine: [], signature: '' };
+
+  /** The session's teams for the kinds' team race, and this phone's own team by name. */
+  function showTeam(session) {
+    setTeams(session.teams);
+    const el = document.getElementById('who-team');
+    if (el && session.teams) el.textContent = t('teams.your_team', { team: teamName(joined.team) });
+  }
 
   // Answers not yet stored are kept in localStorage until the server has answered them, so
   // that a reload or a lost phone battery does not lose them; they are sent again with the
@@ -385,11 +413,13 @@ function play(code, joined) {
     },
     snapshot(data) {
       state.session = data.session;
+      showTeam(data.session);
       state.signature = '';
       activityChanged(data.activity, data.results);
     },
     session(data) {
       state.session = data.session;
+      showTeam(data.session);
       render({ inputChanged: false });
     },
     activity(data) {

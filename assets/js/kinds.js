@@ -4,7 +4,17 @@
 // kind's name. What a module may provide is in docs/activity-kinds.md.
 
 import { h, t, requestId, persist } from './lib.js';
-import { empty } from './kinds/parts.js';
+import { empty, setTeams as tellParts, teamName as nameOfTeam } from './kinds/parts.js';
+
+/** Tells the kinds the session's teams (null for none), for their team race. */
+export function setTeams(teams) {
+  tellParts(teams);
+}
+
+/** A team's name by its number, as the session calls it. */
+export function teamName(team) {
+  return nameOfTeam(team);
+}
 
 const EMOJI = { thumbs_up: '👍', heart: '❤️', laugh: '😂', wow: '😮', clap: '👏', party: '🎉' };
 export const REACTIONS = Object.entries(EMOJI);

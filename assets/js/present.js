@@ -4,7 +4,7 @@
 // room may see, even when the organizer's laptop drives it.
 
 import { h, t, num, fill, api, follow, countdown, clock, currentOrganizer, errorText, reducedMotion, kindName, announce } from './lib.js';
-import { renderResults, headline, kindOf, REACTIONS } from './kinds.js';
+import { renderResults, headline, kindOf, REACTIONS, setTeams } from './kinds.js';
 import { rich } from './rich.js';
 import * as control from './control.js';
 
@@ -324,11 +324,12 @@ async function start() {
   follow(sessionId, () => keyToken, {
     snapshot(d) {
       state.session = d.session;
+      setTeams(d.session.teams);
       state.activity = d.activity;
       state.results = d.results;
       render();
     },
-    session(d) { state.session = d.session; render(); },
+    session(d) { state.session = d.session; setTeams(d.session.teams); render(); },
     activity(d) {
       const changed = !state.activity || !d.activity || state.activity.id !== d.activity.id || state.activity.state !== d.activity.state;
       state.activity = d.activity;

@@ -3,7 +3,7 @@
 // minute, the questions asked, the CSV and JSON exports, and removing names and texts.
 
 import { h, t, fill, api, errorText, setupHeader, mainArea, kindName, num, time } from './lib.js';
-import { renderResults, REACTIONS } from './kinds.js';
+import { renderResults, REACTIONS, setTeams } from './kinds.js';
 
 setupHeader();
 const sessionId = document.body.dataset.session;
@@ -136,6 +136,7 @@ async function start() {
   ]);
   const configs = new Map(list.items.map((a) => [a.id, a]));
   const s = summary.session;
+  setTeams(s.teams);
   title.textContent = t('report.heading', { title: s.title });
   document.title = `${t('report.title')}: ${s.title} · Conflicto`;
   const p = summary.participants;

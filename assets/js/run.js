@@ -3,7 +3,7 @@
 // and reactions. It follows the organizer's live stream.
 
 import { h, t, fill, api, errorText, follow, setupHeader, mainArea, kindName, num, countdown, time, dateTime, srOnly, notice } from './lib.js';
-import { renderResults, headline, kindOf, REACTIONS } from './kinds.js';
+import { renderResults, headline, kindOf, REACTIONS, setTeams } from './kinds.js';
 import { rich } from './rich.js';
 import * as control from './control.js';
 
@@ -234,6 +234,7 @@ function drawAll() {
 follow(sessionId, null, {
   snapshot(d) {
     state.session = d.session;
+    setTeams(d.session.teams);
     state.activity = d.activity;
     state.results = d.results;
     state.agenda = d.agenda || [];
@@ -243,7 +244,7 @@ follow(sessionId, null, {
     followProgress();
     loadParticipants();
   },
-  session(d) { state.session = d.session; drawBar(); drawAgenda(); drawCurrent(); followProgress(); },
+  session(d) { state.session = d.session; setTeams(d.session.teams); drawBar(); drawAgenda(); drawCurrent(); followProgress(); },
   activity(d) {
     state.activity = d.activity;
     state.results = d.results;

@@ -478,6 +478,7 @@ impl From<crate::participants::JoinError> for ApiError {
             )
             .with_details(serde_json::json!({ "field": "nickname", "suggestion": suggestion })),
             E::Banned => Self::forbidden(ErrorCode::Banned, "you cannot join this session"),
+            E::Invalid(invalid) => invalid.into(),
             E::Store(store) => store.into(),
         }
     }

@@ -223,6 +223,8 @@ pub struct ParticipantAuth {
     pub participant_id: ParticipantId,
     /// Their nickname.
     pub nickname: std::sync::Arc<str>,
+    /// Their team, if the session has teams.
+    pub team: Option<u16>,
 }
 
 impl FromRequestParts<AppState> for ParticipantAuth {
@@ -253,6 +255,7 @@ impl FromRequestParts<AppState> for ParticipantAuth {
                     session_id,
                     participant_id,
                     nickname: member.nickname,
+                    team: member.team,
                 })
             }
             Some(_) => Err(ApiError::forbidden(

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{
-    ActivityKind, AnswerContext, Entry, Invalid, Rule, Viewer, arg, check_length, check_range,
-    competition_ranks, to_json,
+    ActivityKind, AnswerContext, Entry, Invalid, Rule, TeamStanding, Viewer, arg, check_length,
+    check_range, competition_ranks, team_standings, to_json,
 };
 use crate::ids::ParticipantId;
 
@@ -171,6 +171,8 @@ pub struct BuzzerResults {
     pub buzzes: Vec<Buzz>,
     /// Scores across every question.
     pub scores: Vec<Score>,
+    /// The team race across every question, in team order (empty without teams).
+    pub teams: Vec<TeamStanding>,
     /// Every question before the current one, oldest first (organizer only: the report
     /// shows every round).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -295,10 +297,12 @@ impl ActivityKind for Buzzer {
         // for someone who did buzz that question.
         let mut totals: std::collections::HashMap<ParticipantId, (String, i64, usize, usize)> =
             std::collections::HashMap::new();
+        let mut team_of = std::collections::HashMap::new();
         for entry in entries {
             let Some(correct) = verdict(entry.answer.question, entry.participant) else {
                 continue;
             };
+            team_of.insert(entry.participant, entry.team);
             let line = totals
                 .entry(entry.participant)
                 .or_insert_with(|| (entry.nickname.to_owned(), 0, 0, 0));
@@ -310,6 +314,11 @@ impl ActivityKind for Buzzer {
                 line.3 += 1;
             }
         }
+        let teams = team_standings(
+            totals
+                .iter()
+                .map(|(p, line)| (team_of.get(p).copied().flatten(), line.1)),
+        );
         let mut rows: Vec<(ParticipantId, (String, i64, usize, usize))> =
             totals.into_iter().collect();
         rows.sort_by(|a, b| b.1.1.cmp(&a.1.1).then_with(|| a.1.0.cmp(&b.1.0)));
@@ -369,6 +378,7 @@ impl ActivityKind for Buzzer {
                     },
                 )
                 .collect(),
+            teams,
             you: None,
         }
     }
@@ -517,6 +527,7 @@ mod tests {
                 slot: "",
                 at: at(1900),
                 since: None,
+                team: None,
                 answer: &checked,
             },
             Entry {
@@ -525,6 +536,7 @@ mod tests {
                 slot: "",
                 at: at(1200),
                 since: None,
+                team: None,
                 answer: &checked,
             },
             Entry {
@@ -533,6 +545,7 @@ mod tests {
                 slot: "",
                 at: at(1450),
                 since: None,
+                team: None,
                 answer: &checked,
             },
         ];

@@ -54,6 +54,8 @@ pub struct Entry<'a, A> {
     /// When the participant could first give it, if known: in a self-paced session, when
     /// they first saw its step (a quiz question), which their time to answer counts from.
     pub since: Option<DateTime<Utc>>,
+    /// Their team, an index into the session's team names, if it has teams.
+    pub team: Option<u16>,
     /// The answer.
     pub answer: &'a A,
 }
@@ -360,6 +362,70 @@ pub fn mean_and_median(sorted: &[f64]) -> (Option<f64>, Option<f64>) {
         (sorted[count / 2 - 1] + sorted[count / 2]) / 2.0
     };
     (Some((mean * 100.0).round() / 100.0), Some(median))
+}
+
+/// One team's standing in a quiz or a buzzer round: the team race.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TeamStanding {
+    /// The team, an index into the session's team names.
+    pub team: u16,
+    /// Every point of its players.
+    pub score: i64,
+    /// Its players who scored or answered.
+    pub players: usize,
+    /// Points per player, rounded: the race by average, so team size does not decide.
+    pub average: i64,
+    /// Place by `score` (1 first; equal scores share a place).
+    pub rank_sum: usize,
+    /// Place by `average`.
+    pub rank_average: usize,
+}
+
+/// The team race from each player's team and score; players without a team are left out.
+/// In team order.
+pub fn team_standings(players: impl IntoIterator<Item = (Option<u16>, i64)>) -> Vec<TeamStanding> {
+    let mut teams: BTreeMap<u16, (i64, usize)> = BTreeMap::new();
+    for (team, score) in players {
+        if let Some(team) = team {
+            let entry = teams.entry(team).or_default();
+            entry.0 += score;
+            entry.1 += 1;
+        }
+    }
+    let mut rows: Vec<TeamStanding> = teams
+        .into_iter()
+        .map(|(team, (score, players))| TeamStanding {
+            team,
+            score,
+            players,
+            average: rounded_average(score, players),
+            rank_sum: 0,
+            rank_average: 0,
+        })
+        .collect();
+    let place = |key: &dyn Fn(&TeamStanding) -> i64| -> Vec<usize> {
+        rows.iter()
+            .map(|row| 1 + rows.iter().filter(|other| key(other) > key(row)).count())
+            .collect()
+    };
+    let by_sum = place(&|r| r.score);
+    let by_average = place(&|r| r.average);
+    for ((row, sum), average) in rows.iter_mut().zip(by_sum).zip(by_average) {
+        row.rank_sum = sum;
+        row.rank_average = average;
+    }
+    rows
+}
+
+/// `total / count`, rounded half away from zero; 0 for no count.
+fn rounded_average(total: i64, count: usize) -> i64 {
+    let Ok(count) = i64::try_from(count) else {
+        return 0;
+    };
+    if count == 0 {
+        return 0;
+    }
+    (2 * total + count * total.signum()) / (2 * count)
 }
 
 /// Ranks scores from high to low with competition ranking (1, 2, 2, 4).
@@ -763,6 +829,7 @@ impl<K: ActivityKind> Prepared for Bound<K> {
                     slot: e.slot,
                     at: e.at,
                     since: e.since,
+                    team: e.team,
                     answer: e.answer.downcast_ref::<K::Answer>()?,
                 })
             })
@@ -906,6 +973,7 @@ pub(crate) mod testing {
                 slot: "",
                 at: start + chrono::Duration::milliseconds(i64::try_from(i).unwrap_or(0)),
                 since: None,
+                team: None,
                 answer: *answer,
             })
             .collect()

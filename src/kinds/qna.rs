@@ -667,6 +667,7 @@ mod tests {
             slot: "",
             at: DateTime::from_timestamp(1_700_000_000 + secs, 0).unwrap(),
             since: None,
+            team: None,
             answer,
         }
     }

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{
-    ActivityKind, AnswerContext, Entry, Invalid, Rule, Viewer, arg, check_count, check_length,
-    check_lengths, check_range, competition_ranks, to_json,
+    ActivityKind, AnswerContext, Entry, Invalid, Rule, TeamStanding, Viewer, arg, check_count,
+    check_length, check_lengths, check_range, competition_ranks, team_standings, to_json,
 };
 use crate::ids::ParticipantId;
 
@@ -192,8 +192,13 @@ pub struct QuizResults {
     /// The asking participant's own standing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub you: Option<You>,
+    /// The team race, in team order (empty without teams): revealed questions only for
+    /// the screen and phones, every answer for the organizer.
+    pub teams: Vec<TeamStanding>,
     #[serde(skip)]
     public: Vec<Standing>,
+    #[serde(skip)]
+    public_teams: Vec<TeamStanding>,
     #[serde(skip)]
     scored: HashMap<(ParticipantId, usize), LastAnswer>,
 }
@@ -455,7 +460,9 @@ impl ActivityKind for Quiz {
         let mut live: HashMap<ParticipantId, (String, i64, usize)> = HashMap::new();
         let mut public: HashMap<ParticipantId, (String, i64, usize)> = HashMap::new();
         let mut scored = HashMap::new();
+        let mut team_of: HashMap<ParticipantId, Option<u16>> = HashMap::new();
         for entry in entries {
+            team_of.insert(entry.participant, entry.team);
             let index = entry.answer.question;
             // Timed from the question's start, or from when this participant saw it alone.
             let started = state.started.get(&index).copied().or(entry.since);
@@ -483,7 +490,17 @@ impl ActivityKind for Quiz {
             }
             scored.insert((entry.participant, index), result);
         }
+        let race = |totals: &HashMap<ParticipantId, (String, i64, usize)>| {
+            team_standings(
+                totals
+                    .iter()
+                    .map(|(p, (_, score, _))| (team_of.get(p).copied().flatten(), *score)),
+            )
+        };
+        let (teams, public_teams) = (race(&live), race(&public));
         QuizResults {
+            teams,
+            public_teams,
             current: state.current,
             deadline_at: state.current.and_then(|c| state.deadline(config, c)),
             questions: questions
@@ -555,6 +572,8 @@ impl ActivityKind for Quiz {
             leaderboard: results.public.iter().take(LEADERBOARD).cloned().collect(),
             players: results.public.len(),
             you,
+            teams: results.public_teams.clone(),
+            public_teams: Vec::new(),
             public: Vec::new(),
             scored: HashMap::new(),
             ..results.clone()

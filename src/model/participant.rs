@@ -92,6 +92,8 @@ pub struct Participant {
     /// SHA-256 (hex) of the browser cookie it joined with, so that a ban can cover the
     /// browser; `None` for clients that keep no cookies.
     pub browser: Option<String>,
+    /// Their team, an index into the session's team names; `None` without teams.
+    pub team: Option<u16>,
 }
 
 /// A valid nickname and the key that makes it unique.

@@ -102,6 +102,62 @@ pub struct Hours {
     pub closes_at: Option<DateTime<Utc>>,
 }
 
+/// Most teams a session may have.
+pub const TEAMS_MAX: usize = 12;
+/// Longest team name, in characters.
+pub const TEAM_NAME_MAX: usize = 30;
+
+/// How participants get their team.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TeamAssign {
+    /// Each participant picks one when joining.
+    #[default]
+    Choose,
+    /// The server deals them out in turn, so the teams stay even.
+    Auto,
+}
+
+/// Which team leads: the sum of its players' points, or their average, so that a bigger
+/// team does not win by size.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TeamScoring {
+    /// Every point of every player counts.
+    #[default]
+    Sum,
+    /// Points per player who played.
+    Average,
+}
+
+/// The teams of a session, for quizzes and buzzers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Teams {
+    /// 2–12 names, each 1–30 characters, all different.
+    pub names: Vec<String>,
+    /// Picked by each participant, or dealt out by the server.
+    #[serde(default)]
+    pub assign: TeamAssign,
+    /// Whether the team race ranks by sum or by average.
+    #[serde(default)]
+    pub scoring: TeamScoring,
+}
+
+/// Trims and checks teams; an empty list of names means no teams.
+pub fn parse_teams(mut teams: Teams) -> Result<Option<Teams>, Invalid> {
+    if teams.names.is_empty() {
+        return Ok(None);
+    }
+    for name in &mut teams.names {
+        *name = name.trim().to_owned();
+    }
+    crate::model::invalid::check_count("teams.names", teams.names.len(), 2, TEAMS_MAX)?;
+    crate::model::invalid::check_lengths("teams.names", &teams.names, 1, TEAM_NAME_MAX)?;
+    crate::model::invalid::check_distinct_texts("teams.names", &teams.names)?;
+    Ok(Some(teams))
+}
+
 /// Where a moment falls in a session's opening hours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Window {
@@ -210,6 +266,8 @@ pub struct Session {
     pub opens_at: Option<DateTime<Utc>>,
     /// A self-paced session takes no answers from then on, when set.
     pub closes_at: Option<DateTime<Utc>>,
+    /// Teams for quizzes and buzzers, if any.
+    pub teams: Option<Teams>,
 }
 
 impl Session {

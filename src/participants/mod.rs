@@ -14,11 +14,11 @@ use self::roster::Roster;
 use crate::auth::SigningKey;
 use crate::ids::{ParticipantId, SessionId};
 use crate::model::changes::{Change, Changes};
-use crate::model::invalid::Invalid;
+use crate::model::invalid::{Invalid, Rule};
 use crate::model::participant::{
     InvalidNickname, Nickname, ONLINE_SECONDS, Participant, ParticipantStatus, Presence,
 };
-use crate::model::session::{Session, SessionStatus};
+use crate::model::session::{Session, SessionStatus, TeamAssign};
 use crate::moderation::Moderator;
 use crate::storage::{JoinOutcome, Store, StoreError};
 
@@ -46,6 +46,9 @@ pub enum JoinError {
     /// The nickname or the token is banned from this session.
     #[error("you cannot join this session")]
     Banned,
+    /// A field other than the nickname broke a rule (the team).
+    #[error("{0}")]
+    Invalid(Invalid),
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -96,6 +99,7 @@ pub async fn join(
     entrance: Entrance<'_>,
     session: &Session,
     nickname: Option<&str>,
+    team: Option<u32>,
     existing_token: Option<&str>,
     browser: Option<String>,
 ) -> Result<Joined, JoinError> {
@@ -143,6 +147,7 @@ pub async fn join(
         None => Nickname::guest(),
     };
     allowed(session, &nickname)?;
+    let team = team_of(session, team, roster).map_err(JoinError::Invalid)?;
     let now = Utc::now();
     let participant = Participant {
         id: ParticipantId::new(),
@@ -152,6 +157,7 @@ pub async fn join(
         joined_at: now,
         last_seen_at: now,
         browser,
+        team,
     };
     match joiner.join(participant.clone()).await? {
         JoinOutcome::Joined => {}
@@ -176,6 +182,7 @@ pub async fn join(
         participant.id,
         ParticipantStatus::Active,
         participant.nickname.as_str(),
+        participant.team,
     );
     presence.touch(participant.id);
     changes.changed(session.id, Change::Participants);
@@ -184,6 +191,33 @@ pub async fn join(
         participant,
         rejoined: false,
     })
+}
+
+/// The team a new participant joins: the one they picked, or the next one the server deals
+/// out; none in a session without teams, which refuses a pick.
+fn team_of(
+    session: &Session,
+    picked: Option<u32>,
+    roster: &Roster,
+) -> Result<Option<u16>, Invalid> {
+    let Some(teams) = &session.teams else {
+        return match picked {
+            Some(_) => Err(Invalid::new("team", Rule::TurnedOff)),
+            None => Ok(None),
+        };
+    };
+    let count = teams.names.len();
+    match (teams.assign, picked) {
+        (TeamAssign::Auto, None) => Ok(Some(roster.deal_team(session.id, count))),
+        (TeamAssign::Auto, Some(_)) => Err(Invalid::new("team", Rule::ServerSet)),
+        (TeamAssign::Choose, None) => Err(Invalid::new("team", Rule::Required)),
+        (TeamAssign::Choose, Some(team)) => usize::try_from(team)
+            .ok()
+            .filter(|t| *t < count)
+            .and_then(|t| u16::try_from(t).ok())
+            .map(Some)
+            .ok_or_else(|| Invalid::new("team", Rule::Index { count })),
+    }
 }
 
 /// Refuses a nickname the session's moderation flags.

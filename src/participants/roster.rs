@@ -18,22 +18,44 @@ pub struct Member {
     pub status: ParticipantStatus,
     /// As shown.
     pub nickname: Arc<str>,
+    /// Their team, an index into the session's team names.
+    pub team: Option<u16>,
 }
 
 /// Cached participants.
 #[derive(Default)]
 pub struct Roster {
     members: Mutex<HashMap<ParticipantId, Member>>,
+    /// Per session with teams dealt out by the server: the team the next joiner gets.
+    turns: Mutex<HashMap<SessionId, usize>>,
 }
 
 impl Roster {
+    /// The team the next participant joining `session` gets when the server deals the
+    /// `count` teams out: each in turn, so they stay even (on each instance; across
+    /// instances within one per instance).
+    pub fn deal_team(&self, session: SessionId, count: usize) -> u16 {
+        let mut turns = self.turns.lock();
+        let turn = turns.entry(session).or_insert(0);
+        let team = *turn % count.max(1);
+        *turn = turn.wrapping_add(1);
+        u16::try_from(team).unwrap_or(0)
+    }
+
     /// Records a participant.
-    pub fn set(&self, participant: ParticipantId, status: ParticipantStatus, nickname: &str) {
+    pub fn set(
+        &self,
+        participant: ParticipantId,
+        status: ParticipantStatus,
+        nickname: &str,
+        team: Option<u16>,
+    ) {
         self.members.lock().insert(
             participant,
             Member {
                 status,
                 nickname: Arc::from(nickname),
+                team,
             },
         );
     }
@@ -77,6 +99,7 @@ impl Roster {
         let member = Member {
             status: found.status,
             nickname: Arc::from(found.nickname.as_str()),
+            team: found.team,
         };
         self.members.lock().insert(participant, member.clone());
         Ok(Some(member))

@@ -115,6 +115,8 @@ pub struct SessionView {
     pub opens_at: Option<chrono::DateTime<chrono::Utc>>,
     /// A self-paced session's closing time, if set.
     pub closes_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Its teams, if any: names, how they are assigned, how the race ranks.
+    pub teams: Option<crate::model::session::Teams>,
 }
 
 impl SessionView {
@@ -130,6 +132,7 @@ impl SessionView {
             pace: session.pace,
             opens_at: session.opens_at,
             closes_at: session.closes_at,
+            teams: session.teams.clone(),
         }
     }
 }

@@ -698,6 +698,7 @@ mod tests {
             pace: crate::model::session::Pace::Live,
             opens_at: None,
             closes_at: None,
+            teams: None,
         };
         // Minute 0: a and b join; a leaves in minute 1; c joins in minute 2 and stays.
         let stays = [(0, 10, 1, 20), (0, 40, 4, 10), (2, 5, 4, 25)];
@@ -712,6 +713,7 @@ mod tests {
                 joined_at: at(*jm, *js),
                 last_seen_at: at(*lm, *ls),
                 browser: None,
+                team: None,
             })
             .collect();
         let report = Report {

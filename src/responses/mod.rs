@@ -87,6 +87,8 @@ pub struct Author {
     pub id: ParticipantId,
     /// Their nickname, as results show it.
     pub nickname: Arc<str>,
+    /// Their team, if the session has teams.
+    pub team: Option<u16>,
 }
 
 /// Validates and stores one answer; returns once it is committed.
@@ -191,6 +193,7 @@ pub async fn submit(
         nickname: author.nickname,
         at: received,
         since: checked.answerable_since,
+        team: author.team,
     };
     match writer.write(write, held).await? {
         WriteOutcome::Stored => Ok(Submitted {

@@ -34,6 +34,8 @@ pub struct Held {
     /// When the participant could first give it, if later than the round's opening
     /// ([`Entry::since`]).
     pub since: Option<DateTime<Utc>>,
+    /// Their team, if the session has teams.
+    pub team: Option<u16>,
 }
 
 /// How many sweeps, one a minute, a round may go unused before it leaves memory.
@@ -354,6 +356,7 @@ impl Tallies {
                 slot,
                 at: held.at,
                 since: held.since,
+                team: held.team,
                 answer: &held.answer,
             })
             .collect();

@@ -257,7 +257,7 @@ async fn load(
     let rows = store.round_answers(activity.id, activity.round).await?;
     let mut answers = HashMap::with_capacity(rows.len());
     let mut names: HashMap<String, Arc<str>> = HashMap::new();
-    for (row, nickname) in rows {
+    for (row, nickname, team) in rows {
         let answer = prepared.decode_stored(&row.answer).ok_or_else(|| {
             StoreError::Corrupt(format!("response {} does not fit its kind", row.id))
         })?;
@@ -275,6 +275,7 @@ async fn load(
                 since: row
                     .answer_ms
                     .map(|ms| row.created_at - chrono::Duration::milliseconds(i64::from(ms))),
+                team,
             },
         );
     }

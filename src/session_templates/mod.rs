@@ -460,6 +460,7 @@ async fn session_from(
             // the template: a session made from one starts live.
             pace: None,
             hours: None,
+            teams: None,
         },
         participant_limit,
     )?;

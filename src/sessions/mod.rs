@@ -10,7 +10,7 @@ use crate::model::activity::Activity;
 use crate::model::changes::{Change, Changes};
 use crate::model::invalid::Invalid;
 use crate::model::join_code::JoinCode;
-use crate::model::session::{self, Hours, Pace, Session, SessionSettings, SessionStatus};
+use crate::model::session::{self, Hours, Pace, Session, SessionSettings, SessionStatus, Teams};
 use crate::organizers::Organizer;
 use crate::storage::{Store, StoreError};
 
@@ -71,6 +71,8 @@ pub struct NewSession {
     pub pace: Option<Pace>,
     /// Opening and closing times of a self-paced session.
     pub hours: Option<Hours>,
+    /// Teams for quizzes and buzzers.
+    pub teams: Option<Teams>,
 }
 
 /// Creates a draft session with a fresh join code.
@@ -119,6 +121,7 @@ pub fn draft(
         pace: new.pace.unwrap_or_default(),
         opens_at: hours.opens_at,
         closes_at: hours.closes_at,
+        teams: new.teams.map(session::parse_teams).transpose()?.flatten(),
     })
 }
 
@@ -184,6 +187,8 @@ pub struct SessionChanges {
     pub pace: Option<Pace>,
     /// New opening and closing times (both replaced).
     pub hours: Option<Hours>,
+    /// New teams (no names: none). People who joined keep their team's number.
+    pub teams: Option<Teams>,
 }
 
 /// Applies changes; a status change is a transition and must be allowed.
@@ -199,7 +204,8 @@ pub async fn update(
         || changes.max_participants.is_some()
         || changes.settings.is_some()
         || changes.pace.is_some()
-        || changes.hours.is_some();
+        || changes.hours.is_some()
+        || changes.teams.is_some();
     if session.status == SessionStatus::Completed
         && (edits
             || changes
@@ -238,6 +244,9 @@ pub async fn update(
             session::check_hours(hours.opens_at, hours.closes_at)?;
             session.opens_at = hours.opens_at;
             session.closes_at = hours.closes_at;
+        }
+        if let Some(teams) = changes.teams {
+            session.teams = session::parse_teams(teams)?;
         }
         session.updated_at = Utc::now();
         store.update_session_details(&session).await?;

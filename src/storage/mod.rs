@@ -566,13 +566,13 @@ pub trait Store: Engine {
         slot: &str,
         participant: Option<ParticipantId>,
     ) -> Result<bool, StoreError>;
-    /// Every answer of one round with its author's nickname, oldest first (to load
-    /// tallies).
+    /// Every answer of one round with its author's nickname and team, oldest first (to
+    /// load tallies).
     async fn round_answers(
         &self,
         activity: ActivityId,
         round: i32,
-    ) -> Result<Vec<(StoredResponse, String)>, StoreError>;
+    ) -> Result<Vec<(StoredResponse, String, Option<u16>)>, StoreError>;
     /// One participant's responses in a session.
     async fn responses_of_participant(
         &self,

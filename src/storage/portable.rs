@@ -330,7 +330,7 @@ impl TokenOwnerRow {
 
 pub(crate) const SESSION_COLUMNS: &str = "id, organizer_id, title, description, status, join_code, \
      max_participants, participant_count, settings, created_at, updated_at, started_at, completed_at, \
-     template_id, template_version, template_variant, anonymized_at, pace, opens_at, closes_at";
+     template_id, template_version, template_variant, anonymized_at, pace, opens_at, closes_at, teams";
 
 #[derive(FromRow)]
 pub(crate) struct SessionRow {
@@ -354,6 +354,7 @@ pub(crate) struct SessionRow {
     pace: String,
     opens_at: Option<DateTime<Utc>>,
     closes_at: Option<DateTime<Utc>>,
+    teams: Option<String>,
 }
 
 impl SessionRow {
@@ -388,12 +389,18 @@ impl SessionRow {
             pace: Pace::parse(&self.pace).ok_or_else(|| corrupt("pace"))?,
             opens_at: self.opens_at,
             closes_at: self.closes_at,
+            teams: self
+                .teams
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(|_| corrupt("teams"))?,
         })
     }
 }
 
 pub(crate) const PARTICIPANT_COLUMNS: &str =
-    "id, session_id, nickname, status, joined_at, last_seen_at, browser";
+    "id, session_id, nickname, status, joined_at, last_seen_at, browser, team";
 
 #[derive(FromRow)]
 pub(crate) struct ParticipantRow {
@@ -404,6 +411,7 @@ pub(crate) struct ParticipantRow {
     joined_at: DateTime<Utc>,
     last_seen_at: DateTime<Utc>,
     browser: Option<String>,
+    team: Option<i32>,
 }
 
 impl ParticipantRow {
@@ -417,6 +425,7 @@ impl ParticipantRow {
             joined_at: self.joined_at,
             last_seen_at: self.last_seen_at,
             browser: self.browser,
+            team: self.team.and_then(|t| u16::try_from(t).ok()),
         })
     }
 }
@@ -501,6 +510,7 @@ pub(crate) struct RoundAnswerRow {
     #[sqlx(flatten)]
     pub(crate) response: ResponseRow,
     pub(crate) nickname: String,
+    pub(crate) team: Option<i32>,
 }
 
 impl From<ResponseRow> for StoredResponse {

@@ -19,6 +19,15 @@ use super::super::portable::prelude::*;
 use super::{Db, EngineStore, FOR_KEY_SHARE, FOR_SHARE, FOR_UPDATE, WriteTx};
 use crate::storage::{Store, StoreError};
 
+/// A session's teams as stored: JSON, or null for none.
+fn teams_json(s: &Session) -> Result<Option<String>, StoreError> {
+    s.teams
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| StoreError::Internal(e.to_string()))
+}
+
 impl EngineStore {
     /// Runs one writing statement in a write transaction of its own. Every write goes
     /// through [`Self::begin_write`], so on SQLite it queues for the one writing
@@ -350,9 +359,9 @@ impl EngineStore {
             "insert into sessions (id, organizer_id, title, description, status, join_code, \
              max_participants, participant_count, settings, created_at, updated_at, started_at, \
              completed_at, template_id, template_version, template_variant, pace, opens_at, \
-             closes_at) \
+             closes_at, teams) \
              values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-             $18, $19)",
+             $18, $19, $20)",
         )
         .bind(s.id)
         .bind(s.organizer_id)
@@ -373,6 +382,7 @@ impl EngineStore {
         .bind(s.pace.as_str())
         .bind(s.opens_at)
         .bind(s.closes_at)
+        .bind(teams_json(s)?)
         .execute(&mut **tx)
         .await?;
         Ok(())
@@ -974,7 +984,7 @@ impl Store for EngineStore {
             serde_json::to_string(&s.settings).map_err(|e| StoreError::Internal(e.to_string()))?;
         let done = self.write_one(sqlx::query::<Db>(
             "update sessions set title = $2, description = $3, max_participants = $4, settings \
-             = $5, updated_at = $6, pace = $7, opens_at = $8, closes_at = $9 \
+             = $5, updated_at = $6, pace = $7, opens_at = $8, closes_at = $9, teams = $10 \
              where id = $1",
         )
         .bind(s.id)
@@ -985,7 +995,8 @@ impl Store for EngineStore {
         .bind(s.updated_at)
         .bind(s.pace.as_str())
         .bind(s.opens_at)
-        .bind(s.closes_at))
+        .bind(s.closes_at)
+        .bind(teams_json(s)?))
         .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -1074,8 +1085,8 @@ impl Store for EngineStore {
             }
             let inserted = sqlx::query::<Db>(
                 "insert into participants (id, session_id, nickname, nickname_key, status, \
-                 joined_at, last_seen_at, browser) \
-                 values ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 joined_at, last_seen_at, browser, team) \
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
                  on conflict (session_id, nickname_key) where status <> 'removed' do nothing",
             )
             .bind(p.id)
@@ -1086,6 +1097,7 @@ impl Store for EngineStore {
             .bind(p.joined_at)
             .bind(p.last_seen_at)
             .bind(p.browser.as_deref())
+            .bind(p.team.map(i32::from))
             .execute(&mut *tx)
             .await?;
             if inserted.rows_affected() == 0 {
@@ -1652,10 +1664,10 @@ impl Store for EngineStore {
         &self,
         activity: ActivityId,
         round: i32,
-    ) -> Result<Vec<(StoredResponse, String)>, StoreError> {
+    ) -> Result<Vec<(StoredResponse, String, Option<u16>)>, StoreError> {
         let rows: Vec<RoundAnswerRow> = sqlx::query_as::<Db, RoundAnswerRow>(
             "select r.id, r.activity_id, r.participant_id, r.round, r.slot, r.answer, \
-             r.created_at, r.updated_at, r.answer_ms, p.nickname \
+             r.created_at, r.updated_at, r.answer_ms, p.nickname, p.team \
              from responses r join participants p on p.id = r.participant_id \
              where r.activity_id = $1 and r.round = $2 order by r.created_at, r.id",
         )
@@ -1665,7 +1677,10 @@ impl Store for EngineStore {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|row| (StoredResponse::from(row.response), row.nickname))
+            .map(|row| {
+                let team = row.team.and_then(|t| u16::try_from(t).ok());
+                (StoredResponse::from(row.response), row.nickname, team)
+            })
             .collect())
     }
 

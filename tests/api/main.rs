@@ -29,4 +29,5 @@ mod security;
 mod sessions;
 mod shutdown;
 mod storage;
+mod teams;
 mod templates;

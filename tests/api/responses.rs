@@ -327,6 +327,7 @@ async fn one_participants_queued_answers_commit_in_the_order_they_came(db: TestD
                 let author = conflicto::responses::Author {
                     id: voter.id.parse().unwrap(),
                     nickname: voter.nickname.as_str().into(),
+                    team: None,
                 };
                 let mut submitting = Box::pin(conflicto::responses::submit(
                     &state.live,

@@ -72,15 +72,15 @@ async fn a_migration_waiting_for_a_lock_gives_up_instead_of_stalling_the_release
         return;
     };
     let store = db.migrated_store().await;
-    // A long transaction of the serving release holds the table the newest migration made.
+    // A long transaction of the serving release holds a table the newest migration changes.
     let mut holder = sqlx::PgConnection::connect(&db.raw_url).await.unwrap();
     sqlx::query("begin").execute(&mut holder).await.unwrap();
-    sqlx::query("lock table paced_progress in share row exclusive mode")
+    sqlx::query("lock table participants in share row exclusive mode")
         .execute(&mut holder)
         .await
         .unwrap();
     let started = std::time::Instant::now();
-    // Reverting the newest migration drops that table.
+    // Reverting the newest migration drops a column of it.
     let refused = migrations::downgrade(store.as_ref(), 1, &BackupPolicy::Skip).await;
     let waited = started.elapsed();
     let error = refused

@@ -4,7 +4,8 @@
 //! viewer link. CI runs 0, 3 and 50 people; `CONFLICTO_CROWDS=0,3,50,500` (see
 //! `scripts/screens.sh`) runs the whole matrix. Screenshots land in the artifact folder as
 //! `crowd-<kind>-<people>-<size>.png`; the largest crowd is also checked in German at
-//! 1280×720 (`crowd-<kind>-<people>-de-1280x720.png`).
+//! 1280×720 (`crowd-<kind>-<people>-de-1280x720.png`). Quizzes and buzzers run again in a
+//! session with four teams (`crowd-quiz-teams-…`), whose screens add the team race.
 
 use std::time::Duration;
 
@@ -234,6 +235,107 @@ async fn contact_sheet(screen: &Browser, mut shots: Vec<Shot>, per_row: usize) {
     screen.shot("crowd-contact").await;
 }
 
+/// The screens and where their pictures go, for one crowd.
+struct Screens<'a> {
+    screen: &'a Browser,
+    german: &'a Browser,
+    base: &'a str,
+    largest: usize,
+}
+
+/// Runs `cases` in a new session (with `teams`, if given) answered by `people`, looking at
+/// each on every screen size; `first_row` places them on the contact sheet, `suffix` tells
+/// their pictures apart.
+async fn run_cases(
+    app: &TestApp,
+    host: &crate::helpers::Host,
+    screens: &Screens<'_>,
+    people: usize,
+    (cases, teams, first_row, suffix): (Vec<Case>, Option<Value>, usize, &str),
+    shots: &mut Vec<Shot>,
+) {
+    let mut body = json!({"title": "Crowd", "max_participants": 1000});
+    if let Some(teams) = teams {
+        body["teams"] = teams;
+    }
+    let session = app.session(host, body).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let opened = app
+        .call(
+            reqwest::Method::PATCH,
+            format!("/api/v1/sessions/{session}"),
+            Some(&host.token),
+            Some(json!({"status": "active"})),
+        )
+        .await;
+    assert!(opened.status().is_success());
+    let key = app.viewer_token(host, &session).await;
+    let mut guests = Vec::with_capacity(people);
+    for n in 0..people {
+        guests.push(join(app, &session, &nickname(n)).await);
+    }
+    let (screen, german, base) = (screens.screen, screens.german, screens.base);
+    screen
+        .goto(&format!("{base}/present/{session}?key={key}"))
+        .await;
+    if people == screens.largest {
+        german
+            .goto(&format!("{base}/present/{session}?key={key}"))
+            .await;
+    }
+    for (row, case) in cases.into_iter().enumerate() {
+        let activity = app
+            .activity(host, &session, case.kind, case.config.clone(), json!({}))
+            .await;
+        app.transition(host, &activity, "active").await;
+        for (name, args) in case.before {
+            app.command(host, &activity, name, args()).await;
+        }
+        for (n, guest) in guests.iter().enumerate() {
+            let response = app.vote(guest, &activity, (case.answer)(n), None).await;
+            assert!(
+                response.status().is_success(),
+                "{} {n}: {}",
+                case.kind,
+                response.text().await.unwrap()
+            );
+        }
+        for (name, args) in case.after {
+            app.command(host, &activity, name, args()).await;
+        }
+        // A buzzer's scores (and its team race) come from the organizer's verdicts.
+        if case.kind == "buzzer" {
+            for guest in guests.iter().take(5) {
+                app.command(
+                    host,
+                    &activity,
+                    "judge",
+                    json!({"participant_id": guest.id, "correct": true}),
+                )
+                .await;
+            }
+        }
+        screen
+            .wait_for(&format!(".activity-panel.kind-{}", case.kind))
+            .await;
+        let label = format!("{}{suffix}", case.kind);
+        look(screen, (first_row + row, &label), people, shots).await;
+        if people == screens.largest {
+            german
+                .wait_for(&format!(".activity-panel.kind-{}", case.kind))
+                .await;
+            tokio::time::sleep(Duration::from_millis(900)).await;
+            let name = format!("crowd-{label}-{people}-de-1280x720");
+            german.shot(&name).await;
+            german.check_room(&name).await;
+        }
+        app.transition(host, &activity, "closed").await;
+    }
+    app.complete(host, &session).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_kind_fits_every_screen_with_a_crowd() {
     let Some(driver) = Driver::start().await else {
@@ -249,58 +351,41 @@ async fn every_kind_fits_every_screen_with_a_crowd() {
     german.goto(&format!("{base}/lang/de?next=/")).await;
     let mut shots = Vec::new();
     let crowds = crowds();
-    let largest = crowds.iter().copied().max().unwrap_or(0);
+    let screens = Screens {
+        screen: &screen,
+        german: &german,
+        base: &base,
+        largest: crowds.iter().copied().max().unwrap_or(0),
+    };
+    // Quizzes and buzzers again in teams: the team race beside the players.
+    let teams = json!({"names": ["Red", "Blue", "The Extraordinarily Long Team", "Gold"], "assign": "auto"});
+    let in_teams = || {
+        cases()
+            .into_iter()
+            .filter(|c| c.kind == "quiz" || c.kind == "buzzer")
+            .collect::<Vec<_>>()
+    };
     for &people in &crowds {
-        let (session, _) = app.open_session(&host, Some(1000)).await;
-        let key = app.viewer_token(&host, &session).await;
-        let mut guests = Vec::with_capacity(people);
-        for n in 0..people {
-            guests.push(join(&app, &session, &nickname(n)).await);
-        }
-        screen
-            .goto(&format!("{base}/present/{session}?key={key}"))
-            .await;
-        if people == largest {
-            german
-                .goto(&format!("{base}/present/{session}?key={key}"))
-                .await;
-        }
-        for (row, case) in cases().into_iter().enumerate() {
-            let activity = app
-                .activity(&host, &session, case.kind, case.config.clone(), json!({}))
-                .await;
-            app.transition(&host, &activity, "active").await;
-            for (name, args) in case.before {
-                app.command(&host, &activity, name, args()).await;
-            }
-            for (n, guest) in guests.iter().enumerate() {
-                let response = app.vote(guest, &activity, (case.answer)(n), None).await;
-                assert!(
-                    response.status().is_success(),
-                    "{} {n}: {}",
-                    case.kind,
-                    response.text().await.unwrap()
-                );
-            }
-            for (name, args) in case.after {
-                app.command(&host, &activity, name, args()).await;
-            }
-            screen
-                .wait_for(&format!(".activity-panel.kind-{}", case.kind))
-                .await;
-            look(&screen, (row, case.kind), people, &mut shots).await;
-            if people == largest {
-                german
-                    .wait_for(&format!(".activity-panel.kind-{}", case.kind))
-                    .await;
-                tokio::time::sleep(Duration::from_millis(900)).await;
-                let name = format!("crowd-{}-{people}-de-1280x720", case.kind);
-                german.shot(&name).await;
-                german.check_room(&name).await;
-            }
-            app.transition(&host, &activity, "closed").await;
-        }
-        app.complete(&host, &session).await;
+        let alone = cases();
+        let rows = alone.len();
+        run_cases(
+            &app,
+            &host,
+            &screens,
+            people,
+            (alone, None, 0, ""),
+            &mut shots,
+        )
+        .await;
+        run_cases(
+            &app,
+            &host,
+            &screens,
+            people,
+            (in_teams(), Some(teams.clone()), rows, "-teams"),
+            &mut shots,
+        )
+        .await;
     }
     contact_sheet(&screen, shots, crowds.len() * SIZES.len()).await;
     screen.close().await;

@@ -1,7 +1,7 @@
 //! Every page in every language: with the language chosen, no English sentence of the
 //! interface shows on the landing page, the sign-in page, the phone (joining, and answering
-//! a poll), the organizer's sessions, builder, run view, templates and analytics, the big
-//! screen and the report. The switch offers all eight languages.
+//! a poll, and a self-paced course), the organizer's sessions, builder, run view (live and
+//! self-paced), templates and analytics, the big screen and the report. The switch offers all eight languages.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -49,6 +49,31 @@ async fn no_page_shows_english_in_another_language() {
         )
         .await;
     app.transition(&host, &poll, "active").await;
+    // A self-paced session: its progress view and a phone's course step.
+    let paced = app
+        .session(
+            &host,
+            json!({"title": "Homework", "pace": "self_paced", "hours": {"closes_at": "2099-06-30T18:00:00Z"}}),
+        )
+        .await;
+    let paced_id = paced["id"].as_str().unwrap().to_owned();
+    let paced_code = paced["join_code"].as_str().unwrap().to_owned();
+    app.poll(
+        &host,
+        &paced_id,
+        json!({"question": "Read it?", "options": ["Yes", "No"]}),
+        json!({}),
+    )
+    .await;
+    let opened = app
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/sessions/{paced_id}"),
+            Some(&host.token),
+            Some(json!({"status": "active"})),
+        )
+        .await;
+    assert_eq!(opened.status(), reqwest::StatusCode::OK);
     let english = english_sentences();
 
     let org = driver.browser("languages", 1366, 900).await;
@@ -73,6 +98,11 @@ async fn no_page_shows_english_in_another_language() {
         ("analytics", "/organizer/analytics".to_owned(), "main h1"),
         ("account", "/organizer/account".to_owned(), "#logins-list"),
         ("welcome", "/welcome#cfl_unused".to_owned(), "#welcome-form"),
+        (
+            "progress",
+            format!("/organizer/sessions/{paced_id}/run"),
+            "#progress-summary",
+        ),
         (
             "report",
             format!("/organizer/sessions/{session}/report"),
@@ -133,6 +163,19 @@ async fn no_page_shows_english_in_another_language() {
         phone.wait_text(".answer legend", "Lunch?").await;
         check(&phone, "phone").await;
         phone.shot(&format!("51-phone-{lang}")).await;
+        phone.js("localStorage.clear(); return true;", vec![]).await;
+
+        // The same phone in the self-paced session's course.
+        phone
+            .goto(&format!("{base}/lang/{lang}?next=/join/{paced_code}"))
+            .await;
+        phone.wait_for("#session-found").await;
+        phone.fill("#nickname", &format!("Pupil {lang}")).await;
+        phone.click("#join-form button[type=submit]").await;
+        phone.wait_text(".answer legend", "Read it?").await;
+        phone.wait_for("#course-next").await;
+        check(&phone, "course").await;
+        phone.shot(&format!("88-course-{lang}")).await;
         phone.js("localStorage.clear(); return true;", vec![]).await;
     }
     org.close().await;

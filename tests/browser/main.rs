@@ -25,5 +25,6 @@ mod ordering;
 mod paced;
 mod report;
 #[cfg(feature = "toy-kind")]
+mod teams;
 mod toy;
 mod waiting;

@@ -2,7 +2,7 @@
 // See docs/activity-kinds.md for what a kind's module may provide.
 
 import { h, t, num, messageOf } from '../lib.js';
-import { empty, button, status, confirm } from './parts.js';
+import { empty, button, status, confirm, teamRace } from './parts.js';
 
 /** What the room reads as the question. */
 function headline(activity) {
@@ -27,7 +27,8 @@ function report(r) {
   return h('div', { class: 'results buzzer' },
     questions.length ? questions : empty(t('report.no_answers')),
     r.scores.length ? h('section', { class: 'scores' }, h('h3', {}, t('buzzer.scores')), h('ol', { class: 'leaderboard' }, r.scores.map((s) => h('li', {},
-      h('span', { class: 'rank' }, `${s.rank}.`), h('span', { class: 'name', title: s.nickname }, s.nickname), h('span', { class: 'score' }, num(s.score)))))) : null);
+      h('span', { class: 'rank' }, `${s.rank}.`), h('span', { class: 'name', title: s.nickname }, s.nickname), h('span', { class: 'score' }, num(s.score)))))) : null,
+    teamRace(r.teams));
 }
 
 export default {
@@ -59,7 +60,8 @@ export default {
           button(t('buzzer.judge_right'), () => act('judge', { participant_id: b.participant_id, correct: true }), 'small'),
           button(t('buzzer.judge_wrong'), () => act('judge', { participant_id: b.participant_id, correct: false }), 'small secondary')) : null))) : empty(t('buzzer.no_buzzes')),
       r.scores.length ? h('section', { class: 'scores' }, h('h3', {}, t('buzzer.scores')), h('ol', { class: 'leaderboard', 'data-fit': 'list' }, r.scores.map((s) => h('li', { 'data-key': `score:${s.nickname}` },
-        h('span', { class: 'rank' }, `${s.rank}.`), h('span', { class: 'name', title: s.nickname }, s.nickname), h('span', { class: 'score' }, num(s.score)))))) : null);
+        h('span', { class: 'rank' }, `${s.rank}.`), h('span', { class: 'name', title: s.nickname }, s.nickname), h('span', { class: 'score' }, num(s.score)))))) : null,
+      teamRace(r.teams));
   },
 
   input({ activity, own, mine, submit }) {

@@ -149,3 +149,39 @@ export function latest(mine, slot) {
   const found = (mine || []).filter((r) => !slot || r.slot === slot || r.slot.startsWith(slot));
   return found.length ? found[found.length - 1].answer : null;
 }
+
+/** The session's teams, as the page was last told (`setTeams`): their names and whether
+ * the race ranks by sum or by points per player. */
+const teams = { names: [], scoring: 'sum' };
+
+/** Pages call this with the session's `teams` (null for none) whenever they learn it. */
+export function setTeams(value) {
+  teams.names = (value && value.names) || [];
+  teams.scoring = (value && value.scoring) || 'sum';
+}
+
+/** A team's name by its number. */
+export function teamName(team) {
+  return teams.names[team] || `#${team + 1}`;
+}
+
+/**
+ * The team race of a quiz or buzzer (`standings` from its results): a bar per team, ranked
+ * by the session's choice, the sum of points or points per player. Null without teams.
+ */
+export function teamRace(standings) {
+  if (!standings || !standings.length || !teams.names.length) return null;
+  const byAverage = teams.scoring === 'average';
+  const value = (s) => (byAverage ? s.average : s.score);
+  const place = (s) => (byAverage ? s.rank_average : s.rank_sum);
+  const sorted = [...standings].sort((a, b) => place(a) - place(b) || a.team - b.team);
+  const top = Math.max(1, ...sorted.map(value));
+  return h('section', { class: 'team-race' }, h('h3', {}, t(byAverage ? 'teams.race_average' : 'teams.race')),
+    h('ol', { class: 'race', 'data-fit': 'list' }, sorted.map((s) => h('li', { class: 'race-row', 'data-key': `team:${s.team}` },
+      h('span', { class: 'rank' }, `${place(s)}.`),
+      h('span', { class: 'name', title: teamName(s.team) }, teamName(s.team)),
+      h('span', { class: 'bar-track', 'aria-hidden': 'true' },
+        h('span', { class: `bar-fill c${s.team % 8}`, style: { width: `${Math.max(0, Math.min(100, (100 * value(s)) / top))}%` } })),
+      h('span', { class: 'score' }, num(value(s)), srOnly(` ${t(byAverage ? 'teams.points_per_player' : 'quiz.points')}`)),
+      h('span', { class: 'players' }, t('teams.players', { count: s.players }))))));
+}

@@ -2,7 +2,7 @@
 // See docs/activity-kinds.md for what a kind's module may provide.
 
 import { h, t, num, srOnly, countdown, clock } from '../lib.js';
-import { bars, empty, sendButton, status, confirm, choiceList, picked, tiles } from './parts.js';
+import { bars, empty, sendButton, status, confirm, choiceList, picked, tiles, teamRace } from './parts.js';
 import { rich } from '../rich.js';
 
 /** The countdown of the quiz question on screen; a redraw replaces it. */
@@ -36,7 +36,7 @@ function report(activity, r) {
         })), { highlight: (i) => (q.correct || []).includes(i), shapes: true }) : null,
         h('p', { class: 'total' }, q.correct_count != null ? t('quiz.correct_count', { count: q.correct_count, answered: num(q.answered) }) : t('quiz.answered', { count: q.answered })));
     }) : empty(t('report.no_answers')),
-    leaderboard(r.leaderboard, 'organizer', r.players));
+    teamRace(r.teams), leaderboard(r.leaderboard, 'organizer', r.players));
 }
 
 export default {
@@ -102,8 +102,12 @@ export default {
         parts.push(h('p', { class: 'total' }, t('quiz.answered', { count: q.answered })));
       }
     }
-    // The question and the leaderboard side by side, so both fit a 16:9 screen.
-    return h('div', { class: 'results quiz' }, h('div', { class: 'quiz-question' }, parts), leaderboard(r.leaderboard, mode, r.players));
+    // The question and the boards side by side, so both fit a 16:9 screen: with teams, the
+    // team race above the players' top five.
+    const race = teamRace(r.teams);
+    const players = race && mode === 'screen' ? (r.leaderboard || []).slice(0, 5) : r.leaderboard;
+    const boards = race ? h('div', { class: 'boards' }, race, leaderboard(players, mode, r.players)) : leaderboard(players, mode, r.players);
+    return h('div', { class: 'results quiz' }, h('div', { class: 'quiz-question' }, parts), boards);
   },
 
   input({ activity, own, mine, submit, paced }) {

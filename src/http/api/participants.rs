@@ -69,6 +69,10 @@ pub struct JoinRequest {
     /// `Authorization: Bearer`).
     #[schema(max_length = 200)]
     pub token: Option<String>,
+    /// In a session whose participants pick their team: its index in the session's
+    /// `teams.names`. Refused where the server deals teams out or there are none.
+    #[schema(minimum = 0, maximum = 11)]
+    pub team: Option<u32>,
 }
 
 /// A joined participant.
@@ -84,6 +88,8 @@ pub struct JoinResponse {
     pub session_id: SessionId,
     /// True when an existing participant came back.
     pub rejoined: bool,
+    /// Their team (an index into the session's `teams.names`), if it has teams.
+    pub team: Option<u16>,
 }
 
 /// Joins a session by id or join code; a valid earlier token restores the same participant.
@@ -147,6 +153,7 @@ async fn join_session(
         entrance,
         &session,
         request.nickname.as_deref(),
+        request.team,
         existing,
         browser,
     )
@@ -162,6 +169,7 @@ async fn join_session(
         token: joined.token,
         session_id: session.id,
         rejoined: joined.rejoined,
+        team: joined.participant.team,
     });
     let mut response = (status, body).into_response();
     if let Some(value) = new_cookie {

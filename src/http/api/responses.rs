@@ -103,6 +103,7 @@ async fn submit_response(
         responses::Author {
             id: auth.participant_id,
             nickname: auth.nickname.clone(),
+            team: auth.team,
         },
         request.answer,
         request.client_request_id,

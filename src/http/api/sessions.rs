@@ -20,7 +20,7 @@ use crate::http::state::AppState;
 use crate::ids::SessionId;
 use crate::model::activity::Activity;
 use crate::model::join_code::JoinCode;
-use crate::model::session::{Hours, Pace, Session, SessionSettings, SessionStatus};
+use crate::model::session::{Hours, Pace, Session, SessionSettings, SessionStatus, Teams};
 use crate::realtime::PreparedStatus;
 use crate::realtime::events::{ActivityView, Audience};
 use crate::session_templates::{self, definition::Definition};
@@ -124,6 +124,8 @@ pub struct CreateSessionRequest {
     pub pace: Option<Pace>,
     /// A self-paced session's opening and closing times.
     pub hours: Option<Hours>,
+    /// Teams for quizzes and buzzers: 2–12 names, picked at join or dealt out.
+    pub teams: Option<Teams>,
 }
 
 /// Creates a draft session with a fresh join code.
@@ -141,6 +143,7 @@ async fn create_session(
         settings: request.settings,
         pace: request.pace,
         hours: request.hours,
+        teams: request.teams,
     };
     let session = sessions::create(
         state.store.as_ref(),
@@ -252,6 +255,8 @@ pub struct UpdateSessionRequest {
     pub pace: Option<Pace>,
     /// New opening and closing times (both replaced; null removes one).
     pub hours: Option<Hours>,
+    /// New teams; `{"names": []}` removes them. People who joined keep their team number.
+    pub teams: Option<Teams>,
 }
 
 /// Edits a session, or moves it draft → active → completed.
@@ -281,6 +286,7 @@ async fn update_session(
         status: request.status,
         pace: request.pace,
         hours: request.hours,
+        teams: request.teams,
     };
     let session = sessions::update(
         state.store.as_ref(),
@@ -326,6 +332,9 @@ pub struct PublicSession {
     pub reason: Option<String>,
     /// Whether a nickname must be typed.
     pub require_nickname: bool,
+    /// The teams (the phone shows its own; with `assign` `choose` a joiner picks one);
+    /// null when there are none.
+    pub teams: Option<Teams>,
 }
 
 impl PublicSession {
@@ -347,6 +356,7 @@ impl PublicSession {
             joinable: reason.is_none(),
             reason: reason.map(str::to_owned),
             require_nickname: session.settings.require_nickname,
+            teams: session.teams.clone(),
         }
     }
 }

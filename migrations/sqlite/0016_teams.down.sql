@@ -1,0 +1,2 @@
+alter table participants drop column team;
+alter table sessions drop column teams;
