@@ -164,6 +164,9 @@ function fitToScreen() {
       : t('present.more', { count: span.total - span.end });
   };
   for (const span of spans) if (span.start > 0) label(span);
+  // A list marked `data-fit-last` (the team race) is cut only when cutting the others was not
+  // enough.
+  spans.sort((a, b) => Number('fitLast' in a.list.dataset) - Number('fitLast' in b.list.dataset));
   // First each list is cut to the area's bottom, then, if what follows a list (a total) is
   // still pushed out, each again until it is not.
   const passes = [

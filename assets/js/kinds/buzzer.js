@@ -59,9 +59,10 @@ export default {
         mode === 'organizer' && act && b.participant_id && b.judged == null ? h('span', { class: 'actions' },
           button(t('buzzer.judge_right'), () => act('judge', { participant_id: b.participant_id, correct: true }), 'small'),
           button(t('buzzer.judge_wrong'), () => act('judge', { participant_id: b.participant_id, correct: false }), 'small secondary')) : null))) : empty(t('buzzer.no_buzzes')),
-      r.scores.length ? h('section', { class: 'scores' }, h('h3', {}, t('buzzer.scores')), h('ol', { class: 'leaderboard', 'data-fit': 'list' }, r.scores.map((s) => h('li', { 'data-key': `score:${s.nickname}` },
-        h('span', { class: 'rank' }, `${s.rank}.`), h('span', { class: 'name', title: s.nickname }, s.nickname), h('span', { class: 'score' }, num(s.score)))))) : null,
-      teamRace(r.teams));
+      // The team race above the players' scores, in one column beside the buzzes.
+      h('div', { class: 'boards' }, teamRace(r.teams),
+        r.scores.length ? h('section', { class: 'scores' }, h('h3', {}, t('buzzer.scores')), h('ol', { class: 'leaderboard', 'data-fit': 'list' }, r.scores.map((s) => h('li', { 'data-key': `score:${s.nickname}` },
+          h('span', { class: 'rank' }, `${s.rank}.`), h('span', { class: 'name', title: s.nickname }, s.nickname), h('span', { class: 'score' }, num(s.score)))))) : null));
   },
 
   input({ activity, own, mine, submit }) {

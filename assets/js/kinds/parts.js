@@ -177,7 +177,7 @@ export function teamRace(standings) {
   const sorted = [...standings].sort((a, b) => place(a) - place(b) || a.team - b.team);
   const top = Math.max(1, ...sorted.map(value));
   return h('section', { class: 'team-race' }, h('h3', {}, t(byAverage ? 'teams.race_average' : 'teams.race')),
-    h('ol', { class: 'race', 'data-fit': 'list' }, sorted.map((s) => h('li', { class: 'race-row', 'data-key': `team:${s.team}` },
+    h('ol', { class: 'race', 'data-fit': 'list', 'data-fit-last': '' }, sorted.map((s) => h('li', { class: 'race-row', 'data-key': `team:${s.team}` },
       h('span', { class: 'rank' }, `${place(s)}.`),
       h('span', { class: 'name', title: teamName(s.team) }, teamName(s.team)),
       h('span', { class: 'bar-track', 'aria-hidden': 'true' },
