@@ -200,29 +200,36 @@ impl TestApp {
         }
         let session = self.session(host, body).await;
         let id = session["id"].as_str().unwrap().to_owned();
-        let response = self
-            .call(
-                reqwest::Method::PATCH,
-                &format!("/api/v1/sessions/{id}"),
-                Some(&host.token),
-                Some(serde_json::json!({"status": "active"})),
-            )
+        self.patch_session(host, &id, serde_json::json!({"status": "active"}))
             .await;
-        assert_eq!(response.status(), reqwest::StatusCode::OK);
         (id, session["join_code"].as_str().unwrap().to_owned())
     }
 
-    /// Ends a session, asserting success.
-    pub async fn complete(&self, host: &Host, session: &str) {
+    /// Changes a session, asserting success; returns it.
+    pub async fn patch_session(
+        &self,
+        host: &Host,
+        session: &str,
+        body: serde_json::Value,
+    ) -> serde_json::Value {
         let response = self
             .call(
                 reqwest::Method::PATCH,
                 &format!("/api/v1/sessions/{session}"),
                 Some(&host.token),
-                Some(serde_json::json!({"status": "completed"})),
+                Some(body),
             )
             .await;
-        assert_eq!(response.status(), reqwest::StatusCode::OK);
+        let status = response.status();
+        let body = json(response).await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+        body
+    }
+
+    /// Ends a session, asserting success.
+    pub async fn complete(&self, host: &Host, session: &str) {
+        self.patch_session(host, session, serde_json::json!({"status": "completed"}))
+            .await;
     }
 
     /// Adds an activity and runs one round of it: published, opened, `answers` given, closed.

@@ -26,23 +26,9 @@ async fn self_paced_session(app: &TestApp, host: &Host, hours: Value) -> String 
         .await;
     assert_eq!(session["pace"], "self_paced");
     let id = session["id"].as_str().unwrap().to_owned();
-    patch(app, host, &id, json!({"status": "active"})).await;
-    id
-}
-
-async fn patch(app: &TestApp, host: &Host, session: &str, body: Value) -> Value {
-    let response = app
-        .call(
-            Method::PATCH,
-            format!("/api/v1/sessions/{session}"),
-            Some(&host.token),
-            Some(body),
-        )
+    app.patch_session(host, &id, json!({"status": "active"}))
         .await;
-    let status = response.status();
-    let body = json(response).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body
+    id
 }
 
 async fn open_step(app: &TestApp, guest: &Guest, activity: &str, step: u32) -> reqwest::Response {
@@ -379,13 +365,8 @@ async fn closing_and_opening_times_refuse_answers_and_switching_pace_works(db: T
     // The closing time passes: answers and steps are refused with a clear error, and the
     // course says it is closed.
     let closes = chrono::Utc::now() - chrono::Duration::seconds(1);
-    patch(
-        &app,
-        &host,
-        &session,
-        json!({"hours": {"closes_at": closes}}),
-    )
-    .await;
+    app.patch_session(&host, &session, json!({"hours": {"closes_at": closes}}))
+        .await;
     let (status, body) = refused_with(&app, &ann, &poll, json!({"options": [1]})).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(assert_envelope(&body, "session_closed").contains("closed"));
@@ -401,8 +382,7 @@ async fn closing_and_opening_times_refuse_answers_and_switching_pace_works(db: T
 
     // An opening time ahead: not open yet.
     let opens = chrono::Utc::now() + chrono::Duration::hours(1);
-    patch(
-        &app,
+    app.patch_session(
         &host,
         &session,
         json!({"hours": {"opens_at": opens, "closes_at": null}}),
@@ -415,8 +395,11 @@ async fn closing_and_opening_times_refuse_answers_and_switching_pace_works(db: T
 
     // Open again, then live: the presenter paces it, and only the running activity takes
     // answers; back to self-paced, every one does.
-    patch(&app, &host, &session, json!({"hours": {}})).await;
-    let live = patch(&app, &host, &session, json!({"pace": "live"})).await;
+    app.patch_session(&host, &session, json!({"hours": {}}))
+        .await;
+    let live = app
+        .patch_session(&host, &session, json!({"pace": "live"}))
+        .await;
     assert_eq!(live["pace"], "live");
     let response = open_step(&app, &ann, &poll, 0).await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
@@ -432,7 +415,8 @@ async fn closing_and_opening_times_refuse_answers_and_switching_pace_works(db: T
         StatusCode::CREATED
     );
     app.transition(&host, &poll, "closed").await;
-    patch(&app, &host, &session, json!({"pace": "self_paced"})).await;
+    app.patch_session(&host, &session, json!({"pace": "self_paced"}))
+        .await;
     assert_eq!(
         app.vote(&ann, &poll, json!({"options": [0]}), None)
             .await

@@ -20,15 +20,8 @@ async fn open_with_teams(app: &TestApp, host: &Host, teams: Value) -> (String, S
         .session(host, json!({"title": "Quiz night", "teams": teams}))
         .await;
     let id = session["id"].as_str().unwrap().to_owned();
-    let response = app
-        .call(
-            Method::PATCH,
-            format!("/api/v1/sessions/{id}"),
-            Some(&host.token),
-            Some(json!({"status": "active"})),
-        )
+    app.patch_session(host, &id, json!({"status": "active"}))
         .await;
-    assert_eq!(response.status(), StatusCode::OK);
     (id, session["join_code"].as_str().unwrap().to_owned())
 }
 
@@ -269,13 +262,7 @@ async fn team_names_are_checked(db: TestDb) {
     assert_eq!(session["teams"]["scoring"], "sum");
     let id = session["id"].as_str().unwrap();
     let cleared = app
-        .call(
-            Method::PATCH,
-            format!("/api/v1/sessions/{id}"),
-            Some(&host.token),
-            Some(json!({"teams": {"names": []}})),
-        )
+        .patch_session(&host, id, json!({"teams": {"names": []}}))
         .await;
-    assert_eq!(cleared.status(), StatusCode::OK);
-    assert!(json(cleared).await["teams"].is_null());
+    assert!(cleared["teams"].is_null());
 }

@@ -262,15 +262,8 @@ async fn run_cases(
         .as_str()
         .unwrap()
         .to_owned();
-    let opened = app
-        .call(
-            reqwest::Method::PATCH,
-            format!("/api/v1/sessions/{session}"),
-            Some(&host.token),
-            Some(json!({"status": "active"})),
-        )
+    app.patch_session(host, &session, json!({"status": "active"}))
         .await;
-    assert!(opened.status().is_success());
     let key = app.viewer_token(host, &session).await;
     let mut guests = Vec::with_capacity(people);
     for n in 0..people {

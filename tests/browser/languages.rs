@@ -65,15 +65,8 @@ async fn no_page_shows_english_in_another_language() {
         json!({}),
     )
     .await;
-    let opened = app
-        .call(
-            reqwest::Method::PATCH,
-            &format!("/api/v1/sessions/{paced_id}"),
-            Some(&host.token),
-            Some(json!({"status": "active"})),
-        )
+    app.patch_session(&host, &paced_id, json!({"status": "active"}))
         .await;
-    assert_eq!(opened.status(), reqwest::StatusCode::OK);
     let english = english_sentences();
 
     let org = driver.browser("languages", 1366, 900).await;

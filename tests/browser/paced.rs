@@ -53,15 +53,8 @@ async fn a_self_paced_course_goes_at_each_phones_pace() {
         json!({"title": "Chapter quiz"}),
     )
     .await;
-    let opened = app
-        .call(
-            reqwest::Method::PATCH,
-            &format!("/api/v1/sessions/{id}"),
-            Some(&host.token),
-            Some(json!({"status": "active"})),
-        )
+    app.patch_session(&host, &id, json!({"status": "active"}))
         .await;
-    assert_eq!(opened.status(), reqwest::StatusCode::OK);
 
     // -- The builder shows how the session is paced.
     let org = driver.browser("paced", 1366, 900).await;
@@ -156,15 +149,8 @@ async fn a_self_paced_course_goes_at_each_phones_pace() {
 
     // -- The closing time passes: Bob's phone shows the end.
     let closes = chrono::Utc::now() - chrono::Duration::seconds(1);
-    let closed = app
-        .call(
-            reqwest::Method::PATCH,
-            &format!("/api/v1/sessions/{id}"),
-            Some(&host.token),
-            Some(json!({"hours": {"closes_at": closes}})),
-        )
+    app.patch_session(&host, &id, json!({"hours": {"closes_at": closes}}))
         .await;
-    assert_eq!(closed.status(), reqwest::StatusCode::OK);
     bob.wait_text("#course-closed", "closed").await;
     bob.shot("86-course-closed-phone").await;
 

@@ -77,15 +77,8 @@ async fn phones_pick_teams_and_the_screen_shows_the_race() {
             json!({"title": "Geography"}),
         )
         .await;
-    let opened = app
-        .call(
-            reqwest::Method::PATCH,
-            &format!("/api/v1/sessions/{id}"),
-            Some(&host.token),
-            Some(json!({"status": "active"})),
-        )
+    app.patch_session(&host, &id, json!({"status": "active"}))
         .await;
-    assert_eq!(opened.status(), reqwest::StatusCode::OK);
 
     // -- Three phones pick their teams; each shows its own.
     let ann = driver.phone("teams-ann").await;
