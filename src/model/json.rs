@@ -3,6 +3,7 @@
 //! integral number written as an integer. Values that parse the first time never pay.
 
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 /// Rewrites every number with no fractional part as an integer; true when one was changed.
@@ -51,6 +52,23 @@ pub fn deserialize<T: DeserializeOwned>(value: &Value) -> Result<T, serde_json::
             Err(error)
         }
     })
+}
+
+/// For `#[serde(default, deserialize_with = "…")]` on an optional struct field: takes the
+/// struct only from a JSON object (or null). serde's derived structs also take an array of
+/// their fields in order, which no schema of the API allows.
+pub fn object<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    match Option::<Value>::deserialize(deserializer)? {
+        None | Some(Value::Null) => Ok(None),
+        Some(value @ Value::Object(_)) => deserialize(&value)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+        Some(_) => Err(serde::de::Error::custom("expected an object")),
+    }
 }
 
 #[cfg(test)]

@@ -457,4 +457,25 @@ async fn hours_must_be_in_order(db: TestDb) {
         )
         .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // Hours and teams are objects: the fields in an array are not taken for them.
+    for body in [
+        json!({"title": "Listed", "hours": [null, null]}),
+        json!({"title": "Listed", "teams": [["Red", "Blue"], "auto", "sum"]}),
+        json!({"title": "Listed", "settings": [true, true, true, []]}),
+    ] {
+        let response = app
+            .call(
+                Method::POST,
+                "/api/v1/sessions/",
+                Some(&host.token),
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}"
+        );
+        assert_envelope(&json(response).await, "invalid_body");
+    }
 }

@@ -118,13 +118,16 @@ pub struct CreateSessionRequest {
     #[schema(minimum = 1, maximum = 50000)]
     pub max_participants: Option<u32>,
     /// Switches (defaults: late join on, nickname required, profanity filter off).
+    #[serde(default, deserialize_with = "crate::model::json::object")]
     pub settings: Option<SessionSettings>,
     /// `live` (default): the presenter paces it; `self_paced`: each participant goes
     /// through the activities alone.
     pub pace: Option<Pace>,
     /// A self-paced session's opening and closing times.
+    #[serde(default, deserialize_with = "crate::model::json::object")]
     pub hours: Option<Hours>,
     /// Teams for quizzes and buzzers: 2–12 names, picked at join or dealt out.
+    #[serde(default, deserialize_with = "crate::model::json::object")]
     pub teams: Option<Teams>,
 }
 
@@ -248,14 +251,17 @@ pub struct UpdateSessionRequest {
     #[schema(minimum = 1, maximum = 50000)]
     pub max_participants: Option<u32>,
     /// New switches.
+    #[serde(default, deserialize_with = "crate::model::json::object")]
     pub settings: Option<SessionSettings>,
     /// `active` opens the session, `completed` ends it.
     pub status: Option<SessionStatus>,
     /// Switch between `live` and `self_paced`, also while it runs.
     pub pace: Option<Pace>,
     /// New opening and closing times (both replaced; null removes one).
+    #[serde(default, deserialize_with = "crate::model::json::object")]
     pub hours: Option<Hours>,
     /// New teams; `{"names": []}` removes them. People who joined keep their team number.
+    #[serde(default, deserialize_with = "crate::model::json::object")]
     pub teams: Option<Teams>,
 }
 
