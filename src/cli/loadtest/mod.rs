@@ -227,6 +227,15 @@ impl Host {
         Ok(id)
     }
 
+    /// Deletes the run's session, unless `--keep` asks to keep it; a failure is ignored, as
+    /// the run's figures are taken by then.
+    async fn clean_up(&self, args: &LoadtestArgs, session: &str) {
+        if !args.keep {
+            let path = format!("/sessions/{session}");
+            self.call(reqwest::Method::DELETE, &path, None).await.ok();
+        }
+    }
+
     async fn transition(&self, activity: &str, to: &str) -> anyhow::Result<Value> {
         self.call(
             reqwest::Method::POST,
@@ -617,15 +626,7 @@ async fn event(args: &LoadtestArgs) -> anyhow::Result<bool> {
     )
     .await
     .ok();
-    if !args.keep {
-        host.call(
-            reqwest::Method::DELETE,
-            &format!("/sessions/{session_id}"),
-            None,
-        )
-        .await
-        .ok();
-    }
+    host.clean_up(args, &session_id).await;
     let screen = std::mem::take(&mut *screen.lock());
     Ok(Report {
         args,

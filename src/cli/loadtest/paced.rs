@@ -272,15 +272,7 @@ pub async fn run(args: &LoadtestArgs) -> anyhow::Result<bool> {
         took.as_secs_f64(),
         if exact { "exact" } else { "NOT exact" }
     );
-    if !args.keep {
-        let _ = host
-            .call(
-                reqwest::Method::DELETE,
-                &format!("/sessions/{session_id}"),
-                None,
-            )
-            .await;
-    }
+    host.clean_up(args, &session_id).await;
     Ok(exact)
 }
 

@@ -268,15 +268,7 @@ pub async fn run(args: &LoadtestArgs, storm: Storm) -> anyhow::Result<bool> {
     tokio::time::sleep(Duration::from_secs(10)).await;
     let end_kib = rss_kib(&pids).unwrap_or(0);
     sampling.abort();
-    if !args.keep {
-        let _ = host
-            .call(
-                reqwest::Method::DELETE,
-                &format!("/sessions/{session_id}"),
-                None,
-            )
-            .await;
-    }
+    host.clean_up(args, &session_id).await;
 
     let mib = |kib: u64| kib as f64 / 1024.0;
     let peak_ok = peak_kib < PEAK_LIMIT_KIB;
