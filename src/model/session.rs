@@ -169,32 +169,38 @@ pub enum Window {
     Closed(DateTime<Utc>),
 }
 
-/// Where `at` falls between an optional opening and closing time.
-pub fn window(
-    opens_at: Option<DateTime<Utc>>,
-    closes_at: Option<DateTime<Utc>>,
-    at: DateTime<Utc>,
-) -> Window {
-    match (opens_at, closes_at) {
-        (Some(opens), _) if at < opens => Window::NotYetOpen(opens),
-        (_, Some(closes)) if at >= closes => Window::Closed(closes),
-        _ => Window::Open,
+impl Hours {
+    /// Where `at` falls between the opening and the closing time.
+    pub fn window(self, at: DateTime<Utc>) -> Window {
+        match (self.opens_at, self.closes_at) {
+            (Some(opens), _) if at < opens => Window::NotYetOpen(opens),
+            (_, Some(closes)) if at >= closes => Window::Closed(closes),
+            _ => Window::Open,
+        }
+    }
+
+    /// Checks that the closing time, when both are set, comes after the opening time.
+    pub fn check(self) -> Result<Self, Invalid> {
+        match (self.opens_at, self.closes_at) {
+            (Some(opens), Some(closes)) if closes <= opens => Err(Invalid::new(
+                "closes_at",
+                crate::model::invalid::Rule::After {
+                    other: "opens_at".into(),
+                },
+            )),
+            _ => Ok(self),
+        }
     }
 }
 
-/// Checks that a closing time, when both are set, comes after the opening time.
-pub fn check_hours(
-    opens_at: Option<DateTime<Utc>>,
-    closes_at: Option<DateTime<Utc>>,
-) -> Result<(), Invalid> {
-    match (opens_at, closes_at) {
-        (Some(opens), Some(closes)) if closes <= opens => Err(Invalid::new(
-            "closes_at",
-            crate::model::invalid::Rule::After {
-                other: "opens_at".into(),
-            },
-        )),
-        _ => Ok(()),
+impl Pace {
+    /// Where `at` falls in a session with these `hours`: a live session is always open,
+    /// whatever its hours say.
+    pub fn window(self, hours: Hours, at: DateTime<Utc>) -> Window {
+        match self {
+            Pace::Live => Window::Open,
+            Pace::SelfPaced => hours.window(at),
+        }
     }
 }
 
@@ -271,12 +277,17 @@ pub struct Session {
 }
 
 impl Session {
+    /// Its opening and closing times.
+    pub fn hours(&self) -> Hours {
+        Hours {
+            opens_at: self.opens_at,
+            closes_at: self.closes_at,
+        }
+    }
+
     /// Where `at` falls in a self-paced session's hours; a live session is always open.
     pub fn window(&self, at: DateTime<Utc>) -> Window {
-        match self.pace {
-            Pace::Live => Window::Open,
-            Pace::SelfPaced => window(self.opens_at, self.closes_at, at),
-        }
+        self.pace.window(self.hours(), at)
     }
 }
 

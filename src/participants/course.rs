@@ -166,7 +166,7 @@ pub async fn open_step(
     })
 }
 
-/// Records that `participant` went through the whole course.
+/// Records that `participant` went through the whole course; returns when they first did.
 pub async fn finish(
     store: &dyn Store,
     session: &Session,
@@ -174,8 +174,7 @@ pub async fn finish(
 ) -> Result<DateTime<Utc>, CourseError> {
     let now = Utc::now();
     check_open(session, now)?;
-    store.finish_course(session.id, participant, now).await?;
-    Ok(now)
+    Ok(store.finish_course(session.id, participant, now).await?)
 }
 
 /// Where `participant` is in the course.

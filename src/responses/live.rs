@@ -17,7 +17,7 @@ use crate::ids::{ActivityId, SessionId};
 use crate::kinds::{ActivityRegistry, PrepareError, Prepared};
 use crate::model::activity::{self, Activity, ActivityState};
 use crate::model::changes::{Change, Changes};
-use crate::model::session::{self, Pace, SessionStatus, Window};
+use crate::model::session::{Hours, Pace, SessionStatus, Window};
 use crate::moderation::Moderator;
 use crate::storage::{Store, StoreError};
 
@@ -41,19 +41,14 @@ pub struct SessionFacts {
     pub status: SessionStatus,
     /// Live or self-paced.
     pub pace: Pace,
-    /// A self-paced session's opening time.
-    pub opens_at: Option<DateTime<Utc>>,
-    /// A self-paced session's closing time.
-    pub closes_at: Option<DateTime<Utc>>,
+    /// A self-paced session's opening and closing times.
+    pub hours: Hours,
 }
 
 impl SessionFacts {
     /// Where `at` falls in a self-paced session's hours; a live session is always open.
     pub fn window(&self, at: DateTime<Utc>) -> Window {
-        match self.pace {
-            Pace::Live => Window::Open,
-            Pace::SelfPaced => session::window(self.opens_at, self.closes_at, at),
-        }
+        self.pace.window(self.hours, at)
     }
 }
 
@@ -159,8 +154,7 @@ impl Live {
                 moderator: Arc::new(Moderator::for_settings(&s.settings)),
                 status: s.status,
                 pace: s.pace,
-                opens_at: s.opens_at,
-                closes_at: s.closes_at,
+                hours: s.hours(),
             }))
         };
         self.sessions.get_or_load(session, read).await

@@ -212,9 +212,9 @@ pub async fn submit(
         WriteOutcome::TimeUp => Err(SubmitError::TimeUp),
         WriteOutcome::ParticipantInactive => Err(SubmitError::ParticipantRemoved),
         WriteOutcome::AlreadyAnswered => Err(SubmitError::AlreadyAnswered),
-        WriteOutcome::SessionClosed => {
-            Err(SubmitError::SessionClosed(facts.and_then(|f| f.closes_at)))
-        }
+        WriteOutcome::SessionClosed => Err(SubmitError::SessionClosed(
+            facts.and_then(|f| f.hours.closes_at),
+        )),
     }
 }
 

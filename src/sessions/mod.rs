@@ -99,8 +99,7 @@ pub fn draft(
             .unwrap_or(session::DEFAULT_MAX_PARTICIPANTS.min(participant_limit)),
         participant_limit,
     )?;
-    let hours = new.hours.unwrap_or_default();
-    session::check_hours(hours.opens_at, hours.closes_at)?;
+    let hours = new.hours.unwrap_or_default().check()?;
     let now = Utc::now();
     Ok(Session {
         id: SessionId::new(),
@@ -241,7 +240,7 @@ pub async fn update(
             session.pace = pace;
         }
         if let Some(hours) = changes.hours {
-            session::check_hours(hours.opens_at, hours.closes_at)?;
+            let hours = hours.check()?;
             session.opens_at = hours.opens_at;
             session.closes_at = hours.closes_at;
         }

@@ -604,14 +604,14 @@ pub trait Store: Engine {
         activity: ActivityId,
         round: i32,
     ) -> Result<Vec<(i32, DateTime<Utc>)>, StoreError>;
-    /// Records that the participant finished the self-paced course at `at` (the first time
-    /// counts).
+    /// Records that the participant finished the self-paced course at `at`; returns when
+    /// they first did (the first time counts).
     async fn finish_course(
         &self,
         session: SessionId,
         participant: ParticipantId,
         at: DateTime<Utc>,
-    ) -> Result<(), StoreError>;
+    ) -> Result<DateTime<Utc>, StoreError>;
     /// Where one participant is in the self-paced course.
     async fn paced_position(&self, participant: ParticipantId)
     -> Result<PacedPosition, StoreError>;

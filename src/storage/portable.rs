@@ -606,7 +606,7 @@ pub(crate) mod prelude {
     pub(crate) use crate::model::organizer::{AccountLink, LinkPurpose, TokenKind};
     pub(crate) use crate::model::organizer::{Organizer, TokenRecord};
     pub(crate) use crate::model::participant::{Participant, ParticipantStatus};
-    pub(crate) use crate::model::session::{Session, SessionStatus};
+    pub(crate) use crate::model::session::{Hours, Session, SessionStatus};
     pub(crate) use crate::model::template::{NewVersion, Template, VersionRecord};
     pub(crate) use crate::storage::{EndTokens, OidcLogin, Redeemed};
     pub(crate) use chrono::{DateTime, Utc};

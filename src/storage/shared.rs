@@ -95,8 +95,7 @@ impl EngineStore {
             list.push_bind(*id);
         }
         query.push(")");
-        // A self-paced session's opening and closing times.
-        type Hours = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+        // Self-paced sessions, with their opening and closing times.
         let paced: HashMap<SessionId, Hours> = query
             .build_query_as::<(
                 SessionId,
@@ -109,7 +108,15 @@ impl EngineStore {
             .await?
             .into_iter()
             .filter(|(_, pace, _, _)| pace == "self_paced")
-            .map(|(id, _, opens, closes)| (id, (opens, closes)))
+            .map(|(id, _, opens_at, closes_at)| {
+                (
+                    id,
+                    Hours {
+                        opens_at,
+                        closes_at,
+                    },
+                )
+            })
             .collect();
         // Per activity that takes answers: round, deadline (none when self-paced), when
         // the round opened, and the self-paced hours.
@@ -183,9 +190,8 @@ impl EngineStore {
                 Some((_, Some(deadline), ..)) if write.at >= *deadline => {
                     *outcome = WriteOutcome::TimeUp
                 }
-                Some((.., Some((opens, closes))))
-                    if crate::model::session::window(*opens, *closes, write.at)
-                        != crate::model::session::Window::Open =>
+                Some((.., Some(hours)))
+                    if hours.window(write.at) != crate::model::session::Window::Open =>
                 {
                     *outcome = WriteOutcome::SessionClosed
                 }
@@ -1597,20 +1603,21 @@ impl Store for EngineStore {
         session: SessionId,
         participant: ParticipantId,
         at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        self.write_one(
-            sqlx::query::<Db>(
-                "insert into paced_progress (participant_id, session_id, finished_at, \
-                 updated_at) values ($1, $2, $3, $3) on conflict (participant_id) do update \
-                 set finished_at = coalesce(paced_progress.finished_at, excluded.finished_at), \
-                 updated_at = excluded.updated_at",
-            )
-            .bind(participant)
-            .bind(session)
-            .bind(at),
+    ) -> Result<DateTime<Utc>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let first: DateTime<Utc> = sqlx::query_scalar::<Db, DateTime<Utc>>(
+            "insert into paced_progress (participant_id, session_id, finished_at, \
+             updated_at) values ($1, $2, $3, $3) on conflict (participant_id) do update \
+             set finished_at = coalesce(paced_progress.finished_at, excluded.finished_at), \
+             updated_at = excluded.updated_at returning finished_at",
         )
+        .bind(participant)
+        .bind(session)
+        .bind(at)
+        .fetch_one(&mut *tx)
         .await?;
-        Ok(())
+        tx.commit().await?;
+        Ok(first)
     }
 
     async fn paced_position(

@@ -257,11 +257,8 @@ async fn finish_course(
     auth: ParticipantAuth,
 ) -> Result<Json<Finished>, ApiError> {
     let session = session_of(&state, auth.session_id).await?;
-    course::finish(state.store.as_ref(), &session, auth.participant_id).await?;
-    let position = course::position(state.store.as_ref(), auth.participant_id).await?;
-    Ok(Json(Finished {
-        finished_at: position.finished_at.unwrap_or_else(Utc::now),
-    }))
+    let finished_at = course::finish(state.store.as_ref(), &session, auth.participant_id).await?;
+    Ok(Json(Finished { finished_at }))
 }
 
 /// How many are on one activity.
