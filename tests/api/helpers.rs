@@ -418,13 +418,14 @@ impl TestApp {
 
     /// Reads results with a token.
     pub async fn results(&self, token: &str, activity: &str) -> serde_json::Value {
+        self.read(token, &format!("/api/v1/activities/{activity}/results"))
+            .await
+    }
+
+    /// Reads `path` with a token, asserting 200; returns the body.
+    pub async fn read(&self, token: &str, path: &str) -> serde_json::Value {
         let response = self
-            .call(
-                reqwest::Method::GET,
-                &format!("/api/v1/activities/{activity}/results"),
-                Some(token),
-                None,
-            )
+            .call(reqwest::Method::GET, path, Some(token), None)
             .await;
         let status = response.status();
         let body = json(response).await;

@@ -50,29 +50,13 @@ async fn opened(app: &TestApp, guest: &Guest, activity: &str, step: u32) -> Valu
 }
 
 async fn course(app: &TestApp, guest: &Guest) -> Value {
-    let response = app
-        .call(
-            Method::GET,
-            "/api/v1/participants/me/course",
-            Some(&guest.token),
-            None,
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    json(response).await
+    app.read(&guest.token, "/api/v1/participants/me/course")
+        .await
 }
 
 async fn progress(app: &TestApp, host: &Host, session: &str) -> Value {
-    let response = app
-        .call(
-            Method::GET,
-            format!("/api/v1/sessions/{session}/progress"),
-            Some(&host.token),
-            None,
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    json(response).await
+    app.read(&host.token, &format!("/api/v1/sessions/{session}/progress"))
+        .await
 }
 
 /// The status and error details of an answer that was refused.

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::common::TestDb;
 use crate::driver::{Browser, Driver};
-use crate::helpers::{PASSWORD, TestApp, json};
+use crate::helpers::{PASSWORD, TestApp};
 
 const EMAIL: &str = "paced@example.org";
 
@@ -135,16 +135,9 @@ async fn a_self_paced_course_goes_at_each_phones_pace() {
     org.wait_for(".run-results").await;
     org.shot("85-course-progress-run").await;
     org.check_accessibility("course-run").await;
-    let results = json(
-        app.call(
-            reqwest::Method::GET,
-            &format!("/api/v1/sessions/{id}/progress"),
-            Some(&host.token),
-            None,
-        )
-        .await,
-    )
-    .await;
+    let results = app
+        .read(&host.token, &format!("/api/v1/sessions/{id}/progress"))
+        .await;
     assert_eq!(results["finished"], 1);
 
     // -- The closing time passes: Bob's phone shows the end.

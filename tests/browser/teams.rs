@@ -44,17 +44,9 @@ async fn phones_pick_teams_and_the_screen_shows_the_race() {
     org.click_text("form button[type=submit]", "Save settings")
         .await;
     let saved = async || {
-        let body = crate::helpers::json(
-            app.call(
-                reqwest::Method::GET,
-                &format!("/api/v1/sessions/{id}"),
-                Some(&host.token),
-                None,
-            )
-            .await,
-        )
-        .await;
-        body["teams"].clone()
+        app.read(&host.token, &format!("/api/v1/sessions/{id}"))
+            .await["teams"]
+            .clone()
     };
     for _ in 0..50 {
         if !saved().await.is_null() {

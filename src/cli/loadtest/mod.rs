@@ -288,6 +288,41 @@ fn rss_kib(pids: &[u32]) -> Option<u64> {
         .sum()
 }
 
+/// The servers' peak RSS in KiB, sampled every 100 ms from `start_kib` on until dropped.
+struct PeakRss {
+    peak: Arc<std::sync::atomic::AtomicU64>,
+    sampling: tokio::task::JoinHandle<()>,
+}
+
+impl PeakRss {
+    fn start(pids: &[u32], start_kib: u64) -> Self {
+        let peak = Arc::new(std::sync::atomic::AtomicU64::new(start_kib));
+        let sampling = {
+            let (peak, pids) = (peak.clone(), pids.to_vec());
+            tokio::spawn(async move {
+                loop {
+                    if let Some(now) = rss_kib(&pids) {
+                        peak.fetch_max(now, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            })
+        };
+        Self { peak, sampling }
+    }
+
+    /// The peak so far.
+    fn kib(&self) -> u64 {
+        self.peak.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Drop for PeakRss {
+    fn drop(&mut self) {
+        self.sampling.abort();
+    }
+}
+
 fn bar(len: u64, what: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(len);
     bar.set_style(

@@ -20,7 +20,7 @@ use rand::Rng;
 use serde_json::{Value, json};
 
 use super::phones::{self, now_us};
-use super::{Host, LoadtestArgs, bar, base_of, http_client, rss_kib, spread};
+use super::{Host, LoadtestArgs, PeakRss, bar, base_of, http_client, rss_kib, spread};
 
 /// Seconds each question allows.
 const LIMIT_SECONDS: i64 = 60;
@@ -154,18 +154,7 @@ pub async fn run(args: &LoadtestArgs) -> anyhow::Result<bool> {
         .collect();
     let progress = bar((n * (questions + 1)) as u64, "answers");
     let run_start = Instant::now();
-    let peak_kib = Arc::new(std::sync::atomic::AtomicU64::new(started_kib.unwrap_or(0)));
-    let sampling = {
-        let (peak, pids) = (peak_kib.clone(), args.server_pid.clone());
-        tokio::spawn(async move {
-            loop {
-                if let Some(now) = rss_kib(&pids) {
-                    peak.fetch_max(now, std::sync::atomic::Ordering::Relaxed);
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        })
-    };
+    let peak_rss = PeakRss::start(&args.server_pid, started_kib.unwrap_or(0));
     let mut phones_done = Vec::with_capacity(n);
     for i in 0..n {
         let (client, tally, stop, progress) = (
@@ -205,8 +194,8 @@ pub async fn run(args: &LoadtestArgs) -> anyhow::Result<bool> {
     let took = run_start.elapsed();
     progress.finish_and_clear();
     stop.cancel();
-    sampling.abort();
-    let peak = peak_kib.load(std::sync::atomic::Ordering::Relaxed);
+    let peak = peak_rss.kib();
+    drop(peak_rss);
 
     // What the server counted.
     let results = host

@@ -21,7 +21,7 @@ use parking_lot::Mutex;
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 
-use super::{Host, LoadtestArgs, base_of, http_client, phones, rss_kib};
+use super::{Host, LoadtestArgs, PeakRss, base_of, http_client, phones, rss_kib};
 use crate::realtime::delta::Follower;
 
 /// Which list grows.
@@ -99,18 +99,7 @@ pub async fn run(args: &LoadtestArgs, storm: Storm) -> anyhow::Result<bool> {
         );
     }
     let started_kib = rss_kib(&pids).unwrap_or(0);
-    let peak = Arc::new(AtomicU64::new(started_kib));
-    let sampling = {
-        let (peak, pids) = (peak.clone(), pids.clone());
-        tokio::spawn(async move {
-            loop {
-                if let Some(now) = rss_kib(&pids) {
-                    peak.fetch_max(now, Ordering::Relaxed);
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        })
-    };
+    let peak = PeakRss::start(&pids, started_kib);
 
     // The organizer's stream, read and followed; the stalled ones, never read.
     let events = base.join(&format!("api/v1/sessions/{session_id}/events"))?;
@@ -259,7 +248,7 @@ pub async fn run(args: &LoadtestArgs, storm: Storm) -> anyhow::Result<bool> {
             followed.2,
         )
     };
-    let peak_kib = peak.load(Ordering::Relaxed);
+    let peak_kib = peak.kib();
 
     // Close every stream (and the phones' connections); ten seconds later, read RSS again.
     organizer.abort();
@@ -267,7 +256,7 @@ pub async fn run(args: &LoadtestArgs, storm: Storm) -> anyhow::Result<bool> {
     drop(phones_client);
     tokio::time::sleep(Duration::from_secs(10)).await;
     let end_kib = rss_kib(&pids).unwrap_or(0);
-    sampling.abort();
+    drop(peak);
     host.clean_up(args, &session_id).await;
 
     let mib = |kib: u64| kib as f64 / 1024.0;
