@@ -190,7 +190,10 @@ impl DatabaseArgs {
         match crate::storage::connect(&options).await {
             Ok(store) => Ok((store, embedded)),
             Err(error) => {
-                eprintln!("error: cannot open the database {url}: {error}");
+                eprintln!(
+                    "error: cannot open the database {url}: {error} ({})",
+                    root_cause(&error)
+                );
                 Err(ExitCode::FAILURE)
             }
         }

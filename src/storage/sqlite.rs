@@ -127,6 +127,37 @@ impl std::ops::DerefMut for SqliteWriteTx {
     }
 }
 
+/// How long a statement waits for another connection's lock, and opening the database for
+/// other processes opening it at the same time.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Runs `open` again while SQLite says the database is busy. Turning a new file to WAL
+/// needs an exclusive lock, and when two processes open the same new file at once SQLite
+/// refuses one of them at once instead of calling its busy handler (each holds a shared
+/// lock the other waits for), so the busy timeout does not cover it.
+async fn until_not_busy<T, F>(mut open: impl FnMut() -> F) -> Result<T, sqlx::Error>
+where
+    F: std::future::Future<Output = Result<T, sqlx::Error>>,
+{
+    let deadline = tokio::time::Instant::now() + BUSY_TIMEOUT;
+    let mut pause = Duration::from_millis(5);
+    loop {
+        match open().await {
+            Err(sqlx::Error::Database(error))
+                if error
+                    .code()
+                    .and_then(|code| code.parse::<u32>().ok())
+                    .is_some_and(|code| code & 0xff == 5)
+                    && tokio::time::Instant::now() + pause < deadline =>
+            {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(200));
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
 impl SqliteStore {
     /// Opens (creating if missing) the database file at `path`.
     pub async fn connect(path: &Path, options: &ConnectOptions) -> Result<Self, StoreError> {
@@ -140,15 +171,18 @@ impl SqliteStore {
             // FULL: a commit is on disk before it returns, so an acknowledged answer survives
             // a power cut. Answers are committed in batches, so the fsync per commit is cheap.
             .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(5))
+            .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
         // The writer first: it creates the file and turns on WAL, which readers then share.
-        let writer = connect.connect().await?;
-        let pool = SqlitePoolOptions::new()
-            .max_connections(options.max_connections.max(1))
-            .acquire_timeout(options.acquire_timeout)
-            .connect_with(connect.clone().create_if_missing(false).read_only(true))
-            .await?;
+        let writer = until_not_busy(|| connect.connect()).await?;
+        let readers = connect.clone().create_if_missing(false).read_only(true);
+        let pool = until_not_busy(|| {
+            SqlitePoolOptions::new()
+                .max_connections(options.max_connections.max(1))
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(readers.clone())
+        })
+        .await?;
         Ok(Self {
             pool,
             writer: Arc::new(Mutex::new(Some(writer))),

@@ -442,7 +442,7 @@ async fn migrate_cli_backs_up_first_outside_development(db: TestDb) {
 }
 
 async fn concurrent_migrate_processes_are_serialised(db: TestDb) {
-    let children: Vec<_> = (0..3)
+    let children: Vec<_> = (0..6)
         .map(|_| {
             conflicto()
                 .args(["migrate", "up"])
