@@ -2,7 +2,9 @@
 // activity, or one question of a quiz) with Back and Next, at their own pace. The server
 // records when each step was first opened and times a quiz question from then; a reload
 // comes back to the step opened last. Back is offered where the step before can still be
-// changed (never into answers that are final).
+// changed (never into answers that are final). Once a step is answered, or its time ran
+// out, it is opened again: the server then shows what the kind lets a person going alone
+// see (a quiz question's answer, right or wrong, and the score so far).
 
 import { h, t, fill, api, clock, countdown, errorText, persist, dateTime, announce } from './lib.js';
 import { renderInput, submitter, kindOf } from './kinds.js';
@@ -20,6 +22,8 @@ export function startCourse({ area, token, send, hooks }) {
   let course = null;
   let steps = [];
   let index = 0;
+  /** Counts the steps drawn, so that a timer or an answer of a step left since does nothing. */
+  let drawn = 0;
   let stopClock = () => {};
   const timers = [];
   const call = (method, path, body) => persist(() => api(method, path, body, { token }));
@@ -84,16 +88,22 @@ export function startCourse({ area, token, send, hooks }) {
 
   function draw(opened, mine) {
     stopClock();
+    const at = index;
+    const draw = ++drawn;
+    /** Opens this step again, if it is still the one shown. */
+    const reopen = () => { if (!stopped && draw === drawn) go(at); };
     const activity = opened.activity;
-    const deadline = kindOf(activity.kind).ownDeadline ? null : activity.deadline_at;
+    const kind = kindOf(activity.kind);
+    const deadline = kind.ownDeadline ? null : activity.deadline_at;
+    const stepEnds = kind.ownDeadline ? kind.deadline(activity, null) : null;
+    if (stepEnds) later(Math.max(0, clock.until(stepEnds)) + 250, reopen);
     const clockEl = deadline ? h('span', { class: 'countdown', role: 'timer' }) : null;
     const before = index > 0 ? steps[index - 1] : null;
     const last = index === steps.length - 1;
     const submit = async (answer) => {
       try {
         const stored = await submitter(activity.id, send, hooks(`${activity.id}:${Date.now()}:${Math.random()}`))(answer);
-        const items = await api('GET', `/activities/${activity.id}/responses/me`, undefined, { token }).then((r) => r.items).catch(() => mine);
-        if (!stopped && steps[index] && steps[index].a.activity_id === activity.id) draw(opened, items);
+        reopen();
         return stored;
       } catch (error) {
         if (error.code === 'session_closed') closed();
@@ -108,7 +118,7 @@ export function startCourse({ area, token, send, hooks }) {
         course.closes_at ? h('p', { class: 'muted course-closes' }, t('course.closes_at', { time: dateTime(course.closes_at) })) : null),
       h('h2', { class: 'activity-title' }, activity.title),
       clockEl ? h('p', { class: 'phone-timer' }, t('run.time_left'), ' ', clockEl) : null,
-      renderInput({ activity, results: null, own: null, mine, submit, paced: true }),
+      renderInput({ activity, results: null, own: opened.own_results, mine, submit, paced: true }),
       h('nav', { class: 'course-nav', 'aria-label': t('course.nav') },
         h('button', {
           type: 'button', class: 'button secondary', id: 'course-back',

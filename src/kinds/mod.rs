@@ -176,6 +176,22 @@ pub trait ActivityKind: Send + Sync + 'static {
         let _ = (config, state, step, seen);
         None
     }
+    /// What one participant learns of their own answers on `step` of a self-paced course,
+    /// with the state that shows it; `state` is theirs on that step ([`paced_state`]) and
+    /// `mine` holds only their answers. A quiz reveals the question to them once they
+    /// answered it or its time ran out, with whether they were right and their score so
+    /// far. `None`, the default, shows nothing more.
+    ///
+    /// [`paced_state`]: ActivityKind::paced_state
+    fn paced_feedback(
+        config: &Self::Config,
+        state: &Self::State,
+        mine: &[Entry<'_, Self::Answer>],
+        now: DateTime<Utc>,
+    ) -> Option<(Self::State, Value)> {
+        let _ = (config, state, mine, now);
+        None
+    }
     /// The slot an answer fills. A participant has one answer per slot per round; a new
     /// answer in the same slot replaces the old one (a changed vote), unless answers are
     /// final.
@@ -511,8 +527,25 @@ pub trait Prepared: Send + Sync {
         context: &AnswerContext<'_>,
         seen: &dyn Fn(usize) -> Option<DateTime<Utc>>,
     ) -> Result<CheckedAnswer, Invalid>;
-    /// The configuration as a participant sees it on `step`, first seen at `seen`.
-    fn paced_participant_config(&self, step: usize, seen: DateTime<Utc>) -> Value;
+    /// A participant's step of a self-paced course, first seen at `seen`, given their own
+    /// answers `mine`: the configuration as they see it, and their own results where the
+    /// kind shows them ([`ActivityKind::paced_feedback`]).
+    fn paced_view(
+        &self,
+        step: usize,
+        seen: DateTime<Utc>,
+        mine: &[Entry<'_, AnyAnswer>],
+        now: DateTime<Utc>,
+    ) -> PacedView;
+}
+
+/// One participant's step of a self-paced course ([`Prepared::paced_view`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PacedView {
+    /// The configuration as they see it on the step.
+    pub config: Value,
+    /// Their own results on it, if the kind shows them.
+    pub own: Option<Value>,
 }
 
 /// A file that could not be read into a configuration, and where.
@@ -736,6 +769,27 @@ impl<K: ActivityKind> DynKind for Erased<K> {
     }
 }
 
+/// The entries whose answers are `K`'s, typed; others (none, as answers are decoded by the
+/// same binding) are left out.
+fn typed_entries<'a, K: ActivityKind>(
+    entries: &[Entry<'a, AnyAnswer>],
+) -> Vec<Entry<'a, K::Answer>> {
+    entries
+        .iter()
+        .filter_map(|e| {
+            Some(Entry {
+                participant: e.participant,
+                nickname: e.nickname,
+                slot: e.slot,
+                at: e.at,
+                since: e.since,
+                team: e.team,
+                answer: e.answer.downcast_ref::<K::Answer>()?,
+            })
+        })
+        .collect()
+}
+
 impl<K: ActivityKind> Bound<K> {
     fn results<'a>(&self, results: &'a AnyResults) -> Option<&'a K::Results> {
         results.downcast_ref::<K::Results>()
@@ -807,10 +861,25 @@ impl<K: ActivityKind> Prepared for Bound<K> {
         }
     }
 
-    fn paced_participant_config(&self, step: usize, seen: DateTime<Utc>) -> Value {
-        match K::paced_state(&self.config, &self.state, step, seen) {
-            Some(state) => K::participant_config(&self.config, &state),
-            None => K::participant_config(&self.config, &self.state),
+    fn paced_view(
+        &self,
+        step: usize,
+        seen: DateTime<Utc>,
+        mine: &[Entry<'_, AnyAnswer>],
+        now: DateTime<Utc>,
+    ) -> PacedView {
+        let state = K::paced_state(&self.config, &self.state, step, seen);
+        let state = state.as_ref().unwrap_or(&self.state);
+        let mine = typed_entries::<K>(mine);
+        match K::paced_feedback(&self.config, state, &mine, now) {
+            Some((shown, own)) => PacedView {
+                config: K::participant_config(&self.config, &shown),
+                own: Some(own),
+            },
+            None => PacedView {
+                config: K::participant_config(&self.config, state),
+                own: None,
+            },
         }
     }
 
@@ -820,21 +889,11 @@ impl<K: ActivityKind> Prepared for Bound<K> {
     }
 
     fn tally(&self, entries: &[Entry<'_, AnyAnswer>]) -> AnyResults {
-        let typed: Vec<Entry<'_, K::Answer>> = entries
-            .iter()
-            .filter_map(|e| {
-                Some(Entry {
-                    participant: e.participant,
-                    nickname: e.nickname,
-                    slot: e.slot,
-                    at: e.at,
-                    since: e.since,
-                    team: e.team,
-                    answer: e.answer.downcast_ref::<K::Answer>()?,
-                })
-            })
-            .collect();
-        Arc::new(K::tally(&self.config, &self.state, &typed))
+        Arc::new(K::tally(
+            &self.config,
+            &self.state,
+            &typed_entries::<K>(entries),
+        ))
     }
 
     fn view(&self, results: &AnyResults, viewer: Viewer) -> Option<Value> {

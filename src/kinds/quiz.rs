@@ -437,6 +437,50 @@ impl ActivityKind for Quiz {
         })
     }
 
+    /// Once they answered the question or its time ran out, a participant going alone sees
+    /// its answer, whether they were right, and their score over the questions they
+    /// answered, each scored as the leaderboard scores it.
+    fn paced_feedback(
+        config: &QuizConfig,
+        state: &QuizState,
+        mine: &[Entry<'_, QuizAnswer>],
+        now: DateTime<Utc>,
+    ) -> Option<(QuizState, Value)> {
+        let step = state.current?;
+        let scored: Vec<(usize, LastAnswer)> = mine
+            .iter()
+            .filter_map(|entry| {
+                let question = entry.answer.question;
+                // As the leaderboard reads it back from storage.
+                let started = entry
+                    .since
+                    .or_else(|| state.started.get(&question).copied())?;
+                config
+                    .questions
+                    .get(question)
+                    .map(|_| (question, score(config, started, entry.answer, entry.at)))
+            })
+            .collect();
+        let last = scored
+            .iter()
+            .find(|(q, _)| *q == step)
+            .map(|(_, r)| r.clone());
+        let over = state.deadline(config, step).is_some_and(|end| now >= end);
+        if last.is_none() && !over {
+            return None;
+        }
+        let mut shown = state.clone();
+        shown.revealed.insert(step);
+        let you = You {
+            score: scored.iter().map(|(_, r)| r.points).sum(),
+            rank: None,
+            correct: scored.iter().filter(|(_, r)| r.correct).count(),
+            answered_current: last.is_some(),
+            last,
+        };
+        Some((shown, json!({ "you": you })))
+    }
+
     fn slot(_config: &QuizConfig, answer: &QuizAnswer) -> String {
         format!("q{}", answer.question)
     }

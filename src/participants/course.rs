@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::ids::{ActivityId, ParticipantId};
-use crate::kinds::{ActivityRegistry, PrepareError, Prepared};
+use crate::kinds::{ActivityRegistry, AnyAnswer, Entry, PrepareError, Prepared};
 use crate::model::activity::{Activity, ActivityState};
 use crate::model::session::{Pace, Session, SessionStatus, Window};
 use crate::responses::live::{Live, LoadError};
@@ -102,8 +102,12 @@ pub struct OpenedStep {
     /// Its steps in all.
     pub steps: usize,
     /// The configuration as this participant sees it on this step (a quiz: this question,
-    /// with its deadline counted from `seen_at`).
+    /// with its deadline counted from `seen_at`, revealed once they answered it or its
+    /// time ran out).
     pub config: Value,
+    /// Their own results on this step, where the kind shows them (a quiz: right or wrong,
+    /// the points, and their score so far).
+    pub own: Option<Value>,
     /// When this participant first opened the step.
     pub seen_at: DateTime<Utc>,
     /// When the activity's own time limit ends for this participant, if it has one.
@@ -156,8 +160,29 @@ pub async fn open_step(
         }
         None => None,
     };
+    let mine: Vec<_> = store
+        .responses_of_participant(participant)
+        .await?
+        .into_iter()
+        .filter(|r| r.activity_id == activity.id && r.round == activity.round)
+        .filter_map(|r| Some((prepared.decode_stored(&r.answer)?, r)))
+        .collect();
+    let entries: Vec<Entry<'_, AnyAnswer>> = mine
+        .iter()
+        .map(|(answer, row)| Entry {
+            participant,
+            nickname: "",
+            slot: &row.slot,
+            at: row.updated_at,
+            since: row.answerable_since(),
+            team: None,
+            answer,
+        })
+        .collect();
+    let view = prepared.paced_view(step, seen_at, &entries, Utc::now());
     Ok(OpenedStep {
-        config: prepared.paced_participant_config(step, seen_at),
+        config: view.config,
+        own: view.own,
         activity,
         step,
         steps,

@@ -265,19 +265,14 @@ async fn load(
             .entry(nickname)
             .or_insert_with_key(|name| Arc::from(name.as_str()))
             .clone();
-        answers.insert(
-            (row.participant_id, row.slot),
-            Held {
-                answer,
-                nickname,
-                at: row.updated_at,
-                // What the time to answer was measured from, as stored.
-                since: row
-                    .answer_ms
-                    .map(|ms| row.created_at - chrono::Duration::milliseconds(i64::from(ms))),
-                team,
-            },
-        );
+        let held = Held {
+            answer,
+            nickname,
+            at: row.updated_at,
+            since: row.answerable_since(),
+            team,
+        };
+        answers.insert((row.participant_id, row.slot), held);
     }
     tallies.insert(activity, prepared, answers);
     Ok(())

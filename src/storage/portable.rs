@@ -203,6 +203,15 @@ pub struct StoredResponse {
     pub answer_ms: Option<i32>,
 }
 
+impl StoredResponse {
+    /// What its time to answer was measured from (the round's opening, a quiz question's
+    /// start, or when a self-paced participant opened its step), as stored.
+    pub fn answerable_since(&self) -> Option<DateTime<Utc>> {
+        self.answer_ms
+            .map(|ms| self.created_at - chrono::Duration::milliseconds(i64::from(ms)))
+    }
+}
+
 #[derive(FromRow)]
 pub(crate) struct OrganizerRow {
     id: OrganizerId,

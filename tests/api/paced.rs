@@ -207,6 +207,10 @@ async fn a_self_paced_quiz_is_timed_per_participant_and_counted_exactly(db: Test
         10,
         "the deadline runs from Ann's first sight"
     );
+    assert!(
+        step["own_results"].is_null(),
+        "nothing to show before answering"
+    );
     assert_eq!(
         app.vote(&ann, &quiz, json!({"question": 0, "choices": [1]}), None)
             .await
@@ -262,6 +266,32 @@ async fn a_self_paced_quiz_is_timed_per_participant_and_counted_exactly(db: Test
     );
     assert_eq!(results["players"], 2);
 
+    // Going alone, each learns at once how their answer did, scored as the leaderboard
+    // scores it: once answered, or once the time ran out.
+    let feedback = |step: &Value| {
+        let current = &step["activity"]["config"]["current"];
+        assert_eq!(current["revealed"], true, "{step}");
+        assert_eq!(current["correct"], json!([1]), "{step}");
+        step["own_results"]["you"].clone()
+    };
+    let ann_first = feedback(&opened(&app, &ann, &quiz, 0).await);
+    assert_eq!(ann_first["last"]["correct"], true);
+    assert_eq!(ann_first["last"]["points"].as_i64(), Some(board[1].1));
+    let ann_second = feedback(&opened(&app, &ann, &quiz, 1).await);
+    assert_eq!(
+        (
+            &ann_second["last"]["correct"],
+            &ann_second["last"]["points"]
+        ),
+        (&json!(false), &json!(0))
+    );
+    assert_eq!(ann_second["score"].as_i64(), Some(board[1].1));
+    assert_eq!(ann_second["correct"], 1);
+    let bob_second = feedback(&opened(&app, &bob, &quiz, 1).await);
+    assert_eq!(bob_second["answered_current"], false);
+    assert!(bob_second["last"].is_null(), "{bob_second}");
+    assert_eq!(bob_second["score"].as_i64(), Some(board[0].1));
+
     // Progress: both are on the quiz; once Ann finishes, one is.
     let before = progress(&app, &host, &session).await;
     assert_eq!(
@@ -297,6 +327,10 @@ async fn a_self_paced_quiz_is_timed_per_participant_and_counted_exactly(db: Test
     // the same scores.
     let app = app.restart().await;
     assert_eq!(scores(&app.results(&host.token, &quiz).await), board);
+    assert_eq!(
+        opened(&app, &ann, &quiz, 1).await["own_results"]["you"]["score"].as_i64(),
+        Some(board[1].1)
+    );
 
     // The export carries each answer's time from the participant's own start.
     let export = json(

@@ -87,8 +87,9 @@ async fn a_self_paced_course_goes_at_each_phones_pace() {
     ann.wait_for(".countdown").await;
     // One pick sends a single-answer question.
     ann.click_text(".activity label", "Carbon dioxide").await;
-    ann.wait_text(".notice.ok", "Go on when you are ready")
-        .await;
+    // Going alone, she learns at once how she did, with her score so far.
+    ann.wait_text(".notice.ok", "Right! +").await;
+    ann.wait_text(".you", "Your score:").await;
     ann.shot("83-course-quiz-phone").await;
     // Back from the quiz's first question goes to the poll, whose vote can change.
     let back_enabled = ann
@@ -110,9 +111,16 @@ async fn a_self_paced_course_goes_at_each_phones_pace() {
         .await;
     assert_eq!(back_disabled, true);
     ann.wait_text("#course-next", "Finish").await;
-    ann.click_text(".activity label", "Chloroplasts").await;
-    ann.wait_text(".notice.ok", "Go on when you are ready")
+    ann.click_text(".activity label", "Roots").await;
+    ann.wait_text(".notice.ok", "Not this time.").await;
+    let marked = ann
+        .js(
+            "return [...document.querySelectorAll('.activity label')].filter((l) => l.textContent.includes('✓')).map((l) => l.textContent)",
+            vec![],
+        )
         .await;
+    assert_eq!(marked, json!(["◆ Chloroplasts ✓ correct answer"]));
+    ann.shot("83b-course-quiz-wrong-phone").await;
     ann.click_text("#course-next", "Finish").await;
     ann.wait_for("#course-done").await;
     ann.shot("84-course-done-phone").await;

@@ -189,6 +189,12 @@ pub struct OpenedStep {
     pub steps: usize,
     /// When this participant first opened the step; a quiz question is timed from it.
     pub seen_at: DateTime<Utc>,
+    /// The participant's own results on this step, where the kind shows them; shaped like
+    /// the kind's results for a participant. A quiz question, once they answered it or its
+    /// time ran out, is revealed to them in `activity.config` and gives `you` here: right
+    /// or wrong and the points (`last`), and their score over the questions they answered.
+    #[schema(value_type = Option<Object>)]
+    pub own_results: Option<serde_json::Value>,
     /// The server's clock, to count down deadlines right.
     pub server_time: DateTime<Utc>,
 }
@@ -233,6 +239,7 @@ async fn open_step(
         step: opened.step,
         steps: opened.steps,
         seen_at: opened.seen_at,
+        own_results: opened.own,
         server_time: Utc::now(),
     }))
 }
