@@ -3,7 +3,7 @@
 // the organizer. It follows the session with a viewer key, so it only ever shows what the
 // room may see, even when the organizer's laptop drives it.
 
-import { h, t, num, fill, api, follow, countdown, clock, currentOrganizer, errorText, reducedMotion, kindName, announce } from './lib.js';
+import { h, t, num, fill, api, follow, countdown, clock, currentOrganizer, errorText, reducedMotion, kindName, announce, dateTime } from './lib.js';
 import { renderResults, headline, kindOf, REACTIONS, setTeams } from './kinds.js';
 import { rich } from './rich.js';
 import * as control from './control.js';
@@ -13,7 +13,7 @@ const main = document.getElementById('main');
 const params = new URLSearchParams(location.search);
 const hash = new URLSearchParams(location.hash.slice(1));
 
-const state = { session: null, activity: null, results: null, qr: false, help: false };
+const state = { session: null, activity: null, results: null, progress: null, qr: false, help: false };
 let organizer = null;
 let stopCountdown = () => {};
 
@@ -51,8 +51,52 @@ function joinPanel() {
         h('p', { class: 'join-url' }, joinHost()),
         h('p', { class: 'join-how' }, t('present.enter_code')),
         h('p', { class: 'join-code', 'aria-label': t('present.code_is', { code: s.join_code.split('').join(' ') }) }, s.join_code),
-        h('p', { class: 'join-count' }, t('present.joined', { count: state.session.participant_count })))),
+        h('p', { class: 'join-count' }, t('present.joined', { count: state.session.participant_count })),
+        courseProgress())),
     s.status === 'draft' ? h('p', { class: 'notice info' }, t('present.not_open')) : null);
+}
+
+/** A self-paced session invites the room to go at its own pace and shows how far it is. */
+function courseProgress() {
+  const s = state.session;
+  if (s.pace !== 'self_paced' || s.status !== 'active') return null;
+  const p = state.progress;
+  let when = s.closes_at ? t('course.closes_at', { time: dateTime(s.closes_at) }) : null;
+  if (s.opens_at && clock.until(s.opens_at) > 0) when = t('present.opens_at', { time: dateTime(s.opens_at) });
+  else if (s.closes_at && clock.until(s.closes_at) <= 0) when = t('error.session_closed');
+  return h('div', { class: 'join-course' },
+    h('p', { class: 'join-how' }, t('present.self_paced')),
+    when ? h('p', { class: 'join-how' }, when) : null,
+    p ? h('p', { class: 'join-progress', id: 'screen-progress' }, t('run.progress_summary', { started: num(p.started), participants: num(p.participants), finished: num(p.finished) })) : null,
+    p && p.participants ? h('progress', { class: 'screen-progress', max: p.participants, value: p.finished, 'aria-hidden': 'true' }) : null);
+}
+
+/** How often the screen reads a self-paced session's progress. */
+const PROGRESS_MS = 5000;
+/** Counts the starts of reading progress, so that a stopped reader does not go on. */
+let progressReads = 0;
+let progressWanted = false;
+
+/** Reads progress every few seconds while the session is self-paced, and stops when not. */
+function watchProgress(token) {
+  const s = state.session;
+  const wanted = !!s && s.pace === 'self_paced' && s.status === 'active';
+  if (wanted === progressWanted) return;
+  progressWanted = wanted;
+  const reading = ++progressReads;
+  state.progress = null;
+  if (!wanted) return;
+  const read = async () => {
+    if (reading !== progressReads) return;
+    try {
+      state.progress = await api('GET', `/sessions/${sessionId}/progress`, undefined, { token });
+      if (reading === progressReads) render();
+    } catch {
+      // The figures on screen stay until the next read succeeds.
+    }
+    setTimeout(read, PROGRESS_MS);
+  };
+  read();
 }
 
 function corner() {
@@ -328,11 +372,12 @@ async function start() {
     snapshot(d) {
       state.session = d.session;
       setTeams(d.session.teams);
+      watchProgress(keyToken);
       state.activity = d.activity;
       state.results = d.results;
       render();
     },
-    session(d) { state.session = d.session; setTeams(d.session.teams); render(); },
+    session(d) { state.session = d.session; setTeams(d.session.teams); watchProgress(keyToken); render(); },
     activity(d) {
       const changed = !state.activity || !d.activity || state.activity.id !== d.activity.id || state.activity.state !== d.activity.state;
       state.activity = d.activity;

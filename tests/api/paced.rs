@@ -55,7 +55,11 @@ async fn course(app: &TestApp, guest: &Guest) -> Value {
 }
 
 async fn progress(app: &TestApp, host: &Host, session: &str) -> Value {
-    app.read(&host.token, &format!("/api/v1/sessions/{session}/progress"))
+    progress_with(app, &host.token, session).await
+}
+
+async fn progress_with(app: &TestApp, token: &str, session: &str) -> Value {
+    app.read(token, &format!("/api/v1/sessions/{session}/progress"))
         .await
 }
 
@@ -320,6 +324,29 @@ async fn a_self_paced_quiz_is_timed_per_participant_and_counted_exactly(db: Test
         (Some(2), Some(1))
     );
     assert_eq!(after["activities"][1]["on"], 1);
+    // The big screen reads the same with its viewer token; a phone may not.
+    let viewer = app.viewer_token(&host, &session).await;
+    assert_eq!(progress_with(&app, &viewer, &session).await, after);
+    let refused = app
+        .call(
+            Method::GET,
+            format!("/api/v1/sessions/{session}/progress"),
+            Some(&bob.token),
+            None,
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_envelope(&json(refused).await, "organizer_only");
+    let other = self_paced_session(&app, &host, json!({})).await;
+    let elsewhere = app
+        .call(
+            Method::GET,
+            format!("/api/v1/sessions/{other}/progress?token={viewer}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(elsewhere.status(), StatusCode::NOT_FOUND);
     assert!(course(&app, &ann).await["finished_at"].is_string());
     assert_eq!(course(&app, &bob).await["current_activity_id"], quiz);
 

@@ -1,7 +1,8 @@
 //! Every page in every language: with the language chosen, no English sentence of the
 //! interface shows on the landing page, the sign-in page, the phone (joining, and answering
 //! a poll, and a self-paced course), the organizer's sessions, builder, run view (live and
-//! self-paced), templates and analytics, the big screen and the report. The switch offers all eight languages.
+//! self-paced), templates and analytics, the big screen (live and self-paced) and the
+//! report. The switch offers all eight languages.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -67,6 +68,7 @@ async fn no_page_shows_english_in_another_language() {
     .await;
     app.patch_session(&host, &paced_id, json!({"status": "active"}))
         .await;
+    let paced_key = app.viewer_token(&host, &paced_id).await;
     let english = english_sentences();
 
     let org = driver.browser("languages", 1366, 900).await;
@@ -102,6 +104,11 @@ async fn no_page_shows_english_in_another_language() {
             ".report-activity",
         ),
         (
+            "course-screen",
+            format!("/present/{paced_id}?key={paced_key}"),
+            "#screen-progress",
+        ),
+        (
             "screen",
             format!("/present/{session}?key={key}"),
             ".activity-panel",
@@ -127,6 +134,10 @@ async fn no_page_shows_english_in_another_language() {
             check(&org, name).await;
             if *name == "account" {
                 org.shot(&format!("52-account-{lang}")).await;
+            }
+            if *name == "course-screen" {
+                org.check_room(&format!("course-screen-{lang}")).await;
+                org.shot(&format!("88b-course-screen-{lang}")).await;
             }
             if *name == "builder" {
                 // The switch lists every language in its own name.

@@ -148,12 +148,34 @@ async fn a_self_paced_course_goes_at_each_phones_pace() {
         .await;
     assert_eq!(results["finished"], 1);
 
+    // -- The big screen invites the room to go at its own pace and shows how far it is.
+    let key = app.viewer_token(&host, &id).await;
+    let screen = driver.browser("paced-screen", 1920, 1080).await;
+    screen.goto(&format!("{base}/present/{id}?key={key}")).await;
+    screen
+        .wait_text("#screen-progress", "2 of 2 started · 1 finished")
+        .await;
+    screen
+        .wait_text(".join-course", "Open until Jun 30, 2099")
+        .await;
+    screen.shot("85b-course-progress-screen").await;
+    screen.check_accessibility("course-screen").await;
+    for (width, height) in [(1280, 720), (1920, 1080), (3840, 2160)] {
+        screen.viewport(width, height).await;
+        tokio::time::sleep(std::time::Duration::from_millis(900)).await;
+        screen.check_room(&format!("course-{width}x{height}")).await;
+    }
+
     // -- The closing time passes: Bob's phone shows the end.
     let closes = chrono::Utc::now() - chrono::Duration::seconds(1);
     app.patch_session(&host, &id, json!({"hours": {"closes_at": closes}}))
         .await;
     bob.wait_text("#course-closed", "closed").await;
     bob.shot("86-course-closed-phone").await;
+    screen
+        .wait_text(".join-course", "This session has closed")
+        .await;
+    screen.close().await;
 
     // -- Switched to live from the run view, the phones follow the presenter again.
     org.click_text("#switch-pace", "Switch to live").await;

@@ -21,6 +21,9 @@ pub enum Access {
     Either,
     /// An organizer, a participant or a big-screen viewer, as a bearer token or `?token=`.
     Stream,
+    /// An organizer or the session's big screen with its viewer token, as a bearer token or
+    /// `?token=`.
+    Screen,
 }
 
 /// The operations anyone may call. Everything not listed here or below is the organizer's.
@@ -62,6 +65,9 @@ const STREAM: &[&str] = &[
     "GET /api/v1/sessions/{id}/snapshot",
 ];
 
+/// What the big screen reads beside the stream, which participants may not.
+const SCREEN: &[&str] = &["GET /api/v1/sessions/{id}/progress"];
+
 /// Who may call `METHOD path`.
 pub fn access(operation: &str) -> Access {
     if PUBLIC.contains(&operation) {
@@ -72,6 +78,8 @@ pub fn access(operation: &str) -> Access {
         Access::Either
     } else if STREAM.contains(&operation) {
         Access::Stream
+    } else if SCREEN.contains(&operation) {
+        Access::Screen
     } else {
         Access::Organizer
     }
@@ -91,6 +99,12 @@ impl Access {
                 organizer[0],
                 organizer[1],
                 participant,
+                {"viewer": []},
+                {"token_query": []}
+            ]),
+            Access::Screen => json!([
+                organizer[0],
+                organizer[1],
                 {"viewer": []},
                 {"token_query": []}
             ]),
@@ -165,6 +179,7 @@ fn shared_statuses(
             Access::Participant => {
                 "`participant_removed` (removed or banned), `forbidden` (another session's participant)"
             }
+            Access::Screen => "`organizer_only` (a participant's token)",
             _ => "`participant_removed`, `results_hidden`, `forbidden`",
         };
         statuses.push(("403", forbidden.into()));
@@ -370,7 +385,7 @@ mod tests {
 
     #[test]
     fn every_listed_operation_is_listed_once() {
-        let mut all: Vec<&str> = [PUBLIC, PARTICIPANT, EITHER, STREAM].concat();
+        let mut all: Vec<&str> = [PUBLIC, PARTICIPANT, EITHER, STREAM, SCREEN].concat();
         let count = all.len();
         all.sort_unstable();
         all.dedup();

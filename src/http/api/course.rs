@@ -4,21 +4,23 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::auth::PARTICIPANT_TOKEN_PREFIX;
+use crate::http::api::live::{StreamQuery, audience_of, token_of};
 use crate::http::error::{ApiError, ErrorCode, ErrorEnvelope};
-use crate::http::extract::{AppJson, AppPath, HostAuth, ParticipantAuth};
+use crate::http::extract::{AppJson, AppPath, AppQuery, ParticipantAuth};
 use crate::http::state::AppState;
 use crate::ids::{ActivityId, SessionId};
 use crate::model::session::{Pace, Session, Window};
 use crate::participants::course::{self, CourseError};
 use crate::realtime::events::{ActivityView, Audience};
-use crate::sessions::{self, SessionError};
+use crate::sessions::SessionError;
 
 /// The course routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -294,15 +296,27 @@ pub struct Progress {
     pub activities: Vec<ActivityProgress>,
 }
 
-/// Where the session's participants are in its self-paced course.
-#[utoipa::path(get, path = "/sessions/{id}/progress", tag = "sessions", params(("id" = SessionId, Path)),
-    responses((status = 200, body = Progress), (status = 401, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+/// Where the session's participants are in its self-paced course: for the organizer's run
+/// view, and for the big screen with its viewer token, which shows the room how far it is.
+#[utoipa::path(get, path = "/sessions/{id}/progress", tag = "sessions", params(("id" = SessionId, Path), StreamQuery),
+    responses((status = 200, body = Progress), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 async fn session_progress(
     State(state): State<AppState>,
-    HostAuth(auth): HostAuth,
+    headers: HeaderMap,
     AppPath(id): AppPath<SessionId>,
+    AppQuery(query): AppQuery<StreamQuery>,
 ) -> Result<Json<Progress>, ApiError> {
-    let session = sessions::owned(state.store.as_ref(), &auth.organizer, id).await?;
+    let token = token_of(&headers, query.token)?;
+    // A participant's token is refused before anything is read: progress is the room's
+    // overview, not a phone's.
+    if token.starts_with(PARTICIPANT_TOKEN_PREFIX) {
+        return Err(ApiError::forbidden(
+            ErrorCode::OrganizerOnly,
+            "only the organizer and the big screen see the progress",
+        ));
+    }
+    audience_of(&state, id, &token).await?;
+    let session = session_of(&state, id).await?;
     let activities = state.store.activities_of(session.id).await?;
     let progress = course::progress(state.store.as_ref(), &session).await?;
     let items: Vec<ActivityProgress> = course::course(&state.live.registry, &activities)

@@ -53,7 +53,7 @@ pub struct StreamQuery {
     pub token: Option<String>,
 }
 
-async fn audience_of(
+pub(crate) async fn audience_of(
     state: &AppState,
     session: SessionId,
     token: &str,
@@ -113,7 +113,7 @@ async fn audience_of(
 
 /// The token of a live read: the Authorization header, else the `token` parameter, else
 /// (the organizer's pages cannot read their HttpOnly login cookie) the login cookie.
-fn token_of(headers: &HeaderMap, query: Option<String>) -> Result<String, ApiError> {
+pub(crate) fn token_of(headers: &HeaderMap, query: Option<String>) -> Result<String, ApiError> {
     let header_token = crate::http::extract::bearer_token(headers).map(str::to_owned);
     // The organizer's pages cannot read their HttpOnly login cookie, so it counts too.
     let cookie_token = || crate::http::extract::session_cookie(headers).map(str::to_owned);
