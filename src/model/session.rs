@@ -72,6 +72,11 @@ pub enum Pace {
 }
 
 impl Pace {
+    /// Whether it is the presenter who paces the session (the default).
+    pub fn is_live(&self) -> bool {
+        *self == Pace::Live
+    }
+
     /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -19,7 +19,7 @@ use crate::ids::SessionId;
 use crate::kinds::ActivityRegistry;
 use crate::model::activity::{Activity, ResultsVisibility};
 use crate::model::invalid::{Invalid, Rule};
-use crate::model::session::{self, Session, SessionSettings};
+use crate::model::session::{self, Pace, Session, SessionSettings, Teams};
 
 /// The value of `format` in every definition.
 pub const FORMAT: &str = "conflicto.session-definition";
@@ -57,6 +57,17 @@ pub struct Definition {
     /// The session's switches; the defaults when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<SessionSettings>,
+    /// Live (the default when absent) or self-paced. Opening and closing times belong to
+    /// one run and are not kept.
+    #[serde(default, skip_serializing_if = "Pace::is_live")]
+    pub pace: Pace,
+    /// Teams for quizzes and buzzers; none when absent.
+    #[serde(
+        default,
+        deserialize_with = "crate::model::json::object",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub teams: Option<Teams>,
     /// The activities in order, at most 200.
     pub activities: Vec<ActivityDefinition>,
     /// Variants by name (`en-US`, `de-DE`, `bavaria`): overrides of texts and numbers.
@@ -234,6 +245,8 @@ impl Definition {
             description: session.description.clone(),
             max_participants: Some(session.max_participants),
             settings: Some(session.settings.clone()),
+            pace: session.pace,
+            teams: session.teams.clone(),
             activities,
             variants: BTreeMap::new(),
         }
@@ -264,6 +277,9 @@ impl Definition {
         if let Some(settings) = self.settings.take() {
             self.settings =
                 Some(crate::sessions::checked_settings(settings).map_err(from_invalid)?);
+        }
+        if let Some(teams) = self.teams.take() {
+            self.teams = session::parse_teams(teams).map_err(from_invalid)?;
         }
         if self.activities.len() > ACTIVITIES_MAX {
             return Err(error(
@@ -587,6 +603,8 @@ pub fn changes(old: &Definition, new: &Definition) -> Vec<Change> {
             json(&new.max_participants),
         ),
         ("settings", json(&old.settings), json(&new.settings)),
+        ("pace", json(&old.pace), json(&new.pace)),
+        ("teams", json(&old.teams), json(&new.teams)),
     ] {
         differences(&a, &b, name, &mut fields);
     }

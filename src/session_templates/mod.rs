@@ -456,11 +456,10 @@ async fn session_from(
             description: Some(definition.description),
             max_participants: definition.max_participants,
             settings: definition.settings,
-            // How a session is paced and when it is open belong to one run, not to
-            // the template: a session made from one starts live.
-            pace: None,
+            pace: Some(definition.pace),
+            // When it is open belongs to one run, not to the template.
             hours: None,
-            teams: None,
+            teams: definition.teams,
         },
         participant_limit,
     )?;

@@ -108,7 +108,18 @@ async fn every_kind_round_trips_through_templates_import_and_export(db: TestDb) 
     let app = TestApp::spawn(db).await;
     let host = app.host("ada@example.org", false).await;
     let original = session_with_every_kind(&app, &host).await;
+    // How it is paced and its teams are part of the session; when it is open is not.
+    let teams = json!({"names": ["Red", "Blue"], "assign": "auto", "scoring": "average"});
+    app.patch_session(
+        &host,
+        &original,
+        json!({"pace": "self_paced", "teams": teams, "hours": {"closes_at": "2099-01-01T00:00:00Z"}}),
+    )
+    .await;
     let exported = definition_of(&app, &host, &original).await;
+    assert_eq!(exported["pace"], "self_paced");
+    assert_eq!(exported["teams"], teams);
+    assert!(exported.get("hours").is_none() && exported.get("closes_at").is_none());
     assert_eq!(exported["format"], "conflicto.session-definition");
     assert_eq!(exported["format_version"], 1);
     assert_eq!(exported["activities"].as_array().unwrap().len(), 8);
@@ -176,6 +187,10 @@ async fn every_kind_round_trips_through_templates_import_and_export(db: TestDb) 
         json!({"template_id": tid, "version": 1, "variant": null})
     );
     assert_ne!(made["join_code"], saved["join_code"]);
+    assert_eq!(
+        (&made["pace"], &made["teams"], &made["closes_at"]),
+        (&json!("self_paced"), &teams, &Value::Null)
+    );
     assert_eq!(
         definition_of(&app, &host, made["id"].as_str().unwrap()).await,
         exported
@@ -657,6 +672,9 @@ async fn bad_definitions_are_refused_naming_the_field(db: TestDb) {
             with("/activities/0/colour", json!("red")),
             "activities[0].colour",
         ),
+        (with("/teams", json!({"names": ["Solo"]})), "teams.names"),
+        (with("/teams", json!([["A", "B"]])), "teams"),
+        (with("/pace", json!("fast")), "pace"),
     ];
     for (document, field) in cases {
         for (path, body) in [
