@@ -2,14 +2,17 @@
 //! `--questions` questions (speed scoring, 60 s each); N participants join over the first
 //! fifth of `--self-paced-within` seconds, each holds its live stream as the web app does,
 //! and goes through the questions alone: a random pause, open the question (the server
-//! records when), a random time to think, the answer (right seven times in ten), and at
-//! the end "finish". Pauses are drawn so that everyone is done within the window.
+//! records when), a random time to think, the answer (right seven times in ten), the
+//! question opened again for its result as the web phone does, and at the end "finish".
+//! Pauses are drawn so that everyone is done within the window.
 //!
 //! Exactness: every acknowledged answer is in the export once with the choice sent and
 //! nothing else is; each answer's time, as the server measured it from that participant's
 //! own opening of the question, is at least the time the phone waited; every player's
 //! score on the organizer's leaderboard equals the sum this generator computes from those
-//! times with the quiz's formula; and the progress view counts everyone finished.
+//! times with the quiz's formula, as do the points each phone was shown for each answer
+//! and the score it was shown after its last; and the progress view counts everyone
+//! finished.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -34,6 +37,8 @@ struct Ack {
     choice: usize,
     /// From the opened question's reply to sending the answer.
     waited_ms: i64,
+    /// The points the phone was shown for it, opening the question again.
+    shown_points: Option<i64>,
 }
 
 #[derive(Default)]
@@ -42,7 +47,10 @@ struct Tally {
     /// Acknowledgement latencies in microseconds: steps opened, answers stored.
     step_us: Vec<u64>,
     answer_us: Vec<u64>,
+    result_us: Vec<u64>,
     join_us: Vec<u64>,
+    /// The score each phone was shown after its last answer.
+    shown_scores: HashMap<String, Option<i64>>,
     finished: usize,
     waits: u64,
     errors: Vec<String>,
@@ -221,7 +229,7 @@ pub async fn run(args: &LoadtestArgs) -> anyhow::Result<bool> {
         .await?;
     let tally = std::mem::take(&mut *tally.lock());
     let mut problems = tally.errors.clone();
-    problems.extend(check(&tally.acks, &results, &export, &progress_view, n));
+    problems.extend(check(&tally, &results, &export, &progress_view, n));
 
     let answers = tally.acks.len();
     println!(
@@ -238,6 +246,11 @@ pub async fn run(args: &LoadtestArgs) -> anyhow::Result<bool> {
         "answers:       {answers} acknowledged ({:.0} a second over the run), ack {}",
         answers as f64 / took.as_secs_f64(),
         spread(tally.answer_us.clone()).0
+    );
+    println!(
+        "results shown: {}, ack {}",
+        tally.result_us.len(),
+        spread(tally.result_us.clone()).0
     );
     println!("finished:      {} of {n}", tally.finished);
     println!(
@@ -355,14 +368,37 @@ async fn phone(
         )
         .await?;
         anyhow::ensure!(status.is_success(), "answer {question}: {status} {stored}");
+        tally.lock().answer_us.push(now_us() - sent);
+        // As the web phone does: the question again, now with how the answer did.
+        let sent = now_us();
+        let (status, shown) = send(
+            client,
+            reqwest::Method::POST,
+            base.join("api/v1/participants/me/steps")?,
+            Some(&token),
+            Some(&json!({"activity_id": quiz, "step": question})),
+            patience,
+            tally,
+        )
+        .await?;
+        anyhow::ensure!(
+            status.is_success(),
+            "result of question {question}: {status} {shown}"
+        );
+        let you = &shown["own_results"]["you"];
         let mut t = tally.lock();
-        t.answer_us.push(now_us() - sent);
+        t.result_us.push(now_us() - sent);
         t.acks.push(Ack {
             nickname: nickname.clone(),
             question,
             choice,
             waited_ms,
+            shown_points: you["last"]["points"].as_i64(),
         });
+        if question + 1 == questions {
+            t.shown_scores
+                .insert(nickname.clone(), you["score"].as_i64());
+        }
         drop(t);
         progress.inc(1);
     }
@@ -385,12 +421,13 @@ async fn phone(
 
 /// What is off between what the phones were told and what the server counted.
 fn check(
-    acks: &[Ack],
+    tally: &Tally,
     results: &Value,
     export: &Value,
     progress: &Value,
     participants: usize,
 ) -> Vec<String> {
+    let acks = &tally.acks;
     let mut problems = Vec::new();
     let nickname_of: HashMap<&str, &str> = export["participants"]
         .as_array()
@@ -432,14 +469,18 @@ fn check(
     }
     let mut expected: HashMap<&str, i64> = HashMap::new();
     let mut early = 0;
+    let mut shown_off = 0;
     for ack in acks {
         match stored.get(&(ack.nickname.clone(), ack.question)) {
             Some((choice, ms)) if *choice == ack.choice => {
                 if *ms < ack.waited_ms {
                     early += 1;
                 }
-                *expected.entry(ack.nickname.as_str()).or_default() +=
-                    score(*choice == correct_of(ack.question), *ms);
+                let points = score(*choice == correct_of(ack.question), *ms);
+                if ack.shown_points != Some(points) {
+                    shown_off += 1;
+                }
+                *expected.entry(ack.nickname.as_str()).or_default() += points;
             }
             Some((choice, _)) => problems.push(format!(
                 "{} question {}: sent {}, stored {choice}",
@@ -454,6 +495,20 @@ fn check(
     if early > 0 {
         problems.push(format!(
             "{early} answers were timed shorter than the phone waited"
+        ));
+    }
+    if shown_off > 0 {
+        problems.push(format!(
+            "{shown_off} phones were shown points other than their answer scored"
+        ));
+    }
+    let score_off = expected
+        .iter()
+        .filter(|(who, score)| tally.shown_scores.get(**who) != Some(&Some(**score)))
+        .count();
+    if score_off > 0 {
+        problems.push(format!(
+            "{score_off} phones were shown a final score other than their answers add up to"
         ));
     }
     let board: HashMap<&str, i64> = results["leaderboard"]
