@@ -95,6 +95,14 @@ impl Target {
             Target::Lane(lane) => 2 + lane,
         }
     }
+
+    /// Its place in [`Log::gone`]: each audience, then each lane.
+    fn gone_index(self) -> usize {
+        match self {
+            Target::Audience(audience) => audience.index(),
+            Target::Lane(lane) => 3 + lane,
+        }
+    }
 }
 
 /// One frame in a room's log.
@@ -115,6 +123,11 @@ struct Log {
     /// The highest event id that has left the log: a client that last saw an older one
     /// may have missed frames.
     dropped_seq: u64,
+    /// For each target ([`Target::gone_index`]), one past the position of its last frame
+    /// that left the log: a stream behind that missed one of its own; one behind only
+    /// other audiences' frames (a phone while the organizer's results roll the log over)
+    /// missed nothing.
+    gone: [u64; 3 + LANES],
 }
 
 impl Log {
@@ -129,8 +142,15 @@ impl Log {
             self.dropped_seq = self.dropped_seq.max(last.seq);
         }
         self.first = self.end();
+        self.gone = [self.first; 3 + LANES];
         self.entries = VecDeque::new();
         self.bytes = 0;
+    }
+
+    /// Whether a stream of `audience` reading `target`, next at `position`, missed a frame
+    /// of its own that left the log.
+    fn missed(&self, position: u64, audience: Target, target: Target) -> bool {
+        self.gone[audience.gone_index()] > position || self.gone[target.gone_index()] > position
     }
 
     fn push(&mut self, seq: u64, target: Target, frame: Frame, cap: usize) {
@@ -141,6 +161,7 @@ impl Log {
                 self.bytes -= gone.frame.len() + FRAME_OVERHEAD;
                 self.dropped_seq = self.dropped_seq.max(gone.seq);
                 self.first += 1;
+                self.gone[gone.target.gone_index()] = self.first;
             }
         }
     }
@@ -719,7 +740,10 @@ impl Subscription {
             {
                 let log = room.log.read();
                 if *next < log.first {
-                    return Err(Lagged);
+                    if log.missed(*next, mine, *target) {
+                        return Err(Lagged);
+                    }
+                    *next = log.first;
                 }
                 while *next < log.end() {
                     let entry = &log.entries[usize::try_from(*next - log.first).unwrap_or(0)];

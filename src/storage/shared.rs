@@ -1543,6 +1543,26 @@ impl Store for EngineStore {
         step: i32,
         at: DateTime<Utc>,
     ) -> Result<DateTime<Utc>, StoreError> {
+        // A step opened again on the activity the participant is on (a phone showing how
+        // an answer did) changes nothing: it is read, not queued behind the writer.
+        let known: Option<(DateTime<Utc>, Option<ActivityId>)> =
+            sqlx::query_as::<Db, (DateTime<Utc>, Option<ActivityId>)>(
+                "select s.seen_at, g.activity_id from paced_steps s \
+                 left join paced_progress g on g.participant_id = s.participant_id \
+                 where s.participant_id = $1 and s.activity_id = $2 and s.round = $3 \
+                 and s.step = $4",
+            )
+            .bind(participant)
+            .bind(activity)
+            .bind(round)
+            .bind(step)
+            .fetch_optional(&self.pool)
+            .await?;
+        if let Some((seen, Some(current))) = known
+            && current == activity
+        {
+            return Ok(seen);
+        }
         let mut tx = self.begin_write().await?;
         sqlx::query::<Db>(
             "insert into paced_steps (participant_id, activity_id, round, step, seen_at) \

@@ -14,7 +14,8 @@ use crate::helpers::{Guest, Host, TestApp, assert_envelope, json};
 both_backends!(
     a_self_paced_quiz_is_timed_per_participant_and_counted_exactly,
     closing_and_opening_times_refuse_answers_and_switching_pace_works,
-    hours_must_be_in_order
+    hours_must_be_in_order,
+    opening_a_step_again_keeps_its_time_and_moves_the_position
 );
 
 async fn self_paced_session(app: &TestApp, host: &Host, hours: Value) -> String {
@@ -523,4 +524,36 @@ async fn hours_must_be_in_order(db: TestDb) {
         );
         assert_envelope(&json(response).await, "invalid_body");
     }
+}
+
+async fn opening_a_step_again_keeps_its_time_and_moves_the_position(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let host = app.host("ada@example.org", false).await;
+    let session = self_paced_session(&app, &host, json!({})).await;
+    let poll = app
+        .poll(
+            &host,
+            &session,
+            json!({"question": "Ready?", "options": ["yes", "no"]}),
+            json!({}),
+        )
+        .await;
+    let quiz = app
+        .activity(&host, &session, "quiz", quiz_config(), json!({}))
+        .await;
+    let ann = app.join(&session, "Ann").await;
+    let first = opened(&app, &ann, &poll, 0).await["seen_at"].clone();
+    opened(&app, &ann, &quiz, 0).await;
+    assert_eq!(course(&app, &ann).await["current_activity_id"], quiz);
+    // Back to the poll: its first time stays, and she is on the poll again.
+    assert_eq!(opened(&app, &ann, &poll, 0).await["seen_at"], first);
+    assert_eq!(course(&app, &ann).await["current_activity_id"], poll);
+    assert_eq!(opened(&app, &ann, &poll, 0).await["seen_at"], first);
+    let on: Vec<i64> = progress(&app, &host, &session).await["activities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["on"].as_i64().unwrap())
+        .collect();
+    assert_eq!(on, [1, 0]);
 }

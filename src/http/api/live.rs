@@ -419,6 +419,41 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_phone_is_not_dropped_for_frames_that_were_never_its_own() {
+        let hub = Hub::new();
+        let session = SessionId::new();
+        let phone = stream(hub.subscribe(session, Audience::Participant));
+        let slow_screen = stream(hub.subscribe(session, Audience::Viewer));
+        let room = hub.room(session);
+        // The organizer's and the screen's results roll the whole log over while the phone,
+        // with nothing of its own to read, sleeps.
+        let filler = "x".repeat(64 << 10);
+        for i in 0..(ROOM_LOG_BYTES / filler.len() + 10) {
+            let (seq, id) = hub.next_id();
+            let audience = if i % 2 == 0 {
+                Audience::Organizer
+            } else {
+                Audience::Viewer
+            };
+            hub.send(&room, audience, seq, events::frame(&id, "results", &filler));
+        }
+        let (seq, id) = hub.next_id();
+        hub.send(
+            &room,
+            Audience::Participant,
+            seq,
+            events::frame(&id, "session", &serde_json::json!({})),
+        );
+        let (frame, _phone) = phone.next().await.expect("the phone's frame");
+        let text = String::from_utf8(frame.unwrap().to_vec()).unwrap();
+        assert!(text.contains("event: session"), "{text}");
+        // The screen did miss frames of its own: it is dropped, as before.
+        let (frame, _) = slow_screen.next().await.expect("one last frame");
+        let text = String::from_utf8(frame.unwrap().to_vec()).unwrap();
+        assert!(text.contains("event: dropped"), "{text}");
+    }
+
+    #[tokio::test]
     async fn a_quiet_stream_sends_a_keep_alive_every_fifteen_seconds() {
         let hub = Hub::new();
         // Paused time advances by itself when every task waits: no real 45 s wait.
