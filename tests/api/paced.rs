@@ -106,21 +106,37 @@ fn quiz_config() -> Value {
     json!({"questions": [question("First?"), question("Second?")], "scoring": "speed"})
 }
 
-async fn a_self_paced_quiz_is_timed_per_participant_and_counted_exactly(db: TestDb) {
-    let app = TestApp::spawn(db).await;
-    let host = app.host("ada@example.org", false).await;
-    let session = self_paced_session(&app, &host, json!({})).await;
+/// A poll, then a quiz of two questions.
+async fn poll_and_quiz(app: &TestApp, host: &Host, session: &str) -> (String, String) {
     let poll = app
         .poll(
-            &host,
-            &session,
+            host,
+            session,
             json!({"question": "Ready?", "options": ["yes", "no"]}),
             json!({}),
         )
         .await;
     let quiz = app
-        .activity(&host, &session, "quiz", quiz_config(), json!({}))
+        .activity(host, session, "quiz", quiz_config(), json!({}))
         .await;
+    (poll, quiz)
+}
+
+/// How many are on each activity of the course, in order.
+fn on_each(progress: &Value) -> Vec<i64> {
+    progress["activities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["on"].as_i64().unwrap())
+        .collect()
+}
+
+async fn a_self_paced_quiz_is_timed_per_participant_and_counted_exactly(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let host = app.host("ada@example.org", false).await;
+    let session = self_paced_session(&app, &host, json!({})).await;
+    let (poll, quiz) = poll_and_quiz(&app, &host, &session).await;
     // A buzzer is a race, and a draft is not ready: neither is in the course.
     app.activity(&host, &session, "buzzer", json!({}), json!({}))
         .await;
@@ -303,13 +319,7 @@ async fn a_self_paced_quiz_is_timed_per_participant_and_counted_exactly(db: Test
         (before["started"].as_i64(), before["finished"].as_i64()),
         (Some(2), Some(0))
     );
-    let on: Vec<i64> = before["activities"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["on"].as_i64().unwrap())
-        .collect();
-    assert_eq!(on, [0, 2]);
+    assert_eq!(on_each(&before), [0, 2]);
     let done = app
         .call(
             Method::POST,
@@ -530,17 +540,7 @@ async fn opening_a_step_again_keeps_its_time_and_moves_the_position(db: TestDb) 
     let app = TestApp::spawn(db).await;
     let host = app.host("ada@example.org", false).await;
     let session = self_paced_session(&app, &host, json!({})).await;
-    let poll = app
-        .poll(
-            &host,
-            &session,
-            json!({"question": "Ready?", "options": ["yes", "no"]}),
-            json!({}),
-        )
-        .await;
-    let quiz = app
-        .activity(&host, &session, "quiz", quiz_config(), json!({}))
-        .await;
+    let (poll, quiz) = poll_and_quiz(&app, &host, &session).await;
     let ann = app.join(&session, "Ann").await;
     let first = opened(&app, &ann, &poll, 0).await["seen_at"].clone();
     opened(&app, &ann, &quiz, 0).await;
@@ -549,11 +549,5 @@ async fn opening_a_step_again_keeps_its_time_and_moves_the_position(db: TestDb) 
     assert_eq!(opened(&app, &ann, &poll, 0).await["seen_at"], first);
     assert_eq!(course(&app, &ann).await["current_activity_id"], poll);
     assert_eq!(opened(&app, &ann, &poll, 0).await["seen_at"], first);
-    let on: Vec<i64> = progress(&app, &host, &session).await["activities"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["on"].as_i64().unwrap())
-        .collect();
-    assert_eq!(on, [1, 0]);
+    assert_eq!(on_each(&progress(&app, &host, &session).await), [1, 0]);
 }

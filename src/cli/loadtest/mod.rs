@@ -214,6 +214,28 @@ impl Host {
         })
     }
 
+    async fn get(&self, path: &str) -> anyhow::Result<Value> {
+        self.call(reqwest::Method::GET, path, None).await
+    }
+
+    /// Creates the run's session from `body`; returns its id.
+    async fn session(&self, body: Value) -> anyhow::Result<String> {
+        let session = self
+            .call(reqwest::Method::POST, "/sessions/", Some(body))
+            .await?;
+        Ok(session["id"].as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Opens the session to its participants.
+    async fn open(&self, session: &str) -> anyhow::Result<Value> {
+        self.call(
+            reqwest::Method::PATCH,
+            &format!("/sessions/{session}"),
+            Some(json!({"status": "active"})),
+        )
+        .await
+    }
+
     async fn activity(&self, session: &str, body: Value) -> anyhow::Result<String> {
         let created = self
             .call(
@@ -475,17 +497,12 @@ async fn event(args: &LoadtestArgs) -> anyhow::Result<bool> {
     let host = Host::new(args, &client, &base);
 
     // The session and its activities.
-    let session = host
-        .call(
-            reqwest::Method::POST,
-            "/sessions/",
-            Some(json!({
-                "title": format!("loadtest {}", chrono::Utc::now().format("%Y-%m-%d %H:%M:%S")),
-                "max_participants": n,
-            })),
-        )
+    let session_id = host
+        .session(json!({
+            "title": format!("loadtest {}", chrono::Utc::now().format("%Y-%m-%d %H:%M:%S")),
+            "max_participants": n,
+        }))
         .await?;
-    let session_id = session["id"].as_str().unwrap_or_default().to_owned();
     let options: Vec<String> = (1..=args.options).map(|i| format!("Option {i}")).collect();
     let poll = |title: &str| {
         json!({
@@ -519,12 +536,7 @@ async fn event(args: &LoadtestArgs) -> anyhow::Result<bool> {
     if args.ingest_seconds.is_some() {
         activities.ingest = Some(host.activity(&session_id, poll("Ingest")).await?);
     }
-    host.call(
-        reqwest::Method::PATCH,
-        &format!("/sessions/{session_id}"),
-        Some(json!({"status": "active"})),
-    )
-    .await?;
+    host.open(&session_id).await?;
     let viewer = host
         .call(
             reqwest::Method::POST,
@@ -643,13 +655,7 @@ async fn event(args: &LoadtestArgs) -> anyhow::Result<bool> {
         // Behind a load balancer, or with --also-url, other instances stored some answers;
         // they reach this instance's tallies within a relay reload (500 ms).
         tokio::time::sleep(Duration::from_secs(2)).await;
-        results[phase as usize] = host
-            .call(
-                reqwest::Method::GET,
-                &format!("/activities/{activity}/results"),
-                None,
-            )
-            .await?;
+        results[phase as usize] = host.get(&format!("/activities/{activity}/results")).await?;
     }
 
     let record = phones.finish().await;

@@ -127,15 +127,10 @@ pub async fn run(args: &LoadtestArgs) -> anyhow::Result<bool> {
                    "time_limit_seconds": LIMIT_SECONDS, "points": POINTS})
         })
         .collect();
-    let session = host
-        .call(
-            reqwest::Method::POST,
-            "/sessions/",
-            Some(json!({"title": "loadtest homework", "max_participants": n,
-                        "pace": "self_paced"})),
-        )
+    let session_id = host
+        .session(json!({"title": "loadtest homework", "max_participants": n,
+                        "pace": "self_paced"}))
         .await?;
-    let session_id = session["id"].as_str().unwrap_or_default().to_owned();
     let quiz = host
         .activity(
             &session_id,
@@ -143,12 +138,7 @@ pub async fn run(args: &LoadtestArgs) -> anyhow::Result<bool> {
                    "config": {"questions": quiz_questions, "scoring": "speed"}}),
         )
         .await?;
-    host.call(
-        reqwest::Method::PATCH,
-        &format!("/sessions/{session_id}"),
-        Some(json!({"status": "active"})),
-    )
-    .await?;
+    host.open(&session_id).await?;
     let started_kib = rss_kib(&args.server_pid);
     println!(
         "self-paced: {n} participants, {questions} questions each, within {within:.0} s, one address"
@@ -206,26 +196,12 @@ pub async fn run(args: &LoadtestArgs) -> anyhow::Result<bool> {
     drop(peak_rss);
 
     // What the server counted.
-    let results = host
-        .call(
-            reqwest::Method::GET,
-            &format!("/activities/{quiz}/results"),
-            None,
-        )
-        .await?;
+    let results = host.get(&format!("/activities/{quiz}/results")).await?;
     let export = host
-        .call(
-            reqwest::Method::GET,
-            &format!("/sessions/{session_id}/export.json"),
-            None,
-        )
+        .get(&format!("/sessions/{session_id}/export.json"))
         .await?;
     let progress_view = host
-        .call(
-            reqwest::Method::GET,
-            &format!("/sessions/{session_id}/progress"),
-            None,
-        )
+        .get(&format!("/sessions/{session_id}/progress"))
         .await?;
     let tally = std::mem::take(&mut *tally.lock());
     let mut problems = tally.errors.clone();

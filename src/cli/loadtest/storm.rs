@@ -49,14 +49,9 @@ pub async fn run(args: &LoadtestArgs, storm: Storm) -> anyhow::Result<bool> {
     let client = http_client()?;
     let host = Host::new(args, &client, &base);
     let n = args.participants as usize;
-    let session = host
-        .call(
-            reqwest::Method::POST,
-            "/sessions/",
-            Some(json!({"title": "storm", "max_participants": n})),
-        )
+    let session_id = host
+        .session(json!({"title": "storm", "max_participants": n}))
         .await?;
-    let session_id = session["id"].as_str().unwrap_or_default().to_owned();
     let activity = host
         .activity(
             &session_id,
@@ -72,12 +67,7 @@ pub async fn run(args: &LoadtestArgs, storm: Storm) -> anyhow::Result<bool> {
             },
         )
         .await?;
-    host.call(
-        reqwest::Method::PATCH,
-        &format!("/sessions/{session_id}"),
-        Some(json!({"status": "active"})),
-    )
-    .await?;
+    host.open(&session_id).await?;
     host.transition(&activity, "active").await?;
 
     // The people, joined before anything is measured.
