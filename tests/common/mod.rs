@@ -204,8 +204,23 @@ impl Drop for PrivateCluster {
     }
 }
 
-/// A TCP port nobody listens on right now.
+/// A TCP port nobody listens on right now, for a server a test starts itself (the OpenID
+/// Provider, a CLI server, a PostgreSQL cluster). It is chosen below the range the system
+/// hands out for port 0: a port from that range, let go to be used a moment later, could
+/// meanwhile go to a server of a test running alongside, which binds port 0.
 pub fn free_port() -> u16 {
+    use rand::Rng;
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32_768);
+    let below = 10_000..ephemeral_low.max(10_001);
+    for _ in 0..100 {
+        let port = rand::rng().random_range(below.clone());
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
